@@ -1,0 +1,108 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from config import Config, config_from_env
+
+from . import models  # noqa: F401  (every table registered on the metadata)
+from .extensions import babel, csrf, db, migrate
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    """Build the app for `config_class` (by default the one APP_ENV names)."""
+    config_class = config_class or config_from_env()
+    config_class.validate()
+    app = Flask(__name__, instance_path=config_class.INSTANCE_PATH)
+    app.config.from_object(config_class)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    register_extensions(app)
+    register_registry(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_response_headers(app)
+    register_template_context(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from .database import configure_sqlite
+    from .i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    csrf.init_app(app)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["REGISTRY_TIMEZONE"])
+    babel.init_app(app, locale_selector=select_locale)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine, app.config["DATABASE_BUSY_TIMEOUT"])
+
+
+def register_registry(app: Flask) -> None:
+    """Load the registry's signing key once per process (created on first run in development)."""
+    from .registry.signing import load_signer
+
+    app.extensions["registry_signer"] = load_signer(
+        Path(app.config["REGISTRY_KEY_PATH"]), autocreate=app.config["REGISTRY_KEY_AUTOCREATE"]
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    from .intake.api import bp as api_bp
+    from .intake.routes import bp as intake_bp
+    from .receipts.routes import bp as receipts_bp
+    from .registry.cli import bp as registry_cli_bp
+    from .registry.routes import bp as registry_bp
+
+    app.register_blueprint(intake_bp)
+    app.register_blueprint(receipts_bp)
+    app.register_blueprint(registry_bp)
+    app.register_blueprint(registry_cli_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)  # JSON for integrations: no cookies, so no cross-site forgery
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        return render_template("error.html", error=error, csrf=True), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[object, int] | HTTPException:
+        if error.code is None or error.code < 400:
+            return error
+        if request.path.startswith("/api/"):
+            return jsonify(error=error.name, message=error.description), error.code
+        return render_template("error.html", error=error), error.code
+
+
+def register_response_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        # Tracking links carry the access code in the URL: never leak it to another site.
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+
+def register_template_context(app: Flask) -> None:
+    """Values every page shows: the organisation (from pdf_templates/, like the receipts)."""
+    from flask_babel import get_locale
+
+    from .receipts.template import load_receipt_template
+
+    organisation = load_receipt_template(Path(app.config["PDF_TEMPLATES_DIR"]), "en").organisation
+
+    @app.context_processor
+    def _globals() -> dict:
+        return {"organisation": organisation, "current_locale": str(get_locale())}

@@ -1,0 +1,32 @@
+"""The one source of time. Everything that needs "now" calls `now_utc()`.
+
+Tests move the clock with `frozen_clock()` instead of sleeping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+_frozen: datetime | None = None
+
+
+def now_utc() -> datetime:
+    """The current time, timezone-aware, in UTC, to the microsecond."""
+    if _frozen is not None:
+        return _frozen
+    return datetime.now(timezone.utc)
+
+
+@contextmanager
+def frozen_clock(at: datetime) -> Iterator[None]:
+    """Make `now_utc()` return `at` (aware) inside the block."""
+    global _frozen
+    if at.tzinfo is None:
+        raise ValueError("frozen_clock needs an aware datetime")
+    previous, _frozen = _frozen, at.astimezone(timezone.utc)
+    try:
+        yield
+    finally:
+        _frozen = previous

@@ -1,0 +1,160 @@
+"""The complaint and its evidence files."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime, enum_column
+from ..extensions import db
+from ..registry.chain import iso_utc
+
+
+class Channel(enum.StrEnum):
+    """How a complaint reached the organisation."""
+
+    WEB = "web"
+    API = "api"
+    PAPER = "paper"
+    POST = "post"
+    PHONE = "phone"
+    IN_PERSON = "in_person"
+    EMAIL = "email"
+
+    @property
+    def title(self) -> str:
+        return str(_CHANNEL_TITLES[self])
+
+
+_CHANNEL_TITLES = {
+    Channel.WEB: _l("Web form"),
+    Channel.API: _l("Integration (API)"),
+    Channel.PAPER: _l("Paper, handed in"),
+    Channel.POST: _l("Post"),
+    Channel.PHONE: _l("Phone"),
+    Channel.IN_PERSON: _l("In person"),
+    Channel.EMAIL: _l("E-mail"),
+}
+
+
+class ComplaintStatus(enum.StrEnum):
+    """Where a complaint stands. Registration is the first status; the workflow adds the rest."""
+
+    REGISTERED = "registered"
+
+    @property
+    def title(self) -> str:
+        return str(_STATUS_TITLES[self])
+
+
+_STATUS_TITLES = {ComplaintStatus.REGISTERED: _l("Registered, awaiting first response")}
+
+
+class Complaint(db.Model):
+    """A registered complaint. Its registered fields are frozen in a signed registry entry."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    #: Secret the complainant holds to track the complaint; never part of the signed record.
+    access_code: Mapped[str] = mapped_column(String(32))
+    status: Mapped[ComplaintStatus] = mapped_column(
+        enum_column(ComplaintStatus, 20), default=ComplaintStatus.REGISTERED
+    )
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, 20))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_response_due: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    postal_address: Mapped[str | None] = mapped_column(String(500))
+    category: Mapped[str] = mapped_column(String(50))
+    subject: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    desired_outcome: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(5))
+    signature_name: Mapped[str] = mapped_column(String(200))
+    declaration_confirmed: Mapped[bool] = mapped_column(Boolean)
+
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="complaint", order_by="Attachment.id"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("year", "seq"),
+        CheckConstraint("seq > 0", name="seq_positive"),
+        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="has_contact"),
+        CheckConstraint("declaration_confirmed", name="declaration_confirmed"),
+    )
+
+    def registry_payload(self) -> dict:
+        """What the signed intake record freezes: everything registered, nothing secret."""
+        return {
+            "type": "complaint",
+            "number": self.number,
+            "year": self.year,
+            "seq": self.seq,
+            "channel": self.channel.value,
+            "registered_at": iso_utc(self.registered_at),
+            "received_at": iso_utc(self.received_at),
+            "first_response_due": iso_utc(self.first_response_due),
+            "complainant": {
+                "full_name": self.full_name,
+                "email": self.email,
+                "phone": self.phone,
+                "postal_address": self.postal_address,
+            },
+            "category": self.category,
+            "subject": self.subject,
+            "description": self.description,
+            "desired_outcome": self.desired_outcome,
+            "language": self.language,
+            "signature": {"name": self.signature_name, "declaration": self.declaration_confirmed},
+            "attachments": [a.registry_payload() for a in self.attachments],
+        }
+
+    @property
+    def contact_line(self) -> str:
+        return ", ".join(part for part in (self.email, self.phone) if part)
+
+
+class Attachment(db.Model):
+    """An evidence file. The bytes live outside the web root, named by their SHA-256."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="attachments")
+
+    def registry_payload(self) -> dict:
+        return {
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "size": self.size,
+            "sha256": self.sha256,
+        }

@@ -1,0 +1,115 @@
+"""Evidence files: checked by content, stored outside the web root under their SHA-256.
+
+A file is written before the transaction commits (a committed record never points at a
+missing file); if the transaction rolls back, files first written by it are removed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import filetype
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+#: Types accepted as evidence, by what the content is (not what the name says).
+ALLOWED_TYPES: dict[str, str] = {
+    "application/pdf": "PDF",
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/gif": "GIF",
+    "image/webp": "WebP",
+    "image/tiff": "TIFF",
+    "image/heic": "HEIC",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "DOCX",
+    "application/vnd.oasis.opendocument.text": "ODT",
+    "text/plain": "TXT",
+}
+
+_NEW_FILES_KEY = "complaints.new_files"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """An uploaded file, already checked: what it is, what it is called, what it holds."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+def detect_content_type(content: bytes, filename: str) -> str | None:
+    """The file's real type when it is an allowed one, else None."""
+    kind = filetype.guess(content)
+    if kind is not None:
+        return kind.mime if kind.mime in ALLOWED_TYPES else None
+    if filename.lower().endswith(".txt"):
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if "\x00" not in text:
+            return "text/plain"
+    return None
+
+
+def safe_filename(name: str) -> str:
+    """Keep a readable name (any script), without paths, control characters or odd punctuation."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"[^\w.\- ()]+", "_", name).strip(" .")
+    return name[-200:] or "attachment"
+
+
+class EvidenceStore:
+    """Content-addressed file store rooted at a directory outside the web root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+    def put(self, session: Session, evidence: Evidence) -> str:
+        """Store the bytes (once per content) and return their SHA-256."""
+        digest = evidence.sha256
+        target = self.path_for(digest)
+        if target.exists():
+            return digest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(evidence.content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, target)
+        except FileExistsError:  # another request stored the same content meanwhile
+            return digest
+        finally:
+            os.unlink(tmp)
+        session.info.setdefault(_NEW_FILES_KEY, []).append(target)
+        return digest
+
+    def read(self, sha256: str) -> bytes:
+        return self.path_for(sha256).read_bytes()
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_new_files(session: Session) -> None:
+    session.info.pop(_NEW_FILES_KEY, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _remove_new_files(session: Session, _previous_transaction: object) -> None:
+    for path in session.info.pop(_NEW_FILES_KEY, []):
+        path.unlink(missing_ok=True)

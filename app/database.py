@@ -1,0 +1,142 @@
+"""Database plumbing shared by every feature: column types, SQLite setup, insert-if-absent,
+and the one place where a unit of work is committed and, on a transient conflict, retried.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from flask import current_app
+from sqlalchemy import DateTime, Enum, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every database.
+
+    PostgreSQL keeps the offset itself; SQLite has no time zones, so values are stored as
+    naive UTC and made aware again on the way out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def enum_column(enum_cls: type[enum.Enum], length: int) -> Enum:
+    """Store an enum as its value in a VARCHAR with a CHECK, the same on every database."""
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class RetryableConflict(Exception):
+    """Raised by an operation that found the world changed under it; the unit of work is re-run."""
+
+
+def configure_sqlite(engine: Engine, busy_timeout_s: int) -> None:
+    """Make SQLite safe for several threads and processes writing at once.
+
+    Every transaction starts with BEGIN IMMEDIATE, so a writer takes the write lock before it
+    reads what it will change (no upgrade deadlock, no 'database is locked' mid-transaction);
+    a busy database is waited on for `busy_timeout_s`. WAL lets readers run beside a writer.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_if_absent(model: type, **values: Any) -> bool:
+    """INSERT a row unless one with the same key exists; True when this call inserted it.
+
+    On PostgreSQL a conflicting row that is not yet committed is waited for, so of two
+    concurrent callers exactly one inserts and the other sees the outcome.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    return result.rowcount == 1
+
+
+_SQLITE_TRANSIENT = ("database is locked", "database is busy", "database table is locked")
+_POSTGRES_TRANSIENT = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
+
+
+def is_transient(error: BaseException) -> bool:
+    """True when re-running the same unit of work may succeed."""
+    if isinstance(error, RetryableConflict):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate in _POSTGRES_TRANSIENT:
+        return True
+    message = str(error.orig).lower()
+    return any(text in message for text in _SQLITE_TRANSIENT)
+
+
+def commit_with_retry(work: Callable[[], T]) -> T:
+    """Run `work` (which flushes but never commits), commit once, and return its result.
+
+    Any exception rolls the whole unit back, so nothing is half-written and no number is
+    consumed. Transient conflicts (a busy SQLite file, a PostgreSQL deadlock) are retried
+    with jittered backoff; the user sees a slow answer, never 'database is locked'.
+    """
+    attempts = current_app.config["DATABASE_RETRIES"]
+    for attempt in range(1, attempts + 1):
+        try:
+            result = work()
+            db.session.commit()
+            return result
+        except Exception as error:
+            db.session.rollback()
+            if attempt == attempts or not is_transient(error):
+                raise
+            delay = min(1.0, 0.01 * 2**attempt) * random.uniform(0.5, 1.5)
+            log.warning("transient database conflict (attempt %d): %s; retrying", attempt, error)
+            time.sleep(delay)
+    raise AssertionError("unreachable")

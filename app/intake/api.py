@@ -1,0 +1,144 @@
+"""The JSON API for integrations (chat bots, call-centre tools). A contract: keep the names.
+
+Numbers in URLs: the slug ('2026-000123') as given in `tracking_url`/`receipt_url`, or the
+display number percent-encoded ('2026%2F000123').
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, request, url_for
+from flask_babel import get_locale
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from ..complaints.access import display_access_code, find_for_complainant
+from ..complaints.categories import category_choices, category_name
+from ..complaints.models import Channel, Complaint
+from ..database import commit_with_retry
+from ..registry.chain import fingerprint_of, intake_entry
+from .forms import ComplaintForm
+from .links import receipt_url, tracking_url
+from .operations import IdempotencyKeyReused, register_complaint
+
+bp = Blueprint("api", __name__)
+
+TEXT_FIELDS = (
+    "full_name",
+    "email",
+    "phone",
+    "postal_address",
+    "category",
+    "subject",
+    "description",
+    "desired_outcome",
+    "language",
+    "signature",
+)
+MAX_IDEMPOTENCY_KEY = 120
+
+
+def _errors(errors: dict[str, list[str]]) -> tuple[Response, int]:
+    return jsonify(errors=errors), 422
+
+
+def _iso(moment: Any) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _as_formdata(payload: dict[str, Any]) -> tuple[MultiDict, dict[str, list[str]]]:
+    """JSON -> the form's input; type errors are reported per field, like validation errors."""
+    formdata: MultiDict = MultiDict()
+    errors: dict[str, list[str]] = {}
+    for name, value in payload.items():
+        if name in TEXT_FIELDS:
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                errors[name] = ["Must be a string."]
+                continue
+            formdata[name] = value
+        elif name == "declaration":
+            if value is True:
+                formdata[name] = "y"
+            elif value is not False and value is not None:
+                errors[name] = ["Must be true or false."]
+        else:
+            errors[name] = ["Unknown field."]
+    return formdata, errors
+
+
+def public_view(complaint: Complaint) -> dict[str, Any]:
+    return {
+        "number": complaint.number,
+        "status": complaint.status.value,
+        "status_title": complaint.status.title,
+        "registered_at": _iso(complaint.registered_at),
+        "first_response_due": _iso(complaint.first_response_due),
+        "category": complaint.category,
+        "category_name": category_name(complaint.category, complaint.language),
+        "subject": complaint.subject,
+    }
+
+
+@bp.get("/categories")
+def categories() -> Response:
+    language = request.args.get("language") or str(get_locale())
+    return jsonify([{"code": code, "name": name} for code, name in category_choices(language)])
+
+
+@bp.post("/complaints")
+def create_complaint() -> tuple[Response, int]:
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return _errors({"body": ["Send a JSON object (Content-Type: application/json)."]})
+    formdata, errors = _as_formdata(payload)
+    form = ComplaintForm(formdata=formdata, meta={"csrf": False})
+    if not form.validate() or errors:
+        for name, messages in form.errors.items():
+            errors.setdefault(name, []).extend(str(m) for m in messages)
+        return _errors(errors)
+
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY and key.isprintable()):
+        return _errors({"Idempotency-Key": [f"Use 1 to {MAX_IDEMPOTENCY_KEY} printable characters."]})
+    try:
+        registration = commit_with_retry(
+            lambda: register_complaint(
+                form.submission(),
+                channel=Channel.API,
+                idempotency_key=f"api:{key}" if key else None,
+            )
+        )
+    except IdempotencyKeyReused:
+        return _errors({"Idempotency-Key": ["This key was already used for a different complaint."]})
+
+    complaint = registration.complaint
+    entry = intake_entry(complaint.id)
+    body = public_view(complaint) | {
+        "access_code": display_access_code(complaint.access_code),
+        "receipt_url": receipt_url(complaint),
+        "tracking_url": tracking_url(complaint),
+        "api_url": _api_url(complaint),
+        "fingerprint": fingerprint_of(entry.digest),
+    }
+    response = jsonify(body)
+    response.headers["Location"] = body["api_url"]
+    if not registration.created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response, 201
+
+
+def _api_url(complaint: Complaint) -> str:
+    return url_for(
+        "api.get_complaint", reference=complaint.slug, code=complaint.access_code, _external=True
+    )
+
+
+@bp.get("/complaints/<path:reference>")
+def get_complaint(reference: str) -> Response:
+    complaint = find_for_complainant(reference, request.args.get("code"))
+    if complaint is None:
+        abort(404)
+    return jsonify(public_view(complaint))

@@ -1,0 +1,156 @@
+"""The one operation that registers a complaint, whatever the channel (web form, API, clerk).
+
+It flushes but never commits: the caller commits the unit of work (see
+`app.database.commit_with_retry`), so the number, the complaint, its files' records and its
+signed registry entry are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app
+
+from ..clock import now_utc
+from ..complaints.access import new_access_code
+from ..complaints.models import Attachment, Channel, Complaint
+from ..complaints.storage import Evidence, EvidenceStore
+from ..database import RetryableConflict, insert_if_absent
+from ..extensions import db
+from ..registry.chain import append_entry, canonical_json
+from ..registry.models import EntryKind
+from ..registry.numbering import (
+    format_number,
+    incoming_scope,
+    number_slug,
+    registry_year,
+    take_number,
+)
+from ..workflow.deadlines import first_response_due
+from .models import IdempotencyKey
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ComplaintSubmission:
+    """A validated complaint as the complainant signed it, before it has a number."""
+
+    full_name: str
+    email: str | None
+    phone: str | None
+    postal_address: str | None
+    category: str
+    subject: str
+    description: str
+    desired_outcome: str
+    language: str
+    signature_name: str
+    declaration_confirmed: bool
+    attachments: tuple[Evidence, ...] = field(default=())
+
+    def request_hash(self) -> str:
+        """Digest of the content, to tell a repeated submission from a different one."""
+        data = asdict(self)
+        data["attachments"] = [(e.filename, e.sha256) for e in self.attachments]
+        return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Registration:
+    complaint: Complaint
+    created: bool  # False when an idempotency key returned an earlier registration
+
+
+class IdempotencyKeyReused(Exception):
+    """The key already registered a complaint with different content."""
+
+    def __init__(self, complaint: Complaint | None) -> None:
+        super().__init__("idempotency key reused with different content")
+        self.complaint = complaint
+
+
+def evidence_store() -> EvidenceStore:
+    return EvidenceStore(Path(current_app.config["ATTACHMENTS_DIR"]))
+
+
+def register_complaint(
+    submission: ComplaintSubmission,
+    *,
+    channel: Channel,
+    received_at: datetime | None = None,
+    idempotency_key: str | None = None,
+) -> Registration:
+    """Give the submission the next incoming number, store it and append its signed record."""
+    if idempotency_key is not None:
+        earlier = _claim_idempotency_key(idempotency_key, submission.request_hash())
+        if earlier is not None:
+            return Registration(earlier, created=False)
+
+    config = current_app.config
+    store = evidence_store()
+    attachments = [
+        Attachment(
+            filename=evidence.filename,
+            content_type=evidence.content_type,
+            size=len(evidence.content),
+            sha256=store.put(db.session, evidence),
+        )
+        for evidence in submission.attachments
+    ]
+
+    timezone_name = config["REGISTRY_TIMEZONE"]
+    year = registry_year(now_utc(), timezone_name)
+    seq = take_number(incoming_scope(year))
+    registered_at = now_utc()  # read after the counter lock, so time order follows number order
+    if registry_year(registered_at, timezone_name) != year:
+        raise RetryableConflict("the registry year turned while waiting for a number")
+
+    number = format_number(year, seq, config["NUMBER_FORMAT"])
+    complaint = Complaint(
+        year=year,
+        seq=seq,
+        number=number,
+        slug=number_slug(number),
+        access_code=new_access_code(),
+        channel=channel,
+        registered_at=registered_at,
+        received_at=received_at or registered_at,
+        first_response_due=first_response_due(registered_at, config["FIRST_RESPONSE_HOURS"]),
+        full_name=submission.full_name,
+        email=submission.email,
+        phone=submission.phone,
+        postal_address=submission.postal_address,
+        category=submission.category,
+        subject=submission.subject,
+        description=submission.description,
+        desired_outcome=submission.desired_outcome,
+        language=submission.language,
+        signature_name=submission.signature_name,
+        declaration_confirmed=submission.declaration_confirmed,
+        attachments=attachments,
+    )
+    db.session.add(complaint)
+    db.session.flush()
+    append_entry(EntryKind.INTAKE, complaint.registry_payload(), complaint_id=complaint.id)
+    if idempotency_key is not None:
+        db.session.get(IdempotencyKey, idempotency_key).complaint_id = complaint.id
+        db.session.flush()
+    log.info("registered complaint %s via %s", number, channel.value)
+    return Registration(complaint, created=True)
+
+
+def _claim_idempotency_key(key: str, request_hash: str) -> Complaint | None:
+    """Claim `key` for this transaction; if it was used before, return what it registered."""
+    if insert_if_absent(
+        IdempotencyKey, key=key, request_hash=request_hash, created_at=now_utc()
+    ):
+        return None
+    earlier = db.session.get(IdempotencyKey, key)
+    if earlier.request_hash != request_hash or earlier.complaint is None:
+        raise IdempotencyKeyReused(earlier.complaint)
+    return earlier.complaint

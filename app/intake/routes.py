@@ -1,0 +1,116 @@
+"""Public pages: file a complaint, see the confirmation, track it."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from ..complaints.categories import category_name
+from ..complaints.access import display_access_code, find_for_complainant
+from ..complaints.models import Channel
+from ..database import commit_with_retry
+from .forms import ComplaintForm
+from .links import confirmation_url, receipt_url, tracking_url
+from .operations import IdempotencyKeyReused, register_complaint
+
+bp = Blueprint("intake", __name__, template_folder="templates")
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def _valid_token(token: str | None) -> str | None:
+    return token if token and _TOKEN.match(token) else None
+
+
+@bp.route("/", methods=["GET", "POST"])
+@bp.route("/complaints/new", methods=["GET", "POST"])
+def new_complaint() -> Response | tuple[str, int]:
+    form = ComplaintForm()
+    notice = None
+    if request.method == "GET":
+        form.submission_token.data = secrets.token_urlsafe(24)
+    elif form.validate_on_submit():
+        token = _valid_token(form.submission_token.data)
+        try:
+            registration = commit_with_retry(
+                lambda: register_complaint(
+                    form.submission(),
+                    channel=Channel.WEB,
+                    idempotency_key=f"form:{token}" if token else None,
+                )
+            )
+        except IdempotencyKeyReused as reused:
+            number = reused.complaint.number if reused.complaint else ""
+            notice = _(
+                "This form was already sent and registered as %(number)s. Your changes were not "
+                "registered; send them now to file them as a new complaint.",
+                number=number,
+            )
+            form.submission_token.data = secrets.token_urlsafe(24)
+        else:
+            session["language"] = registration.complaint.language
+            return redirect(confirmation_url(registration.complaint), code=303)
+    status = 422 if request.method == "POST" else 200
+    files_dropped = request.method == "POST" and form.has_files()
+    return render_template(
+        "intake/new.html", form=form, notice=notice, files_dropped=files_dropped
+    ), status
+
+
+@bp.get("/complaints/<path:reference>/confirmation")
+def confirmation(reference: str) -> str:
+    complaint = find_for_complainant(reference, request.args.get("code"))
+    if complaint is None:
+        abort(404)
+    return render_template(
+        "intake/confirmation.html",
+        complaint=complaint,
+        access_code=display_access_code(complaint.access_code),
+        receipt_url=receipt_url(complaint, external=False),
+        tracking_url=tracking_url(complaint),
+        category=category_name(complaint.category, str(get_locale())),
+    )
+
+
+class TrackForm(FlaskForm):
+    class Meta:
+        csrf = False  # a read-only lookup
+
+    number = StringField(_l("Incoming number"), validators=[DataRequired(), Length(max=40)])
+    code = StringField(_l("Access code"), validators=[DataRequired(), Length(max=40)])
+
+
+@bp.get("/track")
+def track() -> Response | tuple[str, int]:
+    form = TrackForm(request.args)
+    not_found = False
+    if request.args and form.validate():
+        complaint = find_for_complainant(form.number.data, form.code.data)
+        if complaint is not None:
+            return redirect(tracking_url(complaint, external=False), code=303)
+        not_found = True
+    return render_template("intake/track_form.html", form=form, not_found=not_found), (
+        404 if not_found else 200
+    )
+
+
+@bp.get("/track/<path:reference>")
+def track_complaint(reference: str) -> str:
+    complaint = find_for_complainant(reference, request.args.get("code"))
+    if complaint is None:
+        abort(404)
+    return render_template(
+        "intake/track.html",
+        complaint=complaint,
+        receipt_url=receipt_url(complaint, external=False),
+        category=category_name(complaint.category, str(get_locale())),
+    )

@@ -1,0 +1,14 @@
+"""Every model, imported in one place so the metadata (and Alembic) sees all tables."""
+
+from .complaints.models import Attachment, Complaint
+from .intake.models import IdempotencyKey
+from .registry.models import ChainHead, NumberCounter, RegistryEntry
+
+__all__ = [
+    "Attachment",
+    "ChainHead",
+    "Complaint",
+    "IdempotencyKey",
+    "NumberCounter",
+    "RegistryEntry",
+]

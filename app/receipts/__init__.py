@@ -1,0 +1,1 @@
+"""Receipts: a stored complaint -> plain context -> a two-copy stamped PDF."""

@@ -1,0 +1,85 @@
+"""The receipt's data: plain, pre-formatted values taken from a stored record.
+
+`ReceiptContext` is the whole contract between the registry and the PDF renderer:
+the renderer (`app.receipts.render`) draws exactly these values and never touches
+the database, the clock or Flask. `build_receipt_context()` formats one from a stored complaint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+
+if TYPE_CHECKING:
+    from ..complaints.models import Complaint
+
+
+@dataclass(frozen=True)
+class ReceiptContext:
+    """Everything printed on a two-copy receipt, already formatted for its language."""
+
+    language: str  # "en", "ru", "ro" or "uk": selects the wording in pdf_templates/
+    number: str  # display incoming number, e.g. "2026/000123"
+    registered_at: str  # local date and time of registration, formatted for the language
+    first_response_due: str  # local date and time of the first-response deadline
+    channel: str  # how the complaint arrived, already translated ("Web form")
+    complainant_name: str
+    complainant_contact: str  # e-mail and/or phone, one line ("ana@example.md, +373 69 123 456")
+    postal_address: str  # may be empty
+    category: str  # category name in the receipt's language
+    subject: str
+    excerpt: str  # start of the description, already shortened (ends with "…" when cut)
+    signature_name: str  # the complainant's typed signature
+    declaration_confirmed: bool  # the complainant ticked "I confirm this complaint is true and I sign it"
+    fingerprint: str  # short record fingerprint, e.g. "3F2A-9C1B-77D0-E4A5"
+    verify_url: str  # absolute URL of the public verify page for this record (QR code target)
+    stamp_date: str  # short date shown in the stamp's centre, e.g. "22.11.2026"
+    duplicate_count: int = 0  # 0 for the first print; n > 0 prints "DUPLICATE n" on both copies
+
+
+def excerpt(text: str, limit: int = 320) -> str:
+    """The start of a text on one line, cut at a word boundary with '…' when longer than `limit`."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1].rsplit(" ", 1)[0] if " " in flat[: limit - 1] else flat[: limit - 1]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def build_receipt_context(
+    record: Complaint,
+    *,
+    language: str,
+    timezone_name: str,
+    channel_name: str,
+    category_name: str,
+    fingerprint: str,
+    verify_url: str,
+    duplicate_count: int = 0,
+) -> ReceiptContext:
+    """Format a stored complaint for printing in `language` and the organisation's time zone."""
+    zone = ZoneInfo(timezone_name)
+    return ReceiptContext(
+        language=language,
+        number=record.number,
+        registered_at=format_datetime(record.registered_at, "medium", tzinfo=zone, locale=language),
+        first_response_due=format_datetime(
+            record.first_response_due, "medium", tzinfo=zone, locale=language
+        ),
+        channel=channel_name,
+        complainant_name=record.full_name,
+        complainant_contact=record.contact_line,
+        postal_address=record.postal_address or "",
+        category=category_name,
+        subject=record.subject,
+        excerpt=excerpt(record.description),
+        signature_name=record.signature_name,
+        declaration_confirmed=record.declaration_confirmed,
+        fingerprint=fingerprint,
+        verify_url=verify_url,
+        stamp_date=format_date(record.registered_at.astimezone(zone), "short", locale=language),
+        duplicate_count=duplicate_count,
+    )

@@ -1,0 +1,23 @@
+"""The complainant's receipt download."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, request
+
+from ..complaints.access import find_for_complainant
+from .service import complaint_receipt_pdf
+
+bp = Blueprint("receipts", __name__)
+
+
+@bp.get("/complaints/<path:reference>/receipt.pdf")
+def receipt_pdf(reference: str) -> Response:
+    complaint = find_for_complainant(reference, request.args.get("code"))
+    if complaint is None:
+        abort(404)
+    language = request.args.get("lang") or complaint.language
+    pdf = complaint_receipt_pdf(complaint, language=language)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="receipt-{complaint.slug}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,1 @@
+"""The registry: gap-free numbering, the signed hash-chained journal of records, verification."""

@@ -1,0 +1,137 @@
+"""The hash chain: every record is frozen as canonical JSON, digested together with the
+digest of the record before it, and signed. Swapping, editing or removing a page breaks it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from ..clock import now_utc
+from ..database import insert_if_absent
+from ..extensions import db
+from .models import ChainHead, EntryKind, RegistryEntry
+from .signing import RegistrySigner
+
+GENESIS_DIGEST = "0" * 64
+FORMAT_VERSION = 1
+
+
+def iso_utc(moment: datetime) -> str:
+    """The one textual form of a moment inside signed records."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def canonical_json(value: Any) -> str:
+    """Deterministic JSON: sorted keys, no spaces, UTF-8 kept as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_digest(
+    *, position: int, kind: str, recorded_at: datetime, prev_digest: str, payload: str, key_id: str
+) -> str:
+    """SHA-256 over everything an entry asserts, including its place and its predecessor."""
+    envelope = canonical_json(
+        {
+            "v": FORMAT_VERSION,
+            "position": position,
+            "kind": kind,
+            "recorded_at": iso_utc(recorded_at),
+            "prev": prev_digest,
+            "key": key_id,
+            "record": json.loads(payload),
+        }
+    )
+    return hashlib.sha256(envelope.encode("utf-8")).hexdigest()
+
+
+def digest_of(entry: RegistryEntry) -> str:
+    """Recompute an entry's digest from its stored fields."""
+    return entry_digest(
+        position=entry.position,
+        kind=str(entry.kind),
+        recorded_at=entry.recorded_at,
+        prev_digest=entry.prev_digest,
+        payload=entry.payload,
+        key_id=entry.key_id,
+    )
+
+
+def fingerprint_of(digest: str) -> str:
+    """The short fingerprint printed on receipts: 64 bits of the digest, e.g. '3F2A-9C1B-77D0-E4A5'."""
+    head = digest[:16].upper()
+    return "-".join(head[i : i + 4] for i in range(0, 16, 4))
+
+
+def normalise_fingerprint(text: str) -> str:
+    """What a person typed, reduced to the 16 hex digits it should contain."""
+    return "".join(ch for ch in text.upper() if ch in "0123456789ABCDEF")
+
+
+def get_signer() -> RegistrySigner:
+    return current_app.extensions["registry_signer"]
+
+
+def append_entry(kind: EntryKind, payload: dict, *, complaint_id: int | None = None) -> RegistryEntry:
+    """Append a signed entry at the head of the chain, inside the caller's transaction.
+
+    The chain head row stays locked until the caller commits, so appends are strictly ordered;
+    a rollback removes the entry and leaves the head as it was.
+    """
+    signer = get_signer()
+    advance = (
+        update(ChainHead)
+        .where(ChainHead.id == 1)
+        .values(position=ChainHead.position + 1)
+        .returning(ChainHead.position, ChainHead.digest)
+        .execution_options(synchronize_session=False)
+    )
+    row = db.session.execute(advance).one_or_none()
+    if row is None:  # the very first entry of this registry
+        insert_if_absent(ChainHead, id=1, position=0, digest=GENESIS_DIGEST)
+        row = db.session.execute(advance).one()
+    position, prev_digest = row
+    recorded_at = now_utc()
+    payload_text = canonical_json(payload)
+    digest = entry_digest(
+        position=position,
+        kind=kind.value,
+        recorded_at=recorded_at,
+        prev_digest=prev_digest,
+        payload=payload_text,
+        key_id=signer.key_id,
+    )
+    entry = RegistryEntry(
+        position=position,
+        kind=kind,
+        complaint_id=complaint_id,
+        recorded_at=recorded_at,
+        payload=payload_text,
+        prev_digest=prev_digest,
+        digest=digest,
+        signature=signer.sign(bytes.fromhex(digest)).hex(),
+        key_id=signer.key_id,
+    )
+    db.session.add(entry)
+    db.session.execute(
+        update(ChainHead)
+        .where(ChainHead.id == 1)
+        .values(digest=digest)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    return entry
+
+
+def intake_entry(complaint_id: int) -> RegistryEntry | None:
+    """The signed intake record of a complaint."""
+    return db.session.execute(
+        select(RegistryEntry).where(
+            RegistryEntry.complaint_id == complaint_id, RegistryEntry.kind == EntryKind.INTAKE
+        )
+    ).scalar_one_or_none()

@@ -1,0 +1,80 @@
+"""Tables of the registry itself: number counters, the chain head and the signed entries."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..database import UTCDateTime, enum_column
+from ..extensions import db
+
+
+class NumberCounter(db.Model):
+    """The last number taken in a scope (e.g. incoming complaints of 2026).
+
+    Incremented with UPDATE ... RETURNING inside the registering transaction: the row lock
+    serialises writers, and a rollback returns the number.
+    """
+
+    __tablename__ = "number_counters"
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (CheckConstraint("last_value >= 0", name="last_value_not_negative"),)
+
+
+class ChainHead(db.Model):
+    """The single row naming the newest entry of the hash chain; locking it orders appends."""
+
+    __tablename__ = "registry_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+    digest: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+class EntryKind(enum.StrEnum):
+    """What a registry entry records."""
+
+    INTAKE = "intake"
+
+
+class RegistryEntry(db.Model):
+    """One page of the bound journal: a frozen, signed record linked to the one before it."""
+
+    __tablename__ = "registry_entries"
+
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[EntryKind] = mapped_column(enum_column(EntryKind, 20))
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: Canonical JSON of what was recorded (see app.registry.chain.canonical_json).
+    payload: Mapped[str] = mapped_column(Text)
+    prev_digest: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Ed25519 signature of the digest by the registry key, hex.
+    signature: Mapped[str] = mapped_column(String(128))
+    key_id: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (
+        # A complaint is registered once: at most one intake entry per complaint.
+        Index(
+            "uq_registry_entries_intake_complaint",
+            "complaint_id",
+            unique=True,
+            postgresql_where=text("kind = 'intake'"),
+            sqlite_where=text("kind = 'intake'"),
+        ),
+    )
+
+    @property
+    def fingerprint(self) -> str:
+        from .chain import fingerprint_of
+
+        return fingerprint_of(self.digest)

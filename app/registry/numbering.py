@@ -1,0 +1,53 @@
+"""The one place where numbers are taken and formatted.
+
+Numbers come from a counter row per scope, incremented inside the caller's transaction:
+a rolled-back registration gives its number back, so numbers have no gaps and no repeats.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+
+from ..database import insert_if_absent
+from ..extensions import db
+from .models import NumberCounter
+
+
+def incoming_scope(year: int) -> str:
+    """Counter scope of incoming complaints registered in `year`."""
+    return f"incoming:{year}"
+
+
+def take_number(scope: str) -> int:
+    """Take the next number of `scope`, holding its counter row locked until commit."""
+    statement = (
+        update(NumberCounter)
+        .where(NumberCounter.scope == scope)
+        .values(last_value=NumberCounter.last_value + 1)
+        .returning(NumberCounter.last_value)
+        .execution_options(synchronize_session=False)
+    )
+    value = db.session.execute(statement).scalar_one_or_none()
+    if value is None:  # first number of a new scope
+        insert_if_absent(NumberCounter, scope=scope, last_value=0)
+        value = db.session.execute(statement).scalar_one()
+    return value
+
+
+def registry_year(moment: datetime, timezone_name: str) -> int:
+    """The registry year of a moment: the calendar year in the organisation's time zone."""
+    return moment.astimezone(ZoneInfo(timezone_name)).year
+
+
+def format_number(year: int, seq: int, pattern: str) -> str:
+    """Display form of an incoming number, e.g. '2026/000123' for pattern '{year}/{seq:06d}'."""
+    return pattern.format(year=year, seq=seq)
+
+
+def number_slug(number: str) -> str:
+    """URL-safe form of a display number: '2026/000123' -> '2026-000123'."""
+    return re.sub(r"[^0-9A-Za-z]+", "-", number).strip("-")

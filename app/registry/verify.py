@@ -1,0 +1,154 @@
+"""Walk the registry and report every record that was altered, removed or reordered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..complaints.models import Complaint
+from ..extensions import db
+from .chain import GENESIS_DIGEST, canonical_json, digest_of, get_signer
+from .models import ChainHead, EntryKind, NumberCounter, RegistryEntry
+from .numbering import incoming_scope
+from .signing import RegistrySigner
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing found wrong: where (chain position and/or number) and what."""
+
+    what: str
+    position: int | None = None
+    number: str | None = None
+
+    def __str__(self) -> str:
+        where = " ".join(
+            part
+            for part in (
+                f"entry #{self.position}" if self.position is not None else "",
+                f"complaint {self.number}" if self.number else "",
+            )
+            if part
+        )
+        return f"{where}: {self.what}" if where else self.what
+
+
+@dataclass
+class Report:
+    entries_checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_entry(
+    entry: RegistryEntry, complaint: Complaint | None, signer: RegistrySigner
+) -> list[str]:
+    """What is wrong with one entry on its own: its digest, its signature, its record."""
+    problems = []
+    if entry.key_id != signer.key_id:
+        problems.append(f"signed with an unknown key {entry.key_id}")
+    if digest_of(entry) != entry.digest:
+        problems.append("altered: the entry's content does not match its digest")
+    if not signer.verify(bytes.fromhex(entry.digest), bytes.fromhex(entry.signature)):
+        problems.append("the signature is not valid")
+    if entry.kind == EntryKind.INTAKE:
+        if complaint is None:
+            problems.append("the registered complaint is missing")
+        elif canonical_json(complaint.registry_payload()) != entry.payload:
+            problems.append("altered: the stored complaint differs from its signed record")
+    return problems
+
+
+def _entries_with_complaints(batch_size: int) -> Iterator[tuple[RegistryEntry, Complaint | None]]:
+    statement = (
+        select(RegistryEntry, Complaint)
+        .outerjoin(Complaint, Complaint.id == RegistryEntry.complaint_id)
+        .options(selectinload(Complaint.attachments))
+        .order_by(RegistryEntry.position)
+        .execution_options(yield_per=batch_size)
+    )
+    for entry, complaint in db.session.execute(statement):
+        yield entry, complaint
+
+
+def verify_registry(batch_size: int = 2000) -> Report:
+    """Check the whole chain, every complaint against its signed record, and the numbering."""
+    signer = get_signer()
+    report = Report()
+    expected_position, previous_digest = 1, GENESIS_DIGEST
+    for entry, complaint in _entries_with_complaints(batch_size):
+        report.entries_checked += 1
+        number = complaint.number if complaint else None
+        if entry.position != expected_position:
+            report.problems.append(
+                Problem(f"entries #{expected_position}..#{entry.position - 1} were removed")
+            )
+        if entry.prev_digest != previous_digest:
+            report.problems.append(
+                Problem(
+                    "does not follow the entry before it (an entry was removed or reordered)",
+                    entry.position,
+                    number,
+                )
+            )
+        for what in check_entry(entry, complaint, signer):
+            report.problems.append(Problem(what, entry.position, number))
+        expected_position, previous_digest = entry.position + 1, entry.digest
+
+    head = db.session.get(ChainHead, 1)
+    head_position, head_digest = (head.position, head.digest) if head else (0, GENESIS_DIGEST)
+    if (head_position, head_digest) != (expected_position - 1, previous_digest):
+        report.problems.append(
+            Problem(
+                f"the chain ends at entry #{expected_position - 1} but the registry recorded "
+                f"#{head_position}: entries at the end were removed or replaced"
+            )
+        )
+    report.problems.extend(_unregistered_complaints())
+    report.problems.extend(_numbering_gaps())
+    return report
+
+
+def _unregistered_complaints() -> list[Problem]:
+    registered = select(RegistryEntry.complaint_id).where(RegistryEntry.kind == EntryKind.INTAKE)
+    rows = db.session.scalars(select(Complaint.number).where(Complaint.id.not_in(registered)))
+    return [Problem("has no signed intake record (added outside the registry)", number=n) for n in rows]
+
+
+def _numbering_gaps() -> list[Problem]:
+    """Numbers missing between 1 and the last number taken, in every year."""
+    previous = func.lag(Complaint.seq).over(partition_by=Complaint.year, order_by=Complaint.seq)
+    ordered = select(Complaint.year, Complaint.seq, previous.label("prev")).subquery()
+    gaps = db.session.execute(
+        select(ordered.c.year, ordered.c.prev, ordered.c.seq).where(
+            func.coalesce(ordered.c.prev, 0) != ordered.c.seq - 1
+        )
+    ).all()
+    problems = [
+        Problem(f"numbers {year}: {(prev or 0) + 1}..{seq - 1} are missing (removed)")
+        for year, prev, seq in gaps
+    ]
+    last_by_year = dict(
+        db.session.execute(select(Complaint.year, func.max(Complaint.seq)).group_by(Complaint.year)).all()
+    )
+    for counter in db.session.scalars(
+        select(NumberCounter).where(NumberCounter.scope.like("incoming:%"))
+    ):
+        year = int(counter.scope.split(":", 1)[1])
+        last = last_by_year.get(year, 0)
+        if counter.last_value != last:
+            problems.append(
+                Problem(
+                    f"numbers {year}: {last + 1}..{counter.last_value} were taken but are missing (removed)"
+                )
+            )
+    for year in last_by_year:
+        if db.session.get(NumberCounter, incoming_scope(year)) is None:
+            problems.append(Problem(f"numbers {year}: complaints exist but no number was ever taken"))
+    return problems

@@ -1,0 +1,15 @@
+"""Absolute URLs printed on paper (QR codes) and sent to integrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, url_for
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """Absolute URL of `endpoint`, on PUBLIC_BASE_URL when set (behind a proxy), else this host."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)

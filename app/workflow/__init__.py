@@ -1,0 +1,1 @@
+"""Case handling after registration: deadlines now; statuses, tiers and ownership to come."""

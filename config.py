@@ -1,0 +1,155 @@
+"""Settings, read from the environment with safe development defaults.
+
+`Config` is the development default (SQLite under instance/); `ProductionConfig`
+refuses to start without real secrets; tests subclass `Config` in tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+#: Default complaint categories for a betting operator: code -> name per language.
+DEFAULT_CATEGORIES: list[dict] = [
+    {
+        "code": "payments",
+        "names": {
+            "en": "Payments and withdrawals",
+            "ru": "Платежи и вывод средств",
+            "ro": "Plăți și retrageri",
+            "uk": "Платежі та виведення коштів",
+        },
+    },
+    {
+        "code": "bet_settlement",
+        "names": {
+            "en": "Bet settlement and rules",
+            "ru": "Расчёт ставок и правила",
+            "ro": "Decontarea pariurilor și reguli",
+            "uk": "Розрахунок ставок і правила",
+        },
+    },
+    {
+        "code": "technical",
+        "names": {
+            "en": "Technical problems with the site or app",
+            "ru": "Технические проблемы с сайтом или приложением",
+            "ro": "Probleme tehnice cu site-ul sau aplicația",
+            "uk": "Технічні проблеми з сайтом або застосунком",
+        },
+    },
+    {
+        "code": "bonuses",
+        "names": {
+            "en": "Bonuses and promotions",
+            "ru": "Бонусы и акции",
+            "ro": "Bonusuri și promoții",
+            "uk": "Бонуси та акції",
+        },
+    },
+    {
+        "code": "account",
+        "names": {
+            "en": "Account and verification",
+            "ru": "Аккаунт и верификация",
+            "ro": "Cont și verificare",
+            "uk": "Обліковий запис і верифікація",
+        },
+    },
+    {
+        "code": "support_quality",
+        "names": {
+            "en": "Quality of support",
+            "ru": "Качество поддержки",
+            "ro": "Calitatea asistenței",
+            "uk": "Якість підтримки",
+        },
+    },
+    {
+        "code": "other",
+        "names": {"en": "Other", "ru": "Другое", "ro": "Altele", "uk": "Інше"},
+    },
+]
+
+
+class Config:
+    """Development defaults: everything works on a fresh machine with nothing installed."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    INSTANCE_PATH = str(INSTANCE_DIR)
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'registry.sqlite3'}"
+    )
+    #: Seconds a request waits for a busy database before it retries the whole unit of work.
+    DATABASE_BUSY_TIMEOUT = _env_int("DATABASE_BUSY_TIMEOUT", 30)
+    #: How many times a unit of work is retried when the database reports a transient conflict.
+    DATABASE_RETRIES = _env_int("DATABASE_RETRIES", 8)
+
+    # The registry ----------------------------------------------------------------
+    REGISTRY_KEY_PATH = os.environ.get(
+        "REGISTRY_KEY_PATH", str(INSTANCE_DIR / "registry_ed25519.pem")
+    )
+    #: Create the signing key on first run when it does not exist (never in production).
+    REGISTRY_KEY_AUTOCREATE = True
+    #: Display format of incoming numbers; fields: year, seq.
+    NUMBER_FORMAT = os.environ.get("NUMBER_FORMAT", "{year}/{seq:06d}")
+    #: Hours from registration to the first-response deadline.
+    FIRST_RESPONSE_HOURS = _env_int("FIRST_RESPONSE_HOURS", 24)
+    #: The organisation's time zone: numbers are per year in it, and dates print in it.
+    REGISTRY_TIMEZONE = os.environ.get("REGISTRY_TIMEZONE", "Europe/Chisinau")
+    #: Public base URL printed on receipts (QR code); empty means "the URL of the request".
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+
+    # Intake ------------------------------------------------------------------------
+    CATEGORIES = DEFAULT_CATEGORIES
+    #: Region used to read phone numbers written without a country code.
+    PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "MD")
+    PDF_TEMPLATES_DIR = str(BASE_DIR / "pdf_templates")
+    ATTACHMENTS_DIR = os.environ.get("ATTACHMENTS_DIR", str(INSTANCE_DIR / "attachments"))
+    ATTACHMENT_MAX_BYTES = _env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+    ATTACHMENT_MAX_FILES = _env_int("ATTACHMENT_MAX_FILES", 5)
+    #: A request larger than this is refused outright (attachments plus form fields).
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+
+    # Languages -----------------------------------------------------------------------
+    LANGUAGES = {"en": "English", "ru": "Русский", "ro": "Română", "uk": "Українська"}
+    BABEL_DEFAULT_LOCALE = "en"
+
+    WTF_CSRF_TIME_LIMIT = None  # a complainant may take an hour to write; the session still binds the token
+
+    @classmethod
+    def validate(cls) -> None:
+        """Refuse settings that are unsafe for this environment (overridden in production)."""
+
+
+class ProductionConfig(Config):
+    """Production: secrets must be given; nothing is generated silently."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    REGISTRY_KEY_AUTOCREATE = False
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+    @classmethod
+    def validate(cls) -> None:
+        missing = [name for name in ("SECRET_KEY",) if not getattr(cls, name)]
+        if "DATABASE_URL" not in os.environ:
+            missing.append("DATABASE_URL")
+        if not Path(cls.REGISTRY_KEY_PATH).is_file():
+            missing.append(f"REGISTRY_KEY_PATH (no key file at {cls.REGISTRY_KEY_PATH})")
+        if missing:
+            raise RuntimeError("Production settings missing: " + ", ".join(missing))
+
+
+def config_from_env() -> type[Config]:
+    """Pick the settings class named by APP_ENV (development by default)."""
+    return ProductionConfig if os.environ.get("APP_ENV") == "production" else Config
