@@ -98,8 +98,11 @@ def insert_if_absent(model: type, **values: Any) -> bool:
     """
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    table = model.__table__
+    statement = (
+        insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    )
+    return db.session.execute(statement).first() is not None
 
 
 _SQLITE_TRANSIENT = ("database is locked", "database is busy", "database table is locked")

@@ -121,12 +121,14 @@ class ComplaintForm(FlaskForm):
         if not self.language.data:
             self.language.data = locale if locale in current_app.config["LANGUAGES"] else "en"
         self.evidence: tuple[Evidence, ...] = ()
+        #: Contact details in their stored form; the fields keep what was typed, to show it again.
+        self.normalised: dict[str, str] = {}
 
     def validate_email(self, field: Field) -> None:
         if not field.data:
             return
         try:
-            field.data = validate_email(field.data, check_deliverability=False).normalized
+            self.normalised["email"] = validate_email(field.data, check_deliverability=False).normalized
         except EmailNotValidError:
             raise ValidationError(_l("This is not a valid e-mail address.")) from None
 
@@ -142,7 +144,7 @@ class ComplaintForm(FlaskForm):
             raise ValidationError(
                 _l("This is not a valid phone number; include the country code, e.g. +373 69 123 456.")
             )
-        field.data = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        self.normalised["phone"] = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
     def validate_signature(self, field: Field) -> None:
         if field.data and self.full_name.data and not _same_person(field.data, self.full_name.data):
@@ -198,8 +200,8 @@ class ComplaintForm(FlaskForm):
         """The validated content, ready for `register_complaint`."""
         return ComplaintSubmission(
             full_name=self.full_name.data,
-            email=self.email.data or None,
-            phone=self.phone.data or None,
+            email=self.normalised.get("email"),
+            phone=self.normalised.get("phone"),
             postal_address=self.postal_address.data or None,
             category=self.category.data,
             subject=self.subject.data,

@@ -6,6 +6,9 @@ and the same input always gives the same bytes. Copy 1 (for the organisation) fi
 the top half, copy 2 (for the complainant) the bottom half, split by a dashed cut line.
 Every value is wrapped or shortened with "…" to its box, so long input never spills
 into the other copy.
+
+The two copies differ only in their "Copy n — for …" tab, so the copy is drawn once
+as a PDF form XObject and placed twice: half the drawing work and half the file.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import math
 import re
 import threading
 from dataclasses import dataclass
-from itertools import groupby
+from functools import lru_cache
 from pathlib import Path
 
 import segno
@@ -27,11 +30,12 @@ from reportlab.pdfgen.canvas import Canvas
 from app.receipts.context import ReceiptContext
 from app.receipts.template import Layout, ReceiptTemplate, Wording
 
+PAGE_WIDTH, PAGE_HEIGHT = A4
 ELLIPSIS = "…"
 NBSP = "\u00a0"  # keeps a name on one line when wrapping; printed as a plain space
 _BREAKABLE_SPACE = re.compile(r"[^\S\u00a0]+")  # any whitespace except NBSP
-
-PAGE_WIDTH, PAGE_HEIGHT = A4
+_DARK_RUN = re.compile(rb"\x01+")  # segno matrix rows: 0x1 dark, 0x0 light
+_COPY_FORM = "ReceiptCopy"
 
 _registered_fonts: dict[Path, str] = {}
 _fonts_lock = threading.Lock()
@@ -41,7 +45,7 @@ def register_font(path: Path) -> str:
     """Register a TTF with reportlab once per process and return its font name.
 
     Parsing a TrueType file costs far more than drawing a whole receipt, so it is
-    done on first use only; the font is embedded (subset) in every PDF.
+    done on first use only; each PDF embeds just the subset of glyphs it uses.
     """
     key = path.resolve()
     with _fonts_lock:
@@ -61,7 +65,7 @@ class _Fonts:
 
 @dataclass(frozen=True)
 class _Box:
-    """One copy's drawing area: left/right edges and top/bottom baselines bounds."""
+    """One copy's drawing area in page coordinates."""
 
     left: float
     right: float
@@ -77,17 +81,24 @@ def render_receipt(context: ReceiptContext, template: ReceiptTemplate) -> bytes:
     canvas = Canvas(buffer, pagesize=A4, invariant=1, lang=template.language)
     canvas.setTitle(wording.document_title.format(number=context.number))
     canvas.setAuthor(template.organisation.name)
+    canvas.setCreator(template.organisation.name)
     canvas.setSubject(wording.title)
 
-    qr_matrix = segno.make(context.verify_url, error="m").matrix
     middle = PAGE_HEIGHT / 2
-    left, right = layout.margin_x, PAGE_WIDTH - layout.margin_x
-    copies = (
-        (wording.copy_organisation, _Box(left, right, PAGE_HEIGHT - layout.margin_y, middle + layout.cut_gap)),
-        (wording.copy_complainant, _Box(left, right, middle - layout.cut_gap, layout.margin_y)),
-    )
-    for copy_label, box in copies:
-        _draw_copy(canvas, box, copy_label, context, template, fonts, qr_matrix)
+    box = _Box(layout.margin_x, PAGE_WIDTH - layout.margin_x, PAGE_HEIGHT - layout.margin_y, middle + layout.cut_gap)
+    tabs = (wording.copy_organisation, wording.copy_complainant)
+    tab_width = max(_width(tab, fonts.bold, layout.copy_label_size) for tab in tabs) + 12
+
+    canvas.beginForm(_COPY_FORM)
+    _draw_copy(canvas, box, tab_width, context, template, fonts)
+    canvas.endForm()
+    copy_offsets = (0.0, box.bottom - layout.margin_y)  # copy 2 is copy 1 moved down
+    for tab, offset in zip(tabs, copy_offsets):
+        canvas.saveState()
+        canvas.translate(0, -offset)
+        canvas.doForm(_COPY_FORM)
+        _draw_copy_tab(canvas, box, tab, layout, fonts)
+        canvas.restoreState()
     _draw_cut_line(canvas, middle, wording.cut_here, layout, fonts)
 
     canvas.showPage()
@@ -101,27 +112,26 @@ def render_receipt(context: ReceiptContext, template: ReceiptTemplate) -> bytes:
 def _draw_copy(
     canvas: Canvas,
     box: _Box,
-    copy_label: str,
+    tab_width: float,
     context: ReceiptContext,
     template: ReceiptTemplate,
     fonts: _Fonts,
-    qr_matrix: tuple[bytearray, ...],
 ) -> None:
-    """Draw one full copy of the receipt inside `box`."""
+    """Draw everything both copies share inside `box` (all but the copy tab)."""
     layout, wording = template.layout, template.wording
     column_right = box.right - layout.right_column_width - layout.column_gap
     duplicate = wording.duplicate.format(n=context.duplicate_count) if context.duplicate_count > 0 else ""
     if duplicate:
         _draw_watermark(canvas, box, column_right, duplicate, layout, fonts)
 
-    y = _draw_header(canvas, box, copy_label, template, fonts)
-    _draw_verification(canvas, box.right - layout.right_column_width, box.right, y - 8, context, template, fonts, qr_matrix)
+    y = _draw_header(canvas, box, tab_width, template, fonts)
+    _draw_verification(canvas, box.right - layout.right_column_width, box.right, y - 8, context, template, fonts)
 
     # Title, with the duplicate mark after it.
     y -= 8 + layout.title_size
+    duplicate_width = _width(duplicate, fonts.bold, layout.value_size) + 20 if duplicate else 0
+    title = _fit(wording.title, fonts.bold, layout.title_size, column_right - box.left - duplicate_width)
     canvas.setFillColorRGB(*layout.text_color)
-    duplicate_width = _width(duplicate, fonts.bold, layout.value_size) + 14 if duplicate else 0
-    title = _fit(wording.title, fonts.bold, layout.title_size, column_right - box.left - duplicate_width - 10)
     canvas.setFont(fonts.bold, layout.title_size)
     canvas.drawString(box.left, y, title)
     if duplicate:
@@ -141,23 +151,26 @@ def _draw_copy(
     )
 
 
-def _draw_header(canvas: Canvas, box: _Box, copy_label: str, template: ReceiptTemplate, fonts: _Fonts) -> float:
-    """Organisation name, address and contacts, the copy tab and a double rule; returns the rule's y."""
-    layout, wording, organisation = template.layout, template.wording, template.organisation
-    width = box.right - box.left
-
-    label_width = _width(copy_label, fonts.bold, layout.copy_label_size) + 12
-    tab_height = layout.copy_label_size + 6
+def _draw_copy_tab(canvas: Canvas, box: _Box, text: str, layout: Layout, fonts: _Fonts) -> None:
+    """The "Copy n — for …" label in a light pill at the copy's top right corner."""
+    width = _width(text, fonts.bold, layout.copy_label_size) + 12
+    height = layout.copy_label_size + 6
     canvas.setFillColorRGB(0.92, 0.93, 0.95)
-    canvas.roundRect(box.right - label_width, box.top - tab_height, label_width, tab_height, 3, stroke=0, fill=1)
+    canvas.roundRect(box.right - width, box.top - height, width, height, 3, stroke=0, fill=1)
     canvas.setFillColorRGB(*layout.rule_color)
     canvas.setFont(fonts.bold, layout.copy_label_size)
-    canvas.drawRightString(box.right - 6, box.top - tab_height + 3.6, copy_label)
+    canvas.drawRightString(box.right - 6, box.top - height + 3.6, text)
+
+
+def _draw_header(canvas: Canvas, box: _Box, tab_width: float, template: ReceiptTemplate, fonts: _Fonts) -> float:
+    """Organisation name, address and contacts over a double rule; returns the rule's y."""
+    layout, wording, organisation = template.layout, template.wording, template.organisation
+    width = box.right - box.left
 
     y = box.top - layout.org_name_size
     canvas.setFillColorRGB(*layout.text_color)
     canvas.setFont(fonts.bold, layout.org_name_size)
-    canvas.drawString(box.left, y, _fit(organisation.name, fonts.bold, layout.org_name_size, width - label_width - 12))
+    canvas.drawString(box.left, y, _fit(organisation.name, fonts.bold, layout.org_name_size, width - tab_width - 12))
 
     contacts = "   ·   ".join(
         f"{label} {value}"
@@ -196,9 +209,10 @@ def _draw_number_block(
     """The incoming number in a framed box, the registration time beside it; returns the box bottom."""
     padding = 7
     number_size = _fit_size(context.number, fonts.bold, layout.number_size, (right - left) * 0.6)
+    label = _fit(wording.number_label, fonts.regular, layout.number_label_size, (right - left) * 0.6)
     inner_width = max(
         _width(context.number, fonts.bold, number_size),
-        _width(wording.number_label, fonts.regular, layout.number_label_size),
+        _width(label, fonts.regular, layout.number_label_size),
     )
     height = layout.number_label_size + number_size + 2.2 * padding
     bottom = top - height
@@ -208,7 +222,7 @@ def _draw_number_block(
 
     canvas.setFillColorRGB(*layout.label_color)
     canvas.setFont(fonts.regular, layout.number_label_size)
-    canvas.drawString(left + padding, top - padding - layout.number_label_size * 0.8, wording.number_label)
+    canvas.drawString(left + padding, top - padding - layout.number_label_size * 0.8, label)
     canvas.setFillColorRGB(*layout.text_color)
     canvas.setFont(fonts.bold, number_size)
     canvas.drawString(left + padding, bottom + padding + 1, context.number)
@@ -216,7 +230,8 @@ def _draw_number_block(
     x = left + inner_width + 2 * padding + 14
     canvas.setFillColorRGB(*layout.label_color)
     canvas.setFont(fonts.regular, layout.label_size)
-    canvas.drawString(x, top - padding - layout.label_size * 0.8, _fit(wording.registered_at_label, fonts.regular, layout.label_size, right - x))
+    registered_label = _fit(wording.registered_at_label, fonts.regular, layout.label_size, right - x)
+    canvas.drawString(x, top - padding - layout.label_size * 0.8, registered_label)
     canvas.setFillColorRGB(*layout.text_color)
     size = layout.value_size + 2
     canvas.setFont(fonts.bold, size)
@@ -235,9 +250,6 @@ def _draw_fields(
     fonts: _Fonts,
 ) -> None:
     """Label/value rows, the first-response note and the complainant's signature."""
-    signature = (wording.signature_confirmed if context.declaration_confirmed else wording.signature_unconfirmed).format(
-        name=context.signature_name.strip().replace(" ", NBSP)
-    )
     rows = (
         (wording.channel_label, context.channel, 1, fonts.regular),
         (wording.complainant_label, context.complainant_name, 1, fonts.bold),
@@ -247,11 +259,8 @@ def _draw_fields(
         (wording.subject_label, context.subject, layout.subject_lines, fonts.bold),
         (wording.excerpt_label, context.excerpt, layout.excerpt_lines, fonts.regular),
     )
-    label_width = min(
-        layout.label_column_max,
-        max(_width(label, fonts.regular, layout.label_size) for label in (*(row[0] for row in rows), wording.signature_label))
-        + 10,
-    )
+    labels = (*(row[0] for row in rows), wording.signature_label)
+    label_width = min(layout.label_column_max, max(_width(label, fonts.regular, layout.label_size) for label in labels) + 10)
     value_left = left + label_width
     value_width = right - value_left
     y = top - layout.value_size
@@ -271,8 +280,11 @@ def _draw_fields(
     canvas.rect(left, band_top - band_height, 2.2, band_height, stroke=0, fill=1)
     y = _draw_lines(canvas, left + 9, y - 1, note_lines, fonts.bold, layout) - 6
 
+    sentence = wording.signature_confirmed if context.declaration_confirmed else wording.signature_unconfirmed
+    signature = sentence.format(name=context.signature_name.strip().replace(" ", NBSP))
+    signature_lines = _wrap(signature, fonts.regular, layout.value_size, value_width, layout.signature_lines)
     _draw_label(canvas, left, y, wording.signature_label, label_width - 8, layout, fonts)
-    _draw_lines(canvas, value_left, y, _wrap(signature, fonts.regular, layout.value_size, value_width, layout.signature_lines), fonts.regular, layout)
+    _draw_lines(canvas, value_left, y, signature_lines, fonts.regular, layout)
 
 
 def _draw_label(canvas: Canvas, x: float, y: float, label: str, width: float, layout: Layout, fonts: _Fonts) -> None:
@@ -300,7 +312,7 @@ def _draw_footer(
     layout: Layout,
     fonts: _Fonts,
 ) -> None:
-    """The registering officer's name/signature lines and the record fingerprint."""
+    """The registering officer's name and signature lines and the record fingerprint."""
     size = layout.label_size
     y = box.bottom + 24
     canvas.setFillColorRGB(*layout.label_color)
@@ -332,14 +344,11 @@ def _draw_verification(
     context: ReceiptContext,
     template: ReceiptTemplate,
     fonts: _Fonts,
-    qr_matrix: tuple[bytearray, ...],
 ) -> None:
-    """QR code of the verify URL with a caption and the URL itself beneath it."""
+    """QR code of the verify URL, right-aligned, with a caption and the URL beneath it."""
     layout = template.layout
     size = layout.qr_size
-    x = right - size
-    canvas.setFillColorRGB(0, 0, 0)
-    _draw_qr(canvas, qr_matrix, x, top - size, size)
+    _draw_qr(canvas, segno.make(context.verify_url, error="m", mask=layout.qr_mask).matrix, right - size, top - size, size)
 
     width = right - left
     y = top - size - layout.small_size - 4
@@ -353,18 +362,24 @@ def _draw_verification(
 
 
 def _draw_qr(canvas: Canvas, matrix: tuple[bytearray, ...], x: float, y: float, size: float) -> None:
-    """Draw a QR module matrix as one filled path, one rectangle per horizontal dark run."""
-    module = size / len(matrix)
-    path = canvas.beginPath()
-    for row_index, row in enumerate(matrix):
-        row_y = y + size - (row_index + 1) * module
-        column = 0
-        for dark, run in groupby(row):
-            length = len(list(run))
-            if dark:
-                path.rect(x + column * module, row_y, length * module, module)
-            column += length
-    canvas.drawPath(path, stroke=0, fill=1)
+    """Fill the QR matrix as one path, one rectangle per horizontal run of dark modules.
+
+    The path is written in module units (small integers) under a scaling transform and
+    handed to the canvas as raw operators: formatting a few hundred rectangles through
+    reportlab's float formatter would cost more than the rest of the page.
+    """
+    count = len(matrix)
+    operators = [
+        f"{run.start()} {count - 1 - row_index} {run.end() - run.start()} 1 re"
+        for row_index, row in enumerate(matrix)
+        for run in _DARK_RUN.finditer(row)
+    ]
+    canvas.saveState()
+    canvas.translate(x, y)
+    canvas.scale(size / count, size / count)
+    canvas.setFillColorRGB(0, 0, 0)
+    canvas.addLiteral(" ".join(operators) + " f")
+    canvas.restoreState()
 
 
 def _draw_duplicate_label(canvas: Canvas, x: float, baseline: float, text: str, layout: Layout, fonts: _Fonts) -> None:
@@ -382,7 +397,7 @@ def _draw_duplicate_label(canvas: Canvas, x: float, baseline: float, text: str, 
 
 
 def _draw_watermark(canvas: Canvas, box: _Box, right: float, text: str, layout: Layout, fonts: _Fonts) -> None:
-    """A light diagonal "DUPLICATE n" behind one copy's text column (up to `right`);
+    """A light diagonal "DUPLICATE n" behind the copy's text column (up to `right`);
     drawn first so every value stays readable on top of it."""
     size = _fit_size(text, fonts.bold, 64, (right - box.left) * 0.85)
     canvas.saveState()
@@ -426,20 +441,17 @@ def _draw_stamp(
     fonts: _Fonts,
 ) -> None:
     """The organisation's round rubber stamp: double ring, name around it, the
-    registration word, number and date in the centre; translucent blue, slightly turned."""
+    registration word, number and date in the centre; blue ink, slightly turned."""
     layout = template.layout
     radius = layout.stamp_radius
     ring_inner = radius - 3
-    ring_size = layout.stamp_ring_size
-    centre_radius = ring_inner - ring_size - 4.5
+    centre_radius = ring_inner - layout.stamp_ring_size - 4.5
 
     canvas.saveState()
     canvas.translate(cx, cy)
     canvas.rotate(layout.stamp_rotation)
     canvas.setStrokeColorRGB(*layout.stamp_ink)
     canvas.setFillColorRGB(*layout.stamp_ink)
-    canvas.setStrokeAlpha(layout.stamp_alpha)
-    canvas.setFillAlpha(layout.stamp_alpha)
     canvas.setLineWidth(1.8)
     canvas.circle(0, 0, radius)
     canvas.setLineWidth(0.6)
@@ -447,55 +459,64 @@ def _draw_stamp(
     canvas.setLineWidth(1)
     canvas.circle(0, 0, centre_radius)
 
-    _draw_ring_text(canvas, template.organisation.stamp_ring_text, fonts.bold, ring_size, centre_radius + 2.2)
+    ring_text = canvas.beginText()
+    size, glyphs = _ring_glyphs(template.organisation.stamp_ring_text, fonts.bold, layout.stamp_ring_size, centre_radius + 2.2)
+    ring_text.setFont(fonts.bold, size)
+    for char, cos, sin, x, y in glyphs:
+        ring_text.setTextTransform(cos, sin, -sin, cos, x, y)
+        ring_text.textOut(char)
+    canvas.drawText(ring_text)
 
     word_top = centre_radius * 0.6
     _draw_condensed(canvas, template.wording.stamp_word, fonts.bold, 7, _chord(centre_radius, word_top) - 5, word_top - 7 * 0.73)
-
     rule_y = centre_radius * 0.27
     canvas.setLineWidth(0.6)
     for y in (rule_y, -rule_y):
         half = _chord(centre_radius, y) / 2 - 3
         canvas.line(-half, y, half, y)
-
     _draw_condensed(canvas, context.number, fonts.bold, 9.5, _chord(centre_radius, rule_y) - 8, -9.5 * 0.36)
     date_bottom = -centre_radius * 0.62
     _draw_condensed(canvas, context.stamp_date, fonts.regular, 7, _chord(centre_radius, date_bottom) - 5, date_bottom)
     canvas.restoreState()
 
 
-def _draw_ring_text(canvas: Canvas, text: str, font: str, size: float, baseline_radius: float) -> None:
-    """Write `text` clockwise around the full circle, letters upright to the rim, the
-    first segment (up to the first "•") centred at the top."""
+@lru_cache(maxsize=64)
+def _ring_glyphs(
+    text: str, font: str, size: float, baseline_radius: float
+) -> tuple[float, tuple[tuple[str, float, float, float, float], ...]]:
+    """Place `text` clockwise around the whole circle, letters upright to the rim and
+    evenly spread, the part before the first "•" centred at the top.
+
+    Returns the font size used (smaller if the text is too long for the circle) and,
+    per character, the text matrix (cos, sin, x, y). Constant for a template, so cached.
+    """
     circumference = 2 * math.pi * baseline_radius
-    natural = _width(text, font, size)
-    size = min(size, size * circumference * 0.94 / natural)
+    size = min(size, size * circumference * 0.94 / _width(text, font, size))
     widths = [_width(char, font, size) for char in text]
     gap = (circumference - sum(widths)) / len(text)
-    first_segment = text.split("•")[0].rstrip()
-    offset = sum(widths[: len(first_segment)]) / 2 + gap * (len(first_segment) - 1) / 2
+    first_part = len(text.split("•")[0].rstrip())
+    centre_offset = (sum(widths[:first_part]) + gap * (first_part - 1)) / 2
 
-    text_object = canvas.beginText()
-    text_object.setFont(font, size)
+    glyphs = []
     position = 0.0
     for char, width in zip(text, widths):
-        turn = -(position + width / 2 - offset) / baseline_radius  # radians, clockwise
+        turn = -(position + width / 2 - centre_offset) / baseline_radius  # radians, clockwise
         cos, sin = math.cos(turn), math.sin(turn)
-        # Char's left baseline corner is (-width/2, radius) turned by `turn` about the centre.
-        x = -width / 2 * cos - baseline_radius * sin
-        y = -width / 2 * sin + baseline_radius * cos
-        text_object.setTextTransform(cos, sin, -sin, cos, x, y)
-        text_object.textOut(char)
+        # The character's left end of baseline, (-width/2, radius), turned about the centre.
+        glyphs.append((char, cos, sin, -width / 2 * cos - baseline_radius * sin, -width / 2 * sin + baseline_radius * cos))
         position += width + gap
-    canvas.drawText(text_object)
+    return size, tuple(glyphs)
 
 
 def _draw_condensed(canvas: Canvas, text: str, font: str, size: float, width: float, baseline: float) -> None:
-    """Centre `text` on x=0 within `width`, narrowing letters (to 75 %) before shrinking
-    the size, as rubber-stamp makers do with long words."""
+    """Centre `text` on x=0 within `width`, narrowing letters (down to 75 %) before
+    shrinking the size, as rubber-stamp makers do with long words."""
     natural = _width(text, font, size)
-    scale = min(1.0, max(width / natural, 0.75)) if natural else 1.0
-    size = min(size, size * width / (natural * scale)) if natural else size
+    if natural > width:
+        scale = max(width / natural, 0.75)
+        size *= width / (natural * scale)
+    else:
+        scale = 1.0
     text_object = canvas.beginText()
     text_object.setFont(font, size)
     text_object.setHorizScale(scale * 100)
@@ -543,21 +564,26 @@ def _truncate(text: str, font: str, size: float, width: float) -> str:
 
 def _wrap(text: str, font: str, size: float, width: float, max_lines: int) -> list[str]:
     """Greedy word wrap into at most `max_lines` lines; words wider than a line are
-    split, and text that does not fit ends with "…". NBSP never breaks."""
+    split, and text that does not fit ends with "…". NBSP never breaks.
+
+    Each word is measured once (reportlab widths have no kerning, so they add up).
+    """
+    space = _width(" ", font, size)
     lines: list[str] = []
-    line = ""
+    line, line_width = "", 0.0
     for word in _BREAKABLE_SPACE.split(text.strip()):
-        candidate = f"{line} {word}" if line else word
-        if _width(candidate, font, size) <= width:
-            line = candidate
+        word_width = _width(word, font, size)
+        if line and line_width + space + word_width <= width:
+            line, line_width = f"{line} {word}", line_width + space + word_width
             continue
         if line:
             lines.append(line)
-        line = word
-        while _width(line, font, size) > width:
-            cut = max(len(_truncate(line, font, size, width)) - 1, 1)
-            lines.append(line[:cut])
-            line = line[cut:]
+        while word_width > width:
+            cut = max(len(_truncate(word, font, size, width)) - 1, 1)
+            lines.append(word[:cut])
+            word = word[cut:]
+            word_width = _width(word, font, size)
+        line, line_width = word, word_width
         if len(lines) > max_lines:
             break
     if line:

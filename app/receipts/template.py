@@ -9,9 +9,11 @@ vendored fonts, not in Python: `organisation.json`, `receipt/<language>.json` an
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 SUPPORTED_LANGUAGES = ("en", "ru", "ro", "uk")
@@ -47,6 +49,7 @@ class Wording:
     number_label: str
     registered_at_label: str
     channel_label: str
+    channels: Mapping[str, str]  # channel code ("web", "post", …) -> its printed name
     complainant_label: str
     contact_label: str
     postal_address_label: str
@@ -87,6 +90,9 @@ class Layout:
     right_column_width: float
     column_gap: float
     qr_size: float
+    # QR data mask 0-7, or null to let segno pick the lowest-penalty one (ISO 18004 7.8.3).
+    # Every mask scans; evaluating all eight costs more than drawing the rest of the receipt.
+    qr_mask: int | None
     stamp_radius: float
     stamp_rotation: float  # degrees, counter-clockwise
     stamp_ring_size: float
@@ -99,7 +105,6 @@ class Layout:
     label_color: Color
     rule_color: Color
     stamp_ink: Color
-    stamp_alpha: float
     duplicate_ink: Color
     watermark_ink: Color
 
@@ -141,17 +146,22 @@ def _load(templates_dir: Path, language: str) -> ReceiptTemplate:
     return ReceiptTemplate(
         language=language,
         organisation=Organisation(**_read_json(templates_dir / "organisation.json")),
-        wording=Wording(**_read_json(templates_dir / "receipt" / f"{language}.json")),
+        wording=_wording(_read_json(templates_dir / "receipt" / f"{language}.json")),
         layout=_layout(layout_data),
         font_regular=font_regular,
         font_bold=font_bold,
     )
 
 
+def _wording(data: dict[str, Any]) -> Wording:
+    """Build a Wording; the channel names become a read-only mapping."""
+    return Wording(**{**data, "channels": MappingProxyType(dict(data["channels"]))})
+
+
 def _layout(data: dict[str, Any]) -> Layout:
-    """Build a Layout, turning JSON colour lists into tuples so the dataclass stays hashable."""
+    """Build a Layout, turning JSON colour lists into tuples so it stays immutable."""
     values = {
-        f.name: tuple(data[f.name]) if isinstance(data.get(f.name), list) else data[f.name]
+        f.name: tuple(data[f.name]) if isinstance(data[f.name], list) else data[f.name]
         for f in fields(Layout)
     }
     unknown = set(data) - set(values)

@@ -1,0 +1,53 @@
+# Two commands for a fresh machine (see README):
+#   make run    set up and start the app on SQLite
+#   make test   set up and run the whole test suite (again on PostgreSQL when TEST_DATABASE_URL is set)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: run test setup browser-deps
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(BIN)/flask db upgrade
+	@echo
+	@echo "  Complaint registry running on SQLite (instance/registry.sqlite3)"
+	@echo "  Open  http://$(HOST):$(PORT)/          the public complaint form"
+	@echo "        http://$(HOST):$(PORT)/track     track a complaint"
+	@echo "        http://$(HOST):$(PORT)/verify    verify a receipt"
+	@echo "  Stop with Ctrl-C."
+	@echo
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+# Debian's Chromium drives the browser tests (Playwright cannot download browsers here);
+# poppler-utils turns PDFs into pictures for people to look at.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! command -v pdftotext >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	  else \
+	    echo "note: install Debian's chromium and poppler-utils to run the browser tests (they are skipped otherwise)"; \
+	  fi; \
+	fi
+
+test: setup browser-deps
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
+	  $(BIN)/python -m pytest; \
+	elif [ "$$REQUIRE_POSTGRES" = 1 ]; then \
+	  echo "REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set" >&2; exit 1; \
+	fi

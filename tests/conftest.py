@@ -1,0 +1,120 @@
+"""Fixtures: one database per test session (SQLite file, or a fresh PostgreSQL database when
+TEST_DATABASE_URL is set), built by the real migrations and emptied after every test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from _support import config_class
+from app import create_app
+from app.extensions import db
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def pytest_report_header() -> str:
+    return f"database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite (set TEST_DATABASE_URL for PostgreSQL)'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not POSTGRES_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'registry.sqlite3'}"
+        return
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"registry_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def base_settings(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> dict[str, Any]:
+    instance = tmp_path_factory.mktemp("instance")
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(instance),
+        "REGISTRY_KEY_PATH": str(instance / "registry_ed25519.pem"),
+        "ATTACHMENTS_DIR": str(instance / "attachments"),
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated(base_settings: dict[str, Any]) -> None:
+    """The schema, built by `flask db upgrade` exactly as on a real installation."""
+    app = create_app(config_class(**base_settings))
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+
+
+def _empty_database() -> None:
+    tables = [t.name for t in db.metadata.sorted_tables]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in reversed(tables):
+            db.session.execute(text(f"DELETE FROM {name}"))
+    db.session.commit()
+
+
+@pytest.fixture
+def make_app(base_settings: dict[str, Any], migrated: None) -> Iterator[Callable[..., Flask]]:
+    """Build an app on the test database; keyword arguments override settings."""
+    apps: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        app = create_app(config_class(**{**base_settings, **overrides}))
+        apps.append(app)
+        return app
+
+    yield make
+    cleaner = apps[0] if apps else make()
+    with cleaner.app_context():
+        db.session.remove()
+        _empty_database()
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    shutil.rmtree(base_settings["ATTACHMENTS_DIR"], ignore_errors=True)
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    """Where tests save screenshots and PDFs for people to look at."""
+    path = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,243 @@
+"""The two-copy receipt PDF: content, languages, determinism and layout limits.
+
+Pure renderer tests: no database, no Flask app. Text is read back with pypdf and,
+where the check needs word positions, with poppler's `pdftotext` (those checks are
+skipped when poppler is not installed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import io
+import json
+import re
+import shutil
+import subprocess
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from reportlab.lib.pagesizes import A4
+
+from app.receipts.context import ReceiptContext
+from app.receipts.render import render_receipt
+from app.receipts.template import SUPPORTED_LANGUAGES, load_receipt_template
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "pdf_templates"
+PAGE_WIDTH, PAGE_HEIGHT = A4
+
+needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler's pdftotext is not installed")
+
+BASE = ReceiptContext(
+    language="en",
+    number="2026/000123",
+    registered_at="22.11.2026 14:05",
+    first_response_due="23.11.2026 14:05",
+    channel="Web form",
+    complainant_name="Ana Munteanu",
+    complainant_contact="ana@example.md, +373 69 123 456",
+    postal_address="str. Mihai Eminescu 12, ap. 5, Chișinău, MD-2012",
+    category="Payouts",
+    subject="Winnings not credited after the match ended",
+    excerpt="On 20 November I placed a bet on the match. The match ended but my winnings were not credited…",
+    signature_name="Ana Munteanu",
+    declaration_confirmed=True,
+    fingerprint="3F2A-9C1B-77D0-E4A5",
+    verify_url="https://complaints.demobetting.md/verify/2026-000123?fp=3F2A9C1B77D0E4A5",
+    stamp_date="22.11.2026",
+)
+
+LONG = dataclasses.replace(
+    BASE,
+    number="2026/0001234567890",
+    channel="Web form " * 20,
+    complainant_name="Bartholomew-Maximilian Alexandrescu-Konstantinopolskiy von Hohenzollern-Sigmaringen " * 3,
+    complainant_contact="a-very-long-address@subdomain.example-organisation.md, +373 69 123 456, " * 4,
+    postal_address="str. Very Long Street Name " * 15,
+    category="Category " * 20,
+    subject=("A two hundred character subject that keeps going and going " * 4)[:200],
+    excerpt="Excerpt " * 120 + "…",
+    signature_name="Bartholomew-Maximilian Alexandrescu-Konstantinopolskiy von Hohenzollern-Sigmaringen the Third",
+    fingerprint="3F2A-9C1B-77D0-E4A5-" * 5,
+    verify_url="https://complaints.demobetting.md/verify/" + "x" * 300,
+    duplicate_count=12,
+)
+
+
+@lru_cache(maxsize=None)
+def render(context: ReceiptContext) -> bytes:
+    return render_receipt(context, load_receipt_template(TEMPLATES, context.language))
+
+
+def page_text(pdf: bytes) -> str:
+    return PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+
+
+def poppler_text(pdf: bytes) -> str:
+    return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+
+
+def poppler_words(pdf: bytes) -> list[tuple[str, float, float, float, float]]:
+    """(word, x_min, y_min, x_max, y_max) in points, y measured from the page top."""
+    out = subprocess.run(["pdftotext", "-bbox", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    pattern = r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>'
+    return [(html.unescape(w), float(a), float(b), float(c), float(d)) for a, b, c, d, w in re.findall(pattern, out)]
+
+
+def test_receipt_holds_the_number_on_both_copies() -> None:
+    assert page_text(render(BASE)).count("2026/000123") >= 2
+
+
+@needs_pdftotext
+def test_each_copy_shows_the_number_and_its_own_copy_label() -> None:
+    words = poppler_words(render(BASE))
+    middle = PAGE_HEIGHT / 2
+    top = [w[0] for w in words if w[4] < middle]
+    bottom = [w[0] for w in words if w[2] > middle]
+    assert "2026/000123" in top and "2026/000123" in bottom
+    assert "organisation" in top and "complainant" not in top
+    assert "complainant" in bottom and "organisation" not in bottom
+
+
+@needs_pdftotext
+def test_both_copies_carry_the_same_text_apart_from_the_copy_label() -> None:
+    words = poppler_words(render(BASE))
+    middle = PAGE_HEIGHT / 2
+    labels = {"Copy", "1", "2", "—", "for", "the", "organisation", "complainant"}
+    top = Counter(w[0] for w in words if w[4] < middle and w[0] not in labels)
+    bottom = Counter(w[0] for w in words if w[2] > middle and w[0] not in labels)
+    assert top == bottom
+
+
+@pytest.mark.parametrize(
+    ("language", "name"),
+    [
+        ("ro", "Ana-Maria Ștefănescu-Țurcanu"),
+        ("uk", "Олександр Євгенович Ґудзь"),
+        ("ru", "Анна Сергеевна Иванова"),
+    ],
+    ids=["ro", "uk", "ru"],
+)
+def test_cyrillic_and_romanian_names_are_extracted_exactly(language: str, name: str) -> None:
+    pdf = render(dataclasses.replace(BASE, language=language, complainant_name=name, signature_name=name))
+    assert page_text(pdf).count(name) >= 2
+    if shutil.which("pdftotext"):
+        assert poppler_text(pdf).count(name) >= 2
+
+
+def test_receipt_shows_the_record_fingerprint_with_its_label() -> None:
+    text = page_text(render(BASE))
+    assert "Record fingerprint:" in text
+    assert text.count("3F2A-9C1B-77D0-E4A5") >= 2
+
+
+def test_receipt_shows_the_first_response_deadline_and_the_typed_signature() -> None:
+    text = page_text(render(BASE))
+    assert "First response due by 23.11.2026 14:05" in text
+    assert "Signed electronically: Ana Munteanu" in text
+    assert "REGISTERED" in text
+
+
+def test_an_unconfirmed_declaration_is_not_printed_as_signed() -> None:
+    text = page_text(render(dataclasses.replace(BASE, declaration_confirmed=False)))
+    assert "Signed electronically" not in text
+    assert "not confirmed" in text
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "copy_label"),
+    [
+        ("en", "Complaint registration receipt", "Copy 2 — for the complainant"),
+        ("ru", "Квитанция о регистрации жалобы", "Экземпляр 2 — для заявителя"),
+        ("ro", "Recipisă de înregistrare a reclamației", "Exemplarul 2 — pentru reclamant"),
+        ("uk", "Квитанція про реєстрацію скарги", "Примірник 2 — для скаржника"),
+    ],
+    ids=["en", "ru", "ro", "uk"],
+)
+def test_each_language_prints_its_own_wording(language: str, title: str, copy_label: str) -> None:
+    pdf = render(dataclasses.replace(BASE, language=language))
+    text = page_text(pdf)
+    assert title in text
+    assert copy_label in text
+    assert load_receipt_template(TEMPLATES, language).wording.stamp_word in text
+    assert PdfReader(io.BytesIO(pdf)).metadata.title.endswith("2026/000123")
+
+
+def test_romanian_wording_uses_comma_below_letters() -> None:
+    text = (TEMPLATES / "receipt" / "ro.json").read_text(encoding="utf-8")
+    assert not set("şţŞŢ") & set(text)  # cedilla forms are wrong for Romanian
+    assert {"ș", "ț", "ă", "î"} <= set(text)
+
+
+def test_every_language_file_has_exactly_the_english_keys() -> None:
+    english = json.loads((TEMPLATES / "receipt" / "en.json").read_text(encoding="utf-8"))
+    for language in SUPPORTED_LANGUAGES:
+        wording = json.loads((TEMPLATES / "receipt" / f"{language}.json").read_text(encoding="utf-8"))
+        channels = wording.pop("channels")
+        assert wording.keys() == english.keys() - {"channels"}, language
+        assert channels.keys() == english["channels"].keys(), language
+        assert all(value.strip() for value in (*wording.values(), *channels.values())), language
+
+
+def test_receipt_is_one_a4_portrait_page() -> None:
+    reader = PdfReader(io.BytesIO(render(BASE)))
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert float(box.width) == pytest.approx(PAGE_WIDTH, abs=0.01)
+    assert float(box.height) == pytest.approx(PAGE_HEIGHT, abs=0.01)
+
+
+def test_same_context_gives_identical_bytes() -> None:
+    template = load_receipt_template(TEMPLATES, "ro")
+    context = dataclasses.replace(BASE, language="ro", duplicate_count=1)
+    assert render_receipt(context, template) == render_receipt(context, template)
+
+
+def test_duplicate_marking_appears_only_on_reprints() -> None:
+    assert "DUPLICATE" not in page_text(render(BASE))
+    text = page_text(render(dataclasses.replace(BASE, duplicate_count=3)))
+    assert text.count("DUPLICATE 3") >= 2
+
+
+def test_duplicate_marking_is_translated() -> None:
+    text = page_text(render(dataclasses.replace(BASE, language="ru", duplicate_count=2)))
+    assert "ДУБЛИКАТ 2" in text
+
+
+def test_very_long_fields_do_not_crash_and_stay_on_one_page() -> None:
+    pdf = render(LONG)
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
+    text = page_text(pdf)
+    assert text.count("2026/0001234567890") >= 2
+    assert "…" in text
+
+
+@needs_pdftotext
+def test_very_long_fields_stay_inside_their_copy_and_column() -> None:
+    layout = load_receipt_template(TEMPLATES, "en").layout
+    column_right = PAGE_WIDTH - layout.margin_x - layout.right_column_width - layout.column_gap
+    middle = PAGE_HEIGHT / 2
+    header_height = 45  # organisation header and copy label span the full width
+    copy_tops = (layout.margin_y, middle + layout.cut_gap)
+    for word, x_min, y_min, x_max, y_max in poppler_words(render(LONG)):
+        assert 0 <= x_min and x_max <= PAGE_WIDTH and 0 <= y_min and y_max <= PAGE_HEIGHT, word
+        if y_min < middle < y_max:
+            assert word in {"✂", "cut", "here"}, word
+        in_header = any(top <= y_min < top + header_height for top in copy_tops)
+        if x_min < column_right and not in_header:
+            assert x_max <= column_right + 0.5, word
+
+
+def test_unknown_language_falls_back_to_english() -> None:
+    template = load_receipt_template(TEMPLATES, "de")
+    assert template.language == "en"
+    assert load_receipt_template(TEMPLATES, "ro-MD").language == "ro"
+    text = page_text(render_receipt(dataclasses.replace(BASE, language="de"), template))
+    assert "Complaint registration receipt" in text
+
+
+def test_templates_are_loaded_once_and_cached() -> None:
+    assert load_receipt_template(TEMPLATES, "uk") is load_receipt_template(TEMPLATES, "uk")
