@@ -133,6 +133,13 @@ def test_a_complainant_files_downloads_the_receipt_and_tracks_the_complaint(
             page = context.new_page()
             problems: list[str] = []
             page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+            # Console errors include Content-Security-Policy violations.
+            page.on(
+                "console",
+                lambda m: problems.append(f"console {m.type}: {m.text}")
+                if m.type == "error" and "status of 422" not in m.text  # the expected bad-input round trip
+                else None,
+            )
             page.on(
                 "response",
                 lambda r: problems.append(f"HTTP {r.status} for {r.request.method} {r.url}")

@@ -144,3 +144,26 @@ def test_the_schema_refuses_a_second_complaint_with_the_same_number(app):
             db.session.flush()
         db.session.rollback()
         assert db.session.scalar(select(func.count()).select_from(Complaint)) == 1
+
+
+@pytest.mark.slow
+def test_the_same_idempotency_key_sent_by_eight_threads_at_once_registers_once(app):
+    threads, start, answers, lock = 8, threading.Barrier(8), [], threading.Lock()
+
+    def worker() -> None:
+        client = app.test_client()
+        start.wait()
+        response = client.post("/api/v1/complaints", json=valid_payload(),
+                               headers={"Idempotency-Key": "retry-storm"})
+        with lock:
+            answers.append((response.status_code, response.get_json()["number"]))
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    assert len(answers) == threads
+    assert {status for status, _ in answers} == {201}
+    assert len({number for _, number in answers}) == 1
+    assert _seqs(app) == [1]

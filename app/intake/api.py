@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -56,16 +57,16 @@ def _as_formdata(payload: dict[str, Any]) -> tuple[MultiDict, dict[str, list[str
             if value is None:
                 continue
             if not isinstance(value, str):
-                errors[name] = ["Must be a string."]
+                errors[name] = [_("Must be a string.")]
                 continue
             formdata[name] = value
         elif name == "declaration":
             if value is True:
                 formdata[name] = "y"
             elif value is not False and value is not None:
-                errors[name] = ["Must be true or false."]
+                errors[name] = [_("Must be true or false.")]
         else:
-            errors[name] = ["Unknown field."]
+            errors[name] = [_("Unknown field.")]
     return formdata, errors
 
 
@@ -92,7 +93,7 @@ def categories() -> Response:
 def create_complaint() -> tuple[Response, int]:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        return _errors({"body": ["Send a JSON object (Content-Type: application/json)."]})
+        return _errors({"body": [_("Send a JSON object (Content-Type: application/json).")]})
     formdata, errors = _as_formdata(payload)
     form = ComplaintForm(formdata=formdata, meta={"csrf": False})
     if not form.validate() or errors:
@@ -102,7 +103,9 @@ def create_complaint() -> tuple[Response, int]:
 
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY and key.isprintable()):
-        return _errors({"Idempotency-Key": [f"Use 1 to {MAX_IDEMPOTENCY_KEY} printable characters."]})
+        return _errors(
+            {"Idempotency-Key": [_("Use 1 to %(n)d printable characters.", n=MAX_IDEMPOTENCY_KEY)]}
+        )
     try:
         registration = commit_with_retry(
             lambda: register_complaint(
@@ -112,7 +115,9 @@ def create_complaint() -> tuple[Response, int]:
             )
         )
     except IdempotencyKeyReused:
-        return _errors({"Idempotency-Key": ["This key was already used for a different complaint."]})
+        return _errors(
+            {"Idempotency-Key": [_("This key was already used for a different complaint.")]}
+        )
 
     complaint = registration.complaint
     entry = intake_entry(complaint.id)
