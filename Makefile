@@ -44,6 +44,7 @@ browser-deps:
 	fi
 
 test: setup browser-deps
+	$(BIN)/ruff check .
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \

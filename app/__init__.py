@@ -14,7 +14,6 @@ from config import Config, config_from_env
 from . import models  # noqa: F401  (every table registered on the metadata)
 from .extensions import babel, csrf, db, migrate
 
-
 #: Pages load only the app's own files: no inline script, no third-party anything.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

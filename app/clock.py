@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _frozen: datetime | None = None
 
@@ -16,7 +16,7 @@ def now_utc() -> datetime:
     """The current time, timezone-aware, in UTC, to the microsecond."""
     if _frozen is not None:
         return _frozen
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @contextmanager
@@ -25,7 +25,7 @@ def frozen_clock(at: datetime) -> Iterator[None]:
     global _frozen
     if at.tzinfo is None:
         raise ValueError("frozen_clock needs an aware datetime")
-    previous, _frozen = _frozen, at.astimezone(timezone.utc)
+    previous, _frozen = _frozen, at.astimezone(UTC)
     try:
         yield
     finally:

@@ -73,7 +73,7 @@ def time_pair_ms(first: Callable[[int], bytes], second: Callable[[int], bytes], 
         second(index)
     timings: tuple[list[float], list[float]] = ([], [])
     for index in range(runs):
-        for render, samples in zip((first, second), timings):
+        for render, samples in zip((first, second), timings, strict=True):
             start = time.perf_counter()
             render(index)
             samples.append((time.perf_counter() - start) * 1000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from _support import valid_payload
 from _workers import register_many
 from app.clock import frozen_clock
-from app.complaints.models import Complaint
+from app.complaints.models import Channel, Complaint
 from app.complaints.storage import Evidence
 from app.database import commit_with_retry
 from app.extensions import db
@@ -22,7 +22,6 @@ from app.intake import operations
 from app.intake.operations import ComplaintSubmission, register_complaint
 from app.registry.numbering import format_number, number_slug
 from app.registry.verify import verify_registry
-from app.complaints.models import Channel
 
 
 def _seqs(app) -> list[int]:
@@ -109,9 +108,9 @@ def test_a_registration_that_fails_after_taking_its_number_leaves_no_gap(app, mo
 
 def test_numbers_start_again_at_one_in_a_new_registry_year(app):
     # 21:59 UTC on 31 December is 23:59 in Chișinău; 22:01 UTC is already the new year there.
-    moments = [datetime(2026, 12, 31, 21, 59, tzinfo=timezone.utc),
-               datetime(2026, 12, 31, 22, 1, tzinfo=timezone.utc),
-               datetime(2027, 1, 2, 9, 0, tzinfo=timezone.utc)]
+    moments = [datetime(2026, 12, 31, 21, 59, tzinfo=UTC),
+               datetime(2026, 12, 31, 22, 1, tzinfo=UTC),
+               datetime(2027, 1, 2, 9, 0, tzinfo=UTC)]
     numbers = []
     with app.app_context():
         for moment in moments:

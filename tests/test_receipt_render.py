@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 from collections import Counter
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -67,7 +67,7 @@ LONG = dataclasses.replace(
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def render(context: ReceiptContext) -> bytes:
     return render_receipt(context, load_receipt_template(TEMPLATES, context.language))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
+from flask import abort
 from sqlalchemy import or_, select
 
 from ..extensions import db
@@ -48,3 +49,11 @@ def find_for_complainant(reference: str, code: str | None) -> Complaint | None:
     if hmac.compare_digest(given.encode(), expected.encode()) and complaint is not None:
         return complaint
     return None
+
+
+def find_for_complainant_or_404(reference: str, code: str | None) -> Complaint:
+    """`find_for_complainant`, answering 404 (never 403) when there is no match."""
+    complaint = find_for_complainant(reference, code)
+    if complaint is None:
+        abort(404)
+    return complaint

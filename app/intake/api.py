@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, jsonify, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from ..complaints.access import display_access_code, find_for_complainant
+from ..complaints.access import display_access_code, find_for_complainant_or_404
 from ..complaints.categories import category_choices, category_name
 from ..complaints.models import Channel, Complaint
 from ..database import commit_with_retry
@@ -143,7 +143,5 @@ def _api_url(complaint: Complaint) -> str:
 
 @bp.get("/complaints/<path:reference>")
 def get_complaint(reference: str) -> Response:
-    complaint = find_for_complainant(reference, request.args.get("code"))
-    if complaint is None:
-        abort(404)
+    complaint = find_for_complainant_or_404(reference, request.args.get("code"))
     return jsonify(public_view(complaint))

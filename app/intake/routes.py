@@ -5,17 +5,21 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from ..complaints.access import (
+    display_access_code,
+    find_for_complainant,
+    find_for_complainant_or_404,
+)
 from ..complaints.categories import category_name
-from ..complaints.access import display_access_code, find_for_complainant
 from ..complaints.models import Channel
 from ..database import commit_with_retry
 from .forms import ComplaintForm
@@ -68,9 +72,7 @@ def new_complaint() -> Response | tuple[str, int]:
 
 @bp.get("/complaints/<path:reference>/confirmation")
 def confirmation(reference: str) -> str:
-    complaint = find_for_complainant(reference, request.args.get("code"))
-    if complaint is None:
-        abort(404)
+    complaint = find_for_complainant_or_404(reference, request.args.get("code"))
     return render_template(
         "intake/confirmation.html",
         complaint=complaint,
@@ -105,9 +107,7 @@ def track() -> Response | tuple[str, int]:
 
 @bp.get("/track/<path:reference>")
 def track_complaint(reference: str) -> str:
-    complaint = find_for_complainant(reference, request.args.get("code"))
-    if complaint is None:
-        abort(404)
+    complaint = find_for_complainant_or_404(reference, request.args.get("code"))
     return render_template(
         "intake/track.html",
         complaint=complaint,

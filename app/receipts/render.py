@@ -93,7 +93,7 @@ def render_receipt(context: ReceiptContext, template: ReceiptTemplate) -> bytes:
     _draw_copy(canvas, box, tab_width, context, template, fonts)
     canvas.endForm()
     copy_offsets = (0.0, box.bottom - layout.margin_y)  # copy 2 is copy 1 moved down
-    for tab, offset in zip(tabs, copy_offsets):
+    for tab, offset in zip(tabs, copy_offsets, strict=True):
         canvas.saveState()
         canvas.translate(0, -offset)
         canvas.doForm(_COPY_FORM)
@@ -499,7 +499,7 @@ def _ring_glyphs(
 
     glyphs = []
     position = 0.0
-    for char, width in zip(text, widths):
+    for char, width in zip(text, widths, strict=True):
         turn = -(position + width / 2 - centre_offset) / baseline_radius  # radians, clockwise
         cos, sin = math.cos(turn), math.sin(turn)
         # The character's left end of baseline, (-width/2, radius), turned about the centre.

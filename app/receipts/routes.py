@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, request
 
-from ..complaints.access import find_for_complainant
+from ..complaints.access import find_for_complainant_or_404
 from .service import complaint_receipt_pdf
 
 bp = Blueprint("receipts", __name__)
@@ -12,9 +12,7 @@ bp = Blueprint("receipts", __name__)
 
 @bp.get("/complaints/<path:reference>/receipt.pdf")
 def receipt_pdf(reference: str) -> Response:
-    complaint = find_for_complainant(reference, request.args.get("code"))
-    if complaint is None:
-        abort(404)
+    complaint = find_for_complainant_or_404(reference, request.args.get("code"))
     language = request.args.get("lang") or complaint.language
     pdf = complaint_receipt_pdf(complaint, language=language)
     response = Response(pdf, mimetype="application/pdf")

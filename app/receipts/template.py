@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -133,7 +133,7 @@ def load_receipt_template(templates_dir: Path, language: str) -> ReceiptTemplate
     return _load(Path(templates_dir), normalise_language(language))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(templates_dir: Path, language: str) -> ReceiptTemplate:
     """Parse and validate the JSON files; unknown or missing keys raise at load time."""
     layout_data = _read_json(templates_dir / "receipt" / "layout.json")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
@@ -24,7 +24,7 @@ FORMAT_VERSION = 1
 
 def iso_utc(moment: datetime) -> str:
     """The one textual form of a moment inside signed records."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def canonical_json(value: Any) -> str:

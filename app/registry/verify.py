@@ -73,8 +73,7 @@ def _entries_with_complaints(batch_size: int) -> Iterator[tuple[RegistryEntry, C
         .order_by(RegistryEntry.position)
         .execution_options(yield_per=batch_size)
     )
-    for entry, complaint in db.session.execute(statement):
-        yield entry, complaint
+    yield from db.session.execute(statement)
 
 
 def verify_registry(batch_size: int = 2000) -> Report:
