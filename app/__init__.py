@@ -40,7 +40,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from .database import configure_sqlite
+    from .database import configure_sqlite, sqlite_write_lock_path
     from .i18n import select_locale
 
     db.init_app(app)
@@ -51,6 +51,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["DATABASE_BUSY_TIMEOUT"])
+            app.extensions["sqlite_write_lock"] = sqlite_write_lock_path(db.engine)
 
 
 def register_registry(app: Flask) -> None:

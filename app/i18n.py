@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from babel.support import Translations
 from flask import current_app, request, session
+from flask_babel import get_locale
+from wtforms.i18n import messages_path
 
 from .extensions import babel
 
@@ -21,3 +26,22 @@ def select_locale() -> str:
     if chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or "en"
+
+
+@lru_cache(maxsize=16)
+def _wtforms_catalogue(locale: str) -> Translations:
+    return Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class WTFormsTranslations:
+    """WTForms' own messages ("Field must be between …") in the page language; each catalogue
+    is read from disk once per process, not once per request."""
+
+    def gettext(self, string: str) -> str:
+        return _wtforms_catalogue(str(get_locale())).ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return _wtforms_catalogue(str(get_locale())).ungettext(singular, plural, n)
+
+
+wtforms_translations = WTFormsTranslations()

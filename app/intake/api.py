@@ -8,35 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from ..complaints.access import display_access_code, find_for_complainant_or_404
 from ..complaints.categories import category_choices, category_name
 from ..complaints.models import Channel, Complaint
 from ..database import commit_with_retry
-from ..registry.chain import fingerprint_of, intake_entry
-from .forms import ComplaintForm
+from ..registry.chain import fingerprint_of
 from .links import receipt_url, tracking_url
 from .operations import IdempotencyKeyReused, register_complaint
+from .validation import FIELDS, rules_from_config, validate_complaint
 
 bp = Blueprint("api", __name__)
 
-TEXT_FIELDS = (
-    "full_name",
-    "email",
-    "phone",
-    "postal_address",
-    "category",
-    "subject",
-    "description",
-    "desired_outcome",
-    "language",
-    "signature",
-)
 MAX_IDEMPOTENCY_KEY = 120
 
 
@@ -48,26 +35,25 @@ def _iso(moment: Any) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def _as_formdata(payload: dict[str, Any]) -> tuple[MultiDict, dict[str, list[str]]]:
-    """JSON -> the form's input; type errors are reported per field, like validation errors."""
-    formdata: MultiDict = MultiDict()
+def _typed_fields(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Keep the known fields of the right JSON type; type errors read like validation errors."""
+    data: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for name, value in payload.items():
-        if name in TEXT_FIELDS:
-            if value is None:
-                continue
-            if not isinstance(value, str):
-                errors[name] = [_("Must be a string.")]
-                continue
-            formdata[name] = value
-        elif name == "declaration":
-            if value is True:
-                formdata[name] = "y"
-            elif value is not False and value is not None:
-                errors[name] = [_("Must be true or false.")]
-        else:
+        if name not in FIELDS:
             errors[name] = [_("Unknown field.")]
-    return formdata, errors
+        elif value is None:
+            continue
+        elif name == "declaration":
+            if isinstance(value, bool):
+                data[name] = value
+            else:
+                errors[name] = [_("Must be true or false.")]
+        elif isinstance(value, str):
+            data[name] = value
+        else:
+            errors[name] = [_("Must be a string.")]
+    return data, errors
 
 
 def public_view(complaint: Complaint) -> dict[str, Any]:
@@ -94,11 +80,11 @@ def create_complaint() -> tuple[Response, int]:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         return _errors({"body": [_("Send a JSON object (Content-Type: application/json).")]})
-    formdata, errors = _as_formdata(payload)
-    form = ComplaintForm(formdata=formdata, meta={"csrf": False})
-    if not form.validate() or errors:
-        for name, messages in form.errors.items():
-            errors.setdefault(name, []).extend(str(m) for m in messages)
+    data, errors = _typed_fields(payload)
+    submission, invalid = validate_complaint(data, rules_from_config(current_app.config))
+    for name, messages in invalid.items():
+        errors.setdefault(name, []).extend(messages)
+    if errors or submission is None:
         return _errors(errors)
 
     key = request.headers.get("Idempotency-Key")
@@ -109,7 +95,7 @@ def create_complaint() -> tuple[Response, int]:
     try:
         registration = commit_with_retry(
             lambda: register_complaint(
-                form.submission(),
+                submission,
                 channel=Channel.API,
                 idempotency_key=f"api:{key}" if key else None,
             )
@@ -120,13 +106,12 @@ def create_complaint() -> tuple[Response, int]:
         )
 
     complaint = registration.complaint
-    entry = intake_entry(complaint.id)
     body = public_view(complaint) | {
         "access_code": display_access_code(complaint.access_code),
         "receipt_url": receipt_url(complaint),
         "tracking_url": tracking_url(complaint),
         "api_url": _api_url(complaint),
-        "fingerprint": fingerprint_of(entry.digest),
+        "fingerprint": fingerprint_of(registration.entry.digest),
     }
     response = jsonify(body)
     response.headers["Location"] = body["api_url"]

@@ -14,15 +14,16 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import update
 
 from ..clock import now_utc
 from ..complaints.access import new_access_code
-from ..complaints.models import Attachment, Channel, Complaint
+from ..complaints.models import Channel, Complaint, ComplaintStatus, insert_complaint
 from ..complaints.storage import Evidence, EvidenceStore
 from ..database import RetryableConflict, insert_if_absent
 from ..extensions import db
-from ..registry.chain import append_entry, canonical_json
-from ..registry.models import EntryKind
+from ..registry.chain import append_entry, canonical_json, intake_entry
+from ..registry.models import EntryKind, RegistryEntry
 from ..registry.numbering import (
     format_number,
     incoming_scope,
@@ -63,6 +64,7 @@ class ComplaintSubmission:
 @dataclass(frozen=True)
 class Registration:
     complaint: Complaint
+    entry: RegistryEntry  # its signed intake record
     created: bool  # False when an idempotency key returned an earlier registration
 
 
@@ -89,19 +91,37 @@ def register_complaint(
     if idempotency_key is not None:
         earlier = _claim_idempotency_key(idempotency_key, submission.request_hash())
         if earlier is not None:
-            return Registration(earlier, created=False)
+            return Registration(earlier, intake_entry(earlier.id), created=False)
 
     config = current_app.config
     store = evidence_store()
-    attachments = [
-        Attachment(
-            filename=evidence.filename,
-            content_type=evidence.content_type,
-            size=len(evidence.content),
-            sha256=store.put(db.session, evidence),
-        )
+    files = [
+        {
+            "filename": evidence.filename,
+            "content_type": evidence.content_type,
+            "size": len(evidence.content),
+            "sha256": store.put(db.session, evidence),
+        }
         for evidence in submission.attachments
     ]
+    # Everything that does not depend on the number is prepared before the number is taken:
+    # from take_number() to the commit, other registrations queue behind this one.
+    values = {
+        "access_code": new_access_code(),
+        "status": ComplaintStatus.REGISTERED,
+        "channel": channel,
+        "full_name": submission.full_name,
+        "email": submission.email,
+        "phone": submission.phone,
+        "postal_address": submission.postal_address,
+        "category": submission.category,
+        "subject": submission.subject,
+        "description": submission.description,
+        "desired_outcome": submission.desired_outcome,
+        "language": submission.language,
+        "signature_name": submission.signature_name,
+        "declaration_confirmed": submission.declaration_confirmed,
+    }
 
     timezone_name = config["REGISTRY_TIMEZONE"]
     year = registry_year(now_utc(), timezone_name)
@@ -109,39 +129,26 @@ def register_complaint(
     registered_at = now_utc()  # read after the counter lock, so time order follows number order
     if registry_year(registered_at, timezone_name) != year:
         raise RetryableConflict("the registry year turned while waiting for a number")
-
     number = format_number(year, seq, config["NUMBER_FORMAT"])
-    complaint = Complaint(
-        year=year,
-        seq=seq,
-        number=number,
-        slug=number_slug(number),
-        access_code=new_access_code(),
-        channel=channel,
-        registered_at=registered_at,
-        received_at=received_at or registered_at,
-        first_response_due=first_response_due(registered_at, config["FIRST_RESPONSE_HOURS"]),
-        full_name=submission.full_name,
-        email=submission.email,
-        phone=submission.phone,
-        postal_address=submission.postal_address,
-        category=submission.category,
-        subject=submission.subject,
-        description=submission.description,
-        desired_outcome=submission.desired_outcome,
-        language=submission.language,
-        signature_name=submission.signature_name,
-        declaration_confirmed=submission.declaration_confirmed,
-        attachments=attachments,
-    )
-    db.session.add(complaint)
-    db.session.flush()
-    append_entry(EntryKind.INTAKE, complaint.registry_payload(), complaint_id=complaint.id)
+    values |= {
+        "year": year,
+        "seq": seq,
+        "number": number,
+        "slug": number_slug(number),
+        "registered_at": registered_at,
+        "received_at": received_at or registered_at,
+        "first_response_due": first_response_due(registered_at, config["FIRST_RESPONSE_HOURS"]),
+    }
+    complaint = insert_complaint(values, files)
+    entry = append_entry(EntryKind.INTAKE, complaint.registry_payload(), complaint_id=complaint.id)
     if idempotency_key is not None:
-        db.session.get(IdempotencyKey, idempotency_key).complaint_id = complaint.id
-        db.session.flush()
+        db.session.execute(
+            update(IdempotencyKey.__table__)
+            .where(IdempotencyKey.__table__.c.key == idempotency_key)
+            .values(complaint_id=complaint.id)
+        )
     log.info("registered complaint %s via %s", number, channel.value)
-    return Registration(complaint, created=True)
+    return Registration(complaint, entry, created=True)
 
 
 def _claim_idempotency_key(key: str, request_hash: str) -> Complaint | None:

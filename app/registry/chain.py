@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from ..clock import now_utc
 from ..database import insert_if_absent
@@ -77,24 +77,30 @@ def get_signer() -> RegistrySigner:
     return current_app.extensions["registry_signer"]
 
 
+_HEAD = ChainHead.__table__
+#: Lock the head row and move it one place on; answers the new position and the previous digest.
+_ADVANCE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(position=_HEAD.c.position + 1)
+    .returning(_HEAD.c.position, _HEAD.c.digest)
+)
+_SET_HEAD_DIGEST = update(_HEAD).where(_HEAD.c.id == 1)
+_INSERT_ENTRY = insert(RegistryEntry.__table__)
+
+
 def append_entry(kind: EntryKind, payload: dict, *, complaint_id: int | None = None) -> RegistryEntry:
     """Append a signed entry at the head of the chain, inside the caller's transaction.
 
     The chain head row stays locked until the caller commits, so appends are strictly ordered;
-    a rollback removes the entry and leaves the head as it was.
+    a rollback removes the entry and leaves the head as it was. Plain Core statements: this
+    runs while registrations queue behind the lock, so it is kept short.
     """
     signer = get_signer()
-    advance = (
-        update(ChainHead)
-        .where(ChainHead.id == 1)
-        .values(position=ChainHead.position + 1)
-        .returning(ChainHead.position, ChainHead.digest)
-        .execution_options(synchronize_session=False)
-    )
-    row = db.session.execute(advance).one_or_none()
+    row = db.session.execute(_ADVANCE_HEAD).one_or_none()
     if row is None:  # the very first entry of this registry
         insert_if_absent(ChainHead, id=1, position=0, digest=GENESIS_DIGEST)
-        row = db.session.execute(advance).one()
+        row = db.session.execute(_ADVANCE_HEAD).one()
     position, prev_digest = row
     recorded_at = now_utc()
     payload_text = canonical_json(payload)
@@ -106,26 +112,20 @@ def append_entry(kind: EntryKind, payload: dict, *, complaint_id: int | None = N
         payload=payload_text,
         key_id=signer.key_id,
     )
-    entry = RegistryEntry(
-        position=position,
-        kind=kind,
-        complaint_id=complaint_id,
-        recorded_at=recorded_at,
-        payload=payload_text,
-        prev_digest=prev_digest,
-        digest=digest,
-        signature=signer.sign(bytes.fromhex(digest)).hex(),
-        key_id=signer.key_id,
-    )
-    db.session.add(entry)
-    db.session.execute(
-        update(ChainHead)
-        .where(ChainHead.id == 1)
-        .values(digest=digest)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.flush()
-    return entry
+    values = {
+        "position": position,
+        "kind": kind,
+        "complaint_id": complaint_id,
+        "recorded_at": recorded_at,
+        "payload": payload_text,
+        "prev_digest": prev_digest,
+        "digest": digest,
+        "signature": signer.sign(bytes.fromhex(digest)).hex(),
+        "key_id": signer.key_id,
+    }
+    db.session.execute(_INSERT_ENTRY, values)
+    db.session.execute(_SET_HEAD_DIGEST, {"digest": digest})
+    return RegistryEntry(**values)
 
 
 def intake_entry(complaint_id: int) -> RegistryEntry | None:

@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from ..database import insert_if_absent
 from ..extensions import db
@@ -22,19 +22,21 @@ def incoming_scope(year: int) -> str:
     return f"incoming:{year}"
 
 
+_COUNTERS = NumberCounter.__table__
+_INCREMENT = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.scope == bindparam("counter_scope"))
+    .values(last_value=_COUNTERS.c.last_value + 1)
+    .returning(_COUNTERS.c.last_value)
+)
+
+
 def take_number(scope: str) -> int:
     """Take the next number of `scope`, holding its counter row locked until commit."""
-    statement = (
-        update(NumberCounter)
-        .where(NumberCounter.scope == scope)
-        .values(last_value=NumberCounter.last_value + 1)
-        .returning(NumberCounter.last_value)
-        .execution_options(synchronize_session=False)
-    )
-    value = db.session.execute(statement).scalar_one_or_none()
+    value = db.session.execute(_INCREMENT, {"counter_scope": scope}).scalar_one_or_none()
     if value is None:  # first number of a new scope
         insert_if_absent(NumberCounter, scope=scope, last_value=0)
-        value = db.session.execute(statement).scalar_one()
+        value = db.session.execute(_INCREMENT, {"counter_scope": scope}).scalar_one()
     return value
 
 

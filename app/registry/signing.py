@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -22,18 +22,15 @@ class RegistrySigner:
     """Signs entry digests and checks signatures with the registry key."""
 
     private_key: Ed25519PrivateKey
+    public_key: Ed25519PublicKey = field(init=False)
+    #: Short, stable name of the key: the start of the SHA-256 of its raw public bytes.
+    key_id: str = field(init=False)
 
-    @property
-    def public_key(self) -> Ed25519PublicKey:
-        return self.private_key.public_key()
-
-    @property
-    def key_id(self) -> str:
-        """Short, stable name of the key: the start of the SHA-256 of its raw public bytes."""
-        raw = self.public_key.public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
-        return hashlib.sha256(raw).hexdigest()[:16]
+    def __post_init__(self) -> None:
+        public_key = self.private_key.public_key()
+        raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        object.__setattr__(self, "public_key", public_key)
+        object.__setattr__(self, "key_id", hashlib.sha256(raw).hexdigest()[:16])
 
     def public_pem(self) -> bytes:
         return self.public_key.public_bytes(

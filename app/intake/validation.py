@@ -1,0 +1,180 @@
+"""The rules a complaint must meet, in one place, for every channel.
+
+The web form (`forms.ComplaintForm`), the JSON API and the clerk's form all call
+`validate_complaint`; none of them restates a rule. Plain Python: no request, no form library.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+
+from .operations import ComplaintSubmission
+
+#: The fields of a complaint, as the form and the API name them.
+FIELDS = (
+    "full_name",
+    "email",
+    "phone",
+    "postal_address",
+    "category",
+    "subject",
+    "description",
+    "desired_outcome",
+    "language",
+    "signature",
+    "declaration",
+)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: str) -> str:
+    """Trim, normalise to NFC and drop control characters (keeping line breaks and tabs)."""
+    return _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+
+
+def single_line(value: str) -> str:
+    """Collapse runs of whitespace, including line breaks, into one space."""
+    return re.sub(r"\s+", " ", value)
+
+
+@dataclass(frozen=True)
+class IntakeRules:
+    """What this installation accepts (from its configuration)."""
+
+    categories: frozenset[str]
+    languages: frozenset[str]
+    phone_region: str | None
+
+
+@dataclass(frozen=True)
+class _Text:
+    required: Any  # the message when empty, or None when the field is optional
+    min: int
+    max: int
+    one_line: bool = False
+
+
+_TEXT = {
+    "full_name": _Text(_l("Enter your full name."), 2, 200, one_line=True),
+    "email": _Text(None, 3, 254, one_line=True),
+    "phone": _Text(None, 3, 32, one_line=True),
+    "postal_address": _Text(None, 0, 500),
+    "subject": _Text(_l("Give your complaint a short subject."), 3, 200, one_line=True),
+    "description": _Text(_l("Describe what happened."), 10, 10000),
+    "desired_outcome": _Text(_l("Say what you want the organisation to do."), 3, 2000),
+    "signature": _Text(_l("Sign by typing your full name."), 2, 200, one_line=True),
+}
+
+
+def _length_error(rule: _Text, length: int) -> str | None:
+    if length < rule.min:
+        return str(_l("Write at least %(n)d characters.", n=rule.min))
+    if length > rule.max:
+        return str(_l("Write at most %(n)d characters (this has %(length)d).", n=rule.max, length=length))
+    return None
+
+
+def normalise_email(text: str) -> str | None:
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+def normalise_phone(text: str, region: str | None) -> str | None:
+    """E.164 form of a phone number, or None when it is not a valid number."""
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def validate_complaint(
+    data: Mapping[str, Any], rules: IntakeRules
+) -> tuple[ComplaintSubmission | None, dict[str, list[str]]]:
+    """Check a complaint as typed. Returns the normalised submission (no attachments; the web
+    adds those), or None and the messages per field."""
+    errors: dict[str, list[str]] = {}
+    text: dict[str, str] = {}
+
+    def fail(field: str, message: Any) -> None:
+        errors.setdefault(field, []).append(str(message))
+
+    for name, rule in _TEXT.items():
+        value = clean_text(data.get(name) or "")
+        if rule.one_line:
+            value = single_line(value)
+        text[name] = value
+        if not value:
+            if rule.required is not None:
+                fail(name, rule.required)
+            continue
+        if message := _length_error(rule, len(value)):
+            fail(name, message)
+
+    email = phone = None
+    if text["email"] and "email" not in errors:
+        email = normalise_email(text["email"])
+        if email is None:
+            fail("email", _l("This is not a valid e-mail address."))
+    if text["phone"] and "phone" not in errors:
+        phone = normalise_phone(text["phone"], rules.phone_region)
+        if phone is None:
+            fail("phone", _l("This is not a valid phone number; include the country code, e.g. +373 69 123 456."))
+    if not text["email"] and not text["phone"]:
+        message = _l("Give an e-mail address or a phone number (or both), so we can answer you.")
+        fail("email", message)
+        fail("phone", message)
+
+    category = data.get("category") or ""
+    if category not in rules.categories:
+        fail("category", _l("Choose a category.") if not category else _l("This is not one of our categories."))
+    language = data.get("language") or ""
+    if language not in rules.languages:
+        fail("language", _l("Choose one of the offered languages."))
+
+    if text["signature"] and text["full_name"] and "signature" not in errors:
+        if text["signature"].casefold() != text["full_name"].casefold():
+            fail("signature", _l("The signature must be your full name, as written above."))
+    if data.get("declaration") is not True:
+        fail("declaration", _l("Tick the declaration to sign the complaint."))
+
+    if errors:
+        return None, errors
+    return (
+        ComplaintSubmission(
+            full_name=text["full_name"],
+            email=email,
+            phone=phone,
+            postal_address=text["postal_address"] or None,
+            category=category,
+            subject=text["subject"],
+            description=text["description"],
+            desired_outcome=text["desired_outcome"],
+            language=language,
+            signature_name=text["signature"],
+            declaration_confirmed=True,
+        ),
+        {},
+    )
+
+
+def rules_from_config(config: Mapping[str, Any]) -> IntakeRules:
+    """The rules of this installation, read from its settings."""
+    return IntakeRules(
+        categories=frozenset(c["code"] for c in config["CATEGORIES"]),
+        languages=frozenset(config["LANGUAGES"]),
+        phone_region=config["PHONE_DEFAULT_REGION"] or None,
+    )
