@@ -14,9 +14,14 @@ from .extensions import babel
 
 def page_languages() -> list[str]:
     """Languages the pages can be shown in: configured ones that have a compiled catalogue
-    (English is the source language). A page is never half in one language, half in another."""
-    translated = {str(locale) for locale in babel.list_translations()}
-    return [code for code in current_app.config["LANGUAGES"] if code == "en" or code in translated]
+    (English is the source language). A page is never half in one language, half in another.
+    Catalogues do not change while the app runs, so the answer is kept per app."""
+    languages = current_app.extensions.get("page_languages")
+    if languages is None:
+        translated = {str(locale) for locale in babel.list_translations()}
+        languages = [code for code in current_app.config["LANGUAGES"] if code == "en" or code in translated]
+        current_app.extensions["page_languages"] = languages
+    return languages
 
 
 def select_locale() -> str:
