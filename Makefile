@@ -25,9 +25,11 @@ run: setup
 	$(BIN)/flask db upgrade
 	@echo
 	@echo "  Complaint registry running on SQLite (instance/registry.sqlite3)"
-	@echo "  Open  http://$(HOST):$(PORT)/          the public complaint form"
-	@echo "        http://$(HOST):$(PORT)/track     track a complaint"
-	@echo "        http://$(HOST):$(PORT)/verify    verify a receipt"
+	@echo "  Open  http://$(HOST):$(PORT)/              the public complaint form"
+	@echo "        http://$(HOST):$(PORT)/track         track a complaint"
+	@echo "        http://$(HOST):$(PORT)/verify        verify a receipt"
+	@echo "        http://$(HOST):$(PORT)/staff/login   the staff desk, with these demo logins:"
+	@$(BIN)/flask users demo
 	@echo "  Stop with Ctrl-C."
 	@echo
 	$(BIN)/flask run --host $(HOST) --port $(PORT)

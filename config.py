@@ -123,6 +123,15 @@ class Config:
     LANGUAGES = {"en": "English", "ru": "Русский", "ro": "Română", "uk": "Українська"}
     BABEL_DEFAULT_LOCALE = "en"
 
+    # Staff sign-in ---------------------------------------------------------------------
+    #: Failed sign-ins for one account, within LOGIN_LOCK_MINUTES, after which it is locked
+    #: for that long (whatever the address); the address limit comes from LOGIN_RATE_LIMIT.
+    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 15)
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20 per minute")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    PERMANENT_SESSION_LIFETIME = 8 * 3600  # a working day
+
     WTF_CSRF_TIME_LIMIT = None  # a complainant may take an hour to write; the session still binds the token
 
     @classmethod

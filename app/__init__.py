@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from config import Config, config_from_env
 
 from . import models  # noqa: F401  (every table registered on the metadata)
-from .extensions import babel, csrf, db, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 #: Pages load only the app's own files: no inline script, no third-party anything.
 CONTENT_SECURITY_POLICY = (
@@ -46,6 +46,8 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["REGISTRY_TIMEZONE"])
     babel.init_app(app, locale_selector=select_locale)
     with app.app_context():
@@ -64,16 +66,24 @@ def register_registry(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .audit.routes import bp as audit_bp
+    from .auth.cli import bp as users_cli_bp
+    from .auth.routes import bp as auth_bp
     from .intake.api import bp as api_bp
     from .intake.routes import bp as intake_bp
     from .receipts.routes import bp as receipts_bp
     from .registry.cli import bp as registry_cli_bp
     from .registry.routes import bp as registry_bp
+    from .staff.routes import bp as staff_bp
 
     app.register_blueprint(intake_bp)
     app.register_blueprint(receipts_bp)
     app.register_blueprint(registry_bp)
     app.register_blueprint(registry_cli_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(users_cli_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # JSON for integrations: no cookies, so no cross-site forgery
 
@@ -107,10 +117,15 @@ def register_template_context(app: Flask) -> None:
     """Values every page shows: the organisation (from pdf_templates/, like the receipts)."""
     from flask_babel import get_locale
 
+    from .auth.permissions import Permission
     from .receipts.template import load_receipt_template
 
     organisation = load_receipt_template(Path(app.config["PDF_TEMPLATES_DIR"]), "en").organisation
 
     @app.context_processor
     def _globals() -> dict:
-        return {"organisation": organisation, "current_locale": str(get_locale())}
+        return {
+            "organisation": organisation,
+            "current_locale": str(get_locale()),
+            "Permission": Permission,
+        }

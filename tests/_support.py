@@ -14,6 +14,7 @@ def config_class(**overrides: Any) -> type[Config]:
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": None,
         "DATABASE_RETRIES": 20,
+        "RATELIMIT_ENABLED": False,  # the test that checks throttling turns it on
     }
     return type("TestConfig", (Config,), {**defaults, **overrides})
 

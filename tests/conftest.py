@@ -118,3 +118,35 @@ def artifacts_dir() -> Path:
     path = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., Any]:
+    """Create a staff account (committed) and return its id; password is 'correct horse 1'."""
+    from app.auth.operations import create_user
+    from app.auth.permissions import Role
+
+    def make(username: str = "clerk1", role: str = "clerk", **fields: Any) -> int:
+        with app.app_context():
+            user = create_user(
+                username=username, full_name=fields.pop("full_name", username.title()),
+                password=fields.pop("password", "correct horse 1"), role=Role(role), **fields
+            )
+            db.session.commit()
+            return user.id
+
+    return make
+
+
+@pytest.fixture
+def login(make_user: Callable[..., Any]) -> Callable[..., FlaskClient]:
+    """Sign a test client in as a new user of `role`."""
+
+    def sign_in(client: FlaskClient, role: str = "clerk", username: str | None = None) -> FlaskClient:
+        name = username or f"{role}-user"
+        make_user(name, role)
+        response = client.post("/staff/login", data={"username": name, "password": "correct horse 1"})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return sign_in

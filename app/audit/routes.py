@@ -1,0 +1,68 @@
+"""The audit trail, for administrators: newest first, filtered, paged by id."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.validators import Optional
+
+from ..auth.access import requires
+from ..auth.permissions import Permission
+from ..extensions import db
+from ..intake.forms import AppForm
+from .models import AuditAction, AuditEvent
+
+bp = Blueprint("audit", __name__, url_prefix="/staff/audit", template_folder="templates")
+
+PAGE_SIZE = 50
+
+
+class AuditFilterForm(AppForm):
+    class Meta:
+        csrf = False  # a read-only search by GET
+
+    username = StringField(_l("User"), validators=[Optional()])
+    action = SelectField(_l("Action"), validators=[Optional()], validate_choice=True)
+    target = StringField(_l("Concerning"), validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    before = IntegerField(validators=[Optional()])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.action.choices = [("", _l("Any"))] + [(a.value, a.title) for a in AuditAction]
+
+
+@bp.get("/")
+@requires(Permission.VIEW_AUDIT)
+def events() -> str:
+    form = AuditFilterForm(request.args)
+    query = select(AuditEvent).options(selectinload(AuditEvent.user)).order_by(AuditEvent.id.desc())
+    if form.validate():
+        zone = ZoneInfo(current_app.config["REGISTRY_TIMEZONE"])
+        if form.username.data:
+            query = query.where(AuditEvent.username == form.username.data.strip().lower())
+        if form.action.data:
+            query = query.where(AuditEvent.action == AuditAction(form.action.data))
+        if form.target.data:
+            query = query.where(AuditEvent.target.contains(form.target.data.strip(), autoescape=True))
+        if form.date_from.data:
+            query = query.where(AuditEvent.at >= datetime.combine(form.date_from.data, time(), zone))
+        if form.date_to.data:
+            end = datetime.combine(form.date_to.data + timedelta(days=1), time(), zone)
+            query = query.where(AuditEvent.at < end)
+        if form.before.data:
+            query = query.where(AuditEvent.id < form.before.data)
+    rows = db.session.scalars(query.limit(PAGE_SIZE + 1)).all()
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    next_args = {k: v for k, v in request.args.items() if k != "before"}
+    if more:
+        next_args["before"] = rows[-1].id
+    return render_template("audit/events.html", form=form, events=rows, more=more, next_args=next_args)

@@ -1,0 +1,1 @@
+"""Staff accounts: roles, sign-in, passwords, and what each role may do."""

@@ -1,0 +1,56 @@
+"""Account operations: sign-in checks and account creation. They flush, never commit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..audit.service import recent_failed_logins
+from ..extensions import db
+from .models import MIN_PASSWORD_LENGTH, User
+from .permissions import Role
+
+#: Checked against when the user name is unknown, so that case takes as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a password")
+
+
+class AccountError(ValueError):
+    """An account cannot be created as asked."""
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with this name and password, unless the account is locked after too
+    many recent failures. The caller cannot tell which check failed, and neither can the user."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    password_ok = user.check_password(password)
+    window = timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+    if recent_failed_logins(username, window) >= current_app.config["LOGIN_MAX_FAILURES"]:
+        return None
+    return user if password_ok and user.active else None
+
+
+def create_user(
+    *, username: str, full_name: str, password: str, role: Role, tier: int | None = None,
+    email: str | None = None, language: str = "en",
+) -> User:
+    username = username.strip().lower()
+    if not username or len(username) > 80:
+        raise AccountError("the user name must be 1 to 80 characters")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise AccountError(f"a user named {username!r} exists already")
+    user = User(
+        username=username, full_name=full_name.strip() or username, role=role, tier=tier,
+        email=email, language=language,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user

@@ -1,0 +1,57 @@
+"""What each role may do: the one table every staff route and template consults."""
+
+from __future__ import annotations
+
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+
+class Role(enum.StrEnum):
+    CLERK = "clerk"
+    MANAGER = "manager"
+    ADMINISTRATOR = "administrator"
+
+    @property
+    def title(self) -> str:
+        return str(_ROLE_TITLES[self])
+
+
+_ROLE_TITLES = {
+    Role.CLERK: _l("Clerk"),
+    Role.MANAGER: _l("Manager"),
+    Role.ADMINISTRATOR: _l("Administrator"),
+}
+
+
+class Permission(enum.StrEnum):
+    USE_STAFF_DESK = "use_staff_desk"  # sign in, see the staff home page, change one's password
+    REGISTER = "register"  # register paper, post, phone, walk-in and e-mail complaints
+    PRINT_RECEIPT = "print_receipt"  # print and reprint receipts
+    VIEW_JOURNAL = "view_journal"  # the registry journal and case pages
+    EXPORT_JOURNAL = "export_journal"  # CSV and PDF exports of the journal
+    ANNUL = "annul"  # annul a record registered by mistake
+    CORRECT = "correct"  # append a correction to a record
+    VIEW_AUDIT = "view_audit"  # browse the audit trail
+    MANAGE_USERS = "manage_users"
+
+
+_CLERK = {
+    Permission.USE_STAFF_DESK,
+    Permission.REGISTER,
+    Permission.PRINT_RECEIPT,
+    Permission.VIEW_JOURNAL,
+    Permission.EXPORT_JOURNAL,
+    Permission.ANNUL,
+    Permission.CORRECT,
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.CLERK: frozenset(_CLERK),
+    Role.MANAGER: frozenset(_CLERK),
+    Role.ADMINISTRATOR: frozenset(Permission),
+}
+
+
+def role_may(role: Role, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[role]

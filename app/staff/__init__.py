@@ -1,0 +1,1 @@
+"""The staff desk: the clerk's registration form, receipts, the journal, case pages."""
