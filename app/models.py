@@ -4,6 +4,7 @@ from .audit.models import AuditEvent
 from .auth.models import User
 from .complaints.models import Attachment, Complaint
 from .intake.models import IdempotencyKey
+from .receipts.models import ReceiptPrint
 from .registry.models import ChainHead, NumberCounter, RegistryEntry
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "Complaint",
     "IdempotencyKey",
     "NumberCounter",
+    "ReceiptPrint",
     "RegistryEntry",
     "User",
 ]

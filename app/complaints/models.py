@@ -61,13 +61,17 @@ class ComplaintStatus(enum.StrEnum):
     """Where a complaint stands. Registration is the first status; the workflow adds the rest."""
 
     REGISTERED = "registered"
+    ANNULLED = "annulled"
 
     @property
     def title(self) -> str:
         return str(_STATUS_TITLES[self])
 
 
-_STATUS_TITLES = {ComplaintStatus.REGISTERED: _l("Registered, awaiting first response")}
+_STATUS_TITLES = {
+    ComplaintStatus.REGISTERED: _l("Registered, awaiting first response"),
+    ComplaintStatus.ANNULLED: _l("Annulled: registered by mistake"),
+}
 
 
 class Complaint(db.Model):
@@ -101,6 +105,8 @@ class Complaint(db.Model):
     language: Mapped[str] = mapped_column(String(5))
     signature_name: Mapped[str] = mapped_column(String(200))
     declaration_confirmed: Mapped[bool] = mapped_column(Boolean)
+    #: The clerk who registered a complaint received on paper, by post, phone, in person or e-mail.
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="complaint", order_by="Attachment.id"

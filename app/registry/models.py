@@ -43,6 +43,8 @@ class EntryKind(enum.StrEnum):
     """What a registry entry records."""
 
     INTAKE = "intake"
+    ANNULMENT = "annulment"
+    CORRECTION = "correction"
 
 
 class RegistryEntry(db.Model):
