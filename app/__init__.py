@@ -69,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     from .audit.routes import bp as audit_bp
     from .auth.cli import bp as users_cli_bp
     from .auth.routes import bp as auth_bp
+    from .desk.routes import bp as desk_bp
     from .intake.api import bp as api_bp
     from .intake.routes import bp as intake_bp
     from .receipts.routes import bp as receipts_bp
@@ -83,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(desk_bp)
     app.register_blueprint(users_cli_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # JSON for integrations: no cookies, so no cross-site forgery

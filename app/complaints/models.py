@@ -120,8 +120,12 @@ class Complaint(db.Model):
     )
 
     def registry_payload(self) -> dict:
-        """What the signed intake record freezes: everything registered, nothing secret."""
-        return {
+        """What the signed intake record freezes: everything registered, nothing secret.
+
+        Signed corrections change some of these values later; `CORRECTABLE` says where each
+        correctable field sits in this record.
+        """
+        payload = {
             "type": "complaint",
             "number": self.number,
             "year": self.year,
@@ -144,10 +148,30 @@ class Complaint(db.Model):
             "signature": {"name": self.signature_name, "declaration": self.declaration_confirmed},
             "attachments": [a.registry_payload() for a in self.attachments],
         }
+        if self.registered_by_id is not None:
+            payload["registered_by_id"] = self.registered_by_id
+        return payload
+
+    @property
+    def is_annulled(self) -> bool:
+        return self.status == ComplaintStatus.ANNULLED
 
     @property
     def contact_line(self) -> str:
         return ", ".join(part for part in (self.email, self.phone) if part)
+
+
+#: Fields a signed correction may change, and where each sits in the registry payload.
+CORRECTABLE: dict[str, tuple[str, ...]] = {
+    "full_name": ("complainant", "full_name"),
+    "email": ("complainant", "email"),
+    "phone": ("complainant", "phone"),
+    "postal_address": ("complainant", "postal_address"),
+    "category": ("category",),
+    "subject": ("subject",),
+    "description": ("description",),
+    "desired_outcome": ("desired_outcome",),
+}
 
 
 class Attachment(db.Model):

@@ -85,6 +85,7 @@ def register_complaint(
     *,
     channel: Channel,
     received_at: datetime | None = None,
+    registered_by_id: int | None = None,
     idempotency_key: str | None = None,
 ) -> Registration:
     """Give the submission the next incoming number, store it and append its signed record."""
@@ -121,6 +122,7 @@ def register_complaint(
         "language": submission.language,
         "signature_name": submission.signature_name,
         "declaration_confirmed": submission.declaration_confirmed,
+        "registered_by_id": registered_by_id,
     }
 
     timezone_name = config["REGISTRY_TIMEZONE"]

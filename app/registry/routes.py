@@ -14,7 +14,7 @@ from ..complaints.access import find_by_reference
 from ..extensions import db
 from .chain import get_signer, intake_entry, normalise_fingerprint
 from .models import RegistryEntry
-from .verify import check_entry
+from .verify import check_entry, corrections_of
 
 bp = Blueprint("registry", __name__, template_folder="templates")
 
@@ -46,7 +46,7 @@ def verify() -> str:
         if entry is not None and len(given) == 16 and hmac.compare_digest(
             given, entry.digest[:16].upper()
         ):
-            problems = check_entry(entry, complaint, get_signer())
+            problems = check_entry(entry, complaint, get_signer(), corrections_of(complaint.id))
             if entry.position > 1 and previous_entry_digest(entry) != entry.prev_digest:
                 problems.append("the registry chain is broken before this record")
             outcome = {"found": True, "valid": not problems, "problems": problems,

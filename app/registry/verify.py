@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..complaints.models import Complaint
+from ..complaints.models import CORRECTABLE, Complaint, ComplaintStatus
 from ..extensions import db
 from .chain import GENESIS_DIGEST, canonical_json, digest_of, get_signer
 from .models import ChainHead, EntryKind, NumberCounter, RegistryEntry
@@ -46,10 +47,38 @@ class Report:
         return not self.problems
 
 
+def expected_record(intake: RegistryEntry, corrections: Sequence[RegistryEntry]) -> dict:
+    """The complaint as its signed entries say it must be now: the intake record with every
+    signed correction applied in chain order."""
+    record = json.loads(intake.payload)
+    for correction in corrections:
+        for name, change in json.loads(correction.payload)["changes"].items():
+            *parents, leaf = CORRECTABLE[name]
+            target = record
+            for key in parents:
+                target = target[key]
+            target[leaf] = change["to"]
+    return record
+
+
+def corrections_of(complaint_id: int) -> list[RegistryEntry]:
+    return list(
+        db.session.scalars(
+            select(RegistryEntry)
+            .where(RegistryEntry.complaint_id == complaint_id, RegistryEntry.kind == EntryKind.CORRECTION)
+            .order_by(RegistryEntry.position)
+        )
+    )
+
+
 def check_entry(
-    entry: RegistryEntry, complaint: Complaint | None, signer: RegistrySigner
+    entry: RegistryEntry,
+    complaint: Complaint | None,
+    signer: RegistrySigner,
+    corrections: Sequence[RegistryEntry] = (),
 ) -> list[str]:
-    """What is wrong with one entry on its own: its digest, its signature, its record."""
+    """What is wrong with one entry on its own: its digest, its signature, its record (for an
+    intake entry, compared with the complaint as its signed corrections say it must be)."""
     problems = []
     if entry.key_id != signer.key_id:
         problems.append(f"signed with an unknown key {entry.key_id}")
@@ -57,10 +86,10 @@ def check_entry(
         problems.append("altered: the entry's content does not match its digest")
     if not signer.verify(bytes.fromhex(entry.digest), bytes.fromhex(entry.signature)):
         problems.append("the signature is not valid")
-    if entry.kind == EntryKind.INTAKE:
-        if complaint is None:
-            problems.append("the registered complaint is missing")
-        elif canonical_json(complaint.registry_payload()) != entry.payload:
+    if complaint is None and entry.complaint_id is not None:
+        problems.append("the registered complaint is missing")
+    elif entry.kind == EntryKind.INTAKE and complaint is not None:
+        if canonical_json(complaint.registry_payload()) != canonical_json(expected_record(entry, corrections)):
             problems.append("altered: the stored complaint differs from its signed record")
     return problems
 
@@ -80,6 +109,11 @@ def verify_registry(batch_size: int = 2000) -> Report:
     """Check the whole chain, every complaint against its signed record, and the numbering."""
     signer = get_signer()
     report = Report()
+    corrected = set(
+        db.session.scalars(
+            select(RegistryEntry.complaint_id).where(RegistryEntry.kind == EntryKind.CORRECTION).distinct()
+        )
+    )
     expected_position, previous_digest = 1, GENESIS_DIGEST
     for entry, complaint in _entries_with_complaints(batch_size):
         report.entries_checked += 1
@@ -96,7 +130,12 @@ def verify_registry(batch_size: int = 2000) -> Report:
                     number,
                 )
             )
-        for what in check_entry(entry, complaint, signer):
+        corrections = (
+            corrections_of(complaint.id)
+            if complaint is not None and entry.kind == EntryKind.INTAKE and complaint.id in corrected
+            else ()
+        )
+        for what in check_entry(entry, complaint, signer, corrections):
             report.problems.append(Problem(what, entry.position, number))
         expected_position, previous_digest = entry.position + 1, entry.digest
 
@@ -110,6 +149,7 @@ def verify_registry(batch_size: int = 2000) -> Report:
             )
         )
     report.problems.extend(_unregistered_complaints())
+    report.problems.extend(_unsigned_annulments())
     report.problems.extend(_numbering_gaps())
     return report
 
@@ -118,6 +158,29 @@ def _unregistered_complaints() -> list[Problem]:
     registered = select(RegistryEntry.complaint_id).where(RegistryEntry.kind == EntryKind.INTAKE)
     rows = db.session.scalars(select(Complaint.number).where(Complaint.id.not_in(registered)))
     return [Problem("has no signed intake record (added outside the registry)", number=n) for n in rows]
+
+
+def _unsigned_annulments() -> list[Problem]:
+    """A complaint is annulled exactly when a signed annulment entry says so."""
+    signed = set(
+        db.session.scalars(select(RegistryEntry.complaint_id).where(RegistryEntry.kind == EntryKind.ANNULMENT))
+    )
+    annulled = dict(
+        db.session.execute(
+            select(Complaint.id, Complaint.number).where(Complaint.status == ComplaintStatus.ANNULLED)
+        ).all()
+    )
+    problems = [
+        Problem("is marked annulled without a signed annulment", number=number)
+        for complaint_id, number in annulled.items()
+        if complaint_id not in signed
+    ]
+    numbers = dict(db.session.execute(select(Complaint.id, Complaint.number).where(Complaint.id.in_(signed))).all())
+    problems += [
+        Problem("has a signed annulment but is not marked annulled", number=numbers.get(complaint_id))
+        for complaint_id in signed - set(annulled)
+    ]
+    return problems
 
 
 def _numbering_gaps() -> list[Problem]:

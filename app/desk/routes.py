@@ -1,0 +1,231 @@
+"""Desk pages: register, open a case, print receipts, annul, correct, download evidence."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from ..audit.models import AuditAction
+from ..audit.service import record
+from ..auth.access import requires
+from ..auth.models import User
+from ..auth.permissions import Permission
+from ..complaints.access import find_by_reference
+from ..complaints.categories import category_name
+from ..complaints.models import Attachment, Channel, Complaint
+from ..complaints.operations import (
+    ComplaintChangeRefused,
+    annul_complaint,
+    correct_complaint,
+    record_receipt_print,
+)
+from ..database import commit_with_retry
+from ..extensions import db
+from ..intake.operations import evidence_store, register_complaint
+from ..receipts.models import ReceiptPrint
+from ..receipts.service import complaint_receipt_pdf
+from ..receipts.template import SUPPORTED_LANGUAGES
+from .forms import CorrectionForm, DeskComplaintForm, ReasonForm
+from .history import case_history
+
+bp = Blueprint("desk", __name__, url_prefix="/staff/complaints", template_folder="templates")
+
+
+def _complaint_or_404(reference: str) -> Complaint:
+    complaint = find_by_reference(reference)
+    if complaint is None:
+        abort(404)
+    return complaint
+
+
+def _staff_user() -> User:
+    return current_user._get_current_object()
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Permission.REGISTER)
+def register() -> Response | tuple[str, int]:
+    form = DeskComplaintForm()
+    if form.validate_on_submit():
+        clerk = _staff_user()
+
+        def work() -> Complaint:
+            registration = register_complaint(
+                form.submission(),
+                channel=Channel(form.channel.data),
+                received_at=form.received_at(),
+                registered_by_id=clerk.id,
+            )
+            record(AuditAction.REGISTRATION, target=registration.complaint.number,
+                   details={"channel": form.channel.data})
+            return registration.complaint
+
+        complaint = commit_with_retry(work)
+        flash(_("Registered as %(number)s. Print the receipt, stamp and sign both copies.", number=complaint.number))
+        return redirect(url_for("desk.case", reference=complaint.slug), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("desk/register.html", form=form, files_dropped=request.method == "POST"
+                           and form.has_files()), status
+
+
+@bp.get("/<path:reference>")
+@requires(Permission.VIEW_JOURNAL)
+def case(reference: str) -> str:
+    complaint = _complaint_or_404(reference)
+    contacts = [c for c in (complaint.email, complaint.phone) if c]
+    others = []
+    if contacts:
+        others = db.session.scalars(
+            select(Complaint)
+            .where(
+                Complaint.id != complaint.id,
+                or_(*([Complaint.email == complaint.email] if complaint.email else []),
+                    *([Complaint.phone == complaint.phone] if complaint.phone else [])),
+            )
+            .order_by(Complaint.year.desc(), Complaint.seq.desc())
+            .limit(50)
+        ).all()
+    prints = db.session.scalars(
+        select(ReceiptPrint).where(ReceiptPrint.complaint_id == complaint.id).order_by(ReceiptPrint.reprint_number)
+    ).all()
+    printers = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({p.printed_by_id for p in prints})))}
+    registered_by = db.session.get(User, complaint.registered_by_id) if complaint.registered_by_id else None
+    return render_template(
+        "desk/case.html",
+        complaint=complaint,
+        category=category_name(complaint.category, complaint.language),
+        history=case_history(complaint.id),
+        prints=prints,
+        printers=printers,
+        registered_by=registered_by,
+        others=others,
+        languages=[(code, current_app.config["LANGUAGES"][code]) for code in SUPPORTED_LANGUAGES],
+        annul_form=ReasonForm(prefix="annul"),
+    )
+
+
+@bp.post("/<path:reference>/receipt")
+@requires(Permission.PRINT_RECEIPT)
+def print_receipt(reference: str) -> Response:
+    complaint = _complaint_or_404(reference)
+    language = request.form.get("language") or complaint.language
+    if language not in SUPPORTED_LANGUAGES:
+        language = complaint.language
+    clerk = _staff_user()
+
+    def work() -> ReceiptPrint:
+        printed = record_receipt_print(complaint, language=language, by=clerk)
+        action = AuditAction.RECEIPT_REPRINT if printed.reprint_number else AuditAction.RECEIPT_PRINT
+        record(action, target=complaint.number,
+               details={"reprint": printed.reprint_number, "language": language})
+        return printed
+
+    printed = commit_with_retry(work)
+    return redirect(url_for("desk.print_page", reference=complaint.slug, print_id=printed.id), code=303)
+
+
+def _print_or_404(complaint: Complaint, print_id: int) -> ReceiptPrint:
+    printed = db.session.get(ReceiptPrint, print_id)
+    if printed is None or printed.complaint_id != complaint.id:
+        abort(404)
+    return printed
+
+
+@bp.get("/<path:reference>/prints/<int:print_id>")
+@requires(Permission.PRINT_RECEIPT)
+def print_page(reference: str, print_id: int) -> str:
+    """The print as a page that opens the browser's print dialog for the PDF."""
+    complaint = _complaint_or_404(reference)
+    printed = _print_or_404(complaint, print_id)
+    return render_template("desk/print.html", complaint=complaint, printed=printed)
+
+
+@bp.get("/<path:reference>/prints/<int:print_id>.pdf")
+@requires(Permission.PRINT_RECEIPT)
+def print_pdf(reference: str, print_id: int) -> Response:
+    complaint = _complaint_or_404(reference)
+    printed = _print_or_404(complaint, print_id)
+    pdf = complaint_receipt_pdf(complaint, language=printed.language, duplicate_count=printed.reprint_number)
+    response = Response(pdf, mimetype="application/pdf")
+    suffix = f"-duplicate-{printed.reprint_number}" if printed.reprint_number else ""
+    response.headers["Content-Disposition"] = f'inline; filename="receipt-{complaint.slug}{suffix}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/<path:reference>/annul")
+@requires(Permission.ANNUL)
+def annul(reference: str) -> Response:
+    complaint = _complaint_or_404(reference)
+    form = ReasonForm(prefix="annul")
+    if not form.validate_on_submit():
+        for message in form.reason.errors:
+            flash(_("Not annulled: %(why)s", why=message), "error")
+        return redirect(url_for("desk.case", reference=complaint.slug), code=303)
+    clerk = _staff_user()
+
+    def work() -> None:
+        annul_complaint(complaint, reason=form.reason.data, by=clerk)
+        record(AuditAction.ANNULMENT, target=complaint.number, details={"reason": form.reason.data})
+
+    try:
+        commit_with_retry(work)
+    except ComplaintChangeRefused as refused:
+        flash(_("Not annulled: %(why)s", why=str(refused)), "error")
+    else:
+        flash(_("%(number)s is annulled. It keeps its number in the registry.", number=complaint.number))
+    return redirect(url_for("desk.case", reference=complaint.slug), code=303)
+
+
+@bp.route("/<path:reference>/correct", methods=["GET", "POST"])
+@requires(Permission.CORRECT)
+def correct(reference: str) -> Response | tuple[str, int]:
+    complaint = _complaint_or_404(reference)
+    form = CorrectionForm(obj=complaint, language=complaint.language)
+    refused = None
+    if complaint.is_annulled:
+        refused = _("%(number)s is annulled; an annulled record is not corrected.", number=complaint.number)
+    elif form.validate_on_submit() and (changes := form.changes(complaint)) is not None:
+        clerk = _staff_user()
+
+        def work() -> None:
+            entry = correct_complaint(complaint, changes=changes, reason=form.reason.data, by=clerk)
+            record(AuditAction.CORRECTION, target=complaint.number,
+                   details={"fields": sorted(json.loads(entry.payload)["changes"])})
+
+        try:
+            commit_with_retry(work)
+        except ComplaintChangeRefused as error:
+            refused = str(error)
+        else:
+            flash(_("The correction is recorded; the original stays in the history."))
+            return redirect(url_for("desk.case", reference=complaint.slug), code=303)
+    status = 422 if request.method == "POST" or refused else 200
+    return render_template("desk/correct.html", complaint=complaint, form=form, refused=refused), status
+
+
+@bp.get("/<path:reference>/attachments/<int:attachment_id>")
+@requires(Permission.VIEW_JOURNAL)
+def attachment(reference: str, attachment_id: int) -> Response:
+    """Evidence, always as a download (never shown inline, whatever it contains)."""
+    complaint = _complaint_or_404(reference)
+    evidence = db.session.get(Attachment, attachment_id)
+    if evidence is None or evidence.complaint_id != complaint.id:
+        abort(404)
+    commit_with_retry(lambda: record(AuditAction.ATTACHMENT_DOWNLOAD, target=complaint.number,
+                                     details={"file": evidence.filename}))
+    content = evidence_store().read(evidence.sha256)
+    response = Response(content, mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = _attachment_disposition(evidence.filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _attachment_disposition(filename: str) -> str:
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
