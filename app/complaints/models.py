@@ -117,6 +117,20 @@ class Complaint(db.Model):
         CheckConstraint("seq > 0", name="seq_positive"),
         CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="has_contact"),
         CheckConstraint("declaration_confirmed", name="declaration_confirmed"),
+        # The registry journal (app/journal): a status filter read in number order ...
+        db.Index("ix_complaints_status_year_seq", "status", "year", "seq"),
+        # ... and "contains" searches: trigram GIN indexes on PostgreSQL. On SQLite no index
+        # serves LIKE '%...%', so there they are kept empty (WHERE 0) and cost nothing.
+        *(
+            db.Index(
+                f"ix_complaints_{column}_trgm",
+                column,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+                sqlite_where=db.text("0"),
+            )
+            for column in ("full_name", "email", "phone", "subject", "description")
+        ),
     )
 
     def registry_payload(self) -> dict:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from ..clock import now_utc
 from ..database import insert_if_absent
@@ -85,8 +85,11 @@ _ADVANCE_HEAD = (
     .values(position=_HEAD.c.position + 1)
     .returning(_HEAD.c.position, _HEAD.c.digest)
 )
-_SET_HEAD_DIGEST = update(_HEAD).where(_HEAD.c.id == 1)
-_INSERT_ENTRY = insert(RegistryEntry.__table__)
+_ENTRIES = RegistryEntry.__table__
+_SET_HEAD_DIGEST = update(_HEAD).where(_HEAD.c.id == 1).values(digest=bindparam("new_digest"))
+_INSERT_ENTRY = insert(_ENTRIES).values({c.name: bindparam(f"entry_{c.name}") for c in _ENTRIES.columns})
+#: PostgreSQL: both in one round trip, the insert riding along as a data-modifying CTE.
+_INSERT_ENTRY_AND_SET_HEAD = _SET_HEAD_DIGEST.add_cte(_INSERT_ENTRY.cte("new_entry"))
 
 
 def append_entry(kind: EntryKind, payload: dict, *, complaint_id: int | None = None) -> RegistryEntry:
@@ -123,8 +126,12 @@ def append_entry(kind: EntryKind, payload: dict, *, complaint_id: int | None = N
         "signature": signer.sign(bytes.fromhex(digest)).hex(),
         "key_id": signer.key_id,
     }
-    db.session.execute(_INSERT_ENTRY, values)
-    db.session.execute(_SET_HEAD_DIGEST, {"digest": digest})
+    params = {f"entry_{name}": value for name, value in values.items()} | {"new_digest": digest}
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_INSERT_ENTRY_AND_SET_HEAD, params)
+    else:
+        db.session.execute(_INSERT_ENTRY, params)
+        db.session.execute(_SET_HEAD_DIGEST, params)
     return RegistryEntry(**values)
 
 

@@ -25,3 +25,33 @@ def verify_command() -> None:
         f"{len(report.problems)} problem(s) in {report.entries_checked} entries.", err=True
     )
     sys.exit(1)
+
+
+@bp.cli.command("seed-demo")
+@click.option("--count", type=click.IntRange(1), default=1000, show_default=True, help="Complaints to create.")
+@click.option("--batch", "batch_size", type=click.IntRange(1, 100_000), default=10_000, show_default=True,
+              help="Complaints per transaction.")
+@click.option("--days", type=click.IntRange(1, 3650), default=730, show_default=True,
+              help="Spread the registration dates over this many days up to now.")
+@click.option("--append", is_flag=True, help="Add to a registry that already holds complaints.")
+@click.option("--seed", "random_seed", type=int, default=None, help="Make the same demo data again.")
+def seed_demo_command(count: int, batch_size: int, days: int, append: bool, random_seed: int | None) -> None:
+    """Fill the registry with COUNT made-up complaints, numbered and signed (demo and benchmarks)."""
+    import logging
+
+    from ..journal.seed import RegistryNotEmpty, seed_demo
+
+    logging.getLogger("app.complaints.operations").setLevel(logging.WARNING)  # not a line per annulment
+
+    def progress(done: int, seconds: float) -> None:
+        click.echo(f"  {done:>9,} / {count:,} complaints  {seconds:7.1f} s  ({done / seconds:,.0f}/s)")
+
+    try:
+        report = seed_demo(count, batch_size=batch_size, append=append, days=days, random_seed=random_seed,
+                           progress=progress)
+    except RegistryNotEmpty as refused:
+        raise click.ClickException(str(refused)) from None
+    years = ", ".join(f"{year}: {n:,}" for year, n in sorted(report.per_year.items()))
+    click.echo(f"Created {report.created:,} demo complaints ({years}) in {report.seconds:.1f} s, "
+               f"{report.created / report.seconds:,.0f}/s; {report.annulled} annulled"
+               f"{' (' + report.annul_note + ')' if report.annul_note else ''}.")

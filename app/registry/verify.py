@@ -155,8 +155,13 @@ def verify_registry(batch_size: int = 2000) -> Report:
 
 
 def _unregistered_complaints() -> list[Problem]:
-    registered = select(RegistryEntry.complaint_id).where(RegistryEntry.kind == EntryKind.INTAKE)
-    rows = db.session.scalars(select(Complaint.number).where(Complaint.id.not_in(registered)))
+    registered = (
+        select(RegistryEntry.position)
+        .where(RegistryEntry.complaint_id == Complaint.id, RegistryEntry.kind == EntryKind.INTAKE)
+        .exists()
+    )
+    # NOT EXISTS, not NOT IN: an anti-join that stays fast on a million complaints.
+    rows = db.session.scalars(select(Complaint.number).where(~registered))
     return [Problem("has no signed intake record (added outside the registry)", number=n) for n in rows]
 
 

@@ -1,0 +1,132 @@
+"""The journal's lines as text for people: the CSV file (streamed) and the PDF book's content.
+
+Titles of statuses, channels and categories are looked up once per export, in the staff
+member's language; times print in the registry's time zone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+
+from ..complaints.categories import category_choices
+from ..complaints.models import Channel, ComplaintStatus
+from .pdf import Column, JournalDocument, Line
+
+#: Lines per chunk of the streamed CSV.
+CSV_CHUNK = 500
+#: Cells a spreadsheet would run as a formula; a leading apostrophe keeps them text.
+_FORMULA = re.compile(r"^[=+\-@\t\r]")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d[\d ]*$")  # e.g. a phone number: harmless as it is
+
+
+@dataclass(frozen=True)
+class Titles:
+    """How codes print in one language."""
+
+    status: dict[ComplaintStatus, str]
+    channel: dict[Channel, str]
+    category: dict[str, str]
+    timezone: ZoneInfo
+
+    @classmethod
+    def for_language(cls, language: str, timezone: str) -> Titles:
+        return cls(
+            status={s: s.title for s in ComplaintStatus},
+            channel={c: c.title for c in Channel},
+            category=dict(category_choices(language)),
+            timezone=ZoneInfo(timezone),
+        )
+
+    def moment(self, value: datetime) -> str:
+        return value.astimezone(self.timezone).strftime("%Y-%m-%d %H:%M")
+
+
+def _cell(value: str | None) -> str:
+    value = value or ""
+    if _FORMULA.match(value) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def csv_chunks(rows: Iterable[Any], titles: Titles) -> Iterator[str]:
+    """The CSV file in pieces: a UTF-8 byte order mark (so spreadsheet programs read Cyrillic
+    and Romanian letters right), a heading line, then one line per complaint."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow([
+        _("Number"), _("Registered"), _("Received"), _("Status"), _("Channel"), _("Category"),
+        _("Complainant"), _("E-mail"), _("Phone"), _("Subject"),
+    ])
+    for count, row in enumerate(rows, start=1):
+        writer.writerow([
+            row.number,
+            titles.moment(row.registered_at),
+            titles.moment(row.received_at),
+            titles.status[row.status],
+            titles.channel[row.channel],
+            _cell(titles.category.get(row.category, row.category)),
+            _cell(row.full_name),
+            _cell(row.email),
+            _cell(row.phone),
+            _cell(row.subject),
+        ])
+        if count % CSV_CHUNK == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def journal_document(
+    rows: Iterable[Any], titles: Titles, *, language: str, organisation: str, filters: dict[str, str],
+    printed_at: datetime,
+) -> JournalDocument:
+    """The PDF book's content: headings, one line per complaint, and what it was filtered to."""
+    described = "; ".join(f"{key}: {value}" for key, value in filters.items()) or _("all complaints")
+    columns = (
+        Column(_("Number"), 7.5, 2),
+        Column(_("Received"), 6.5, 2),
+        Column(_("Registered"), 6.5, 2),
+        Column(_("Complainant"), 15, 3),
+        Column(_("Category"), 10, 3),
+        Column(_("Subject"), 20, 3),
+        Column(_("Status"), 9, 3),
+        Column(_("Recipient's signature"), 12.5, 1),
+    )
+    lines = tuple(
+        Line(
+            (
+                row.number,
+                titles.moment(row.received_at),
+                titles.moment(row.registered_at),
+                "\n".join(part for part in (row.full_name, row.email or row.phone) if part),
+                titles.category.get(row.category, row.category),
+                row.subject,
+                titles.status[row.status],
+                "",
+            ),
+            shaded=row.status == ComplaintStatus.ANNULLED,
+        )
+        for row in rows
+    )
+    return JournalDocument(
+        language=language,
+        organisation=organisation,
+        title=_("Registry journal"),
+        subtitle=_("Filter: %(filters)s. Printed %(when)s; %(count)d entries.", filters=described,
+                   when=titles.moment(printed_at), count=len(lines)),
+        columns=columns,
+        lines=lines,
+        page_label=_("Page {page} of {pages}"),
+        empty_note=_("No complaints match this filter."),
+    )

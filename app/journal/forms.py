@@ -1,0 +1,167 @@
+"""The journal's filter form: read from the query string (a GET search, no CSRF token), shown
+again with what was typed, each mistake explained next to its field."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, Field, SelectField, StringField
+from wtforms.validators import Optional, ValidationError
+
+from ..complaints.categories import category_choices
+from ..complaints.models import Channel, ComplaintStatus
+from ..intake.forms import AppForm
+from .queries import JournalFilter, NumberBound
+
+#: '2026/000123', '2026-123', '2026 123' (year and number) or '123' (a number in any year).
+_NUMBER = re.compile(r"^\s*(?:(\d{4})\D+)?(\d{1,12})\s*$")
+MIN_SEARCH_LENGTH = 3
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
+def _parse_number(text: str | None) -> NumberBound | None:
+    match = _NUMBER.match(text or "")
+    if match is None:
+        return None
+    return NumberBound(seq=int(match[2]), year=int(match[1]) if match[1] else None)
+
+
+def _text(field: Field) -> str:
+    return (field.data or "").strip()
+
+
+class JournalFilterForm(AppForm):
+    """Every filter of the journal; empty fields do not filter."""
+
+    class Meta:
+        csrf = False  # a read-only search by GET
+
+    year = StringField(_l("Year"), validators=[Optional()])
+    number_from = StringField(_l("Number from"), validators=[Optional()])
+    number_to = StringField(_l("Number to"), validators=[Optional()])
+    date_from = DateField(_l("Registered from"), validators=[Optional()])
+    date_to = DateField(_l("Registered to"), validators=[Optional()])
+    status = SelectField(_l("Status"), validators=[Optional()], validate_choice=True)
+    category = SelectField(_l("Category"), validators=[Optional()], validate_choice=True)
+    channel = SelectField(_l("Channel"), validators=[Optional()], validate_choice=True)
+    name = StringField(_l("Complainant's name"), validators=[Optional()])
+    email = StringField(_l("E-mail"), validators=[Optional()])
+    phone = StringField(_l("Phone"), validators=[Optional()])
+    text = StringField(_l("Words in subject or description"), validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        any_ = ("", _l("Any"))
+        self.status.choices = [any_] + [(s.value, s.title) for s in ComplaintStatus]
+        self.category.choices = [any_] + category_choices(str(get_locale() or "en"))
+        self.channel.choices = [any_] + [(c.value, c.title) for c in Channel]
+
+    # --- one field at a time --------------------------------------------------------------
+
+    def validate_year(self, field: Field) -> None:
+        text = _text(field)
+        if not (text.isdigit() and MIN_YEAR <= int(text) <= MAX_YEAR):
+            raise ValidationError(_l("Type a year such as 2026."))
+
+    def validate_number_from(self, field: Field) -> None:
+        if _parse_number(field.data) is None:
+            raise ValidationError(_l("Type a number such as 2026/000123, or just 123."))
+
+    validate_number_to = validate_number_from
+
+    def _validate_search(self, field: Field) -> None:
+        if len(_text(field)) < MIN_SEARCH_LENGTH:
+            raise ValidationError(_l("Type at least %(n)d characters.", n=MIN_SEARCH_LENGTH))
+
+    validate_name = validate_email = _validate_search
+
+    def validate_phone(self, field: Field) -> None:
+        if len(re.sub(r"\D", "", field.data or "")) < MIN_SEARCH_LENGTH:
+            raise ValidationError(_l("Type at least %(n)d digits of the number.", n=MIN_SEARCH_LENGTH))
+
+    def validate_text(self, field: Field) -> None:
+        if any(len(word) < MIN_SEARCH_LENGTH for word in _text(field).split()):
+            raise ValidationError(_l("Each word must have at least %(n)d characters.", n=MIN_SEARCH_LENGTH))
+
+    # --- the fields together ----------------------------------------------------------------
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if not (self.number_from.errors or self.number_to.errors):
+            low, high = self._number_bounds()
+            if low and high and (low.year is None) == (high.year is None) and (low.year or 0, low.seq) > (
+                high.year or 0, high.seq
+            ):
+                self.number_to.errors.append(_l("“Number to” comes before “Number from”."))
+                valid = False
+        if (
+            self.date_from.data and self.date_to.data and not (self.date_from.errors or self.date_to.errors)
+            and self.date_from.data > self.date_to.data
+        ):
+            self.date_to.errors.append(_l("“Registered to” is before “Registered from”."))
+            valid = False
+        return valid
+
+    def _year(self) -> int | None:
+        text = _text(self.year)
+        return int(text) if text and not self.year.errors else None
+
+    def _number_bounds(self) -> tuple[NumberBound | None, NumberBound | None]:
+        """Both ends of the number range; a bare number belongs to the year filter's year."""
+        year = self._year()
+
+        def bound(field: Field) -> NumberBound | None:
+            parsed = _parse_number(field.data) if _text(field) else None
+            if parsed is not None and parsed.year is None and year is not None:
+                return NumberBound(seq=parsed.seq, year=year)
+            return parsed
+
+        return bound(self.number_from), bound(self.number_to)
+
+    def to_filter(self, timezone: str) -> JournalFilter:
+        """The filter the (validated) fields stand for; dates are days in `timezone`."""
+        zone = ZoneInfo(timezone)
+
+        def start_of(day: date | None) -> datetime | None:
+            return datetime.combine(day, time(), zone) if day else None
+
+        low, high = self._number_bounds()
+        phone = re.sub(r"\D", "", self.phone.data or "")
+        return JournalFilter(
+            year=self._year(),
+            number_from=low,
+            number_to=high,
+            registered_from=start_of(self.date_from.data),
+            registered_before=start_of(self.date_to.data + timedelta(days=1) if self.date_to.data else None),
+            status=ComplaintStatus(self.status.data) if self.status.data else None,
+            category=self.category.data or None,
+            channel=Channel(self.channel.data) if self.channel.data else None,
+            name=_text(self.name) or None,
+            email=_text(self.email) or None,
+            phone=phone or None,
+            text=" ".join(_text(self.text).split()) or None,
+        )
+
+    def filter_args(self) -> dict[str, str]:
+        """What was typed in each non-empty field: kept in page links and export links, and
+        written to the audit trail with an export."""
+        return {
+            field.name: field.raw_data[0].strip()
+            for field in self
+            if field.raw_data and field.raw_data[0] and field.raw_data[0].strip()
+        }
+
+    def described_filters(self) -> dict[str, str]:
+        """The non-empty filters as people read them: field label -> value (choices by title)."""
+        described = {}
+        for name, value in self.filter_args().items():
+            field = self[name]
+            if isinstance(field, SelectField):
+                value = str(dict(field.choices).get(value, value))
+            described[str(field.label.text)] = value
+        return described

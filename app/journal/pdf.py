@@ -1,0 +1,254 @@
+"""Draws the printable registry journal: the bound book, A4 landscape.
+
+`render_journal` is a pure function of a `JournalDocument` (plain strings: headings, lines,
+wording) and the fonts to embed: no Flask, database or clock, and the same input gives the
+same bytes. Each page repeats the organisation, the title, the filter line and the table's
+heading row, and ends with "page n of m". Every cell is wrapped to its column and shortened
+with "…" past its line limit, so long input never spills into the next cell or row. The
+last column is left empty and wide, for the signature of the person who takes the document.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+
+from ..receipts.render import register_font
+
+PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
+MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 28.0, 26.0, 30.0
+ORG_SIZE, TITLE_SIZE, SUBTITLE_SIZE = 10.0, 13.0, 7.5
+HEAD_SIZE, BODY_SIZE, FOOTER_SIZE = 7.5, 7.5, 7.5
+LEADING = 9.0  # body and heading lines
+PAD_X, PAD_Y = 3.0, 3.5  # inside each cell
+MIN_ROW_HEIGHT = 24.0  # room for a handwritten signature
+SUBTITLE_LINES = 2
+ELLIPSIS = "…"
+
+INK = (0.1, 0.12, 0.15)
+MUTED = (0.36, 0.38, 0.44)
+RULE = (0.55, 0.58, 0.63)
+HEAD_FILL = (0.92, 0.94, 0.97)
+SHADE_FILL = (0.94, 0.94, 0.94)
+
+
+@dataclass(frozen=True)
+class Column:
+    heading: str
+    weight: float  # share of the table's width
+    max_lines: int = 3
+
+
+@dataclass(frozen=True)
+class Line:
+    """One journal line: a cell per column (the signature column's cell is usually empty)."""
+
+    cells: tuple[str, ...]
+    shaded: bool = False  # e.g. an annulled record: it keeps its number and its line
+
+
+@dataclass(frozen=True)
+class JournalDocument:
+    """Everything printed, as plain text."""
+
+    language: str
+    organisation: str
+    title: str
+    subtitle: str  # what the journal was filtered to, and when it was printed
+    columns: tuple[Column, ...]
+    lines: tuple[Line, ...]
+    page_label: str  # e.g. "Page {page} of {pages}"
+    empty_note: str  # printed when there are no lines
+
+
+@dataclass(frozen=True)
+class JournalFonts:
+    regular: Path
+    bold: Path
+
+
+Color = tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class _Row:
+    cells: tuple[tuple[str, ...], ...]
+    height: float
+    fill: Color | None
+
+
+def render_journal(document: JournalDocument, fonts: JournalFonts) -> bytes:
+    """Return the PDF bytes of the journal."""
+    regular, bold = register_font(fonts.regular), register_font(fonts.bold)
+    table_width = PAGE_WIDTH - 2 * MARGIN_X
+    total = sum(c.weight for c in document.columns)
+    widths = [table_width * c.weight / total for c in document.columns]
+
+    heading = _layout_row(
+        [c.heading for c in document.columns], widths, bold, HEAD_SIZE, [3] * len(widths), HEAD_FILL
+    )
+    subtitle = _wrap(document.subtitle, regular, SUBTITLE_SIZE, table_width, SUBTITLE_LINES)
+    table_top = PAGE_HEIGHT - MARGIN_TOP - ORG_SIZE - 4 - TITLE_SIZE - 6 - len(subtitle) * (SUBTITLE_SIZE + 2) - 4
+    room = table_top - heading.height - (MARGIN_BOTTOM + 6)
+    body = [
+        _layout_row(
+            line.cells, widths, regular, BODY_SIZE, [c.max_lines for c in document.columns],
+            SHADE_FILL if line.shaded else None,
+        )
+        for line in document.lines
+    ]
+    pages = _paginate(body, room)
+
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=1, lang=document.language)
+    canvas.setTitle(document.title)
+    canvas.setAuthor(document.organisation)
+    canvas.setCreator(document.organisation)
+    canvas.setSubject(document.subtitle)
+    for number, rows in enumerate(pages, start=1):
+        _draw_page_header(canvas, document, subtitle, regular, bold)
+        y = _draw_row(canvas, heading, widths, table_top, bold, HEAD_SIZE)
+        for row in rows:
+            y = _draw_row(canvas, row, widths, y, regular, BODY_SIZE)
+        if not document.lines:
+            canvas.setFont(regular, BODY_SIZE + 1)
+            canvas.setFillColorRGB(*MUTED)
+            canvas.drawString(MARGIN_X + PAD_X, y - 14, document.empty_note)
+        _draw_column_rules(canvas, widths, table_top, y)
+        canvas.setFont(regular, FOOTER_SIZE)
+        canvas.setFillColorRGB(*MUTED)
+        canvas.drawString(MARGIN_X, MARGIN_BOTTOM - 14, document.organisation)
+        canvas.drawRightString(
+            PAGE_WIDTH - MARGIN_X, MARGIN_BOTTOM - 14, document.page_label.format(page=number, pages=len(pages))
+        )
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+# --- layout ------------------------------------------------------------------------------
+
+
+def _layout_row(
+    cells: tuple[str, ...] | list[str], widths: list[float], font: str, size: float, max_lines: list[int],
+    fill: Color | None,
+) -> _Row:
+    wrapped = tuple(
+        tuple(_wrap(text, font, size, width - 2 * PAD_X, limit))
+        for text, width, limit in zip(cells, widths, max_lines, strict=True)
+    )
+    tallest = max((len(lines) for lines in wrapped), default=1)
+    return _Row(wrapped, max(MIN_ROW_HEIGHT, tallest * LEADING + 2 * PAD_Y), fill)
+
+
+def _paginate(rows: list[_Row], room: float) -> list[list[_Row]]:
+    """Cut the rows into pages of at most `room` points; always at least one page."""
+    pages: list[list[_Row]] = [[]]
+    used = 0.0
+    for row in rows:
+        if pages[-1] and used + row.height > room:
+            pages.append([])
+            used = 0.0
+        pages[-1].append(row)
+        used += row.height
+    return pages
+
+
+def _wrap(text: str, font: str, size: float, width: float, max_lines: int) -> list[str]:
+    """Break `text` into lines no wider than `width` (words wider than a line are cut), keeping
+    explicit line breaks; past `max_lines`, the last kept line ends with "…"."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        current = ""
+        for word in paragraph.split():
+            candidate = f"{current} {word}" if current else word
+            if stringWidth(candidate, font, size) <= width:
+                current = candidate
+                continue
+            if current:
+                lines.append(current)
+            while stringWidth(word, font, size) > width:
+                cut = _fitting_prefix(word, font, size, width)
+                lines.append(word[:cut])
+                word = word[cut:]
+            current = word
+        lines.append(current)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = _shorten(lines[-1], font, size, width)
+    return lines
+
+
+def _fitting_prefix(word: str, font: str, size: float, width: float) -> int:
+    """Length of the longest start of `word` that fits in `width` (at least one character)."""
+    cut = len(word)
+    while cut > 1 and stringWidth(word[:cut], font, size) > width:
+        cut -= 1
+    return cut
+
+
+def _shorten(line: str, font: str, size: float, width: float) -> str:
+    """`line` with "…" appended, cut until it fits."""
+    line = line.rstrip()
+    while line and stringWidth(line + ELLIPSIS, font, size) > width:
+        line = line[:-1].rstrip()
+    return line + ELLIPSIS
+
+
+# --- drawing -----------------------------------------------------------------------------
+
+
+def _draw_page_header(
+    canvas: Canvas, document: JournalDocument, subtitle: list[str], regular: str, bold: str
+) -> None:
+    y = PAGE_HEIGHT - MARGIN_TOP - ORG_SIZE
+    canvas.setFillColorRGB(*INK)
+    canvas.setFont(bold, ORG_SIZE)
+    canvas.drawString(MARGIN_X, y, document.organisation)
+    y -= TITLE_SIZE + 4
+    canvas.setFont(bold, TITLE_SIZE)
+    canvas.drawString(MARGIN_X, y, document.title)
+    canvas.setFillColorRGB(*MUTED)
+    canvas.setFont(regular, SUBTITLE_SIZE)
+    y -= 6
+    for line in subtitle:
+        y -= SUBTITLE_SIZE + 2
+        canvas.drawString(MARGIN_X, y, line)
+
+
+def _draw_row(canvas: Canvas, row: _Row, widths: list[float], top: float, font: str, size: float) -> float:
+    """Draw `row` below `top`; return the y of its bottom edge."""
+    bottom = top - row.height
+    right = MARGIN_X + sum(widths)
+    if row.fill is not None:
+        canvas.setFillColorRGB(*row.fill)
+        canvas.rect(MARGIN_X, bottom, right - MARGIN_X, row.height, stroke=0, fill=1)
+    canvas.setFillColorRGB(*INK)
+    canvas.setFont(font, size)
+    x = MARGIN_X
+    for lines, width in zip(row.cells, widths, strict=True):
+        baseline = top - PAD_Y - size
+        for text in lines:
+            canvas.drawString(x + PAD_X, baseline, text)
+            baseline -= LEADING
+        x += width
+    canvas.setStrokeColorRGB(*RULE)
+    canvas.setLineWidth(0.5)
+    canvas.line(MARGIN_X, bottom, right, bottom)
+    return bottom
+
+
+def _draw_column_rules(canvas: Canvas, widths: list[float], top: float, bottom: float) -> None:
+    """The table's frame and the lines between its columns, from the heading to the last row."""
+    canvas.setStrokeColorRGB(*RULE)
+    canvas.setLineWidth(0.5)
+    x = MARGIN_X
+    canvas.line(x, top, x + sum(widths), top)
+    for width in [0.0, *widths]:
+        x += width
+        canvas.line(x, top, x, bottom)
