@@ -200,3 +200,32 @@ def test_the_case_page_lists_the_complainants_other_complaints(app, client, logi
     page = client.get(f"/staff/complaints/{_complaint(app, 1).slug}").get_data(as_text=True)
     assert "Second one" in page and "Somebody else" not in page
     assert AuditAction.LOGIN.value in _actions(app)
+
+
+def test_two_clerks_annulling_the_same_record_at_once_annul_it_once(app, client, make_user):
+    import threading
+
+    client.post("/api/v1/complaints", json=valid_payload())
+    slug = _complaint(app).slug
+    clients = []
+    for name in ("irina", "olga", "pavel", "radu"):
+        make_user(name, "clerk")
+        other = app.test_client()
+        other.post("/staff/login", data={"username": name, "password": "correct horse 1"})
+        clients.append(other)
+    start = threading.Barrier(len(clients))
+
+    def annul(c) -> None:
+        start.wait()
+        c.post(f"/staff/complaints/{slug}/annul", data={"annul-reason": "Registered twice by mistake"})
+
+    threads = [threading.Thread(target=annul, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with app.app_context():
+        annulments = db.session.scalar(text("SELECT count(*) FROM registry_entries WHERE kind = 'annulment'"))
+    assert annulments == 1
+    assert _actions(app).count("annulment") == 1
+    assert _verified(app)

@@ -39,9 +39,16 @@ def _check_reason(reason: str) -> str:
     return reason
 
 
+def _lock(complaint: Complaint) -> None:
+    """Re-read the complaint and hold its row until commit, so two clerks acting at once cannot
+    both pass the checks (say, annul it twice)."""
+    db.session.refresh(complaint, with_for_update=True)
+
+
 def annul_complaint(complaint: Complaint, *, reason: str, by: User) -> RegistryEntry:
     """Annul a record registered by mistake. It keeps its number; the annulment is signed."""
     reason = _check_reason(reason)
+    _lock(complaint)
     if complaint.is_annulled:
         raise ComplaintChangeRefused(_("%(number)s is already annulled.", number=complaint.number))
     entry = append_entry(
@@ -60,6 +67,7 @@ def correct_complaint(
 ) -> RegistryEntry:
     """Correct typos. Only fields that really change are recorded, each with its old value."""
     reason = _check_reason(reason)
+    _lock(complaint)
     if complaint.is_annulled:
         raise ComplaintChangeRefused(
             _("%(number)s is annulled; an annulled record is not corrected.", number=complaint.number)
