@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 _frozen: datetime | None = None
 
@@ -30,3 +31,13 @@ def frozen_clock(at: datetime) -> Iterator[None]:
         yield
     finally:
         _frozen = previous
+
+
+def local_day_start(day: date, timezone_name: str) -> datetime:
+    """Midnight at the start of `day` in the named time zone (aware)."""
+    return datetime.combine(day, time(), ZoneInfo(timezone_name))
+
+
+def local_today(timezone_name: str) -> date:
+    """Today's date in the named time zone, by `now_utc()`."""
+    return now_utc().astimezone(ZoneInfo(timezone_name)).date()

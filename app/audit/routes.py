@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -14,6 +13,7 @@ from wtforms.validators import Optional
 
 from ..auth.access import requires
 from ..auth.permissions import Permission
+from ..clock import local_day_start
 from ..extensions import db
 from ..intake.forms import AppForm
 from .models import AuditAction, AuditEvent
@@ -45,7 +45,7 @@ def events() -> str:
     form = AuditFilterForm(request.args)
     query = select(AuditEvent).options(selectinload(AuditEvent.user)).order_by(AuditEvent.id.desc())
     if form.validate():
-        zone = ZoneInfo(current_app.config["REGISTRY_TIMEZONE"])
+        zone = current_app.config["REGISTRY_TIMEZONE"]
         if form.username.data:
             query = query.where(AuditEvent.username == form.username.data.strip().lower())
         if form.action.data:
@@ -53,9 +53,9 @@ def events() -> str:
         if form.target.data:
             query = query.where(AuditEvent.target.contains(form.target.data.strip(), autoescape=True))
         if form.date_from.data:
-            query = query.where(AuditEvent.at >= datetime.combine(form.date_from.data, time(), zone))
+            query = query.where(AuditEvent.at >= local_day_start(form.date_from.data, zone))
         if form.date_to.data:
-            end = datetime.combine(form.date_to.data + timedelta(days=1), time(), zone)
+            end = local_day_start(form.date_to.data + timedelta(days=1), zone)
             query = query.where(AuditEvent.at < end)
         if form.before.data:
             query = query.where(AuditEvent.id < form.before.data)

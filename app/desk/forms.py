@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ..clock import now_utc
+from ..clock import local_day_start, local_today
 from ..complaints.categories import category_choices
 from ..complaints.models import CORRECTABLE, Channel, Complaint
 from ..complaints.operations import MIN_REASON_LENGTH
@@ -23,7 +22,7 @@ DESK_CHANNELS = (Channel.PAPER, Channel.POST, Channel.PHONE, Channel.IN_PERSON, 
 
 
 def today_local() -> date:
-    return now_utc().astimezone(ZoneInfo(current_app.config["REGISTRY_TIMEZONE"])).date()
+    return local_today(current_app.config["REGISTRY_TIMEZONE"])
 
 
 class DeskComplaintForm(ComplaintForm):
@@ -52,8 +51,7 @@ class DeskComplaintForm(ComplaintForm):
         """When the document arrived: now for today's, else the start of that day (local)."""
         if self.received_on.data == today_local():
             return None  # the registration time itself
-        zone = ZoneInfo(current_app.config["REGISTRY_TIMEZONE"])
-        return datetime.combine(self.received_on.data, time(), zone)
+        return local_day_start(self.received_on.data, current_app.config["REGISTRY_TIMEZONE"])
 
 
 class ReasonForm(AppForm):

@@ -4,15 +4,15 @@ again with what was typed, each mistake explained next to its field."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Field, SelectField, StringField
 from wtforms.validators import Optional, ValidationError
 
+from ..clock import local_day_start
 from ..complaints.categories import category_choices
 from ..complaints.models import Channel, ComplaintStatus
 from ..intake.forms import AppForm
@@ -125,10 +125,9 @@ class JournalFilterForm(AppForm):
 
     def to_filter(self, timezone: str) -> JournalFilter:
         """The filter the (validated) fields stand for; dates are days in `timezone`."""
-        zone = ZoneInfo(timezone)
 
         def start_of(day: date | None) -> datetime | None:
-            return datetime.combine(day, time(), zone) if day else None
+            return local_day_start(day, timezone) if day else None
 
         low, high = self._number_bounds()
         phone = re.sub(r"\D", "", self.phone.data or "")
