@@ -80,6 +80,35 @@ DEFAULT_CATEGORIES: list[dict] = [
 ]
 
 
+#: Escalation tiers, lowest first: names per language, and the days a complaint may stay
+#: unresolved at the tier before it rises to the next (None: no deadline, the last tier).
+DEFAULT_TIERS: list[dict] = [
+    {
+        "level": 1,
+        "names": {"en": "Support desk", "ru": "Служба поддержки", "ro": "Serviciul de suport",
+                  "uk": "Служба підтримки"},
+        "resolution_days": 3,
+    },
+    {
+        "level": 2,
+        "names": {"en": "Specialist department", "ru": "Профильный отдел", "ro": "Departamentul de specialitate",
+                  "uk": "Профільний відділ"},
+        "resolution_days": 5,
+    },
+    {
+        "level": 3,
+        "names": {"en": "Management", "ru": "Руководство", "ro": "Conducerea", "uk": "Керівництво"},
+        "resolution_days": 10,
+    },
+    {
+        "level": 4,
+        "names": {"en": "Board / external ombudsman", "ru": "Совет директоров / внешний омбудсмен",
+                  "ro": "Consiliul / ombudsmanul extern", "uk": "Рада директорів / зовнішній омбудсмен"},
+        "resolution_days": None,
+    },
+]
+
+
 class Config:
     """Development defaults: everything works on a fresh machine with nothing installed."""
 
@@ -103,6 +132,16 @@ class Config:
     NUMBER_FORMAT = os.environ.get("NUMBER_FORMAT", "{year}/{seq:06d}")
     #: Hours from registration to the first-response deadline.
     FIRST_RESPONSE_HOURS = _env_int("FIRST_RESPONSE_HOURS", 24)
+    #: Share of a deadline's time after which staff are warned that it is due soon.
+    DUE_SOON_FRACTION = float(os.environ.get("DUE_SOON_FRACTION", "0.75"))
+    ESCALATION_TIERS = DEFAULT_TIERS
+    #: The tier a complaint goes to when it has been transferred MAX_TRANSFERS times.
+    MANAGEMENT_TIER = _env_int("MANAGEMENT_TIER", 3)
+    MAX_TRANSFERS = _env_int("MAX_TRANSFERS", 2)
+    #: Display format of outgoing letter numbers; fields: year, seq.
+    OUTGOING_NUMBER_FORMAT = os.environ.get("OUTGOING_NUMBER_FORMAT", "OUT-{year}/{seq:06d}")
+    #: How many complaints one enforcement transaction handles.
+    ENFORCEMENT_BATCH_SIZE = _env_int("ENFORCEMENT_BATCH_SIZE", 2000)
     #: The organisation's time zone: numbers are per year in it, and dates print in it.
     REGISTRY_TIMEZONE = os.environ.get("REGISTRY_TIMEZONE", "Europe/Chisinau")
     #: Public base URL printed on receipts (QR code); empty means "the URL of the request".
@@ -118,6 +157,28 @@ class Config:
     ATTACHMENT_MAX_FILES = _env_int("ATTACHMENT_MAX_FILES", 5)
     #: A request larger than this is refused outright (attachments plus form fields).
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+
+    # E-mail notifications ----------------------------------------------------------
+    #: "outbox" writes each message as an .eml file into MAIL_OUTBOX_DIR (development: no mail
+    #: server needed); "smtp" sends through MAIL_SERVER.
+    MAIL_TRANSPORT = os.environ.get("MAIL_TRANSPORT", "outbox")
+    MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_STARTTLS = os.environ.get("MAIL_USE_STARTTLS", "") == "1"
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 20)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Complaints registry <complaints@localhost>")
+    #: Attempts before a message is given up as failed; the waits between them double.
+    MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 8)
+    MAIL_RETRY_SECONDS = _env_int("MAIL_RETRY_SECONDS", 60)
+    #: After a commit that queued messages, deliver them in a background thread of the web
+    #: process (the watch loop and `flask notifications send` deliver whatever is left).
+    MAIL_SEND_AFTER_COMMIT = os.environ.get("MAIL_SEND_AFTER_COMMIT", "1") == "1"
+    #: Shared mailbox per tier (level -> address); without one, a tier's staff are written to.
+    TIER_ADDRESSES: dict[int, str] = {}
 
     # Languages -----------------------------------------------------------------------
     LANGUAGES = {"en": "English", "ru": "Русский", "ro": "Română", "uk": "Українська"}

@@ -4,15 +4,21 @@ from .audit.models import AuditEvent
 from .auth.models import User
 from .complaints.models import Attachment, Complaint
 from .intake.models import IdempotencyKey
+from .notifications.models import Notification
 from .receipts.models import ReceiptPrint
 from .registry.models import ChainHead, NumberCounter, RegistryEntry
+from .workflow.models import Breach, CaseMessage, Escalation
 
 __all__ = [
     "Attachment",
     "AuditEvent",
+    "Breach",
+    "CaseMessage",
     "ChainHead",
     "Complaint",
+    "Escalation",
     "IdempotencyKey",
+    "Notification",
     "NumberCounter",
     "ReceiptPrint",
     "RegistryEntry",

@@ -15,6 +15,7 @@ def config_class(**overrides: Any) -> type[Config]:
         "SERVER_NAME": None,
         "DATABASE_RETRIES": 20,
         "RATELIMIT_ENABLED": False,  # the test that checks throttling turns it on
+        "MAIL_SEND_AFTER_COMMIT": False,  # tests deliver the outbox themselves, when they mean to
     }
     return type("TestConfig", (Config,), {**defaults, **overrides})
 

@@ -53,6 +53,7 @@ def base_settings(tmp_path_factory: pytest.TempPathFactory, database_url: str) -
         "INSTANCE_PATH": str(instance),
         "REGISTRY_KEY_PATH": str(instance / "registry_ed25519.pem"),
         "ATTACHMENTS_DIR": str(instance / "attachments"),
+        "MAIL_OUTBOX_DIR": str(instance / "outbox"),
     }
 
 

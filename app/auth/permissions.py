@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 class Role(enum.StrEnum):
     CLERK = "clerk"
+    OFFICER = "officer"  # handles complaints at their tier
     MANAGER = "manager"
     ADMINISTRATOR = "administrator"
 
@@ -19,6 +20,7 @@ class Role(enum.StrEnum):
 
 _ROLE_TITLES = {
     Role.CLERK: _l("Clerk"),
+    Role.OFFICER: _l("Complaints officer"),
     Role.MANAGER: _l("Manager"),
     Role.ADMINISTRATOR: _l("Administrator"),
 }
@@ -33,6 +35,7 @@ class Permission(enum.StrEnum):
     ANNUL = "annul"  # annul a record registered by mistake
     CORRECT = "correct"  # append a correction to a record
     VIEW_AUDIT = "view_audit"  # browse the audit trail
+    HANDLE_COMPLAINTS = "handle_complaints"  # the queue; take, answer, transfer, escalate complaints
     MANAGE_USERS = "manage_users"
 
 
@@ -46,9 +49,17 @@ _CLERK = {
     Permission.CORRECT,
 }
 
+_OFFICER = {
+    Permission.USE_STAFF_DESK,
+    Permission.VIEW_JOURNAL,
+    Permission.PRINT_RECEIPT,
+    Permission.HANDLE_COMPLAINTS,
+}
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CLERK: frozenset(_CLERK),
-    Role.MANAGER: frozenset(_CLERK),
+    Role.OFFICER: frozenset(_OFFICER),
+    Role.MANAGER: frozenset(_CLERK | _OFFICER),
     Role.ADMINISTRATOR: frozenset(Permission),
 }
 

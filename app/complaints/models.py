@@ -58,9 +58,15 @@ _CHANNEL_TITLES = {
 
 
 class ComplaintStatus(enum.StrEnum):
-    """Where a complaint stands. Registration is the first status; the workflow adds the rest."""
+    """Where a complaint stands. The moves between statuses are in app/workflow/states.py."""
 
     REGISTERED = "registered"
+    IN_PROGRESS = "in_progress"
+    WAITING = "waiting"
+    RESPONDED = "responded"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
     ANNULLED = "annulled"
 
     @property
@@ -70,7 +76,32 @@ class ComplaintStatus(enum.StrEnum):
 
 _STATUS_TITLES = {
     ComplaintStatus.REGISTERED: _l("Registered, awaiting first response"),
+    ComplaintStatus.IN_PROGRESS: _l("In progress"),
+    ComplaintStatus.WAITING: _l("Waiting for information from the complainant"),
+    ComplaintStatus.RESPONDED: _l("Responded"),
+    ComplaintStatus.RESOLVED: _l("Resolved"),
+    ComplaintStatus.CLOSED: _l("Closed"),
+    ComplaintStatus.REOPENED: _l("Reopened: the complainant disputes the response"),
     ComplaintStatus.ANNULLED: _l("Annulled: registered by mistake"),
+}
+
+
+class Resolution(enum.StrEnum):
+    """The decision on a complaint."""
+
+    UPHELD = "upheld"
+    PARTLY_UPHELD = "partly_upheld"
+    REJECTED = "rejected"
+
+    @property
+    def title(self) -> str:
+        return str(_RESOLUTION_TITLES[self])
+
+
+_RESOLUTION_TITLES = {
+    Resolution.UPHELD: _l("Upheld"),
+    Resolution.PARTLY_UPHELD: _l("Partly upheld"),
+    Resolution.REJECTED: _l("Rejected"),
 }
 
 
@@ -108,6 +139,29 @@ class Complaint(db.Model):
     #: The clerk who registered a complaint received on paper, by post, phone, in person or e-mail.
     registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
+    # The case workflow (app/workflow). Not part of the intake record: every change to these is
+    # a signed event of its own.
+    #: The one person who answers for the complaint until it is closed.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    #: Escalation tier: 1 support desk, 2 specialists, 3 management, 4 board / ombudsman.
+    tier: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    tier_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    transfer_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Times the complainant contacted the organisation about it (the filing is the first).
+    contact_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    first_responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_response_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Set once when the first-response deadline passed unanswered; never cleared.
+    first_response_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the complaint must be resolved at its current tier (None: no deadline runs).
+    resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution: Mapped[Resolution | None] = mapped_column(enum_column(Resolution, 20))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The next moment deadline enforcement has something to do (warn or breach); None: nothing.
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="complaint", order_by="Attachment.id"
     )
@@ -117,6 +171,21 @@ class Complaint(db.Model):
         CheckConstraint("seq > 0", name="seq_positive"),
         CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="has_contact"),
         CheckConstraint("declaration_confirmed", name="declaration_confirmed"),
+        CheckConstraint("tier >= 1", name="tier_positive"),
+        CheckConstraint("transfer_count >= 0", name="transfer_count_not_negative"),
+        CheckConstraint(
+            "owner_id IS NOT NULL OR status IN ('registered', 'annulled')", name="owned_once_taken"
+        ),
+        CheckConstraint(
+            "resolution IS NOT NULL OR status NOT IN ('resolved', 'closed')", name="resolved_with_decision"
+        ),
+        # Deadline enforcement reads only complaints with an alarm set.
+        db.Index(
+            "ix_complaints_next_check_at",
+            "next_check_at",
+            postgresql_where=db.text("next_check_at IS NOT NULL"),
+            sqlite_where=db.text("next_check_at IS NOT NULL"),
+        ),
         # The registry journal (app/journal): a status filter read in number order ...
         db.Index("ix_complaints_status_year_seq", "status", "year", "seq"),
         # ... and "contains" searches: trigram GIN indexes on PostgreSQL. On SQLite no index

@@ -45,6 +45,9 @@ class EntryKind(enum.StrEnum):
     INTAKE = "intake"
     ANNULMENT = "annulment"
     CORRECTION = "correction"
+    #: A step of the case workflow (taken, responded, escalated, breached, ...): the payload's
+    #: "type" says which, and "state" the complaint's status, tier and owner after it.
+    EVENT = "event"
 
 
 class RegistryEntry(db.Model):

@@ -1,1 +1,1 @@
-"""Case handling after registration: deadlines now; statuses, tiers and ownership to come."""
+"""Case handling after registration: the state machine, tiers, ownership, deadlines and their enforcement."""

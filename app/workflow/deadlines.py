@@ -1,11 +1,155 @@
-"""The one place where deadlines are computed. Deadlines are stored on the complaint, so
-whether it is overdue can be read from the row at any moment."""
+"""The one place where deadlines are computed.
+
+Deadlines are stored on the complaint (first_response_due, resolution_due), so whether a
+complaint is due soon or overdue is read from the row at any moment, between enforcement
+runs too. Enforcement asks `due_work` what a complaint needs now and `next_alarm` when to
+look at it again. Everything here is plain computation on values: no database, no request.
+"""
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
+
+from ..complaints.models import ComplaintStatus
+from .states import is_open
+from .tiers import TierPolicy
+
+
+class DeadlineFields(Protocol):
+    """What the deadline rules read from a complaint (a model instance or a plain row)."""
+
+    status: ComplaintStatus
+    tier: int
+    registered_at: datetime
+    tier_entered_at: datetime | None
+    first_response_due: datetime
+    first_responded_at: datetime | None
+    first_response_warned_at: datetime | None
+    first_response_breached_at: datetime | None
+    resolution_due: datetime | None
+    resolution_warned_at: datetime | None
 
 
 def first_response_due(registered_at: datetime, hours: int) -> datetime:
     """When the complainant must have had a first substantive response (calendar hours)."""
     return registered_at + timedelta(hours=hours)
+
+
+def resolution_due(entered_at: datetime, tier: int, policy: TierPolicy) -> datetime | None:
+    """When a complaint that reached `tier` at `entered_at` must be resolved there."""
+    days = policy.tier(tier).resolution_days
+    return None if days is None else entered_at + timedelta(days=days)
+
+
+def warning_time(start: datetime, due: datetime, fraction: float) -> datetime:
+    """The moment `fraction` of the time from `start` to `due` is used up."""
+    return start + (due - start) * fraction
+
+
+class DueState(enum.StrEnum):
+    """How a deadline stands, for queues and case pages."""
+
+    MET = "met"  # answered in time
+    MET_LATE = "met_late"
+    ON_TIME = "on_time"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    NOT_RUNNING = "not_running"  # e.g. an annulled complaint
+
+
+def first_response_state(c: DeadlineFields, now: datetime, fraction: float) -> DueState:
+    if c.first_responded_at is not None:
+        return DueState.MET if c.first_responded_at <= c.first_response_due else DueState.MET_LATE
+    if not is_open(c.status):
+        return DueState.NOT_RUNNING
+    return _running_state(c.registered_at, c.first_response_due, now, fraction)
+
+
+def resolution_state(c: DeadlineFields, now: datetime, fraction: float) -> DueState:
+    if c.resolution_due is None or not is_open(c.status):
+        return DueState.NOT_RUNNING
+    return _running_state(c.tier_entered_at or c.registered_at, c.resolution_due, now, fraction)
+
+
+def _running_state(start: datetime, due: datetime, now: datetime, fraction: float) -> DueState:
+    if now >= due:
+        return DueState.OVERDUE
+    if now >= warning_time(start, due, fraction):
+        return DueState.DUE_SOON
+    return DueState.ON_TIME
+
+
+def next_due(c: DeadlineFields) -> datetime | None:
+    """The deadline the complaint is working against now: the first response until it is
+    sent, then the resolution at the current tier. The staff queue sorts by it."""
+    if not is_open(c.status):
+        return None
+    if c.first_responded_at is None:
+        return c.first_response_due
+    return c.resolution_due
+
+
+@dataclass(frozen=True)
+class DueWork:
+    """What enforcement must do for one complaint at one moment."""
+
+    breach: str | None = None  # "first_response" or "resolution": record it and escalate
+    warn: str | None = None  # the deadline to send a "due soon" warning for
+
+    def __bool__(self) -> bool:
+        return self.breach is not None or self.warn is not None
+
+
+FIRST_RESPONSE = "first_response"
+RESOLUTION = "resolution"
+
+
+def due_work(c: DeadlineFields, at: datetime, policy: TierPolicy) -> DueWork:
+    """The one thing a complaint needs at `at`: a breach wins over a warning, and the first
+    response over the resolution (escalating restarts the resolution clock anyway). A
+    warning is skipped when the deadline has already passed: the breach says more."""
+    if not is_open(c.status):
+        return DueWork()
+    first_pending = c.first_responded_at is None and c.first_response_breached_at is None
+    if first_pending and at >= c.first_response_due:
+        return DueWork(breach=FIRST_RESPONSE)
+    if c.resolution_due is not None and at >= c.resolution_due:
+        return DueWork(breach=RESOLUTION)
+    fraction = policy.due_soon_fraction
+    if (
+        first_pending
+        and c.first_response_warned_at is None
+        and at >= warning_time(c.registered_at, c.first_response_due, fraction)
+    ):
+        return DueWork(warn=FIRST_RESPONSE)
+    if (
+        c.resolution_due is not None
+        and c.resolution_warned_at is None
+        and at >= warning_time(c.tier_entered_at or c.registered_at, c.resolution_due, fraction)
+    ):
+        return DueWork(warn=RESOLUTION)
+    return DueWork()
+
+
+def next_alarm(c: DeadlineFields, policy: TierPolicy) -> datetime | None:
+    """The next moment `due_work` will have something to do (None: nothing ever, as things stand)."""
+    if not is_open(c.status):
+        return None
+    fraction = policy.due_soon_fraction
+    moments = []
+    if c.first_responded_at is None and c.first_response_breached_at is None:
+        moments.append(
+            c.first_response_due
+            if c.first_response_warned_at is not None
+            else warning_time(c.registered_at, c.first_response_due, fraction)
+        )
+    if c.resolution_due is not None:
+        moments.append(
+            c.resolution_due
+            if c.resolution_warned_at is not None
+            else warning_time(c.tier_entered_at or c.registered_at, c.resolution_due, fraction)
+        )
+    return min(moments, default=None)

@@ -1,0 +1,56 @@
+"""Queue notifications inside the unit of work that causes them.
+
+The rows commit (or roll back) with the event they announce; app/notifications/delivery.py
+sends them afterwards. Queueing is a plain INSERT, cheap enough for the registration path.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+
+from ..clock import now_utc
+from ..extensions import db
+from .models import Audience, DeliveryStatus, Notification, NotificationKind
+
+_INSERT = insert(Notification.__table__)
+
+
+def notification_row(
+    kind: NotificationKind,
+    complaint_id: int,
+    audience: Audience,
+    *,
+    user_id: int | None = None,
+    tier: int | None = None,
+    params: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """The values of one outbox row (for `queue_rows`)."""
+    at = at or now_utc()
+    return {
+        "kind": kind,
+        "complaint_id": complaint_id,
+        "audience": audience,
+        "user_id": user_id,
+        "tier": tier,
+        "params": json.dumps(params or {}, sort_keys=True, ensure_ascii=False),
+        "created_at": at,
+        "status": DeliveryStatus.QUEUED,
+        "attempts": 0,
+        "next_attempt_at": at,
+    }
+
+
+def queue_rows(rows: list[dict[str, Any]]) -> None:
+    """INSERT outbox rows (one statement; executemany for several)."""
+    if rows:
+        db.session.execute(_INSERT, rows)
+    db.session.info["notifications_queued"] = True
+
+
+def queue(kind: NotificationKind, complaint_id: int, audience: Audience, **fields: Any) -> None:
+    queue_rows([notification_row(kind, complaint_id, audience, **fields)])

@@ -1,0 +1,167 @@
+"""Tables of the case workflow: messages to and from the complainant, escalations, breaches.
+
+Each row is written by an operation in app/workflow/operations.py together with the signed
+registry entry that records the same event; the rows make the facts easy to query, the
+entries make them tamper-evident.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import User
+from ..database import UTCDateTime, enum_column
+from ..extensions import db
+
+
+class MessageKind(enum.StrEnum):
+    RESPONSE = "response"  # a substantive response to the complainant (stops the first-response clock)
+    INFORMATION_REQUEST = "information_request"  # the owner asks the complainant for something
+    DECISION = "decision"  # the resolution, with its reasons
+    COMPLAINANT_REPLY = "complainant_reply"
+    DISPUTE = "dispute"  # the complainant does not accept the response or the decision
+    CONSULTATION = "consultation"  # internal: visible to staff only
+
+    @property
+    def title(self) -> str:
+        return str(_MESSAGE_TITLES[self])
+
+    @property
+    def outgoing(self) -> bool:
+        """Sent to the complainant as a numbered outgoing letter."""
+        return self in OUTGOING
+
+    @property
+    def from_complainant(self) -> bool:
+        return self in (MessageKind.COMPLAINANT_REPLY, MessageKind.DISPUTE)
+
+    @property
+    def internal(self) -> bool:
+        return self == MessageKind.CONSULTATION
+
+
+OUTGOING = frozenset({MessageKind.RESPONSE, MessageKind.INFORMATION_REQUEST, MessageKind.DECISION})
+
+_MESSAGE_TITLES = {
+    MessageKind.RESPONSE: _l("Response"),
+    MessageKind.INFORMATION_REQUEST: _l("Request for information"),
+    MessageKind.DECISION: _l("Decision"),
+    MessageKind.COMPLAINANT_REPLY: _l("Reply from the complainant"),
+    MessageKind.DISPUTE: _l("Dispute by the complainant"),
+    MessageKind.CONSULTATION: _l("Internal consultation note"),
+}
+
+
+class CaseMessage(db.Model):
+    """Something written about a complaint: to the complainant, from them, or among staff."""
+
+    __tablename__ = "case_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind, 30))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The member of staff who wrote it (None when the complainant wrote it).
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: A colleague asked for input by a consultation note.
+    consulted_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Outgoing letters are numbered per year, gap-free, like incoming complaints.
+    outgoing_year: Mapped[int | None] = mapped_column(Integer)
+    outgoing_seq: Mapped[int | None] = mapped_column(BigInteger)
+    outgoing_number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    #: The signed registry entry that froze it.
+    entry_position: Mapped[int] = mapped_column(ForeignKey("registry_entries.position"), unique=True)
+
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    consulted: Mapped[User | None] = relationship(foreign_keys=[consulted_id])
+
+    __table_args__ = (
+        UniqueConstraint("outgoing_year", "outgoing_seq"),
+        CheckConstraint(
+            "(outgoing_number IS NOT NULL) = (kind IN ('response', 'information_request', 'decision'))",
+            name="outgoing_numbered",
+        ),
+        CheckConstraint(
+            "(author_id IS NULL) = (kind IN ('complainant_reply', 'dispute'))", name="author_matches_kind"
+        ),
+    )
+
+
+class EscalationReason(enum.StrEnum):
+    FIRST_RESPONSE_BREACH = "first_response_breach"
+    RESOLUTION_BREACH = "resolution_breach"
+    COMPLAINANT_REQUEST = "complainant_request"
+    TRANSFERS = "transfers"  # transferred too many times
+    OWNER_REQUEST = "owner_request"
+
+    @property
+    def title(self) -> str:
+        return str(_REASON_TITLES[self])
+
+
+_REASON_TITLES = {
+    EscalationReason.FIRST_RESPONSE_BREACH: _l("No first response within the deadline"),
+    EscalationReason.RESOLUTION_BREACH: _l("Not resolved within the tier's deadline"),
+    EscalationReason.COMPLAINANT_REQUEST: _l("The complainant asked for escalation"),
+    EscalationReason.TRANSFERS: _l("Transferred too many times"),
+    EscalationReason.OWNER_REQUEST: _l("Escalated by the owner"),
+}
+
+
+class Escalation(db.Model):
+    """A complaint rising from one tier to a higher one: from, to, why, when, by whom."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    from_tier: Mapped[int] = mapped_column(Integer)
+    to_tier: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[EscalationReason] = mapped_column(enum_column(EscalationReason, 30))
+    note: Mapped[str | None] = mapped_column(Text)
+    escalated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: Who escalated it (None: deadline enforcement or the complainant).
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    entry_position: Mapped[int] = mapped_column(ForeignKey("registry_entries.position"), unique=True)
+
+    __table_args__ = (CheckConstraint("to_tier > from_tier", name="rises"),)
+
+
+class DeadlineKind(enum.StrEnum):
+    FIRST_RESPONSE = "first_response"
+    RESOLUTION = "resolution"
+
+    @property
+    def title(self) -> str:
+        return str(_DEADLINE_TITLES[self])
+
+
+_DEADLINE_TITLES = {
+    DeadlineKind.FIRST_RESPONSE: _l("First response"),
+    DeadlineKind.RESOLUTION: _l("Resolution"),
+}
+
+
+class Breach(db.Model):
+    """A deadline that passed unmet. Permanent: a late response does not erase it.
+
+    One row per deadline (complaint, kind, due time), so however many enforcement runs see
+    the same passed deadline, it is recorded, and escalated, once.
+    """
+
+    __tablename__ = "breaches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    kind: Mapped[DeadlineKind] = mapped_column(enum_column(DeadlineKind, 20))
+    tier: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+    __table_args__ = (UniqueConstraint("complaint_id", "kind", "due_at"),)

@@ -1,0 +1,117 @@
+"""The complaint state machine: every status, and every move between them, in one table.
+
+Operations ask `next_status(current, action)`; nothing else decides which status comes next.
+Actions that do not change the status (a consultation note, a transfer, an escalation) are
+listed with the statuses they are allowed in.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..complaints.models import ComplaintStatus as Status
+
+
+class Action(enum.StrEnum):
+    TAKE = "take"  # a member of staff becomes the owner
+    REQUEST_INFORMATION = "request_information"  # the owner asks the complainant for something
+    RESPOND = "respond"  # a substantive response is sent to the complainant
+    RESOLVE = "resolve"  # the decision: upheld, partly upheld or rejected, with reasons
+    CLOSE = "close"
+    COMPLAINANT_REPLY = "complainant_reply"  # the complainant writes back from the tracking page
+    DISPUTE = "dispute"  # the complainant does not accept the response or the decision
+    RESUME = "resume"  # the owner takes a reopened or answered case up again
+    ANNUL = "annul"  # registered by mistake (the desk)
+    # Actions that leave the status as it is:
+    CONSULT = "consult"  # an internal note or a question to a colleague
+    TRANSFER = "transfer"
+    ESCALATE = "escalate"
+
+    @property
+    def title(self) -> str:
+        return str(_ACTION_TITLES[self])
+
+
+_ACTION_TITLES = {
+    Action.TAKE: _l("take the complaint"),
+    Action.REQUEST_INFORMATION: _l("ask the complainant for information"),
+    Action.RESPOND: _l("send a response"),
+    Action.RESOLVE: _l("record the decision"),
+    Action.CLOSE: _l("close the complaint"),
+    Action.COMPLAINANT_REPLY: _l("reply"),
+    Action.DISPUTE: _l("dispute the response"),
+    Action.RESUME: _l("resume work"),
+    Action.ANNUL: _l("annul the record"),
+    Action.CONSULT: _l("add a consultation note"),
+    Action.TRANSFER: _l("transfer ownership"),
+    Action.ESCALATE: _l("escalate"),
+}
+
+#: Statuses in which the organisation still owes the complainant something.
+OPEN = frozenset({Status.REGISTERED, Status.IN_PROGRESS, Status.WAITING, Status.RESPONDED, Status.REOPENED})
+#: Statuses in which the resolution deadline runs.
+RESOLUTION_CLOCK_RUNS = OPEN
+
+#: (status, action) -> the status it leads to. A pair not listed is refused.
+TRANSITIONS: dict[tuple[Status, Action], Status] = {
+    (Status.REGISTERED, Action.TAKE): Status.IN_PROGRESS,
+    (Status.REGISTERED, Action.ANNUL): Status.ANNULLED,
+    (Status.IN_PROGRESS, Action.REQUEST_INFORMATION): Status.WAITING,
+    (Status.IN_PROGRESS, Action.RESPOND): Status.RESPONDED,
+    (Status.IN_PROGRESS, Action.RESOLVE): Status.RESOLVED,
+    (Status.IN_PROGRESS, Action.ANNUL): Status.ANNULLED,
+    (Status.IN_PROGRESS, Action.COMPLAINANT_REPLY): Status.IN_PROGRESS,
+    (Status.WAITING, Action.COMPLAINANT_REPLY): Status.IN_PROGRESS,
+    (Status.WAITING, Action.RESUME): Status.IN_PROGRESS,
+    (Status.WAITING, Action.RESPOND): Status.RESPONDED,
+    (Status.RESPONDED, Action.RESPOND): Status.RESPONDED,
+    (Status.RESPONDED, Action.REQUEST_INFORMATION): Status.WAITING,
+    (Status.RESPONDED, Action.RESOLVE): Status.RESOLVED,
+    (Status.RESPONDED, Action.RESUME): Status.IN_PROGRESS,
+    (Status.RESPONDED, Action.COMPLAINANT_REPLY): Status.IN_PROGRESS,
+    (Status.RESPONDED, Action.DISPUTE): Status.REOPENED,
+    (Status.RESOLVED, Action.CLOSE): Status.CLOSED,
+    (Status.RESOLVED, Action.DISPUTE): Status.REOPENED,
+    (Status.CLOSED, Action.DISPUTE): Status.REOPENED,
+    (Status.REOPENED, Action.RESUME): Status.IN_PROGRESS,
+    (Status.REOPENED, Action.RESPOND): Status.RESPONDED,
+    (Status.REOPENED, Action.REQUEST_INFORMATION): Status.WAITING,
+    (Status.REOPENED, Action.RESOLVE): Status.RESOLVED,
+    (Status.REOPENED, Action.COMPLAINANT_REPLY): Status.REOPENED,
+}
+
+#: Actions that keep the status, and the statuses they are allowed in.
+STATUS_KEEPING: dict[Action, frozenset[Status]] = {
+    Action.CONSULT: OPEN | {Status.RESOLVED},
+    Action.TRANSFER: OPEN - {Status.REGISTERED},
+    Action.ESCALATE: OPEN,
+}
+
+
+class TransitionRefused(ValueError):
+    """The action is not allowed in the complaint's status; the message says so plainly."""
+
+
+def allowed(status: Status, action: Action) -> bool:
+    if action in STATUS_KEEPING:
+        return status in STATUS_KEEPING[action]
+    return (status, action) in TRANSITIONS
+
+
+def next_status(status: Status, action: Action) -> Status:
+    """The status `action` leads to from `status`, or TransitionRefused."""
+    if action in STATUS_KEEPING:
+        if status in STATUS_KEEPING[action]:
+            return status
+    elif (status, action) in TRANSITIONS:
+        return TRANSITIONS[(status, action)]
+    raise TransitionRefused(
+        _("You cannot %(action)s: the complaint is %(status)s.", action=action.title, status=status.title.lower())
+    )
+
+
+def is_open(status: Status) -> bool:
+    return status in OPEN

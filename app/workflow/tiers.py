@@ -1,0 +1,72 @@
+"""Escalation tiers, as configured: their names and how long a complaint may stay at each."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Tier:
+    level: int
+    names: Mapping[str, str]
+    resolution_days: int | None  # None: the last tier, where no deadline pushes it further
+
+    def name(self, language: str) -> str:
+        return self.names.get(language) or self.names["en"]
+
+
+@dataclass(frozen=True)
+class TierPolicy:
+    """The tiers and the rules that move complaints between them."""
+
+    tiers: tuple[Tier, ...]
+    first_response_hours: int
+    due_soon_fraction: float
+    management_tier: int
+    max_transfers: int
+
+    @property
+    def last_level(self) -> int:
+        return self.tiers[-1].level
+
+    def tier(self, level: int) -> Tier:
+        for tier in self.tiers:
+            if tier.level == level:
+                return tier
+        raise KeyError(level)
+
+    def next_level(self, level: int) -> int | None:
+        """The tier above `level`, or None at the top."""
+        higher = [t.level for t in self.tiers if t.level > level]
+        return min(higher) if higher else None
+
+
+def policy_from_config(config: Mapping[str, Any]) -> TierPolicy:
+    tiers = tuple(
+        Tier(level=int(t["level"]), names=dict(t["names"]), resolution_days=t.get("resolution_days"))
+        for t in sorted(config["ESCALATION_TIERS"], key=lambda t: t["level"])
+    )
+    if not tiers or tiers[0].level != 1:
+        raise ValueError("ESCALATION_TIERS must start at level 1")
+    fraction = float(config["DUE_SOON_FRACTION"])
+    if not 0 < fraction < 1:
+        raise ValueError("DUE_SOON_FRACTION must be between 0 and 1")
+    return TierPolicy(
+        tiers=tiers,
+        first_response_hours=int(config["FIRST_RESPONSE_HOURS"]),
+        due_soon_fraction=fraction,
+        management_tier=int(config["MANAGEMENT_TIER"]),
+        max_transfers=int(config["MAX_TRANSFERS"]),
+    )
+
+
+def current_policy() -> TierPolicy:
+    """The policy of the running app (read once per app)."""
+    from flask import current_app
+
+    policy = current_app.extensions.get("tier_policy")
+    if policy is None:
+        policy = current_app.extensions["tier_policy"] = policy_from_config(current_app.config)
+    return policy
