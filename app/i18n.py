@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from babel.support import Translations
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from wtforms.i18n import messages_path
 
@@ -25,7 +25,10 @@ def page_languages() -> list[str]:
 
 
 def select_locale() -> str:
-    """The language chosen in this session, else the browser's best supported language."""
+    """The language chosen in this session, else the browser's best supported language
+    (outside a request, e.g. in a CLI command, the default language)."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = page_languages()
     chosen = session.get("language")
     if chosen in languages:

@@ -143,11 +143,40 @@ def make_user(app: Flask) -> Callable[..., Any]:
 def login(make_user: Callable[..., Any]) -> Callable[..., FlaskClient]:
     """Sign a test client in as a new user of `role`."""
 
-    def sign_in(client: FlaskClient, role: str = "clerk", username: str | None = None) -> FlaskClient:
+    def sign_in(client: FlaskClient, role: str = "clerk", username: str | None = None, **fields: Any) -> FlaskClient:
         name = username or f"{role}-user"
-        make_user(name, role)
+        make_user(name, role, **fields)
         response = client.post("/staff/login", data={"username": name, "password": "correct horse 1"})
         assert response.status_code == 302, response.get_data(as_text=True)
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def register(client: FlaskClient) -> Callable[..., str]:
+    """File a complaint through the API at a moment (default: _cases.T0); returns its number."""
+    from _cases import T0
+
+    from _support import valid_payload
+    from app.clock import frozen_clock
+
+    def file(at: Any = T0, **changes: Any) -> str:
+        with frozen_clock(at):
+            response = client.post("/api/v1/complaints", json=valid_payload(**changes))
+        assert response.status_code == 201, response.get_data(as_text=True)
+        return response.get_json()["number"]
+
+    return file
+
+
+@pytest.fixture
+def staff(make_user: Callable[..., Any]) -> dict[str, int]:
+    """Officers at tiers 1 and 2, a manager at tier 3 and a clerk (user ids by name)."""
+    return {
+        "olga": make_user("olga", "officer", tier=1, email="olga@example.md", full_name="Olga Officer"),
+        "petru": make_user("petru", "officer", tier=1, email="petru@example.md", full_name="Petru Officer"),
+        "sofia": make_user("sofia", "officer", tier=2, email="sofia@example.md", full_name="Sofia Specialist"),
+        "mihai": make_user("mihai", "manager", tier=3, email="mihai@example.md", full_name="Mihai Manager"),
+        "clerk": make_user("clerk", "clerk", tier=None),
+    }

@@ -68,12 +68,13 @@ TAMPERING = {
         "entry #3 complaint {n3}: the signature is not valid",
     ),
     "the last complaint deleted with its entry": (
-        ["DELETE FROM attachments", "DELETE FROM idempotency_keys",
+        ["DELETE FROM attachments", "DELETE FROM idempotency_keys", "DELETE FROM notifications",
          "DELETE FROM registry_entries WHERE position = 3", "DELETE FROM complaints WHERE seq = 3"],
         "entries at the end were removed",
     ),
     "a complaint in the middle deleted with its entry": (
-        ["DELETE FROM registry_entries WHERE position = 2", "DELETE FROM complaints WHERE seq = 2"],
+        ["DELETE FROM notifications", "DELETE FROM registry_entries WHERE position = 2",
+         "DELETE FROM complaints WHERE seq = 2"],
         "numbers {year}: 2..2 are missing (removed)",
     ),
     "a complaint inserted behind the registry's back": (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -28,6 +29,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..database import UTCDateTime, enum_column
 from ..extensions import db
 from ..registry.chain import iso_utc
+
+if TYPE_CHECKING:
+    from ..auth.models import User
 
 
 class Channel(enum.StrEnum):
@@ -145,7 +149,8 @@ class Complaint(db.Model):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     #: Escalation tier: 1 support desk, 2 specialists, 3 management, 4 board / ombudsman.
     tier: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    tier_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the resolution clock last started: on registration, on rising a tier, on reopening.
+    resolution_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     transfer_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: Times the complainant contacted the organisation about it (the filing is the first).
     contact_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
@@ -165,6 +170,7 @@ class Complaint(db.Model):
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="complaint", order_by="Attachment.id"
     )
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
 
     __table_args__ = (
         UniqueConstraint("year", "seq"),

@@ -17,15 +17,16 @@ from ..receipts.models import ReceiptPrint
 from ..registry.chain import append_entry
 from ..registry.models import EntryKind, RegistryEntry
 from ..registry.numbering import take_number
-from .models import CORRECTABLE, Complaint, ComplaintStatus
+from ..workflow.deadlines import stopped_resolution_clock
+from ..workflow.states import Action, next_status
+from .errors import ComplaintChangeRefused
+from .models import CORRECTABLE, Complaint
+
+__all__ = ["ComplaintChangeRefused", "annul_complaint", "correct_complaint", "record_receipt_print"]
 
 log = logging.getLogger(__name__)
 
 MIN_REASON_LENGTH = 5
-
-
-class ComplaintChangeRefused(ValueError):
-    """The change is not allowed; the message says why, for the person who asked."""
 
 
 def _actor(user: User) -> dict[str, Any]:
@@ -51,12 +52,16 @@ def annul_complaint(complaint: Complaint, *, reason: str, by: User) -> RegistryE
     _lock(complaint)
     if complaint.is_annulled:
         raise ComplaintChangeRefused(_("%(number)s is already annulled.", number=complaint.number))
+    status = next_status(complaint.status, Action.ANNUL)  # only before anyone answered it
     entry = append_entry(
         EntryKind.ANNULMENT,
         {"type": "annulment", "number": complaint.number, "reason": reason, "by": _actor(by)},
         complaint_id=complaint.id,
     )
-    complaint.status = ComplaintStatus.ANNULLED
+    complaint.status = status
+    complaint.next_check_at = None  # no deadline runs for a record registered by mistake
+    for name, value in stopped_resolution_clock().items():
+        setattr(complaint, name, value)
     db.session.flush()
     log.info("complaint %s annulled by %s", complaint.number, by.username)
     return entry

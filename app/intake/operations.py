@@ -22,6 +22,8 @@ from ..complaints.models import Channel, Complaint, ComplaintStatus, insert_comp
 from ..complaints.storage import Evidence, EvidenceStore
 from ..database import RetryableConflict, insert_if_absent
 from ..extensions import db
+from ..notifications.models import Audience, NotificationKind
+from ..notifications.queue import queue
 from ..registry.chain import append_entry, canonical_json, intake_entry
 from ..registry.models import EntryKind, RegistryEntry
 from ..registry.numbering import (
@@ -31,7 +33,8 @@ from ..registry.numbering import (
     registry_year,
     take_number,
 )
-from ..workflow.deadlines import first_response_due
+from ..workflow.deadlines import registration_clock
+from ..workflow.tiers import current_policy
 from .models import IdempotencyKey
 
 log = logging.getLogger(__name__)
@@ -139,10 +142,12 @@ def register_complaint(
         "slug": number_slug(number),
         "registered_at": registered_at,
         "received_at": received_at or registered_at,
-        "first_response_due": first_response_due(registered_at, config["FIRST_RESPONSE_HOURS"]),
+        **registration_clock(registered_at, current_policy()),
     }
     complaint = insert_complaint(values, files)
     entry = append_entry(EntryKind.INTAKE, complaint.registry_payload(), complaint_id=complaint.id)
+    if complaint.email:
+        queue(NotificationKind.REGISTERED, complaint.id, Audience.COMPLAINANT, at=registered_at)
     if idempotency_key is not None:
         db.session.execute(
             update(IdempotencyKey.__table__)

@@ -78,11 +78,11 @@ def get_signer() -> RegistrySigner:
 
 
 _HEAD = ChainHead.__table__
-#: Lock the head row and move it one place on; answers the new position and the previous digest.
+#: Lock the head row and move it `n` places on; answers the new position and the previous digest.
 _ADVANCE_HEAD = (
     update(_HEAD)
     .where(_HEAD.c.id == 1)
-    .values(position=_HEAD.c.position + 1)
+    .values(position=_HEAD.c.position + bindparam("n"))
     .returning(_HEAD.c.position, _HEAD.c.digest)
 )
 _ENTRIES = RegistryEntry.__table__
@@ -92,20 +92,22 @@ _INSERT_ENTRY = insert(_ENTRIES).values({c.name: bindparam(f"entry_{c.name}") fo
 _INSERT_ENTRY_AND_SET_HEAD = _SET_HEAD_DIGEST.add_cte(_INSERT_ENTRY.cte("new_entry"))
 
 
-def append_entry(kind: EntryKind, payload: dict, *, complaint_id: int | None = None) -> RegistryEntry:
-    """Append a signed entry at the head of the chain, inside the caller's transaction.
-
-    The chain head row stays locked until the caller commits, so appends are strictly ordered;
-    a rollback removes the entry and leaves the head as it was. Plain Core statements: this
-    runs while registrations queue behind the lock, so it is kept short.
-    """
-    signer = get_signer()
-    row = db.session.execute(_ADVANCE_HEAD).one_or_none()
+def _advance_head(n: int) -> tuple[int, str]:
+    """Reserve `n` positions at the head (row-locked until commit): the first one, and the
+    digest of the entry before it."""
+    row = db.session.execute(_ADVANCE_HEAD, {"n": n}).one_or_none()
     if row is None:  # the very first entry of this registry
         insert_if_absent(ChainHead, id=1, position=0, digest=GENESIS_DIGEST)
-        row = db.session.execute(_ADVANCE_HEAD).one()
-    position, prev_digest = row
-    recorded_at = now_utc()
+        row = db.session.execute(_ADVANCE_HEAD, {"n": n}).one()
+    last_position, prev_digest = row
+    return last_position - n + 1, prev_digest
+
+
+def _sealed(
+    kind: EntryKind, payload: dict, complaint_id: int | None, position: int, prev_digest: str,
+    recorded_at: datetime, signer: RegistrySigner,
+) -> dict[str, Any]:
+    """The column values of an entry: frozen, linked to `prev_digest`, digested and signed."""
     payload_text = canonical_json(payload)
     digest = entry_digest(
         position=position,
@@ -115,7 +117,7 @@ def append_entry(kind: EntryKind, payload: dict, *, complaint_id: int | None = N
         payload=payload_text,
         key_id=signer.key_id,
     )
-    values = {
+    return {
         "position": position,
         "kind": kind,
         "complaint_id": complaint_id,
@@ -126,13 +128,43 @@ def append_entry(kind: EntryKind, payload: dict, *, complaint_id: int | None = N
         "signature": signer.sign(bytes.fromhex(digest)).hex(),
         "key_id": signer.key_id,
     }
-    params = {f"entry_{name}": value for name, value in values.items()} | {"new_digest": digest}
+
+
+def append_entry(kind: EntryKind, payload: dict, *, complaint_id: int | None = None) -> RegistryEntry:
+    """Append a signed entry at the head of the chain, inside the caller's transaction.
+
+    The chain head row stays locked until the caller commits, so appends are strictly ordered;
+    a rollback removes the entry and leaves the head as it was. Plain Core statements: this
+    runs while registrations queue behind the lock, so it is kept short.
+    """
+    signer = get_signer()
+    position, prev_digest = _advance_head(1)
+    values = _sealed(kind, payload, complaint_id, position, prev_digest, now_utc(), signer)
+    params = {f"entry_{name}": value for name, value in values.items()} | {"new_digest": values["digest"]}
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(_INSERT_ENTRY_AND_SET_HEAD, params)
     else:
         db.session.execute(_INSERT_ENTRY, params)
         db.session.execute(_SET_HEAD_DIGEST, params)
     return RegistryEntry(**values)
+
+
+def append_entries(kind: EntryKind, records: list[tuple[dict, int | None]]) -> list[dict[str, Any]]:
+    """Append many entries, (payload, complaint_id) each, in order, with one head move and one
+    multi-row INSERT: the batch path of deadline enforcement. Returns their column values."""
+    if not records:
+        return []
+    signer = get_signer()
+    position, prev_digest = _advance_head(len(records))
+    recorded_at = now_utc()
+    rows = []
+    for offset, (payload, complaint_id) in enumerate(records):
+        values = _sealed(kind, payload, complaint_id, position + offset, prev_digest, recorded_at, signer)
+        rows.append(values)
+        prev_digest = values["digest"]
+    db.session.execute(insert(_ENTRIES), rows)
+    db.session.execute(_SET_HEAD_DIGEST, {"new_digest": prev_digest})
+    return rows
 
 
 def intake_entry(complaint_id: int) -> RegistryEntry | None:

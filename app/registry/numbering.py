@@ -22,6 +22,11 @@ def incoming_scope(year: int) -> str:
     return f"incoming:{year}"
 
 
+def outgoing_scope(year: int) -> str:
+    """Counter scope of outgoing letters (responses, requests, decisions) sent in `year`."""
+    return f"outgoing:{year}"
+
+
 _COUNTERS = NumberCounter.__table__
 _INCREMENT = (
     update(_COUNTERS)

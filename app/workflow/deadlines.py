@@ -11,10 +11,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from types import SimpleNamespace
+from typing import Any, Protocol
 
-from ..complaints.models import ComplaintStatus
-from .states import is_open
+from sqlalchemy import ColumnElement, case, null
+
+from ..complaints.models import Complaint, ComplaintStatus
+from .states import OPEN, is_open
 from .tiers import TierPolicy
 
 
@@ -24,7 +27,7 @@ class DeadlineFields(Protocol):
     status: ComplaintStatus
     tier: int
     registered_at: datetime
-    tier_entered_at: datetime | None
+    resolution_started_at: datetime | None
     first_response_due: datetime
     first_responded_at: datetime | None
     first_response_warned_at: datetime | None
@@ -71,7 +74,7 @@ def first_response_state(c: DeadlineFields, now: datetime, fraction: float) -> D
 def resolution_state(c: DeadlineFields, now: datetime, fraction: float) -> DueState:
     if c.resolution_due is None or not is_open(c.status):
         return DueState.NOT_RUNNING
-    return _running_state(c.tier_entered_at or c.registered_at, c.resolution_due, now, fraction)
+    return _running_state(c.resolution_started_at or c.registered_at, c.resolution_due, now, fraction)
 
 
 def _running_state(start: datetime, due: datetime, now: datetime, fraction: float) -> DueState:
@@ -90,6 +93,16 @@ def next_due(c: DeadlineFields) -> datetime | None:
     if c.first_responded_at is None:
         return c.first_response_due
     return c.resolution_due
+
+
+def next_due_sql() -> ColumnElement[datetime | None]:
+    """`next_due` as SQL on the complaints table (NULL where `next_due` answers None), so the
+    queue sorts and pages in the database. Keep the two in step."""
+    return case(
+        (Complaint.status.not_in(sorted(OPEN)), null()),
+        (Complaint.first_responded_at.is_(None), Complaint.first_response_due),
+        else_=Complaint.resolution_due,
+    )
 
 
 @dataclass(frozen=True)
@@ -128,7 +141,7 @@ def due_work(c: DeadlineFields, at: datetime, policy: TierPolicy) -> DueWork:
     if (
         c.resolution_due is not None
         and c.resolution_warned_at is None
-        and at >= warning_time(c.tier_entered_at or c.registered_at, c.resolution_due, fraction)
+        and at >= warning_time(c.resolution_started_at or c.registered_at, c.resolution_due, fraction)
     ):
         return DueWork(warn=RESOLUTION)
     return DueWork()
@@ -150,6 +163,37 @@ def next_alarm(c: DeadlineFields, policy: TierPolicy) -> datetime | None:
         moments.append(
             c.resolution_due
             if c.resolution_warned_at is not None
-            else warning_time(c.tier_entered_at or c.registered_at, c.resolution_due, fraction)
+            else warning_time(c.resolution_started_at or c.registered_at, c.resolution_due, fraction)
         )
     return min(moments, default=None)
+
+
+def restart_resolution_clock(at: datetime, tier: int, policy: TierPolicy) -> dict[str, datetime | None]:
+    """The resolution clock's columns when it starts again at `at` (a new tier, a reopening)."""
+    return {
+        "resolution_started_at": at,
+        "resolution_due": resolution_due(at, tier, policy),
+        "resolution_warned_at": None,
+    }
+
+
+def stopped_resolution_clock() -> dict[str, datetime | None]:
+    """The resolution clock's columns once the complaint is resolved, closed or annulled."""
+    return {"resolution_due": None, "resolution_warned_at": None}
+
+
+def registration_clock(registered_at: datetime, policy: TierPolicy) -> dict[str, Any]:
+    """Every deadline column of a complaint registered at `registered_at` (tier 1)."""
+    clock: dict[str, Any] = {
+        "status": ComplaintStatus.REGISTERED,
+        "tier": 1,
+        "registered_at": registered_at,
+        "first_response_due": first_response_due(registered_at, policy.first_response_hours),
+        "first_responded_at": None,
+        "first_response_warned_at": None,
+        "first_response_breached_at": None,
+        **restart_resolution_clock(registered_at, 1, policy),
+    }
+    clock["next_check_at"] = next_alarm(SimpleNamespace(**clock), policy)
+    del clock["status"], clock["registered_at"]
+    return clock

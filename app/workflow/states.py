@@ -12,6 +12,7 @@ import enum
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..complaints.errors import ComplaintChangeRefused
 from ..complaints.models import ComplaintStatus as Status
 
 
@@ -85,29 +86,28 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
 
 #: Actions that keep the status, and the statuses they are allowed in.
 STATUS_KEEPING: dict[Action, frozenset[Status]] = {
+    # Taking over a complaint that rose past its owner's tier keeps its status.
+    Action.TAKE: OPEN - {Status.REGISTERED},
     Action.CONSULT: OPEN | {Status.RESOLVED},
     Action.TRANSFER: OPEN - {Status.REGISTERED},
     Action.ESCALATE: OPEN,
 }
 
 
-class TransitionRefused(ValueError):
+class TransitionRefused(ComplaintChangeRefused):
     """The action is not allowed in the complaint's status; the message says so plainly."""
 
 
 def allowed(status: Status, action: Action) -> bool:
-    if action in STATUS_KEEPING:
-        return status in STATUS_KEEPING[action]
-    return (status, action) in TRANSITIONS
+    return (status, action) in TRANSITIONS or status in STATUS_KEEPING.get(action, ())
 
 
 def next_status(status: Status, action: Action) -> Status:
     """The status `action` leads to from `status`, or TransitionRefused."""
-    if action in STATUS_KEEPING:
-        if status in STATUS_KEEPING[action]:
-            return status
-    elif (status, action) in TRANSITIONS:
+    if (status, action) in TRANSITIONS:
         return TRANSITIONS[(status, action)]
+    if status in STATUS_KEEPING.get(action, ()):
+        return status
     raise TransitionRefused(
         _("You cannot %(action)s: the complaint is %(status)s.", action=action.title, status=status.title.lower())
     )

@@ -115,7 +115,7 @@ def upgrade():
     with op.batch_alter_table('complaints', schema=None) as batch_op:
         batch_op.add_column(sa.Column('owner_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('tier', sa.Integer(), server_default='1', nullable=False))
-        batch_op.add_column(sa.Column('tier_entered_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('resolution_started_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('transfer_count', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('contact_count', sa.Integer(), server_default='1', nullable=False))
         batch_op.add_column(sa.Column('first_responded_at', sa.DateTime(timezone=True), nullable=True))
@@ -147,7 +147,7 @@ def upgrade():
         else "datetime(registered_at, '+3 days')"
     )
     op.execute(
-        "UPDATE complaints SET tier_entered_at = registered_at, "
+        "UPDATE complaints SET resolution_started_at = registered_at, "
         f"resolution_due = CASE WHEN status = 'registered' THEN {three_days_on} END, "
         "next_check_at = CASE WHEN status = 'registered' THEN registered_at END"
     )
@@ -195,7 +195,7 @@ def downgrade():
         batch_op.drop_column('first_responded_at')
         batch_op.drop_column('contact_count')
         batch_op.drop_column('transfer_count')
-        batch_op.drop_column('tier_entered_at')
+        batch_op.drop_column('resolution_started_at')
         batch_op.drop_column('tier')
         batch_op.drop_column('owner_id')
 

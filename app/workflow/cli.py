@@ -1,0 +1,83 @@
+"""`flask deadlines enforce` and `flask deadlines watch`: the deadline sweep from cron or a loop."""
+
+from __future__ import annotations
+
+import signal
+import time
+from datetime import UTC, datetime
+from types import FrameType
+
+import click
+from flask import Blueprint, current_app
+
+from ..clock import now_utc
+from .enforcement import Action, EnforcementReport, enforce
+from .tiers import current_policy
+
+bp = Blueprint("deadlines_cli", __name__, cli_group="deadlines")
+
+
+def _moment(value: str | None) -> datetime:
+    if value is None:
+        return now_utc()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time, e.g. 2026-11-23T09:30:00+02:00") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter("give the time zone too, e.g. 2026-11-23T09:30:00+02:00 or ...Z")
+    return moment.astimezone(UTC)
+
+
+def _summary(report: EnforcementReport) -> str:
+    verb = "would record" if report.dry_run else "recorded"
+    return (f"{verb} {report.breaches} breaches ({report.escalations} escalations) and "
+            f"{report.warnings} due-soon warnings as of {report.at.isoformat(timespec='seconds')}")
+
+
+def run_once(at: datetime, *, dry_run: bool = False, echo: bool = True) -> EnforcementReport:
+    def show(action: Action) -> None:
+        click.echo(f"  {action}")
+
+    report = enforce(at, current_policy(), batch_size=current_app.config["ENFORCEMENT_BATCH_SIZE"],
+                     dry_run=dry_run, on_action=show if echo else None)
+    return report
+
+
+@bp.cli.command("enforce")
+@click.option("--at", "at_text", metavar="ISO-TIME", help="Evaluate as of this moment instead of now.")
+@click.option("--dry-run", is_flag=True, help="List what would be done; change nothing.")
+@click.option("--quiet", is_flag=True, help="Print only the summary.")
+def enforce_command(at_text: str | None, dry_run: bool, quiet: bool) -> None:
+    """Record passed deadlines, escalate them, and send due-soon warnings (idempotent)."""
+    report = run_once(_moment(at_text), dry_run=dry_run, echo=not quiet)
+    click.echo(_summary(report))
+
+
+@bp.cli.command("watch")
+@click.option("--interval", type=click.IntRange(1), default=60, show_default=True, help="Seconds between passes.")
+@click.option("--passes", type=click.IntRange(1), default=None, help="Stop after this many passes.")
+def watch_command(interval: int, passes: int | None) -> None:
+    """Enforce deadlines and deliver e-mail in a loop, for installations without cron."""
+    stopping = False
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    done = 0
+    while not stopping:
+        started = time.monotonic()
+        try:
+            report = run_once(now_utc(), echo=False)
+            if report.breaches or report.warnings:
+                click.echo(_summary(report))
+        except Exception:  # keep watching: the next pass retries whatever failed
+            current_app.logger.exception("deadline enforcement pass failed")
+        done += 1
+        if passes is not None and done >= passes:
+            break
+        while not stopping and time.monotonic() - started < interval:
+            time.sleep(0.5)

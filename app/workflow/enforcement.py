@@ -1,0 +1,241 @@
+"""Deadline enforcement: find complaints whose deadline passed (or is due soon), record each
+breach once, escalate, and queue the notifications.
+
+Each complaint carries its next alarm (`next_check_at`, computed by deadlines.next_alarm), so
+a pass reads only the complaints that have something due, through a partial index. Work is
+done in batches, one transaction each: a pass can be interrupted and run again, and it picks
+up where it stopped. Several passes at once are safe: on PostgreSQL each batch locks its rows
+with FOR UPDATE SKIP LOCKED (another pass skips them, then finds their alarm moved on); on
+SQLite the write lock serialises them. A breach row is unique per deadline, so even a bug
+could not record (and escalate) one breach twice: it would fail loudly instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, tuple_, update
+
+from ..complaints.models import Complaint, ComplaintStatus
+from ..database import commit_with_retry
+from ..extensions import db
+from ..notifications.models import Audience, NotificationKind
+from ..notifications.queue import notification_row, queue_rows
+from ..registry.chain import append_entries, iso_utc
+from ..registry.models import EntryKind
+from .deadlines import FIRST_RESPONSE, DueWork, due_work, next_alarm, restart_resolution_clock
+from .models import Breach, DeadlineKind, Escalation, EscalationReason
+from .operations import event_payload
+from .tiers import TierPolicy
+
+log = logging.getLogger(__name__)
+
+_C = Complaint.__table__
+#: What the deadline rules read, and what a pass may change.
+_READ = (
+    _C.c.id, _C.c.number, _C.c.status, _C.c.tier, _C.c.owner_id, _C.c.registered_at,
+    _C.c.resolution_started_at, _C.c.first_response_due, _C.c.first_responded_at,
+    _C.c.first_response_warned_at, _C.c.first_response_breached_at, _C.c.resolution_due,
+    _C.c.resolution_warned_at, _C.c.next_check_at,
+)
+_WRITTEN = (
+    "tier", "resolution_started_at", "resolution_due", "resolution_warned_at", "first_response_warned_at",
+    "first_response_breached_at", "next_check_at",
+)
+_UPDATE = (
+    update(_C)
+    .where(_C.c.id == bindparam("complaint_id"))
+    .values({name: bindparam(f"new_{name}") for name in _WRITTEN})
+)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a pass did (or, in a dry run, would do) to one complaint."""
+
+    number: str
+    what: str  # "breach" or "warning"
+    deadline: str  # "first_response" or "resolution"
+    due_at: datetime
+    from_tier: int
+    to_tier: int | None  # the tier it rose to (breaches below the top tier)
+
+    def __str__(self) -> str:
+        due = iso_utc(self.due_at)
+        if self.what == "warning":
+            return f"{self.number}: {self.deadline} due soon (due {due})"
+        rise = f", tier {self.from_tier} -> {self.to_tier}" if self.to_tier else f", stays at tier {self.from_tier}"
+        return f"{self.number}: {self.deadline} deadline breached (due {due}){rise}"
+
+
+@dataclass
+class EnforcementReport:
+    at: datetime
+    dry_run: bool
+    breaches: int = 0
+    escalations: int = 0
+    warnings: int = 0
+    batches: int = 0
+    actions: list[Action] = field(default_factory=list)
+
+
+def enforce(
+    at: datetime, policy: TierPolicy, *, batch_size: int = 2000, dry_run: bool = False,
+    on_action: Callable[[Action], None] | None = None,
+) -> EnforcementReport:
+    """Do everything due at `at`, batch by batch, each batch committed on its own."""
+    report = EnforcementReport(at=at, dry_run=dry_run)
+    if dry_run:
+        _plan_all(at, policy, batch_size, report, on_action)
+        return report
+    while True:
+        looked_at, changed, actions = commit_with_retry(lambda: _enforce_batch(at, policy, batch_size))
+        report.batches += 1
+        for action in actions:
+            _count(report, action, on_action)
+        if looked_at < batch_size:
+            return report
+        if not changed:  # a full batch with nothing to change would come back forever
+            log.error("deadline enforcement: %d due complaints need nothing; stopping", looked_at)
+            return report
+
+
+def _count(report: EnforcementReport, action: Action, on_action: Callable[[Action], None] | None) -> None:
+    report.breaches += action.what == "breach"
+    report.escalations += action.to_tier is not None
+    report.warnings += action.what == "warning"
+    if on_action:
+        on_action(action)
+
+
+def _due_rows(at: datetime, batch_size: int, *, lock: bool, after: tuple[datetime, int] | None = None) -> list[Any]:
+    statement = (
+        select(*_READ)
+        .where(_C.c.next_check_at <= at)
+        .order_by(_C.c.next_check_at, _C.c.id)
+        .limit(batch_size)
+    )
+    if after is not None:
+        statement = statement.where(tuple_(_C.c.next_check_at, _C.c.id) > tuple_(*after))
+    if lock and db.session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True, of=_C)
+    return db.session.execute(statement).all()
+
+
+def _plan_all(at: datetime, policy: TierPolicy, batch_size: int, report: EnforcementReport,
+              on_action: Callable[[Action], None] | None) -> None:
+    after = None
+    while rows := _due_rows(at, batch_size, lock=False, after=after):
+        report.batches += 1
+        for row in rows:
+            plan = _plan(row, at, policy)
+            if plan is not None and plan.action is not None:
+                report.actions.append(plan.action)
+                _count(report, plan.action, on_action)
+        after = (rows[-1].next_check_at, rows[-1].id)
+        if len(rows) < batch_size:
+            return
+
+
+@dataclass
+class _Plan:
+    action: Action | None  # None: only the alarm moves
+    state: SimpleNamespace  # the complaint's deadline columns after the action
+    notifications: list[dict]
+    breach: dict | None = None
+    event: dict | None = None  # signed event payload
+    escalation: dict | None = None  # escalation row without its entry position
+
+
+def _plan(row: Any, at: datetime, policy: TierPolicy) -> _Plan | None:
+    """What to do for one complaint: pure computation from its row, the moment and the policy."""
+    state = SimpleNamespace(**row._mapping)
+    work: DueWork = due_work(state, at, policy)
+    if not work:
+        # Nothing due (the rules changed, or the row was answered since): just re-arm.
+        state.next_check_at = next_alarm(state, policy)
+        return None if state.next_check_at == row.next_check_at else _Plan(None, state, [])
+    responsible = (
+        {"audience": Audience.USER, "user_id": row.owner_id} if row.owner_id is not None
+        else {"audience": Audience.TIER, "tier": row.tier}
+    )
+    if work.warn:
+        due = row.first_response_due if work.warn == FIRST_RESPONSE else row.resolution_due
+        setattr(state, f"{work.warn}_warned_at", at)
+        state.next_check_at = next_alarm(state, policy)
+        notification = notification_row(
+            NotificationKind.DUE_SOON, row.id, responsible.pop("audience"), at=at,
+            params={"deadline": work.warn, "due_at": iso_utc(due)}, **responsible,
+        )
+        return _Plan(Action(row.number, "warning", work.warn, due, row.tier, None), state, [notification])
+
+    kind = DeadlineKind(work.breach)
+    due = row.first_response_due if kind == DeadlineKind.FIRST_RESPONSE else row.resolution_due
+    from_tier = row.tier
+    to_tier = policy.next_level(from_tier)
+    if kind == DeadlineKind.FIRST_RESPONSE:
+        state.first_response_breached_at = at
+    notifications = [notification_row(
+        NotificationKind.BREACH, row.id, responsible.pop("audience"), at=at,
+        params={"deadline": kind.value, "due_at": iso_utc(due), "tier": from_tier}, **responsible,
+    )]
+    escalation = None
+    if to_tier is not None:
+        state.tier = to_tier
+        for name, value in restart_resolution_clock(at, to_tier, policy).items():
+            setattr(state, name, value)
+        reason = (EscalationReason.FIRST_RESPONSE_BREACH if kind == DeadlineKind.FIRST_RESPONSE
+                  else EscalationReason.RESOLUTION_BREACH)
+        escalation = {"complaint_id": row.id, "from_tier": from_tier, "to_tier": to_tier, "reason": reason,
+                      "note": None, "escalated_at": at, "by_id": None}
+        notifications.append(notification_row(
+            NotificationKind.ESCALATED, row.id, Audience.TIER, tier=to_tier, at=at,
+            params={"from_tier": from_tier, "to_tier": to_tier, "reason": reason.value, "note": None},
+        ))
+    elif kind == DeadlineKind.RESOLUTION:
+        state.resolution_due = None  # the top tier has no further deadline to miss
+    state.next_check_at = next_alarm(state, policy)
+    event = event_payload(
+        row.number, "deadline_breached", by=None, at=at,
+        state={"status": ComplaintStatus(row.status).value, "tier": state.tier, "owner_id": row.owner_id},
+        deadline={"kind": kind.value, "due_at": iso_utc(due), "tier": from_tier},
+        escalation={"from": from_tier, "to": to_tier, "reason": escalation["reason"].value, "note": None}
+        if escalation else None,
+    )
+    breach = {"complaint_id": row.id, "kind": kind, "tier": from_tier, "due_at": due, "detected_at": at}
+    return _Plan(Action(row.number, "breach", kind.value, due, from_tier, to_tier), state, notifications,
+                 breach=breach, event=event, escalation=escalation)
+
+
+def _enforce_batch(at: datetime, policy: TierPolicy, batch_size: int) -> tuple[int, int, list[Action]]:
+    """One transaction: lock a batch of due complaints, act on each, write everything in bulk.
+    Returns how many complaints it looked at, how many it changed, and what it did."""
+    rows = _due_rows(at, batch_size, lock=True)
+    plans = [plan for row in rows if (plan := _plan(row, at, policy)) is not None]
+    if not plans:
+        return len(rows), 0, []
+    db.session.execute(_UPDATE, [
+        {"complaint_id": plan.state.id, **{f"new_{name}": getattr(plan.state, name) for name in _WRITTEN}}
+        for plan in plans
+    ])
+    breaches = [plan.breach for plan in plans if plan.breach]
+    if breaches:
+        db.session.execute(insert(Breach.__table__), breaches)
+    queue_rows([row for plan in plans for row in plan.notifications])
+    # The chain head is locked from here to the commit: registrations wait, so it comes last.
+    signed = [plan for plan in plans if plan.event]
+    entries = append_entries(EntryKind.EVENT, [(plan.event, plan.state.id) for plan in signed])
+    escalations = [
+        {**plan.escalation, "entry_position": entry["position"]}
+        for plan, entry in zip(signed, entries, strict=True) if plan.escalation
+    ]
+    if escalations:
+        db.session.execute(insert(Escalation.__table__), escalations)
+    actions = [plan.action for plan in plans if plan.action is not None]
+    log.info("deadline enforcement at %s: %d complaints, %d actions", iso_utc(at), len(rows), len(actions))
+    return len(rows), len(plans), actions

@@ -1,0 +1,382 @@
+"""Operations of the case workflow: take, answer, decide, transfer, consult, escalate, and the
+complainant's replies.
+
+Each one locks the complaint's row, asks the state machine (states.py) for the next status,
+changes the row, appends a signed event to the registry chain, writes the message or
+escalation row that goes with it, queues the notifications, and resets the deadline alarm.
+They flush but never commit: the caller commits the unit of work.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from ..auth.models import User
+from ..clock import now_utc
+from ..complaints.errors import ComplaintChangeRefused
+from ..complaints.models import Complaint, ComplaintStatus, Resolution
+from ..extensions import db
+from ..notifications.models import Audience, NotificationKind
+from ..notifications.queue import notification_row, queue_rows
+from ..registry.chain import append_entry, iso_utc
+from ..registry.models import EntryKind, RegistryEntry
+from ..registry.numbering import format_number, outgoing_scope, registry_year, take_number
+from . import rules
+from .deadlines import next_alarm, restart_resolution_clock, stopped_resolution_clock
+from .models import CaseMessage, Escalation, EscalationReason, MessageKind
+from .states import Action, next_status
+from .tiers import TierPolicy, current_policy
+
+log = logging.getLogger(__name__)
+
+MIN_REASON_LENGTH = 5
+MAX_TEXT_LENGTH = 20_000
+
+
+# Signed events -------------------------------------------------------------------------
+
+
+def actor(user: User | None) -> dict[str, Any] | None:
+    return None if user is None else {"id": user.id, "username": user.username, "name": user.full_name}
+
+
+def event_payload(
+    number: str, event: str, *, state: dict[str, Any], by: User | None, at: datetime, **details: Any
+) -> dict[str, Any]:
+    """What a workflow event freezes: what happened, to which complaint, when, by whom, and the
+    complaint's status, tier and owner after it (`flask registry verify` checks the row against
+    the last of these)."""
+    return {"type": event, "number": number, "at": iso_utc(at), "by": actor(by), "state": state, **details}
+
+
+def state_of(complaint: Complaint) -> dict[str, Any]:
+    return {"status": complaint.status.value, "tier": complaint.tier, "owner_id": complaint.owner_id}
+
+
+def _record(complaint: Complaint, event: str, *, by: User | None, at: datetime, **details: Any) -> RegistryEntry:
+    payload = event_payload(complaint.number, event, state=state_of(complaint), by=by, at=at, **details)
+    return append_entry(EntryKind.EVENT, payload, complaint_id=complaint.id)
+
+
+# Shared steps ------------------------------------------------------------------------
+
+
+def _lock(complaint: Complaint) -> None:
+    """Re-read the complaint and hold its row until commit: two people (or a person and the
+    deadline enforcement) acting at once are serialised, and the second sees the first's change."""
+    db.session.refresh(complaint, with_for_update=True)
+
+
+def _text(text: str, what: str, minimum: int = 1) -> str:
+    text = (text or "").strip()
+    if len(text) < minimum:
+        if minimum == 1:
+            raise ComplaintChangeRefused(_("Write the %(what)s.", what=what))
+        raise ComplaintChangeRefused(_("Give the %(what)s (at least %(n)d characters).", what=what, n=minimum))
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ComplaintChangeRefused(_("The %(what)s is too long (at most %(n)d characters).", what=what,
+                                       n=MAX_TEXT_LENGTH))
+    return text
+
+
+def _require(permitted: bool, message: str) -> None:
+    if not permitted:
+        raise ComplaintChangeRefused(message)
+
+
+def _require_owner(user: User, complaint: Complaint) -> None:
+    _require(rules.is_owner(user, complaint),
+             _("Only the complaint's owner can do this; take the complaint first."))
+
+
+def _set_status(complaint: Complaint, action: Action) -> bool:
+    """Move the complaint by `action` (TransitionRefused if not allowed); True if it changed."""
+    status = next_status(complaint.status, action)
+    changed = status != complaint.status
+    complaint.status = status
+    return changed
+
+
+def _rearm(complaint: Complaint, policy: TierPolicy) -> None:
+    complaint.next_check_at = next_alarm(complaint, policy)
+
+
+def _to_complainant(complaint: Complaint, kind: NotificationKind, at: datetime, **params: Any) -> dict | None:
+    if not complaint.email:
+        return None  # phone or post only: the letter goes by the desk
+    return notification_row(kind, complaint.id, Audience.COMPLAINANT, params=params, at=at)
+
+
+def _to_responsible(complaint: Complaint, kind: NotificationKind, at: datetime, **params: Any) -> dict:
+    """To the owner, or to the complaint's tier while nobody owns it."""
+    if complaint.owner_id is not None:
+        return notification_row(kind, complaint.id, Audience.USER, user_id=complaint.owner_id, params=params, at=at)
+    return notification_row(kind, complaint.id, Audience.TIER, tier=complaint.tier, params=params, at=at)
+
+
+def _notify(*rows: dict | None) -> None:
+    queue_rows([row for row in rows if row is not None])
+
+
+def _write_message(
+    complaint: Complaint, kind: MessageKind, body: str, *, by: User | None, at: datetime, event: str,
+    consulted: User | None = None, **details: Any,
+) -> CaseMessage:
+    """Store a message with its signed event; outgoing letters take the next outgoing number."""
+    year = seq = number = None
+    if kind.outgoing:
+        config = current_app.config
+        year = registry_year(at, config["REGISTRY_TIMEZONE"])
+        seq = take_number(outgoing_scope(year))
+        number = format_number(year, seq, config["OUTGOING_NUMBER_FORMAT"])
+    entry = _record(
+        complaint, event, by=by, at=at, message={"kind": kind.value, "body": body, "outgoing_number": number},
+        **({"consulted": actor(consulted)} if consulted else {}), **details,
+    )
+    message = CaseMessage(
+        complaint_id=complaint.id, kind=kind, body=body, created_at=at, author_id=by.id if by else None,
+        consulted_id=consulted.id if consulted else None, outgoing_year=year, outgoing_seq=seq,
+        outgoing_number=number, entry_position=entry.position,
+    )
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def escalate_to(
+    complaint: Complaint, to_tier: int, reason: EscalationReason, *, note: str | None, by: User | None,
+    at: datetime, policy: TierPolicy,
+) -> Escalation:
+    """Raise the complaint to `to_tier`: the new tier's resolution clock starts, the owner stays
+    answerable until someone at the new tier takes it over, and the new tier is told."""
+    from_tier = complaint.tier
+    complaint.tier = to_tier
+    if complaint.status in (ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED):
+        clock = stopped_resolution_clock()
+    else:
+        clock = restart_resolution_clock(at, to_tier, policy)
+    for name, value in clock.items():
+        setattr(complaint, name, value)
+    entry = _record(complaint, "escalated", by=by, at=at,
+                    escalation={"from": from_tier, "to": to_tier, "reason": reason.value, "note": note})
+    escalation = Escalation(complaint_id=complaint.id, from_tier=from_tier, to_tier=to_tier, reason=reason,
+                            note=note, escalated_at=at, by_id=by.id if by else None, entry_position=entry.position)
+    db.session.add(escalation)
+    _notify(notification_row(NotificationKind.ESCALATED, complaint.id, Audience.TIER, tier=to_tier, at=at,
+                             params={"from_tier": from_tier, "to_tier": to_tier, "reason": reason.value,
+                                     "note": note}))
+    log.info("complaint %s escalated from tier %d to %d (%s)", complaint.number, from_tier, to_tier, reason.value)
+    return escalation
+
+
+# Staff actions -------------------------------------------------------------------------
+
+
+def take_complaint(complaint: Complaint, *, by: User) -> Complaint:
+    """The first handler who takes the complaint owns it (or takes it over once it rose past
+    its owner's tier)."""
+    _lock(complaint)
+    next_status(complaint.status, Action.TAKE)  # a clear refusal for a closed or annulled complaint
+    if not rules.can_take(by, complaint):
+        if not rules.is_handler(by) or by.tier < complaint.tier:
+            raise ComplaintChangeRefused(_("You cannot take this complaint: it is at tier %(tier)d.",
+                                           tier=complaint.tier))
+        raise ComplaintChangeRefused(_("You cannot take this complaint: %(owner)s owns it.",
+                                       owner=complaint.owner.full_name))
+    at = now_utc()
+    previous = complaint.owner
+    changed = _set_status(complaint, Action.TAKE)
+    complaint.owner_id = by.id
+    _rearm(complaint, current_policy())
+    _record(complaint, "taken", by=by, at=at, previous_owner=actor(previous))
+    if changed:
+        _notify(_to_complainant(complaint, NotificationKind.STATUS_CHANGED, at, status=complaint.status.value))
+    db.session.flush()
+    return complaint
+
+
+@dataclass(frozen=True)
+class TransferOutcome:
+    transferred_to: User | None  # None when the complaint was escalated instead
+    escalation: Escalation | None
+
+
+def transfer_complaint(complaint: Complaint, *, to: User, reason: str, by: User) -> TransferOutcome:
+    """Hand the complaint to a colleague, with a reason; counted. Past the allowed number of
+    transfers it is escalated to management instead of being passed on again."""
+    reason = _text(reason, _("reason"), MIN_REASON_LENGTH)
+    _lock(complaint)
+    _require_owner(by, complaint)
+    next_status(complaint.status, Action.TRANSFER)
+    policy = current_policy()
+    at = now_utc()
+    if complaint.transfer_count >= policy.max_transfers:
+        _require(complaint.tier < policy.management_tier,
+                 _("This complaint was transferred %(n)d times already; keep it, or escalate it.",
+                   n=complaint.transfer_count))
+        escalation = escalate_to(complaint, policy.management_tier, EscalationReason.TRANSFERS,
+                                 note=reason, by=by, at=at, policy=policy)
+        _rearm(complaint, policy)
+        db.session.flush()
+        return TransferOutcome(None, escalation)
+    _require(to.id != by.id, _("Choose a colleague other than yourself."))
+    _require(rules.may_receive(to, complaint),
+             _("%(name)s cannot own this complaint: it is at tier %(tier)d.", name=to.full_name, tier=complaint.tier))
+    complaint.owner_id = to.id
+    complaint.transfer_count += 1
+    _record(complaint, "transferred", by=by, at=at, to=actor(to), reason=reason, transfers=complaint.transfer_count)
+    _notify(notification_row(NotificationKind.ASSIGNED, complaint.id, Audience.USER, user_id=to.id, at=at,
+                             params={"by": by.full_name, "reason": reason}))
+    db.session.flush()
+    log.info("complaint %s transferred to %s (%d)", complaint.number, to.username, complaint.transfer_count)
+    return TransferOutcome(to, None)
+
+
+def add_consultation(complaint: Complaint, *, note: str, by: User, colleague: User | None = None) -> CaseMessage:
+    """An internal note, visible to staff only; naming a colleague asks them for input without
+    handing the complaint on. It does not stop any clock."""
+    note = _text(note, _("note"))
+    _lock(complaint)
+    _require(rules.can_consult(by, complaint), _("Internal notes are for complaints officers."))
+    next_status(complaint.status, Action.CONSULT)
+    if colleague is not None:
+        _require(rules.is_handler(colleague) and colleague.active and colleague.id != by.id,
+                 _("%(name)s cannot be asked: choose another complaints officer.", name=colleague.full_name))
+    at = now_utc()
+    message = _write_message(complaint, MessageKind.CONSULTATION, note, by=by, at=at, event="consulted",
+                             consulted=colleague)
+    if colleague is not None:
+        _notify(notification_row(NotificationKind.CONSULTATION, complaint.id, Audience.USER, user_id=colleague.id,
+                                 at=at, params={"message_id": message.id}))
+    return message
+
+
+def _write_to_complainant(complaint: Complaint, action: Action, kind: MessageKind, body: str, *, by: User,
+                          event: str, **changes: Any) -> CaseMessage:
+    _lock(complaint)
+    next_status(complaint.status, action)
+    _require_owner(by, complaint)
+    at = now_utc()
+    _set_status(complaint, action)
+    for name, value in changes.items():
+        setattr(complaint, name, value(at) if callable(value) else value)
+    if kind in (MessageKind.RESPONSE, MessageKind.DECISION) and complaint.first_responded_at is None:
+        complaint.first_responded_at = at  # a substantive answer stops the first-response clock
+    _rearm(complaint, current_policy())
+    message = _write_message(complaint, kind, body, by=by, at=at, event=event,
+                             **({"resolution": complaint.resolution.value} if kind == MessageKind.DECISION else {}))
+    _notify(_to_complainant(complaint, NotificationKind.MESSAGE, at, message_id=message.id))
+    log.info("complaint %s: %s by %s", complaint.number, event, by.username)
+    return message
+
+
+def respond(complaint: Complaint, *, body: str, by: User) -> CaseMessage:
+    """A substantive response to the complainant: stops the first-response clock."""
+    return _write_to_complainant(complaint, Action.RESPOND, MessageKind.RESPONSE, _text(body, _("response")),
+                                 by=by, event="responded")
+
+
+def request_information(complaint: Complaint, *, body: str, by: User) -> CaseMessage:
+    """Ask the complainant for something; the complaint waits for their reply. Not a
+    substantive response: the first-response clock keeps running."""
+    return _write_to_complainant(complaint, Action.REQUEST_INFORMATION, MessageKind.INFORMATION_REQUEST,
+                                 _text(body, _("request")), by=by, event="information_requested")
+
+
+def resolve(complaint: Complaint, *, resolution: Resolution, reasons: str, by: User) -> CaseMessage:
+    """The decision, with its reasons, sent to the complainant; the resolution clock stops."""
+    reasons = _text(reasons, _("reasons for the decision"), MIN_REASON_LENGTH)
+    return _write_to_complainant(
+        complaint, Action.RESOLVE, MessageKind.DECISION, reasons, by=by, event="resolved",
+        resolution=Resolution(resolution), resolved_at=lambda at: at, **stopped_resolution_clock(),
+    )
+
+
+def _change_status(complaint: Complaint, action: Action, *, by: User, event: str, **changes: Any) -> Complaint:
+    _lock(complaint)
+    next_status(complaint.status, action)
+    _require_owner(by, complaint)
+    at = now_utc()
+    _set_status(complaint, action)
+    for name, value in changes.items():
+        setattr(complaint, name, value(at) if callable(value) else value)
+    _rearm(complaint, current_policy())
+    _record(complaint, event, by=by, at=at)
+    _notify(_to_complainant(complaint, NotificationKind.STATUS_CHANGED, at, status=complaint.status.value))
+    db.session.flush()
+    return complaint
+
+
+def close(complaint: Complaint, *, by: User) -> Complaint:
+    return _change_status(complaint, Action.CLOSE, by=by, event="closed", closed_at=lambda at: at)
+
+
+def resume(complaint: Complaint, *, by: User) -> Complaint:
+    """Take a waiting, answered or reopened complaint up again."""
+    return _change_status(complaint, Action.RESUME, by=by, event="resumed")
+
+
+def escalate(complaint: Complaint, *, reason: str, by: User) -> Escalation:
+    """The owner raises the complaint to the next tier, with a reason."""
+    reason = _text(reason, _("reason"), MIN_REASON_LENGTH)
+    _lock(complaint)
+    _require_owner(by, complaint)
+    next_status(complaint.status, Action.ESCALATE)
+    policy = current_policy()
+    to_tier = policy.next_level(complaint.tier)
+    _require(to_tier is not None, _("The complaint is already at the highest tier (%(tier)d).",
+                                    tier=complaint.tier))
+    escalation = escalate_to(complaint, to_tier, EscalationReason.OWNER_REQUEST, note=reason, by=by,
+                             at=now_utc(), policy=policy)
+    _rearm(complaint, policy)
+    db.session.flush()
+    return escalation
+
+
+# The complainant -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ComplainantReply:
+    message: CaseMessage
+    escalation: Escalation | None
+
+
+def complainant_reply(
+    complaint: Complaint, *, body: str, dispute: bool = False, ask_escalation: bool = False
+) -> ComplainantReply:
+    """The complainant writes back from the tracking page. A dispute reopens an answered
+    complaint (its resolution clock starts again) and, if they ask, escalates it."""
+    body = _text(body, _("message"))
+    _lock(complaint)
+    action = Action.DISPUTE if dispute else Action.COMPLAINANT_REPLY
+    next_status(complaint.status, action)
+    policy = current_policy()
+    at = now_utc()
+    _set_status(complaint, action)
+    complaint.contact_count += 1
+    if dispute:
+        complaint.resolution = None
+        complaint.resolved_at = None
+        complaint.closed_at = None
+        for name, value in restart_resolution_clock(at, complaint.tier, policy).items():
+            setattr(complaint, name, value)
+    kind = MessageKind.DISPUTE if dispute else MessageKind.COMPLAINANT_REPLY
+    message = _write_message(complaint, kind, body, by=None, at=at,
+                             event="disputed" if dispute else "complainant_replied",
+                             escalation_requested=bool(dispute and ask_escalation))
+    escalation = None
+    to_tier = policy.next_level(complaint.tier)
+    if dispute and ask_escalation and to_tier is not None:
+        escalation = escalate_to(complaint, to_tier, EscalationReason.COMPLAINANT_REQUEST, note=None, by=None,
+                                 at=at, policy=policy)
+    _rearm(complaint, policy)
+    _notify(_to_responsible(complaint, NotificationKind.COMPLAINANT_REPLY, at, message_id=message.id))
+    db.session.flush()
+    return ComplainantReply(message, escalation)
