@@ -3,7 +3,8 @@
 Everything a reader might want to reword or restyle lives in JSON next to the
 vendored fonts, not in Python: `organisation.json`, `receipt/<language>.json` and
 `receipt/layout.json`. The files never change while the process runs, so each
-(directory, language) pair is parsed once and cached.
+(directory, language) pair is parsed once and cached. The outgoing letter
+(app/letters/template.py) is loaded the same way from `letter/`.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 SUPPORTED_LANGUAGES = ("en", "ru", "ro", "uk")
 FALLBACK_LANGUAGE = "en"
 
 Color = tuple[float, float, float]
+T = TypeVar("T")
+WordingT = TypeVar("WordingT")
+LayoutT = TypeVar("LayoutT")
 
 
 @dataclass(frozen=True)
@@ -110,16 +114,19 @@ class Layout:
 
 
 @dataclass(frozen=True)
-class ReceiptTemplate:
-    """Everything constant about a receipt in one language: what `render_receipt` needs
-    besides the record's own values."""
+class DocumentTemplate(Generic[WordingT, LayoutT]):
+    """Everything constant about a printed document (receipt, letter) in one language: what
+    its renderer needs besides the record's own values."""
 
     language: str
     organisation: Organisation
-    wording: Wording
-    layout: Layout
+    wording: WordingT
+    layout: LayoutT
     font_regular: Path
     font_bold: Path
+
+
+ReceiptTemplate = DocumentTemplate[Wording, Layout]
 
 
 def normalise_language(language: str) -> str:
@@ -130,44 +137,66 @@ def normalise_language(language: str) -> str:
 
 def load_receipt_template(templates_dir: Path, language: str) -> ReceiptTemplate:
     """Return the (cached) receipt template for `language`, English when unsupported."""
-    return _load(Path(templates_dir), normalise_language(language))
+    return load_document_template(templates_dir, "receipt", language, Wording, Layout)
+
+
+# --- loaders shared with the other printed documents (app/letters) -----------------------
+
+
+def load_document_template(
+    templates_dir: Path, folder: str, language: str, wording: type[WordingT], layout: type[LayoutT]
+) -> DocumentTemplate[WordingT, LayoutT]:
+    """The (cached) template of the document whose files are in `templates_dir / folder`:
+    `<language>.json` read as `wording`, `layout.json` as `layout` (English when the
+    language is unsupported), with the shared `organisation.json`."""
+    return _load(Path(templates_dir), folder, normalise_language(language), wording, layout)
 
 
 @cache
-def _load(templates_dir: Path, language: str) -> ReceiptTemplate:
+def _load(
+    templates_dir: Path, folder: str, language: str, wording: type[WordingT], layout: type[LayoutT]
+) -> DocumentTemplate[WordingT, LayoutT]:
     """Parse and validate the JSON files; unknown or missing keys raise at load time."""
-    layout_data = _read_json(templates_dir / "receipt" / "layout.json")
-    fonts = layout_data.pop("fonts")
-    font_regular = templates_dir / fonts["regular"]
-    font_bold = templates_dir / fonts["bold"]
-    for font in (font_regular, font_bold):
-        if not font.is_file():
-            raise FileNotFoundError(f"receipt font not found: {font}")
-    return ReceiptTemplate(
+    layout_data = _read_json(templates_dir / folder / "layout.json")
+    font_regular, font_bold = _font_paths(templates_dir, layout_data.pop("fonts"))
+    return DocumentTemplate(
         language=language,
         organisation=Organisation(**_read_json(templates_dir / "organisation.json")),
-        wording=_wording(_read_json(templates_dir / "receipt" / f"{language}.json")),
-        layout=_layout(layout_data),
+        wording=_frozen_from_json(wording, _read_json(templates_dir / folder / f"{language}.json")),
+        layout=_frozen_from_json(layout, layout_data),
         font_regular=font_regular,
         font_bold=font_bold,
     )
 
 
-def _wording(data: dict[str, Any]) -> Wording:
-    """Build a Wording; the channel names become a read-only mapping."""
-    return Wording(**{**data, "channels": MappingProxyType(dict(data["channels"]))})
+def _font_paths(templates_dir: Path, fonts: Mapping[str, str]) -> tuple[Path, Path]:
+    """The regular and bold font files named by a layout's "fonts"; raises when one is missing."""
+    paths = (templates_dir / fonts["regular"], templates_dir / fonts["bold"])
+    for font in paths:
+        if not font.is_file():
+            raise FileNotFoundError(f"font not found: {font}")
+    return paths
 
 
-def _layout(data: dict[str, Any]) -> Layout:
-    """Build a Layout, turning JSON colour lists into tuples so it stays immutable."""
-    values = {
-        f.name: tuple(data[f.name]) if isinstance(data[f.name], list) else data[f.name]
-        for f in fields(Layout)
-    }
-    unknown = set(data) - set(values)
+def _frozen_from_json(cls: type[T], data: Mapping[str, Any]) -> T:
+    """Build the frozen dataclass `cls` from JSON: lists become tuples (colours), objects
+    read-only mappings (channel names), and unknown or missing keys raise."""
+    names = {f.name for f in fields(cls)}
+    unknown = set(data) - names
     if unknown:
-        raise ValueError(f"unknown layout keys: {sorted(unknown)}")
-    return Layout(**values)
+        raise ValueError(f"unknown keys for {cls.__name__}: {sorted(unknown)}")
+    missing = names - set(data)
+    if missing:
+        raise ValueError(f"missing keys for {cls.__name__}: {sorted(missing)}")
+    return cls(**{name: _frozen(data[name]) for name in names})
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, dict):
+        return MappingProxyType(dict(value))
+    return value
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Outgoing letters: a numbered message to the complainant -> plain context -> a stamped PDF."""

@@ -1,0 +1,87 @@
+"""The outgoing letter's wording and layout, read from `pdf_templates/letter/`.
+
+Loaded like the receipt (app/receipts/template.py): `organisation.json`,
+`letter/<language>.json` and `letter/layout.json`, parsed once per (directory, language)
+and cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..receipts.template import Color, DocumentTemplate, load_document_template
+
+
+@dataclass(frozen=True)
+class LetterWording:
+    """All letter text for one language; `{placeholders}` are filled by the renderer."""
+
+    document_title: str  # {number}
+    phone_label: str
+    email_label: str
+    website_label: str
+    number_label: str
+    date_label: str
+    addressee_label: str
+    reference: str  # {number} {date}: the complaint's incoming number and registration date
+    titles: Mapping[str, str]  # message kind ("response", "information_request", "decision") -> title
+    decision_line: str  # {resolution}
+    resolutions: Mapping[str, str]  # resolution code ("upheld", ...) -> its printed name
+    closing: str
+    on_behalf: str  # {organisation}
+    signature_label: str
+    stamp_word: str
+    page_label: str  # {page} {pages}
+    fingerprint_label: str
+    verify_label: str
+
+
+@dataclass(frozen=True)
+class LetterLayout:
+    """Geometry (PDF points), font sizes, line limits and colours of the letter.
+
+    The names it shares with the receipt's layout (sizes of the letterhead and number box,
+    the stamp, the colours) are what the shared drawing pieces read (`HouseStyle`)."""
+
+    margin_x: float
+    margin_top: float
+    margin_bottom: float  # the page footer sits below it
+    addressee_width: float
+    org_name_size: float
+    header_size: float
+    running_header_size: float  # the organisation and date atop pages 2, 3, ...
+    number_label_size: float
+    number_size: float
+    label_size: float
+    value_size: float
+    title_size: float
+    body_size: float
+    body_leading: float
+    paragraph_gap: float
+    small_size: float
+    footer_size: float
+    name_lines: int
+    address_lines: int
+    reference_lines: int
+    title_lines: int
+    signatory_lines: int
+    verify_url_lines: int
+    qr_size: float
+    qr_mask: int | None  # as in the receipt's layout: null lets segno choose
+    stamp_radius: float
+    stamp_rotation: float  # degrees, counter-clockwise
+    stamp_ring_size: float
+    text_color: Color
+    label_color: Color
+    rule_color: Color
+    stamp_ink: Color
+
+
+LetterTemplate = DocumentTemplate[LetterWording, LetterLayout]
+
+
+def load_letter_template(templates_dir: Path, language: str) -> LetterTemplate:
+    """Return the (cached) letter template for `language`, English when unsupported."""
+    return load_document_template(templates_dir, "letter", language, LetterWording, LetterLayout)
