@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from .intake.api import bp as api_bp
     from .intake.routes import bp as intake_bp
     from .journal.routes import bp as journal_bp
+    from .queue.routes import bp as queue_bp
     from .receipts.routes import bp as receipts_bp
     from .registry.cli import bp as registry_cli_bp
     from .registry.routes import bp as registry_bp
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(journal_bp)
+    app.register_blueprint(queue_bp)
     app.register_blueprint(desk_bp)
     app.register_blueprint(users_cli_bp)
     app.register_blueprint(deadlines_cli_bp)

@@ -1,0 +1,60 @@
+"""The queue's filter form: read from the query string (a GET search, no CSRF token) and shown
+again with what was chosen. Whose complaints it shows defaults to the user's own tier, or to
+every open complaint for someone who works at no tier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectField
+from wtforms.validators import Optional
+
+from ..intake.forms import AppForm
+from ..workflow.tiers import TierPolicy
+from .queries import DueFilter, QueueFilter, Scope
+
+
+class QueueFilterForm(AppForm):
+    class Meta:
+        csrf = False  # a read-only search by GET
+
+    show = SelectField(_l("Show"), validate_choice=True)
+    tier = SelectField(_l("Tier"), validators=[Optional()], validate_choice=True)
+    due = SelectField(_l("Deadline"), validators=[Optional()], validate_choice=True)
+
+    def __init__(
+        self, formdata: Any, *, user_tier: int | None, policy: TierPolicy, language: str, **kwargs: Any
+    ) -> None:
+        default = Scope.MY_TIER if user_tier is not None else Scope.ALL
+        super().__init__(formdata, show=default.value, **kwargs)
+        self.user_tier = user_tier
+        scopes = [(Scope.MINE.value, _l("Mine"))]
+        if user_tier is not None:
+            scopes.append((Scope.MY_TIER.value, _l("My tier")))
+        scopes += [(Scope.UNASSIGNED.value, _l("Unassigned")), (Scope.ALL.value, _l("All open"))]
+        self.show.choices = scopes
+        self.tier.choices = [("", _l("Any"))] + [(str(t.level), t.name(language)) for t in policy.tiers]
+        self.due.choices = [
+            ("", _l("All")),
+            (DueFilter.OVERDUE.value, _l("Overdue")),
+            (DueFilter.DUE_SOON.value, _l("Due soon")),
+        ]
+
+    def to_filter(self, user_id: int) -> QueueFilter:
+        """The filter the (validated) fields stand for, for the user `user_id`."""
+        return QueueFilter(
+            scope=Scope(self.show.data),
+            user_id=user_id,
+            user_tier=self.user_tier,
+            tier=int(self.tier.data) if self.tier.data else None,
+            due=DueFilter(self.due.data) if self.due.data else None,
+        )
+
+    def filter_args(self) -> dict[str, str]:
+        """What was chosen in each non-empty field: kept in page links."""
+        return {
+            field.name: field.raw_data[0].strip()
+            for field in self
+            if field.raw_data and field.raw_data[0] and field.raw_data[0].strip()
+        }

@@ -1,0 +1,308 @@
+"""The staff queue as queries: open complaints in the order of the deadline each works against
+now (`deadlines.next_due_sql`), then by number; filtered, counted and paged in SQL. And each
+line's deadline as staff read it, decided by app/workflow/deadlines.py.
+
+Pages are cut by keyset on (deadline, year, seq), never by OFFSET. A complaint with no running
+deadline sorts last: its key is NO_DEADLINE, a moment after every real one, so the key is never
+NULL and one row comparison finds the next page on every database.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, Row, Select, and_, case, false, func, literal, select, tuple_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from ..auth.models import User
+from ..complaints.models import Complaint
+from ..database import UTCDateTime
+from ..extensions import db
+from ..workflow.deadlines import (
+    FIRST_RESPONSE,
+    RESOLUTION,
+    DueState,
+    first_response_state,
+    next_due,
+    next_due_sql,
+    resolution_state,
+    warning_time,
+)
+from ..workflow.states import OPEN
+
+PAGE_SIZE = 50
+#: The sort key of a complaint with no running deadline: after every real deadline.
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
+
+#: (deadline or NO_DEADLINE, year, seq): a place in queue order.
+Cursor = tuple[datetime, int, int]
+_CURSOR = re.compile(r"^(\d{8}T\d{12})-(\d{1,4})-(\d{1,18})$")
+_CURSOR_TIME = "%Y%m%dT%H%M%S%f"
+
+
+class Scope(enum.StrEnum):
+    """Whose complaints the queue shows."""
+
+    MINE = "mine"  # owned by the signed-in user
+    MY_TIER = "my_tier"  # at the signed-in user's tier
+    UNASSIGNED = "unassigned"
+    ALL = "all"
+
+
+class DueFilter(enum.StrEnum):
+    OVERDUE = "overdue"
+    DUE_SOON = "due_soon"
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue is narrowed to (always open complaints only)."""
+
+    scope: Scope = Scope.ALL
+    user_id: int | None = None
+    user_tier: int | None = None
+    tier: int | None = None
+    due: DueFilter | None = None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[Row[Any]]
+    next_after: Cursor | None
+    previous_before: Cursor | None
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """Open complaints in the filter's scope and tier, and how many are overdue or due soon."""
+
+    total: int
+    overdue: int
+    due_soon: int
+
+    def shown(self, due: DueFilter | None) -> int:
+        """How many the queue lists when also filtered to `due`."""
+        return {None: self.total, DueFilter.OVERDUE: self.overdue, DueFilter.DUE_SOON: self.due_soon}[due]
+
+
+# --- deadlines in SQL ---------------------------------------------------------------------------
+
+
+class _epoch_ms(FunctionElement):
+    """Milliseconds since 1970 of a timestamp, as a number the database can do sums with."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(_epoch_ms, "postgresql")
+def _epoch_ms_postgresql(element: _epoch_ms, compiler: Any, **kw: Any) -> str:
+    return f"(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) * 1000)"
+
+
+@compiles(_epoch_ms, "sqlite")
+def _epoch_ms_sqlite(element: _epoch_ms, compiler: Any, **kw: Any) -> str:
+    # SQLite keeps times to the millisecond; rounding undoes the Julian day's float error.
+    return f"ROUND((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400000.0)"
+
+
+def _moment(value: datetime) -> ColumnElement[datetime]:
+    return literal(value, UTCDateTime())
+
+
+def _deadline_start_sql() -> ColumnElement[datetime]:
+    """Where the running deadline's time started (as in `first_response_state` and
+    `resolution_state`): registration for the first response, then the resolution clock."""
+    return case(
+        (Complaint.first_responded_at.is_(None), Complaint.registered_at),
+        else_=func.coalesce(Complaint.resolution_started_at, Complaint.registered_at),
+    )
+
+
+def overdue_sql(now: datetime) -> ColumnElement[bool]:
+    """DueState.OVERDUE of the running deadline: `now` is at or past it."""
+    return next_due_sql() <= now
+
+
+def due_soon_sql(now: datetime, fraction: float) -> ColumnElement[bool]:
+    """DueState.DUE_SOON of the running deadline: not yet due, but `warning_time` has come."""
+    start, due = _epoch_ms(_deadline_start_sql()), _epoch_ms(next_due_sql())
+    return and_(next_due_sql() > now, start + (due - start) * literal(fraction, Float()) <= _epoch_ms(_moment(now)))
+
+
+def _sort_key() -> ColumnElement[datetime]:
+    return func.coalesce(next_due_sql(), _moment(NO_DEADLINE))
+
+
+# --- filters, counts, pages -----------------------------------------------------------------
+
+
+def scope_conditions(f: QueueFilter) -> list[ColumnElement[bool]]:
+    """Open complaints of the filter's scope and tier (the due-state filter left out)."""
+    conditions: list[ColumnElement[bool]] = [Complaint.status.in_(sorted(OPEN))]
+    if f.scope == Scope.MINE:
+        conditions.append(Complaint.owner_id == f.user_id if f.user_id is not None else false())
+    elif f.scope == Scope.MY_TIER:
+        conditions.append(Complaint.tier == f.user_tier if f.user_tier is not None else false())
+    elif f.scope == Scope.UNASSIGNED:
+        conditions.append(Complaint.owner_id.is_(None))
+    if f.tier is not None:
+        conditions.append(Complaint.tier == f.tier)
+    return conditions
+
+
+def filter_conditions(f: QueueFilter, now: datetime, fraction: float) -> list[ColumnElement[bool]]:
+    conditions = scope_conditions(f)
+    if f.due == DueFilter.OVERDUE:
+        conditions.append(overdue_sql(now))
+    elif f.due == DueFilter.DUE_SOON:
+        conditions.append(due_soon_sql(now, fraction))
+    return conditions
+
+
+def queue_counts(f: QueueFilter, now: datetime, fraction: float) -> QueueCounts:
+    """One pass over the filter's scope: all, overdue, due soon."""
+    total, overdue, due_soon = db.session.execute(
+        select(
+            func.count(),
+            func.count().filter(overdue_sql(now)),
+            func.count().filter(due_soon_sql(now, fraction)),
+        ).select_from(Complaint).where(*scope_conditions(f))
+    ).one()
+    return QueueCounts(total=total, overdue=overdue, due_soon=due_soon)
+
+
+#: What a queue line shows and what the deadline rules read; long texts are never fetched.
+QUEUE_COLUMNS = (
+    Complaint.id,
+    Complaint.year,
+    Complaint.seq,
+    Complaint.number,
+    Complaint.slug,
+    Complaint.subject,
+    Complaint.category,
+    Complaint.status,
+    Complaint.tier,
+    Complaint.owner_id,
+    Complaint.registered_at,
+    Complaint.resolution_started_at,
+    Complaint.first_response_due,
+    Complaint.first_responded_at,
+    Complaint.first_response_breached_at,
+    Complaint.resolution_due,
+    User.full_name.label("owner_name"),
+)
+
+
+def queue_query(f: QueueFilter, now: datetime, fraction: float) -> Select[Any]:
+    """The queue's columns for every complaint `f` lets through, not yet ordered or limited."""
+    return (
+        select(*QUEUE_COLUMNS, _sort_key().label("sort_key"))
+        .outerjoin(User, User.id == Complaint.owner_id)
+        .where(*filter_conditions(f, now, fraction))
+    )
+
+
+def format_cursor(cursor: Cursor) -> str:
+    return f"{cursor[0].astimezone(UTC).strftime(_CURSOR_TIME)}-{cursor[1]}-{cursor[2]}"
+
+
+def parse_cursor(text: str | None) -> Cursor | None:
+    """'20261122T101500000000-2026-123' -> (that moment in UTC, 2026, 123); anything else -> None."""
+    match = _CURSOR.match((text or "").strip())
+    if match is None:
+        return None
+    try:
+        moment = datetime.strptime(match[1], _CURSOR_TIME).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return (moment, int(match[2]), int(match[3]))
+
+
+def cursor_of(row: Row[Any]) -> Cursor:
+    return (row.sort_key, row.year, row.seq)
+
+
+def queue_page(
+    f: QueueFilter,
+    now: datetime,
+    fraction: float,
+    *,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    size: int | None = None,
+) -> QueuePage:
+    """One page in queue order: from the start, after `after`, or before `before`.
+
+    One query of `size + 1` rows tells whether there is more beyond the page; a page reached
+    forward always has a previous page, and one reached backward a next page.
+    """
+    size = size or PAGE_SIZE
+    query = queue_query(f, now, fraction)
+    order = tuple_(_sort_key(), Complaint.year, Complaint.seq)
+    if before is not None:
+        position = tuple_(_moment(before[0]), literal(before[1]), literal(before[2]))
+        rows = list(db.session.execute(
+            query.where(order < position)
+            .order_by(_sort_key().desc(), Complaint.year.desc(), Complaint.seq.desc()).limit(size + 1)
+        ))
+        more_before = len(rows) > size
+        rows = rows[:size][::-1]
+        return QueuePage(
+            rows,
+            next_after=cursor_of(rows[-1]) if rows else None,
+            previous_before=cursor_of(rows[0]) if more_before else None,
+        )
+    if after is not None:
+        position = tuple_(_moment(after[0]), literal(after[1]), literal(after[2]))
+        query = query.where(order > position)
+    rows = list(db.session.execute(query.order_by(_sort_key(), Complaint.year, Complaint.seq).limit(size + 1)))
+    more_after = len(rows) > size
+    rows = rows[:size]
+    return QueuePage(
+        rows,
+        next_after=cursor_of(rows[-1]) if more_after else None,
+        previous_before=cursor_of(rows[0]) if rows and after is not None else None,
+    )
+
+
+# --- one line as staff read it ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueLine:
+    """A queue row and its running deadline: which one, when, when it turns "due soon", and
+    how it stands at the moment the page was made."""
+
+    row: Row[Any]
+    kind: str | None  # FIRST_RESPONSE, RESOLUTION, or None: no deadline runs
+    due: datetime | None
+    warn_at: datetime | None
+    state: DueState
+
+    @property
+    def highlight(self) -> str:
+        """The row's class: "overdue", "due-soon" or ""."""
+        return {DueState.OVERDUE: "overdue", DueState.DUE_SOON: "due-soon"}.get(self.state, "")
+
+    @property
+    def breached(self) -> bool:
+        """A first-response breach was recorded once (it is never cleared)."""
+        return self.row.first_response_breached_at is not None
+
+
+def queue_line(row: Row[Any], now: datetime, fraction: float) -> QueueLine:
+    due = next_due(row)
+    if due is None:
+        return QueueLine(row, None, None, None, DueState.NOT_RUNNING)
+    if row.first_responded_at is None:
+        start, kind, state = row.registered_at, FIRST_RESPONSE, first_response_state(row, now, fraction)
+    else:
+        start, kind = row.resolution_started_at or row.registered_at, RESOLUTION
+        state = resolution_state(row, now, fraction)
+    return QueueLine(row, kind, due, warning_time(start, due, fraction), state)
