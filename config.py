@@ -190,6 +190,8 @@ class Config:
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 15)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20 per minute")
+    #: How often one address may reply to complaints from tracking pages.
+    REPLY_RATE_LIMIT = os.environ.get("REPLY_RATE_LIMIT", "30 per hour")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     PERMANENT_SESSION_LIFETIME = 8 * 3600  # a working day
 

@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from .registry.routes import bp as registry_bp
     from .staff.routes import bp as staff_bp
     from .workflow.cli import bp as deadlines_cli_bp
+    from .workflow.routes import bp as cases_bp
 
     app.register_blueprint(intake_bp)
     app.register_blueprint(receipts_bp)
@@ -90,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(journal_bp)
     app.register_blueprint(queue_bp)
     app.register_blueprint(desk_bp)
+    app.register_blueprint(cases_bp)
     app.register_blueprint(users_cli_bp)
     app.register_blueprint(deadlines_cli_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

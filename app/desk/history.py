@@ -7,20 +7,42 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
 from ..registry.chain import fingerprint_of
 from ..registry.models import EntryKind, RegistryEntry
 
+#: Titles of the signed events, by the kind of entry or the event's type.
+TITLES = {
+    EntryKind.INTAKE.value: _l("Registered"),
+    EntryKind.ANNULMENT.value: _l("Annulled"),
+    EntryKind.CORRECTION.value: _l("Corrected"),
+    "taken": _l("Taken"),
+    "transferred": _l("Transferred"),
+    "consulted": _l("Internal note"),
+    "responded": _l("Response sent"),
+    "information_requested": _l("Information requested"),
+    "resolved": _l("Decision sent"),
+    "closed": _l("Closed"),
+    "resumed": _l("Resumed"),
+    "escalated": _l("Escalated"),
+    "deadline_breached": _l("Deadline breached"),
+    "complainant_replied": _l("The complainant replied"),
+    "disputed": _l("The complainant disputed"),
+}
+
 
 @dataclass(frozen=True)
 class HistoryItem:
     at: datetime
     kind: EntryKind
-    by: str | None  # who did it (a member of staff), None for the complainant's own filing
+    title: str
+    by: str | None  # who did it (a member of staff), None for the complainant or the system
     reason: str | None
     changes: dict[str, dict[str, Any]]  # field -> {"from": old, "to": new}
+    details: dict[str, Any]  # the event's own facts (escalation, deadline, recipient, ...)
     fingerprint: str
     position: int
 
@@ -33,15 +55,25 @@ def case_history(complaint_id: int) -> list[HistoryItem]:
     for entry in entries:
         payload = json.loads(entry.payload)
         by = payload.get("by")
+        key = payload["type"] if entry.kind == EntryKind.EVENT else entry.kind.value
         items.append(
             HistoryItem(
                 at=entry.recorded_at,
                 kind=entry.kind,
+                title=str(TITLES.get(key, key)),
                 by=by["name"] if by else None,
                 reason=payload.get("reason"),
                 changes=payload.get("changes", {}),
+                details=_details(payload),
                 fingerprint=fingerprint_of(entry.digest),
                 position=entry.position,
             )
         )
     return items
+
+
+def _details(payload: dict[str, Any]) -> dict[str, Any]:
+    details = {k: payload[k] for k in ("escalation", "to", "consulted") if payload.get(k)}
+    if payload.get("deadline"):
+        details["deadline_due"] = datetime.fromisoformat(payload["deadline"]["due_at"])
+    return details

@@ -30,6 +30,7 @@ from ..intake.operations import evidence_store, register_complaint
 from ..receipts.models import ReceiptPrint
 from ..receipts.service import complaint_receipt_pdf
 from ..receipts.template import SUPPORTED_LANGUAGES
+from ..workflow.panel import case_panel
 from .forms import CorrectionForm, DeskComplaintForm, ReasonForm
 from .history import case_history
 
@@ -75,8 +76,12 @@ def register() -> Response | tuple[str, int]:
 
 @bp.get("/<path:reference>")
 @requires(Permission.VIEW_JOURNAL)
-def case(reference: str) -> str:
-    complaint = _complaint_or_404(reference)
+def case(reference: str) -> tuple[str, int]:
+    return render_case(_complaint_or_404(reference))
+
+
+def render_case(complaint: Complaint, *, bound: dict | None = None, status: int = 200) -> tuple[str, int]:
+    """The case page; `bound` holds a submitted action form to show again with its errors."""
     contacts = [c for c in (complaint.email, complaint.phone) if c]
     others = []
     if contacts:
@@ -106,7 +111,8 @@ def case(reference: str) -> str:
         others=others,
         languages=[(code, current_app.config["LANGUAGES"][code]) for code in SUPPORTED_LANGUAGES],
         annul_form=ReasonForm(prefix="annul"),
-    )
+        panel=case_panel(complaint, _staff_user(), bound),
+    ), status
 
 
 @bp.post("/<path:reference>/receipt")

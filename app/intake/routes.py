@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import Blueprint, redirect, render_template, request, session
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,8 +20,15 @@ from ..complaints.access import (
     find_for_complainant_or_404,
 )
 from ..complaints.categories import category_name
-from ..complaints.models import Channel
+from ..complaints.errors import ComplaintChangeRefused
+from ..complaints.models import Channel, Complaint
 from ..database import commit_with_retry
+from ..extensions import db, limiter
+from ..workflow.forms import DisputeForm, ReplyForm
+from ..workflow.models import CaseMessage
+from ..workflow.operations import complainant_reply
+from ..workflow.panel import complainant_messages
+from ..workflow.states import Action, allowed
 from .forms import ComplaintForm
 from .links import confirmation_url, receipt_url, tracking_url
 from .operations import IdempotencyKeyReused, register_complaint
@@ -106,11 +113,67 @@ def track() -> Response | tuple[str, int]:
 
 
 @bp.get("/track/<path:reference>")
-def track_complaint(reference: str) -> str:
+def track_complaint(reference: str) -> tuple[str, int]:
     complaint = find_for_complainant_or_404(reference, request.args.get("code"))
+    return _tracking_page(complaint)
+
+
+def _tracking_page(complaint: Complaint, *, bound: dict | None = None, status: int = 200) -> tuple[str, int]:
+    forms = {
+        name: form_class(prefix=name, formdata=None)
+        for name, (form_class, action) in REPLY_FORMS.items()
+        if allowed(complaint.status, action)
+    }
+    forms.update(bound or {})
     return render_template(
         "intake/track.html",
         complaint=complaint,
         receipt_url=receipt_url(complaint, external=False),
         category=category_name(complaint.category, str(get_locale())),
-    )
+        messages=complainant_messages(complaint),
+        forms=forms,
+        code=complaint.access_code,
+    ), status
+
+
+#: The complainant's two ways to write back: name -> (form, the action it performs).
+REPLY_FORMS = {"reply": (ReplyForm, Action.COMPLAINANT_REPLY), "dispute": (DisputeForm, Action.DISPUTE)}
+
+
+@bp.post("/track/<path:reference>/<any(reply, dispute):name>")
+@limiter.limit(lambda: current_app.config["REPLY_RATE_LIMIT"])
+def reply(reference: str, name: str) -> Response | tuple[str, int]:
+    """The complainant replies, or disputes the response (reopening it, escalating if asked).
+    A wrong access code is the same 404 as an unknown number, and changes nothing."""
+    complaint = find_for_complainant_or_404(reference, request.args.get("code"))
+    form = REPLY_FORMS[name][0](prefix=name)
+    if form.validate_on_submit():
+        dispute = name == "dispute"
+        try:
+            commit_with_retry(lambda: complainant_reply(
+                complaint, body=form.body.data, dispute=dispute,
+                ask_escalation=dispute and bool(form.escalate.data)))
+        except ComplaintChangeRefused as refused:
+            db.session.rollback()
+            form.form_errors.append(str(refused))
+        else:
+            flash(_("Your message is registered with complaint %(number)s. We will answer you.",
+                    number=complaint.number))
+            return redirect(tracking_url(complaint, external=False) + "#correspondence", code=303)
+    db.session.refresh(complaint)
+    return _tracking_page(complaint, bound={name: form}, status=422)
+
+
+@bp.get("/track/<path:reference>/letters/<int:message_id>.pdf")
+def letter(reference: str, message_id: int) -> Response:
+    """A letter the organisation sent, as a download for the complainant."""
+    from ..letters.service import letter_filename, message_letter_pdf
+
+    complaint = find_for_complainant_or_404(reference, request.args.get("code"))
+    message = db.session.get(CaseMessage, message_id)
+    if message is None or message.complaint_id != complaint.id or not message.kind.outgoing:
+        abort(404)
+    response = Response(message_letter_pdf(message), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{letter_filename(message)}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,78 @@
+"""Forms of the case page's actions. The rules (who, when, how long) live in the operations;
+these only read and keep what was typed, so a refused action shows it again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..auth.models import User
+from ..complaints.models import Resolution
+from ..intake.forms import AppForm
+from ..intake.validation import clean_text
+from .operations import MAX_TEXT_LENGTH, MIN_REASON_LENGTH
+
+
+def _clean(value: Any) -> Any:
+    return clean_text(value) if isinstance(value, str) else value
+
+
+def _text_field(label: Any, required: Any, minimum: int = 1) -> TextAreaField:
+    return TextAreaField(label, filters=[_clean],
+                         validators=[DataRequired(required), Length(min=minimum, max=MAX_TEXT_LENGTH)])
+
+
+class ConfirmForm(AppForm):
+    """An action without fields (take, resume, close): the CSRF token is all it carries."""
+
+
+class ResponseForm(AppForm):
+    body = _text_field(_l("Response to the complainant"), _l("Write the response."))
+
+
+class InformationRequestForm(AppForm):
+    body = _text_field(_l("What you need from the complainant"), _l("Write what you need."))
+
+
+class DecisionForm(AppForm):
+    resolution = SelectField(_l("Decision"), validators=[DataRequired(_l("Choose the decision."))])
+    reasons = _text_field(_l("Reasons for the decision"), _l("Give the reasons."), MIN_REASON_LENGTH)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.resolution.choices = [("", "—")] + [(r.value, r.title) for r in Resolution]
+
+
+class ReasonedForm(AppForm):
+    reason = _text_field(_l("Reason"), _l("Give the reason."), MIN_REASON_LENGTH)
+
+
+class TransferForm(ReasonedForm):
+    to = SelectField(_l("Transfer to"), coerce=int, validators=[DataRequired(_l("Choose a colleague."))])
+
+    def __init__(self, *args: Any, colleagues: list[User] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.to.choices = [(0, "—")] + [(u.id, f"{u.full_name} (tier {u.tier})") for u in colleagues]
+
+
+class ConsultationForm(AppForm):
+    note = _text_field(_l("Internal note (staff only)"), _l("Write the note."))
+    colleague = SelectField(_l("Ask a colleague for input (optional)"), coerce=int, validators=[Optional()])
+
+    def __init__(self, *args: Any, colleagues: list[User] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.colleague.choices = [(0, "—")] + [(u.id, f"{u.full_name} (tier {u.tier})") for u in colleagues]
+
+
+class ReplyForm(AppForm):
+    """The complainant's reply or dispute, on the tracking page."""
+
+    body = _text_field(_l("Your message"), _l("Write your message."))
+
+
+class DisputeForm(AppForm):
+    body = _text_field(_l("Why you do not accept the response"), _l("Tell us why."))
+    escalate = BooleanField(_l("Pass my complaint to a higher level of the organisation"))

@@ -1,0 +1,164 @@
+"""The case page's handling actions and the complainant's side on the tracking page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from _cases import T0, act, load
+from sqlalchemy import func, select
+
+from app.complaints.models import ComplaintStatus, Resolution
+from app.extensions import db
+from app.registry.models import RegistryEntry
+from app.workflow import operations as ops
+from app.workflow.models import CaseMessage
+
+
+def slug(number: str) -> str:
+    return number.replace("/", "-")
+
+
+def entries(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(RegistryEntry))
+
+
+def sign_in(client, username: str) -> None:
+    response = client.post("/staff/login", data={"username": username, "password": "correct horse 1"})
+    assert response.status_code == 302
+
+
+def tracking_path(app, number: str) -> str:
+    complaint = load(app, number)
+    return f"/track/{complaint.slug}?code={complaint.access_code}"
+
+
+def test_an_officer_takes_and_answers_from_the_case_page(app, client, register, staff):
+    number = register()
+    sign_in(client, "olga")
+    page = client.get(f"/staff/complaints/{slug(number)}").get_data(as_text=True)
+    assert "Nobody yet" in page and "Take this complaint" in page
+    assert client.post(f"/staff/complaints/{slug(number)}/take").status_code == 303
+    response = client.post(f"/staff/complaints/{slug(number)}/respond",
+                           data={"respond-body": "Выплата отправлена, ждите 1–3 рабочих дня."})
+    assert response.status_code == 303
+    page = client.get(f"/staff/complaints/{slug(number)}").get_data(as_text=True)
+    assert "Olga Officer" in page and "OUT-2026/000001" in page
+    assert "Выплата отправлена" in page
+    assert load(app, number).status == ComplaintStatus.RESPONDED
+
+
+def test_an_invalid_action_shows_what_was_typed_and_changes_nothing(app, client, register, staff):
+    number = register()
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    sign_in(client, "olga")
+    before = entries(app)
+    response = client.post(f"/staff/complaints/{slug(number)}/transfer",
+                           data={"transfer-to": str(staff["petru"]), "transfer-reason": "no"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "between 5 and 20000 characters" in page
+    assert re.search(f'<option selected value="{staff["petru"]}">', page)
+    assert entries(app) == before and load(app, number).owner_id == staff["olga"]
+
+
+def test_responding_to_a_closed_complaint_is_refused_with_the_text_kept(app, client, register, staff):
+    number = register()
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    act(app, number, ops.resolve, by=staff["olga"], resolution=Resolution.REJECTED, reasons="The bet was void.")
+    act(app, number, ops.close, by=staff["olga"])
+    sign_in(client, "olga")
+    before = entries(app)
+    response = client.post(f"/staff/complaints/{slug(number)}/respond", data={"respond-body": "Late thoughts"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "You cannot send a response: the complaint is closed." in page
+    assert "Late thoughts" in page
+    assert entries(app) == before
+
+
+def test_someone_who_does_not_own_it_cannot_answer_it(app, client, register, staff):
+    number = register()
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    sign_in(client, "petru")
+    response = client.post(f"/staff/complaints/{slug(number)}/respond", data={"respond-body": "Hello"})
+    assert response.status_code == 422
+    assert re.search("Only the complaint(&#39;|')s owner can do this", response.get_data(as_text=True))
+
+
+def test_the_case_page_shows_owner_tier_transfers_and_contacts(app, client, register, staff):
+    number = register()
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    act(app, number, ops.transfer_complaint, by=staff["olga"], to=staff["petru"], reason="Petru knows it")
+    act(app, number, ops.respond, by=staff["petru"], body="First answer.")
+    act(app, number, ops.complainant_reply, by=None, body="Not good enough", dispute=True)
+    sign_in(client, "petru")
+    page = client.get(f"/staff/complaints/{slug(number)}").get_data(as_text=True)
+    owner = re.search(r'data-testid="owner">(.*?)</dd>', page, re.S).group(1)
+    assert "Petru Officer" in owner
+    assert "1 · Support desk" in page
+    assert "1 of 2 allowed" in page
+    assert re.search(r"Complainant(&#39;|')s contacts</dt>\s*<dd>2</dd>", page)
+    assert "The complainant disputed" in page
+
+
+def test_the_complainant_sees_the_answer_but_not_internal_notes(app, client, register, staff):
+    number = register()
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    act(app, number, ops.add_consultation, by=staff["olga"], note="Internal: check the gateway log")
+    act(app, number, ops.respond, by=staff["olga"], body="Plata a fost trimisă astăzi.")
+    page = client.get(tracking_path(app, number)).get_data(as_text=True)
+    assert "Plata a fost trimisă astăzi." in page and "OUT-2026/000001" in page
+    assert "gateway log" not in page
+    letter = re.search(r'href="(/track/[^"]+/letters/\d+\.pdf\?code=[^"]+)"', page).group(1)
+    response = client.get(letter.replace("&amp;", "&"))
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert client.get(re.sub(r"code=[^&]+", "code=WRONG", letter)).status_code == 404
+
+
+def test_a_dispute_from_the_tracking_page_reopens_and_escalates(app, client, register, staff):
+    number = register()
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    act(app, number, ops.respond, by=staff["olga"], body="We refuse.")
+    complaint = load(app, number)
+    url = f"/track/{complaint.slug}/dispute?code={complaint.access_code}"
+    response = client.post(url, data={"dispute-body": "Nu sunt de acord.", "dispute-escalate": "1"})
+    assert response.status_code == 303
+    complaint = load(app, number)
+    assert (complaint.status, complaint.tier, complaint.contact_count) == (ComplaintStatus.REOPENED, 2, 2)
+
+
+def test_a_reply_with_a_wrong_access_code_is_a_404_and_changes_nothing(app, client, register, staff):
+    number = register()
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    act(app, number, ops.request_information, by=staff["olga"], body="Which card?")
+    before = entries(app)
+    response = client.post(f"/track/{slug(number)}/reply?code=AAAA-BBBB-CCCC", data={"reply-body": "Visa"})
+    assert response.status_code == 404
+    assert entries(app) == before and load(app, number).contact_count == 1
+
+
+@pytest.mark.parametrize("status_path", ["closed"])
+def test_a_closed_complaint_offers_only_the_dispute(app, client, register, staff, status_path):
+    number = register()
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    act(app, number, ops.resolve, by=staff["olga"], resolution=Resolution.UPHELD, reasons="We pay it back.")
+    act(app, number, ops.close, by=staff["olga"])
+    page = client.get(tracking_path(app, number)).get_data(as_text=True)
+    assert 'data-testid="form-dispute"' in page and 'data-testid="form-reply"' not in page
+    complaint = load(app, number)
+    response = client.post(f"/track/{complaint.slug}/reply?code={complaint.access_code}", data={"reply-body": "Hi"})
+    assert response.status_code == 422
+    assert "You cannot reply: the complaint is closed." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CaseMessage)) == 1
+
+
+def test_the_letter_on_the_case_page_is_the_pdf_of_the_response(app, client, register, staff):
+    number = register(at=T0)
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    message = act(app, number, ops.respond, by=staff["olga"], body="Answer.")
+    sign_in(client, "olga")
+    response = client.get(f"/staff/complaints/{slug(number)}/letters/{message.id}.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
