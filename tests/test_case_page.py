@@ -162,3 +162,19 @@ def test_the_letter_on_the_case_page_is_the_pdf_of_the_response(app, client, reg
     sign_in(client, "olga")
     response = client.get(f"/staff/complaints/{slug(number)}/letters/{message.id}.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
+
+
+def test_the_fingerprint_printed_on_a_letter_verifies_but_an_internal_note_does_not(app, client, register, staff):
+    from app.registry.chain import fingerprint_of
+    from app.registry.models import RegistryEntry as Entry
+
+    number = register()
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    note = act(app, number, ops.add_consultation, by=staff["olga"], note="Internal only")
+    letter = act(app, number, ops.respond, by=staff["olga"], body="Our answer.")
+    with app.app_context():
+        printed = {m.id: fingerprint_of(db.session.get(Entry, m.entry_position).digest) for m in (note, letter)}
+    page = client.get("/verify", query_string={"number": number, "fingerprint": printed[letter.id]})
+    assert "Letter OUT-2026/000001 about complaint" in page.get_data(as_text=True)
+    page = client.get("/verify", query_string={"number": number, "fingerprint": printed[note.id]})
+    assert "No registered complaint matches" in page.get_data(as_text=True)

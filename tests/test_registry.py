@@ -77,6 +77,14 @@ TAMPERING = {
          "DELETE FROM complaints WHERE seq = 2"],
         "numbers {year}: 2..2 are missing (removed)",
     ),
+    "a complaint's tier raised behind the registry's back": (
+        ["UPDATE complaints SET tier = 3 WHERE seq = 2"],
+        "complaint {n2}: altered: its status, tier or owner (registered, tier 3, owner None) differs",
+    ),
+    "a complaint annulled behind the registry's back": (
+        ["UPDATE complaints SET status = 'annulled' WHERE seq = 1"],
+        "complaint {n1}: altered: its status, tier or owner (annulled, tier 1, owner None) differs",
+    ),
     "a complaint inserted behind the registry's back": (
         ["INSERT INTO complaints (year, seq, number, slug, access_code, status, channel, registered_at,"
          " received_at, first_response_due, full_name, email, category, subject, description,"

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import hmac
+import json
 
 from flask import Blueprint, Response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from ..complaints.access import find_by_reference
 from ..extensions import db
 from .chain import get_signer, intake_entry, normalise_fingerprint
-from .models import RegistryEntry
+from .models import EntryKind, RegistryEntry
 from .verify import check_entry, corrections_of
 
 bp = Blueprint("registry", __name__, template_folder="templates")
@@ -41,17 +43,36 @@ def verify() -> str:
     if request.args and form.validate():
         outcome = {"valid": False, "found": False}
         complaint = find_by_reference(form.number.data)
-        entry = intake_entry(complaint.id) if complaint else None
         given = normalise_fingerprint(form.fingerprint.data)
-        if entry is not None and len(given) == 16 and hmac.compare_digest(
-            given, entry.digest[:16].upper()
-        ):
-            problems = check_entry(entry, complaint, get_signer(), corrections_of(complaint.id))
+        entry = _printed_entry(complaint.id, given) if complaint and len(given) == 16 else None
+        if entry is not None:
+            is_intake = entry.kind == EntryKind.INTAKE
+            problems = check_entry(entry, complaint, get_signer(), corrections_of(complaint.id) if is_intake else ())
             if entry.position > 1 and previous_entry_digest(entry) != entry.prev_digest:
                 problems.append("the registry chain is broken before this record")
+            letter = None if is_intake else json.loads(entry.payload)["message"]
             outcome = {"found": True, "valid": not problems, "problems": problems,
-                       "complaint": complaint, "entry": entry}
+                       "complaint": complaint, "entry": entry, "letter": letter}
     return render_template("registry/verify.html", form=form, outcome=outcome)
+
+
+def _printed_entry(complaint_id: int, fingerprint: str) -> RegistryEntry | None:
+    """The signed entry behind a printed fingerprint: the complaint's receipt, or one of the
+    outgoing letters sent about it (internal records are never found this way)."""
+    intake = intake_entry(complaint_id)
+    if intake is not None and hmac.compare_digest(fingerprint, intake.digest[:16].upper()):
+        return intake
+    for entry in db.session.scalars(
+        select(RegistryEntry).where(
+            RegistryEntry.complaint_id == complaint_id,
+            RegistryEntry.kind == EntryKind.EVENT,
+            RegistryEntry.digest.startswith(fingerprint.lower()),
+        )
+    ):
+        message = json.loads(entry.payload).get("message") or {}
+        if message.get("outgoing_number") and hmac.compare_digest(fingerprint, entry.digest[:16].upper()):
+            return entry
+    return None
 
 
 @bp.get("/verify/registry-key.pem")

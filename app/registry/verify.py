@@ -115,6 +115,7 @@ def verify_registry(batch_size: int = 2000) -> Report:
         )
     )
     expected_position, previous_digest = 1, GENESIS_DIGEST
+    signed_states: dict[int, tuple[str, int, int | None]] = {}
     for entry, complaint in _entries_with_complaints(batch_size):
         report.entries_checked += 1
         number = complaint.number if complaint else None
@@ -138,6 +139,8 @@ def verify_registry(batch_size: int = 2000) -> Report:
         for what in check_entry(entry, complaint, signer, corrections):
             report.problems.append(Problem(what, entry.position, number))
         expected_position, previous_digest = entry.position + 1, entry.digest
+        if entry.complaint_id is not None:
+            _follow_state(signed_states, entry)
 
     head = db.session.get(ChainHead, 1)
     head_position, head_digest = (head.position, head.digest) if head else (0, GENESIS_DIGEST)
@@ -148,10 +151,41 @@ def verify_registry(batch_size: int = 2000) -> Report:
                 f"#{head_position}: entries at the end were removed or replaced"
             )
         )
+    report.problems.extend(_states_differ(signed_states, batch_size))
     report.problems.extend(_unregistered_complaints())
     report.problems.extend(_unsigned_annulments())
     report.problems.extend(_numbering_gaps())
     return report
+
+
+#: A complaint's state when it is registered: status, tier, owner.
+_REGISTERED_STATE = (ComplaintStatus.REGISTERED.value, 1, None)
+
+
+def _follow_state(states: dict[int, tuple[str, int, int | None]], entry: RegistryEntry) -> None:
+    """Track the status, tier and owner the signed entries say a complaint has."""
+    if entry.kind == EntryKind.EVENT:
+        state = json.loads(entry.payload)["state"]
+        states[entry.complaint_id] = (state["status"], state["tier"], state["owner_id"])
+    elif entry.kind == EntryKind.ANNULMENT:
+        _status, tier, owner = states.get(entry.complaint_id, _REGISTERED_STATE)
+        states[entry.complaint_id] = (ComplaintStatus.ANNULLED.value, tier, owner)
+
+
+def _states_differ(states: dict[int, tuple[str, int, int | None]], batch_size: int) -> Iterator[Problem]:
+    """Complaints whose status, tier or owner is not what their last signed entry says."""
+    rows = db.session.execute(
+        select(Complaint.id, Complaint.number, Complaint.status, Complaint.tier, Complaint.owner_id)
+        .execution_options(yield_per=batch_size)
+    )
+    for complaint_id, number, status, tier, owner_id in rows:
+        signed = states.get(complaint_id, _REGISTERED_STATE)
+        if (status.value, tier, owner_id) != signed:
+            yield Problem(
+                f"altered: its status, tier or owner ({status.value}, tier {tier}, owner {owner_id}) differs "
+                f"from its last signed event ({signed[0]}, tier {signed[1]}, owner {signed[2]})",
+                number=number,
+            )
 
 
 def _unregistered_complaints() -> list[Problem]:
