@@ -30,9 +30,12 @@ run: setup
 	@echo "        http://$(HOST):$(PORT)/verify        verify a receipt"
 	@echo "        http://$(HOST):$(PORT)/staff/login   the staff desk, with these demo logins:"
 	@$(BIN)/flask users demo
-	@echo "  Stop with Ctrl-C."
+	@echo "  Deadlines are enforced every minute beside the web server (flask deadlines watch);"
+	@echo "  e-mails land in instance/outbox/ as .eml files. Stop both with Ctrl-C."
 	@echo
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	@$(BIN)/flask deadlines watch --interval 60 & watcher=$$!; \
+	  trap 'kill $$watcher 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # Debian's Chromium drives the browser tests (Playwright cannot download browsers here);
 # poppler-utils turns PDFs into pictures for people to look at.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.audit.models import AuditAction, AuditEvent
+from app.auth.cli import DEMO_ACCOUNTS
 from app.auth.models import User
 from app.extensions import db
 
@@ -87,6 +88,7 @@ def test_demo_accounts_are_created_once_and_printed(app, runner):
     assert "user 'clerk'" in first.output and "password 'clerk-demo-pass'" in first.output
     second = runner.invoke(args=["users", "demo"])
     assert "no demo accounts created" in second.output
+    assert "user 'officer'" in first.output and "user 'specialist'" in first.output
     with app.app_context():
-        assert len(db.session.scalars(select(User)).all()) == 3
+        assert len(db.session.scalars(select(User)).all()) == len(DEMO_ACCOUNTS)
     assert AuditAction.USER_CREATED.value in [a for a, _ in _actions(app)]

@@ -219,3 +219,12 @@ def test_two_enforcement_runs_at_once_escalate_each_complaint_exactly_once(app, 
             Notification.kind == NotificationKind.ESCALATED))
     assert escalated == 40
     assert {load(app, n).tier for n in numbers} == {2}
+
+
+def test_watch_runs_passes_until_told_to_stop(app, register, runner):
+    register()
+    with frozen_clock(T0 + 25 * H):
+        result = runner.invoke(args=["deadlines", "watch", "--interval", "1", "--passes", "1"])
+    assert result.exit_code == 0, result.output
+    assert "recorded 1 breaches (1 escalations)" in result.output
+    assert counts(app)[:2] == (1, 1)

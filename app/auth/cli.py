@@ -18,8 +18,12 @@ bp = Blueprint("users_cli", __name__, cli_group="users")
 
 #: Accounts `flask users demo` creates on an empty database (development only).
 DEMO_ACCOUNTS = [
-    {"username": "clerk", "full_name": "Irina Clerk", "role": Role.CLERK, "tier": 1, "password": "clerk-demo-pass"},
-    {"username": "manager", "full_name": "Mihai Manager", "role": Role.MANAGER, "tier": 3,
+    {"username": "clerk", "full_name": "Irina Clerk", "role": Role.CLERK, "tier": None, "password": "clerk-demo-pass"},
+    {"username": "officer", "full_name": "Olga Rusu", "role": Role.OFFICER, "tier": 1,
+     "email": "officer@localhost", "password": "officer-demo-pass"},
+    {"username": "specialist", "full_name": "Sergiu Popa", "role": Role.OFFICER, "tier": 2,
+     "email": "specialist@localhost", "password": "specialist-demo-pass"},
+    {"username": "manager", "full_name": "Mihai Manager", "role": Role.MANAGER, "tier": 3, "email": "manager@localhost",
      "password": "manager-demo-pass"},
     {"username": "admin", "full_name": "Ana Administrator", "role": Role.ADMINISTRATOR, "tier": None,
      "password": "admin-demo-pass"},
