@@ -42,6 +42,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from .database import configure_sqlite, sqlite_write_lock_path
     from .i18n import select_locale
+    from .notifications import delivery as notifications_delivery
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
@@ -50,6 +51,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["REGISTRY_TIMEZONE"])
     babel.init_app(app, locale_selector=select_locale)
+    notifications_delivery.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["DATABASE_BUSY_TIMEOUT"])
@@ -73,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from .intake.api import bp as api_bp
     from .intake.routes import bp as intake_bp
     from .journal.routes import bp as journal_bp
+    from .notifications.cli import bp as notifications_cli_bp
     from .queue.routes import bp as queue_bp
     from .receipts.routes import bp as receipts_bp
     from .registry.cli import bp as registry_cli_bp
@@ -94,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cases_bp)
     app.register_blueprint(users_cli_bp)
     app.register_blueprint(deadlines_cli_bp)
+    app.register_blueprint(notifications_cli_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # JSON for integrations: no cookies, so no cross-site forgery
 

@@ -1,0 +1,256 @@
+"""What an outbox row says and to whom: recipients, subject, plain-text body, attachments.
+
+The wording lives in text templates, app/notifications/templates/notifications/<kind>.txt,
+rendered in the reader's language (`force_locale`): the first line is the subject (it always
+names the incoming number), the rest is the body. Composing reads the database but never
+writes; app/notifications/delivery.py sends what it returns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+from flask import current_app, has_request_context, render_template
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from ..auth.models import User
+from ..auth.permissions import Permission
+from ..complaints.models import Complaint, ComplaintStatus
+from ..extensions import db
+from ..urls import public_url
+from ..workflow.models import CaseMessage, DeadlineKind, EscalationReason
+from ..workflow.tiers import current_policy
+from .models import Audience, Notification, NotificationKind
+from .transport import MailAttachment, OutgoingMail, sender_domain
+
+log = logging.getLogger(__name__)
+
+#: Languages mail can be written in (as the receipts and letters); anything else reads English.
+MAIL_LANGUAGES = ("en", "ru", "ro", "uk")
+STAFF_DEFAULT_LANGUAGE = "en"
+
+
+class NoRecipient(Exception):
+    """Nobody to send the notification to; the message says why (stored as the row's last_error)."""
+
+
+@dataclass(frozen=True)
+class Recipients:
+    addresses: tuple[str, ...]
+    language: str
+
+
+def mail_language(language: str | None) -> str:
+    return language if language in MAIL_LANGUAGES else "en"
+
+
+def recipients_for(notification: Notification, complaint: Complaint) -> Recipients:
+    """Who receives `notification`, in which language; raises NoRecipient when nobody can."""
+    if notification.audience == Audience.COMPLAINANT:
+        if not (complaint.email or "").strip():
+            raise NoRecipient(f"complainant of {complaint.number} gave no e-mail address")
+        return Recipients((complaint.email.strip(),), mail_language(complaint.language))
+    if notification.audience == Audience.USER:
+        user = db.session.get(User, notification.user_id)
+        if user is None:
+            raise NoRecipient(f"user {notification.user_id} does not exist")
+        if not user.active:
+            raise NoRecipient(f"user {user.username} is deactivated")
+        if not (user.email or "").strip():
+            raise NoRecipient(f"user {user.username} has no e-mail address")
+        return Recipients((user.email.strip(),), mail_language(user.language))
+    return _tier_recipients(notification.tier)
+
+
+def _tier_recipients(tier: int | None) -> Recipients:
+    """The tier's shared mailbox when configured, else every active handler at the tier."""
+    configured = current_app.config.get("TIER_ADDRESSES") or {}
+    shared = configured.get(tier) or configured.get(str(tier))
+    if shared:
+        addresses = (shared,) if isinstance(shared, str) else tuple(shared)
+        return Recipients(addresses, STAFF_DEFAULT_LANGUAGE)
+    users = db.session.scalars(
+        select(User).where(User.tier == tier, User.active.is_(True), User.email.is_not(None)).order_by(User.id)
+    )
+    handlers = [u for u in users if u.email.strip() and u.can(Permission.HANDLE_COMPLAINTS)]
+    if not handlers:
+        raise NoRecipient(f"tier {tier} has no shared address and no active handler with an e-mail address")
+    addresses = tuple(dict.fromkeys(u.email.strip() for u in handlers))  # each address once, in order
+    # One message for everyone: in their language when they all read the same one.
+    languages = {mail_language(u.language) for u in handlers}
+    language = languages.pop() if len(languages) == 1 else STAFF_DEFAULT_LANGUAGE
+    return Recipients(addresses, language)
+
+
+def compose(notification: Notification) -> OutgoingMail:
+    """The e-mail for one outbox row. Raises NoRecipient, or any error building it (retried)."""
+    complaint = db.session.get(Complaint, notification.complaint_id, populate_existing=True)
+    if complaint is None:
+        raise LookupError(f"complaint {notification.complaint_id} does not exist")
+    recipients = recipients_for(notification, complaint)
+    params = json.loads(notification.params or "{}")
+    language = recipients.language
+    with _url_context(), force_locale(language):
+        builder = _BUILDERS[notification.kind]
+        context, attachments = builder(complaint, params, language)
+        text = render_template(
+            f"notifications/{notification.kind.value}.txt",
+            complaint=complaint,
+            number=complaint.number,
+            language=language,
+            **context,
+        )
+    subject, _, body = text.strip().partition("\n")
+    return OutgoingMail(
+        to=recipients.addresses,
+        subject=" ".join(subject.split()),
+        body=body.strip("\n") + "\n",
+        language=language,
+        attachments=tuple(attachments),
+        message_id=_message_id(notification),
+    )
+
+
+def _message_id(notification: Notification) -> str:
+    created = notification.created_at.strftime("%Y%m%d%H%M%S%f")
+    return f"<notification-{notification.id}.{created}@{sender_domain(current_app.config['MAIL_FROM'])}>"
+
+
+@contextmanager
+def _url_context() -> Iterator[None]:
+    """Links are absolute (PUBLIC_BASE_URL): a sender outside a request gets a request context on it."""
+    if has_request_context():
+        yield
+        return
+    config = current_app.config
+    base = config.get("PUBLIC_BASE_URL") or (
+        f"{config.get('PREFERRED_URL_SCHEME', 'http')}://{config['SERVER_NAME']}" if config.get("SERVER_NAME") else ""
+    )
+    if not base:
+        if not current_app.extensions.get("mail_links_warned"):
+            current_app.extensions["mail_links_warned"] = True
+            log.warning("PUBLIC_BASE_URL is not set: links in e-mails point to http://localhost/")
+        base = "http://localhost/"
+    with current_app.test_request_context(base_url=base):
+        yield
+
+
+def _when(moment: datetime | str, language: str) -> str:
+    """A moment in the registry's time zone, written for the reader's language."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    local = moment.astimezone(ZoneInfo(current_app.config["REGISTRY_TIMEZONE"]))
+    return f"{format_date(local, 'long', locale=language)}, {format_time(local, 'short', locale=language)}"
+
+
+def _case_url(complaint: Complaint) -> str:
+    return public_url("desk.case", reference=complaint.slug)
+
+
+def _message(params: dict[str, Any], complaint: Complaint) -> CaseMessage:
+    message = db.session.get(CaseMessage, params["message_id"], populate_existing=True)
+    if message is None or message.complaint_id != complaint.id:
+        raise LookupError(f"message {params.get('message_id')} of complaint {complaint.number} does not exist")
+    return message
+
+
+def _tier_name(level: int | None, language: str) -> str:
+    if level is None:
+        return ""
+    try:
+        return current_policy().tier(int(level)).name(language)
+    except KeyError:
+        return str(level)
+
+
+Built = tuple[dict[str, Any], list[MailAttachment]]
+
+
+def _registered(complaint: Complaint, params: dict[str, Any], language: str) -> Built:
+    from ..intake.links import tracking_url
+    from ..receipts.service import complaint_receipt_pdf
+
+    pdf = complaint_receipt_pdf(complaint, language=complaint.language)
+    return {
+        "tracking_url": tracking_url(complaint),
+        "registered_at": _when(complaint.registered_at, language),
+        "first_response_due": _when(complaint.first_response_due, language),
+    }, [MailAttachment(f"receipt-{complaint.slug}.pdf", pdf)]
+
+
+def _outgoing_message(complaint: Complaint, params: dict[str, Any], language: str) -> Built:
+    from ..intake.links import tracking_url
+    from ..letters.service import letter_filename, message_letter_pdf
+
+    message = _message(params, complaint)
+    pdf = message_letter_pdf(message)  # in the complaint's language
+    return {
+        "message": message,
+        "message_title": message.kind.title,
+        "outgoing_number": message.outgoing_number,
+        "tracking_url": tracking_url(complaint),
+    }, [MailAttachment(letter_filename(message), pdf)]
+
+
+def _status_changed(complaint: Complaint, params: dict[str, Any], language: str) -> Built:
+    from ..intake.links import tracking_url
+
+    return {
+        "status_title": ComplaintStatus(params["status"]).title,
+        "tracking_url": tracking_url(complaint),
+    }, []
+
+
+def _assigned(complaint: Complaint, params: dict[str, Any], language: str) -> Built:
+    return {"by": params.get("by") or "", "reason": params.get("reason"), "case_url": _case_url(complaint)}, []
+
+
+def _staff_message(complaint: Complaint, params: dict[str, Any], language: str) -> Built:
+    message = _message(params, complaint)
+    return {
+        "message": message,
+        "message_title": message.kind.title,
+        "author": message.author.full_name if message.author else complaint.full_name,
+        "case_url": _case_url(complaint),
+    }, []
+
+
+def _deadline(complaint: Complaint, params: dict[str, Any], language: str) -> Built:
+    return {
+        "deadline_title": DeadlineKind(params["deadline"]).title,
+        "due_at": _when(params["due_at"], language),
+        "tier_name": _tier_name(params.get("tier", complaint.tier), language),
+        "case_url": _case_url(complaint),
+    }, []
+
+
+def _escalated(complaint: Complaint, params: dict[str, Any], language: str) -> Built:
+    return {
+        "from_tier_name": _tier_name(params.get("from_tier"), language),
+        "to_tier_name": _tier_name(params.get("to_tier"), language),
+        "reason_title": EscalationReason(params["reason"]).title,
+        "note": params.get("note"),
+        "case_url": _case_url(complaint),
+    }, []
+
+
+_BUILDERS: dict[NotificationKind, Callable[[Complaint, dict[str, Any], str], Built]] = {
+    NotificationKind.REGISTERED: _registered,
+    NotificationKind.MESSAGE: _outgoing_message,
+    NotificationKind.STATUS_CHANGED: _status_changed,
+    NotificationKind.ASSIGNED: _assigned,
+    NotificationKind.CONSULTATION: _staff_message,
+    NotificationKind.COMPLAINANT_REPLY: _staff_message,
+    NotificationKind.DUE_SOON: _deadline,
+    NotificationKind.BREACH: _deadline,
+    NotificationKind.ESCALATED: _escalated,
+}
