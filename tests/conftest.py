@@ -157,7 +157,6 @@ def login(make_user: Callable[..., Any]) -> Callable[..., FlaskClient]:
 def register(client: FlaskClient) -> Callable[..., str]:
     """File a complaint through the API at a moment (default: _cases.T0); returns its number."""
     from _cases import T0
-
     from _support import valid_payload
     from app.clock import frozen_clock
 

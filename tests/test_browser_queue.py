@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import update
-from test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _sync_playwright
 from werkzeug.serving import make_server
 
 from _support import valid_payload
 from app.clock import frozen_clock
 from app.complaints.models import Complaint, ComplaintStatus
 from app.extensions import db
+from test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _sync_playwright
 
 pytestmark = pytest.mark.browser
 

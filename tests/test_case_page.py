@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from _cases import T0, act, load
 from sqlalchemy import func, select
 
+from _cases import T0, act, load
 from app.complaints.models import ComplaintStatus, Resolution
 from app.extensions import db
 from app.registry.models import RegistryEntry

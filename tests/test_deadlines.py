@@ -6,9 +6,9 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
-from _cases import T0, act, load, notifications
 from sqlalchemy import func, select
 
+from _cases import T0, act, load, notifications
 from app.clock import frozen_clock
 from app.extensions import db
 from app.notifications.models import Notification, NotificationKind
@@ -228,3 +228,35 @@ def test_watch_runs_passes_until_told_to_stop(app, register, runner):
     assert result.exit_code == 0, result.output
     assert "recorded 1 breaches (1 escalations)" in result.output
     assert counts(app)[:2] == (1, 1)
+    with app.app_context():  # and the e-mails went out (to the outbox folder in tests)
+        statuses = set(db.session.scalars(select(Notification.status)))
+    assert {s.value for s in statuses} <= {"sent", "skipped"} and statuses
+
+
+@pytest.fixture
+def smtp_server():
+    from _smtp import running_smtp_server
+
+    with running_smtp_server() as server:
+        yield server
+
+
+def test_a_breach_reaches_the_owner_and_the_next_tier_over_smtp(make_app, make_user, smtp_server):
+    from _support import valid_payload
+    from app.notifications.delivery import deliver_all_due
+
+    app = make_app(**smtp_server.settings())
+    olga = make_user("olga", "officer", tier=1, email="olga@example.md", full_name="Olga Officer")
+    make_user("sofia", "officer", tier=2, email="sofia@example.md", full_name="Sofia Specialist")
+    with frozen_clock(T0):
+        number = app.test_client().post("/api/v1/complaints", json=valid_payload()).get_json()["number"]
+    act(app, number, ops.take_complaint, by=olga)
+    run(app, T0 + 24 * H + MIN)
+    with app.app_context(), frozen_clock(T0 + 24 * H + 2 * MIN):
+        deliver_all_due()
+    by_recipient = {tuple(m.rcpt_tos): m.message for m in smtp_server.messages}
+    assert number in by_recipient[("olga@example.md",)]["Subject"]
+    escalated = by_recipient[("sofia@example.md",)]
+    assert number in escalated["Subject"]
+    assert "to \"Specialist department\"" in escalated.get_body(preferencelist=("plain",)).get_content()
+    assert ("ana.maria@example.md",) in by_recipient  # the complainant's registration receipt

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _smtp import SmtpServer, free_port, password_check, running_smtp_server, self_signed_tls
 from sqlalchemy import delete, select, update
 
+from _smtp import SmtpServer, free_port, password_check, running_smtp_server, self_signed_tls
 from _support import valid_payload
 from app.auth.models import User
 from app.clock import frozen_clock, now_utc

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from _cases import T0, act, events, load, notifications
 from sqlalchemy import func, select
 
+from _cases import T0, act, events, load, notifications
 from app.complaints.errors import ComplaintChangeRefused
 from app.complaints.models import ComplaintStatus, Resolution
 from app.extensions import db

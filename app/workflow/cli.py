@@ -11,6 +11,7 @@ import click
 from flask import Blueprint, current_app
 
 from ..clock import now_utc
+from ..notifications.delivery import deliver_all_due
 from .enforcement import Action, EnforcementReport, enforce
 from .tiers import current_policy
 
@@ -76,6 +77,10 @@ def watch_command(interval: int, passes: int | None) -> None:
                 click.echo(_summary(report))
         except Exception:  # keep watching: the next pass retries whatever failed
             current_app.logger.exception("deadline enforcement pass failed")
+        try:
+            deliver_all_due()
+        except Exception:  # a mail server being down is retried row by row; this is anything else
+            current_app.logger.exception("e-mail delivery pass failed")
         done += 1
         if passes is not None and done >= passes:
             break
