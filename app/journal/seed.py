@@ -43,7 +43,8 @@ from ..extensions import db
 from ..registry.chain import GENESIS_DIGEST, canonical_json, entry_digest, get_signer
 from ..registry.models import ChainHead, EntryKind, NumberCounter, RegistryEntry
 from ..registry.numbering import format_number, incoming_scope, number_slug, registry_year
-from ..workflow.deadlines import first_response_due
+from ..workflow.deadlines import registration_clock
+from ..workflow.tiers import current_policy
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +233,7 @@ class _Maker:
         configured = {c["code"] for c in current_app.config["CATEGORIES"]}
         self.categories = [c for c in _CATEGORY_WEIGHTS if c in configured] or sorted(configured)
         self.category_weights = [_CATEGORY_WEIGHTS.get(c, 5) for c in self.categories]
-        self.hours = current_app.config["FIRST_RESPONSE_HOURS"]
+        self.policy = current_policy()
 
     def person(self, language: str) -> tuple[str, str]:
         firsts, lasts, men = _PEOPLE[language]
@@ -272,7 +273,7 @@ class _Maker:
             "channel": channel,
             "registered_at": registered_at,
             "received_at": received_at,
-            "first_response_due": first_response_due(registered_at, self.hours),
+            **registration_clock(registered_at, self.policy),
             "full_name": full_name,
             "email": email,
             "phone": phone,
@@ -417,6 +418,8 @@ _COMPLAINT_COLUMNS = (
     "id", "year", "seq", "number", "slug", "access_code", "status", "channel", "registered_at", "received_at",
     "first_response_due", "full_name", "email", "phone", "postal_address", "category", "subject",
     "description", "desired_outcome", "language", "signature_name", "declaration_confirmed", "registered_by_id",
+    "tier", "first_responded_at", "first_response_warned_at", "first_response_breached_at",
+    "resolution_started_at", "resolution_due", "resolution_warned_at", "next_check_at",
 )
 _ENTRY_COLUMNS = (
     "position", "kind", "complaint_id", "recorded_at", "payload", "prev_digest", "digest", "signature", "key_id",
