@@ -178,3 +178,15 @@ def test_the_fingerprint_printed_on_a_letter_verifies_but_an_internal_note_does_
     assert "Letter OUT-2026/000001 about complaint" in page.get_data(as_text=True)
     page = client.get("/verify", query_string={"number": number, "fingerprint": printed[note.id]})
     assert "No registered complaint matches" in page.get_data(as_text=True)
+
+
+def test_the_api_shows_the_complainant_the_letters_but_not_internal_notes(app, client, register, staff):
+    number = register()
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    act(app, number, ops.add_consultation, by=staff["olga"], note="Internal only")
+    act(app, number, ops.respond, by=staff["olga"], body="Our answer.")
+    complaint = load(app, number)
+    body = client.get(f"/api/v1/complaints/{complaint.slug}?code={complaint.access_code}").get_json()
+    assert body["status"] == "responded" and body["first_responded_at"]
+    assert [(m["kind"], m["outgoing_number"], m["body"]) for m in body["messages"]] == [
+        ("response", "OUT-2026/000001", "Our answer.")]

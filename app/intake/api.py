@@ -18,6 +18,7 @@ from ..complaints.categories import category_choices, category_name
 from ..complaints.models import Channel, Complaint
 from ..database import commit_with_retry
 from ..registry.chain import fingerprint_of
+from ..workflow.panel import complainant_messages
 from .links import receipt_url, tracking_url
 from .operations import IdempotencyKeyReused, register_complaint
 from .validation import FIELDS, rules_from_config, validate_complaint
@@ -129,4 +130,17 @@ def _api_url(complaint: Complaint) -> str:
 @bp.get("/complaints/<path:reference>")
 def get_complaint(reference: str) -> Response:
     complaint = find_for_complainant_or_404(reference, request.args.get("code"))
-    return jsonify(public_view(complaint))
+    return jsonify(public_view(complaint) | {
+        "first_responded_at": _iso(complaint.first_responded_at) if complaint.first_responded_at else None,
+        "resolution": complaint.resolution.value if complaint.resolution else None,
+        "messages": [
+            {
+                "kind": m.kind.value,
+                "from_complainant": m.kind.from_complainant,
+                "outgoing_number": m.outgoing_number,
+                "created_at": _iso(m.created_at),
+                "body": m.body,
+            }
+            for m in complainant_messages(complaint)
+        ],
+    })
