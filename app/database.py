@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import DateTime, Enum, event
+from sqlalchemy import DateTime, Enum, event, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -128,10 +128,10 @@ def insert_if_absent(model: type, **values: Any) -> bool:
     concurrent callers exactly one inserts and the other sees the outcome.
     """
     dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = model.__table__
     statement = (
-        insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
+        dialect_insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
     )
     return db.session.execute(statement).first() is not None
 
@@ -186,3 +186,38 @@ def _run_with_retry(work: Callable[[], T], attempts: int) -> T:
             log.warning("transient database conflict (attempt %d): %s; retrying", attempt, error)
             time.sleep(delay)
     raise AssertionError("unreachable")
+
+
+@contextmanager
+def rows_into(table: Any, columns: tuple[str, ...]) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """A function that stores one row (a dict) of `table` in the session's transaction: sent at
+    once by COPY on PostgreSQL (the server works on it while the caller makes the next), collected
+    for one executemany INSERT elsewhere."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        rows: list[dict[str, Any]] = []
+        yield rows.append
+        if rows:
+            db.session.execute(insert(table), rows)
+        return
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        yield lambda row: copy.write_row([
+            value.value if isinstance(value, enum.Enum) else value for value in map(row.__getitem__, columns)
+        ])
+
+
+#: Below this many rows a plain INSERT beats setting up a COPY.
+_COPY_FROM_ROWS = 50
+
+
+def bulk_insert(table: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT many rows with the same keys, by COPY on PostgreSQL when there are enough of them
+    (several times faster than executemany for thousands of rows)."""
+    if not rows:
+        return
+    if len(rows) < _COPY_FROM_ROWS or db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(insert(table), rows)
+        return
+    with rows_into(table, tuple(rows[0])) as write:
+        for row in rows:
+            write(row)

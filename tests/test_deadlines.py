@@ -260,3 +260,16 @@ def test_a_breach_reaches_the_owner_and_the_next_tier_over_smtp(make_app, make_u
     assert number in escalated["Subject"]
     assert "to \"Specialist department\"" in escalated.get_body(preferencelist=("plain",)).get_content()
     assert ("ana.maria@example.md",) in by_recipient  # the complainant's registration receipt
+
+
+def test_a_large_batch_is_written_in_bulk_and_the_registry_still_verifies(app, register):
+    from app.registry.verify import verify_registry
+
+    for i in range(60):  # enough rows for COPY on PostgreSQL (see app.database.bulk_insert)
+        register(subject=f"Complaint {i}")
+    report = run(app, T0 + 25 * H)
+    assert (report.breaches, report.escalations, report.batches) == (60, 60, 1)
+    assert counts(app) == (60, 60, 60 + 60 + 60)  # registration mails, breaches to tier 1, tier 2
+    with app.app_context():
+        result = verify_registry()
+    assert result.ok, [str(p) for p in result.problems]

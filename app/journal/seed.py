@@ -14,14 +14,12 @@ and commits counters, complaints, entries and the head together.
 
 from __future__ import annotations
 
-import enum
 import logging
 import random
 import secrets
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -29,7 +27,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, select, text, update
 
 from ..auth.models import User
 from ..auth.permissions import Permission
@@ -38,7 +36,7 @@ from ..complaints.access import _ALPHABET as ACCESS_CODE_ALPHABET
 from ..complaints.access import ACCESS_CODE_LENGTH
 from ..complaints.models import Channel, Complaint, ComplaintStatus
 from ..complaints.operations import annul_complaint
-from ..database import commit_with_retry, insert_if_absent
+from ..database import commit_with_retry, insert_if_absent, rows_into
 from ..extensions import db
 from ..registry.chain import GENESIS_DIGEST, canonical_json, entry_digest, get_signer
 from ..registry.models import ChainHead, EntryKind, NumberCounter, RegistryEntry
@@ -388,8 +386,11 @@ def _load_batch(moments: list[datetime], maker: _Maker) -> list[tuple[int, int]]
 
     signer = get_signer()
     entries = []
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Room to merge the GIN indexes' pending entries in memory rather than in many small runs.
+        db.session.execute(text("SET LOCAL work_mem = '256MB'"))
     # Rows stream to the database while the next ones are made (COPY on PostgreSQL).
-    with _rows_into(Complaint.__table__, _COMPLAINT_COLUMNS) as write:
+    with rows_into(Complaint.__table__, _COMPLAINT_COLUMNS) as write:
         for complaint_id, year, moment in zip(ids, years, moments, strict=True):
             seq = next_seq[year]
             next_seq[year] = seq + 1
@@ -407,7 +408,7 @@ def _load_batch(moments: list[datetime], maker: _Maker) -> list[tuple[int, int]]
                 "recorded_at": moment, "payload": payload, "prev_digest": previous, "digest": digest,
                 "signature": signer.sign(bytes.fromhex(digest)).hex(), "key_id": signer.key_id,
             })
-    with _rows_into(RegistryEntry.__table__, _ENTRY_COLUMNS) as write:
+    with rows_into(RegistryEntry.__table__, _ENTRY_COLUMNS) as write:
         for entry in entries:
             write(entry)
     db.session.execute(update(ChainHead).where(ChainHead.id == 1).values(position=position, digest=digest))
@@ -424,25 +425,6 @@ _COMPLAINT_COLUMNS = (
 _ENTRY_COLUMNS = (
     "position", "kind", "complaint_id", "recorded_at", "payload", "prev_digest", "digest", "signature", "key_id",
 )
-
-
-@contextmanager
-def _rows_into(table: Any, columns: tuple[str, ...]) -> Iterator[Callable[[dict[str, Any]], None]]:
-    """A function that stores one row of `table`: sent at once by COPY on PostgreSQL (the
-    server works on it while the caller makes the next), collected for one multi-row INSERT
-    elsewhere."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        rows: list[dict[str, Any]] = []
-        yield rows.append
-        db.session.execute(insert(table), rows)
-        return
-    cursor = db.session.connection().connection.driver_connection.cursor()
-    # Room to merge the GIN indexes' pending entries in memory rather than in many small runs.
-    cursor.execute("SET LOCAL work_mem = '256MB'")
-    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-        yield lambda row: copy.write_row([
-            value.value if isinstance(value, enum.Enum) else value for value in map(row.__getitem__, columns)
-        ])
 
 
 def _annul_some(complaint_ids: list[int]) -> tuple[int, str]:

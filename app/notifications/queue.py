@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from ..clock import now_utc
+from ..database import bulk_insert
 from ..extensions import db
 from .models import Audience, DeliveryStatus, Notification, NotificationKind
 
@@ -46,9 +47,11 @@ def notification_row(
 
 
 def queue_rows(rows: list[dict[str, Any]]) -> None:
-    """INSERT outbox rows (one statement; executemany for several)."""
-    if rows:
-        db.session.execute(_INSERT, rows)
+    """INSERT outbox rows: one statement for a few, COPY on PostgreSQL for thousands."""
+    if len(rows) == 1:
+        db.session.execute(_INSERT, rows[0])
+    else:
+        bulk_insert(Notification.__table__, rows)
     db.session.info["notifications_queued"] = True
 
 

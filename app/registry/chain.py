@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import bindparam, insert, select, update
 
 from ..clock import now_utc
-from ..database import insert_if_absent
+from ..database import bulk_insert, insert_if_absent
 from ..extensions import db
 from .models import ChainHead, EntryKind, RegistryEntry
 from .signing import RegistrySigner
@@ -162,7 +162,7 @@ def append_entries(kind: EntryKind, records: list[tuple[dict, int | None]]) -> l
         values = _sealed(kind, payload, complaint_id, position + offset, prev_digest, recorded_at, signer)
         rows.append(values)
         prev_digest = values["digest"]
-    db.session.execute(insert(_ENTRIES), rows)
+    bulk_insert(_ENTRIES, rows)
     db.session.execute(_SET_HEAD_DIGEST, {"new_digest": prev_digest})
     return rows
 

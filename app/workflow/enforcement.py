@@ -19,10 +19,10 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import bindparam, select, text, tuple_, update
 
 from ..complaints.models import Complaint, ComplaintStatus
-from ..database import commit_with_retry
+from ..database import bulk_insert, commit_with_retry
 from ..extensions import db
 from ..notifications.models import Audience, NotificationKind
 from ..notifications.queue import notification_row, queue_rows
@@ -212,6 +212,29 @@ def _plan(row: Any, at: datetime, policy: TierPolicy) -> _Plan | None:
                  breach=breach, event=event, escalation=escalation)
 
 
+#: PostgreSQL: the whole batch's changes in one statement, the new values as parallel arrays.
+_UPDATE_FROM_ARRAYS = text(
+    "UPDATE complaints AS c SET "
+    + ", ".join(f"{name} = v.{name}" for name in _WRITTEN)
+    + " FROM unnest(CAST(:ids AS integer[]), CAST(:tier AS integer[]), "
+    + ", ".join(f"CAST(:{name} AS timestamptz[])" for name in _WRITTEN[1:])
+    + ") AS v(id, " + ", ".join(_WRITTEN) + ") WHERE c.id = v.id"
+)
+
+
+def _update_complaints(states: list[SimpleNamespace]) -> None:
+    """Write the new deadline columns of a batch of complaints."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        params = {"ids": [state.id for state in states]}
+        params |= {name: [getattr(state, name) for state in states] for name in _WRITTEN}
+        db.session.execute(_UPDATE_FROM_ARRAYS, params)
+        return
+    db.session.execute(_UPDATE, [
+        {"complaint_id": state.id, **{f"new_{name}": getattr(state, name) for name in _WRITTEN}}
+        for state in states
+    ])
+
+
 def _enforce_batch(at: datetime, policy: TierPolicy, batch_size: int) -> tuple[int, int, list[Action]]:
     """One transaction: lock a batch of due complaints, act on each, write everything in bulk.
     Returns how many complaints it looked at, how many it changed, and what it did."""
@@ -219,13 +242,8 @@ def _enforce_batch(at: datetime, policy: TierPolicy, batch_size: int) -> tuple[i
     plans = [plan for row in rows if (plan := _plan(row, at, policy)) is not None]
     if not plans:
         return len(rows), 0, []
-    db.session.execute(_UPDATE, [
-        {"complaint_id": plan.state.id, **{f"new_{name}": getattr(plan.state, name) for name in _WRITTEN}}
-        for plan in plans
-    ])
-    breaches = [plan.breach for plan in plans if plan.breach]
-    if breaches:
-        db.session.execute(insert(Breach.__table__), breaches)
+    _update_complaints([plan.state for plan in plans])
+    bulk_insert(Breach.__table__, [plan.breach for plan in plans if plan.breach])
     queue_rows([row for plan in plans for row in plan.notifications])
     # The chain head is locked from here to the commit: registrations wait, so it comes last.
     signed = [plan for plan in plans if plan.event]
@@ -234,8 +252,7 @@ def _enforce_batch(at: datetime, policy: TierPolicy, batch_size: int) -> tuple[i
         {**plan.escalation, "entry_position": entry["position"]}
         for plan, entry in zip(signed, entries, strict=True) if plan.escalation
     ]
-    if escalations:
-        db.session.execute(insert(Escalation.__table__), escalations)
+    bulk_insert(Escalation.__table__, escalations)
     actions = [plan.action for plan in plans if plan.action is not None]
     log.info("deadline enforcement at %s: %d complaints, %d actions", iso_utc(at), len(rows), len(actions))
     return len(rows), len(plans), actions
