@@ -135,3 +135,22 @@ def test_production_settings_refuse_to_start_without_secrets(monkeypatch, tmp_pa
     monkeypatch.setattr(ProductionConfig, "REGISTRY_KEY_PATH", str(tmp_path / "absent.pem"))
     with pytest.raises(RuntimeError, match="SECRET_KEY.*DATABASE_URL.*REGISTRY_KEY_PATH"):
         create_app(ProductionConfig)
+
+
+@pytest.mark.parametrize("record", [
+    {},
+    {"type": "complaint", "name": "Ștefănescu-Țurcanu", "quote": 'he said "no"', "nested": {"b": [1, 2.5, None]}},
+    {"type": "event", "by": None, "state": {"status": "in_progress", "tier": 2, "owner_id": 7}},
+])
+def test_the_spliced_digest_is_the_digest_of_the_whole_canonical_envelope(record):
+    import hashlib
+    from datetime import UTC, datetime
+
+    from app.registry.chain import FORMAT_VERSION, canonical_json, entry_digest, iso_utc
+
+    at = datetime(2026, 11, 23, 8, 0, 1, 5, tzinfo=UTC)
+    envelope = {"v": FORMAT_VERSION, "position": 12, "kind": "event", "recorded_at": iso_utc(at),
+                "prev": "0" * 64, "key": "abcd1234", "record": record}
+    expected = hashlib.sha256(canonical_json(envelope).encode("utf-8")).hexdigest()
+    assert entry_digest(position=12, kind="event", recorded_at=at, prev_digest="0" * 64,
+                        payload=canonical_json(record), key_id="abcd1234") == expected

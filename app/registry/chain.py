@@ -35,18 +35,14 @@ def canonical_json(value: Any) -> str:
 def entry_digest(
     *, position: int, kind: str, recorded_at: datetime, prev_digest: str, payload: str, key_id: str
 ) -> str:
-    """SHA-256 over everything an entry asserts, including its place and its predecessor."""
-    envelope = canonical_json(
-        {
-            "v": FORMAT_VERSION,
-            "position": position,
-            "kind": kind,
-            "recorded_at": iso_utc(recorded_at),
-            "prev": prev_digest,
-            "key": key_id,
-            "record": json.loads(payload),
-        }
-    )
+    """SHA-256 over everything an entry asserts, including its place and its predecessor: the
+    canonical JSON of {"v", "position", "kind", "recorded_at", "prev", "key", "record"}, where
+    "record" is the entry's canonical payload text, spliced in as it is (parsing it back into
+    the envelope would give the same text, only slower)."""
+    head = canonical_json({"key": key_id, "kind": kind, "position": position, "prev": prev_digest})
+    tail = canonical_json({"recorded_at": iso_utc(recorded_at), "v": FORMAT_VERSION})
+    # Keys sort as key, kind, position, prev | record | recorded_at, v.
+    envelope = f'{head[:-1]},"record":{payload},{tail[1:]}'
     return hashlib.sha256(envelope.encode("utf-8")).hexdigest()
 
 
