@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 from _support import config_class
 from app import create_app
@@ -179,3 +181,22 @@ def staff(make_user: Callable[..., Any]) -> dict[str, int]:
         "mihai": make_user("mihai", "manager", tier=3, email="mihai@example.md", full_name="Mihai Manager"),
         "clerk": make_user("clerk", "clerk", tier=None),
     }
+
+
+@pytest.fixture
+def csrf_app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app(WTF_CSRF_ENABLED=True)
+
+
+@pytest.fixture
+def live_server(csrf_app: Flask) -> Iterator[str]:
+    """The app behind a real threaded HTTP server on a free port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, csrf_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

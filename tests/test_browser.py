@@ -10,9 +10,7 @@ from __future__ import annotations
 import os
 import re
 import struct
-import threading
 import zlib
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,6 @@ import pytest
 from flask import Flask, session
 from flask_babel import force_locale
 from pypdf import PdfReader
-from werkzeug.serving import make_server
 
 from _support import valid_payload
 from app.complaints.categories import category_name
@@ -69,25 +66,6 @@ def _sync_playwright() -> Any:
             pytest.fail(f"REQUIRE_BROWSER=1 but the browser test cannot run: {reason}", pytrace=False)
         pytest.skip(reason)
     return sync_playwright
-
-
-@pytest.fixture
-def csrf_app(make_app: Callable[..., Flask]) -> Flask:
-    return make_app(WTF_CSRF_ENABLED=True)
-
-
-@pytest.fixture
-def live_server(csrf_app: Flask) -> Iterator[str]:
-    """The app behind a real threaded HTTP server on a free port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, csrf_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ REQUIRE_BROWSER=1). Screenshots are saved under <artifacts>/browser/ for people 
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import update
-from werkzeug.serving import make_server
 
 from _support import valid_payload
 from app.clock import frozen_clock
@@ -28,27 +26,8 @@ pytestmark = pytest.mark.browser
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def queue_app(make_app: Callable[..., Flask]) -> Flask:
-    return make_app(WTF_CSRF_ENABLED=True)
-
-
-@pytest.fixture
-def queue_server(queue_app: Flask) -> Iterator[str]:
-    """The app behind a real threaded HTTP server on a free port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, queue_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="queue-live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
 def test_the_queue_countdowns_are_filled_and_move_on_without_a_reload(
-    queue_app: Flask, queue_server: str, make_user: Callable[..., int], artifacts_dir: Path
+    csrf_app: Flask, live_server: str, make_user: Callable[..., int], artifacts_dir: Path
 ) -> None:
     sync_playwright = _sync_playwright()
     from playwright.sync_api import expect
@@ -56,7 +35,7 @@ def test_the_queue_countdowns_are_filled_and_move_on_without_a_reload(
     shots = artifacts_dir / "browser"
     shots.mkdir(parents=True, exist_ok=True)
     officer = make_user("olga", "officer", tier=1, full_name="Olga Rusu")
-    api = queue_app.test_client()
+    api = csrf_app.test_client()
 
     def file(hours_ago: float, **changes: str) -> str:
         with frozen_clock(NOW - timedelta(hours=hours_ago)):
@@ -68,7 +47,7 @@ def test_the_queue_countdowns_are_filled_and_move_on_without_a_reload(
     turning_overdue = file(23 + 50 / 60, subject="Contul blocat fără explicație", category="account")
     turning_due_soon = file(17 + 55 / 60, subject="Bonusul de bun venit lipsește", category="bonuses")
     taken = file(2, subject="Aplicația se închide la pariurile live", category="technical")
-    with queue_app.app_context():
+    with csrf_app.app_context():
         db.session.execute(
             update(Complaint).where(Complaint.number == overdue)
             .values(first_response_breached_at=NOW - timedelta(hours=1.5))
@@ -97,7 +76,7 @@ def test_the_queue_countdowns_are_filled_and_move_on_without_a_reload(
             # by the server's. Timers are faked so the test can move the page 25 minutes on.
             page.clock.install(time=datetime(2031, 7, 1, 12, 0, tzinfo=UTC))
             try:
-                page.goto(f"{queue_server}/staff/login")
+                page.goto(f"{live_server}/staff/login")
                 page.locator("#username").fill("olga")
                 page.locator("#password").fill("correct horse 1")
                 page.get_by_role("button", name="Sign in").click()

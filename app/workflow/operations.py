@@ -257,15 +257,22 @@ def add_consultation(complaint: Complaint, *, note: str, by: User, colleague: Us
     return message
 
 
-def _write_to_complainant(complaint: Complaint, action: Action, kind: MessageKind, body: str, *, by: User,
-                          event: str, **changes: Any) -> CaseMessage:
+def _owner_moves(complaint: Complaint, action: Action, by: User, changes: dict[str, Any]) -> datetime:
+    """The owner moves the complaint by `action`: lock, check, change the status and the given
+    columns (a callable value gets the moment). Returns the moment."""
     _lock(complaint)
-    next_status(complaint.status, action)
+    next_status(complaint.status, action)  # the clearest refusal first
     _require_owner(by, complaint)
     at = now_utc()
     _set_status(complaint, action)
     for name, value in changes.items():
         setattr(complaint, name, value(at) if callable(value) else value)
+    return at
+
+
+def _write_to_complainant(complaint: Complaint, action: Action, kind: MessageKind, body: str, *, by: User,
+                          event: str, **changes: Any) -> CaseMessage:
+    at = _owner_moves(complaint, action, by, changes)
     if kind in (MessageKind.RESPONSE, MessageKind.DECISION) and complaint.first_responded_at is None:
         complaint.first_responded_at = at  # a substantive answer stops the first-response clock
     _rearm(complaint, current_policy())
@@ -299,13 +306,7 @@ def resolve(complaint: Complaint, *, resolution: Resolution, reasons: str, by: U
 
 
 def _change_status(complaint: Complaint, action: Action, *, by: User, event: str, **changes: Any) -> Complaint:
-    _lock(complaint)
-    next_status(complaint.status, action)
-    _require_owner(by, complaint)
-    at = now_utc()
-    _set_status(complaint, action)
-    for name, value in changes.items():
-        setattr(complaint, name, value(at) if callable(value) else value)
+    at = _owner_moves(complaint, action, by, changes)
     _rearm(complaint, current_policy())
     _record(complaint, event, by=by, at=at)
     _notify(_to_complainant(complaint, NotificationKind.STATUS_CHANGED, at, status=complaint.status.value))
