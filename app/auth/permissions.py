@@ -36,6 +36,8 @@ class Permission(enum.StrEnum):
     CORRECT = "correct"  # append a correction to a record
     VIEW_AUDIT = "view_audit"  # browse the audit trail
     HANDLE_COMPLAINTS = "handle_complaints"  # the queue; take, answer, transfer, escalate complaints
+    REVIEW_ESCALATIONS = "review_escalations"  # the escalation desk: assign, decide, send back down
+    VIEW_DASHBOARD = "view_dashboard"  # management figures, charts and reports
     MANAGE_USERS = "manage_users"
 
 
@@ -59,7 +61,7 @@ _OFFICER = {
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CLERK: frozenset(_CLERK),
     Role.OFFICER: frozenset(_OFFICER),
-    Role.MANAGER: frozenset(_CLERK | _OFFICER),
+    Role.MANAGER: frozenset(_CLERK | _OFFICER | {Permission.REVIEW_ESCALATIONS, Permission.VIEW_DASHBOARD}),
     Role.ADMINISTRATOR: frozenset(Permission),
 }
 
