@@ -75,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from .intake.api import bp as api_bp
     from .intake.routes import bp as intake_bp
     from .journal.routes import bp as journal_bp
+    from .manage.escalations import bp as escalations_bp
     from .notifications.cli import bp as notifications_cli_bp
     from .queue.routes import bp as queue_bp
     from .receipts.routes import bp as receipts_bp
@@ -93,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(journal_bp)
     app.register_blueprint(queue_bp)
+    app.register_blueprint(escalations_bp)
     app.register_blueprint(desk_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(users_cli_bp)

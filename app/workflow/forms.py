@@ -58,6 +58,18 @@ class TransferForm(ReasonedForm):
         self.to.choices = [(0, "—")] + [(u.id, f"{u.full_name} (tier {u.tier})") for u in colleagues]
 
 
+class AssignForm(AppForm):
+    """Management names the owner (at any tier)."""
+
+    to = SelectField(_l("New owner"), coerce=int, validators=[DataRequired(_l("Choose the owner."))])
+    note = TextAreaField(_l("Instruction to the new owner (optional)"), filters=[_clean],
+                         validators=[Optional(), Length(max=MAX_TEXT_LENGTH)])
+
+    def __init__(self, *args: Any, colleagues: list[User] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.to.choices = [(0, "—")] + [(u.id, f"{u.full_name} (tier {u.tier})") for u in colleagues]
+
+
 class ConsultationForm(AppForm):
     note = _text_field(_l("Internal note (staff only)"), _l("Write the note."))
     colleague = SelectField(_l("Ask a colleague for input (optional)"), coerce=int, validators=[Optional()])

@@ -201,6 +201,31 @@ def take_complaint(complaint: Complaint, *, by: User) -> Complaint:
     return complaint
 
 
+def assign_owner(complaint: Complaint, *, to: User, note: str | None, by: User) -> Complaint:
+    """Management names the owner, at any tier; not counted as a transfer."""
+    note = (note or "").strip() or None
+    _lock(complaint)
+    _require(rules.can_assign(by, complaint), _("Only management can assign an owner to this complaint."))
+    _require(to.active and rules.is_handler(to),
+             _("%(name)s cannot own complaints: choose a complaints officer.", name=to.full_name))
+    _require(to.id != complaint.owner_id, _("%(name)s owns this complaint already.", name=to.full_name))
+    at = now_utc()
+    previous = complaint.owner
+    changed = complaint.status == ComplaintStatus.REGISTERED and _set_status(complaint, Action.TAKE)
+    complaint.owner_id = to.id
+    _rearm(complaint, current_policy())
+    _record(complaint, "assigned", by=by, at=at, to=actor(to), previous_owner=actor(previous), reason=note)
+    _notify(
+        notification_row(NotificationKind.ASSIGNED, complaint.id, Audience.USER, user_id=to.id, at=at,
+                         params={"by": by.full_name, "reason": note}),
+        _to_complainant(complaint, NotificationKind.STATUS_CHANGED, at, status=complaint.status.value)
+        if changed else None,
+    )
+    db.session.flush()
+    log.info("complaint %s assigned to %s by %s", complaint.number, to.username, by.username)
+    return complaint
+
+
 @dataclass(frozen=True)
 class TransferOutcome:
     transferred_to: User | None  # None when the complaint was escalated instead

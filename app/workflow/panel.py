@@ -16,6 +16,7 @@ from ..extensions import db
 from . import rules
 from .deadlines import DueState, first_response_state, resolution_state
 from .forms import (
+    AssignForm,
     ConfirmForm,
     ConsultationForm,
     DecisionForm,
@@ -39,6 +40,7 @@ FORMS: dict[str, tuple[type, Action]] = {
     "transfer": (TransferForm, Action.TRANSFER),
     "escalate": (ReasonedForm, Action.ESCALATE),
     "consult": (ConsultationForm, Action.CONSULT),
+    "assign": (AssignForm, Action.TRANSFER),  # management: any owner, any tier, not counted
 }
 
 
@@ -55,7 +57,9 @@ def make_form(name: str, complaint: Complaint, user: User, formdata: Any = None)
     """The action form `name`, bound to the request's data when given."""
     form_class, _action = FORMS[name]
     kwargs: dict[str, Any] = {"prefix": name}
-    if form_class in (TransferForm, ConsultationForm):
+    if form_class is AssignForm:
+        kwargs["colleagues"] = [u for u in handlers() if u.id != complaint.owner_id]
+    elif form_class in (TransferForm, ConsultationForm):
         colleagues = [u for u in handlers() if u.id != user.id]
         if form_class is TransferForm:
             colleagues = [u for u in colleagues if rules.may_receive(u, complaint)]
@@ -83,7 +87,9 @@ class CasePanel:
 def _offered(user: User, complaint: Complaint) -> list[str]:
     offered = []
     for name, (_form, action) in FORMS.items():
-        if action == Action.TAKE:
+        if name == "assign":
+            permitted = rules.can_assign(user, complaint)
+        elif action == Action.TAKE:
             permitted = rules.can_take(user, complaint)
         elif action == Action.CONSULT:
             permitted = rules.can_consult(user, complaint)

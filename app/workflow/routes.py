@@ -47,6 +47,8 @@ _OPERATIONS: dict[str, tuple[Callable[[Complaint, User, Any], Any], Any]] = {
     "transfer": (lambda c, u, f: ops.transfer_complaint(c, to=_user(f.to.data), reason=f.reason.data, by=u),
                  _l("%(number)s is handed on.")),
     "escalate": (lambda c, u, f: ops.escalate(c, reason=f.reason.data, by=u), _l("%(number)s is escalated.")),
+    "assign": (lambda c, u, f: ops.assign_owner(c, to=_user(f.to.data), note=f.note.data, by=u),
+               _l("%(number)s has a new owner.")),
     "consult": (lambda c, u, f: ops.add_consultation(
         c, note=f.note.data, by=u, colleague=_user(f.colleague.data) if f.colleague.data else None),
         _l("The note on %(number)s is added.")),
@@ -79,13 +81,18 @@ def _perform(reference: str, name: str) -> Response | tuple[str, int]:
     return render_case(complaint, bound={name: form}, status=422)
 
 
+#: Actions of management only; every other one needs HANDLE_COMPLAINTS.
+_PERMISSIONS = {"assign": Permission.REVIEW_ESCALATIONS}
+
+
 def _register(name: str) -> None:
     def view(reference: str) -> Response | tuple[str, int]:
         return _perform(reference, name)
 
     view.__name__ = name
+    permission = _PERMISSIONS.get(name, Permission.HANDLE_COMPLAINTS)
     bp.add_url_rule(f"/<path:reference>/{name.replace('_', '-')}", endpoint=name,
-                    view_func=requires(Permission.HANDLE_COMPLAINTS)(view), methods=["POST"])
+                    view_func=requires(permission)(view), methods=["POST"])
 
 
 for _name in _OPERATIONS:

@@ -13,13 +13,28 @@ def is_handler(user: User) -> bool:
     return user.can(Permission.HANDLE_COMPLAINTS) and user.tier is not None
 
 
+def is_reviewer(user: User) -> bool:
+    """Management: reviews escalations, may take over or assign any open complaint."""
+    return is_handler(user) and user.can(Permission.REVIEW_ESCALATIONS)
+
+
 def can_take(user: User, complaint: Complaint) -> bool:
     """The first handler at (or above) the complaint's tier who takes it owns it; once it rose
-    above its owner's tier, a handler of the new tier takes it over."""
-    if not is_handler(user) or user.tier < complaint.tier or not allowed(complaint.status, Action.TAKE):
+    above its owner's tier, a handler of the new tier takes it over; management may take over
+    any open complaint."""
+    if not is_handler(user) or not allowed(complaint.status, Action.TAKE):
         return False
     owner = complaint.owner
-    return owner is None or (owner.id != user.id and (owner.tier or 0) < complaint.tier)
+    if owner is not None and owner.id == user.id:
+        return False
+    if is_reviewer(user):
+        return True
+    return user.tier >= complaint.tier and (owner is None or (owner.tier or 0) < complaint.tier)
+
+
+def can_assign(user: User, complaint: Complaint) -> bool:
+    """Management assigns an owner at any tier (not counted as a transfer)."""
+    return is_reviewer(user) and (allowed(complaint.status, Action.TRANSFER) or allowed(complaint.status, Action.TAKE))
 
 
 def is_owner(user: User, complaint: Complaint) -> bool:

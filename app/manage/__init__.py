@@ -1,0 +1,1 @@
+"""Management: the escalation review desk and the SLA dashboard (figures, charts, exports)."""
