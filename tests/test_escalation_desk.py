@@ -67,3 +67,26 @@ def test_an_officer_cannot_assign(app, client, register, staff):
     assert client.post(f"/staff/complaints/{load(app, number).slug}/assign",
                        data={"assign-to": str(staff["petru"])}).status_code == 403
     assert load(app, number).status == ComplaintStatus.REGISTERED
+
+
+def test_management_sends_a_complaint_back_down_with_an_instruction(app, client, register, staff):
+    number = register()
+    act(app, number, ops.take_complaint, by=staff["mihai"])
+    act(app, number, ops.escalate, by=staff["mihai"], reason="Needs management", at=T0 + timedelta(hours=2))
+    act(app, number, ops.escalate, by=staff["mihai"], reason="Needs management", at=T0 + timedelta(hours=2))
+    assert load(app, number).tier == 3
+    sign_in(client, "mihai")
+    slug = load(app, number).slug
+    refused = client.post(f"/staff/complaints/{slug}/send-back",
+                          data={"send_back-to": str(staff["sofia"]), "send_back-instruction": "no"})
+    assert refused.status_code == 422 and load(app, number).tier == 3
+    with frozen_clock(T0 + timedelta(hours=5)):
+        response = client.post(f"/staff/complaints/{slug}/send-back", data={
+            "send_back-to": str(staff["sofia"]), "send_back-instruction": "Refund the fee and write to her."})
+    assert response.status_code == 303
+    complaint = load(app, number)
+    assert (complaint.tier, complaint.owner_id) == (2, staff["sofia"])
+    assert complaint.resolution_due == T0 + timedelta(hours=5, days=5)
+    assert events(app, number)[-1]["tiers"] == {"from": 3, "to": 2}
+    page = client.get(f"/staff/complaints/{slug}").get_data(as_text=True)
+    assert "Sent back down" in page and "Refund the fee" in page

@@ -28,6 +28,8 @@ TITLES = {
     "closed": _l("Closed"),
     "resumed": _l("Resumed"),
     "escalated": _l("Escalated"),
+    "assigned": _l("Owner assigned"),
+    "sent_back": _l("Sent back down"),
     "deadline_breached": _l("Deadline breached"),
     "complainant_replied": _l("The complainant replied"),
     "disputed": _l("The complainant disputed"),

@@ -70,6 +70,17 @@ class AssignForm(AppForm):
         self.to.choices = [(0, "—")] + [(u.id, f"{u.full_name} (tier {u.tier})") for u in colleagues]
 
 
+class SendBackForm(AppForm):
+    """Management sends a complaint back to a lower tier, naming the officer and what to do."""
+
+    to = SelectField(_l("Officer at a lower tier"), coerce=int, validators=[DataRequired(_l("Choose the officer."))])
+    instruction = _text_field(_l("Instruction"), _l("Say what is to be done."), MIN_REASON_LENGTH)
+
+    def __init__(self, *args: Any, colleagues: list[User] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.to.choices = [(0, "—")] + [(u.id, f"{u.full_name} (tier {u.tier})") for u in colleagues]
+
+
 class ConsultationForm(AppForm):
     note = _text_field(_l("Internal note (staff only)"), _l("Write the note."))
     colleague = SelectField(_l("Ask a colleague for input (optional)"), coerce=int, validators=[Optional()])

@@ -226,6 +226,37 @@ def assign_owner(complaint: Complaint, *, to: User, note: str | None, by: User) 
     return complaint
 
 
+def send_back(complaint: Complaint, *, to: User, instruction: str, by: User) -> Complaint:
+    """Management sends the complaint back down to an officer of a lower tier, with an
+    instruction: the complaint moves to that officer's tier, whose resolution clock starts."""
+    instruction = _text(instruction, _("instruction"), MIN_REASON_LENGTH)
+    _lock(complaint)
+    _require(rules.can_assign(by, complaint), _("Only management can send a complaint back down."))
+    _require(to.active and rules.is_handler(to) and to.tier < complaint.tier,
+             _("Choose an officer of a tier below %(tier)d.", tier=complaint.tier))
+    policy = current_policy()
+    at = now_utc()
+    from_tier = complaint.tier
+    previous = complaint.owner
+    changed = complaint.status == ComplaintStatus.REGISTERED and _set_status(complaint, Action.TAKE)
+    complaint.owner_id = to.id
+    complaint.tier = to.tier
+    for name, value in restart_resolution_clock(at, to.tier, policy).items():
+        setattr(complaint, name, value)
+    _rearm(complaint, policy)
+    _record(complaint, "sent_back", by=by, at=at, to=actor(to), previous_owner=actor(previous),
+            reason=instruction, tiers={"from": from_tier, "to": to.tier})
+    _notify(
+        notification_row(NotificationKind.ASSIGNED, complaint.id, Audience.USER, user_id=to.id, at=at,
+                         params={"by": by.full_name, "reason": instruction}),
+        _to_complainant(complaint, NotificationKind.STATUS_CHANGED, at, status=complaint.status.value)
+        if changed else None,
+    )
+    db.session.flush()
+    log.info("complaint %s sent back from tier %d to %s (tier %d)", complaint.number, from_tier, to.username, to.tier)
+    return complaint
+
+
 @dataclass(frozen=True)
 class TransferOutcome:
     transferred_to: User | None  # None when the complaint was escalated instead

@@ -23,6 +23,7 @@ from .forms import (
     InformationRequestForm,
     ReasonedForm,
     ResponseForm,
+    SendBackForm,
     TransferForm,
 )
 from .models import Breach, CaseMessage, Escalation, MessageKind
@@ -41,6 +42,7 @@ FORMS: dict[str, tuple[type, Action]] = {
     "escalate": (ReasonedForm, Action.ESCALATE),
     "consult": (ConsultationForm, Action.CONSULT),
     "assign": (AssignForm, Action.TRANSFER),  # management: any owner, any tier, not counted
+    "send_back": (SendBackForm, Action.TRANSFER),  # management: down to a lower tier's officer
 }
 
 
@@ -59,6 +61,8 @@ def make_form(name: str, complaint: Complaint, user: User, formdata: Any = None)
     kwargs: dict[str, Any] = {"prefix": name}
     if form_class is AssignForm:
         kwargs["colleagues"] = [u for u in handlers() if u.id != complaint.owner_id]
+    elif form_class is SendBackForm:
+        kwargs["colleagues"] = [u for u in handlers() if u.tier < complaint.tier]
     elif form_class in (TransferForm, ConsultationForm):
         colleagues = [u for u in handlers() if u.id != user.id]
         if form_class is TransferForm:
@@ -89,6 +93,8 @@ def _offered(user: User, complaint: Complaint) -> list[str]:
     for name, (_form, action) in FORMS.items():
         if name == "assign":
             permitted = rules.can_assign(user, complaint)
+        elif name == "send_back":
+            permitted = rules.can_assign(user, complaint) and complaint.tier > 1
         elif action == Action.TAKE:
             permitted = rules.can_take(user, complaint)
         elif action == Action.CONSULT:

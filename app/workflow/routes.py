@@ -49,6 +49,8 @@ _OPERATIONS: dict[str, tuple[Callable[[Complaint, User, Any], Any], Any]] = {
     "escalate": (lambda c, u, f: ops.escalate(c, reason=f.reason.data, by=u), _l("%(number)s is escalated.")),
     "assign": (lambda c, u, f: ops.assign_owner(c, to=_user(f.to.data), note=f.note.data, by=u),
                _l("%(number)s has a new owner.")),
+    "send_back": (lambda c, u, f: ops.send_back(c, to=_user(f.to.data), instruction=f.instruction.data, by=u),
+                  _l("%(number)s is sent back down.")),
     "consult": (lambda c, u, f: ops.add_consultation(
         c, note=f.note.data, by=u, colleague=_user(f.colleague.data) if f.colleague.data else None),
         _l("The note on %(number)s is added.")),
@@ -82,7 +84,7 @@ def _perform(reference: str, name: str) -> Response | tuple[str, int]:
 
 
 #: Actions of management only; every other one needs HANDLE_COMPLAINTS.
-_PERMISSIONS = {"assign": Permission.REVIEW_ESCALATIONS}
+_PERMISSIONS = {"assign": Permission.REVIEW_ESCALATIONS, "send_back": Permission.REVIEW_ESCALATIONS}
 
 
 def _register(name: str) -> None:
