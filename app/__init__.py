@@ -75,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from .intake.api import bp as api_bp
     from .intake.routes import bp as intake_bp
     from .journal.routes import bp as journal_bp
+    from .manage.dashboard import bp as dashboard_bp
     from .manage.escalations import bp as escalations_bp
     from .notifications.cli import bp as notifications_cli_bp
     from .queue.routes import bp as queue_bp
@@ -93,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(journal_bp)
+    app.register_blueprint(dashboard_bp)
     app.register_blueprint(queue_bp)
     app.register_blueprint(escalations_bp)
     app.register_blueprint(desk_bp)

@@ -34,7 +34,8 @@ def _url(rule, sample: dict[str, str]) -> str:
 def sample(client) -> dict[str, str]:
     """Values for the URL parameters of staff routes."""
     body = client.post("/api/v1/complaints", json=valid_payload()).get_json()
-    return {"reference": body["number"].replace("/", "-"), "print_id": "1", "attachment_id": "1", "message_id": "1"}
+    return {"reference": body["number"].replace("/", "-"), "print_id": "1", "attachment_id": "1", "message_id": "1",
+            "table": "summary"}
 
 
 def test_every_staff_route_declares_its_permission(app):

@@ -1,0 +1,369 @@
+"""The SLA dashboard (/manage): the figures of app/manage/figures.py as tables and charts,
+filtered by period, category, channel and tier, each table also as a CSV file.
+
+Routes stay thin: read the filter form, compute the figures, lay them out as `Table`s (the
+same lines feed the page and the CSV), draw the charts from those lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from wtforms import DateField, SelectField
+from wtforms.validators import Optional
+
+from ..audit.models import AuditAction
+from ..audit.service import record
+from ..auth.access import requires
+from ..auth.permissions import Permission
+from ..clock import local_day_start, now_utc
+from ..complaints.categories import category_choices
+from ..complaints.models import Channel, ComplaintStatus
+from ..database import commit_with_retry
+from ..intake.forms import AppForm
+from ..workflow.models import DeadlineKind
+from ..workflow.tiers import current_policy
+from . import charts, figures
+from .figures import Filters, Share
+
+bp = Blueprint("dashboard", __name__, url_prefix="/manage", template_folder="templates")
+
+_FORMULA = re.compile(r"^[=+\-@\t\r]")
+
+
+# --- the filter form -------------------------------------------------------------------------
+
+
+class DashboardFilterForm(AppForm):
+    """Period, category, channel and tier; empty fields do not filter."""
+
+    class Meta:
+        csrf = False  # a read-only view by GET
+
+    date_from = DateField(_l("Registered from"), validators=[Optional()])
+    date_to = DateField(_l("Registered to"), validators=[Optional()])
+    category = SelectField(_l("Category"), validators=[Optional()], validate_choice=True)
+    channel = SelectField(_l("Channel"), validators=[Optional()], validate_choice=True)
+    tier = SelectField(_l("Tier"), validators=[Optional()], validate_choice=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        language = _language()
+        any_ = ("", _l("Any"))
+        self.category.choices = [any_] + category_choices(language)
+        self.channel.choices = [any_] + [(c.value, c.title) for c in Channel]
+        self.tier.choices = [any_] + [(str(t.level), f"{t.level}. {t.name(language)}") for t in current_policy().tiers]
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if (
+            self.date_from.data and self.date_to.data and not (self.date_from.errors or self.date_to.errors)
+            and self.date_from.data > self.date_to.data
+        ):
+            self.date_to.errors.append(_l("“Registered to” is before “Registered from”."))
+            valid = False
+        return valid
+
+    def to_filters(self, timezone: str) -> Filters:
+        """The filters the (validated) fields stand for; dates are whole days in `timezone`."""
+
+        def start_of(day: date | None) -> datetime | None:
+            return local_day_start(day, timezone) if day else None
+
+        return Filters(
+            registered_from=start_of(self.date_from.data),
+            registered_before=start_of(self.date_to.data + timedelta(days=1) if self.date_to.data else None),
+            category=self.category.data or None,
+            channel=Channel(self.channel.data) if self.channel.data else None,
+            tier=int(self.tier.data) if self.tier.data else None,
+        )
+
+    def filter_args(self) -> dict[str, str]:
+        """What was typed in each non-empty field: kept in the CSV links."""
+        return {
+            field.name: field.raw_data[0].strip()
+            for field in self
+            if field.raw_data and field.raw_data[0] and field.raw_data[0].strip()
+        }
+
+
+# --- tables: the same lines for the page and the CSV ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    """Lines of plain values (None: no data); the page and the CSV print the same lines."""
+
+    name: str
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+
+@dataclass
+class Context:
+    """What every table is computed for; figures already computed are kept for the others."""
+
+    filters: Filters
+    now: datetime
+    timezone: str
+    language: str
+    cache: dict[str, Any]
+
+    def figure(self, name: str, compute: Callable[[], Any]) -> Any:
+        if name not in self.cache:
+            self.cache[name] = compute()
+        return self.cache[name]
+
+    def summary(self) -> figures.Summary:
+        return self.figure("summary", lambda: figures.summary(self.filters, self.now))
+
+    def weeks(self) -> list[figures.Week]:
+        return self.figure("weeks", lambda: figures.weeks(self.filters, self.now, self.timezone))
+
+    def categories(self) -> list[figures.Group]:
+        return self.figure("categories", lambda: figures.compliance_by_category(self.filters, self.now))
+
+    def open_counts(self) -> figures.OpenCounts:
+        return self.figure("open", lambda: figures.open_counts(self.filters))
+
+    def timings(self) -> figures.Timings:
+        return self.figure("timings", lambda: figures.timings(self.filters))
+
+    def breaches(self) -> figures.Breaches:
+        return self.figure("breaches", lambda: figures.breaches(self.filters))
+
+    def backlog(self) -> list[figures.Bucket]:
+        return self.figure("backlog", lambda: figures.backlog(self.filters, self.now))
+
+
+def _percent(share: Share) -> float | None:
+    return None if share.percent is None else round(share.percent, 1)
+
+
+def _hours(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _compliance_columns(first: str) -> tuple[str, ...]:
+    return (first, _("Complaints"), _("Deadline passed or answered"), _("Answered in time"), _("Compliance, %"))
+
+
+def _compliance_cells(group: figures.Group) -> tuple[Any, ...]:
+    return (group.complaints, group.compliance.total, group.compliance.met, _percent(group.compliance))
+
+
+def _tier_name(level: int, language: str) -> str:
+    try:
+        return f"{level}. {current_policy().tier(level).name(language)}"
+    except KeyError:
+        return str(level)
+
+
+def bucket_label(bucket: figures.Bucket) -> str:
+    if bucket.low_days == 0:
+        return _("Under 1 day")
+    if bucket.high_days is None:
+        return _("%(n)d days or more", n=bucket.low_days)
+    return _("%(low)d to %(high)d days", low=bucket.low_days, high=bucket.high_days)
+
+
+def summary_table(c: Context) -> Table:
+    s, breaches, timings = c.summary(), c.breaches(), c.timings()
+    rows = [
+        (_("Complaints registered"), s.complaints),
+        (_("Open now"), s.open),
+        (_("First response within the deadline, %"), _percent(s.compliance)),
+        (_("Answered in time / deadline passed or answered"), f"{s.compliance.met} / {s.compliance.total}"),
+        (_("Median time to first response, hours"), _hours(timings.first_response.median)),
+        (_("Median time to resolution, hours"), _hours(timings.resolution.median)),
+        (_("Reopen rate, %"), _percent(s.reopen_rate)),
+        (_("Disputed / answered"), f"{s.reopen_rate.met} / {s.reopen_rate.total}"),
+        (_("Transfers per complaint, average"), None if s.transfers_average is None else round(s.transfers_average, 2)),
+        (_("Transfers per complaint, most"), s.transfers_max),
+        (_("Deadlines breached"), breaches.total),
+    ]
+    return Table("summary", _("Summary"), (_("Figure"), _("Value")), rows)
+
+
+def weeks_table(c: Context) -> Table:
+    rows = [
+        (w.iso, w.monday.isoformat(), w.intake, w.compliance.total, w.compliance.met, _percent(w.compliance))
+        for w in c.weeks()
+    ]
+    return Table("weeks", _("Intake and first-response compliance per week"),
+                 (_("Week"), _("Monday"), _("Complaints registered"), _("Deadline passed or answered"),
+                  _("Answered in time"), _("Compliance, %")), rows)
+
+
+def categories_table(c: Context) -> Table:
+    names = dict(category_choices(c.language))
+    groups = sorted(c.categories(), key=lambda g: (-g.complaints, names.get(g.key, g.key)))
+    rows = [(names.get(g.key, g.key), *_compliance_cells(g)) for g in groups]
+    return Table("categories", _("Complaints and first-response compliance per category"),
+                 _compliance_columns(_("Category")), rows)
+
+
+def tiers_table(c: Context) -> Table:
+    rows = [(_tier_name(g.key, c.language), *_compliance_cells(g))
+            for g in figures.compliance_by_tier(c.filters, c.now)]
+    return Table("tiers", _("First-response compliance per current tier"), _compliance_columns(_("Tier")), rows)
+
+
+def owners_table(c: Context) -> Table:
+    rows = [(g.name if g.key is not None else _("Not taken yet"), *_compliance_cells(g))
+            for g in figures.compliance_by_owner(c.filters, c.now)]
+    return Table("owners", _("First-response compliance per owner"), _compliance_columns(_("Owner")), rows)
+
+
+def open_status_table(c: Context) -> Table:
+    rows = [(status.title, count) for status, count in c.open_counts().by_status.items()]
+    return Table("open_status", _("Open complaints by status"), (_("Status"), _("Open complaints")), rows)
+
+
+def open_tier_table(c: Context) -> Table:
+    rows = [(_tier_name(tier, c.language), count) for tier, count in c.open_counts().by_tier.items()]
+    return Table("open_tier", _("Open complaints by tier"), (_("Tier"), _("Open complaints")), rows)
+
+
+def timings_table(c: Context) -> Table:
+    t = c.timings()
+    rows = [
+        (_("Time to first response"), t.first_response.count, _hours(t.first_response.median), _hours(t.first_response.p90)),
+        (_("Time to resolution"), t.resolution.count, _hours(t.resolution.median), _hours(t.resolution.p90)),
+    ]
+    return Table("timings", _("Time to first response and to resolution"),
+                 (_("Measure"), _("Complaints"), _("Median, hours"), _("90th percentile, hours")), rows)
+
+
+def breaches_table(c: Context) -> Table:
+    rows = [(kind.title, count) for kind, count in c.breaches().by_kind.items()]
+    return Table("breaches", _("Deadlines breached"), (_("Deadline"), _("Breaches")), rows)
+
+
+def backlog_table(c: Context) -> Table:
+    rows = [(bucket_label(b), b.count) for b in c.backlog()]
+    return Table("backlog", _("Age of the open complaints"), (_("Registered"), _("Open complaints")), rows)
+
+
+#: Every table, by the name in its CSV address, in the order the page shows them.
+TABLES: dict[str, Callable[[Context], Table]] = {
+    "summary": summary_table,
+    "weeks": weeks_table,
+    "categories": categories_table,
+    "backlog": backlog_table,
+    "open_status": open_status_table,
+    "open_tier": open_tier_table,
+    "tiers": tiers_table,
+    "owners": owners_table,
+    "timings": timings_table,
+    "breaches": breaches_table,
+}
+
+
+# --- charts from the tables ------------------------------------------------------------------
+
+
+def _charts(tables: dict[str, Table]) -> dict[str, Markup]:
+    weeks = tables["weeks"].rows
+    no_complaints = _("No complaints in this period")
+
+    def percent(value: float) -> str:
+        return f"{value:g} %"
+
+    drawn = {
+        "intake": charts.week_chart(
+            [(row[0], row[2]) for row in weeks], chart_id="chart-intake", title=_("Complaints registered per week"),
+            empty_text=no_complaints),
+        "compliance": charts.week_chart(
+            [(row[0], row[5]) for row in weeks], chart_id="chart-compliance", kind="line", y_max=100,
+            title=_("First response within the deadline per week, %"), value_format=percent,
+            empty_text=no_complaints if not weeks else _("No first-response deadline has passed yet")),
+        "categories": charts.bar_chart(
+            [(row[0], row[1]) for row in tables["categories"].rows], chart_id="chart-categories",
+            title=_("Complaints per category"), empty_text=no_complaints,
+            others_label=lambda n: _("%(n)d more categories", n=n)),
+        "backlog": charts.bar_chart(
+            [(row[0], row[1]) for row in tables["backlog"].rows], chart_id="chart-backlog",
+            title=_("Open complaints by age"), empty_text=_("No open complaints")),
+    }
+    return {name: Markup(svg) for name, svg in drawn.items()}  # built from escaped parts
+
+
+# --- routes ----------------------------------------------------------------------------------
+
+
+def _language() -> str:
+    return str(get_locale() or "en")
+
+
+def _context(form: DashboardFilterForm) -> Context:
+    timezone = current_app.config["REGISTRY_TIMEZONE"]
+    return Context(form.to_filters(timezone), now_utc(), timezone, _language(), {})
+
+
+@bp.get("/")
+@requires(Permission.VIEW_DASHBOARD)
+def index() -> tuple[str, int]:
+    form = DashboardFilterForm(request.args)
+    args = form.filter_args()
+    if not form.validate():
+        return render_template("manage/dashboard.html", form=form, tables=None, args=args), 400
+    context = _context(form)
+    tables = {name: build(context) for name, build in TABLES.items()}
+    return render_template(
+        "manage/dashboard.html", form=form, args=args, tables=tables, charts=_charts(tables),
+        summary=context.summary(), timings=context.timings(), breaches=context.breaches(),
+        now=context.now, DeadlineKind=DeadlineKind, ComplaintStatus=ComplaintStatus,
+    ), 200
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value  # a spreadsheet would run it as a formula
+    return value
+
+
+def csv_text(table: Table) -> str:
+    """The table as CSV: a UTF-8 byte order mark (so spreadsheet programs read Cyrillic and
+    Romanian letters right), the heading line, one line per row; no data is an empty cell."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(table.columns)
+    for row in table.rows:
+        writer.writerow([_csv_cell(value) for value in row])
+    return buffer.getvalue()
+
+
+@bp.get(f"/<any({', '.join(TABLES)}):table>.csv")
+@requires(Permission.VIEW_DASHBOARD)
+def export_csv(table: str) -> Response:
+    form = DashboardFilterForm(request.args)
+    if not form.validate():
+        return redirect(url_for(".index", **form.filter_args()))
+    context = _context(form)
+    built = TABLES[table](context)
+    commit_with_retry(lambda: record(
+        AuditAction.EXPORT, target=f"dashboard: {table}", details={"format": "csv", "filters": form.filter_args()}
+    ))
+    day = context.now.astimezone(ZoneInfo(context.timezone)).date()
+    return Response(
+        csv_text(built),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="dashboard-{table}-{day.isoformat()}.csv"'},
+    )
