@@ -307,21 +307,17 @@ def _week_mondays(first: date, last: date) -> list[date]:
     return mondays
 
 
-def weeks(f: Filters, now: datetime, timezone: str) -> list[Week]:
-    """Intake and first-response compliance per ISO week of registration in `timezone`, from
-    the week of the first complaint to that of the last one in the period, empty weeks
-    included (intake 0, compliance "no data").
-
-    The weeks' limits are worked out in Python (time-zone rules, summer time) and sent as a
-    small table; the complaints are counted against it in one grouped query.
-    """
+def week_limits(f: Filters, timezone: str) -> tuple[list[date], Any] | None:
+    """The ISO weeks (in `timezone`) from the first to the last complaint registered in the
+    period, as their Mondays and a small CTE (week index, starts, ends) to join complaints
+    against; None when the period has no complaint."""
     span = db.session.execute(
         select(func.min(Complaint.registered_at), func.max(Complaint.registered_at)).where(
             *conditions(Filters(f.registered_from, f.registered_before))
         )
     ).one()
     if span[0] is None:
-        return []
+        return None
     zone = ZoneInfo(timezone)
     mondays = _week_mondays(span[0].astimezone(zone).date(), span[1].astimezone(zone).date())
     weeks_table = [
@@ -332,7 +328,21 @@ def weeks(f: Filters, now: datetime, timezone: str) -> list[Week]:
         )
         for index, monday in enumerate(mondays)
     ]
-    limits = (union_all(*weeks_table) if len(weeks_table) > 1 else weeks_table[0]).cte("weeks")
+    return mondays, (union_all(*weeks_table) if len(weeks_table) > 1 else weeks_table[0]).cte("weeks")
+
+
+def weeks(f: Filters, now: datetime, timezone: str) -> list[Week]:
+    """Intake and first-response compliance per ISO week of registration in `timezone`, from
+    the week of the first complaint to that of the last one in the period, empty weeks
+    included (intake 0, compliance "no data").
+
+    The weeks' limits are worked out in Python (time-zone rules, summer time) and sent as a
+    small table; the complaints are counted against it in one grouped query.
+    """
+    limited = week_limits(f, timezone)
+    if limited is None:
+        return []
+    mondays, limits = limited
     counted = select(
         Complaint.registered_at, Complaint.first_responded_at, Complaint.first_response_due
     ).where(*conditions(f)).subquery("counted")
