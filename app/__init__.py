@@ -75,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from .intake.api import bp as api_bp
     from .intake.routes import bp as intake_bp
     from .journal.routes import bp as journal_bp
+    from .manage.analysis import bp as analysis_bp
     from .manage.dashboard import bp as dashboard_bp
     from .manage.escalations import bp as escalations_bp
     from .notifications.cli import bp as notifications_cli_bp
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(queue_bp)
     app.register_blueprint(escalations_bp)
+    app.register_blueprint(analysis_bp)
     app.register_blueprint(desk_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(users_cli_bp)

@@ -1,0 +1,165 @@
+"""Complaint analysis (/manage/analysis): what keeps coming back, so causes get fixed.
+
+- *Categories over time*: complaints per category per ISO week (organisation's time zone).
+- *Spikes*: a category whose weekly count reached at least `SPIKE_MIN_COUNT` and grew by at
+  least `SPIKE_GROWTH` (50 %) over the week before.
+- *Repeat complainants*: the same e-mail address (case-insensitive) or phone number behind two
+  or more complaints in the period.
+- *Why complaints rose*: escalations in the period by reason, breaches by deadline, and the
+  complaints that were passed on (transferred at least once).
+
+Every figure is one grouped query over the complaints counted by the dashboard's filters
+(app.manage.figures.conditions); comparing weeks is done on those few grouped rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy import and_, func, select
+
+from ..auth.access import requires
+from ..auth.permissions import Permission
+from ..complaints.categories import category_name
+from ..complaints.models import Complaint
+from ..extensions import db
+from ..workflow.models import Breach, DeadlineKind, Escalation, EscalationReason
+from . import charts
+from .dashboard import DashboardFilterForm
+from .figures import Filters, conditions, week_limits
+
+bp = Blueprint("analysis", __name__, url_prefix="/manage/analysis", template_folder="templates")
+
+SPIKE_MIN_COUNT = 5
+SPIKE_GROWTH = 0.5
+REPEAT_LIMIT = 25
+
+
+@dataclass(frozen=True)
+class CategoryTrend:
+    weeks: list[date]  # Mondays
+    counts: dict[str, list[int]]  # category code -> complaints per week, in `weeks` order
+
+
+@dataclass(frozen=True)
+class Spike:
+    category: str
+    week: date
+    count: int
+    previous: int
+
+
+@dataclass(frozen=True)
+class Repeat:
+    contact: str  # the e-mail address or phone number
+    complaints: int
+    numbers: list[str]  # the newest first, at most five
+
+
+@dataclass(frozen=True)
+class RiseReasons:
+    escalations: dict[EscalationReason, int]
+    breaches: dict[DeadlineKind, int]
+    transferred: int  # complaints passed on at least once
+    complaints: int
+
+
+def category_trend(f: Filters, timezone: str) -> CategoryTrend:
+    limited = week_limits(f, timezone)
+    if limited is None:
+        return CategoryTrend([], {})
+    mondays, limits = limited
+    counted = select(Complaint.registered_at, Complaint.category).where(*conditions(f)).subquery("counted")
+    rows = db.session.execute(
+        select(limits.c.week, counted.c.category, func.count())
+        .select_from(limits)
+        .join(counted, and_(counted.c.registered_at >= limits.c.starts, counted.c.registered_at < limits.c.ends))
+        .group_by(limits.c.week, counted.c.category)
+    ).all()
+    counts: dict[str, list[int]] = {}
+    for week, category, n in rows:
+        counts.setdefault(category, [0] * len(mondays))[week] = n
+    ordered = dict(sorted(counts.items(), key=lambda item: (-sum(item[1]), item[0])))
+    return CategoryTrend(mondays, ordered)
+
+
+def spikes(trend: CategoryTrend, *, min_count: int = SPIKE_MIN_COUNT, growth: float = SPIKE_GROWTH) -> list[Spike]:
+    """Weeks in which a category jumped, newest first."""
+    found = [
+        Spike(category, trend.weeks[i], counts[i], counts[i - 1])
+        for category, counts in trend.counts.items()
+        for i in range(1, len(counts))
+        if counts[i] >= min_count and counts[i] >= counts[i - 1] * (1 + growth) and counts[i] > counts[i - 1]
+    ]
+    return sorted(found, key=lambda s: (s.week, s.count - s.previous), reverse=True)
+
+
+def repeat_complainants(f: Filters, limit: int = REPEAT_LIMIT) -> list[Repeat]:
+    """Contacts behind two complaints or more in the period, the most frequent first."""
+    found: dict[str, int] = {}
+    for column in (func.lower(Complaint.email), Complaint.phone):
+        rows = db.session.execute(
+            select(column, func.count())
+            .where(*conditions(f), column.is_not(None))
+            .group_by(column)
+            .having(func.count() > 1)
+            .order_by(func.count().desc(), column)
+            .limit(limit)
+        ).all()
+        found.update({contact: n for contact, n in rows})
+    top = sorted(found.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    repeats = []
+    for contact, n in top:
+        column = Complaint.phone if contact.startswith("+") else func.lower(Complaint.email)
+        numbers = db.session.scalars(
+            select(Complaint.number).where(*conditions(f), column == contact)
+            .order_by(Complaint.registered_at.desc()).limit(5)
+        ).all()
+        repeats.append(Repeat(contact, n, list(numbers)))
+    return repeats
+
+
+def rise_reasons(f: Filters) -> RiseReasons:
+    counted = and_(*conditions(f))
+    escalations = dict(db.session.execute(
+        select(Escalation.reason, func.count()).join(Complaint, Complaint.id == Escalation.complaint_id)
+        .where(counted).group_by(Escalation.reason)
+    ).all())
+    breaches = dict(db.session.execute(
+        select(Breach.kind, func.count()).join(Complaint, Complaint.id == Breach.complaint_id)
+        .where(counted).group_by(Breach.kind)
+    ).all())
+    transferred, complaints = db.session.execute(
+        select(func.count().filter(Complaint.transfer_count > 0), func.count()).where(counted)
+    ).one()
+    ordered = dict(sorted(((EscalationReason(r), n) for r, n in escalations.items()), key=lambda item: -item[1]))
+    return RiseReasons(ordered, {DeadlineKind(k): n for k, n in breaches.items()}, transferred, complaints)
+
+
+@bp.get("/")
+@requires(Permission.VIEW_DASHBOARD)
+def index() -> tuple[str, int]:
+    form = DashboardFilterForm(request.args)
+    if not form.validate():
+        return render_template("manage/analysis.html", form=form, trend=None), 400
+    timezone = current_app.config["REGISTRY_TIMEZONE"]
+    f = form.to_filters(timezone)
+    trend = category_trend(f, timezone)
+    reasons = rise_reasons(f)
+    language = str(get_locale() or "en")
+    names = {code: category_name(code, language) for code in trend.counts}
+    chart = Markup(charts.bar_chart(  # built from escaped parts
+        [(reason.title, n) for reason, n in reasons.escalations.items()],
+        chart_id="chart-escalation-reasons", title=_("Why complaints rose (escalations)"),
+        empty_text=_("No escalations in this period"),
+    ))
+    return render_template(
+        "manage/analysis.html", form=form, trend=trend, names=names, spikes=spikes(trend),
+        repeats=repeat_complainants(f), reasons=reasons, chart=chart,
+        spike_min_count=SPIKE_MIN_COUNT, spike_growth=int(SPIKE_GROWTH * 100),
+    ), 200
