@@ -10,17 +10,19 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import DateTime, Enum, event, insert
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
@@ -134,6 +136,84 @@ def insert_if_absent(model: type, **values: Any) -> bool:
         dialect_insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
     )
     return db.session.execute(statement).first() is not None
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    """A statement as one dialect runs it."""
+
+    sql: str
+    order: tuple[str, ...] | None  # parameter names in placeholder order; None: named placeholders
+    fixed: dict[str, Any]  # values written into the statement (e.g. the 1 of `position + 1`)
+    processors: dict[str, Callable[[Any], Any]]  # each parameter's type conversion (enums, UTC times)
+
+
+class Precompiled:
+    """A Core statement compiled once per dialect and run on the session's DBAPI connection.
+
+    For the few short statements a registration runs while the others queue behind its number
+    lock: SQLAlchemy's per-execution work (cache key, execution context, result wrapping) costs
+    several times more than SQLite itself needs for them. Parameters still go through the
+    columns' own type conversions, so what is stored is exactly what `session.execute` would
+    store; DBAPI errors are wrapped as SQLAlchemy's, so `is_transient` and callers see the
+    usual exceptions. Rows come back as the driver gives them: return only plain columns
+    (integers, strings), never ones whose type converts results.
+    """
+
+    def __init__(self, statement: Executable, *, column_keys: Sequence[str] | None = None) -> None:
+        self._statement = statement
+        self._column_keys = list(column_keys) if column_keys is not None else None
+        self._by_dialect: dict[str, _Rendered] = {}
+
+    def _rendered(self, dialect: Dialect) -> _Rendered:
+        rendered = self._by_dialect.get(dialect.name)
+        if rendered is None:  # two threads may both compile once; they get the same result
+            compiled = self._statement.compile(dialect=dialect, column_keys=self._column_keys)
+            if compiled.escaped_bind_names or "POSTCOMPILE" in compiled.string:
+                raise ValueError("Precompiled takes plain bound parameters only")
+            processors = {}
+            fixed = {}
+            for name, bind in compiled.binds.items():
+                process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                if process is not None:
+                    processors[name] = process
+                if not bind.required:
+                    fixed[name] = process(bind.value) if process else bind.value
+            # Columns left out get their Python-side defaults, as `session.execute` would give.
+            for column, default in [
+                *((c, c.default) for c in compiled.insert_prefetch),
+                *((c, c.onupdate) for c in compiled.update_prefetch),
+            ]:
+                if default is None or not default.is_scalar:
+                    raise ValueError(f"Precompiled gives scalar column defaults only, not {column}'s")
+                process = processors.get(column.key)
+                fixed[column.key] = process(default.arg) if process else default.arg
+            order = tuple(compiled.positiontup) if compiled.positional else None
+            rendered = _Rendered(compiled.string, order, fixed, processors)
+            self._by_dialect[dialect.name] = rendered
+        return rendered
+
+    def rows(self, params: Mapping[str, Any]) -> list[tuple]:
+        """Run the statement in the session's transaction; the rows it returns, if any."""
+        connection = db.session.connection()  # begins the transaction (BEGIN IMMEDIATE on SQLite)
+        dialect = connection.dialect
+        rendered = self._rendered(dialect)
+        values = dict(rendered.fixed)
+        processors = rendered.processors
+        for name, value in params.items():
+            process = processors.get(name)
+            values[name] = process(value) if process is not None and value is not None else value
+        arguments: Any = values if rendered.order is None else [values[name] for name in rendered.order]
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(rendered.sql, arguments)
+            return cursor.fetchall() if cursor.description else []
+        except dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(
+                rendered.sql, arguments, error, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from error
+        finally:
+            cursor.close()
 
 
 _SQLITE_TRANSIENT = ("database is locked", "database is busy", "database table is locked")

@@ -12,27 +12,22 @@ import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, literal, select, update
 
 from ..clock import now_utc
 from ..complaints.access import new_access_code
 from ..complaints.models import Channel, Complaint, ComplaintStatus, insert_complaint
 from ..complaints.storage import Evidence, EvidenceStore
-from ..database import RetryableConflict, insert_if_absent
+from ..database import Precompiled, RetryableConflict, insert_if_absent
 from ..extensions import db
-from ..notifications.models import Audience, NotificationKind
-from ..notifications.queue import queue
-from ..registry.chain import append_entry, canonical_json, intake_entry
+from ..notifications.models import Audience, Notification, NotificationKind
+from ..notifications.queue import ROW_COLUMNS, notification_row, queue
+from ..registry.chain import append_entry, canonical_json, intake_entry, take_number_and_head
 from ..registry.models import EntryKind, RegistryEntry
-from ..registry.numbering import (
-    format_number,
-    incoming_scope,
-    number_slug,
-    registry_year,
-    take_number,
-)
+from ..registry.numbering import format_number, incoming_scope, number_slug, registry_year
 from ..workflow.deadlines import registration_clock
 from ..workflow.tiers import current_policy
 from .models import IdempotencyKey
@@ -130,7 +125,7 @@ def register_complaint(
 
     timezone_name = config["REGISTRY_TIMEZONE"]
     year = registry_year(now_utc(), timezone_name)
-    seq = take_number(incoming_scope(year))
+    seq, position, prev_digest = take_number_and_head(incoming_scope(year))
     registered_at = now_utc()  # read after the counter lock, so time order follows number order
     if registry_year(registered_at, timezone_name) != year:
         raise RetryableConflict("the registry year turned while waiting for a number")
@@ -144,18 +139,80 @@ def register_complaint(
         "received_at": received_at or registered_at,
         **registration_clock(registered_at, current_policy()),
     }
-    complaint = insert_complaint(values, files)
-    entry = append_entry(EntryKind.INTAKE, complaint.registry_payload(), complaint_id=complaint.id)
-    if complaint.email:
-        queue(NotificationKind.REGISTERED, complaint.id, Audience.COMPLAINANT, at=registered_at)
-    if idempotency_key is not None:
-        db.session.execute(
-            update(IdempotencyKey.__table__)
-            .where(IdempotencyKey.__table__.c.key == idempotency_key)
-            .values(complaint_id=complaint.id)
+    notify = bool(values["email"])
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The complaint, its e-mail and its idempotency key in one round trip.
+        complaint = insert_complaint(
+            values, files, write=lambda _: _insert_in_one_statement(values, notify, registered_at, idempotency_key)
         )
+    else:
+        complaint = insert_complaint(values, files)
+        if notify:
+            queue(NotificationKind.REGISTERED, complaint.id, Audience.COMPLAINANT, at=registered_at)
+        if idempotency_key is not None:
+            _RECORD_KEY.rows({"key": idempotency_key, "complaint_id": complaint.id})
+    entry = append_entry(
+        EntryKind.INTAKE, complaint.registry_payload(), complaint_id=complaint.id, reserved=(position, prev_digest)
+    )
     log.info("registered complaint %s via %s", number, channel.value)
     return Registration(complaint, entry, created=True)
+
+
+_KEYS = IdempotencyKey.__table__
+_RECORD_KEY = Precompiled(
+    update(_KEYS).where(_KEYS.c.key == bindparam("key")).values(complaint_id=bindparam("complaint_id"))
+)
+_ONE_STATEMENT: dict[tuple, Precompiled] = {}
+
+
+def _insert_in_one_statement(
+    values: dict, notify: bool, registered_at: datetime, idempotency_key: str | None
+) -> int:
+    """PostgreSQL: INSERT the complaint, queue its e-mail and record its idempotency key in one
+    statement (data-modifying CTEs taking the new id from the complaint's); returns the id."""
+    shape = (tuple(values), notify, idempotency_key is not None)
+    statement = _ONE_STATEMENT.get(shape)
+    if statement is None:
+        statement = _ONE_STATEMENT.setdefault(shape, Precompiled(_one_statement(*shape)))
+    params = {f"complaint_{name}": value for name, value in values.items()} | {"key": idempotency_key}
+    if notify:
+        row = notification_row(NotificationKind.REGISTERED, 0, Audience.COMPLAINANT, at=registered_at)
+        # its complaint_id comes from the complaint's INSERT in the statement, not from this row
+        params |= {f"notification_{name}": value for name, value in row.items() if name != "complaint_id"}
+    return statement.rows(params)[0][0]
+
+
+def _one_statement(columns: tuple[str, ...], notify: bool, keyed: bool) -> Any:
+    complaints = Complaint.__table__
+    new = insert(complaints).values(_row(complaints, "complaint", columns)).returning(complaints.c.id).cte("new_complaint")
+    new_id = select(new.c.id).scalar_subquery()
+    ctes = []
+    if notify:
+        notifications = Notification.__table__
+        ctes.append(
+            insert(notifications).values(_row(notifications, "notification", ROW_COLUMNS, new_id)).cte("new_notification")
+        )
+    if keyed:
+        ctes.append(update(_KEYS).where(_KEYS.c.key == bindparam("key")).values(complaint_id=new_id).cte("claimed_key"))
+    return select(new.c.id).add_cte(*ctes)
+
+
+def _row(table: Any, prefix: str, names: tuple[str, ...], complaint_id: Any = None) -> dict[str, Any]:
+    """The VALUES of one row: a parameter `{prefix}_{name}` per column named, `complaint_id`
+    (an expression) for that column when given, and every other column's Python-side default,
+    which SQLAlchemy adds to a top-level INSERT only, never to one inside a CTE."""
+    values: dict[str, Any] = {
+        name: complaint_id
+        if name == "complaint_id" and complaint_id is not None
+        else bindparam(f"{prefix}_{name}", type_=table.c[name].type)
+        for name in names
+    }
+    for column in table.columns:
+        if column.key not in values and column.default is not None:
+            if not column.default.is_scalar:
+                raise ValueError(f"{column} has a default that is not a plain value")
+            values[column.key] = literal(column.default.arg, column.type)
+    return values
 
 
 def _claim_idempotency_key(key: str, request_hash: str) -> Complaint | None:

@@ -13,11 +13,17 @@ from typing import Any
 from sqlalchemy import insert
 
 from ..clock import now_utc
-from ..database import bulk_insert
+from ..database import Precompiled, bulk_insert
 from ..extensions import db
 from .models import Audience, DeliveryStatus, Notification, NotificationKind
 
 _INSERT = insert(Notification.__table__)
+#: The columns `notification_row` fills, in its order.
+ROW_COLUMNS = (
+    "kind", "complaint_id", "audience", "user_id", "tier", "params", "created_at", "status", "attempts",
+    "next_attempt_at",
+)  # fmt: skip
+_INSERT_ONE = Precompiled(_INSERT, column_keys=ROW_COLUMNS)
 
 
 def notification_row(
@@ -48,7 +54,9 @@ def notification_row(
 
 def queue_rows(rows: list[dict[str, Any]]) -> None:
     """INSERT outbox rows: one statement for a few, COPY on PostgreSQL for thousands."""
-    if len(rows) == 1:
+    if len(rows) == 1 and tuple(rows[0]) == ROW_COLUMNS:
+        _INSERT_ONE.rows(rows[0])
+    elif len(rows) == 1:
         db.session.execute(_INSERT, rows[0])
     else:
         bulk_insert(Notification.__table__, rows)

@@ -13,9 +13,10 @@ from flask import current_app
 from sqlalchemy import bindparam, insert, select, update
 
 from ..clock import now_utc
-from ..database import bulk_insert, insert_if_absent
+from ..database import Precompiled, bulk_insert, insert_if_absent
 from ..extensions import db
 from .models import ChainHead, EntryKind, RegistryEntry
+from .numbering import INCREMENT_COUNTER, take_number
 from .signing import RegistrySigner
 
 GENESIS_DIGEST = "0" * 64
@@ -81,22 +82,62 @@ _ADVANCE_HEAD = (
     .values(position=_HEAD.c.position + bindparam("n"))
     .returning(_HEAD.c.position, _HEAD.c.digest)
 )
+_ADVANCE_HEAD_RUN = Precompiled(_ADVANCE_HEAD)
 _ENTRIES = RegistryEntry.__table__
 _SET_HEAD_DIGEST = update(_HEAD).where(_HEAD.c.id == 1).values(digest=bindparam("new_digest"))
 _INSERT_ENTRY = insert(_ENTRIES).values({c.name: bindparam(f"entry_{c.name}") for c in _ENTRIES.columns})
+_SET_HEAD_DIGEST_RUN = Precompiled(_SET_HEAD_DIGEST)
+_INSERT_ENTRY_RUN = Precompiled(_INSERT_ENTRY)
 #: PostgreSQL: both in one round trip, the insert riding along as a data-modifying CTE.
-_INSERT_ENTRY_AND_SET_HEAD = _SET_HEAD_DIGEST.add_cte(_INSERT_ENTRY.cte("new_entry"))
+_INSERT_ENTRY_AND_SET_HEAD_RUN = Precompiled(_SET_HEAD_DIGEST.add_cte(_INSERT_ENTRY.cte("new_entry")))
+
+
+def _take_number_and_head_statement() -> Any:
+    """PostgreSQL: take a number and the head in one round trip, the counter row locked first
+    (as `take_number` then `_advance_head` would), each answer NULL when its row does not
+    exist yet."""
+    number = INCREMENT_COUNTER.cte("number")
+    head = (
+        update(_HEAD)
+        .where(_HEAD.c.id == 1)
+        .values(position=_HEAD.c.position + 1)
+        .returning(_HEAD.c.position, _HEAD.c.digest)
+        .cte("head")
+    )
+    return select(
+        select(number.c.last_value).scalar_subquery(),
+        select(head.c.position).scalar_subquery(),
+        select(head.c.digest).scalar_subquery(),
+    ).add_cte(number, head)
+
+
+_TAKE_NUMBER_AND_HEAD_RUN = Precompiled(_take_number_and_head_statement())
 
 
 def _advance_head(n: int) -> tuple[int, str]:
     """Reserve `n` positions at the head (row-locked until commit): the first one, and the
     digest of the entry before it."""
-    row = db.session.execute(_ADVANCE_HEAD, {"n": n}).one_or_none()
-    if row is None:  # the very first entry of this registry
+    rows = _ADVANCE_HEAD_RUN.rows({"n": n})
+    if not rows:  # the very first entry of this registry
         insert_if_absent(ChainHead, id=1, position=0, digest=GENESIS_DIGEST)
-        row = db.session.execute(_ADVANCE_HEAD, {"n": n}).one()
-    last_position, prev_digest = row
+        rows = _ADVANCE_HEAD_RUN.rows({"n": n})
+    last_position, prev_digest = rows[0]
     return last_position - n + 1, prev_digest
+
+
+def take_number_and_head(scope: str) -> tuple[int, int, str]:
+    """`take_number(scope)` and the next chain position with the digest before it, in that
+    lock order, both held until commit: (number, position, previous digest). One round trip
+    on PostgreSQL, where registration spends most of its time waiting for round trips."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        number = take_number(scope)
+        return number, *_advance_head(1)
+    number, position, prev_digest = _TAKE_NUMBER_AND_HEAD_RUN.rows({"counter_scope": scope})[0]
+    if number is None:  # first number of a new scope; the head moved all the same
+        number = take_number(scope)
+    if position is None:  # the very first entry of this registry
+        position, prev_digest = _advance_head(1)
+    return number, position, prev_digest
 
 
 def _sealed(
@@ -126,22 +167,26 @@ def _sealed(
     }
 
 
-def append_entry(kind: EntryKind, payload: dict, *, complaint_id: int | None = None) -> RegistryEntry:
+def append_entry(
+    kind: EntryKind, payload: dict, *, complaint_id: int | None = None, reserved: tuple[int, str] | None = None
+) -> RegistryEntry:
     """Append a signed entry at the head of the chain, inside the caller's transaction.
 
     The chain head row stays locked until the caller commits, so appends are strictly ordered;
-    a rollback removes the entry and leaves the head as it was. Plain Core statements: this
-    runs while registrations queue behind the lock, so it is kept short.
+    a rollback removes the entry and leaves the head as it was. `reserved` is the position and
+    previous digest `take_number_and_head` already locked for it (default: lock the next one
+    now). Plain precompiled statements: this runs while registrations queue behind the lock,
+    so it is kept short.
     """
     signer = get_signer()
-    position, prev_digest = _advance_head(1)
+    position, prev_digest = reserved or _advance_head(1)
     values = _sealed(kind, payload, complaint_id, position, prev_digest, now_utc(), signer)
     params = {f"entry_{name}": value for name, value in values.items()} | {"new_digest": values["digest"]}
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(_INSERT_ENTRY_AND_SET_HEAD, params)
+        _INSERT_ENTRY_AND_SET_HEAD_RUN.rows(params)
     else:
-        db.session.execute(_INSERT_ENTRY, params)
-        db.session.execute(_SET_HEAD_DIGEST, params)
+        _INSERT_ENTRY_RUN.rows(params)
+        _SET_HEAD_DIGEST_RUN.rows(params)
     return RegistryEntry(**values)
 
 

@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, update
 
-from ..database import insert_if_absent
-from ..extensions import db
+from ..database import Precompiled, insert_if_absent
 from .models import NumberCounter
 
 
@@ -28,21 +27,23 @@ def outgoing_scope(year: int) -> str:
 
 
 _COUNTERS = NumberCounter.__table__
-_INCREMENT = (
+#: Lock the scope's counter row and move it on; answers the new value (no row: nothing).
+INCREMENT_COUNTER = (
     update(_COUNTERS)
     .where(_COUNTERS.c.scope == bindparam("counter_scope"))
     .values(last_value=_COUNTERS.c.last_value + 1)
     .returning(_COUNTERS.c.last_value)
 )
+_INCREMENT = Precompiled(INCREMENT_COUNTER)
 
 
 def take_number(scope: str) -> int:
     """Take the next number of `scope`, holding its counter row locked until commit."""
-    value = db.session.execute(_INCREMENT, {"counter_scope": scope}).scalar_one_or_none()
-    if value is None:  # first number of a new scope
+    rows = _INCREMENT.rows({"counter_scope": scope})
+    if not rows:  # first number of a new scope
         insert_if_absent(NumberCounter, scope=scope, last_value=0)
-        value = db.session.execute(_INCREMENT, {"counter_scope": scope}).scalar_one()
-    return value
+        rows = _INCREMENT.rows({"counter_scope": scope})
+    return rows[0][0]
 
 
 def registry_year(moment: datetime, timezone_name: str) -> int:
