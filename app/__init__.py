@@ -83,6 +83,8 @@ def register_blueprints(app: Flask) -> None:
     from .receipts.routes import bp as receipts_bp
     from .registry.cli import bp as registry_cli_bp
     from .registry.routes import bp as registry_bp
+    from .reports.cli import bp as reports_cli_bp
+    from .reports.routes import bp as reports_bp
     from .staff.routes import bp as staff_bp
     from .workflow.cli import bp as deadlines_cli_bp
     from .workflow.routes import bp as cases_bp
@@ -104,6 +106,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(users_cli_bp)
     app.register_blueprint(deadlines_cli_bp)
     app.register_blueprint(notifications_cli_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(reports_cli_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # JSON for integrations: no cookies, so no cross-site forgery
 
