@@ -6,6 +6,7 @@ display number percent-encoded ('2026%2F000123').
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
@@ -109,9 +110,7 @@ def create_complaint() -> tuple[Response, int]:
     complaint = registration.complaint
     body = public_view(complaint) | {
         "access_code": display_access_code(complaint.access_code),
-        "receipt_url": receipt_url(complaint),
-        "tracking_url": tracking_url(complaint),
-        "api_url": _api_url(complaint),
+        **_links(complaint),
         "fingerprint": fingerprint_of(registration.entry.digest),
     }
     response = jsonify(body)
@@ -125,6 +124,38 @@ def _api_url(complaint: Complaint) -> str:
     return url_for(
         "api.get_complaint", reference=complaint.slug, code=complaint.access_code, _external=True
     )
+
+
+_LINK_ENDPOINTS = {
+    "receipt_url": "receipts.receipt_pdf",
+    "tracking_url": "intake.track_complaint",
+    "api_url": "api.get_complaint",
+}
+_REFERENCE, _CODE = "__reference__", "__code__"
+_PLAIN = re.compile(r"[0-9A-Za-z-]+")
+
+
+def _links(complaint: Complaint) -> dict[str, str]:
+    """The complaint's three links, as `receipt_url`, `tracking_url` and `_api_url` build them.
+
+    One URL is built; the other two are the same scheme, host and script root followed by
+    their route's path, kept per app with placeholders for the slug and the code (both plain
+    letters, digits and dashes, which URLs carry as they are; anything else goes the long way).
+    """
+    api_url = _api_url(complaint)
+    paths = current_app.extensions.get("api_link_paths")
+    if paths is None:
+        adapter = current_app.url_map.bind("localhost")
+        paths = current_app.extensions["api_link_paths"] = {
+            name: adapter.build(endpoint, {"reference": _REFERENCE, "code": _CODE})
+            for name, endpoint in _LINK_ENDPOINTS.items()
+        }
+    slug, code = complaint.slug, complaint.access_code
+    filled = {name: path.replace(_REFERENCE, slug).replace(_CODE, code) for name, path in paths.items()}
+    if not (_PLAIN.fullmatch(slug) and _PLAIN.fullmatch(code) and api_url.endswith(filled["api_url"])):
+        return {"receipt_url": receipt_url(complaint), "tracking_url": tracking_url(complaint), "api_url": api_url}
+    root = api_url[: len(api_url) - len(filled["api_url"])]
+    return {name: root + path for name, path in filled.items()}
 
 
 @bp.get("/complaints/<path:reference>")
