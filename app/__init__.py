@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from .auth.cli import bp as users_cli_bp
     from .auth.routes import bp as auth_bp
     from .desk.routes import bp as desk_bp
+    from .health import bp as health_bp
     from .intake.api import bp as api_bp
     from .intake.routes import bp as intake_bp
     from .journal.routes import bp as journal_bp
@@ -90,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     from .workflow.routes import bp as cases_bp
 
     app.register_blueprint(intake_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(receipts_bp)
     app.register_blueprint(registry_bp)
     app.register_blueprint(registry_cli_bp)

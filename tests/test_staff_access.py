@@ -15,7 +15,7 @@ from app.auth.permissions import Role, role_may
 from app.extensions import db
 
 #: Routes open to everybody (the public site) or guarding themselves (sign-in, sign-out).
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "health.health"}
 PUBLIC_PREFIXES = ("intake.", "registry.", "receipts.", "api.")
 
 
