@@ -18,7 +18,7 @@ class AuditAction(enum.StrEnum):
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"
     LOGOUT = "logout"
-    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105  (an action name, not a password)
     FORBIDDEN = "forbidden"
     REGISTRATION = "registration"
     RECEIPT_PRINT = "receipt_print"

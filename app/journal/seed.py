@@ -313,7 +313,7 @@ def seed_demo(
             "use --append to add them after the complaints already there."
         )
     started = time.perf_counter()
-    rng = random.Random(random_seed)
+    rng = random.Random(random_seed)  # noqa: S311  (demo data, reproducible by --seed; not secrets)
     maker = _Maker(rng)
     end = now_utc()
     start = end - timedelta(days=days)

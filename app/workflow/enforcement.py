@@ -213,8 +213,9 @@ def _plan(row: Any, at: datetime, policy: TierPolicy) -> _Plan | None:
 
 
 #: PostgreSQL: the whole batch's changes in one statement, the new values as parallel arrays.
+# Built from the constant column names above; every value is a bound parameter.
 _UPDATE_FROM_ARRAYS = text(
-    "UPDATE complaints AS c SET "
+    "UPDATE complaints AS c SET "  # noqa: S608
     + ", ".join(f"{name} = v.{name}" for name in _WRITTEN)
     + " FROM unnest(CAST(:ids AS integer[]), CAST(:tier AS integer[]), "
     + ", ".join(f"CAST(:{name} AS timestamptz[])" for name in _WRITTEN[1:])
