@@ -24,13 +24,13 @@ from sqlalchemy import bindparam, select, text, tuple_, update
 from ..complaints.models import Complaint, ComplaintStatus
 from ..database import bulk_insert, commit_with_retry
 from ..extensions import db
-from ..notifications.models import Audience, NotificationKind
-from ..notifications.queue import notification_row, queue_rows
+from ..notifications.models import NotificationKind
+from ..notifications.queue import queue_rows
 from ..registry.chain import append_entries, iso_utc
 from ..registry.models import EntryKind
 from .deadlines import FIRST_RESPONSE, DueWork, due_work, next_alarm, restart_resolution_clock
 from .models import Breach, DeadlineKind, Escalation, EscalationReason
-from .operations import event_payload
+from .operations import escalation_notice, event_payload, to_responsible
 from .tiers import TierPolicy
 
 log = logging.getLogger(__name__)
@@ -160,18 +160,11 @@ def _plan(row: Any, at: datetime, policy: TierPolicy) -> _Plan | None:
         # Nothing due (the rules changed, or the row was answered since): just re-arm.
         state.next_check_at = next_alarm(state, policy)
         return None if state.next_check_at == row.next_check_at else _Plan(None, state, [])
-    responsible = (
-        {"audience": Audience.USER, "user_id": row.owner_id} if row.owner_id is not None
-        else {"audience": Audience.TIER, "tier": row.tier}
-    )
     if work.warn:
         due = row.first_response_due if work.warn == FIRST_RESPONSE else row.resolution_due
         setattr(state, f"{work.warn}_warned_at", at)
         state.next_check_at = next_alarm(state, policy)
-        notification = notification_row(
-            NotificationKind.DUE_SOON, row.id, responsible.pop("audience"), at=at,
-            params={"deadline": work.warn, "due_at": iso_utc(due)}, **responsible,
-        )
+        notification = to_responsible(row, NotificationKind.DUE_SOON, at, deadline=work.warn, due_at=iso_utc(due))
         return _Plan(Action(row.number, "warning", work.warn, due, row.tier, None), state, [notification])
 
     kind = DeadlineKind(work.breach)
@@ -180,10 +173,8 @@ def _plan(row: Any, at: datetime, policy: TierPolicy) -> _Plan | None:
     to_tier = policy.next_level(from_tier)
     if kind == DeadlineKind.FIRST_RESPONSE:
         state.first_response_breached_at = at
-    notifications = [notification_row(
-        NotificationKind.BREACH, row.id, responsible.pop("audience"), at=at,
-        params={"deadline": kind.value, "due_at": iso_utc(due), "tier": from_tier}, **responsible,
-    )]
+    notifications = [to_responsible(row, NotificationKind.BREACH, at, deadline=kind.value, due_at=iso_utc(due),
+                                    tier=from_tier)]
     escalation = None
     if to_tier is not None:
         state.tier = to_tier
@@ -193,10 +184,7 @@ def _plan(row: Any, at: datetime, policy: TierPolicy) -> _Plan | None:
                   else EscalationReason.RESOLUTION_BREACH)
         escalation = {"complaint_id": row.id, "from_tier": from_tier, "to_tier": to_tier, "reason": reason,
                       "note": None, "escalated_at": at, "by_id": None}
-        notifications.append(notification_row(
-            NotificationKind.ESCALATED, row.id, Audience.TIER, tier=to_tier, at=at,
-            params={"from_tier": from_tier, "to_tier": to_tier, "reason": reason.value, "note": None},
-        ))
+        notifications.append(escalation_notice(row.id, from_tier, to_tier, reason, None, at))
     elif kind == DeadlineKind.RESOLUTION:
         state.resolution_due = None  # the top tier has no further deadline to miss
     state.next_check_at = next_alarm(state, policy)

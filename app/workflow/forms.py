@@ -46,48 +46,46 @@ class DecisionForm(AppForm):
         self.resolution.choices = [("", "—")] + [(r.value, r.title) for r in Resolution]
 
 
+class ColleagueForm(AppForm):
+    """A form with one field (named by `colleague_field`) to choose a member of staff from the
+    `colleagues` it is given."""
+
+    colleague_field = "to"
+
+    def __init__(self, *args: Any, colleagues: list[User] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self[self.colleague_field].choices = [(0, "—")] + [
+            (u.id, f"{u.full_name} (tier {u.tier})") for u in colleagues
+        ]
+
+
 class ReasonedForm(AppForm):
     reason = _text_field(_l("Reason"), _l("Give the reason."), MIN_REASON_LENGTH)
 
 
-class TransferForm(ReasonedForm):
+class TransferForm(ColleagueForm, ReasonedForm):
     to = SelectField(_l("Transfer to"), coerce=int, validators=[DataRequired(_l("Choose a colleague."))])
 
-    def __init__(self, *args: Any, colleagues: list[User] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.to.choices = [(0, "—")] + [(u.id, f"{u.full_name} (tier {u.tier})") for u in colleagues]
 
-
-class AssignForm(AppForm):
+class AssignForm(ColleagueForm):
     """Management names the owner (at any tier)."""
 
     to = SelectField(_l("New owner"), coerce=int, validators=[DataRequired(_l("Choose the owner."))])
     note = TextAreaField(_l("Instruction to the new owner (optional)"), filters=[_clean],
                          validators=[Optional(), Length(max=MAX_TEXT_LENGTH)])
 
-    def __init__(self, *args: Any, colleagues: list[User] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.to.choices = [(0, "—")] + [(u.id, f"{u.full_name} (tier {u.tier})") for u in colleagues]
 
-
-class SendBackForm(AppForm):
+class SendBackForm(ColleagueForm):
     """Management sends a complaint back to a lower tier, naming the officer and what to do."""
 
     to = SelectField(_l("Officer at a lower tier"), coerce=int, validators=[DataRequired(_l("Choose the officer."))])
     instruction = _text_field(_l("Instruction"), _l("Say what is to be done."), MIN_REASON_LENGTH)
 
-    def __init__(self, *args: Any, colleagues: list[User] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.to.choices = [(0, "—")] + [(u.id, f"{u.full_name} (tier {u.tier})") for u in colleagues]
 
-
-class ConsultationForm(AppForm):
+class ConsultationForm(ColleagueForm):
+    colleague_field = "colleague"
     note = _text_field(_l("Internal note (staff only)"), _l("Write the note."))
     colleague = SelectField(_l("Ask a colleague for input (optional)"), coerce=int, validators=[Optional()])
-
-    def __init__(self, *args: Any, colleagues: list[User] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.colleague.choices = [(0, "—")] + [(u.id, f"{u.full_name} (tier {u.tier})") for u in colleagues]
 
 
 class ReplyForm(AppForm):

@@ -113,11 +113,19 @@ def _to_complainant(complaint: Complaint, kind: NotificationKind, at: datetime, 
     return notification_row(kind, complaint.id, Audience.COMPLAINANT, params=params, at=at)
 
 
-def _to_responsible(complaint: Complaint, kind: NotificationKind, at: datetime, **params: Any) -> dict:
-    """To the owner, or to the complaint's tier while nobody owns it."""
+def to_responsible(complaint: Any, kind: NotificationKind, at: datetime, **params: Any) -> dict:
+    """To the owner, or to the complaint's tier while nobody owns it (`complaint`: a model or a
+    row with id, owner_id and tier)."""
     if complaint.owner_id is not None:
         return notification_row(kind, complaint.id, Audience.USER, user_id=complaint.owner_id, params=params, at=at)
     return notification_row(kind, complaint.id, Audience.TIER, tier=complaint.tier, params=params, at=at)
+
+
+def escalation_notice(complaint_id: int, from_tier: int, to_tier: int, reason: EscalationReason,
+                      note: str | None, at: datetime) -> dict:
+    """The e-mail that tells a tier a complaint rose to it."""
+    return notification_row(NotificationKind.ESCALATED, complaint_id, Audience.TIER, tier=to_tier, at=at,
+                            params={"from_tier": from_tier, "to_tier": to_tier, "reason": reason.value, "note": note})
 
 
 def _notify(*rows: dict | None) -> None:
@@ -168,9 +176,7 @@ def escalate_to(
     escalation = Escalation(complaint_id=complaint.id, from_tier=from_tier, to_tier=to_tier, reason=reason,
                             note=note, escalated_at=at, by_id=by.id if by else None, entry_position=entry.position)
     db.session.add(escalation)
-    _notify(notification_row(NotificationKind.ESCALATED, complaint.id, Audience.TIER, tier=to_tier, at=at,
-                             params={"from_tier": from_tier, "to_tier": to_tier, "reason": reason.value,
-                                     "note": note}))
+    _notify(escalation_notice(complaint.id, from_tier, to_tier, reason, note, at))
     log.info("complaint %s escalated from tier %d to %d (%s)", complaint.number, from_tier, to_tier, reason.value)
     return escalation
 
@@ -434,6 +440,6 @@ def complainant_reply(
         escalation = escalate_to(complaint, to_tier, EscalationReason.COMPLAINANT_REQUEST, note=None, by=None,
                                  at=at, policy=policy)
     _rearm(complaint, policy)
-    _notify(_to_responsible(complaint, NotificationKind.COMPLAINANT_REPLY, at, message_id=message.id))
+    _notify(to_responsible(complaint, NotificationKind.COMPLAINANT_REPLY, at, message_id=message.id))
     db.session.flush()
     return ComplainantReply(message, escalation)

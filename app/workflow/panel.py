@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,19 +56,25 @@ def handlers() -> list[User]:
     ))
 
 
-def make_form(name: str, complaint: Complaint, user: User, formdata: Any = None) -> Any:
-    """The action form `name`, bound to the request's data when given."""
+#: The forms that name a colleague, and whom each offers among the active handlers
+#: (candidate, complaint, the user filling the form in).
+_COLLEAGUES: dict[str, Callable[[User, Complaint, User], bool]] = {
+    "assign": lambda u, c, me: u.id != c.owner_id,
+    "send_back": lambda u, c, me: u.tier < c.tier,
+    "transfer": lambda u, c, me: u.id != me.id and rules.may_receive(u, c),
+    "consult": lambda u, c, me: u.id != me.id,
+}
+
+
+def make_form(name: str, complaint: Complaint, user: User, formdata: Any = None,
+              staff: list[User] | None = None) -> Any:
+    """The action form `name`, bound to the request's data when given; `staff` is the list of
+    handlers when the caller has it already."""
     form_class, _action = FORMS[name]
     kwargs: dict[str, Any] = {"prefix": name}
-    if form_class is AssignForm:
-        kwargs["colleagues"] = [u for u in handlers() if u.id != complaint.owner_id]
-    elif form_class is SendBackForm:
-        kwargs["colleagues"] = [u for u in handlers() if u.tier < complaint.tier]
-    elif form_class in (TransferForm, ConsultationForm):
-        colleagues = [u for u in handlers() if u.id != user.id]
-        if form_class is TransferForm:
-            colleagues = [u for u in colleagues if rules.may_receive(u, complaint)]
-        kwargs["colleagues"] = colleagues
+    offers = _COLLEAGUES.get(name)
+    if offers is not None:
+        kwargs["colleagues"] = [u for u in (handlers() if staff is None else staff) if offers(u, complaint, user)]
     if formdata is None:
         kwargs["formdata"] = None
     return form_class(**kwargs)
@@ -112,7 +119,8 @@ def case_panel(complaint: Complaint, user: User, bound: dict[str, Any] | None = 
     policy = current_policy()
     now = now_utc()
     offered = _offered(user, complaint)
-    forms = {name: make_form(name, complaint, user) for name in offered}
+    staff = handlers() if any(name in _COLLEAGUES for name in offered) else []  # one query for every form
+    forms = {name: make_form(name, complaint, user, staff=staff) for name in offered}
     for name, form in (bound or {}).items():  # a refused form is shown again, with why
         forms[name] = form
         if name not in offered:
