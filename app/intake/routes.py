@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,8 +24,8 @@ from ..complaints.errors import ComplaintChangeRefused
 from ..complaints.models import Channel, Complaint
 from ..database import commit_with_retry
 from ..extensions import db, limiter
+from ..letters.download import letter_response
 from ..workflow.forms import DisputeForm, ReplyForm
-from ..workflow.models import CaseMessage
 from ..workflow.operations import complainant_reply
 from ..workflow.panel import complainant_messages
 from ..workflow.states import Action, allowed
@@ -167,13 +167,5 @@ def reply(reference: str, name: str) -> Response | tuple[str, int]:
 @bp.get("/track/<path:reference>/letters/<int:message_id>.pdf")
 def letter(reference: str, message_id: int) -> Response:
     """A letter the organisation sent, as a download for the complainant."""
-    from ..letters.service import letter_filename, message_letter_pdf
-
     complaint = find_for_complainant_or_404(reference, request.args.get("code"))
-    message = db.session.get(CaseMessage, message_id)
-    if message is None or message.complaint_id != complaint.id or not message.kind.outgoing:
-        abort(404)
-    response = Response(message_letter_pdf(message), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{letter_filename(message)}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return letter_response(complaint, message_id, disposition="attachment")

@@ -19,8 +19,8 @@ from ..complaints.errors import ComplaintChangeRefused
 from ..complaints.models import Complaint, Resolution
 from ..database import commit_with_retry
 from ..extensions import db
+from ..letters.download import letter_response
 from . import operations as ops
-from .models import CaseMessage
 from .panel import make_form
 
 bp = Blueprint("cases", __name__, url_prefix="/staff/complaints", template_folder="templates")
@@ -105,13 +105,7 @@ for _name in _OPERATIONS:
 @requires(Permission.VIEW_JOURNAL)
 def letter(reference: str, message_id: int) -> Response:
     """An outgoing letter as the complainant received it."""
-    from ..letters.service import letter_filename, message_letter_pdf
-
     complaint = find_by_reference(reference)
-    message = db.session.get(CaseMessage, message_id)
-    if complaint is None or message is None or message.complaint_id != complaint.id or not message.outgoing_number:
+    if complaint is None:
         abort(404)
-    response = Response(message_letter_pdf(message), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{letter_filename(message)}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return letter_response(complaint, message_id, disposition="inline")
