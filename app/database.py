@@ -18,11 +18,13 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import DateTime, Enum, event, insert
+from sqlalchemy import DateTime, Enum, Float, event, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import Executable
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
@@ -55,6 +57,25 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class epoch_ms(FunctionElement):
+    """Milliseconds since 1970 of a timestamp, as a number the database can do sums with (the one
+    piece of time arithmetic that differs between SQLite and PostgreSQL)."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(epoch_ms, "postgresql")
+def _epoch_ms_postgresql(element: epoch_ms, compiler: Any, **kw: Any) -> str:
+    return f"(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) * 1000)"
+
+
+@compiles(epoch_ms, "sqlite")
+def _epoch_ms_sqlite(element: epoch_ms, compiler: Any, **kw: Any) -> str:
+    # SQLite keeps times to the millisecond; rounding undoes the Julian day's float error.
+    return f"ROUND((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400000.0)"
 
 
 def enum_column(enum_cls: type[enum.Enum], length: int) -> Enum:

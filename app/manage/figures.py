@@ -48,13 +48,11 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from ..auth.models import User
 from ..clock import local_day_start
 from ..complaints.models import Channel, Complaint, ComplaintStatus
-from ..database import UTCDateTime
+from ..database import UTCDateTime, epoch_ms
 from ..extensions import db
 from ..workflow.models import Breach, CaseMessage, DeadlineKind, MessageKind
 from ..workflow.states import OPEN
@@ -173,24 +171,9 @@ class Breaches:
 # --- SQL building blocks ---------------------------------------------------------------------
 
 
-class hours_between(FunctionElement):
+def hours_between(end: Any, start: Any) -> ColumnElement[float]:
     """`end - start` in hours, as a float, on SQLite and PostgreSQL."""
-
-    type = Float()
-    inherit_cache = True
-    name = "hours_between"
-
-
-@compiles(hours_between, "sqlite")
-def _hours_sqlite(element: hours_between, compiler: Any, **kw: Any) -> str:
-    end, start = (compiler.process(c, **kw) for c in element.clauses)
-    return f"((julianday({end}) - julianday({start})) * 24.0)"
-
-
-@compiles(hours_between, "postgresql")
-def _hours_postgresql(element: hours_between, compiler: Any, **kw: Any) -> str:
-    end, start = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 3600.0)"
+    return (epoch_ms(end) - epoch_ms(start)) / 3_600_000.0
 
 
 def conditions(f: Filters) -> list[ColumnElement[bool]]:

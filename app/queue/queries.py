@@ -16,12 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, Row, Select, and_, case, false, func, literal, select, tuple_
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from ..auth.models import User
 from ..complaints.models import Complaint
-from ..database import UTCDateTime
+from ..database import UTCDateTime, epoch_ms
 from ..extensions import db
 from ..workflow.deadlines import (
     FIRST_RESPONSE,
@@ -93,24 +91,6 @@ class QueueCounts:
 # --- deadlines in SQL ---------------------------------------------------------------------------
 
 
-class _epoch_ms(FunctionElement):
-    """Milliseconds since 1970 of a timestamp, as a number the database can do sums with."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(_epoch_ms, "postgresql")
-def _epoch_ms_postgresql(element: _epoch_ms, compiler: Any, **kw: Any) -> str:
-    return f"(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) * 1000)"
-
-
-@compiles(_epoch_ms, "sqlite")
-def _epoch_ms_sqlite(element: _epoch_ms, compiler: Any, **kw: Any) -> str:
-    # SQLite keeps times to the millisecond; rounding undoes the Julian day's float error.
-    return f"ROUND((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400000.0)"
-
-
 def _moment(value: datetime) -> ColumnElement[datetime]:
     return literal(value, UTCDateTime())
 
@@ -131,8 +111,8 @@ def overdue_sql(now: datetime) -> ColumnElement[bool]:
 
 def due_soon_sql(now: datetime, fraction: float) -> ColumnElement[bool]:
     """DueState.DUE_SOON of the running deadline: not yet due, but `warning_time` has come."""
-    start, due = _epoch_ms(_deadline_start_sql()), _epoch_ms(next_due_sql())
-    return and_(next_due_sql() > now, start + (due - start) * literal(fraction, Float()) <= _epoch_ms(_moment(now)))
+    start, due = epoch_ms(_deadline_start_sql()), epoch_ms(next_due_sql())
+    return and_(next_due_sql() > now, start + (due - start) * literal(fraction, Float()) <= epoch_ms(_moment(now)))
 
 
 def _sort_key() -> ColumnElement[datetime]:
