@@ -207,6 +207,21 @@ def take_complaint(complaint: Complaint, *, by: User) -> Complaint:
     return complaint
 
 
+def _hand_over(complaint: Complaint, to: User, *, by: User, reason: str | None, at: datetime) -> User | None:
+    """Management makes `to` the owner (a complaint nobody took yet is taken in passing) and
+    tells them; returns the previous owner."""
+    previous = complaint.owner
+    changed = complaint.status == ComplaintStatus.REGISTERED and _set_status(complaint, Action.TAKE)
+    complaint.owner_id = to.id
+    _notify(
+        notification_row(NotificationKind.ASSIGNED, complaint.id, Audience.USER, user_id=to.id, at=at,
+                         params={"by": by.full_name, "reason": reason}),
+        _to_complainant(complaint, NotificationKind.STATUS_CHANGED, at, status=complaint.status.value)
+        if changed else None,
+    )
+    return previous
+
+
 def assign_owner(complaint: Complaint, *, to: User, note: str | None, by: User) -> Complaint:
     """Management names the owner, at any tier; not counted as a transfer."""
     note = (note or "").strip() or None
@@ -216,17 +231,9 @@ def assign_owner(complaint: Complaint, *, to: User, note: str | None, by: User) 
              _("%(name)s cannot own complaints: choose a complaints officer.", name=to.full_name))
     _require(to.id != complaint.owner_id, _("%(name)s owns this complaint already.", name=to.full_name))
     at = now_utc()
-    previous = complaint.owner
-    changed = complaint.status == ComplaintStatus.REGISTERED and _set_status(complaint, Action.TAKE)
-    complaint.owner_id = to.id
+    previous = _hand_over(complaint, to, by=by, reason=note, at=at)
     _rearm(complaint, current_policy())
     _record(complaint, "assigned", by=by, at=at, to=actor(to), previous_owner=actor(previous), reason=note)
-    _notify(
-        notification_row(NotificationKind.ASSIGNED, complaint.id, Audience.USER, user_id=to.id, at=at,
-                         params={"by": by.full_name, "reason": note}),
-        _to_complainant(complaint, NotificationKind.STATUS_CHANGED, at, status=complaint.status.value)
-        if changed else None,
-    )
     db.session.flush()
     log.info("complaint %s assigned to %s by %s", complaint.number, to.username, by.username)
     return complaint
@@ -243,21 +250,13 @@ def send_back(complaint: Complaint, *, to: User, instruction: str, by: User) -> 
     policy = current_policy()
     at = now_utc()
     from_tier = complaint.tier
-    previous = complaint.owner
-    changed = complaint.status == ComplaintStatus.REGISTERED and _set_status(complaint, Action.TAKE)
-    complaint.owner_id = to.id
+    previous = _hand_over(complaint, to, by=by, reason=instruction, at=at)
     complaint.tier = to.tier
     for name, value in restart_resolution_clock(at, to.tier, policy).items():
         setattr(complaint, name, value)
     _rearm(complaint, policy)
     _record(complaint, "sent_back", by=by, at=at, to=actor(to), previous_owner=actor(previous),
             reason=instruction, tiers={"from": from_tier, "to": to.tier})
-    _notify(
-        notification_row(NotificationKind.ASSIGNED, complaint.id, Audience.USER, user_id=to.id, at=at,
-                         params={"by": by.full_name, "reason": instruction}),
-        _to_complainant(complaint, NotificationKind.STATUS_CHANGED, at, status=complaint.status.value)
-        if changed else None,
-    )
     db.session.flush()
     log.info("complaint %s sent back from tier %d to %s (tier %d)", complaint.number, from_tier, to.username, to.tier)
     return complaint
