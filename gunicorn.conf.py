@@ -12,7 +12,7 @@ be changed without editing this file:
   GUNICORN_TIMEOUT           60               seconds a request may run before its worker is replaced
   GUNICORN_GRACEFUL_TIMEOUT  30               seconds running requests get to finish on stop / reload
   GUNICORN_KEEPALIVE         5                seconds an idle keep-alive connection stays open (gthread)
-  GUNICORN_MAX_REQUESTS      2000             a worker is replaced after this many requests (0: never)
+  GUNICORN_MAX_REQUESTS      0                replace a worker after this many requests (0: never)
   FORWARDED_ALLOW_IPS        127.0.0.1,::1    proxies whose X-Forwarded-Proto gunicorn believes
   GUNICORN_LOG_LEVEL         info
   GUNICORN_ACCESS_LOG        (off)            "-" adds gunicorn's own access lines on stderr
@@ -42,7 +42,7 @@ worker_class = "gthread" if threads > 1 else "sync"
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = max_requests // 10
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proc_name = "complaint-registry"
@@ -61,6 +61,7 @@ if os.environ.get("LOG_FORMAT", "json" if _production else "text") == "json":
         "handlers": {
             "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
         },
+        "root": {"level": "INFO", "handlers": []},  # the app adds its own JSON handler to the root
         "loggers": {
             "gunicorn.error": {"handlers": ["stderr"], "level": loglevel.upper(), "propagate": False},
             # A logging config turns gunicorn's access log on; keep it off unless asked for.
