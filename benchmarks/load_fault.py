@@ -468,8 +468,7 @@ def figures(run: Run) -> dict[str, str]:
     }
     if outage is not None:
         during = Counter(a.outcome for a in load.attempts if phase(a, outage) == "during")
-        after = [a for a in load.attempts if phase(a, outage) == "after"]
-        first_ok = min((a.done for a in after if a.outcome == "201"), default=float("nan"))
+        first_ok = min((a.done for a in ok if a.done > outage.ready), default=float("nan"))
         last_bad = max((a.done for a in load.attempts if a.outcome != "201"), default=float("nan"))
         bad_503 = [a for a in load.attempts if a.outcome == "503"]
         row.update({
@@ -478,8 +477,8 @@ def figures(run: Run) -> dict[str, str]:
             f"(stop took {outage.stopped - outage.stop_sent:.2f} s, start {outage.ready - outage.stopped - outage.down:.2f} s)",
             "503s answered": f"{min(a.done for a in bad_503):.2f} s → {max(a.done for a in bad_503):.2f} s"
             if bad_503 else "none",
-            "first 201 after ready": f"+{(first_ok - outage.ready) * 1000:.0f} ms",
-            "last non-201 answer": f"+{(last_bad - outage.ready) * 1000:.0f} ms after ready"
+            "first 201 answered after ready": f"+{(first_ok - outage.ready) * 1000:.0f} ms",
+            "last non-201 answered": f"+{(last_bad - outage.ready) * 1000:.0f} ms after ready"
             if last_bad > outage.ready else "before ready (none after)",
             "503 latency p50 / max ms": f"{percentile([(a.done - a.sent) * 1000 for a in bad_503], 0.5):.1f} / "
             f"{max((a.done - a.sent) * 1000 for a in bad_503):.1f}" if bad_503 else "-",
