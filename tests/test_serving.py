@@ -72,6 +72,7 @@ def test_the_complaint_form_answers_a_503_page_not_a_500_when_the_database_is_un
     assert response.headers["Retry-After"] == "5"
     page = response.get_data(as_text=True)
     assert "database cannot be reached" in page and "Traceback" not in page
+    assert "Temporarily unavailable" in page
     assert "a complaint is registered only when you see its incoming number" in page
 
 
