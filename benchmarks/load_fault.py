@@ -70,6 +70,8 @@ from tests._support import valid_payload  # noqa: E402
 
 PATH = "/api/v1/complaints"
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+#: Requests sent this long after PostgreSQL accepts connections again must all succeed.
+RECOVERY_GRACE_S = 5.0
 
 
 # -- the private PostgreSQL cluster ----------------------------------------------------------
@@ -355,6 +357,9 @@ def judge(run: Run, workers: int) -> None:
         after = [a for a in load.attempts if phase(a, outage) == "after"]
         checks.append(("503s during the outage", any(a.outcome == "503" for a in load.attempts)))
         checks.append(("recovered by itself: 201s after the restart", any(a.outcome == "201" for a in after)))
+        settled = [a for a in after if a.sent >= outage.ready + RECOVERY_GRACE_S]
+        checks.append((f"only 201s for requests sent {RECOVERY_GRACE_S:g} s after the restart and later",
+                       bool(settled) and all(a.outcome == "201" for a in settled)))  # fmt: skip
     run.checks = checks
 
 
