@@ -121,6 +121,18 @@ class Config:
     DATABASE_BUSY_TIMEOUT = _env_int("DATABASE_BUSY_TIMEOUT", 30)
     #: How many times a unit of work is retried when the database reports a transient conflict.
     DATABASE_RETRIES = _env_int("DATABASE_RETRIES", 8)
+    #: Test a pooled connection before each request uses it, so the app recovers by itself
+    #: after the database restarts (a connection that fails mid-request is replaced too).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: Seconds clients are asked to wait (Retry-After) when the database cannot be reached.
+    DATABASE_UNAVAILABLE_RETRY_AFTER = _env_int("DATABASE_UNAVAILABLE_RETRY_AFTER", 5)
+
+    # Serving -----------------------------------------------------------------------
+    #: Logs on stderr: "text" lines, or "json" (one object per line; the production default).
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    #: Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted
+    #: (1 behind one nginx); 0 trusts none, so clients cannot fake their address.
+    PROXY_COUNT = _env_int("PROXY_COUNT", 0)
 
     # The registry ----------------------------------------------------------------
     REGISTRY_KEY_PATH = os.environ.get(
@@ -212,6 +224,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 
     @classmethod
     def validate(cls) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask, Response, jsonify, render_template, request
@@ -28,8 +27,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app = Flask(__name__, instance_path=config_class.INSTANCE_PATH)
     app.config.from_object(config_class)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
+    register_serving(app)
     register_extensions(app)
     register_registry(app)
     register_blueprints(app)
@@ -37,6 +35,13 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_response_headers(app)
     register_template_context(app)
     return app
+
+
+def register_serving(app: Flask) -> None:
+    """Proxy headers, logs on stderr, the 503 answer while the database is unreachable."""
+    from . import serving
+
+    serving.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -48,9 +48,7 @@ import os
 import platform
 import re
 import signal
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -69,11 +67,11 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from benchmarks.harness import cpu_model, free_port, migrate, serve  # noqa: E402
 from tests._support import valid_payload  # noqa: E402
 
 TARGET_RATIO = 0.7
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
-STARTUP_TIMEOUT_S = 60.0
 DATABASE_TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
@@ -225,12 +223,6 @@ def measure(
     return results, warm_ups["intake"].ok + results["intake"].ok
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def fresh_database(kind: str, workdir: Path, postgres_url: str) -> Iterator[str]:
     """The URL of an empty database that exists for the duration of the block."""
@@ -265,16 +257,6 @@ def app_environment(database_url: str, workdir: Path) -> dict[str, str]:
     }
 
 
-def migrate(env: dict[str, str], log: Path) -> None:
-    flask = Path(sys.executable).parent / "flask"
-    with log.open("ab") as output:
-        completed = subprocess.run(
-            [str(flask), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, stdout=output, stderr=output
-        )
-    if completed.returncode != 0:
-        raise RuntimeError(f"flask db upgrade failed:\n{log.read_text()[-3000:]}")
-
-
 def gunicorn_command(port: int, workers: int, threads: int) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn",
@@ -285,45 +267,6 @@ def gunicorn_command(port: int, workers: int, threads: int) -> list[str]:
         "--graceful-timeout", "10",
         "benchmarks.bench_wsgi:app",
     ]  # fmt: skip
-
-
-@contextmanager
-def gunicorn(env: dict[str, str], port: int, workers: int, threads: int, log: Path) -> Iterator[None]:
-    """gunicorn serving the bench app, answering when the block starts, stopped when it ends."""
-    with log.open("ab") as output:
-        server = subprocess.Popen(
-            gunicorn_command(port, workers, threads), cwd=ROOT, env=env, stdout=output, stderr=output
-        )
-    try:
-        wait_until_answering(server, port, log)
-        yield
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def wait_until_answering(server: subprocess.Popen, port: int, log: Path) -> None:
-    """Until the server answers GET /api/v1/categories with 200 (the warm-up wakes the rest)."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}:\n{log.read_text()[-3000:]}")
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        try:
-            connection.request("GET", "/api/v1/categories")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.1)
-        finally:
-            connection.close()
-    raise RuntimeError(
-        f"gunicorn did not answer within {STARTUP_TIMEOUT_S:.0f} s:\n{log.read_text()[-3000:]}"
-    )
 
 
 def check_journal(database_url: str, created: int) -> tuple[bool, str]:
@@ -398,7 +341,7 @@ def run_database(kind: str, args: argparse.Namespace) -> DatabaseRun:
         log = workdir / "server.log"
         migrate(env, log)
         port = free_port()
-        stack.enter_context(gunicorn(env, port, args.workers, args.threads, log))
+        stack.enter_context(serve(gunicorn_command(port, args.workers, args.threads), env, port, log))
         load_average = os.getloadavg()[0]
         results, registered = measure(port, args, itertools.count(1))
         journal_ok, journal = check_journal(database_url, registered)
@@ -411,13 +354,6 @@ def run_database(kind: str, args: argparse.Namespace) -> DatabaseRun:
             server_log=server_log_summary(log),
             load_average=load_average,
         )
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 def server_description(args: argparse.Namespace) -> str:
