@@ -322,3 +322,15 @@ def test_ukrainian_is_not_russian():
     assert same < len(ukrainian) // 20
     assert not set("ыэъё") & set("".join(ukrainian))
     assert set("іїєґ") <= set("".join(ukrainian))
+
+
+def test_an_account_made_on_the_command_line_can_start_in_a_language(app, runner):
+    made = runner.invoke(args=["users", "create", "--username", "ion", "--role", "officer", "--tier", "1",
+                               "--language", "ro", "--password", "long enough pass"])
+    assert made.exit_code == 0, made.output
+    refused = runner.invoke(args=["users", "create", "--username", "max", "--role", "clerk",
+                                  "--language", "de", "--password", "long enough pass"])
+    assert refused.exit_code != 0 and "--language" in refused.output
+    with app.app_context():
+        assert db.session.scalar(select(User.language).where(User.username == "ion")) == "ro"
+        assert db.session.scalar(select(User.id).where(User.username == "max")) is None
