@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test setup browser-deps
+.PHONY: run test setup browser-deps translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,21 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-setup: $(VENV)/.installed
+# Message catalogues (app/translations/<lang>/LC_MESSAGES/messages.po) are compiled to .mo
+# (git-ignored) whenever the .po is newer; see "Languages" in the README.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard app/translations/*/LC_MESSAGES/messages.po))
+
+app/translations/%.mo: app/translations/%.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+setup: $(VENV)/.installed $(CATALOGUES)
+
+# Re-extract the source strings into messages.pot and merge them into every catalogue;
+# then translate what is new or fuzzy, and `make setup` compiles.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k lazy_ngettext:1,2 \
+	  --add-location=file --sort-output --no-wrap -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-wrap --ignore-obsolete
 
 run: setup
 	$(BIN)/flask db upgrade

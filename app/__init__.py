@@ -45,8 +45,8 @@ def register_serving(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from . import i18n
     from .database import configure_sqlite, sqlite_write_lock_path
-    from .i18n import select_locale
     from .notifications import delivery as notifications_delivery
 
     db.init_app(app)
@@ -55,7 +55,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     limiter.init_app(app)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["REGISTRY_TIMEZONE"])
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
     notifications_delivery.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

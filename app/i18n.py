@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 
 from babel.support import Translations
-from flask import current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask import Blueprint, Flask, current_app, g, has_request_context, redirect, request, session, url_for
+from flask_babel import format_decimal, get_locale, refresh
+from flask_login import current_user
+from werkzeug.exceptions import BadRequest
+from werkzeug.wrappers import Response
 from wtforms.i18n import messages_path
 
 from .extensions import babel
+from .urls import local_path
+
+#: Blueprints whose pages the public sees: they follow the visitor's choice. Every other page
+#: is a staff page and follows the signed-in staff member's own setting.
+PUBLIC_BLUEPRINTS = frozenset({"intake", "receipts", "registry", "health", "language"})
+
+bp = Blueprint("language", __name__)
 
 
 def page_languages() -> list[str]:
@@ -25,15 +36,48 @@ def page_languages() -> list[str]:
 
 
 def select_locale() -> str:
-    """The language chosen in this session, else the browser's best supported language
-    (outside a request, e.g. in a CLI command, the default language)."""
+    """The page language, first match wins:
+    a staff page shows the signed-in staff member's own language;
+    a public page shows the language the visitor chose in this session (switcher or form),
+    else the language of the complaint the page is about (`follow_complaint_language`),
+    else the browser's best supported language.
+    Outside a request (a CLI command) it is the default language."""
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = page_languages()
+    if request.blueprint not in PUBLIC_BLUEPRINTS and current_user.is_authenticated:
+        return current_user.language if current_user.language in languages else "en"
     chosen = session.get("language")
     if chosen in languages:
         return chosen
+    subject = g.get("subject_language")
+    if subject in languages:
+        return subject
     return request.accept_languages.best_match(languages) or "en"
+
+
+def follow_complaint_language(language: str | None) -> None:
+    """A page about one complaint (tracking, confirmation) speaks the complaint's language
+    unless the visitor chose another one in this session."""
+    g.subject_language = language
+    refresh()
+
+
+def remember_language(language: str) -> None:
+    """Keep the visitor's choice for the rest of the session (only a language pages have)."""
+    if language in page_languages():
+        session["language"] = language
+        refresh()
+
+
+@bp.post("/language")
+def choose_language() -> Response:
+    """The public language switcher (a plain form with a CSRF token: no script needed)."""
+    language = request.form.get("language", "")
+    if language not in page_languages():
+        raise BadRequest()
+    remember_language(language)
+    return redirect(local_path(request.form.get("next"), url_for("intake.new_complaint")), code=303)
 
 
 @lru_cache(maxsize=16)
@@ -53,3 +97,18 @@ class WTFormsTranslations:
 
 
 wtforms_translations = WTFormsTranslations()
+
+
+def format_number(value: object, pattern: str | None = None) -> object:
+    """A number written the page language's way (1,234.5 · 1 234,5 · 1.234,5); anything
+    else (text, None) unchanged."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return value
+    return format_decimal(value, format=pattern)
+
+
+def init_app(app: Flask) -> None:
+    """The switcher's route, and what templates need to offer languages and write numbers."""
+    app.register_blueprint(bp)
+    app.add_template_global(page_languages)
+    app.add_template_filter(format_number, "number")

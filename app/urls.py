@@ -1,8 +1,9 @@
-"""Absolute URLs printed on paper (QR codes) and sent to integrations."""
+"""Absolute URLs printed on paper (QR codes) and sent to integrations; safe redirect targets."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, url_for
 
@@ -13,3 +14,11 @@ def public_url(endpoint: str, **values: Any) -> str:
     if base:
         return base.rstrip("/") + url_for(endpoint, **values)
     return url_for(endpoint, _external=True, **values)
+
+
+def local_path(target: str | None, default: str) -> str:
+    """`target` when it is a path on this site, else `default`: a redirect taken from the
+    request never sends anyone to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return default

@@ -128,7 +128,7 @@ def test_a_complainant_files_downloads_the_receipt_and_tracks_the_complaint(
                 # 1. The empty form, with a CSRF token in it.
                 page.goto(f"{live_server}/complaints/new")
                 expect(page.locator("h1")).to_have_text("File a formal complaint")
-                expect(page.locator("input[name=csrf_token]")).to_have_value(re.compile(r".{20,}"))
+                expect(page.locator("#csrf_token")).to_have_value(re.compile(r".{20,}"))  # the form's own token
                 assert page.evaluate(
                     "() => [...document.styleSheets].some(s => (s.href || '').endsWith('/static/style.css')"
                     " && s.cssRules.length > 0)"

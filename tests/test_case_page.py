@@ -141,7 +141,7 @@ def test_a_reply_with_a_wrong_access_code_is_a_404_and_changes_nothing(app, clie
 
 @pytest.mark.parametrize("status_path", ["closed"])
 def test_a_closed_complaint_offers_only_the_dispute(app, client, register, staff, status_path):
-    number = register()
+    number = register(language="en")  # the tracking page speaks the complaint's language
     act(app, number, ops.take_complaint, by=staff["olga"])
     act(app, number, ops.resolve, by=staff["olga"], resolution=Resolution.UPHELD, reasons="We pay it back.")
     act(app, number, ops.close, by=staff["olga"])

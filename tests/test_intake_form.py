@@ -39,7 +39,7 @@ def test_the_form_says_plainly_that_this_is_a_formal_registered_complaint(client
 
 
 def test_a_filed_complaint_leads_to_a_confirmation_with_number_receipt_and_tracking_link(client, app):
-    response = client.post("/complaints/new", data=form_data())
+    response = client.post("/complaints/new", data=form_data(language="en"))  # pages follow its language
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     with app.app_context():
@@ -125,8 +125,9 @@ def test_a_double_click_registers_one_complaint(client, app):
 
 def test_a_sent_form_changed_and_resent_is_not_silently_merged(client, app):
     token = _token(client.get("/").get_data(as_text=True))
-    client.post("/complaints/new", data=form_data(submission_token=token))
-    again = client.post("/complaints/new", data=form_data(submission_token=token, subject="Another thing"))
+    client.post("/complaints/new", data=form_data(submission_token=token, language="en"))
+    again = client.post("/complaints/new", data=form_data(submission_token=token, subject="Another thing",
+                                                          language="en"))
     page = again.get_data(as_text=True)
     assert again.status_code == 422
     assert "already sent and registered as" in page
@@ -142,7 +143,7 @@ def test_a_form_posted_without_its_csrf_token_is_refused(make_app):
 
 
 def test_tracking_by_number_and_code_shows_status_and_deadline(client, app):
-    client.post("/complaints/new", data=form_data())
+    client.post("/complaints/new", data=form_data(language="en"))
     with app.app_context():
         complaint = db.session.scalar(select(Complaint))
         number, code = complaint.number, complaint.access_code

@@ -16,7 +16,7 @@ from app.extensions import db
 
 #: Routes open to everybody (the public site) or guarding themselves (sign-in, sign-out).
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "health.health"}
-PUBLIC_PREFIXES = ("intake.", "registry.", "receipts.", "api.")
+PUBLIC_PREFIXES = ("intake.", "registry.", "receipts.", "api.", "language.")
 
 
 def _staff_rules(app):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import Blueprint
+from flask import Blueprint, current_app
 from sqlalchemy import func, select
 
 from ..audit.models import AuditAction
@@ -36,13 +36,18 @@ DEMO_ACCOUNTS = [
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--tier", type=click.IntRange(1, 4), default=None, help="Escalation tier (1-4).")
 @click.option("--email", default=None)
+@click.option("--language", default="en", show_default=True,
+              help="Language of the person's staff pages and e-mails (en, ru, ro, uk); they can change it later.")
 @click.password_option(help="Asked for when not given.")
 def create_command(username: str, full_name: str, role: str, tier: int | None, email: str | None,
-                   password: str) -> None:
+                   language: str, password: str) -> None:
     """Create a staff account."""
+    if language not in current_app.config["LANGUAGES"]:
+        raise click.BadParameter(f"one of {', '.join(current_app.config['LANGUAGES'])}", param_hint="--language")
     try:
         user = commit_with_retry(lambda: _create_and_audit(
-            username=username, full_name=full_name, password=password, role=Role(role), tier=tier, email=email))
+            username=username, full_name=full_name, password=password, role=Role(role), tier=tier, email=email,
+            language=language))
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created {user.role.value} {user.username!r}.")

@@ -1,9 +1,13 @@
-"""Sign-in and password forms."""
+"""Sign-in, password and own-settings forms."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, StringField
+from flask_babel import lazy_ngettext
+from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..intake.forms import AppForm
@@ -24,7 +28,8 @@ class PasswordChangeForm(AppForm):
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=200,
-                message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+                message=lazy_ngettext("Use at least %(num)d character.", "Use at least %(num)d characters.",
+                                      MIN_PASSWORD_LENGTH),
             ),
         ],
     )
@@ -32,3 +37,13 @@ class PasswordChangeForm(AppForm):
         _l("New password again"),
         validators=[DataRequired(), EqualTo("new_password", _l("The two new passwords differ."))],
     )
+
+
+class SettingsForm(AppForm):
+    """A staff member's own settings: the language of their pages and e-mails."""
+
+    language = SelectField(_l("Language of my pages and e-mails"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.language.choices = list(current_app.config["LANGUAGES"].items())

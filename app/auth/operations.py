@@ -1,4 +1,4 @@
-"""Account operations: sign-in checks and account creation. They flush, never commit."""
+"""Account operations: sign-in checks, account creation, own settings. They flush, never commit."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..audit.service import recent_failed_logins
+from ..audit.models import AuditAction
+from ..audit.service import recent_failed_logins, record
 from ..extensions import db
 from .models import MIN_PASSWORD_LENGTH, User
 from .permissions import Role
@@ -54,3 +55,17 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def change_language(user: User, language: str) -> bool:
+    """Set the language `user`'s staff pages and e-mails are written in; audited when it
+    changes. Returns whether anything changed."""
+    if language not in current_app.config["LANGUAGES"]:
+        raise AccountError(f"unknown language {language!r}")
+    if user.language == language:
+        return False
+    record(AuditAction.SETTINGS_CHANGED, user=user, target=user.username,
+           details={"language": {"from": user.language, "to": language}})
+    user.language = language
+    db.session.flush()
+    return True

@@ -1,11 +1,10 @@
-"""Staff sign-in, sign-out and password change."""
+"""Staff sign-in, sign-out, password change and own settings."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -13,10 +12,11 @@ from ..audit.models import AuditAction
 from ..audit.service import record
 from ..database import commit_with_retry
 from ..extensions import db, limiter, login_manager
+from ..urls import local_path
 from .access import requires
-from .forms import LoginForm, PasswordChangeForm
+from .forms import LoginForm, PasswordChangeForm, SettingsForm
 from .models import User
-from .operations import authenticate
+from .operations import authenticate, change_language
 from .permissions import Permission
 
 bp = Blueprint("auth", __name__, url_prefix="/staff", template_folder="templates")
@@ -35,9 +35,7 @@ def _login_limit() -> str:
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never send a user elsewhere after signing in."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("staff.home")
+    return local_path(target, url_for("staff.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -86,3 +84,18 @@ def change_password() -> Response | tuple[str, int]:
         form.current_password.errors.append(_("This is not your current password."))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/password.html", form=form), status
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@requires(Permission.USE_STAFF_DESK)
+def settings() -> Response | tuple[str, int]:
+    """My settings: the language of my staff pages and of the e-mails sent to me."""
+    user = current_user._get_current_object()
+    form = SettingsForm(obj=user)
+    if form.validate_on_submit():
+        if commit_with_retry(lambda: change_language(user, form.language.data)):
+            refresh()  # this very answer already in the new language
+        flash(_("Your settings are saved."))
+        return redirect(url_for("auth.settings"), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/settings.html", form=form), status

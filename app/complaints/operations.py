@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..auth.models import User
 from ..clock import now_utc
@@ -36,7 +37,8 @@ def _actor(user: User) -> dict[str, Any]:
 def _check_reason(reason: str) -> str:
     reason = " ".join(reason.split())
     if len(reason) < MIN_REASON_LENGTH:
-        raise ComplaintChangeRefused(_("Give the reason (at least %(n)d characters).", n=MIN_REASON_LENGTH))
+        raise ComplaintChangeRefused(ngettext("Give the reason (at least %(num)d character).",
+                                                "Give the reason (at least %(num)d characters).", MIN_REASON_LENGTH))
     return reason
 
 

@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any
 
 from flask import current_app
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -87,7 +87,8 @@ class ComplaintForm(AppForm):
         config = current_app.config
         limit = config["ATTACHMENT_MAX_BYTES"]
         if len(files) > config["ATTACHMENT_MAX_FILES"]:
-            field.errors = [*field.errors, _l("Attach at most %(n)d files.", n=config["ATTACHMENT_MAX_FILES"])]
+            field.errors = [*field.errors, lazy_ngettext("Attach at most %(num)d file.", "Attach at most %(num)d files.",
+                                                               config["ATTACHMENT_MAX_FILES"])]
             return None
         evidence = []
         for upload in files:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session
+from flask import Blueprint, current_app, flash, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,6 +24,7 @@ from ..complaints.errors import ComplaintChangeRefused
 from ..complaints.models import Channel, Complaint
 from ..database import commit_with_retry
 from ..extensions import db, limiter
+from ..i18n import follow_complaint_language, remember_language
 from ..letters.download import letter_response
 from ..workflow.forms import DisputeForm, ReplyForm
 from ..workflow.operations import complainant_reply
@@ -68,7 +69,7 @@ def new_complaint() -> Response | tuple[str, int]:
             )
             form.submission_token.data = secrets.token_urlsafe(24)
         else:
-            session["language"] = registration.complaint.language
+            remember_language(registration.complaint.language)
             return redirect(confirmation_url(registration.complaint), code=303)
     status = 422 if request.method == "POST" else 200
     files_dropped = request.method == "POST" and form.has_files()
@@ -80,6 +81,7 @@ def new_complaint() -> Response | tuple[str, int]:
 @bp.get("/complaints/<path:reference>/confirmation")
 def confirmation(reference: str) -> str:
     complaint = find_for_complainant_or_404(reference, request.args.get("code"))
+    follow_complaint_language(complaint.language)
     return render_template(
         "intake/confirmation.html",
         complaint=complaint,
@@ -119,6 +121,7 @@ def track_complaint(reference: str) -> tuple[str, int]:
 
 
 def _tracking_page(complaint: Complaint, *, bound: dict | None = None, status: int = 200) -> tuple[str, int]:
+    follow_complaint_language(complaint.language)
     forms = {
         name: form_class(prefix=name, formdata=None)
         for name, (form_class, action) in REPLY_FORMS.items()
@@ -146,6 +149,7 @@ def reply(reference: str, name: str) -> Response | tuple[str, int]:
     """The complainant replies, or disputes the response (reopening it, escalating if asked).
     A wrong access code is the same 404 as an unknown number, and changes nothing."""
     complaint = find_for_complainant_or_404(reference, request.args.get("code"))
+    follow_complaint_language(complaint.language)  # error messages too
     form = REPLY_FORMS[name][0](prefix=name)
     if form.validate_on_submit():
         dispute = name == "dispute"

@@ -15,6 +15,7 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from .operations import ComplaintSubmission
 
@@ -77,9 +78,10 @@ _TEXT = {
 
 def _length_error(rule: _Text, length: int) -> str | None:
     if length < rule.min:
-        return str(_l("Write at least %(n)d characters.", n=rule.min))
+        return ngettext("Write at least %(num)d character.", "Write at least %(num)d characters.", rule.min)
     if length > rule.max:
-        return str(_l("Write at most %(n)d characters (this has %(length)d).", n=rule.max, length=length))
+        return ngettext("Write at most %(num)d character (this has %(length)d).",
+                        "Write at most %(num)d characters (this has %(length)d).", rule.max, length=length)
     return None
 
 

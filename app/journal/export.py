@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..complaints.categories import category_choices
 from ..complaints.models import Channel, ComplaintStatus
@@ -123,8 +124,9 @@ def journal_document(
         language=language,
         organisation=organisation,
         title=_("Registry journal"),
-        subtitle=_("Filter: %(filters)s. Printed %(when)s; %(count)d entries.", filters=described,
-                   when=titles.moment(printed_at), count=len(lines)),
+        subtitle=ngettext("Filter: %(filters)s. Printed %(when)s; %(num)d entry.",
+                          "Filter: %(filters)s. Printed %(when)s; %(num)d entries.", len(lines),
+                          filters=described, when=titles.moment(printed_at)),
         columns=columns,
         lines=lines,
         page_label=_("Page {page} of {pages}"),

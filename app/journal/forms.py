@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Field, SelectField, StringField
 from wtforms.validators import Optional, ValidationError
@@ -76,17 +76,20 @@ class JournalFilterForm(AppForm):
 
     def _validate_search(self, field: Field) -> None:
         if len(_text(field)) < MIN_SEARCH_LENGTH:
-            raise ValidationError(_l("Type at least %(n)d characters.", n=MIN_SEARCH_LENGTH))
+            raise ValidationError(lazy_ngettext("Type at least %(num)d character.", "Type at least %(num)d characters.",
+                                                MIN_SEARCH_LENGTH))
 
     validate_name = validate_email = _validate_search
 
     def validate_phone(self, field: Field) -> None:
         if len(re.sub(r"\D", "", field.data or "")) < MIN_SEARCH_LENGTH:
-            raise ValidationError(_l("Type at least %(n)d digits of the number.", n=MIN_SEARCH_LENGTH))
+            raise ValidationError(lazy_ngettext("Type at least %(num)d digit of the number.",
+                                                "Type at least %(num)d digits of the number.", MIN_SEARCH_LENGTH))
 
     def validate_text(self, field: Field) -> None:
         if any(len(word) < MIN_SEARCH_LENGTH for word in _text(field).split()):
-            raise ValidationError(_l("Each word must have at least %(n)d characters.", n=MIN_SEARCH_LENGTH))
+            raise ValidationError(lazy_ngettext("Each word must have at least %(num)d character.",
+                                                "Each word must have at least %(num)d characters.", MIN_SEARCH_LENGTH))
 
     # --- the fields together ----------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -176,7 +176,7 @@ def bucket_label(bucket: figures.Bucket) -> str:
     if bucket.low_days == 0:
         return _("Under 1 day")
     if bucket.high_days is None:
-        return _("%(n)d days or more", n=bucket.low_days)
+        return ngettext("%(num)d day or more", "%(num)d days or more", bucket.low_days)
     return _("%(low)d to %(high)d days", low=bucket.low_days, high=bucket.high_days)
 
 
@@ -294,7 +294,7 @@ def _charts(tables: dict[str, Table]) -> dict[str, Markup]:
         "categories": charts.bar_chart(
             [(row[0], row[1]) for row in tables["categories"].rows], chart_id="chart-categories",
             title=_("Complaints per category"), empty_text=no_complaints,
-            others_label=lambda n: _("%(n)d more categories", n=n)),
+            others_label=lambda n: ngettext("%(num)d more category", "%(num)d more categories", n)),
         "backlog": charts.bar_chart(
             [(row[0], row[1]) for row in tables["backlog"].rows], chart_id="chart-backlog",
             title=_("Open complaints by age"), empty_text=_("No open complaints")),

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -43,7 +44,8 @@ def monthly_pdf() -> Response:
         abort(400, description=str(error))
     asked = request.args.get("language", "").strip()
     if asked and asked not in SUPPORTED_LANGUAGES:
-        abort(400, description=f"The report is written in {', '.join(SUPPORTED_LANGUAGES)} (got {asked!r}).")
+        abort(400, description=_("The report is written in %(languages)s (asked: %(asked)s).",
+                                  languages=", ".join(SUPPORTED_LANGUAGES), asked=asked))
     language = asked or normalise_language(str(get_locale() or "en"))
     pdf = monthly_report_pdf(year, month, language)
     commit_with_retry(lambda: record(

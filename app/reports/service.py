@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from ..clock import now_utc
 from .context import build_monthly_report_context
@@ -25,13 +26,14 @@ def parse_month(text: str | None) -> tuple[int, int]:
     """(year, month) of "2026-11"; raises `BadMonth` with a message for people otherwise."""
     match = _MONTH.fullmatch((text or "").strip())
     if not match:
-        raise BadMonth(f"Give the month as YYYY-MM, e.g. 2026-11 (got {text!r})." if text else
-                       "Give the month as YYYY-MM, e.g. 2026-11.")
+        raise BadMonth(_("Give the month as YYYY-MM, e.g. 2026-11 (got %(text)s).", text=repr(text)) if text else
+                       _("Give the month as YYYY-MM, e.g. 2026-11."))
     year, month = int(match[1]), int(match[2])
     if not 1 <= month <= 12:
-        raise BadMonth(f"There is no month {month:02d}: give the month as YYYY-MM, e.g. 2026-11.")
+        raise BadMonth(_("There is no month %(month)02d: give the month as YYYY-MM, e.g. 2026-11.", month=month))
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise BadMonth(f"The year must be between {FIRST_YEAR} and {LAST_YEAR} (got {year}).")
+        raise BadMonth(_("The year must be between %(first)d and %(last)d (got %(year)d).", first=FIRST_YEAR,
+                         last=LAST_YEAR, year=year))
     return year, month
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..auth.models import User
 from ..clock import now_utc
@@ -78,10 +79,12 @@ def _text(text: str, what: str, minimum: int = 1) -> str:
     if len(text) < minimum:
         if minimum == 1:
             raise ComplaintChangeRefused(_("Write the %(what)s.", what=what))
-        raise ComplaintChangeRefused(_("Give the %(what)s (at least %(n)d characters).", what=what, n=minimum))
+        raise ComplaintChangeRefused(ngettext("Give the %(what)s (at least %(num)d character).",
+                                                "Give the %(what)s (at least %(num)d characters).", minimum, what=what))
     if len(text) > MAX_TEXT_LENGTH:
-        raise ComplaintChangeRefused(_("The %(what)s is too long (at most %(n)d characters).", what=what,
-                                       n=MAX_TEXT_LENGTH))
+        raise ComplaintChangeRefused(ngettext("The %(what)s is too long (at most %(num)d character).",
+                                                "The %(what)s is too long (at most %(num)d characters).",
+                                                MAX_TEXT_LENGTH, what=what))
     return text
 
 
