@@ -115,6 +115,12 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
+    from flask_limiter.errors import RateLimitExceeded
+
+    from .ratelimits import too_many_requests
+
+    app.register_error_handler(RateLimitExceeded, too_many_requests)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
         return render_template("error.html", error=error, csrf=True), 400
