@@ -226,7 +226,8 @@ def attachment(reference: str, attachment_id: int) -> Response:
     commit_with_retry(lambda: record(AuditAction.ATTACHMENT_DOWNLOAD, target=complaint.number,
                                      details={"file": evidence.filename}))
     content = evidence_store().read(evidence.sha256)
-    response = Response(content, mimetype="application/octet-stream")
+    # Its real type (checked by content at upload), but always a download; nosniff is global.
+    response = Response(content, mimetype=evidence.content_type)
     response.headers["Content-Disposition"] = _attachment_disposition(evidence.filename)
     response.headers["Cache-Control"] = "private, no-store"
     return response
