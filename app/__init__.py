@@ -19,6 +19,10 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+#: The same, for the one document this site shows inside its own page (the desk's receipt print).
+CONTENT_SECURITY_POLICY_SAME_ORIGIN_FRAME = CONTENT_SECURITY_POLICY.replace(
+    "frame-ancestors 'none'", "frame-ancestors 'self'"
+)
 
 
 def create_app(config_class: type[Config] | None = None) -> Flask:

@@ -96,3 +96,16 @@ def test_no_rendered_page_has_inline_script_handlers_or_styles(
         problems += [f"{url}: {found}" for found in inline_code(client.get(url).get_data(as_text=True))]
     assert pages >= (8 if who == "anonymous" else 20)
     assert problems == []
+
+
+def test_only_the_desk_receipt_print_may_be_framed_and_only_by_this_site(
+    app: Flask, client: FlaskClient, login, records: Records  # noqa: F811
+):
+    login(client, "clerk", username="irina")
+    reference, print_id = records.values["reference"], records.values["print_id"]
+    framed = client.get(f"/staff/complaints/{reference}/prints/{print_id}.pdf")
+    assert framed.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in framed.headers["Content-Security-Policy"]
+    page = client.get(f"/staff/complaints/{reference}/prints/{print_id}")
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
