@@ -206,6 +206,13 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20 per minute")
     #: How often one address may reply to complaints from tracking pages.
     REPLY_RATE_LIMIT = os.environ.get("REPLY_RATE_LIMIT", "30 per hour")
+    #: Complaints one address may register (web form and API together).
+    COMPLAINT_RATE_LIMIT = os.environ.get("COMPLAINT_RATE_LIMIT", "20 per hour")
+    #: Look-ups by number and access code (tracking pages, receipt, API GET) per address.
+    TRACKING_RATE_LIMIT = os.environ.get("TRACKING_RATE_LIMIT", "60 per minute")
+    #: Receipt checks on /verify per address.
+    VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")
+    #: Where the counts live: memory:// (one process) or redis://host:6379 (several processes).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     PERMANENT_SESSION_LIFETIME = 8 * 3600  # a working day
 

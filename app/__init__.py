@@ -18,6 +18,10 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+#: The same, for the one document this site shows inside its own page (the desk's receipt print).
+CONTENT_SECURITY_POLICY_SAME_ORIGIN_FRAME = CONTENT_SECURITY_POLICY.replace(
+    "frame-ancestors 'none'", "frame-ancestors 'self'"
+)
 
 
 def create_app(config_class: type[Config] | None = None) -> Flask:
@@ -121,6 +125,12 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
+    from flask_limiter.errors import RateLimitExceeded
+
+    from .ratelimits import too_many_requests
+
+    app.register_error_handler(RateLimitExceeded, too_many_requests)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
         return render_template("error.html", error=error, csrf=True), 400

@@ -185,7 +185,8 @@ def test_evidence_downloads_only_as_an_attachment_and_is_audited(app, client, lo
     login(client, "clerk")
     response = client.get(f"/staff/complaints/{complaint.slug}/attachments/{attachment_id}")
     assert response.data == PDF_BYTES
-    assert response.mimetype == "application/octet-stream"
+    assert response.mimetype == "application/pdf"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert "filename*=UTF-8''%D1%81%D0%BA%D0%B0%D0%BD" in response.headers["Content-Disposition"]
     assert _actions(app)[-1] == "attachment_download"

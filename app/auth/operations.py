@@ -24,16 +24,16 @@ class AccountError(ValueError):
 
 def authenticate(username: str, password: str) -> User | None:
     """The active user with this name and password, unless the account is locked after too
-    many recent failures. The caller cannot tell which check failed, and neither can the user."""
+    many recent failures. The caller cannot tell which check failed, and neither can the user:
+    an unknown name, a wrong password and a locked account do the same work (one password
+    hash, one count of recent failures), so they also take the same time."""
     user = db.session.scalar(select(User).where(User.username == username))
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)
-        return None
-    password_ok = user.check_password(password)
+    password_ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     window = timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-    if recent_failed_logins(username, window) >= current_app.config["LOGIN_MAX_FAILURES"]:
+    locked = recent_failed_logins(username, window) >= current_app.config["LOGIN_MAX_FAILURES"]
+    if user is None or locked or not password_ok or not user.active:
         return None
-    return user if password_ok and user.active else None
+    return user
 
 
 def create_user(

@@ -32,6 +32,21 @@ ALLOWED_TYPES: dict[str, str] = {
     "text/plain": "TXT",
 }
 
+#: The file name endings each type may carry: the content decides the type, and the name must
+#: agree with it (a PNG called .pdf, or an executable called .pdf, is refused).
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "application/pdf": (".pdf",),
+    "image/jpeg": (".jpg", ".jpeg", ".jpe", ".jfif"),
+    "image/png": (".png",),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+    "image/tiff": (".tif", ".tiff"),
+    "image/heic": (".heic", ".heif"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.oasis.opendocument.text": (".odt",),
+    "text/plain": (".txt",),
+}
+
 _NEW_FILES_KEY = "complaints.new_files"
 
 
@@ -61,6 +76,11 @@ def detect_content_type(content: bytes, filename: str) -> str | None:
         if "\x00" not in text:
             return "text/plain"
     return None
+
+
+def name_fits_type(filename: str, content_type: str) -> bool:
+    """Whether the file's name ends as files of its (detected) type do."""
+    return filename.lower().endswith(EXTENSIONS[content_type])
 
 
 def safe_filename(name: str) -> str:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from .. import CONTENT_SECURITY_POLICY_SAME_ORIGIN_FRAME
 from ..audit.models import AuditAction
 from ..audit.service import record
 from ..auth.access import requires
@@ -161,6 +162,9 @@ def print_pdf(reference: str, print_id: int) -> Response:
     suffix = f"-duplicate-{printed.reprint_number}" if printed.reprint_number else ""
     response.headers["Content-Disposition"] = f'inline; filename="receipt-{complaint.slug}{suffix}.pdf"'
     response.headers["Cache-Control"] = "private, no-store"
+    # The print page shows it in a frame to print it; only this site may frame it.
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY_SAME_ORIGIN_FRAME
     return response
 
 
@@ -226,7 +230,8 @@ def attachment(reference: str, attachment_id: int) -> Response:
     commit_with_retry(lambda: record(AuditAction.ATTACHMENT_DOWNLOAD, target=complaint.number,
                                      details={"file": evidence.filename}))
     content = evidence_store().read(evidence.sha256)
-    response = Response(content, mimetype="application/octet-stream")
+    # Its real type (checked by content at upload), but always a download; nosniff is global.
+    response = Response(content, mimetype=evidence.content_type)
     response.headers["Content-Disposition"] = _attachment_disposition(evidence.filename)
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -18,6 +18,7 @@ from ..complaints.access import display_access_code, find_for_complainant_or_404
 from ..complaints.categories import category_choices, category_name
 from ..complaints.models import Channel, Complaint
 from ..database import commit_with_retry
+from ..ratelimits import complaint_limit, tracking_limit
 from ..registry.chain import fingerprint_of
 from ..workflow.panel import complainant_messages
 from .links import receipt_url, tracking_url
@@ -78,6 +79,7 @@ def categories() -> Response:
 
 
 @bp.post("/complaints")
+@complaint_limit
 def create_complaint() -> tuple[Response, int]:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
@@ -159,6 +161,7 @@ def _links(complaint: Complaint) -> dict[str, str]:
 
 
 @bp.get("/complaints/<path:reference>")
+@tracking_limit
 def get_complaint(reference: str) -> Response:
     complaint = find_for_complainant_or_404(reference, request.args.get("code"))
     return jsonify(public_view(complaint) | {

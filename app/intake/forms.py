@@ -22,7 +22,14 @@ from wtforms import (
 )
 
 from ..complaints.categories import category_choices
-from ..complaints.storage import ALLOWED_TYPES, Evidence, detect_content_type, safe_filename
+from ..complaints.storage import (
+    ALLOWED_TYPES,
+    EXTENSIONS,
+    Evidence,
+    detect_content_type,
+    name_fits_type,
+    safe_filename,
+)
 from ..i18n import wtforms_translations
 from .operations import ComplaintSubmission
 from .validation import FIELDS, rules_from_config, validate_complaint
@@ -103,6 +110,11 @@ class ComplaintForm(AppForm):
                     "%(name)s is not an accepted file type (accepted: %(types)s).",
                     name=name,
                     types=", ".join(sorted(set(ALLOWED_TYPES.values()))),
+                )
+            elif not name_fits_type(name, content_type):
+                message = _l(
+                    "%(name)s is really a %(kind)s file, which its name does not say; rename it to end in %(ext)s.",
+                    name=name, kind=ALLOWED_TYPES[content_type], ext=EXTENSIONS[content_type][0],
                 )
             else:
                 evidence.append(Evidence(filename=name, content_type=content_type, content=content))

@@ -26,6 +26,7 @@ from ..database import commit_with_retry
 from ..extensions import db, limiter
 from ..i18n import follow_complaint_language, remember_language
 from ..letters.download import letter_response
+from ..ratelimits import complaint_limit, tracking_limit
 from ..workflow.forms import DisputeForm, ReplyForm
 from ..workflow.operations import complainant_reply
 from ..workflow.panel import complainant_messages
@@ -45,6 +46,7 @@ def _valid_token(token: str | None) -> str | None:
 
 @bp.route("/", methods=["GET", "POST"])
 @bp.route("/complaints/new", methods=["GET", "POST"])
+@complaint_limit
 def new_complaint() -> Response | tuple[str, int]:
     form = ComplaintForm()
     notice = None
@@ -79,6 +81,7 @@ def new_complaint() -> Response | tuple[str, int]:
 
 
 @bp.get("/complaints/<path:reference>/confirmation")
+@tracking_limit
 def confirmation(reference: str) -> str:
     complaint = find_for_complainant_or_404(reference, request.args.get("code"))
     follow_complaint_language(complaint.language)
@@ -101,6 +104,7 @@ class TrackForm(FlaskForm):
 
 
 @bp.get("/track")
+@tracking_limit
 def track() -> Response | tuple[str, int]:
     form = TrackForm(request.args)
     not_found = False
@@ -115,6 +119,7 @@ def track() -> Response | tuple[str, int]:
 
 
 @bp.get("/track/<path:reference>")
+@tracking_limit
 def track_complaint(reference: str) -> tuple[str, int]:
     complaint = find_for_complainant_or_404(reference, request.args.get("code"))
     return _tracking_page(complaint)
@@ -169,6 +174,7 @@ def reply(reference: str, name: str) -> Response | tuple[str, int]:
 
 
 @bp.get("/track/<path:reference>/letters/<int:message_id>.pdf")
+@tracking_limit
 def letter(reference: str, message_id: int) -> Response:
     """A letter the organisation sent, as a download for the complainant."""
     complaint = find_for_complainant_or_404(reference, request.args.get("code"))

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from ..complaints.access import find_by_reference
 from ..extensions import db
+from ..ratelimits import verify_limit
 from .chain import get_signer, intake_entry, normalise_fingerprint
 from .models import EntryKind, RegistryEntry
 from .verify import check_entry, corrections_of
@@ -37,6 +38,7 @@ def previous_entry_digest(entry: RegistryEntry) -> str | None:
 
 
 @bp.get("/verify")
+@verify_limit
 def verify() -> str:
     form = VerifyForm(request.args)
     outcome = None

@@ -1,0 +1,95 @@
+"""Rate limits on the public endpoints: small limits, the 429 page and JSON, Retry-After, storage."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from _support import form_data, valid_payload
+from app.complaints.models import Complaint
+from app.extensions import db
+
+SMALL = {"COMPLAINT_RATE_LIMIT": "2 per minute", "TRACKING_RATE_LIMIT": "3 per minute",
+         "VERIFY_RATE_LIMIT": "2 per minute"}
+
+
+@pytest.fixture
+def limited(app, make_app):  # `app` first: it cleans the database afterwards
+    return make_app(RATELIMIT_ENABLED=True, **SMALL)
+
+
+def _count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Complaint))
+
+
+def test_the_form_and_the_api_share_one_registration_limit_per_address(limited):
+    client = limited.test_client()
+    assert client.post("/complaints/new", data=form_data()).status_code == 303
+    assert client.post("/api/v1/complaints", json=valid_payload()).status_code == 201
+    page = client.post("/complaints/new", data=form_data())
+    api = client.post("/api/v1/complaints", json=valid_payload())
+    assert page.status_code == api.status_code == 429
+    assert _count(limited) == 2  # nothing registered by the refused ones
+    assert "Too many requests" in page.get_data(as_text=True)
+    assert "Nothing was done; try again in" in page.get_data(as_text=True)
+    assert 1 <= int(page.headers["Retry-After"]) <= 61
+    body = api.get_json()
+    assert body["error"] == "Too Many Requests" and 1 <= body["retry_after"] <= 61
+    assert int(api.headers["Retry-After"]) == body["retry_after"]
+    # Another address is not affected; reading the empty form never counts.
+    assert client.get("/complaints/new").status_code == 200
+    other = client.post("/api/v1/complaints", json=valid_payload(), environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    assert other.status_code == 201
+
+
+def test_look_ups_by_number_and_code_share_one_limit(limited):
+    client = limited.test_client()
+    created = client.post("/api/v1/complaints", json=valid_payload()).get_json()
+    number, code = created["number"], created["access_code"]
+    slug = number.replace("/", "-")
+    for _ in range(3):
+        assert client.get("/track").status_code == 200  # the empty form is free
+    assert client.get(f"/track?number={number}&code={code}").status_code == 303
+    assert client.get(f"/track/{slug}?code={code}").status_code == 200
+    assert client.get(f"/api/v1/complaints/{slug}?code={code}").status_code == 200
+    for url in (f"/track/{slug}?code={code}", f"/api/v1/complaints/{slug}?code={code}",
+                f"/complaints/{slug}/receipt.pdf?code={code}", f"/complaints/{slug}/confirmation?code={code}",
+                f"/track?number={number}&code=WRONG"):
+        response = client.get(url)
+        assert response.status_code == 429, url
+        assert "Retry-After" in response.headers, url
+    assert client.get(f"/api/v1/complaints/{slug}?code={code}").is_json
+
+
+def test_verify_checks_are_limited(limited):
+    client = limited.test_client()
+    assert client.get("/verify").status_code == 200
+    answers = [client.get("/verify?number=2026/000001&fingerprint=0000-0000-0000-0000").status_code
+               for _ in range(3)]
+    assert answers == [200, 200, 429]
+
+
+def test_counts_can_live_in_redis_so_several_servers_share_them(app, make_app):
+    redis_uri = "redis://127.0.0.1:6379"
+    try:
+        import redis
+
+        redis.Redis.from_url(redis_uri, socket_connect_timeout=1).ping()
+    except Exception as error:  # noqa: BLE001  (no client library or no server: nothing to test against)
+        pytest.skip(f"no Redis at {redis_uri}: {error}")
+    # A fresh key prefix, so runs in parallel (SQLite and PostgreSQL) do not count together.
+    settings = {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": redis_uri,
+                "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}", "VERIFY_RATE_LIMIT": "2 per minute"}
+    limited = make_app(**settings)
+    url = "/verify?number=2026/000001&fingerprint=0000-0000-0000-0000"
+    assert [limited.test_client().get(url).status_code for _ in range(3)] == [200, 200, 429]
+    store = redis.Redis.from_url(redis_uri)
+    keys = store.keys(f"*{settings['RATELIMIT_KEY_PREFIX']}*")
+    try:
+        assert keys, "the counts are not in Redis"
+    finally:
+        if keys:
+            store.delete(*keys)

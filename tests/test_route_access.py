@@ -1,0 +1,243 @@
+"""Who may use every route of the app: one table, tried as anonymous and as each role.
+
+`ROUTES` classifies EVERY rule of the URL map, one line per rule. A new route missing from it
+fails `test_every_route_is_in_the_access_table` with its name; so does a line for a route that
+is gone. To add a route: one line, `"<the rule>": PUBLIC | SIGNED_IN | needs(Permission.X)`.
+Rules with parameters are requested with real records (see `records`).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from _cases import T0, act
+from _support import form_data
+from app.auth.models import User
+from app.auth.permissions import Permission, Role, role_may
+from app.clock import frozen_clock
+from app.complaints.access import find_by_reference
+from app.complaints.models import Attachment
+from app.complaints.operations import record_receipt_print
+from app.database import commit_with_retry
+from app.extensions import db
+from app.workflow import operations as ops
+from app.workflow.models import CaseMessage
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may use a route: anyone, any signed-in staff member, or roles with `permission`."""
+
+    public: bool = False
+    permission: Permission | None = None
+
+    def allows(self, role: Role | None) -> bool:
+        if self.public:
+            return True
+        if role is None:
+            return False
+        return self.permission is None or role_may(role, self.permission)
+
+
+PUBLIC = Access(public=True)
+SIGNED_IN = Access()
+
+
+def needs(permission: Permission) -> Access:
+    return Access(permission=permission)
+
+
+P = Permission
+ROUTES: dict[str, Access] = {
+    # The public site, the API for integrations, health, static files.
+    "/": PUBLIC,
+    "/complaints/new": PUBLIC,
+    "/complaints/<path:reference>/confirmation": PUBLIC,
+    "/complaints/<path:reference>/receipt.pdf": PUBLIC,
+    "/track": PUBLIC,
+    "/track/<path:reference>": PUBLIC,
+    "/track/<path:reference>/<any(reply, dispute):name>": PUBLIC,
+    "/track/<path:reference>/letters/<int:message_id>.pdf": PUBLIC,
+    "/verify": PUBLIC,
+    "/verify/registry-key.pem": PUBLIC,
+    "/api/v1/categories": PUBLIC,
+    "/api/v1/complaints": PUBLIC,
+    "/api/v1/complaints/<path:reference>": PUBLIC,
+    "/health": PUBLIC,
+    "/language": PUBLIC,
+    "/static/<path:filename>": PUBLIC,
+    # Signing in and out.
+    "/staff/login": PUBLIC,
+    "/staff/logout": SIGNED_IN,
+    "/staff/password": needs(P.USE_STAFF_DESK),
+    "/staff/settings": needs(P.USE_STAFF_DESK),
+    "/staff/": needs(P.USE_STAFF_DESK),
+    # The registry desk.
+    "/staff/complaints/new": needs(P.REGISTER),
+    "/staff/complaints/<path:reference>": needs(P.VIEW_JOURNAL),
+    "/staff/complaints/<path:reference>/attachments/<int:attachment_id>": needs(P.VIEW_JOURNAL),
+    "/staff/complaints/<path:reference>/letters/<int:message_id>.pdf": needs(P.VIEW_JOURNAL),
+    "/staff/complaints/<path:reference>/receipt": needs(P.PRINT_RECEIPT),
+    "/staff/complaints/<path:reference>/prints/<int:print_id>": needs(P.PRINT_RECEIPT),
+    "/staff/complaints/<path:reference>/prints/<int:print_id>.pdf": needs(P.PRINT_RECEIPT),
+    "/staff/complaints/<path:reference>/annul": needs(P.ANNUL),
+    "/staff/complaints/<path:reference>/correct": needs(P.CORRECT),
+    "/staff/registry": needs(P.VIEW_JOURNAL),
+    "/staff/registry/export.csv": needs(P.EXPORT_JOURNAL),
+    "/staff/registry/export.pdf": needs(P.EXPORT_JOURNAL),
+    "/staff/audit/": needs(P.VIEW_AUDIT),
+    # Handling complaints.
+    "/staff/queue": needs(P.HANDLE_COMPLAINTS),
+    "/staff/complaints/<path:reference>/take": needs(P.HANDLE_COMPLAINTS),
+    "/staff/complaints/<path:reference>/respond": needs(P.HANDLE_COMPLAINTS),
+    "/staff/complaints/<path:reference>/request-information": needs(P.HANDLE_COMPLAINTS),
+    "/staff/complaints/<path:reference>/resolve": needs(P.HANDLE_COMPLAINTS),
+    "/staff/complaints/<path:reference>/resume": needs(P.HANDLE_COMPLAINTS),
+    "/staff/complaints/<path:reference>/close": needs(P.HANDLE_COMPLAINTS),
+    "/staff/complaints/<path:reference>/transfer": needs(P.HANDLE_COMPLAINTS),
+    "/staff/complaints/<path:reference>/escalate": needs(P.HANDLE_COMPLAINTS),
+    "/staff/complaints/<path:reference>/consult": needs(P.HANDLE_COMPLAINTS),
+    "/staff/complaints/<path:reference>/assign": needs(P.REVIEW_ESCALATIONS),
+    "/staff/complaints/<path:reference>/send-back": needs(P.REVIEW_ESCALATIONS),
+    # Management.
+    "/manage/escalations/": needs(P.REVIEW_ESCALATIONS),
+    "/manage/": needs(P.VIEW_DASHBOARD),
+    "/manage/<any(summary, weeks, categories, backlog, open_status, open_tier, tiers, owners, timings, breaches):table>.csv":
+        needs(P.VIEW_DASHBOARD),
+    "/manage/analysis/": needs(P.VIEW_DASHBOARD),
+    "/manage/reports/dashboard.xlsx": needs(P.VIEW_DASHBOARD),
+    "/manage/reports/monthly.pdf": needs(P.VIEW_DASHBOARD),
+}
+
+#: The staff each test signs in as: (name, role, tier).
+STAFF = {
+    "clerk": (Role.CLERK, None),
+    "officer": (Role.OFFICER, 1),
+    "specialist": (Role.OFFICER, 2),
+    "manager": (Role.MANAGER, 3),
+    "admin": (Role.ADMINISTRATOR, 3),
+}
+
+#: Run last: it ends the session the other requests need.
+LAST = ("/staff/logout",)
+
+
+@dataclass
+class Records:
+    """Real rows for the parameters of rules, and the complainant's access code."""
+
+    values: dict[str, str]
+    code: str
+
+
+@pytest.fixture
+def records(app: Flask, client: FlaskClient, make_user) -> Records:
+    """A complaint with an attachment, an outgoing letter (the officer's response) and a receipt print."""
+    data = form_data()
+    data["attachments"] = [(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "statement.pdf")]
+    with frozen_clock(T0):
+        response = client.post("/complaints/new", data=data, content_type="multipart/form-data")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    clerk = make_user("records-clerk", "clerk")
+    officer = make_user("records-officer", "officer", tier=1)
+    with app.app_context():
+        complaint = find_by_reference(response.headers["Location"].split("/")[2])
+        number, code = complaint.number, complaint.access_code
+    act(app, number, ops.take_complaint, by=officer)
+    act(app, number, ops.respond, by=officer, at=T0 + timedelta(hours=2), body="We refunded the 500 MDL today.")
+    with app.app_context():
+        complaint = find_by_reference(number)
+        printed = commit_with_retry(
+            lambda: record_receipt_print(complaint, language="en", by=db.session.get(User, clerk)))
+        values = {
+            "reference": complaint.slug,
+            "attachment_id": str(db.session.scalar(select(Attachment.id).where(Attachment.complaint_id == complaint.id))),
+            "message_id": str(db.session.scalar(select(CaseMessage.id).where(
+                CaseMessage.complaint_id == complaint.id).order_by(CaseMessage.id.desc()))),
+            "print_id": str(printed.id),
+            "table": "summary",
+            "name": "reply",
+            "filename": "style.css",
+        }
+    return Records(values=values, code=code)
+
+
+def _requests(app: Flask, records: Records) -> list[tuple[str, str, str]]:
+    """(rule, method, URL) for every rule of the app, the public look-ups with the access code."""
+    requests = []
+    for rule in app.url_map.iter_rules():
+        url = rule.build({name: records.values[name] for name in rule.arguments}, append_unknown=False)[1]
+        if rule.rule == "/track":
+            url += f"?number={records.values['reference']}&code={records.code}"
+        elif rule.rule == "/verify":
+            url += f"?number={records.values['reference']}&fingerprint=0000000000000000"
+        elif "reference" in rule.arguments and ROUTES.get(rule.rule) == PUBLIC:
+            url += f"?code={records.code}"
+        method = "GET" if "GET" in rule.methods else "POST"
+        requests.append((rule.rule, method, url))
+    return sorted(requests, key=lambda r: r[0] in LAST)
+
+
+def test_every_route_is_in_the_access_table(app: Flask):
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    missing = sorted(rules - ROUTES.keys())
+    assert not missing, f"routes without a line in ROUTES (tests/test_route_access.py): {missing}"
+    stale = sorted(ROUTES.keys() - rules)
+    assert not stale, f"lines in ROUTES for routes that do not exist: {stale}"
+
+
+def test_the_table_agrees_with_the_permission_each_view_declares(app: Flask):
+    disagree = []
+    for rule in app.url_map.iter_rules():
+        declared = getattr(app.view_functions[rule.endpoint], "required_permission", None)
+        if rule.rule in ROUTES and declared != ROUTES[rule.rule].permission:
+            disagree.append(f"{rule.rule}: table {ROUTES[rule.rule].permission}, view {declared}")
+    assert disagree == []
+
+
+def _outcome(response: Any) -> str:
+    """'login' (sent to sign in), 'refused' (403), 'error' (5xx), or 'allowed'."""
+    if response.status_code in (301, 302, 303) and "/staff/login?next=" in response.headers.get("Location", ""):
+        return "login"
+    if response.status_code in (401, 403):
+        return "refused"
+    if response.status_code >= 500:
+        return "error"
+    return "allowed"
+
+
+@pytest.mark.parametrize("who", ["anonymous", *STAFF])
+def test_each_route_answers_each_role_as_the_table_says(app: Flask, client: FlaskClient, login, records: Records, who: str):
+    role = None
+    if who != "anonymous":
+        role, tier = STAFF[who]
+        login(client, role.value, username=who, tier=tier)
+    wrong = []
+    for rule, method, url in _requests(app, records):
+        if rule not in ROUTES:
+            continue  # reported by test_every_route_is_in_the_access_table
+        expected = "allowed" if ROUTES[rule].allows(role) else ("login" if role is None else "refused")
+        response = client.open(url, method=method)
+        got = _outcome(response)
+        response.close()  # static files are streamed from an open file
+        if got != expected:
+            wrong.append(f"{method} {url}: expected {expected}, got {got} (HTTP {response.status_code})")
+    assert wrong == [], f"as {who}:\n" + "\n".join(wrong)
+
+
+def test_a_refusal_is_written_to_the_audit_trail(app, client, login):
+    from app.audit.models import AuditAction, AuditEvent
+
+    login(client, "clerk", "irina")
+    assert client.get("/staff/audit/").status_code == 403
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == AuditAction.FORBIDDEN))
+        assert (event.username, event.target) == ("irina", "/staff/audit/")
