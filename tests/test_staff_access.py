@@ -35,7 +35,7 @@ def sample(client) -> dict[str, str]:
     """Values for the URL parameters of staff routes."""
     body = client.post("/api/v1/complaints", json=valid_payload()).get_json()
     return {"reference": body["number"].replace("/", "-"), "print_id": "1", "attachment_id": "1", "message_id": "1",
-            "table": "summary"}
+            "table": "summary", "code": "payments"}
 
 
 def test_every_staff_route_declares_its_permission(app):

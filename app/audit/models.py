@@ -28,6 +28,7 @@ class AuditAction(enum.StrEnum):
     EXPORT = "export"
     ATTACHMENT_DOWNLOAD = "attachment_download"
     USER_CREATED = "user_created"
+    SETTINGS_CHANGED = "settings_changed"
 
     @property
     def title(self) -> str:
@@ -48,6 +49,7 @@ _ACTION_TITLES = {
     AuditAction.EXPORT: _l("Exported the journal"),
     AuditAction.ATTACHMENT_DOWNLOAD: _l("Downloaded an attachment"),
     AuditAction.USER_CREATED: _l("Created a user"),
+    AuditAction.SETTINGS_CHANGED: _l("Changed the settings"),
 }
 
 
