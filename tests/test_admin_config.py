@@ -5,6 +5,7 @@ the tests save at one moment and act a minute later."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from datetime import timedelta
@@ -273,6 +274,21 @@ def test_first_response_hours_set_a_new_complaints_deadline_and_the_forms_promis
     assert load(app, old["number"]).first_response_due == T0 + 24 * H  # a running deadline keeps its date
     with frozen_clock(AFTER):
         assert "within 48 hours" in client.get("/?lang=en").get_data(as_text=True)
+        assert "în termen de 48 de ore de la" in pdf_text(receipt(client, new)).replace("\n", " ")
+        assert "în termen de 24 de ore de la" in pdf_text(receipt(client, old)).replace("\n", " ")
+
+
+@pytest.mark.parametrize(("language", "hours", "words"), [
+    ("en", 1, "(1 hour after registration)"), ("en", 48, "(48 hours after registration)"),
+    ("ru", 1, "в течение 1 часа после"), ("ru", 21, "в течение 21 часа после"), ("ru", 48, "в течение 48 часов после"),
+    ("uk", 24, "протягом 24 годин після"), ("ro", 1, "în termen de 1 oră de la"), ("ro", 12, "în termen de 12 ore de la"),
+    ("ro", 72, "în termen de 72 de ore de la"),
+])
+def test_the_receipt_states_the_first_response_hours_the_complaint_was_given(language, hours, words):
+    from test_receipt_render import BASE, render
+
+    context = dataclasses.replace(BASE, language=language, first_response_hours=hours)
+    assert words in pdf_text(render(context)).replace("\n", " ")
 
 
 def test_a_tiers_resolution_days_change_the_deadline_the_workflow_computes(app, client, admin, staff):

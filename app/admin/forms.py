@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, Field, StringField, TextAreaField
+from wtforms import BooleanField, Field, StringField
 
 from ..intake.forms import AppForm
 from ..settings.store import LANGUAGES
@@ -54,7 +54,7 @@ CategoryForm = type("CategoryForm", (SettingsForm,), {
 
 class OrganisationForm(SettingsForm):
     name = StringField(_l("Name"))
-    address = TextAreaField(_l("Address"))
+    address = StringField(_l("Address"))
     phone = StringField(_l("Phone (optional)"))
     email = StringField(_l("E-mail (optional)"))
     website = StringField(_l("Website (optional)"))

@@ -184,7 +184,7 @@ class SettingsStore:
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
-        self.check_interval = timedelta(seconds=float(config.get("SETTINGS_CHECK_SECONDS", 2)))
+        self.check_interval = timedelta(seconds=float(config["SETTINGS_CHECK_SECONDS"]))
         self.defaults = default_values(config)
         self._history = _EMPTY
         self._checked_at: datetime | None = None
@@ -193,9 +193,9 @@ class SettingsStore:
 
     # --- reading -------------------------------------------------------------------------
 
-    def at(self, moment: datetime) -> Settings:
-        """The settings in force at `moment`."""
-        self._check(now_utc())
+    def at(self, moment: datetime, *, now: datetime | None = None) -> Settings:
+        """The settings in force at `moment` (`now`: the current time, when the caller has it)."""
+        self._check(now or now_utc())
         current = self._current
         if current is not None and current[0] <= moment < current[1]:
             return current[2]
@@ -267,7 +267,8 @@ def settings_store() -> SettingsStore:
 
 def current_settings() -> Settings:
     """The settings in force now."""
-    return settings_store().at(now_utc())
+    now = now_utc()
+    return settings_store().at(now, now=now)
 
 
 def settings_at(moment: datetime) -> Settings:
