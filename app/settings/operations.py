@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import text
 
 from ..audit.models import AuditAction
 from ..audit.service import record
@@ -37,15 +38,27 @@ def _raise_if(errors: Mapping[str, list[str]]) -> None:
         raise InvalidSettings(errors)
 
 
+def latest_for_change() -> dict[str, Any]:
+    """Each setting's newest value, read after taking the settings' write lock, so two
+    administrators saving at once do not overwrite each other's change (on SQLite the unit of
+    work already holds the database's write lock)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Blocks other writers of the table until the commit; readers are not blocked.
+        db.session.execute(text("LOCK TABLE setting_versions IN SHARE ROW EXCLUSIVE MODE"))
+    store = settings_store()
+    store.forget()
+    return store.latest_values()
+
+
 def add_category(data: Mapping[str, Any], *, by: User) -> bool:
-    categories = settings_store().latest_values()["categories"]
+    categories = latest_for_change()["categories"]
     category, errors = rules.check_new_category(data, categories)
     _raise_if(errors)
     return save("categories", [*categories, category], by=by)
 
 
 def change_category(code: str, data: Mapping[str, Any], *, by: User) -> bool:
-    categories = settings_store().latest_values()["categories"]
+    categories = latest_for_change()["categories"]
     if not any(c["code"] == code for c in categories):
         raise LookupError(code)
     changed, errors = rules.check_category_change(code, data, categories)
@@ -54,7 +67,7 @@ def change_category(code: str, data: Mapping[str, Any], *, by: User) -> bool:
 
 
 def change_tiers(data: Mapping[str, Any], *, by: User) -> bool:
-    result, errors = rules.check_tiers(data, settings_store().latest_values()["tiers"])
+    result, errors = rules.check_tiers(data, latest_for_change()["tiers"])
     _raise_if(errors)
     tiers, hours = result
     changed = save("tiers", tiers, by=by)
@@ -62,6 +75,7 @@ def change_tiers(data: Mapping[str, Any], *, by: User) -> bool:
 
 
 def change_organisation(data: Mapping[str, Any], *, by: User) -> bool:
+    latest_for_change()
     organisation, errors = rules.check_organisation(data)
     _raise_if(errors)
     return save("organisation", organisation, by=by)
@@ -69,7 +83,7 @@ def change_organisation(data: Mapping[str, Any], *, by: User) -> bool:
 
 def change_numbering(data: Mapping[str, Any], *, by: User) -> bool:
     errors: rules.Errors = {}
-    latest = settings_store().latest_values()
+    latest = latest_for_change()
     formats = {
         field: rules.check_number_format(data.get(field), field, errors)
         for field in ("number_format", "outgoing_number_format")
@@ -88,7 +102,7 @@ def change_numbering(data: Mapping[str, Any], *, by: User) -> bool:
 
 
 def change_tier_addresses(data: Mapping[str, Any], *, by: User) -> bool:
-    levels = [int(t["level"]) for t in settings_store().latest_values()["tiers"]]
+    levels = [int(t["level"]) for t in latest_for_change()["tiers"]]
     addresses, errors = rules.check_tier_addresses(data, levels)
     _raise_if(errors)
     return save("tier_addresses", addresses, by=by)
