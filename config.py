@@ -194,6 +194,11 @@ class Config:
     #: Shared mailbox per tier (level -> address); without one, a tier's staff are written to.
     TIER_ADDRESSES: dict[int, str] = {}
 
+    # Administrators' settings (app/settings) --------------------------------------------
+    #: How often a process looks for settings changed by another one; a change takes effect
+    #: this long after it is saved, so every process has seen it by then.
+    SETTINGS_CHECK_SECONDS = float(os.environ.get("SETTINGS_CHECK_SECONDS", "2"))
+
     # Languages -----------------------------------------------------------------------
     LANGUAGES = {"en": "English", "ru": "Русский", "ro": "Română", "uk": "Українська"}
     BABEL_DEFAULT_LOCALE = "en"

@@ -78,6 +78,7 @@ def register_registry(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .admin.routes import bp as admin_bp
     from .audit.routes import bp as audit_bp
     from .auth.cli import bp as users_cli_bp
     from .auth.routes import bp as auth_bp
@@ -120,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_cli_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(reports_cli_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # JSON for integrations: no cookies, so no cross-site forgery
 
@@ -156,18 +158,17 @@ def register_response_headers(app: Flask) -> None:
 
 
 def register_template_context(app: Flask) -> None:
-    """Values every page shows: the organisation (from pdf_templates/, like the receipts)."""
+    """Values every page shows: the organisation (as administrators keep it, app/settings)."""
     from flask_babel import get_locale
 
     from .auth.permissions import Permission
-    from .receipts.template import load_receipt_template
-
-    organisation = load_receipt_template(Path(app.config["PDF_TEMPLATES_DIR"]), "en").organisation
+    from .settings.store import current_settings
 
     @app.context_processor
     def _globals() -> dict:
         return {
-            "organisation": organisation,
+            "organisation": current_settings().organisation,
+            "first_response_hours": current_settings().first_response_hours,
             "current_locale": str(get_locale()),
             "Permission": Permission,
         }

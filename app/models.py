@@ -7,6 +7,7 @@ from .intake.models import IdempotencyKey
 from .notifications.models import Notification
 from .receipts.models import ReceiptPrint
 from .registry.models import ChainHead, NumberCounter, RegistryEntry
+from .settings.models import SettingVersion
 from .workflow.models import Breach, CaseMessage, Escalation
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "NumberCounter",
     "ReceiptPrint",
     "RegistryEntry",
+    "SettingVersion",
     "User",
 ]

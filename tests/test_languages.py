@@ -219,13 +219,13 @@ def test_a_staff_member_changes_their_language_in_my_settings_and_it_is_audited(
     assert '<html lang="uk">' in page and "Ваші налаштування збережено." in page
     with app.app_context():
         assert db.session.get(User, user_id).language == "uk"
-        [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == AuditAction.SETTINGS_CHANGED))
+        [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == AuditAction.OWN_SETTINGS_CHANGED))
         assert event.user_id == user_id and json.loads(event.details) == {"language": {"from": "en", "to": "uk"}}
 
     client.post("/staff/settings", data={"language": "uk"})  # no change: no second event
     with app.app_context():
         assert len(db.session.scalars(select(AuditEvent).where(
-            AuditEvent.action == AuditAction.SETTINGS_CHANGED)).all()) == 1
+            AuditEvent.action == AuditAction.OWN_SETTINGS_CHANGED)).all()) == 1
 
 
 @pytest.mark.parametrize(("language", "expected"), [

@@ -177,9 +177,11 @@ def test_every_language_file_has_exactly_the_english_keys() -> None:
     for language in SUPPORTED_LANGUAGES:
         wording = json.loads((TEMPLATES / "receipt" / f"{language}.json").read_text(encoding="utf-8"))
         channels = wording.pop("channels")
-        assert wording.keys() == english.keys() - {"channels"}, language
+        hours = wording.pop("first_response_hours")
+        assert wording.keys() == english.keys() - {"channels", "first_response_hours"}, language
         assert channels.keys() == english["channels"].keys(), language
         assert all(value.strip() for value in (*wording.values(), *channels.values())), language
+        assert "other" in hours and all("{n}" in value for value in hours.values()), language
 
 
 def test_receipt_is_one_a4_portrait_page() -> None:

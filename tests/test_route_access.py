@@ -115,6 +115,14 @@ ROUTES: dict[str, Access] = {
     "/manage/analysis/": needs(P.VIEW_DASHBOARD),
     "/manage/reports/dashboard.xlsx": needs(P.VIEW_DASHBOARD),
     "/manage/reports/monthly.pdf": needs(P.VIEW_DASHBOARD),
+    # Administration.
+    "/admin/": needs(P.CONFIGURE_REGISTRY),
+    "/admin/categories": needs(P.CONFIGURE_REGISTRY),
+    "/admin/categories/<code>": needs(P.CONFIGURE_REGISTRY),
+    "/admin/notifications": needs(P.CONFIGURE_REGISTRY),
+    "/admin/numbering": needs(P.CONFIGURE_REGISTRY),
+    "/admin/organisation": needs(P.CONFIGURE_REGISTRY),
+    "/admin/tiers": needs(P.CONFIGURE_REGISTRY),
 }
 
 #: The staff each test signs in as: (name, role, tier).
@@ -166,6 +174,7 @@ def records(app: Flask, client: FlaskClient, make_user) -> Records:
             "table": "summary",
             "name": "reply",
             "filename": "style.css",
+            "code": "payments",  # a category code (administration)
         }
     return Records(values=values, code=code)
 

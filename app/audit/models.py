@@ -28,6 +28,7 @@ class AuditAction(enum.StrEnum):
     EXPORT = "export"
     ATTACHMENT_DOWNLOAD = "attachment_download"
     USER_CREATED = "user_created"
+    OWN_SETTINGS_CHANGED = "own_settings_changed"
     SETTINGS_CHANGED = "settings_changed"
 
     @property
@@ -49,7 +50,8 @@ _ACTION_TITLES = {
     AuditAction.EXPORT: _l("Exported the journal"),
     AuditAction.ATTACHMENT_DOWNLOAD: _l("Downloaded an attachment"),
     AuditAction.USER_CREATED: _l("Created a user"),
-    AuditAction.SETTINGS_CHANGED: _l("Changed own settings"),
+    AuditAction.OWN_SETTINGS_CHANGED: _l("Changed own settings"),
+    AuditAction.SETTINGS_CHANGED: _l("Changed the settings"),
 }
 
 

@@ -64,7 +64,7 @@ def change_language(user: User, language: str) -> bool:
         raise AccountError(f"unknown language {language!r}")
     if user.language == language:
         return False
-    record(AuditAction.SETTINGS_CHANGED, user=user, target=user.username,
+    record(AuditAction.OWN_SETTINGS_CHANGED, user=user, target=user.username,
            details={"language": {"from": user.language, "to": language}})
     user.language = language
     db.session.flush()

@@ -39,6 +39,7 @@ class Permission(enum.StrEnum):
     REVIEW_ESCALATIONS = "review_escalations"  # the escalation desk: assign, decide, send back down
     VIEW_DASHBOARD = "view_dashboard"  # management figures, charts and reports
     MANAGE_USERS = "manage_users"
+    CONFIGURE_REGISTRY = "configure_registry"  # categories, tiers, organisation, numbers, mailboxes
 
 
 _CLERK = {

@@ -28,8 +28,8 @@ from ..notifications.queue import ROW_COLUMNS, notification_row, queue
 from ..registry.chain import append_entry, canonical_json, intake_entry, take_number_and_head
 from ..registry.models import EntryKind, RegistryEntry
 from ..registry.numbering import format_number, incoming_scope, number_slug, registry_year
+from ..settings.store import current_settings
 from ..workflow.deadlines import registration_clock
-from ..workflow.tiers import current_policy
 from .models import IdempotencyKey
 
 log = logging.getLogger(__name__)
@@ -123,13 +123,14 @@ def register_complaint(
         "registered_by_id": registered_by_id,
     }
 
+    settings = current_settings()  # read before the number is taken: it may look at the database
     timezone_name = config["REGISTRY_TIMEZONE"]
     year = registry_year(now_utc(), timezone_name)
     seq, position, prev_digest = take_number_and_head(incoming_scope(year))
     registered_at = now_utc()  # read after the counter lock, so time order follows number order
     if registry_year(registered_at, timezone_name) != year:
         raise RetryableConflict("the registry year turned while waiting for a number")
-    number = format_number(year, seq, config["NUMBER_FORMAT"])
+    number = format_number(year, seq, settings.number_format)
     values |= {
         "year": year,
         "seq": seq,
@@ -137,7 +138,7 @@ def register_complaint(
         "slug": number_slug(number),
         "registered_at": registered_at,
         "received_at": received_at or registered_at,
-        **registration_clock(registered_at, current_policy()),
+        **registration_clock(registered_at, settings.policy),
     }
     notify = bool(values["email"])
     if db.session.get_bind().dialect.name == "postgresql":

@@ -174,9 +174,11 @@ def validate_complaint(
 
 
 def rules_from_config(config: Mapping[str, Any]) -> IntakeRules:
-    """The rules of this installation, read from its settings."""
+    """The rules of this installation, read from its settings (categories: those offered now)."""
+    from ..settings.store import current_settings
+
     return IntakeRules(
-        categories=frozenset(c["code"] for c in config["CATEGORIES"]),
+        categories=frozenset(c.code for c in current_settings().offered_categories),
         languages=frozenset(config["LANGUAGES"]),
         phone_region=config["PHONE_DEFAULT_REGION"] or None,
     )

@@ -43,7 +43,7 @@ class Titles:
         return cls(
             status={s: s.title for s in ComplaintStatus},
             channel={c: c.title for c in Channel},
-            category=dict(category_choices(language)),
+            category=dict(category_choices(language, include_retired=True)),
             timezone=ZoneInfo(timezone),
         )
 

@@ -58,7 +58,7 @@ class JournalFilterForm(AppForm):
         super().__init__(*args, **kwargs)
         any_ = ("", _l("Any"))
         self.status.choices = [any_] + [(s.value, s.title) for s in ComplaintStatus]
-        self.category.choices = [any_] + category_choices(str(get_locale() or "en"))
+        self.category.choices = [any_] + category_choices(str(get_locale() or "en"), include_retired=True)
         self.channel.choices = [any_] + [(c.value, c.title) for c in Channel]
 
     # --- one field at a time --------------------------------------------------------------

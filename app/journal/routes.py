@@ -25,6 +25,7 @@ from ..auth.permissions import Permission
 from ..clock import now_utc
 from ..database import commit_with_retry
 from ..receipts.template import load_receipt_template
+from ..settings.store import current_settings
 from .export import Titles, csv_chunks, journal_document
 from .forms import JournalFilterForm
 from .pdf import JournalFonts, render_journal
@@ -107,7 +108,7 @@ def export_pdf() -> Response:
     _record_export(form, "pdf", entries=len(rows))
     template = load_receipt_template(Path(current_app.config["PDF_TEMPLATES_DIR"]), "en")
     document = journal_document(
-        rows, _titles(), language=str(get_locale() or "en"), organisation=template.organisation.name,
+        rows, _titles(), language=str(get_locale() or "en"), organisation=current_settings().organisation.name,
         filters=form.described_filters(), printed_at=now_utc(),
     )
     pdf = render_journal(document, JournalFonts(template.font_regular, template.font_bold))

@@ -41,6 +41,7 @@ from ..extensions import db
 from ..registry.chain import GENESIS_DIGEST, canonical_json, entry_digest, get_signer
 from ..registry.models import ChainHead, EntryKind, NumberCounter, RegistryEntry
 from ..registry.numbering import format_number, incoming_scope, number_slug, registry_year
+from ..settings.store import current_settings
 from ..workflow.deadlines import registration_clock
 from ..workflow.tiers import current_policy
 
@@ -228,7 +229,7 @@ class _Maker:
         self.language_weights = list(_LANGUAGE_WEIGHTS.values())
         self.channels = list(_CHANNEL_WEIGHTS)
         self.channel_weights = list(_CHANNEL_WEIGHTS.values())
-        configured = {c["code"] for c in current_app.config["CATEGORIES"]}
+        configured = {c.code for c in current_settings().offered_categories}
         self.categories = [c for c in _CATEGORY_WEIGHTS if c in configured] or sorted(configured)
         self.category_weights = [_CATEGORY_WEIGHTS.get(c, 5) for c in self.categories]
         self.policy = current_policy()
@@ -372,7 +373,7 @@ def _load_batch(moments: list[datetime], maker: _Maker) -> list[tuple[int, int]]
     """Number, sign and store the complaints registered at `moments` (one unit of work), the
     counters and the chain head locked first, as in a registration. Answers (year, id) each."""
     config = current_app.config
-    timezone_name, pattern = config["REGISTRY_TIMEZONE"], config["NUMBER_FORMAT"]
+    timezone_name, pattern = config["REGISTRY_TIMEZONE"], current_settings().number_format
     years = [registry_year(moment, timezone_name) for moment in moments]
     next_seq = _take_numbers(years)
     head = db.session.execute(

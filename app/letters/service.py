@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from flask import current_app
@@ -11,6 +12,7 @@ from ..extensions import db
 from ..registry.chain import fingerprint_of
 from ..registry.models import RegistryEntry
 from ..registry.numbering import number_slug
+from ..settings.store import settings_at
 from ..urls import public_url
 from ..workflow.models import CaseMessage
 from .context import build_letter_context
@@ -20,9 +22,11 @@ from .template import load_letter_template
 
 def message_letter_pdf(message: CaseMessage) -> bytes:
     """The numbered letter in the complaint's language, rendered from the stored message and
-    its signed registry entry, so every download is the same."""
+    its signed registry entry, so every download is the same (the organisation as it was on the
+    letter's date)."""
     complaint = db.session.get_one(Complaint, message.complaint_id)
-    template = load_letter_template(Path(current_app.config["PDF_TEMPLATES_DIR"]), complaint.language)
+    template = replace(load_letter_template(Path(current_app.config["PDF_TEMPLATES_DIR"]), complaint.language),
+                       organisation=settings_at(message.created_at).organisation)
     fingerprint = fingerprint_of(db.session.get_one(RegistryEntry, message.entry_position).digest)
     context = build_letter_context(
         message,

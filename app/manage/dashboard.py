@@ -62,7 +62,7 @@ class DashboardFilterForm(AppForm):
         super().__init__(*args, **kwargs)
         language = _language()
         any_ = ("", _l("Any"))
-        self.category.choices = [any_] + category_choices(language)
+        self.category.choices = [any_] + category_choices(language, include_retired=True)
         self.channel.choices = [any_] + [(c.value, c.title) for c in Channel]
         self.tier.choices = [any_] + [(str(t.level), f"{t.level}. {t.name(language)}") for t in current_policy().tiers]
 
@@ -209,7 +209,7 @@ def weeks_table(c: Context) -> Table:
 
 
 def categories_table(c: Context) -> Table:
-    names = dict(category_choices(c.language))
+    names = dict(category_choices(c.language, include_retired=True))
     groups = sorted(c.categories(), key=lambda g: (-g.complaints, names.get(g.key, g.key)))
     rows = [(names.get(g.key, g.key), *_compliance_cells(g)) for g in groups]
     return Table("categories", _("Complaints and first-response compliance per category"),

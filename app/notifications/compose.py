@@ -26,6 +26,7 @@ from ..auth.models import User
 from ..auth.permissions import Permission
 from ..complaints.models import Complaint, ComplaintStatus
 from ..extensions import db
+from ..settings.store import current_settings
 from ..urls import public_url
 from ..workflow.models import CaseMessage, DeadlineKind, EscalationReason
 from ..workflow.tiers import current_policy
@@ -73,11 +74,9 @@ def recipients_for(notification: Notification, complaint: Complaint) -> Recipien
 
 def _tier_recipients(tier: int | None) -> Recipients:
     """The tier's shared mailbox when configured, else every active handler at the tier."""
-    configured = current_app.config.get("TIER_ADDRESSES") or {}
-    shared = configured.get(tier) or configured.get(str(tier))
+    shared = current_settings().tier_addresses.get(tier) if tier is not None else None
     if shared:
-        addresses = (shared,) if isinstance(shared, str) else tuple(shared)
-        return Recipients(addresses, STAFF_DEFAULT_LANGUAGE)
+        return Recipients(shared, STAFF_DEFAULT_LANGUAGE)
     users = db.session.scalars(
         select(User).where(User.tier == tier, User.active.is_(True), User.email.is_not(None)).order_by(User.id)
     )

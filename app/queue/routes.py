@@ -76,7 +76,7 @@ def index() -> tuple[str, int]:
     return render_template(
         "queue/index.html", page=page, lines=[queue_line(row, now, fraction) for row in page.rows],
         counts=queue_counts(queue_filter, now, fraction), due_filter=queue_filter.due, now=now,
-        categories=dict(category_choices(language)), words=words,
+        categories=dict(category_choices(language, include_retired=True)), words=words,
         countdown=lambda due: countdown_text(due, now, words), iso=_iso, format_cursor=format_cursor,
         first_page=not (request.args.get("after") or request.args.get("before")), **context,
     ), 200

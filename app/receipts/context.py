@@ -38,6 +38,7 @@ class ReceiptContext:
     verify_url: str  # absolute URL of the public verify page for this record (QR code target)
     stamp_date: str  # short date shown in the stamp's centre, e.g. "22.11.2026"
     duplicate_count: int = 0  # 0 for the first print; n > 0 prints "DUPLICATE n" on both copies
+    first_response_hours: int = 24  # the promise the record was registered with (deadline - registration)
 
 
 def excerpt(text: str, limit: int = 320) -> str:
@@ -82,4 +83,5 @@ def build_receipt_context(
         verify_url=verify_url,
         stamp_date=format_date(record.registered_at.astimezone(zone), "short", locale=language),
         duplicate_count=duplicate_count,
+        first_response_hours=round((record.first_response_due - record.registered_at).total_seconds() / 3600),
     )

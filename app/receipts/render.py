@@ -17,6 +17,7 @@ import io
 from dataclasses import dataclass
 
 import segno
+from babel import Locale
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
@@ -187,7 +188,10 @@ def _draw_fields(
         _draw_label(canvas, left, y, label, label_width - 8, layout, fonts)
         y = _draw_lines(canvas, value_left, y, wrap(value, font, layout.value_size, value_width, max_lines), font, layout)
 
-    note = wording.first_response_note.format(due=context.first_response_due)
+    hours = wording.first_response_hours
+    hours_text = hours.get(Locale.parse(context.language).plural_form(context.first_response_hours), hours["other"])
+    note = wording.first_response_note.format(due=context.first_response_due,
+                                              hours=hours_text.format(n=context.first_response_hours))
     note_lines = wrap(note, fonts.bold, layout.value_size, right - left - 14, 2)
     band_top = y + layout.leading - 1.5
     band_height = len(note_lines) * layout.leading + 3.5

@@ -60,7 +60,10 @@ class Wording:
     category_label: str
     subject_label: str
     excerpt_label: str
-    first_response_note: str  # {due}
+    first_response_note: str  # {due} {hours}
+    #: "{n} hours" per CLDR plural category ("one", "few", "many", "other"), in the case
+    #: `first_response_note` needs; `other` is used for a category not given.
+    first_response_hours: Mapping[str, str]
     signature_label: str
     signature_confirmed: str  # {name}
     signature_unconfirmed: str  # {name}

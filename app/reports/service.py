@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
 
 from ..clock import now_utc
+from ..settings.store import settings_at
 from .context import build_monthly_report_context
 from .render import render_monthly_report
 from .template import load_report_template
@@ -40,9 +42,11 @@ def parse_month(text: str | None) -> tuple[int, int]:
 def monthly_report_pdf(year: int, month: int, language: str) -> bytes:
     """The report on the complaints registered in the month (in the organisation's time zone),
     with the figures as of now, in `language` (English when unsupported)."""
-    template = load_report_template(Path(current_app.config["PDF_TEMPLATES_DIR"]), language)
+    now = now_utc()
+    template = replace(load_report_template(Path(current_app.config["PDF_TEMPLATES_DIR"]), language),
+                       organisation=settings_at(now).organisation)
     context = build_monthly_report_context(
-        year, month, language=template.language, timezone=current_app.config["REGISTRY_TIMEZONE"], now=now_utc()
+        year, month, language=template.language, timezone=current_app.config["REGISTRY_TIMEZONE"], now=now
     )
     return render_monthly_report(context, template)
 

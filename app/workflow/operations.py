@@ -28,6 +28,7 @@ from ..notifications.queue import notification_row, queue_rows
 from ..registry.chain import append_entry, iso_utc
 from ..registry.models import EntryKind, RegistryEntry
 from ..registry.numbering import format_number, outgoing_scope, registry_year, take_number
+from ..settings.store import current_settings
 from . import rules
 from .deadlines import next_alarm, restart_resolution_clock, stopped_resolution_clock
 from .models import CaseMessage, Escalation, EscalationReason, MessageKind
@@ -145,7 +146,7 @@ def _write_message(
         config = current_app.config
         year = registry_year(at, config["REGISTRY_TIMEZONE"])
         seq = take_number(outgoing_scope(year))
-        number = format_number(year, seq, config["OUTGOING_NUMBER_FORMAT"])
+        number = format_number(year, seq, current_settings().outgoing_number_format)
     entry = _record(
         complaint, event, by=by, at=at, message={"kind": kind.value, "body": body, "outgoing_number": number},
         **({"consulted": actor(consulted)} if consulted else {}), **details,

@@ -44,29 +44,38 @@ class TierPolicy:
 
 
 def policy_from_config(config: Mapping[str, Any]) -> TierPolicy:
+    """The policy of config.py alone (administrators' changes are in `current_policy()`)."""
     tiers = tuple(
         Tier(level=int(t["level"]), names=dict(t["names"]), resolution_days=t.get("resolution_days"))
-        for t in sorted(config["ESCALATION_TIERS"], key=lambda t: t["level"])
+        for t in config["ESCALATION_TIERS"]
     )
-    if not tiers or tiers[0].level != 1:
-        raise ValueError("ESCALATION_TIERS must start at level 1")
-    fraction = float(config["DUE_SOON_FRACTION"])
-    if not 0 < fraction < 1:
-        raise ValueError("DUE_SOON_FRACTION must be between 0 and 1")
-    return TierPolicy(
-        tiers=tiers,
-        first_response_hours=int(config["FIRST_RESPONSE_HOURS"]),
-        due_soon_fraction=fraction,
-        management_tier=int(config["MANAGEMENT_TIER"]),
+    return policy_from_values(
+        tiers, first_response_hours=int(config["FIRST_RESPONSE_HOURS"]),
+        due_soon_fraction=float(config["DUE_SOON_FRACTION"]), management_tier=int(config["MANAGEMENT_TIER"]),
         max_transfers=int(config["MAX_TRANSFERS"]),
     )
 
 
-def current_policy() -> TierPolicy:
-    """The policy of the running app (read once per app)."""
-    from flask import current_app
+def policy_from_values(
+    tiers: tuple[Tier, ...], *, first_response_hours: int, due_soon_fraction: float, management_tier: int,
+    max_transfers: int,
+) -> TierPolicy:
+    tiers = tuple(sorted(tiers, key=lambda t: t.level))
+    if not tiers or tiers[0].level != 1:
+        raise ValueError("ESCALATION_TIERS must start at level 1")
+    if not 0 < due_soon_fraction < 1:
+        raise ValueError("DUE_SOON_FRACTION must be between 0 and 1")
+    return TierPolicy(
+        tiers=tiers,
+        first_response_hours=first_response_hours,
+        due_soon_fraction=due_soon_fraction,
+        management_tier=management_tier,
+        max_transfers=max_transfers,
+    )
 
-    policy = current_app.extensions.get("tier_policy")
-    if policy is None:
-        policy = current_app.extensions["tier_policy"] = policy_from_config(current_app.config)
-    return policy
+
+def current_policy() -> TierPolicy:
+    """The policy in force now: config.py with the administrators' changes (app/settings)."""
+    from ..settings.store import current_settings
+
+    return current_settings().policy

@@ -25,7 +25,7 @@ def upgrade():
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_audit_events_auditaction'), type_='check')
         batch_op.create_check_constraint(
-            op.f('ck_audit_events_auditaction'), f"action IN ({ACTIONS}, 'settings_changed')"
+            op.f('ck_audit_events_auditaction'), f"action IN ({ACTIONS}, 'own_settings_changed')"
         )
 
 

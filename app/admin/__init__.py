@@ -1,0 +1,1 @@
+"""Administration pages: the settings administrators change on the web (app/settings)."""

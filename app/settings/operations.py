@@ -1,0 +1,153 @@
+"""Changing the settings: validate, append a version, write the audit entry. Flushes, never
+commits (the route commits the unit of work)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import text
+
+from ..audit.models import AuditAction
+from ..audit.service import record
+from ..auth.models import User
+from ..clock import now_utc
+from ..extensions import db
+from ..registry.chain import iso_utc
+from . import rules
+from .models import SettingVersion
+from .numbers import first_collision
+from .store import settings_store
+
+log = logging.getLogger(__name__)
+
+
+class InvalidSettings(Exception):
+    """What was typed breaks a rule; `errors` holds the messages per field. Nothing was saved."""
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        super().__init__("invalid settings")
+        self.errors = dict(errors)
+
+
+def _raise_if(errors: Mapping[str, list[str]]) -> None:
+    if errors:
+        raise InvalidSettings(errors)
+
+
+def latest_for_change() -> dict[str, Any]:
+    """Each setting's newest value, read after taking the settings' write lock, so two
+    administrators saving at once do not overwrite each other's change (on SQLite the unit of
+    work already holds the database's write lock)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Blocks other writers of the table until the commit; readers are not blocked.
+        db.session.execute(text("LOCK TABLE setting_versions IN SHARE ROW EXCLUSIVE MODE"))
+    store = settings_store()
+    store.forget()
+    return store.latest_values()
+
+
+def add_category(data: Mapping[str, Any], *, by: User) -> bool:
+    categories = latest_for_change()["categories"]
+    category, errors = rules.check_new_category(data, categories)
+    _raise_if(errors)
+    return save("categories", [*categories, category], by=by)
+
+
+def change_category(code: str, data: Mapping[str, Any], *, by: User) -> bool:
+    categories = latest_for_change()["categories"]
+    if not any(c["code"] == code for c in categories):
+        raise LookupError(code)
+    changed, errors = rules.check_category_change(code, data, categories)
+    _raise_if(errors)
+    return save("categories", changed, by=by)
+
+
+def change_tiers(data: Mapping[str, Any], *, by: User) -> bool:
+    result, errors = rules.check_tiers(data, latest_for_change()["tiers"])
+    _raise_if(errors)
+    tiers, hours = result
+    changed = save("tiers", tiers, by=by)
+    return save("first_response_hours", hours, by=by) or changed
+
+
+def change_organisation(data: Mapping[str, Any], *, by: User) -> bool:
+    latest_for_change()
+    organisation, errors = rules.check_organisation(data)
+    _raise_if(errors)
+    return save("organisation", organisation, by=by)
+
+
+def change_numbering(data: Mapping[str, Any], *, by: User) -> bool:
+    errors: rules.Errors = {}
+    latest = latest_for_change()
+    formats = {
+        field: rules.check_number_format(data.get(field), field, errors)
+        for field in ("number_format", "outgoing_number_format")
+    }
+    for field, pattern in formats.items():
+        if field in errors or pattern == latest[field]:
+            continue
+        clash = first_collision(pattern, outgoing=field == "outgoing_number_format")
+        if clash is not None:
+            errors.setdefault(field, []).append(str(_l(
+                "This format could give again the number %(number)s, which already exists. Choose a format that "
+                "existing numbers cannot match, e.g. with another prefix.", number=clash)))
+    _raise_if(errors)
+    changed = save("number_format", formats["number_format"], by=by)
+    return save("outgoing_number_format", formats["outgoing_number_format"], by=by) or changed
+
+
+def change_tier_addresses(data: Mapping[str, Any], *, by: User) -> bool:
+    levels = [int(t["level"]) for t in latest_for_change()["tiers"]]
+    addresses, errors = rules.check_tier_addresses(data, levels)
+    _raise_if(errors)
+    return save("tier_addresses", addresses, by=by)
+
+
+def save(key: str, value: Any, *, by: User | None) -> bool:
+    """Append `value` as the new version of `key`, in force once every process has seen it,
+    and audit the change (each field's old and new value). False when nothing changed."""
+    store = settings_store()
+    old = store.latest_values()[key]
+    if _canonical(old) == _canonical(value):
+        return False
+    now = now_utc()
+    effective_from = now + store.check_interval
+    db.session.add(SettingVersion(key=key, value=_canonical(value), effective_from=effective_from, changed_at=now,
+                                  changed_by_id=by.id if by else None))
+    db.session.flush()
+    record(AuditAction.SETTINGS_CHANGED, target=f"settings:{key}", user=by,
+           details={"setting": key, "effective_from": iso_utc(effective_from), "changes": changes(key, old, value)})
+    log.info("setting %s changed by %s", key, by.username if by else "-")
+    return True
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def changes(key: str, old: Any, new: Any) -> list[dict[str, Any]]:
+    """Each changed field of a setting with its old and new value ("categories.bonuses.retired":
+    false -> true); lists of categories and tiers are keyed by code and level."""
+    before, after = _flatten(old, key), _flatten(new, key)
+    return [
+        {"field": field, "old": before.get(field), "new": after.get(field)}
+        for field in sorted(before.keys() | after.keys())
+        if before.get(field) != after.get(field)
+    ]
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, list) and all(isinstance(v, dict) and ("code" in v or "level" in v) for v in value):
+        value = {str(v.get("code", v.get("level"))): {k: x for k, x in v.items() if k not in ("code", "level")}
+                 for v in value}
+    if isinstance(value, dict):
+        flat: dict[str, Any] = {}
+        for key, item in value.items():
+            flat |= _flatten(item, f"{prefix}.{key}" if prefix else str(key))
+        return flat
+    return {prefix: value}
