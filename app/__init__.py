@@ -68,12 +68,13 @@ def register_registry(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .api import bp as api_bp  # the intake API, staff integrations and the OpenAPI document
     from .audit.routes import bp as audit_bp
     from .auth.cli import bp as users_cli_bp
     from .auth.routes import bp as auth_bp
+    from .auth.token_routes import bp as tokens_bp
     from .desk.routes import bp as desk_bp
     from .health import bp as health_bp
-    from .intake.api import bp as api_bp
     from .intake.routes import bp as intake_bp
     from .journal.routes import bp as journal_bp
     from .manage.analysis import bp as analysis_bp
@@ -96,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(registry_bp)
     app.register_blueprint(registry_cli_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(tokens_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(journal_bp)

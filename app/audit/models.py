@@ -28,6 +28,8 @@ class AuditAction(enum.StrEnum):
     EXPORT = "export"
     ATTACHMENT_DOWNLOAD = "attachment_download"
     USER_CREATED = "user_created"
+    API_TOKEN_CREATED = "api_token_created"  # noqa: S105  (an action name, not a token)
+    API_TOKEN_REVOKED = "api_token_revoked"  # noqa: S105
 
     @property
     def title(self) -> str:
@@ -48,6 +50,8 @@ _ACTION_TITLES = {
     AuditAction.EXPORT: _l("Exported the journal"),
     AuditAction.ATTACHMENT_DOWNLOAD: _l("Downloaded an attachment"),
     AuditAction.USER_CREATED: _l("Created a user"),
+    AuditAction.API_TOKEN_CREATED: _l("Created an API token"),
+    AuditAction.API_TOKEN_REVOKED: _l("Revoked an API token"),
 }
 
 

@@ -1,10 +1,11 @@
-"""Sign-in and password forms."""
+"""Sign-in, password and API token forms."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, StringField
+from wtforms import IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.widgets import HiddenInput
 
 from ..intake.forms import AppForm
 from .models import MIN_PASSWORD_LENGTH
@@ -32,3 +33,13 @@ class PasswordChangeForm(AppForm):
         _l("New password again"),
         validators=[DataRequired(), EqualTo("new_password", _l("The two new passwords differ."))],
     )
+
+
+class TokenForm(AppForm):
+    """A new personal API token: only its name is asked for."""
+
+    name = StringField(_l("What will use the token"), validators=[DataRequired(_l("Name the token.")), Length(max=80)])
+
+
+class RevokeTokenForm(AppForm):
+    token_id = IntegerField(validators=[DataRequired()], widget=HiddenInput())
