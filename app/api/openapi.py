@@ -304,8 +304,9 @@ def _paths(tiers: list[int]) -> dict[str, Any]:
             "parameters": [
                 query("show", "Whose complaints: mine, my_tier (the default for a user with a tier; "
                       "only for them), unassigned, all (the default otherwise).", _enum(Scope)),
-                query("tier", "Only this tier.", {"type": "integer", "enum": tiers}),
-                query("due", "Only overdue, or only due soon.", _enum(DueFilter)),
+                query("tier", "Only this tier (empty: any).",
+                      {"anyOf": [{"type": "integer", "enum": tiers}, {"type": "string", "enum": [""]}]}),
+                query("due", "Only overdue, or only due soon (empty: all).", _enum([*DueFilter, ""])),
                 query("after", "A cursor: the page after it (from next_url).", STRING),
                 query("before", "A cursor: the page before it (from previous_url).", STRING),
                 query("limit", f"Page size (default {PAGE_SIZE}).",
