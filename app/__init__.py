@@ -122,12 +122,14 @@ def register_error_handlers(app: Flask) -> None:
         return render_template("error.html", error=error, csrf=True), 400
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[object, int] | HTTPException:
+    def http_error(error: HTTPException) -> tuple[object, int, list] | HTTPException:
         if error.code is None or error.code < 400:
             return error
+        # The error's own headers (a 405's Allow, ...) go with the page; its content type does not.
+        headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
         if request.path.startswith("/api/"):
-            return jsonify(error=error.name, message=error.description), error.code
-        return render_template("error.html", error=error), error.code
+            return jsonify(error=error.name, message=error.description), error.code, headers
+        return render_template("error.html", error=error), error.code, headers
 
 
 def register_response_headers(app: Flask) -> None:
