@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import abort, jsonify, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -36,10 +36,10 @@ def _invalid(errors: dict[str, list[str]]) -> tuple[Response, int]:
     return jsonify(errors=errors), 422
 
 
-def _complaint_or_404(reference: str) -> Complaint | Response:
+def _complaint_or_404(reference: str) -> Complaint:
     complaint = find_by_reference(reference)
     if complaint is None:
-        return error_response(404, _("There is no complaint with this number."))
+        abort(404, _("There is no complaint with this number."))  # JSON, by the app's error handler
     return complaint
 
 
@@ -105,8 +105,6 @@ def staff_complaints() -> Response | tuple[Response, int]:
 def staff_complaint_view(reference: str) -> Response:
     """A complaint as the case page shows it to the token's owner."""
     complaint = _complaint_or_404(reference)
-    if isinstance(complaint, Response):
-        return complaint
     return jsonify(staff_complaint(complaint, api_user(), now_utc()))
 
 
@@ -116,8 +114,6 @@ def staff_respond(reference: str) -> Response | tuple[Response, int]:
     """Send the complainant a response, as the case page's "Respond" does: the same form, the
     same operation, the same rules (only the owner, only where the status allows)."""
     complaint = _complaint_or_404(reference)
-    if isinstance(complaint, Response):
-        return complaint
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         return _invalid({"body": [_("Send a JSON object (Content-Type: application/json).")]})
