@@ -79,12 +79,13 @@ def register_registry(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .admin.routes import bp as admin_bp
+    from .api import bp as api_bp  # the intake API, staff integrations and the OpenAPI document
     from .audit.routes import bp as audit_bp
     from .auth.cli import bp as users_cli_bp
     from .auth.routes import bp as auth_bp
+    from .auth.token_routes import bp as tokens_bp
     from .desk.routes import bp as desk_bp
     from .health import bp as health_bp
-    from .intake.api import bp as api_bp
     from .intake.routes import bp as intake_bp
     from .journal.routes import bp as journal_bp
     from .manage.analysis import bp as analysis_bp
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(registry_bp)
     app.register_blueprint(registry_cli_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(tokens_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(journal_bp)
@@ -138,12 +140,14 @@ def register_error_handlers(app: Flask) -> None:
         return render_template("error.html", error=error, csrf=True), 400
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[object, int] | HTTPException:
+    def http_error(error: HTTPException) -> tuple[object, int, list] | HTTPException:
         if error.code is None or error.code < 400:
             return error
+        # The error's own headers (a 405's Allow, ...) go with the page; its content type does not.
+        headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
         if request.path.startswith("/api/"):
-            return jsonify(error=error.name, message=error.description), error.code
-        return render_template("error.html", error=error), error.code
+            return jsonify(error=error.name, message=error.description), error.code, headers
+        return render_template("error.html", error=error), error.code, headers
 
 
 def register_response_headers(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from .audit.models import AuditEvent
 from .auth.models import User
+from .auth.tokens import ApiToken
 from .complaints.models import Attachment, Complaint
 from .intake.models import IdempotencyKey
 from .notifications.models import Notification
@@ -11,6 +12,7 @@ from .settings.models import SettingVersion
 from .workflow.models import Breach, CaseMessage, Escalation
 
 __all__ = [
+    "ApiToken",
     "Attachment",
     "AuditEvent",
     "Breach",

@@ -22,6 +22,7 @@ from _cases import T0, act
 from _support import form_data
 from app.auth.models import User
 from app.auth.permissions import Permission, Role, role_may
+from app.auth.tokens import create_token
 from app.clock import frozen_clock
 from app.complaints.access import find_by_reference
 from app.complaints.models import Attachment
@@ -34,10 +35,12 @@ from app.workflow.models import CaseMessage
 
 @dataclass(frozen=True)
 class Access:
-    """Who may use a route: anyone, any signed-in staff member, or roles with `permission`."""
+    """Who may use a route: anyone, any signed-in staff member, or roles with `permission`;
+    `token`: only with a staff API token (`Authorization: Bearer`), never with a session."""
 
     public: bool = False
     permission: Permission | None = None
+    token: bool = False
 
     def allows(self, role: Role | None) -> bool:
         if self.public:
@@ -53,6 +56,10 @@ SIGNED_IN = Access()
 
 def needs(permission: Permission) -> Access:
     return Access(permission=permission)
+
+
+def token_needs(permission: Permission) -> Access:
+    return Access(permission=permission, token=True)
 
 
 P = Permission
@@ -71,6 +78,11 @@ ROUTES: dict[str, Access] = {
     "/api/v1/categories": PUBLIC,
     "/api/v1/complaints": PUBLIC,
     "/api/v1/complaints/<path:reference>": PUBLIC,
+    "/api/v1/openapi.json": PUBLIC,
+    # Staff integrations: a personal API token, with its owner's permissions.
+    "/api/v1/staff/complaints": token_needs(P.HANDLE_COMPLAINTS),
+    "/api/v1/staff/complaints/<path:reference>": token_needs(P.HANDLE_COMPLAINTS),
+    "/api/v1/staff/complaints/<path:reference>/responses": token_needs(P.HANDLE_COMPLAINTS),
     "/health": PUBLIC,
     "/language": PUBLIC,
     "/static/<path:filename>": PUBLIC,
@@ -79,6 +91,8 @@ ROUTES: dict[str, Access] = {
     "/staff/logout": SIGNED_IN,
     "/staff/password": needs(P.USE_STAFF_DESK),
     "/staff/settings": needs(P.USE_STAFF_DESK),
+    "/staff/tokens": needs(P.USE_STAFF_DESK),
+    "/staff/tokens/revoke": needs(P.USE_STAFF_DESK),
     "/staff/": needs(P.USE_STAFF_DESK),
     # The registry desk.
     "/staff/complaints/new": needs(P.REGISTER),
@@ -225,16 +239,23 @@ def _outcome(response: Any) -> str:
 
 @pytest.mark.parametrize("who", ["anonymous", *STAFF])
 def test_each_route_answers_each_role_as_the_table_says(app: Flask, client: FlaskClient, login, records: Records, who: str):
-    role = None
+    role, bearer = None, {}
     if who != "anonymous":
         role, tier = STAFF[who]
         login(client, role.value, username=who, tier=tier)
+        with app.app_context():
+            user = db.session.scalar(select(User).where(User.username == who))
+            bearer = {"Authorization": f"Bearer {commit_with_retry(lambda: create_token(user, 'access table').secret)}"}
     wrong = []
     for rule, method, url in _requests(app, records):
         if rule not in ROUTES:
             continue  # reported by test_every_route_is_in_the_access_table
-        expected = "allowed" if ROUTES[rule].allows(role) else ("login" if role is None else "refused")
-        response = client.open(url, method=method)
+        access = ROUTES[rule]
+        if access.token:  # no redirect to sign in: 401 without a token, 403 without the permission
+            expected = "allowed" if access.allows(role) else "refused"
+        else:
+            expected = "allowed" if access.allows(role) else ("login" if role is None else "refused")
+        response = client.open(url, method=method, headers=bearer if access.token else {})
         got = _outcome(response)
         response.close()  # static files are streamed from an open file
         if got != expected:

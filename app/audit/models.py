@@ -30,6 +30,8 @@ class AuditAction(enum.StrEnum):
     USER_CREATED = "user_created"
     OWN_SETTINGS_CHANGED = "own_settings_changed"
     SETTINGS_CHANGED = "settings_changed"
+    API_TOKEN_CREATED = "api_token_created"  # noqa: S105  (an action name, not a token)
+    API_TOKEN_REVOKED = "api_token_revoked"  # noqa: S105
 
     @property
     def title(self) -> str:
@@ -52,6 +54,8 @@ _ACTION_TITLES = {
     AuditAction.USER_CREATED: _l("Created a user"),
     AuditAction.OWN_SETTINGS_CHANGED: _l("Changed own settings"),
     AuditAction.SETTINGS_CHANGED: _l("Changed the settings"),
+    AuditAction.API_TOKEN_CREATED: _l("Created an API token"),
+    AuditAction.API_TOKEN_REVOKED: _l("Revoked an API token"),
 }
 
 

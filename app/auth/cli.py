@@ -1,4 +1,4 @@
-"""`flask users ...`: create staff accounts from the command line."""
+"""`flask users ...`: create staff accounts, and their API tokens, from the command line."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ..extensions import db
 from .models import User
 from .operations import AccountError, create_user
 from .permissions import Role
+from .tokens import NewToken
 
 bp = Blueprint("users_cli", __name__, cli_group="users")
 
@@ -70,3 +71,75 @@ def demo_command() -> None:
         if db.session.scalar(select(User.id).where(User.username == account["username"])):
             click.echo(f"  demo {account['role'].value:<13} user {account['username']!r:<10} "
                        f"password {account['password']!r}")
+
+
+@bp.cli.group("token")
+def token_group() -> None:
+    """Personal API tokens of staff accounts (for integrations)."""
+
+
+def _user_named(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"there is no user named {username!r}")
+    return user
+
+
+@token_group.command("create")
+@click.option("--username", required=True, help="Whose token: it acts with this account's role.")
+@click.option("--name", required=True, help="What will use it, e.g. 'call-centre tool'.")
+def token_create_command(username: str, name: str) -> None:
+    """Make a token and print it (once: only its SHA-256 is stored)."""
+    from .token_routes import audit_created
+    from .tokens import TokenError, create_token
+
+    user = _user_named(username)
+
+    def work() -> NewToken:
+        new = create_token(user, name)
+        audit_created(new, via="cli")
+        return new
+
+    try:
+        new = commit_with_retry(work)
+    except TokenError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Token {new.token.id} for {user.username!r} ({new.token.name}); it is shown only now:")
+    click.echo(new.secret)
+
+
+@token_group.command("revoke")
+@click.option("--username", required=True)
+@click.argument("token_id", type=int)
+def token_revoke_command(username: str, token_id: int) -> None:
+    """Revoke a user's token (its id is in `flask users token list`)."""
+    from .token_routes import audit_revoked
+    from .tokens import TokenError, revoke_token, token_of
+
+    user = _user_named(username)
+    token = token_of(user.id, token_id)
+    if token is None:
+        raise click.ClickException(f"{user.username!r} has no token {token_id}")
+
+    def work() -> None:
+        revoke_token(token)
+        audit_revoked(token, via="cli")
+
+    try:
+        commit_with_retry(work)
+    except TokenError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Token {token_id} of {user.username!r} is revoked.")
+
+
+@token_group.command("list")
+@click.option("--username", required=True)
+def token_list_command(username: str) -> None:
+    """A user's tokens: id, state, made, last used, name."""
+    from .tokens import tokens_of
+
+    for token in tokens_of(_user_named(username).id):
+        state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "in use"
+        used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never"
+        click.echo(f"{token.id:>5}  {token.hint}…  {state:<24}  made {token.created_at:%Y-%m-%d %H:%M}  "
+                   f"last used {used}  {token.name}")

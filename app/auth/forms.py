@@ -1,4 +1,4 @@
-"""Sign-in, password and own-settings forms."""
+"""Sign-in, password, own-settings and API token forms."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.widgets import HiddenInput
 
 from ..intake.forms import AppForm
 from .models import MIN_PASSWORD_LENGTH
@@ -47,3 +48,13 @@ class SettingsForm(AppForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.language.choices = list(current_app.config["LANGUAGES"].items())
+
+
+class TokenForm(AppForm):
+    """A new personal API token: only its name is asked for."""
+
+    name = StringField(_l("What will use the token"), validators=[DataRequired(_l("Name the token.")), Length(max=80)])
+
+
+class RevokeTokenForm(AppForm):
+    token_id = IntegerField(validators=[DataRequired()], widget=HiddenInput())

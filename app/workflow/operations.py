@@ -20,7 +20,7 @@ from flask_babel import ngettext
 
 from ..auth.models import User
 from ..clock import now_utc
-from ..complaints.errors import ComplaintChangeRefused
+from ..complaints.errors import ComplaintChangeForbidden, ComplaintChangeRefused
 from ..complaints.models import Complaint, ComplaintStatus, Resolution
 from ..extensions import db
 from ..notifications.models import Audience, NotificationKind
@@ -95,8 +95,8 @@ def _require(permitted: bool, message: str) -> None:
 
 
 def _require_owner(user: User, complaint: Complaint) -> None:
-    _require(rules.is_owner(user, complaint),
-             _("Only the complaint's owner can do this; take the complaint first."))
+    if not rules.is_owner(user, complaint):
+        raise ComplaintChangeForbidden(_("Only the complaint's owner can do this; take the complaint first."))
 
 
 def _set_status(complaint: Complaint, action: Action) -> bool:

@@ -1,0 +1,144 @@
+"""The staff integrations' endpoints (`/api/v1/staff/...`), behind personal API tokens.
+
+Thin like the staff pages: the token's owner and their permission (auth.py), the queue's own
+filter form and queries, the case page's own response form and `workflow.operations.respond`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, jsonify, request, url_for
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from ..auth.permissions import Permission
+from ..clock import now_utc
+from ..complaints.access import find_by_reference
+from ..complaints.errors import ComplaintChangeForbidden, ComplaintChangeRefused
+from ..complaints.models import Complaint
+from ..database import commit_with_retry
+from ..extensions import db
+from ..intake.api import bp
+from ..queue.forms import QueueFilterForm
+from ..queue.queries import PAGE_SIZE, format_cursor, parse_cursor, queue_counts, queue_line, queue_page
+from ..workflow import operations as ops
+from ..workflow.forms import ResponseForm
+from ..workflow.tiers import current_policy
+from .auth import api_user, error_response, token_required
+from .views import message_item, queue_item, staff_complaint
+
+MAX_PAGE_SIZE = 100
+
+
+def _invalid(errors: dict[str, list[str]]) -> tuple[Response, int]:
+    return jsonify(errors=errors), 422
+
+
+def _complaint_or_404(reference: str) -> Complaint:
+    complaint = find_by_reference(reference)
+    if complaint is None:
+        abort(404, _("There is no complaint with this number."))  # JSON, by the app's error handler
+    return complaint
+
+
+def _page_size(errors: dict[str, list[str]]) -> int:
+    text = request.args.get("limit")
+    if text is None:
+        return PAGE_SIZE
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
+        errors["limit"] = [_("Give a whole number from 1 to %(n)d.", n=MAX_PAGE_SIZE)]
+        return PAGE_SIZE
+    return int(text)
+
+
+def _cursor(name: str, errors: dict[str, list[str]]) -> Any:
+    text = request.args.get(name)
+    if text is None:
+        return None
+    cursor = parse_cursor(text)
+    if cursor is None:
+        errors[name] = [_("This is not a cursor from this list.")]
+    return cursor
+
+
+@bp.get("/staff/complaints")
+@token_required(Permission.HANDLE_COMPLAINTS)
+def staff_complaints() -> Response | tuple[Response, int]:
+    """The staff queue: open complaints by the deadline each works against now, filtered and
+    paged exactly as /staff/queue is."""
+    user = api_user()
+    policy = current_policy()
+    form = QueueFilterForm(request.args, user_tier=user.tier, policy=policy, language=user.language,
+                           meta={"csrf": False})
+    errors: dict[str, list[str]] = {} if form.validate() else {k: list(v) for k, v in form.errors.items()}
+    size = _page_size(errors)
+    after, before = _cursor("after", errors), _cursor("before", errors)
+    if "after" in request.args and "before" in request.args:
+        errors.setdefault("before", []).append(_("Give after or before, not both."))
+    if errors:
+        return _invalid(errors)
+
+    now, fraction = now_utc(), policy.due_soon_fraction
+    queue_filter = form.to_filter(user.id)
+    page = queue_page(queue_filter, now, fraction, after=after, before=before, size=size)
+    counts = queue_counts(queue_filter, now, fraction)
+    args = form.filter_args() | ({"limit": str(size)} if "limit" in request.args else {})
+
+    def link(direction: str, cursor: Any) -> str | None:
+        if cursor is None:
+            return None
+        return url_for("api.staff_complaints", **args, **{direction: format_cursor(cursor)}, _external=True)
+
+    return jsonify({
+        "complaints": [queue_item(queue_line(row, now, fraction)) for row in page.rows],
+        "counts": {"total": counts.total, "overdue": counts.overdue, "due_soon": counts.due_soon,
+                   "shown": counts.shown(queue_filter.due)},
+        "next_url": link("after", page.next_after),
+        "previous_url": link("before", page.previous_before),
+    })
+
+
+@bp.get("/staff/complaints/<path:reference>", endpoint="staff_complaint")
+@token_required(Permission.VIEW_JOURNAL)
+def staff_complaint_view(reference: str) -> Response:
+    """A complaint as the case page shows it to the token's owner."""
+    complaint = _complaint_or_404(reference)
+    return jsonify(staff_complaint(complaint, api_user(), now_utc()))
+
+
+@bp.post("/staff/complaints/<path:reference>/responses")
+@token_required(Permission.HANDLE_COMPLAINTS)
+def staff_respond(reference: str) -> Response | tuple[Response, int]:
+    """Send the complainant a response, as the case page's "Respond" does: the same form, the
+    same operation, the same rules (only the owner, only where the status allows)."""
+    complaint = _complaint_or_404(reference)
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return _invalid({"body": [_("Send a JSON object (Content-Type: application/json).")]})
+    errors = {name: [_("Unknown field.")] for name in payload if name != "body"}
+    text = payload.get("body")
+    if not isinstance(text, str):
+        errors["body"] = [_("Write the response.") if text is None else _("Must be a string.")]
+    else:
+        form = ResponseForm(formdata=MultiDict({"body": text}), meta={"csrf": False})
+        if not form.validate():
+            errors.update({k: list(v) for k, v in form.errors.items()})
+    if errors:
+        return _invalid(errors)
+
+    user = api_user()
+    try:
+        message = commit_with_retry(lambda: ops.respond(complaint, body=form.body.data, by=user))
+    except ComplaintChangeForbidden as refused:
+        db.session.rollback()
+        return error_response(403, str(refused))
+    except ComplaintChangeRefused as refused:
+        db.session.rollback()
+        return error_response(409, str(refused))
+    db.session.refresh(complaint)
+    response = jsonify({"message": message_item(message), "complaint": staff_complaint(complaint, user, now_utc())})
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.staff_complaint", reference=complaint.slug, _external=True)
+    return response
