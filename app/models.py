@@ -4,6 +4,7 @@ from .audit.models import AuditEvent
 from .auth.models import User
 from .complaints.models import Attachment, Complaint
 from .intake.models import IdempotencyKey
+from .manage.models import ComplaintFacts
 from .notifications.models import Notification
 from .receipts.models import ReceiptPrint
 from .registry.models import ChainHead, NumberCounter, RegistryEntry
@@ -16,6 +17,7 @@ __all__ = [
     "CaseMessage",
     "ChainHead",
     "Complaint",
+    "ComplaintFacts",
     "Escalation",
     "IdempotencyKey",
     "Notification",
