@@ -44,8 +44,13 @@ def stored() -> Select:
     return select(*(getattr(ComplaintFacts, name) for name in COLUMNS))
 
 
+def rebuild_statement() -> Any:
+    """INSERT every complaint's recomputed facts row (into an empty table)."""
+    return insert(ComplaintFacts).from_select(list(COLUMNS), recomputed())
+
+
 def rebuild() -> int:
     """Replace every facts row by its recomputation (in the caller's transaction); the count."""
     db.session.execute(delete(ComplaintFacts))
-    db.session.execute(insert(ComplaintFacts).from_select(list(COLUMNS), recomputed()))
+    db.session.execute(rebuild_statement())
     return db.session.scalar(select(func.count()).select_from(ComplaintFacts)) or 0

@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
-    Date,
+    DateTime,
     Float,
     Integer,
     and_,
@@ -51,6 +51,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.types import NullType
@@ -236,21 +237,27 @@ class Overview:
 
 
 def _backlog_bucket(now: datetime) -> ColumnElement[Any]:
-    """The index in BACKLOG_BUCKETS of an open complaint's age as of `now`; NULL when closed."""
+    """The index in BACKLOG_BUCKETS of an open complaint's age as of `now`; NULL when closed
+    (tested first: most complaints are closed)."""
     whens = [
-        (and_(_is_open(), Facts.registered_at > now - timedelta(days=high)), index)
+        (Facts.registered_at > now - timedelta(days=high), index)
         for index, (_, high) in enumerate(BACKLOG_BUCKETS) if high is not None
     ]
-    return case(*whens, (_is_open(), len(BACKLOG_BUCKETS) - 1), else_=None)
+    return case((~_is_open(), null()), *whens, else_=len(BACKLOG_BUCKETS) - 1)
 
 
-def _week_key(timezone: str | None, limits: Any) -> ColumnElement[Any] | None:
-    """The week of registration: its Monday (PostgreSQL knows the zone's rules) or its index
-    in `limits` (elsewhere); NULL when no time zone was asked for."""
-    if timezone is None or (limits is None and not _postgresql()):
+def _week_key(timezone: str | None, limited: tuple[list[date], Any] | None) -> ColumnElement[Any] | None:
+    """The index (in `limited`'s Mondays) of the week of registration; None when no time zone
+    was asked for or nothing was registered. PostgreSQL finds it by binary search among the
+    weeks' starts (no time-zone arithmetic per complaint); elsewhere the small weeks table is
+    looked up."""
+    if timezone is None or limited is None:
         return None
-    if limits is None:
-        return local_monday(timezone)
+    mondays, limits = limited
+    if _postgresql():
+        starts = [local_day_start(monday, timezone) for monday in mondays]
+        return func.width_bucket(Facts.registered_at, literal(starts, ARRAY(DateTime(timezone=True))),
+                                 type_=Integer()) - 1
     return (
         select(limits.c.week)
         .where(Facts.registered_at >= limits.c.starts, Facts.registered_at < limits.c.ends)
@@ -270,13 +277,10 @@ def overview(f: Filters, now: datetime, timezone: str | None = None) -> Overview
     age), each cell carrying every count the figures need (one pass, a few thousand cells for
     a million complaints); the figures are then sums over the cells, grouped one way each.
     """
-    limits = None
-    mondays: list[date] = []
-    if timezone is not None and not _postgresql():
-        limited = week_limits(f, timezone)
-        if limited is not None:
-            mondays, limits = limited
-    week = _week_key(timezone, limits)
+    _settle_planner()
+    limited = week_limits(f, timezone) if timezone is not None else None
+    mondays = limited[0] if limited is not None else []
+    week = _week_key(timezone, limited)
     backlog_bucket = _backlog_bucket(now)
     cells = (
         select(
@@ -371,7 +375,7 @@ def _overview_from(rows: list[Any], mondays: list[date]) -> Overview:
     ).all()) if owner_rows else {}
     owners = sorted((group(row, row[3], names.get(row[3])) for row in owner_rows),
                     key=lambda g: (g.key is None, (g.name or "").casefold()))
-    found = {(row[4] if not mondays else mondays[row[4]]): row for row in by_part.get("week", [])}
+    found = {mondays[row[4]]: row for row in by_part.get("week", [])}
     weeks = [
         Week(day, n(row[6]), Share(n(row[7]), n(row[8]))) if row is not None else Week(day, 0, Share(0, 0))
         for day in week_mondays(list(found))
@@ -469,10 +473,13 @@ def _postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def local_monday(timezone: str) -> Any:
-    """PostgreSQL: the Monday of the ISO week of `registered_at` in `timezone` (a date), the
-    same week as `week_limits` draws: local midnight to local midnight."""
-    return func.date(func.date_trunc("week", func.timezone(timezone, Facts.registered_at)), type_=Date())
+def _settle_planner() -> None:
+    """PostgreSQL, for the rest of this (read-only) transaction: no JIT compilation (with a
+    million rows the planner expects as many groups and compiles for seconds, longer than the
+    query runs) and room to group and sort in memory instead of in temporary files."""
+    if _postgresql():
+        db.session.execute(text("SET LOCAL jit = off"))
+        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
 def week_mondays(found: list[date]) -> list[date]:
@@ -529,5 +536,6 @@ def _percentiles(f: Filters, end: Any) -> Percentiles:
 def timings(f: Filters) -> Timings:
     """Median and 90th percentile of the time to first response and to resolution."""
     if _postgresql():
+        _settle_planner()
         return _percentiles_postgresql(f)
     return Timings(_percentiles(f, Facts.first_responded_at), _percentiles(f, Facts.resolved_at))
