@@ -404,6 +404,8 @@ def shape() -> list[str]:
 
 
 def percentiles(times: list[float]) -> tuple[float, float]:
+    if len(times) < 2:
+        return times[0], times[0]
     cuts = quantiles(times, n=100, method="inclusive")
     return cuts[49], cuts[94]
 

@@ -1,7 +1,9 @@
-"""The dashboard's figures, each one aggregate query in SQL (the same on SQLite and PostgreSQL).
+"""The dashboard's figures, aggregate queries in SQL (the same on SQLite and PostgreSQL).
 
 Plain functions of a `Filters` and a moment: no request, no Flask, no Python loop over
-complaints. Every result is a handful of grouped rows.
+complaints. They read `complaint_facts` (app/manage/models.py), the narrow copy of each
+complaint that triggers keep in step with every change; `overview` computes every figure but
+the timings in one statement, `timings` the percentiles in another.
 
 Definitions (the README and the page say the same):
 
