@@ -5,6 +5,7 @@ from .auth.models import User
 from .auth.tokens import ApiToken
 from .complaints.models import Attachment, Complaint
 from .intake.models import IdempotencyKey
+from .manage.models import ComplaintFacts
 from .notifications.models import Notification
 from .receipts.models import ReceiptPrint
 from .registry.models import ChainHead, NumberCounter, RegistryEntry
@@ -19,6 +20,7 @@ __all__ = [
     "CaseMessage",
     "ChainHead",
     "Complaint",
+    "ComplaintFacts",
     "Escalation",
     "IdempotencyKey",
     "Notification",

@@ -2,8 +2,8 @@
 
 Run from the project root:
 
-    .venv/bin/python benchmarks/dashboard.py [--complaints 1000000] [--requests 60] [--warm-up 5]
-        [--explain] [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+    .venv/bin/python benchmarks/dashboard.py [--complaints 1000000] [--requests 60] [--warm-up 2]
+        [--explain] [--analysis] [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
         [--database NAME] [--keep]
 
 Target (from the issue): the dashboard's p95 under 500 ms with 1,000,000 complaints.
@@ -35,25 +35,29 @@ consistent by construction and within every CHECK constraint) a year of workflow
                of the decided ones (the reopen rate)
   registry     a placeholder entry per complaint, message and escalation (made-up digests:
                the chain does not verify, but the table and its indexes have their real size)
+  facts        complaint_facts, the dashboard's narrow copy of each complaint, computed from
+               scratch (its triggers are off during the load, like the foreign keys)
 
 then VACUUM ANALYZE and CHECKPOINT. A kept database (`--keep`) is reused by the next run with
 the same `--database` and not seeded again.
 
 It signs in as the manager and times through the Flask test client (the whole request:
-sign-in check, form, every query, tables, SVG charts, template), --requests requests per case
-after --warm-up uncounted ones:
+sign-in check, form, every query, tables, SVG charts, template) a mix of views, one request
+of each in turn per round, --requests rounds after --warm-up uncounted ones:
 
-  dashboard, whole year             /manage/
-  dashboard, one month              /manage/?date_from=...&date_to=...
-  dashboard, category + tier        /manage/?category=payments&tier=1
-  analysis, whole year              /manage/analysis/
-  analysis, one month               /manage/analysis/?date_from=...&date_to=...
+  default view                      /manage/
+  whole year                        /manage/?date_from=<a year ago>&date_to=<today>
+  one month                         /manage/?date_from=...&date_to=...
+  one category                      /manage/?category=payments
+  one tier                          /manage/?tier=2
+  one channel                       /manage/?channel=email
 
-and each /manage/<table>.csv once. --explain first times every figure function of the
-dashboard and the analysis page for the whole year and prints EXPLAIN (ANALYZE, BUFFERS) of
-each statement it runs.
+(with --analysis also the analysis page, whole year and one month: not part of the target)
+and each /manage/<table>.csv once. --explain first times the dashboard's two figure
+functions (overview, timings) and those of the analysis page for the whole year and prints
+EXPLAIN (ANALYZE, BUFFERS) of each statement they run.
 
-Prints p50/p95/max per case, the machine, the PostgreSQL version and a summary line for the
+Prints p50/p95/max per view and over the whole mix, the load average, the target verdict, the machine, the PostgreSQL version and a summary line for the
 README. The database is dropped at the end, also on failure, unless --keep.
 """
 
@@ -67,7 +71,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from statistics import quantiles
 from typing import Any
@@ -87,7 +91,7 @@ from app.auth.permissions import Role  # noqa: E402
 from app.clock import now_utc  # noqa: E402
 from app.complaints.models import Complaint  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.manage import analysis, figures  # noqa: E402
+from app.manage import analysis, facts, figures  # noqa: E402
 from app.manage.dashboard import TABLES  # noqa: E402
 from app.registry.chain import GENESIS_DIGEST, get_signer  # noqa: E402
 from app.workflow.tiers import current_policy  # noqa: E402
@@ -98,7 +102,7 @@ TARGET_MS = 500.0
 PREFIX = "bench_dashboard_"
 MANAGER, PASSWORD = "bench-manager", "bench-manager-password"
 OFFICERS_PER_TIER = 8
-TABLES_LOADED = ("complaints", "case_messages", "escalations", "breaches", "registry_entries")
+TABLES_LOADED = ("complaints", "case_messages", "escalations", "breaches", "registry_entries", "complaint_facts")
 
 
 # --- seeding -----------------------------------------------------------------------------------
@@ -323,6 +327,9 @@ def seed(total: int, seed_at: datetime, timezone_name: str) -> float:
         ("messages", _SEED_MESSAGES),
         ("escalations", _SEED_ESCALATIONS),
         ("breaches", _SEED_BREACHES),
+        # The triggers that keep the dashboard's copy are off during the load (replica role):
+        # the copy is computed from scratch, as the migration's backfill does.
+        ("dashboard facts", facts.rebuild_statement()),
     ]
     with db.engine.connect() as connection:
         connection.execute(text("SET maintenance_work_mem = '1GB'"))
@@ -335,7 +342,10 @@ def seed(total: int, seed_at: datetime, timezone_name: str) -> float:
                 connection.execute(text(f'DROP INDEX "{name}"'))
         for name, sql in steps:
             step = time.perf_counter()
-            connection.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
+            if isinstance(sql, str):
+                connection.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
+            else:
+                connection.execute(sql)
             print(f"  {name}: {time.perf_counter() - step:.1f} s", flush=True)
         connection.execute(text("""
             INSERT INTO registry_chain_head (id, position, digest)
@@ -393,20 +403,9 @@ def shape() -> list[str]:
 # --- measuring ---------------------------------------------------------------------------------
 
 
-def timed(client: Any, url: str, requests: int, warm_up: int) -> list[float]:
-    for _ in range(warm_up):
-        assert client.get(url).status_code == 200, url
-    times = []
-    for _ in range(requests):
-        began = time.perf_counter()
-        response = client.get(url)
-        response.get_data()
-        times.append((time.perf_counter() - began) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    return times
-
-
 def percentiles(times: list[float]) -> tuple[float, float]:
+    if len(times) < 2:
+        return times[0], times[0]
     cuts = quantiles(times, n=100, method="inclusive")
     return cuts[49], cuts[94]
 
@@ -416,15 +415,8 @@ def explain_figures(app: Any) -> None:
     now, timezone = now_utc(), app.config["REGISTRY_TIMEZONE"]
     f = figures.Filters()
     functions: list[tuple[str, Callable[[], Any]]] = [
-        ("summary", lambda: figures.summary(f, now)),
-        ("open_counts", lambda: figures.open_counts(f)),
-        ("compliance_by_category", lambda: figures.compliance_by_category(f, now)),
-        ("compliance_by_tier", lambda: figures.compliance_by_tier(f, now)),
-        ("compliance_by_owner", lambda: figures.compliance_by_owner(f, now)),
-        ("weeks", lambda: figures.weeks(f, now, timezone)),
+        ("overview (every figure but the timings)", lambda: figures.overview(f, now, timezone)),
         ("timings", lambda: figures.timings(f)),
-        ("breaches", lambda: figures.breaches(f)),
-        ("backlog", lambda: figures.backlog(f, now)),
         ("analysis.category_trend", lambda: analysis.category_trend(f, timezone)),
         ("analysis.repeat_complainants", lambda: analysis.repeat_complainants(f)),
         ("analysis.rise_reasons", lambda: analysis.rise_reasons(f)),
@@ -448,8 +440,10 @@ def explain_figures(app: Any) -> None:
         event.remove(db.engine, "before_cursor_execute", capture)
         db.session.remove()
         print(f"\n--- {name}: {best:.1f} ms, {len(captured)} statement(s)")
-        for statement, parameters in captured[:3]:
+        for statement, parameters in [c for c in captured if not c[0].startswith("SET")][:3]:
             with db.engine.connect() as connection:
+                connection.exec_driver_sql("SET LOCAL jit = off")  # as the figures run them
+                connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
                 plan = connection.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).all()
                 connection.rollback()
             for (line,) in plan:
@@ -475,13 +469,14 @@ def drop_leftovers(admin: Any, keep: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--complaints", type=int, default=1_000_000, help="complaints to seed")
-    parser.add_argument("--requests", type=int, default=60, help="measured requests per case")
-    parser.add_argument("--warm-up", type=int, default=5, help="uncounted requests per case")
+    parser.add_argument("--requests", type=int, default=60, help="measured rounds (one request per case each)")
+    parser.add_argument("--warm-up", type=int, default=2, help="uncounted rounds")
     parser.add_argument("--explain", action="store_true",
                         help="time each figure function and EXPLAIN ANALYZE its statements first")
     parser.add_argument("--postgres-url", default=os.environ.get(
         "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--database", default=f"{PREFIX}{os.getpid()}")
+    parser.add_argument("--analysis", action="store_true", help="time the analysis page too (not in the target)")
     parser.add_argument("--keep", action="store_true", help="keep the database (and reuse it next time)")
     args = parser.parse_args()
 
@@ -546,30 +541,53 @@ def run(app: Any, args: argparse.Namespace, reused: bool) -> None:
     year, month = (local.year, local.month - 6) if local.month > 6 else (local.year - 1, local.month + 6)
     last_day = calendar.monthrange(year, month)[1]
     one_month = {"date_from": f"{year}-{month:02d}-01", "date_to": f"{year}-{month:02d}-{last_day}"}
+    first_day = (local - timedelta(days=364)).date()
+    whole_year = {"date_from": first_day.isoformat(), "date_to": local.date().isoformat()}
     cases = [
-        ("dashboard, whole year", "/manage/", {}),
+        ("dashboard, default view", "/manage/", {}),
+        ("dashboard, whole year", "/manage/", whole_year),
         ("dashboard, one month", "/manage/", one_month),
-        ("dashboard, category + tier", "/manage/", {"category": "payments", "tier": "1"}),
-        ("analysis, whole year", "/manage/analysis/", {}),
-        ("analysis, one month", "/manage/analysis/", one_month),
+        ("dashboard, one category", "/manage/", {"category": "payments"}),
+        ("dashboard, one tier", "/manage/", {"tier": "2"}),
+        ("dashboard, one channel", "/manage/", {"channel": "email"}),
     ]
+    if args.analysis:
+        cases += [
+            ("analysis, whole year", "/manage/analysis/", {}),
+            ("analysis, one month", "/manage/analysis/", one_month),
+        ]
 
     client = app.test_client()
     response = client.post("/staff/login", data={"username": MANAGER, "password": PASSWORD})
     assert response.status_code == 302, response.status_code
-    print(f"\n{have or args.complaints:,} complaints, database {size}; {args.requests} requests per case after "
-          f"{args.warm_up} warm-up, through the Flask test client as a signed-in manager\n")
+    print(f"\n{have or args.complaints:,} complaints, database {size}; {args.requests} rounds of the {len(cases)} "
+          f"cases in turn (a mix, as managers would use it) after {args.warm_up} warm-up round(s), through the "
+          f"Flask test client as a signed-in manager; load average before: {os.getloadavg()[0]:.1f}\n")
+    urls = [(name, path + ("?" + urlencode(query) if query else ""), query) for name, path, query in cases]
+    times: dict[str, list[float]] = {name: [] for name, _, _ in urls}
+    for round_ in range(args.warm_up + args.requests):
+        for name, url, _ in urls:
+            began = time.perf_counter()
+            response = client.get(url)
+            response.get_data()
+            ms = (time.perf_counter() - began) * 1000
+            assert response.status_code == 200, (url, response.status_code)
+            if round_ >= args.warm_up:
+                times[name].append(ms)
     print(f"| case | query | p50 ms | p95 ms | max ms | p95 < {TARGET_MS:.0f} ms |")
     print("|---|---|---:|---:|---:|---|")
     results = []
-    for name, path, query in cases:
-        url = path + ("?" + urlencode(query) if query else "")
-        times = timed(client, url, args.requests, args.warm_up)
-        p50, p95 = percentiles(times)
-        results.append((name, p50, p95, max(times)))
+    for name, _, query in urls:
+        p50, p95 = percentiles(times[name])
+        results.append((name, p50, p95, max(times[name])))
         shown = "&".join(f"{k}={v}" for k, v in query.items()) or "(none)"
-        print(f"| {name} | `{shown}` | {p50:.1f} | {p95:.1f} | {max(times):.1f} | "
+        print(f"| {name} | `{shown}` | {p50:.1f} | {p95:.1f} | {max(times[name]):.1f} | "
               f"{'yes' if p95 < TARGET_MS else 'NO'} |", flush=True)
+    mixed = [ms for name, _, _ in urls if name.startswith("dashboard") for ms in times[name]]
+    mix_p50, mix_p95 = percentiles(mixed)
+    print(f"| dashboard, all cases mixed | | {mix_p50:.1f} | {mix_p95:.1f} | {max(mixed):.1f} | "
+          f"{'yes' if mix_p95 < TARGET_MS else 'NO'} |")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
 
     print("\nCSV of each table, whole year, once:")
     csv_ms = []
@@ -583,17 +601,17 @@ def run(app: Any, args: argparse.Namespace, reused: bool) -> None:
         lines = body.count(b"\n") - 1
         print(f"  {table}.csv: {ms:.1f} ms ({lines} lines)")
 
-    worst = max(p95 for _, _, p95, _ in results)
+    dashboard = [(name, p50, p95) for name, p50, p95, _ in results if name.startswith("dashboard")]
+    worst = max(p95 for _, _, p95 in dashboard)
     met = worst < TARGET_MS
-    print(f"\ntarget p95 < {TARGET_MS:.0f} ms for every case: {'met' if met else 'NOT met'} (worst p95 {worst:.1f} ms)")
+    print(f"\ntarget p95 < {TARGET_MS:.0f} ms for every dashboard case: {'MET' if met else 'NOT met'} "
+          f"(worst p95 {worst:.1f} ms)")
     print(f"Machine: {machine()}; PostgreSQL {version}")
-    by_name = {name: (p50, p95) for name, p50, p95, _ in results}
-    whole = by_name["dashboard, whole year"]
-    month_ = by_name["dashboard, one month"]
     print(f"\nSummary: management dashboard on PostgreSQL {version.split()[0]}, {have or args.complaints:,} "
-          f"complaints over 12 months: whole year p50 {whole[0]:.0f} ms / p95 {whole[1]:.0f} ms, one month "
-          f"p50 {month_[0]:.0f} / p95 {month_[1]:.0f} ms, worst p95 of {len(results)} cases {worst:.0f} ms "
-          f"(target < {TARGET_MS:.0f} ms); slowest CSV {max(ms for _, ms in csv_ms):.0f} ms; {machine()}")
+          f"complaints over 12 months: " + ", ".join(f"{name.removeprefix('dashboard, ')} p50 {p50:.0f} / p95 "
+                                                     f"{p95:.0f} ms" for name, p50, p95 in dashboard)
+          + f"; all mixed p95 {mix_p95:.0f} ms; target p95 < {TARGET_MS:.0f} ms {'met' if met else 'NOT met'}; "
+          f"slowest CSV {max(ms for _, ms in csv_ms):.0f} ms; {machine()}")
 
 
 if __name__ == "__main__":

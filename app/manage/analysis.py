@@ -74,7 +74,7 @@ def category_trend(f: Filters, timezone: str) -> CategoryTrend:
     if limited is None:
         return CategoryTrend([], {})
     mondays, limits = limited
-    counted = select(Complaint.registered_at, Complaint.category).where(*conditions(f)).subquery("counted")
+    counted = select(Complaint.registered_at, Complaint.category).where(*conditions(f, Complaint)).subquery("counted")
     rows = db.session.execute(
         select(limits.c.week, counted.c.category, func.count())
         .select_from(limits)
@@ -105,7 +105,7 @@ def repeat_complainants(f: Filters, limit: int = REPEAT_LIMIT) -> list[Repeat]:
     for column in (func.lower(Complaint.email), Complaint.phone):
         rows = db.session.execute(
             select(column, func.count())
-            .where(*conditions(f), column.is_not(None))
+            .where(*conditions(f, Complaint), column.is_not(None))
             .group_by(column)
             .having(func.count() > 1)
             .order_by(func.count().desc(), column)
@@ -117,7 +117,7 @@ def repeat_complainants(f: Filters, limit: int = REPEAT_LIMIT) -> list[Repeat]:
     for contact, n in top:
         column = Complaint.phone if contact.startswith("+") else func.lower(Complaint.email)
         numbers = db.session.scalars(
-            select(Complaint.number).where(*conditions(f), column == contact)
+            select(Complaint.number).where(*conditions(f, Complaint), column == contact)
             .order_by(Complaint.registered_at.desc()).limit(5)
         ).all()
         repeats.append(Repeat(contact, n, list(numbers)))
@@ -125,7 +125,7 @@ def repeat_complainants(f: Filters, limit: int = REPEAT_LIMIT) -> list[Repeat]:
 
 
 def rise_reasons(f: Filters) -> RiseReasons:
-    counted = and_(*conditions(f))
+    counted = and_(*conditions(f, Complaint))
     escalations = dict(db.session.execute(
         select(Escalation.reason, func.count()).join(Complaint, Complaint.id == Escalation.complaint_id)
         .where(counted).group_by(Escalation.reason)

@@ -127,26 +127,36 @@ class Context:
             self.cache[name] = compute()
         return self.cache[name]
 
+    def overview(self) -> figures.Overview:
+        """Every figure but the timings, read in one statement."""
+        return self.figure("overview", lambda: figures.overview(self.filters, self.now, self.timezone))
+
     def summary(self) -> figures.Summary:
-        return self.figure("summary", lambda: figures.summary(self.filters, self.now))
+        return self.overview().summary
 
     def weeks(self) -> list[figures.Week]:
-        return self.figure("weeks", lambda: figures.weeks(self.filters, self.now, self.timezone))
+        return self.overview().weeks
 
     def categories(self) -> list[figures.Group]:
-        return self.figure("categories", lambda: figures.compliance_by_category(self.filters, self.now))
+        return self.overview().categories
+
+    def tiers(self) -> list[figures.Group]:
+        return self.overview().tiers
+
+    def owners(self) -> list[figures.Group]:
+        return self.overview().owners
 
     def open_counts(self) -> figures.OpenCounts:
-        return self.figure("open", lambda: figures.open_counts(self.filters))
+        return self.overview().open_counts
 
     def timings(self) -> figures.Timings:
         return self.figure("timings", lambda: figures.timings(self.filters))
 
     def breaches(self) -> figures.Breaches:
-        return self.figure("breaches", lambda: figures.breaches(self.filters))
+        return self.overview().breaches
 
     def backlog(self) -> list[figures.Bucket]:
-        return self.figure("backlog", lambda: figures.backlog(self.filters, self.now))
+        return self.overview().backlog
 
 
 def _percent(share: Share) -> float | None:
@@ -218,13 +228,13 @@ def categories_table(c: Context) -> Table:
 
 def tiers_table(c: Context) -> Table:
     rows = [(_tier_name(g.key, c.language), *_compliance_cells(g))
-            for g in figures.compliance_by_tier(c.filters, c.now)]
+            for g in c.tiers()]
     return Table("tiers", _("First-response compliance per current tier"), _compliance_columns(_("Tier")), rows)
 
 
 def owners_table(c: Context) -> Table:
     rows = [(g.name if g.key is not None else _("Not taken yet"), *_compliance_cells(g))
-            for g in figures.compliance_by_owner(c.filters, c.now)]
+            for g in c.owners()]
     return Table("owners", _("First-response compliance per owner"), _compliance_columns(_("Owner")), rows)
 
 

@@ -193,7 +193,7 @@ def _bucket_term(bucket: figures.Bucket) -> Term:
 
 
 def _tables(c: dashboard.Context, page: dict[str, dashboard.Table]) -> dict[str, ReportTable]:
-    owners = figures.compliance_by_owner(c.filters, c.now)  # the keys of the owners' lines, same order
+    owners = c.owners()  # the keys of the owners' lines, same order
     rows: dict[str, tuple[tuple[Column, ...], tuple[tuple[Cell, ...], ...]]] = {
         "weeks": (_columns(("week", "text"), ("monday", "text"), ("registered", "count"), ("eligible", "count"),
                            ("in_time", "count"), ("compliance", "percent")),
