@@ -12,7 +12,7 @@ whoever writes (the ORM, registration's precompiled INSERT, enforcement's bulk U
 Existing complaints are copied here (with their disputes and breaches counted).
 
 Revision ID: 5c3f9a1d7e20
-Revises: a242f1c749c4
+Revises: c5e1a7f03b92
 Create Date: 2026-11-22 18:58:00.000000
 
 """
@@ -21,7 +21,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5c3f9a1d7e20'
-down_revision = 'a242f1c749c4'
+down_revision = 'c5e1a7f03b92'
 branch_labels = None
 depends_on = None
 
