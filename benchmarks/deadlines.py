@@ -628,12 +628,12 @@ def main() -> None:
 def run(app: Any, args: argparse.Namespace, database: str, compare: list[int]) -> bool:
     """Everything inside the app context; True when something was wrong."""
     batch_size = args.batch_size or app.config["ENFORCEMENT_BATCH_SIZE"]
-    policy = current_policy()
     groups = Groups.of(args.complaints, args.overdue_share, args.due_soon)
     print(f"== deadline enforcement benchmark: database {database}")
     began = time.perf_counter()
     flask_migrate.upgrade()
     print(f"schema (flask db upgrade): {time.perf_counter() - began:.1f} s")
+    policy = current_policy()  # read from the settings, which live in the database
 
     seed_at = now_utc()
     print(f"seeding {groups.total:,} complaints: {groups.overdue:,} overdue, {groups.due_soon:,} due soon, "
