@@ -90,12 +90,15 @@ complaint_rows = mirror_table(Complaint.__table__, "bench_complaints")
 
 def create_bench_tables() -> None:
     """Create the bench tables unless they exist; several workers may start at the same moment."""
-    try:
-        bench_metadata.create_all(db.engine, checkfirst=True)
-    except DBAPIError:
-        # PostgreSQL: a worker starting at the same moment created them between check and CREATE.
-        if not all(inspect(db.engine).has_table(t.name) for t in bench_metadata.sorted_tables):
-            raise
+    for attempt in range(5):
+        try:
+            bench_metadata.create_all(db.engine, checkfirst=True)
+            return
+        except DBAPIError:
+            # A worker starting at the same moment created one of them between check and CREATE;
+            # the next round skips what exists and creates the rest.
+            if attempt == 4 and not all(inspect(db.engine).has_table(t.name) for t in bench_metadata.sorted_tables):
+                raise
 
 
 def _complaint_row(fields: dict, year: int, seq: int, moment: datetime) -> dict:
