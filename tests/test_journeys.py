@@ -207,7 +207,7 @@ def test_a_complainant_files_with_evidence_downloads_the_receipt_and_tracks_it(
         journey.shot("track-form")
         page.locator("#number").fill(number)
         page.locator("#code").fill(code)
-        page.locator("form").get_by_role("button").click()
+        page.locator("form:has(#number)").get_by_role("button").click()
         page.wait_for_url(re.compile(r"/track/\d{4}-\d{6}\?code="))
         expect(page.locator("h1 .number")).to_have_text(number)
         journey.shot("tracking-again")

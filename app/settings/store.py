@@ -26,6 +26,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..clock import now_utc
 from ..extensions import db
@@ -235,7 +236,13 @@ class SettingsStore:
         checked = self._checked_at
         if checked is not None and checked <= now < checked + self.check_interval:
             return
-        stamp = tuple(db.session.execute(_STAMP).one())
+        try:
+            stamp = tuple(db.session.execute(_STAMP).one())
+        except (OperationalError, InterfaceError):
+            # The database cannot be reached: whatever needs it answers 503 (app/serving), and
+            # that page itself is drawn with the settings last seen (the defaults, if none yet).
+            db.session.rollback()
+            return
         if stamp != self._history.stamp:
             self._load(stamp)
         self._checked_at = now
