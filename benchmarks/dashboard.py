@@ -95,7 +95,7 @@ from app.manage import analysis, facts, figures  # noqa: E402
 from app.manage.dashboard import TABLES  # noqa: E402
 from app.registry.chain import GENESIS_DIGEST, get_signer  # noqa: E402
 from app.workflow.tiers import current_policy  # noqa: E402
-from benchmarks.deadlines import machine, secondary_indexes  # noqa: E402
+from benchmarks.deadlines import bulk_load, machine, settle  # noqa: E402
 from tests._support import config_class  # noqa: E402
 
 TARGET_MS = 500.0
@@ -331,15 +331,8 @@ def seed(total: int, seed_at: datetime, timezone_name: str) -> float:
         # the copy is computed from scratch, as the migration's backfill does.
         ("dashboard facts", facts.rebuild_statement()),
     ]
-    with db.engine.connect() as connection:
-        connection.execute(text("SET maintenance_work_mem = '1GB'"))
+    with bulk_load(TABLES_LOADED) as connection:
         connection.execute(text("SET work_mem = '256MB'"))
-        connection.execute(text("SET session_replication_role = replica"))  # no FK triggers for the load
-        connection.execute(text("SELECT setseed(0.2026)"))
-        dropped = {table: secondary_indexes(connection, table) for table in TABLES_LOADED}
-        for indexes in dropped.values():
-            for name, _ in indexes:
-                connection.execute(text(f'DROP INDEX "{name}"'))
         for name, sql in steps:
             step = time.perf_counter()
             if isinstance(sql, str):
@@ -358,25 +351,8 @@ def seed(total: int, seed_at: datetime, timezone_name: str) -> float:
             INSERT INTO number_counters (scope, last_value)
             SELECT 'outgoing:' || outgoing_year, max(outgoing_seq) FROM case_messages
             WHERE outgoing_year IS NOT NULL GROUP BY outgoing_year"""))
-        step = time.perf_counter()
-        for indexes in dropped.values():
-            for _, definition in indexes:
-                connection.execute(text(definition))
-        connection.execute(text("SET session_replication_role = DEFAULT"))
-        connection.commit()
-        print(f"  {sum(map(len, dropped.values()))} secondary indexes built: {time.perf_counter() - step:.1f} s",
-              flush=True)
-    settle()
+    settle(TABLES_LOADED)
     return time.perf_counter() - began
-
-
-def settle() -> None:
-    """VACUUM ANALYZE and CHECKPOINT, as autovacuum and the checkpointer would after a bulk load."""
-    db.session.remove()
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for table in TABLES_LOADED:
-            connection.execute(text(f"VACUUM ANALYZE {table}"))
-        connection.execute(text("CHECKPOINT"))
 
 
 def shape() -> list[str]:

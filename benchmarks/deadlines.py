@@ -64,6 +64,8 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -268,6 +270,40 @@ def secondary_indexes(connection: Any, table: str) -> list[tuple[str, str]]:
         ORDER BY i.indexname"""), {"t": table})]
 
 
+@contextmanager
+def bulk_load(tables: tuple[str, ...]) -> Iterator[Any]:
+    """A connection for loading `tables` at full speed: their secondary indexes dropped (built
+    again at the end), no triggers (replica role: neither FK checks nor the dashboard's copy),
+    a fixed random seed. Yields the connection; commits when the block ends."""
+    with db.engine.connect() as connection:
+        connection.execute(text("SET maintenance_work_mem = '1GB'"))
+        connection.execute(text("SET session_replication_role = replica"))
+        connection.execute(text("SELECT setseed(0.2026)"))
+        dropped = {table: secondary_indexes(connection, table) for table in tables}
+        for indexes in dropped.values():
+            for name, _ in indexes:
+                connection.execute(text(f'DROP INDEX "{name}"'))
+        yield connection
+        step = time.perf_counter()
+        for indexes in dropped.values():
+            for _, definition in indexes:
+                connection.execute(text(definition))
+        connection.execute(text("SET session_replication_role = DEFAULT"))
+        connection.commit()
+        print(f"  {sum(map(len, dropped.values()))} secondary indexes built: {time.perf_counter() - step:.1f} s",
+              flush=True)
+
+
+def settle(tables: tuple[str, ...]) -> None:
+    """VACUUM ANALYZE and CHECKPOINT, as autovacuum and the checkpointer would after a bulk load,
+    so that neither lands in a measurement."""
+    db.session.remove()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in tables:
+            connection.execute(text(f"VACUUM ANALYZE {table}"))
+        connection.execute(text("CHECKPOINT"))
+
+
 def seed(groups: Groups, policy: TierPolicy, seed_at: datetime, timezone_name: str, key_id: str) -> float:
     """Load the complaints and their placeholder intake entries; returns the seconds it took."""
     began = time.perf_counter()
@@ -291,14 +327,7 @@ def seed(groups: Groups, policy: TierPolicy, seed_at: datetime, timezone_name: s
         "frh": policy.first_response_hours, "warn_h": warn_h, "res_days": res_days,
         "res_warn_h": res_days * 24 * policy.due_soon_fraction,
     }
-    with db.engine.connect() as connection:
-        connection.execute(text("SET maintenance_work_mem = '1GB'"))
-        connection.execute(text("SET session_replication_role = replica"))  # no FK triggers for the load
-        connection.execute(text("SELECT setseed(0.2026)"))
-        dropped = {table: secondary_indexes(connection, table) for table in ("complaints", "registry_entries")}
-        for indexes in dropped.values():
-            for name, _ in indexes:
-                connection.execute(text(f'DROP INDEX "{name}"'))
+    with bulk_load(("complaints", "registry_entries")) as connection:
         step = time.perf_counter()
         connection.execute(text(_SEED_COMPLAINTS), params)
         print(f"  complaints inserted: {time.perf_counter() - step:.1f} s", flush=True)
@@ -316,26 +345,13 @@ def seed(groups: Groups, policy: TierPolicy, seed_at: datetime, timezone_name: s
         # The dashboard's copy (its triggers are off for the load): enforcement updates it too.
         connection.execute(facts.rebuild_statement())
         print(f"  dashboard facts: {time.perf_counter() - step:.1f} s", flush=True)
-        step = time.perf_counter()
-        for indexes in dropped.values():
-            for _, definition in indexes:
-                connection.execute(text(definition))
-        connection.execute(text("SET session_replication_role = DEFAULT"))
-        connection.commit()
-        print(f"  {sum(map(len, dropped.values()))} secondary indexes built: {time.perf_counter() - step:.1f} s",
-              flush=True)
-    settle()
+    settle(SETTLED_TABLES)
     return time.perf_counter() - began
 
 
-def settle() -> None:
-    """VACUUM ANALYZE and CHECKPOINT, so neither autovacuum nor a checkpoint lands in a pass."""
-    db.session.remove()
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for table in ("complaints", "registry_entries", "registry_chain_head", "breaches", "escalations",
-                      "notifications", "complaint_facts"):
-            connection.execute(text(f"VACUUM ANALYZE {table}"))
-        connection.execute(text("CHECKPOINT"))
+#: What a seed and a pass write: vacuumed and checkpointed before anything is timed.
+SETTLED_TABLES = ("complaints", "registry_entries", "registry_chain_head", "breaches", "escalations",
+                  "notifications", "complaint_facts")
 
 
 def undo_pass(policy: TierPolicy, base_position: int) -> None:
@@ -361,7 +377,7 @@ def undo_pass(policy: TierPolicy, base_position: int) -> None:
             UPDATE registry_chain_head SET position = :p,
                    digest = coalesce((SELECT digest FROM registry_entries WHERE position = :p), :genesis)
             WHERE id = 1"""), {"p": base_position, "genesis": GENESIS_DIGEST})
-    settle()
+    settle(SETTLED_TABLES)
 
 
 # --- measuring ---------------------------------------------------------------------------------
