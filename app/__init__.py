@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from .intake.routes import bp as intake_bp
     from .journal.routes import bp as journal_bp
     from .manage.analysis import bp as analysis_bp
+    from .manage.cli import bp as figures_cli_bp
     from .manage.dashboard import bp as dashboard_bp
     from .manage.escalations import bp as escalations_bp
     from .notifications.cli import bp as notifications_cli_bp
@@ -123,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_cli_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(reports_cli_bp)
+    app.register_blueprint(figures_cli_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # JSON for integrations: no cookies, so no cross-site forgery

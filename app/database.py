@@ -98,6 +98,11 @@ class RetryableConflict(Exception):
 _writing: ContextVar[bool] = ContextVar("writing", default=False)
 
 
+def in_unit_of_work() -> bool:
+    """True while `commit_with_retry` runs a unit of work (its errors are its own to handle)."""
+    return _writing.get()
+
+
 def configure_sqlite(engine: Engine, busy_timeout_s: int) -> None:
     """Make SQLite safe for several threads and processes writing at once.
 

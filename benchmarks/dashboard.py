@@ -37,6 +37,9 @@ consistent by construction and within every CHECK constraint) a year of workflow
                the chain does not verify, but the table and its indexes have their real size)
   facts        complaint_facts, the dashboard's narrow copy of each complaint, computed from
                scratch (its triggers are off during the load, like the foreign keys)
+  rollups      figure_cells and figure_durations, the rollups of the settled complaints
+               (app/manage/rollup.py), computed from scratch from the copy, as
+               `flask figures rebuild` does
 
 then VACUUM ANALYZE and CHECKPOINT. A kept database (`--keep`) is reused by the next run with
 the same `--database` and not seeded again.
@@ -91,7 +94,7 @@ from app.auth.permissions import Role  # noqa: E402
 from app.clock import now_utc  # noqa: E402
 from app.complaints.models import Complaint  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.manage import analysis, facts, figures  # noqa: E402
+from app.manage import analysis, facts, figures, rollup  # noqa: E402
 from app.manage.dashboard import TABLES  # noqa: E402
 from app.registry.chain import GENESIS_DIGEST, get_signer  # noqa: E402
 from app.workflow.tiers import current_policy  # noqa: E402
@@ -102,7 +105,8 @@ TARGET_MS = 500.0
 PREFIX = "bench_dashboard_"
 MANAGER, PASSWORD = "bench-manager", "bench-manager-password"
 OFFICERS_PER_TIER = 8
-TABLES_LOADED = ("complaints", "case_messages", "escalations", "breaches", "registry_entries", "complaint_facts")
+TABLES_LOADED = ("complaints", "case_messages", "escalations", "breaches", "registry_entries", "complaint_facts",
+                 "figure_cells", "figure_durations")
 
 
 # --- seeding -----------------------------------------------------------------------------------
@@ -330,6 +334,9 @@ def seed(total: int, seed_at: datetime, timezone_name: str) -> float:
         # The triggers that keep the dashboard's copy are off during the load (replica role):
         # the copy is computed from scratch, as the migration's backfill does.
         ("dashboard facts", facts.rebuild_statement()),
+        # ... and so are those that keep its rollups of settled complaints.
+        ("dashboard rollups (cells)", rollup.rebuild_statements()[0]),
+        ("dashboard rollups (durations)", rollup.rebuild_statements()[1]),
     ]
     with bulk_load(TABLES_LOADED) as connection:
         connection.execute(text("SET work_mem = '256MB'"))

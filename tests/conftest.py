@@ -22,6 +22,7 @@ from werkzeug.serving import make_server
 from _support import config_class
 from app import create_app
 from app.extensions import db
+from app.manage.models import FIXED_TABLES
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -69,7 +70,7 @@ def migrated(base_settings: dict[str, Any]) -> None:
 
 
 def _empty_database() -> None:
-    tables = [t.name for t in db.metadata.sorted_tables]
+    tables = [t.name for t in db.metadata.sorted_tables if t.name not in FIXED_TABLES]
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     else:

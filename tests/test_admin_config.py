@@ -435,3 +435,39 @@ def test_the_overview_lists_recent_changes(app, client, admin):
     with frozen_clock(AFTER):
         page = client.get("/admin/").get_data(as_text=True)
     assert "Noua Companie de Pariuri SA" in page and "organisation" in page and "Ada" in page
+
+
+def test_a_database_error_in_the_settings_check_fails_the_unit_of_work_it_happens_in(app, monkeypatch):
+    """A conflict met while the settings are checked mid-operation (a deadlock, say) must end
+    the whole unit of work: rolling back there and carrying on would write the rest in a new
+    transaction, without what came before (a letter without the counter that numbered it)."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.database import commit_with_retry
+    from app.registry.models import NumberCounter
+    from app.registry.numbering import take_number
+    from app.settings import store
+
+    with app.app_context():
+        real_execute = db.session.execute
+
+        def meets_a_conflict(statement, *args, **kwargs):
+            if statement is store._STAMP:
+                raise OperationalError("SELECT ...", {}, Exception("deadlock detected"))
+            return real_execute(statement, *args, **kwargs)
+
+        monkeypatch.setattr(db.session, "execute", meets_a_conflict)
+        store.settings_store().forget()
+
+        def work():
+            take_number("outgoing:2026")
+            return current_settings()
+
+        with pytest.raises(OperationalError):
+            commit_with_retry(work)
+        monkeypatch.setattr(db.session, "execute", real_execute)
+        assert db.session.scalar(select(NumberCounter.last_value).where(NumberCounter.scope == "outgoing:2026")) is None
+        # Outside a unit of work the same failure is the unreachable database: the last settings seen.
+        monkeypatch.setattr(db.session, "execute", meets_a_conflict)
+        store.settings_store().forget()
+        assert current_settings() is not None

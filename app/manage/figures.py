@@ -1,9 +1,15 @@
 """The dashboard's figures, aggregate queries in SQL (the same on SQLite and PostgreSQL).
 
 Plain functions of a `Filters` and a moment: no request, no Flask, no Python loop over
-complaints. They read `complaint_facts` (app/manage/models.py), the narrow copy of each
-complaint that triggers keep in step with every change; `overview` computes every figure but
-the timings in one statement, `timings` the percentiles in another.
+complaints. The settled complaints (resolved or closed, and answered) of the period's full
+weeks are read from the rollups the database keeps of them (app/manage/rollup.py): a few
+thousand lines instead of a million complaints. Every other complaint of the period (open,
+not answered, or registered in a partial week at either end) is read live from
+`complaint_facts` (app/manage/models.py), the narrow copy of each complaint that triggers keep
+in step with every change. `overview` computes every figure but the timings (one statement for
+the live part, one small grouped read per breakdown of the rollups), `timings` the
+percentiles: counts per duration bucket, then the one complaint at the wanted rank read from
+its bucket. Each reads one snapshot of the database, so the two parts never overlap.
 
 Definitions (the README and the page say the same):
 
@@ -62,10 +68,11 @@ from ..auth.models import User
 from ..clock import local_day_start, now_utc
 from ..complaints.models import Channel, ComplaintStatus
 from ..database import UTCDateTime, epoch_ms
-from ..extensions import db
 from ..workflow.models import DeadlineKind
 from ..workflow.states import OPEN
+from . import rollup
 from .models import ComplaintFacts as Facts
+from .models import FigureCell, FigureDuration
 
 #: Backlog age buckets: (lower bound inclusive, upper bound exclusive or None), in days.
 BACKLOG_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 1), (1, 3), (3, 7), (7, 30), (30, None))
@@ -272,14 +279,68 @@ def _typed_null(column: Any) -> Any:
     return null() if isinstance(column.type, NullType) else cast(null(), column.type)
 
 
-def overview(f: Filters, now: datetime, timezone: str | None = None) -> Overview:
-    """Every figure but the timings in one statement, reading the complaints counted once.
+@dataclass
+class _Tally:
+    """The figures' sums, added to from the rows read live and from the rollups."""
 
-    The complaints are first grouped into cells (category, tier, owner, week, status, backlog
-    age), each cell carrying every count the figures need (one pass; about 28,000 cells for the
-    benchmark's million complaints); the figures are then sums over the cells, one grouping each.
+    complaints: int = 0
+    met: int = 0
+    eligible: int = 0
+    open: int = 0
+    answered: int = 0
+    disputed: int = 0
+    transfers: int = 0
+    transfers_max: int | None = None
+    first_response_breaches: int = 0
+    resolution_breaches: int = 0
+    # key -> [complaints, met, eligible]
+    categories: dict[Any, list[int]] = field(default_factory=dict)
+    tiers: dict[Any, list[int]] = field(default_factory=dict)
+    owners: dict[Any, list[int]] = field(default_factory=dict)
+    weeks: dict[date, list[int]] = field(default_factory=dict)
+    open_lines: dict[tuple[ComplaintStatus, int], int] = field(default_factory=dict)
+    backlog: list[int] = field(default_factory=lambda: [0] * len(BACKLOG_BUCKETS))
+
+    @staticmethod
+    def add(groups: dict[Any, list[int]], key: Any, *counts: Any) -> None:
+        line = groups.setdefault(key, [0, 0, 0])
+        for index, count in enumerate(counts):
+            line[index] += int(count or 0)
+
+    def most_transfers(self, value: int | None) -> None:
+        if value is not None and (self.transfers_max is None or value > self.transfers_max):
+            self.transfers_max = value
+
+
+def overview(f: Filters, now: datetime, timezone: str | None = None) -> Overview:
+    """Every figure but the timings: the settled complaints of the period's full weeks from the
+    rollups (app/manage/rollup.py), every other complaint of the period live; one snapshot."""
+    with rollup.snapshot():
+        _settle_planner()
+        tally = _Tally()
+        s = _split(f, timezone)
+        _add_live(tally, f, now, timezone, None if s is None else s.live)
+        if s is not None:
+            _add_rollups(tally, f, s, weeks=timezone is not None)
+        return _finished(tally)
+
+
+def _split(f: Filters, timezone: str | None) -> rollup.Split | None:
+    """How the complaints counted are read: None when all live (no rollups here, rollups kept
+    for another time zone than the weeks asked for, or no full week in the period)."""
+    zone = rollup.zone()
+    if zone is None or (timezone is not None and timezone != zone):
+        return None
+    return rollup.split(f.registered_from, f.registered_before)
+
+
+def _add_live(tally: _Tally, f: Filters, now: datetime, timezone: str | None, live: Any) -> None:
+    """The complaints counted that `live` selects (all when None), in one statement.
+
+    They are first grouped into cells (category, tier, owner, week, status, backlog age), each
+    cell carrying every count the figures need (one pass); the figures are then sums over the
+    cells, one grouping each.
     """
-    _settle_planner()
     limited = week_limits(f, timezone) if timezone is not None else None
     mondays = limited[0] if limited is not None else []
     week = _week_key(timezone, limited)
@@ -302,7 +363,7 @@ def overview(f: Filters, now: datetime, timezone: str | None = None) -> Overview
             func.sum(Facts.first_response_breaches).label("first_response_breaches"),
             func.sum(Facts.resolution_breaches).label("resolution_breaches"),
         )
-        .where(*conditions(f))
+        .where(*conditions(f), *([] if live is None else [live]))
         .group_by(Facts.category, Facts.tier, Facts.owner_id, Facts.status, backlog_bucket,
                   *([] if week is None else [week]))
         .cte("cells")
@@ -337,61 +398,116 @@ def overview(f: Filters, now: datetime, timezone: str | None = None) -> Overview
         part("week", c.week, where=c.week.is_not(None)),
         part("open", c.status, c.tier, where=is_open),
     )
-    rows = db.session.execute(statement).all()
-    return _overview_from(rows, mondays)
+    for row in _read().execute(statement):
+        name, counts = row[0], row[6:9]
+        if name == "total":
+            n = [int(value or 0) for value in row[6:16]]
+            tally.complaints += n[0]
+            tally.met += n[1]
+            tally.eligible += n[2]
+            tally.open += n[3]
+            tally.answered += n[4]
+            tally.disputed += n[5]
+            tally.transfers += n[6]
+            tally.most_transfers(row[13])
+            tally.first_response_breaches += n[8]
+            tally.resolution_breaches += n[9]
+            for index, count in enumerate(row[16:]):
+                tally.backlog[index] += int(count or 0)
+        elif name == "category":
+            tally.add(tally.categories, row[1], *counts)
+        elif name == "tier":
+            tally.add(tally.tiers, row[2], *counts)
+        elif name == "owner":
+            tally.add(tally.owners, row[3], *counts)
+        elif name == "week":
+            tally.add(tally.weeks, mondays[row[4]], *counts)
+        else:  # open, by status and tier
+            key = (ComplaintStatus(row[5]), row[2])
+            tally.open_lines[key] = tally.open_lines.get(key, 0) + int(row[6] or 0)
 
 
-def _overview_from(rows: list[Any], mondays: list[date]) -> Overview:
-    """The figures from the parts of `overview`'s statement (a few dozen lines)."""
-    by_part: dict[str, list[Any]] = {}
-    for row in rows:
-        by_part.setdefault(row[0], []).append(row)
+def _add_rollups(tally: _Tally, f: Filters, s: rollup.Split, weeks: bool) -> None:
+    """The settled complaints of the split's full weeks, from figure_cells: one small grouped
+    read per breakdown (settled complaints were all answered: eligible, answered)."""
+    channel = f.channel.value if f.channel is not None else None
 
-    def n(value: Any) -> int:
-        return int(value or 0)
+    def lines(by: int, key: Any, *sums: Any) -> Any:
+        where = rollup.filtered(FigureCell, s, rollup.mask(f.category, channel, f.tier, by), f.category, channel,
+                                f.tier)
+        return _read().execute(
+            select(key, *sums).where(*where).group_by(key).having(func.sum(FigureCell.complaints) != 0)
+        ).all()
 
-    def group(row: Any, key: Any, name: str | None = None) -> Group:
-        return Group(key, n(row[6]), Share(n(row[7]), n(row[8])), name)
+    n, met = func.sum(FigureCell.complaints), func.sum(FigureCell.met)
+    for transfer_count, complaints, met_, disputed, transfers, frb, rb in lines(
+        0, FigureCell.transfer_count, n, met, func.sum(FigureCell.disputed), func.sum(FigureCell.transfers),
+        func.sum(FigureCell.first_response_breaches), func.sum(FigureCell.resolution_breaches),
+    ):
+        tally.complaints += complaints
+        tally.met += met_
+        tally.eligible += complaints
+        tally.answered += complaints
+        tally.disputed += disputed
+        tally.transfers += transfers
+        tally.most_transfers(transfer_count)
+        tally.first_response_breaches += frb
+        tally.resolution_breaches += rb
+    for by, key, groups in (
+        (rollup.BY_CATEGORY, FigureCell.category, tally.categories),
+        (rollup.BY_TIER, FigureCell.tier, tally.tiers),
+        (rollup.BY_OWNER, FigureCell.owner_id, tally.owners),
+    ):
+        for value, complaints, met_ in lines(by, key, n, met):
+            key_value = (value or None) if by == rollup.BY_OWNER else value  # owner 0: nobody
+            tally.add(groups, key_value, complaints, met_, complaints)
+    if weeks:
+        for monday, complaints, met_ in lines(0, FigureCell.monday, n, met):
+            tally.add(tally.weeks, monday, complaints, met_, complaints)
 
-    (total,) = by_part["total"]
-    complaints, met, eligible, open_, answered, disputed, transfers, transfers_max, frb, rb = total[6:16]
+
+def _finished(tally: _Tally) -> Overview:
+    """The figures from their sums: names of owners, lines in order, empty weeks filled in."""
+
+    def group(key: Any, line: list[int], name: str | None = None) -> Group:
+        return Group(key, line[0], Share(line[1], line[2]), name)
+
     summary = Summary(
-        complaints=n(complaints), open=n(open_), compliance=Share(n(met), n(eligible)), answered=n(answered),
-        disputed=n(disputed),
-        transfers_average=float(transfers) / float(complaints) if complaints else None,
-        transfers_max=transfers_max,
+        complaints=tally.complaints, open=tally.open, compliance=Share(tally.met, tally.eligible),
+        answered=tally.answered, disputed=tally.disputed,
+        transfers_average=tally.transfers / tally.complaints if tally.complaints else None,
+        transfers_max=tally.transfers_max,
     )
     by_status: dict[ComplaintStatus, int] = {}
     by_tier: dict[int, int] = {}
-    for row in by_part.get("open", []):  # at most (open statuses x tiers) lines
-        status = ComplaintStatus(row[5])
-        by_status[status] = by_status.get(status, 0) + n(row[6])
-        by_tier[row[2]] = by_tier.get(row[2], 0) + n(row[6])
+    for (status, tier), count in tally.open_lines.items():
+        by_status[status] = by_status.get(status, 0) + count
+        by_tier[tier] = by_tier.get(tier, 0) + count
     open_counts = OpenCounts(
         by_status={s: by_status[s] for s in ComplaintStatus if s in by_status},
         by_tier=dict(sorted(by_tier.items())),
     )
-    owner_rows = by_part.get("owner", [])
-    names = dict(db.session.execute(
-        select(User.id, User.full_name).where(User.id.in_([row[3] for row in owner_rows if row[3] is not None]))
-    ).all()) if owner_rows else {}
-    owners = sorted((group(row, row[3], names.get(row[3])) for row in owner_rows),
+    owner_ids = [key for key in tally.owners if key is not None]
+    names = dict(_read().execute(
+        select(User.id, User.full_name).where(User.id.in_(owner_ids))
+    ).all()) if owner_ids else {}
+    owners = sorted((group(key, line, names.get(key)) for key, line in tally.owners.items()),
                     key=lambda g: (g.key is None, (g.name or "").casefold()))
-    found = {mondays[row[4]]: row for row in by_part.get("week", [])}
     weeks = [
-        Week(day, n(row[6]), Share(n(row[7]), n(row[8]))) if row is not None else Week(day, 0, Share(0, 0))
-        for day in week_mondays(list(found))
-        for row in [found.get(day)]
+        Week(day, line[0], Share(line[1], line[2])) if line is not None else Week(day, 0, Share(0, 0))
+        for day in week_mondays(list(tally.weeks))
+        for line in [tally.weeks.get(day)]
     ]
     return Overview(
         summary=summary,
         open_counts=open_counts,
-        categories=sorted((group(row, row[1]) for row in by_part.get("category", [])), key=lambda g: g.key),
-        tiers=sorted((group(row, row[2]) for row in by_part.get("tier", [])), key=lambda g: g.key),
+        categories=sorted((group(key, line) for key, line in tally.categories.items()), key=lambda g: g.key),
+        tiers=sorted((group(key, line) for key, line in tally.tiers.items()), key=lambda g: g.key),
         owners=owners,
         weeks=weeks,
-        breaches=Breaches({DeadlineKind.FIRST_RESPONSE: n(frb), DeadlineKind.RESOLUTION: n(rb)}),
-        backlog=[Bucket(low, high, n(count)) for (low, high), count in zip(BACKLOG_BUCKETS, total[16:], strict=True)],
+        breaches=Breaches({DeadlineKind.FIRST_RESPONSE: tally.first_response_breaches,
+                           DeadlineKind.RESOLUTION: tally.resolution_breaches}),
+        backlog=[Bucket(low, high, count) for (low, high), count in zip(BACKLOG_BUCKETS, tally.backlog, strict=True)],
     )
 
 
@@ -451,7 +567,7 @@ def week_limits(f: Filters, timezone: str) -> tuple[list[date], Any] | None:
     """The ISO weeks (in `timezone`) from the first to the last complaint registered in the
     period, as their Mondays and a small CTE (week index, starts, ends) to join complaints
     against; None when the period has no complaint."""
-    span = db.session.execute(
+    span = _read().execute(
         select(func.min(Facts.registered_at), func.max(Facts.registered_at)).where(
             *conditions(Filters(f.registered_from, f.registered_before))
         )
@@ -471,17 +587,24 @@ def week_limits(f: Filters, timezone: str) -> tuple[list[date], Any] | None:
     return mondays, (union_all(*weeks_table) if len(weeks_table) > 1 else weeks_table[0]).cte("weeks")
 
 
+def _read() -> Any:
+    return rollup.reader()
+
+
 def _postgresql() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
+    return _read().get_bind().dialect.name == "postgresql"
 
 
 def _settle_planner() -> None:
     """PostgreSQL, for the rest of this (read-only) transaction: no JIT compilation (with a
     million rows the planner expects as many groups and compiles for seconds, longer than the
-    query runs) and room to group and sort in memory instead of in temporary files."""
+    query runs), room to group and sort in memory instead of in temporary files, and a plan
+    made for each statement's own values: the driver prepares a statement run often, and the
+    generic plan of a period's bounds cannot tell a few days from a year."""
     if _postgresql():
-        db.session.execute(text("SET LOCAL jit = off"))
-        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
+        _read().execute(text("SET LOCAL jit = off"))
+        _read().execute(text("SET LOCAL work_mem = '64MB'"))
+        _read().execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def week_mondays(found: list[date]) -> list[date]:
@@ -499,7 +622,7 @@ def _percentiles_postgresql(f: Filters) -> Timings:
             func.count(end),
             func.percentile_disc(fractions).within_group(end - Facts.registered_at).filter(end.is_not(None)),
         ]
-    row = db.session.execute(select(*measures).where(*conditions(f))).one()
+    row = _read().execute(select(*measures).where(*conditions(f))).one()
 
     def made(n: int, values: list[timedelta] | None) -> Percentiles:
         if not n or values is None:
@@ -523,7 +646,7 @@ def _percentiles(f: Filters, end: Any) -> Percentiles:
         .where(*conditions(f), end.is_not(None))
         .subquery("ranked")
     )
-    rows = db.session.execute(
+    rows = _read().execute(
         select(ranked.c.rank, ranked.c.n, ranked.c.hours).where(
             or_(ranked.c.rank == _rank(MEDIAN, ranked.c.n), ranked.c.rank == _rank(P90, ranked.c.n))
         )
@@ -536,8 +659,64 @@ def _percentiles(f: Filters, end: Any) -> Percentiles:
 
 
 def timings(f: Filters) -> Timings:
-    """Median and 90th percentile of the time to first response and to resolution."""
-    if _postgresql():
+    """Median and 90th percentile of the time to first response and to resolution (one
+    snapshot: the counts per bucket and the read inside a bucket agree)."""
+    with rollup.snapshot():
         _settle_planner()
-        return _percentiles_postgresql(f)
-    return Timings(_percentiles(f, Facts.first_responded_at), _percentiles(f, Facts.resolved_at))
+        s = _split(f, None)
+        if s is not None:
+            return Timings(*(_percentiles_bucketed(f, s, measure)
+                             for measure in (rollup.FIRST_RESPONSE, rollup.RESOLUTION)))
+        if _postgresql():
+            return _percentiles_postgresql(f)
+        return Timings(_percentiles(f, Facts.first_responded_at), _percentiles(f, Facts.resolved_at))
+
+
+def _percentiles_bucketed(f: Filters, s: rollup.Split, measure: int) -> Percentiles:
+    """Nearest-rank median and p90 of one measure: how many durations fall in each bucket (the
+    rollups' counts of the full weeks' settled complaints plus the others counted live), so
+    each wanted rank is known to lie in one bucket at one place; then that place is read from
+    the complaints of that bucket in duration order (an index on PostgreSQL)."""
+    end = rollup.ENDS[measure]
+    channel = f.channel.value if f.channel is not None else None
+    counts: dict[int, int] = {}
+    stored = select(FigureDuration.bucket, func.sum(FigureDuration.complaints)).where(
+        *rollup.filtered(FigureDuration, s, rollup.mask(f.category, channel, f.tier), f.category, channel, f.tier),
+        FigureDuration.measure == measure,
+    ).group_by(FigureDuration.bucket)
+    bucket = rollup.bucket_of(rollup.duration_ms(end)).label("bucket")
+    live = select(bucket, func.count()).where(*conditions(f), s.live, end.is_not(None)).group_by(bucket)
+    for statement in (stored, live):
+        for number, count in _read().execute(statement):
+            counts[number] = counts.get(number, 0) + int(count)
+    n = sum(counts.values())
+    if not n:
+        return Percentiles(0, None, None)
+    lowers = rollup.bucket_lowers()
+    values = []
+    for percentile in (MEDIAN, P90):
+        rank = (n * percentile + 99) // 100
+        for number in sorted(counts):
+            if rank <= counts[number]:
+                break
+            rank -= counts[number]
+        upper = lowers[number + 1] if number + 1 < len(lowers) else None
+        values.append(_in_bucket(f, end, lowers[number], upper, rank))
+    return Percentiles(n, *values)
+
+
+def _in_bucket(f: Filters, end: Any, lower_ms: int, upper_ms: int | None, rank: int) -> float:
+    """The `rank`-th shortest duration (hours) of the complaints counted whose `end -
+    registered_at` lies from `lower_ms` to `upper_ms` (exclusive; None: no end)."""
+    if _postgresql():  # the interval itself, as the migration's index on it has it
+        duration: Any = end - Facts.registered_at
+        low, high = timedelta(milliseconds=lower_ms), None if upper_ms is None else timedelta(milliseconds=upper_ms)
+    else:
+        duration, low, high = rollup.duration_ms(end), lower_ms, upper_ms
+    value = _read().scalar(
+        select(duration)
+        .where(*conditions(f), end.is_not(None), duration >= low, *([] if high is None else [duration < high]))
+        .order_by(duration).offset(rank - 1).limit(1)
+    )
+    hours = value.total_seconds() / 3600.0 if isinstance(value, timedelta) else float(value) / 3_600_000.0
+    return round(hours, 4)

@@ -14,9 +14,20 @@ instead of the ~1 kB complaint rows, and never join messages or breaches.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, false
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..complaints.models import Channel, ComplaintStatus
@@ -29,6 +40,12 @@ def _copied_enum(enum_cls: type[enum.Enum]) -> Enum:
     column has one, and a new status then needs no change here)."""
     return Enum(enum_cls, native_enum=False, create_constraint=False, length=20,
                 values_callable=lambda members: [m.value for m in members])
+
+
+#: Indexes on complaint_facts that the migration makes on PostgreSQL only, one on each duration,
+#: (first_responded_at - registered_at) and (resolved_at - registered_at): a percentile's bucket
+#: read in order. Expression indexes, which the schema comparison cannot reflect on SQLite.
+POSTGRESQL_ONLY_INDEXES = ("ix_complaint_facts_first_response_time", "ix_complaint_facts_resolution_time")
 
 
 class ComplaintFacts(db.Model):
@@ -55,4 +72,94 @@ class ComplaintFacts(db.Model):
 
     __table_args__ = (
         db.Index("ix_complaint_facts_registered_at", "registered_at"),
+        # The complaints the rollups do not count (app/manage/rollup.py), read live.
+        db.Index("ix_complaint_facts_unsettled", "registered_at",
+                 postgresql_where=text("NOT (status IN ('resolved', 'closed') AND first_responded_at IS NOT NULL)"),
+                 sqlite_where=text("NOT (status IN ('resolved', 'closed') AND first_responded_at IS NOT NULL)")),
     )
+
+
+# --- the rollups of settled complaints (app/manage/rollup.py; the migration `figure_rollups`) ---
+
+#: Tables the migration fills and only `flask figures rebuild` changes (the tests keep them).
+FIXED_TABLES = ("figure_state", "figure_weeks", "figure_groupings", "figure_buckets")
+
+
+class FigureState(db.Model):
+    """The one row: the time zone whose weeks `figure_weeks` holds and the rollups are keyed by."""
+
+    __tablename__ = "figure_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+
+class FigureWeek(db.Model):
+    """A Monday and the instant it starts in the zone of `figure_state`."""
+
+    __tablename__ = "figure_weeks"
+
+    monday: Mapped[date] = mapped_column(Date, primary_key=True)
+    starts: Mapped[datetime] = mapped_column(UTCDateTime(), unique=True)
+
+
+class FigureGrouping(db.Model):
+    """Which of category, channel, tier and owner a rollup line is broken down by (id: the bit
+    mask 1, 2, 4, 8 of them)."""
+
+    __tablename__ = "figure_groupings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    by_category: Mapped[bool] = mapped_column(Boolean)
+    by_channel: Mapped[bool] = mapped_column(Boolean)
+    by_tier: Mapped[bool] = mapped_column(Boolean)
+    by_owner: Mapped[bool] = mapped_column(Boolean)
+
+
+class FigureBucket(db.Model):
+    """A duration bucket: from `lower_ms` (inclusive) to the next bucket's."""
+
+    __tablename__ = "figure_buckets"
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    lower_ms: Mapped[int] = mapped_column(BigInteger, unique=True)
+
+
+class _RollupKey:
+    """The grouping of a rollup line and its filter columns ('' / 0 where not grouped by)."""
+
+    grouping: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    category: Mapped[str] = mapped_column(String(50), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    tier: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+class FigureCell(_RollupKey, db.Model):
+    """Settled complaints of one week and grouping: '' / 0 / -1 in a column not grouped by
+    (owner 0: nobody; transfer_count is kept only where owner is not)."""
+
+    __tablename__ = "figure_cells"
+
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    transfer_count: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    monday: Mapped[date] = mapped_column(Date, primary_key=True)
+    complaints: Mapped[int] = mapped_column(Integer)
+    met: Mapped[int] = mapped_column(Integer)
+    disputed: Mapped[int] = mapped_column(Integer)
+    transfers: Mapped[int] = mapped_column(Integer)
+    first_response_breaches: Mapped[int] = mapped_column(Integer)
+    resolution_breaches: Mapped[int] = mapped_column(Integer)
+
+
+class FigureDuration(_RollupKey, db.Model):
+    """Settled complaints of one week and grouping (never by owner) whose time to first response
+    (measure 1) or to resolution (2) falls in a bucket."""
+
+    __tablename__ = "figure_durations"
+
+    measure: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    monday: Mapped[date] = mapped_column(Date, primary_key=True)
+    complaints: Mapped[int] = mapped_column(Integer)

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..clock import now_utc
+from ..database import in_unit_of_work
 from ..extensions import db
 from ..receipts.template import Organisation, load_receipt_template
 from ..workflow.tiers import Tier, TierPolicy, policy_from_values
@@ -237,8 +238,16 @@ class SettingsStore:
         if checked is not None and checked <= now < checked + self.check_interval:
             return
         try:
-            stamp = tuple(db.session.execute(_STAMP).one())
+            # Not flushing the caller's pending changes here: a conflict they meet (a deadlock)
+            # belongs to the unit of work that made them, which retries it as a whole.
+            with db.session.no_autoflush:
+                stamp = tuple(db.session.execute(_STAMP).one())
         except (OperationalError, InterfaceError):
+            if in_unit_of_work():
+                # Never roll back a unit of work from inside it and carry on: what follows would
+                # be written in a new transaction without what came before (a letter without the
+                # counter that numbered it). `commit_with_retry` rolls it back and retries or fails.
+                raise
             # The database cannot be reached: whatever needs it answers 503 (app/serving), and
             # that page itself is drawn with the settings last seen (the defaults, if none yet).
             db.session.rollback()

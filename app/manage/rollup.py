@@ -1,0 +1,346 @@
+"""The rollups of settled complaints: how the dashboard's figures stay fast and exact.
+
+A complaint is *settled* once it is resolved or closed and was answered. Nothing about it then
+depends on the moment the figures are asked for: it counts towards first-response compliance
+(it was answered) and has no backlog age (it is not open). Database triggers on
+`complaint_facts` (the migration `figure_rollups`) keep two small tables of them, per ISO week of
+registration in the registry's time zone and per *grouping* (the bit mask of which of category,
+channel, tier and owner a line is broken down by):
+
+- `figure_cells`: count of complaints, met deadlines, disputes, transfers and breaches;
+- `figure_durations` (no owner): count of complaints per measure and duration bucket.
+
+The figures (app/manage/figures.py) add up the rollups of the *full weeks* inside the period
+and read the rest live from `complaint_facts`: the complaints not settled (open, not answered,
+annulled; a few percent) and every complaint registered in the partial weeks at the period's
+ends. A percentile is found in its bucket from the counts and then read exactly from the
+complaints in that one bucket. Exact by construction: every complaint is counted once, either in
+a rollup or live, and the rollups change in the same statement as the complaint.
+
+`recomputed_cells()` / `recomputed_durations()` compute the rollups from scratch (the tests
+compare them with the stored ones); `rebuild()` replaces them, for another time zone too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Numeric,
+    Select,
+    String,
+    case,
+    cast,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    type_coerce,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from ..complaints.models import ComplaintStatus
+from ..database import epoch_ms
+from ..extensions import db
+from ..workflow.states import OPEN
+from .models import ComplaintFacts as Facts
+from .models import FigureBucket, FigureCell, FigureDuration, FigureGrouping, FigureState, FigureWeek
+
+#: Statuses of a settled complaint (with an answer): neither open nor annulled.
+SETTLED = tuple(sorted(s.value for s in ComplaintStatus if s not in OPEN and s is not ComplaintStatus.ANNULLED))
+#: Grouping bits.
+BY_CATEGORY, BY_CHANNEL, BY_TIER, BY_OWNER = 1, 2, 4, 8
+#: Measures of figure_durations: time to first response, time to resolution.
+FIRST_RESPONSE, RESOLUTION = 1, 2
+ENDS = {FIRST_RESPONSE: Facts.first_responded_at, RESOLUTION: Facts.resolved_at}
+
+
+_SETTLED_SQL = (f"(complaint_facts.status IN ({', '.join(repr(status) for status in SETTLED)}) "
+                "AND complaint_facts.first_responded_at IS NOT NULL)")
+
+
+def settled() -> Any:
+    """The settled complaints of complaint_facts."""
+    return text(_SETTLED_SQL)
+
+
+def unsettled() -> Any:
+    """The others, written out as the migration's partial index is, so PostgreSQL uses it."""
+    return text(f"NOT {_SETTLED_SQL}")
+
+
+def duration_ms(end: Any, table: Any = Facts) -> ColumnElement[Any]:
+    """`end - registered_at` in milliseconds, the expression the triggers bucket."""
+    return epoch_ms(end) - epoch_ms(table.registered_at)
+
+
+_snapshot: ContextVar[Session | None] = ContextVar("figures_snapshot", default=None)
+
+
+def reader() -> Any:
+    """The session the figures read with: the open snapshot's, or the application's."""
+    return _snapshot.get() or db.session
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """Read the figures of this block from one snapshot of the database, so that what the
+    rollups count and what is read live never overlap or miss a complaint changed meanwhile.
+
+    PostgreSQL: a REPEATABLE READ, READ ONLY transaction on a connection of its own (the
+    caller's transaction is left alone), ended at the end of the block. SQLite has a single
+    writer and the embedded default; there the block reads through the application's session.
+    A block inside another uses the outer snapshot.
+    """
+    if _snapshot.get() is not None or db.session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+        with Session(bind=connection) as session:
+            token = _snapshot.set(session)
+            try:
+                yield
+            finally:
+                _snapshot.reset(token)
+                connection.rollback()
+
+
+def zone() -> str | None:
+    """The time zone the rollups' weeks are in (None: no rollups on this database)."""
+    return reader().scalar(select(FigureState.zone))
+
+
+# --- which complaints are read from the rollups, which live ---------------------------------
+
+
+@dataclass(frozen=True)
+class Split:
+    """The rollups count the settled complaints of the weeks from `first` to `last` (Mondays;
+    None: unbounded); `live` selects every other complaint of the period."""
+
+    first: date | None
+    last: date | None
+    live_before: datetime | None
+    live_from: datetime | None
+
+    @property
+    def live(self) -> ColumnElement[bool]:
+        parts: list[Any] = [unsettled()]
+        if self.live_before is not None:
+            parts.append(Facts.registered_at < self.live_before)
+        if self.live_from is not None:
+            parts.append(Facts.registered_at >= self.live_from)
+        return or_(*parts)
+
+    def weeks(self, table: Any) -> list[ColumnElement[bool]]:
+        where = []
+        if self.first is not None:
+            where.append(table.monday >= self.first)
+        if self.last is not None:
+            where.append(table.monday <= self.last)
+        return where
+
+
+def split(registered_from: datetime | None, registered_before: datetime | None) -> Split | None:
+    """How a period is read; None when everything must be read live (no full week in it)."""
+    first = last = live_before = live_from = None
+    if registered_from is not None:
+        row = reader().execute(
+            select(FigureWeek.monday, FigureWeek.starts).where(FigureWeek.starts >= registered_from)
+            .order_by(FigureWeek.starts).limit(1)
+        ).first()
+        if row is None:
+            return None
+        first, live_before = row
+    if registered_before is not None:
+        row = reader().execute(
+            select(FigureWeek.monday, FigureWeek.starts).where(FigureWeek.starts <= registered_before)
+            .order_by(FigureWeek.starts.desc()).limit(1)
+        ).first()
+        if row is None:
+            return None
+        last, live_from = row[0] - timedelta(days=7), row[1]
+    if first is not None and last is not None and first > last:
+        return None
+    return Split(first, last, live_before, live_from)
+
+
+def mask(category: str | None, channel: str | None, tier: int | None, by: int = 0) -> int:
+    """The grouping that holds lines for these filters, broken down by `by`."""
+    return (BY_CATEGORY if category else 0) | (BY_CHANNEL if channel else 0) | (BY_TIER if tier is not None else 0) | by
+
+
+def filtered(table: Any, s: Split, grouping: int, category: str | None, channel: str | None,
+             tier: int | None) -> list[ColumnElement[bool]]:
+    """The rollup lines of `grouping` for the filters, in the split's full weeks."""
+    where: list[ColumnElement[bool]] = [table.grouping == grouping, *s.weeks(table)]
+    if category:
+        where.append(table.category == category)
+    if channel:
+        where.append(table.channel == channel)
+    if tier is not None:
+        where.append(table.tier == tier)
+    return where
+
+
+# --- duration buckets ------------------------------------------------------------------------
+
+
+def bucket_lowers() -> list[int]:
+    """Each bucket's lower bound in milliseconds, by bucket number (0, 1, ...)."""
+    return list(reader().scalars(select(FigureBucket.lower_ms).order_by(FigureBucket.bucket)))
+
+
+def bucket_of(ms: Any) -> Any:
+    """The bucket of a duration in milliseconds, as the triggers find it. PostgreSQL: by binary
+    search among the bounds (width_bucket; exact, numeric against whole numbers); elsewhere the
+    bounds table is looked up."""
+    if reader().get_bind().dialect.name == "postgresql":
+        bounds = literal(bucket_lowers(), ARRAY(Numeric()))
+        return func.width_bucket(ms, bounds, type_=Integer()) - 1
+    return (
+        select(FigureBucket.bucket).where(FigureBucket.lower_ms <= cast(ms, BigInteger()))
+        .order_by(FigureBucket.lower_ms.desc()).limit(1).scalar_subquery()
+    )
+
+
+# --- from scratch ----------------------------------------------------------------------------
+
+
+def _week_of(registered_at: Any) -> Any:
+    return (
+        select(FigureWeek.monday).where(FigureWeek.starts <= registered_at)
+        .order_by(FigureWeek.starts.desc()).limit(1).scalar_subquery()
+    )
+
+
+def _keys(g: Any, row: Any) -> list[Any]:
+    return [
+        g.id,
+        case((g.by_category, row.category), else_=literal("")),
+        case((g.by_channel, row.channel), else_=literal("")),
+        case((g.by_tier, row.tier), else_=literal(0)),
+    ]
+
+
+CELL_COLUMNS = ("grouping", "category", "channel", "tier", "owner_id", "transfer_count", "monday", "complaints",
+                "met", "disputed", "transfers", "first_response_breaches", "resolution_breaches")
+DURATION_COLUMNS = ("grouping", "category", "channel", "tier", "measure", "bucket", "monday", "complaints")
+
+
+def _finest_cells() -> Any:
+    """The settled complaints summed per week and every key: one pass over complaint_facts,
+    which the groupings then add up (far fewer lines than complaints)."""
+    monday = _week_of(Facts.registered_at)
+    keys = (Facts.category, type_coerce(Facts.channel, String()), Facts.tier, Facts.owner_id, Facts.transfer_count)
+    return (
+        select(
+            *(key.label(name) for key, name in zip(
+                keys, ("category", "channel", "tier", "owner_id", "transfer_count"), strict=True)),
+            monday.label("monday"),
+            func.count().label("complaints"),
+            func.count().filter(Facts.first_responded_at <= Facts.first_response_due).label("met"),
+            func.count().filter(Facts.disputed).label("disputed"),
+            func.sum(Facts.transfer_count).label("transfers"),
+            func.sum(Facts.first_response_breaches).label("first_response_breaches"),
+            func.sum(Facts.resolution_breaches).label("resolution_breaches"),
+        )
+        .where(settled())
+        .group_by(*keys, monday)
+        .subquery("f")
+    )
+
+
+def recomputed_cells() -> Select:
+    """Every figure_cells line with a complaint, computed from complaint_facts."""
+    f, g = _finest_cells(), FigureGrouping.__table__.c
+    keys = [
+        *_keys(g, f.c),
+        case((g.by_owner, func.coalesce(f.c.owner_id, 0)), else_=literal(-1)),
+        case((g.by_owner, literal(-1)), else_=f.c.transfer_count),
+        f.c.monday,
+    ]
+    return (
+        select(*keys, *(func.sum(getattr(f.c, name)) for name in CELL_COLUMNS[7:]))
+        .select_from(f.join(FigureGrouping, literal(True)))
+        .group_by(*keys)
+    )
+
+
+def recomputed_durations() -> Select:
+    """Every figure_durations line with a complaint, computed from complaint_facts."""
+    measures = union_all(*(
+        select(
+            Facts.category.label("category"), type_coerce(Facts.channel, String()).label("channel"),
+            Facts.tier.label("tier"), _week_of(Facts.registered_at).label("monday"),
+            literal(measure).label("measure"), bucket_of(duration_ms(end)).label("bucket"),
+        ).where(settled(), end.is_not(None))
+        for measure, end in ENDS.items()
+    )).subquery("d")
+    d = measures.c
+    finest = (
+        select(d.category, d.channel, d.tier, d.monday, d.measure, d.bucket, func.count().label("complaints"))
+        .group_by(d.category, d.channel, d.tier, d.monday, d.measure, d.bucket)
+        .subquery("finest")
+    )
+    g = FigureGrouping.__table__.c
+    keys = [*_keys(g, finest.c), finest.c.measure, finest.c.bucket, finest.c.monday]
+    return (
+        select(*keys, func.sum(finest.c.complaints))
+        .select_from(finest.join(FigureGrouping, literal(True)))
+        .where(g.by_owner == false())
+        .group_by(*keys)
+    )
+
+
+def stored_cells() -> Select:
+    """The figure_cells lines with a complaint (lines counted down to zero are kept, unread)."""
+    return select(*(getattr(FigureCell, c) for c in CELL_COLUMNS)).where(FigureCell.complaints != 0)
+
+
+def stored_durations() -> Select:
+    return select(*(getattr(FigureDuration, c) for c in DURATION_COLUMNS)).where(FigureDuration.complaints != 0)
+
+
+def rebuild(zone_name: str) -> None:
+    """Key the rollups by the weeks of `zone_name` and recompute them (in the caller's
+    transaction; PostgreSQL: lock the facts against changes meanwhile)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("LOCK TABLE complaint_facts IN SHARE ROW EXCLUSIVE MODE"))
+    zone_info = ZoneInfo(zone_name)
+    mondays = list(db.session.scalars(select(FigureWeek.monday).order_by(FigureWeek.monday)))
+    db.session.execute(delete(FigureWeek))
+    db.session.execute(insert(FigureWeek), [
+        {"monday": monday, "starts": datetime.combine(monday, time(), zone_info)} for monday in mondays
+    ])
+    db.session.execute(update(FigureState).values(zone=zone_name))
+    db.session.execute(delete(FigureCell))
+    db.session.execute(delete(FigureDuration))
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE figure_weeks"))
+    for statement in rebuild_statements():
+        db.session.execute(statement)
+
+
+def rebuild_statements() -> tuple[Any, Any]:
+    """INSERT every rollup line recomputed from complaint_facts (into empty rollups)."""
+    return (insert(FigureCell).from_select(list(CELL_COLUMNS), recomputed_cells()),
+            insert(FigureDuration).from_select(list(DURATION_COLUMNS), recomputed_durations()))
