@@ -54,6 +54,8 @@ of each in turn per round, --requests rounds after --warm-up uncounted ones:
   one category                      /manage/?category=payments
   one tier                          /manage/?tier=2
   one channel                       /manage/?channel=email
+  170 days from mid-week            /manage/?date_from=<250 days ago>&date_to=<80 days ago>
+  those days and every filter       the same with category, channel and tier
 
 (with --analysis also the analysis page, whole year and one month: not part of the target)
 and each /manage/<table>.csv once. --explain first times the dashboard's two figure
@@ -526,6 +528,10 @@ def run(app: Any, args: argparse.Namespace, reused: bool) -> None:
     one_month = {"date_from": f"{year}-{month:02d}-01", "date_to": f"{year}-{month:02d}-{last_day}"}
     first_day = (local - timedelta(days=364)).date()
     whole_year = {"date_from": first_day.isoformat(), "date_to": local.date().isoformat()}
+    # Days picked to start and end mid-week (partial weeks at both ends, read live).
+    odd_start, odd_end = (local - timedelta(days=250)).date(), (local - timedelta(days=80)).date()
+    odd_period = {"date_from": odd_start.isoformat(), "date_to": odd_end.isoformat()}
+    every_filter = {**odd_period, "category": "bonuses", "channel": "phone", "tier": "2"}
     cases = [
         ("dashboard, default view", "/manage/", {}),
         ("dashboard, whole year", "/manage/", whole_year),
@@ -533,6 +539,8 @@ def run(app: Any, args: argparse.Namespace, reused: bool) -> None:
         ("dashboard, one category", "/manage/", {"category": "payments"}),
         ("dashboard, one tier", "/manage/", {"tier": "2"}),
         ("dashboard, one channel", "/manage/", {"channel": "email"}),
+        ("dashboard, 170 days from mid-week", "/manage/", odd_period),
+        ("dashboard, those days and every filter", "/manage/", every_filter),
     ]
     if args.analysis:
         cases += [
