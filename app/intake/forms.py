@@ -42,6 +42,18 @@ class AppForm(FlaskForm):
         def get_translations(self, form: Any) -> Any:
             return wtforms_translations
 
+    @staticmethod
+    def registered_in_order(date_from: Any, date_to: Any) -> bool:
+        """The "Registered from / to" pair of a filter form: False, with the message next to
+        "to", when both are valid dates and "to" is the earlier one."""
+        if (
+            date_from.data and date_to.data and not (date_from.errors or date_to.errors)
+            and date_from.data > date_to.data
+        ):
+            date_to.errors.append(_l("“Registered to” is before “Registered from”."))
+            return False
+        return True
+
 
 def language_choices() -> list[tuple[str, str]]:
     return list(current_app.config["LANGUAGES"].items())

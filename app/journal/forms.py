@@ -102,13 +102,7 @@ class JournalFilterForm(AppForm):
             ):
                 self.number_to.errors.append(_l("“Number to” comes before “Number from”."))
                 valid = False
-        if (
-            self.date_from.data and self.date_to.data and not (self.date_from.errors or self.date_to.errors)
-            and self.date_from.data > self.date_to.data
-        ):
-            self.date_to.errors.append(_l("“Registered to” is before “Registered from”."))
-            valid = False
-        return valid
+        return self.registered_in_order(self.date_from, self.date_to) and valid
 
     def _year(self) -> int | None:
         text = _text(self.year)

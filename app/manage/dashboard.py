@@ -68,13 +68,7 @@ class DashboardFilterForm(AppForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
-        if (
-            self.date_from.data and self.date_to.data and not (self.date_from.errors or self.date_to.errors)
-            and self.date_from.data > self.date_to.data
-        ):
-            self.date_to.errors.append(_l("“Registered to” is before “Registered from”."))
-            valid = False
-        return valid
+        return self.registered_in_order(self.date_from, self.date_to) and valid
 
     def to_filters(self, timezone: str) -> Filters:
         """The filters the (validated) fields stand for; dates are whole days in `timezone`."""
