@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import datetime
 
 from flask import Response, jsonify, request
@@ -90,15 +91,17 @@ complaint_rows = mirror_table(Complaint.__table__, "bench_complaints")
 
 def create_bench_tables() -> None:
     """Create the bench tables unless they exist; several workers may start at the same moment."""
-    for attempt in range(5):
+    for attempt in range(10):
         try:
             bench_metadata.create_all(db.engine, checkfirst=True)
             return
         except DBAPIError:
-            # A worker starting at the same moment created one of them between check and CREATE;
-            # the next round skips what exists and creates the rest.
-            if attempt == 4 and not all(inspect(db.engine).has_table(t.name) for t in bench_metadata.sorted_tables):
+            # A worker starting at the same moment created one of them between check and CREATE,
+            # or (SQLite) holds the write lock while it does; the next round, a moment later,
+            # skips what exists and creates the rest.
+            if attempt == 9 and not all(inspect(db.engine).has_table(t.name) for t in bench_metadata.sorted_tables):
                 raise
+            time.sleep(0.1 * (attempt + 1))
 
 
 def _complaint_row(fields: dict, year: int, seq: int, moment: datetime) -> dict:
