@@ -189,3 +189,18 @@ def test_concurrent_decisions_keep_the_rollups_exact(app, register, staff, datab
     assert errors == []
     cells = _assert_kept(app)
     assert sum(line[7] for line in cells if line[0] == 0) == 24
+
+
+def test_the_migration_counts_as_settled_the_statuses_the_figures_read_as_settled():
+    """The migration writes its triggers' list of settled statuses out (migrations do not import
+    the app); a status added to the app must be added to the triggers too, in a new migration."""
+    import importlib.util
+    from pathlib import Path
+
+    from app.manage.models import SETTLED
+
+    path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / "20261122_7d4e2a9c1f05_figure_rollups.py"
+    spec = importlib.util.spec_from_file_location("figure_rollups_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert tuple(sorted(migration.SETTLED)) == SETTLED

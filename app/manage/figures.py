@@ -430,13 +430,11 @@ def _add_live(tally: _Tally, f: Filters, now: datetime, timezone: str | None, li
 def _add_rollups(tally: _Tally, f: Filters, s: rollup.Split, weeks: bool) -> None:
     """The settled complaints of the split's full weeks, from figure_cells: one small grouped
     read per breakdown (settled complaints were all answered: eligible, answered)."""
-    channel = f.channel.value if f.channel is not None else None
 
     def lines(by: int, key: Any, *sums: Any) -> Any:
-        where = rollup.filtered(FigureCell, s, rollup.mask(f.category, channel, f.tier, by), f.category, channel,
-                                f.tier)
         return _read().execute(
-            select(key, *sums).where(*where).group_by(key).having(func.sum(FigureCell.complaints) != 0)
+            select(key, *sums).where(*rollup.filtered(FigureCell, s, f, by)).group_by(key)
+            .having(func.sum(FigureCell.complaints) != 0)
         ).all()
 
     n, met = func.sum(FigureCell.complaints), func.sum(FigureCell.met)
@@ -665,26 +663,25 @@ def timings(f: Filters) -> Timings:
         _settle_planner()
         s = _split(f, None)
         if s is not None:
-            return Timings(*(_percentiles_bucketed(f, s, measure)
+            lowers = rollup.bucket_lowers()
+            return Timings(*(_percentiles_bucketed(f, s, measure, lowers)
                              for measure in (rollup.FIRST_RESPONSE, rollup.RESOLUTION)))
         if _postgresql():
             return _percentiles_postgresql(f)
         return Timings(_percentiles(f, Facts.first_responded_at), _percentiles(f, Facts.resolved_at))
 
 
-def _percentiles_bucketed(f: Filters, s: rollup.Split, measure: int) -> Percentiles:
+def _percentiles_bucketed(f: Filters, s: rollup.Split, measure: int, lowers: list[int]) -> Percentiles:
     """Nearest-rank median and p90 of one measure: how many durations fall in each bucket (the
     rollups' counts of the full weeks' settled complaints plus the others counted live), so
     each wanted rank is known to lie in one bucket at one place; then that place is read from
     the complaints of that bucket in duration order (an index on PostgreSQL)."""
     end = rollup.ENDS[measure]
-    channel = f.channel.value if f.channel is not None else None
     counts: dict[int, int] = {}
     stored = select(FigureDuration.bucket, func.sum(FigureDuration.complaints)).where(
-        *rollup.filtered(FigureDuration, s, rollup.mask(f.category, channel, f.tier), f.category, channel, f.tier),
-        FigureDuration.measure == measure,
+        *rollup.filtered(FigureDuration, s, f), FigureDuration.measure == measure,
     ).group_by(FigureDuration.bucket)
-    bucket = rollup.bucket_of(rollup.duration_ms(end)).label("bucket")
+    bucket = rollup.bucket_of(rollup.duration_ms(end), lowers).label("bucket")
     live = select(bucket, func.count()).where(*conditions(f), s.live, end.is_not(None)).group_by(bucket)
     for statement in (stored, live):
         for number, count in _read().execute(statement):
@@ -692,7 +689,6 @@ def _percentiles_bucketed(f: Filters, s: rollup.Split, measure: int) -> Percenti
     n = sum(counts.values())
     if not n:
         return Percentiles(0, None, None)
-    lowers = rollup.bucket_lowers()
     values = []
     for percentile in (MEDIAN, P90):
         rank = (n * percentile + 99) // 100

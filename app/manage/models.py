@@ -33,6 +33,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..complaints.models import Channel, ComplaintStatus
 from ..database import UTCDateTime
 from ..extensions import db
+from ..workflow.states import OPEN
 
 
 def _copied_enum(enum_cls: type[enum.Enum]) -> Enum:
@@ -41,6 +42,14 @@ def _copied_enum(enum_cls: type[enum.Enum]) -> Enum:
     return Enum(enum_cls, native_enum=False, create_constraint=False, length=20,
                 values_callable=lambda members: [m.value for m in members])
 
+
+#: Statuses of a settled complaint (with an answer): neither open nor annulled. The rollups
+#: (app/manage/rollup.py) count these; the migration `figure_rollups` writes the same list out.
+SETTLED = tuple(sorted(s.value for s in ComplaintStatus if s not in OPEN and s is not ComplaintStatus.ANNULLED))
+#: The settled complaints of complaint_facts, as SQL (the partial index below and the figures'
+#: queries write it the same way, so PostgreSQL uses that index for `NOT` it).
+SETTLED_SQL = (f"(complaint_facts.status IN ({', '.join(repr(status) for status in SETTLED)}) "
+               "AND complaint_facts.first_responded_at IS NOT NULL)")
 
 #: Indexes on complaint_facts that the migration makes on PostgreSQL only, one on each duration,
 #: (first_responded_at - registered_at) and (resolved_at - registered_at): a percentile's bucket
@@ -74,8 +83,7 @@ class ComplaintFacts(db.Model):
         db.Index("ix_complaint_facts_registered_at", "registered_at"),
         # The complaints the rollups do not count (app/manage/rollup.py), read live.
         db.Index("ix_complaint_facts_unsettled", "registered_at",
-                 postgresql_where=text("NOT (status IN ('resolved', 'closed') AND first_responded_at IS NOT NULL)"),
-                 sqlite_where=text("NOT (status IN ('resolved', 'closed') AND first_responded_at IS NOT NULL)")),
+                 postgresql_where=text(f"NOT {SETTLED_SQL}"), sqlite_where=text(f"NOT {SETTLED_SQL}")),
     )
 
 

@@ -15,7 +15,8 @@ and read the rest live from `complaint_facts`: the complaints not settled (open,
 annulled; a few percent) and every complaint registered in the partial weeks at the period's
 ends. A percentile is found in its bucket from the counts and then read exactly from the
 complaints in that one bucket. Exact by construction: every complaint is counted once, either in
-a rollup or live, and the rollups change in the same statement as the complaint.
+a rollup or live, and the rollups change in the same transaction as the complaint (on
+PostgreSQL at its commit, after its other locks).
 
 `recomputed_cells()` / `recomputed_durations()` compute the rollups from scratch (the tests
 compare them with the stored ones); `rebuild()` replaces them, for another time zone too.
@@ -55,15 +56,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from ..complaints.models import ComplaintStatus
 from ..database import epoch_ms
 from ..extensions import db
-from ..workflow.states import OPEN
+from .models import (
+    SETTLED_SQL,
+    FigureBucket,
+    FigureCell,
+    FigureDuration,
+    FigureGrouping,
+    FigureState,
+    FigureWeek,
+)
 from .models import ComplaintFacts as Facts
-from .models import FigureBucket, FigureCell, FigureDuration, FigureGrouping, FigureState, FigureWeek
 
-#: Statuses of a settled complaint (with an answer): neither open nor annulled.
-SETTLED = tuple(sorted(s.value for s in ComplaintStatus if s not in OPEN and s is not ComplaintStatus.ANNULLED))
 #: Grouping bits.
 BY_CATEGORY, BY_CHANNEL, BY_TIER, BY_OWNER = 1, 2, 4, 8
 #: Measures of figure_durations: time to first response, time to resolution.
@@ -71,18 +76,14 @@ FIRST_RESPONSE, RESOLUTION = 1, 2
 ENDS = {FIRST_RESPONSE: Facts.first_responded_at, RESOLUTION: Facts.resolved_at}
 
 
-_SETTLED_SQL = (f"(complaint_facts.status IN ({', '.join(repr(status) for status in SETTLED)}) "
-                "AND complaint_facts.first_responded_at IS NOT NULL)")
-
-
 def settled() -> Any:
     """The settled complaints of complaint_facts."""
-    return text(_SETTLED_SQL)
+    return text(SETTLED_SQL)
 
 
 def unsettled() -> Any:
     """The others, written out as the migration's partial index is, so PostgreSQL uses it."""
-    return text(f"NOT {_SETTLED_SQL}")
+    return text(f"NOT {SETTLED_SQL}")
 
 
 def duration_ms(end: Any, table: Any = Facts) -> ColumnElement[Any]:
@@ -183,21 +184,19 @@ def split(registered_from: datetime | None, registered_before: datetime | None) 
     return Split(first, last, live_before, live_from)
 
 
-def mask(category: str | None, channel: str | None, tier: int | None, by: int = 0) -> int:
-    """The grouping that holds lines for these filters, broken down by `by`."""
-    return (BY_CATEGORY if category else 0) | (BY_CHANNEL if channel else 0) | (BY_TIER if tier is not None else 0) | by
-
-
-def filtered(table: Any, s: Split, grouping: int, category: str | None, channel: str | None,
-             tier: int | None) -> list[ColumnElement[bool]]:
-    """The rollup lines of `grouping` for the filters, in the split's full weeks."""
+def filtered(table: Any, s: Split, f: Any, by: int = 0) -> list[ColumnElement[bool]]:
+    """The rollup lines for the filters `f` (category, channel, tier; empty: any) in the split's
+    full weeks, from the grouping that holds them broken down by `by` as well."""
+    channel = f.channel.value if f.channel is not None else None
+    grouping = (BY_CATEGORY if f.category else 0) | (BY_CHANNEL if channel else 0) | (
+        BY_TIER if f.tier is not None else 0) | by
     where: list[ColumnElement[bool]] = [table.grouping == grouping, *s.weeks(table)]
-    if category:
-        where.append(table.category == category)
+    if f.category:
+        where.append(table.category == f.category)
     if channel:
         where.append(table.channel == channel)
-    if tier is not None:
-        where.append(table.tier == tier)
+    if f.tier is not None:
+        where.append(table.tier == f.tier)
     return where
 
 
@@ -209,13 +208,12 @@ def bucket_lowers() -> list[int]:
     return list(reader().scalars(select(FigureBucket.lower_ms).order_by(FigureBucket.bucket)))
 
 
-def bucket_of(ms: Any) -> Any:
-    """The bucket of a duration in milliseconds, as the triggers find it. PostgreSQL: by binary
-    search among the bounds (width_bucket; exact, numeric against whole numbers); elsewhere the
-    bounds table is looked up."""
+def bucket_of(ms: Any, lowers: list[int]) -> Any:
+    """The bucket of a duration in milliseconds, as the triggers find it (`lowers`: from
+    `bucket_lowers()`). PostgreSQL: by binary search among the bounds (width_bucket; exact,
+    numeric against whole numbers); elsewhere the bounds table is looked up."""
     if reader().get_bind().dialect.name == "postgresql":
-        bounds = literal(bucket_lowers(), ARRAY(Numeric()))
-        return func.width_bucket(ms, bounds, type_=Integer()) - 1
+        return func.width_bucket(ms, literal(lowers, ARRAY(Numeric())), type_=Integer()) - 1
     return (
         select(FigureBucket.bucket).where(FigureBucket.lower_ms <= cast(ms, BigInteger()))
         .order_by(FigureBucket.lower_ms.desc()).limit(1).scalar_subquery()
@@ -287,11 +285,12 @@ def recomputed_cells() -> Select:
 
 def recomputed_durations() -> Select:
     """Every figure_durations line with a complaint, computed from complaint_facts."""
+    lowers = bucket_lowers()
     measures = union_all(*(
         select(
             Facts.category.label("category"), type_coerce(Facts.channel, String()).label("channel"),
             Facts.tier.label("tier"), _week_of(Facts.registered_at).label("monday"),
-            literal(measure).label("measure"), bucket_of(duration_ms(end)).label("bucket"),
+            literal(measure).label("measure"), bucket_of(duration_ms(end), lowers).label("bucket"),
         ).where(settled(), end.is_not(None))
         for measure, end in ENDS.items()
     )).subquery("d")

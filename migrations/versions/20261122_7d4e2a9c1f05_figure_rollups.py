@@ -14,8 +14,8 @@ most of a registry, and the dashboard reads them from two small tables instead o
   found in one bucket and then read exactly from the complaints in that bucket.
 
 Triggers on complaint_facts subtract a settled row's old contribution and add its new one in
-the same statement as the change, so the rollups are exact under concurrent writes, whoever
-writes. Unsettled complaints (open, annulled, not answered) are never in them: the figures read
+the same transaction as the change (on PostgreSQL deferred to its commit), so the rollups are
+exact under concurrent writes, whoever writes. Unsettled complaints (open, annulled, not answered) are never in them: the figures read
 those live. `figure_weeks` maps each Monday to the instant it starts in the time zone named in
 `figure_state`; `flask figures rebuild` rebuilds everything for another zone.
 
