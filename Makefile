@@ -20,7 +20,7 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 	touch $@
 
 # Message catalogues (app/translations/<lang>/LC_MESSAGES/messages.po) are compiled to .mo
-# (git-ignored) whenever the .po is newer; see "Languages" in the README.
+# (git-ignored) whenever the .po is newer; see docs/languages.md.
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard app/translations/*/LC_MESSAGES/messages.po))
 
 app/translations/%.mo: app/translations/%.po | $(VENV)/.installed

@@ -200,7 +200,7 @@ class Config:
     SETTINGS_CHECK_SECONDS = float(os.environ.get("SETTINGS_CHECK_SECONDS", "2"))
 
     # Languages -----------------------------------------------------------------------
-    LANGUAGES = {"en": "English", "ru": "Русский", "ro": "Română", "uk": "Українська"}
+    # The supported languages are listed once, in app/languages.py.
     BABEL_DEFAULT_LOCALE = "en"
 
     # Staff sign-in ---------------------------------------------------------------------

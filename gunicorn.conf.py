@@ -2,7 +2,7 @@
 
     APP_ENV=production gunicorn wsgi:app      (gunicorn reads ./gunicorn.conf.py by itself)
 
-Meant to run behind a reverse proxy (nginx, see README "Deployment"), which buffers slow
+Meant to run behind a reverse proxy (nginx, see docs/deployment.md), which buffers slow
 clients, so gunicorn's plain sync workers serve one request each at a time. Every setting can
 be changed without editing this file:
 

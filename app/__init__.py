@@ -12,16 +12,7 @@ from config import Config, config_from_env
 
 from . import models  # noqa: F401  (every table registered on the metadata)
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
-
-#: Pages load only the app's own files: no inline script, no third-party anything.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-#: The same, for the one document this site shows inside its own page (the desk's receipt print).
-CONTENT_SECURITY_POLICY_SAME_ORIGIN_FRAME = CONTENT_SECURITY_POLICY.replace(
-    "frame-ancestors 'none'", "frame-ancestors 'self'"
-)
+from .serving.headers import CONTENT_SECURITY_POLICY
 
 
 def create_app(config_class: type[Config] | None = None) -> Flask:
@@ -51,7 +42,7 @@ def register_serving(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from . import i18n
     from .database import configure_sqlite, sqlite_write_lock_path
-    from .notifications import delivery as notifications_delivery
+    from .mail import delivery as mail_delivery
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
@@ -61,7 +52,7 @@ def register_extensions(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["REGISTRY_TIMEZONE"])
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
-    notifications_delivery.init_app(app)
+    mail_delivery.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["DATABASE_BUSY_TIMEOUT"])
@@ -83,16 +74,15 @@ def register_blueprints(app: Flask) -> None:
     from .audit.routes import bp as audit_bp
     from .auth.cli import bp as users_cli_bp
     from .auth.routes import bp as auth_bp
-    from .auth.token_routes import bp as tokens_bp
     from .desk.routes import bp as desk_bp
     from .health import bp as health_bp
     from .intake.routes import bp as intake_bp
     from .journal.routes import bp as journal_bp
+    from .mail.cli import bp as mail_cli_bp
     from .manage.analysis import bp as analysis_bp
     from .manage.cli import bp as figures_cli_bp
     from .manage.dashboard import bp as dashboard_bp
     from .manage.escalations import bp as escalations_bp
-    from .notifications.cli import bp as notifications_cli_bp
     from .queue.routes import bp as queue_bp
     from .receipts.routes import bp as receipts_bp
     from .registry.cli import bp as registry_cli_bp
@@ -109,7 +99,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(registry_bp)
     app.register_blueprint(registry_cli_bp)
     app.register_blueprint(auth_bp)
-    app.register_blueprint(tokens_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(journal_bp)
@@ -121,7 +110,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cases_bp)
     app.register_blueprint(users_cli_bp)
     app.register_blueprint(deadlines_cli_bp)
-    app.register_blueprint(notifications_cli_bp)
+    app.register_blueprint(mail_cli_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(reports_cli_bp)
     app.register_blueprint(figures_cli_bp)
@@ -168,6 +157,7 @@ def register_template_context(app: Flask) -> None:
     from flask_babel import get_locale
 
     from .auth.permissions import Permission
+    from .languages import LANGUAGES
     from .settings.store import current_settings
 
     @app.context_processor
@@ -177,4 +167,5 @@ def register_template_context(app: Flask) -> None:
             "first_response_hours": current_settings().first_response_hours,
             "current_locale": str(get_locale()),
             "Permission": Permission,
+            "LANGUAGES": LANGUAGES,
         }

@@ -14,13 +14,14 @@ from werkzeug.wrappers import Response
 from wtforms.i18n import messages_path
 
 from .extensions import babel
+from .languages import LANGUAGES
 from .urls import local_path
 
 #: Blueprints whose pages the public sees: they follow the visitor's choice. Every other page
 #: is a staff page and follows the signed-in staff member's own setting.
-PUBLIC_BLUEPRINTS = frozenset({"intake", "receipts", "registry", "health", "language"})
+PUBLIC_BLUEPRINTS = frozenset({"intake", "receipts", "registry", "health", "i18n"})
 
-bp = Blueprint("language", __name__)
+bp = Blueprint("i18n", __name__)
 
 
 def page_languages() -> list[str]:
@@ -30,7 +31,7 @@ def page_languages() -> list[str]:
     languages = current_app.extensions.get("page_languages")
     if languages is None:
         translated = {str(locale) for locale in babel.list_translations()}
-        languages = [code for code in current_app.config["LANGUAGES"] if code == "en" or code in translated]
+        languages = [code for code in LANGUAGES if code == "en" or code in translated]
         current_app.extensions["page_languages"] = languages
     return languages
 

@@ -1,7 +1,7 @@
 """Rate limits on the public endpoints, and the answer when one is exceeded.
 
 Limits count per client address (`request.remote_addr`; behind a reverse proxy that must be
-the client's address, see README) in the storage named by RATELIMIT_STORAGE_URI: `memory://`
+the client's address, see docs/security.md) in the storage named by RATELIMIT_STORAGE_URI: `memory://`
 (one process) by default, `redis://host:6379` when several processes or servers share the load.
 Each limit's value is a setting, so an installation tunes it without touching code.
 """

@@ -46,8 +46,8 @@ from app.complaints.models import Channel, Complaint, ComplaintStatus
 from app.database import UTCDateTime, commit_with_retry
 from app.extensions import csrf, db
 from app.registry.numbering import format_number, number_slug, registry_year, take_number
+from app.settings.store import current_policy
 from app.workflow.deadlines import registration_clock
-from app.workflow.tiers import current_policy
 
 #: `BENCH_BARE_TABLE=plain`: the narrow index-less baseline instead of the complaints copy.
 PLAIN = os.environ.get("BENCH_BARE_TABLE", "complaints") == "plain"

@@ -62,8 +62,8 @@ and each /manage/<table>.csv once. --explain first times the dashboard's two fig
 functions (overview, timings) and those of the analysis page for the whole year and prints
 EXPLAIN (ANALYZE, BUFFERS) of each statement they run.
 
-Prints p50/p95/max per view and over the whole mix, the load average, the target verdict, the machine, the PostgreSQL version and a summary line for the
-README. The database is dropped at the end, also on failure, unless --keep.
+Prints p50/p95/max per view and over the whole mix, the load average, the target verdict, the machine, the PostgreSQL version and a summary line for
+docs/performance.md. The database is dropped at the end, also on failure, unless --keep.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ from app.extensions import db  # noqa: E402
 from app.manage import analysis, facts, figures, rollup  # noqa: E402
 from app.manage.dashboard import TABLES  # noqa: E402
 from app.registry.chain import GENESIS_DIGEST, get_signer  # noqa: E402
-from app.workflow.tiers import current_policy  # noqa: E402
+from app.settings.store import current_policy  # noqa: E402
 from benchmarks.deadlines import bulk_load, machine, settle  # noqa: E402
 from tests._support import config_class  # noqa: E402
 

@@ -45,7 +45,7 @@ escalations, notifications and entries deleted, VACUUM ANALYZE, CHECKPOINT) and 
 pass per batch size; --profile does the same once under cProfile; --explain prints EXPLAIN
 (ANALYZE, BUFFERS) of the first batch's due-rows query (run in a rolled-back transaction).
 
-The machine, the PostgreSQL version and a one-line summary for the README end the output. The
+The machine, the PostgreSQL version and a one-line summary for docs/performance.md end the output. The
 database is dropped at the end, also on failure, unless --keep.
 """
 
@@ -86,9 +86,10 @@ from app.extensions import db  # noqa: E402
 from app.manage import facts  # noqa: E402
 from app.registry.chain import GENESIS_DIGEST, digest_of, get_signer  # noqa: E402
 from app.registry.models import RegistryEntry  # noqa: E402
+from app.settings.store import current_policy  # noqa: E402
+from app.settings.tiers import TierPolicy  # noqa: E402
 from app.workflow.enforcement import _C as COMPLAINTS  # noqa: E402
 from app.workflow.enforcement import _READ, EnforcementReport, enforce  # noqa: E402
-from app.workflow.tiers import TierPolicy, current_policy  # noqa: E402
 from tests._support import config_class  # noqa: E402
 
 TARGET_PASS_S = 5.0

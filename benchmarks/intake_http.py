@@ -39,7 +39,7 @@ errors (non-2xx answers and broken connections), the share of a CPU the load gen
 used, the ratio intake/bare (target: at least 0.7), whether the journal is gap-free
 (complaint seqs 1..N, chain positions 1..N, one entry per complaint, as many complaints as
 201 answers), and what the server logged about retries and errors. A summary to paste into
-a README ends the run. The load generator shares the machine with gunicorn and the
+docs/performance.md ends the run. The load generator shares the machine with gunicorn and the
 database, which the summary states with the load average seen before measuring.
 """
 

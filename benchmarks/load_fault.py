@@ -11,7 +11,7 @@ It never touches the shared PostgreSQL server: it starts its own private cluster
 temporary directory, run as the `postgres` OS user when started as root, listening on
 127.0.0.1 and a unix socket inside that directory, on a free port), and removes it at the end.
 
-Each run gets a fresh database on that cluster, set up the way README "Deployment" says: a
+Each run gets a fresh database on that cluster, set up the way docs/deployment.md says: a
 registry key made with `python -m app.registry.signing`, `flask db upgrade`, then gunicorn
 with the project's gunicorn.conf.py and APP_ENV=production (JSON logs) on a loopback port.
 `--clients` threads then post complaints to `POST /api/v1/complaints` for `--seconds`, each on

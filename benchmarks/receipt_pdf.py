@@ -21,8 +21,9 @@ sys.path.insert(0, str(ROOT))
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 
+from app.documents.drawing import register_font  # noqa: E402
 from app.receipts.context import ReceiptContext  # noqa: E402
-from app.receipts.render import register_font, render_receipt  # noqa: E402
+from app.receipts.render import render_receipt  # noqa: E402
 from app.receipts.template import ReceiptTemplate, load_receipt_template  # noqa: E402
 
 WARM_UP = 20

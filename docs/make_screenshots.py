@@ -1,4 +1,4 @@
-"""Make the README's screenshots: a throw-away SQLite registry filled with demo data and some
+"""Make the screenshots of the README and docs/features.md: a throw-away SQLite registry filled with demo data and some
 case handling, served on loopback and photographed in headless Chromium (Debian's).
 
     .venv/bin/python docs/make_screenshots.py        # writes docs/screenshots/*.png
@@ -48,9 +48,9 @@ def fill(app) -> str:
     from app.auth.models import User
     from app.auth.operations import create_user
     from app.auth.permissions import Role
+    from app.settings.store import current_policy
     from app.workflow import operations as ops
     from app.workflow.enforcement import enforce
-    from app.workflow.tiers import current_policy
 
     runner = app.test_cli_runner()
     runner.invoke(args=["registry", "seed-demo", "--count", "400", "--days", "90", "--seed", "7"])

@@ -20,13 +20,12 @@ from _support import form_data, valid_payload
 from app.audit.models import AuditAction, AuditEvent
 from app.clock import frozen_clock
 from app.extensions import db
-from app.notifications.compose import compose
+from app.mail.compose import compose
 from app.notifications.models import Notification, NotificationKind
 from app.settings.models import SettingVersion
-from app.settings.store import current_settings
+from app.settings.store import current_policy, current_settings
 from app.workflow import operations as ops
 from app.workflow.enforcement import enforce
-from app.workflow.tiers import current_policy
 
 H = timedelta(hours=1)
 LATER = T0 + H  # when the tests' administrator saves a change

@@ -10,10 +10,10 @@ from _cases import T0, act
 from app.clock import frozen_clock
 from app.manage.analysis import CategoryTrend, category_trend, repeat_complainants, rise_reasons, spikes
 from app.manage.figures import Filters
+from app.settings.store import current_policy
 from app.workflow import operations as ops
 from app.workflow.enforcement import enforce
 from app.workflow.models import DeadlineKind, EscalationReason
-from app.workflow.tiers import current_policy
 
 WEEK = timedelta(days=7)
 

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from test_route_access import Records, _requests, records  # noqa: F401  (records is a fixture)
 
-from app import CONTENT_SECURITY_POLICY
+from app.serving.headers import CONTENT_SECURITY_POLICY
 
 APP_DIR = Path(__file__).resolve().parent.parent / "app"
 

@@ -20,10 +20,10 @@ from app.complaints.operations import annul_complaint
 from app.extensions import db
 from app.manage import charts, figures
 from app.manage.figures import Filters, Share
+from app.settings.store import current_policy
 from app.workflow import operations as ops
 from app.workflow.enforcement import enforce
 from app.workflow.models import DeadlineKind
-from app.workflow.tiers import current_policy
 
 H = timedelta(hours=1)
 #: When the figures are read: Thursday 26 November 2026, 08:00 UTC (three days after T0).

@@ -18,9 +18,9 @@ from app.extensions import db
 from app.manage import facts, figures
 from app.manage.figures import Filters
 from app.manage.models import ComplaintFacts
+from app.settings.store import current_policy
 from app.workflow import operations as ops
 from app.workflow.enforcement import enforce
-from app.workflow.tiers import current_policy
 
 H = timedelta(hours=1)
 

@@ -12,12 +12,12 @@ from _cases import T0, act, load, notifications
 from app.clock import frozen_clock
 from app.extensions import db
 from app.notifications.models import Notification, NotificationKind
+from app.settings.store import current_policy
 from app.workflow import enforcement
 from app.workflow import operations as ops
 from app.workflow.deadlines import DueState, first_response_state, next_alarm, warning_time
 from app.workflow.enforcement import enforce
 from app.workflow.models import Breach, DeadlineKind, Escalation, EscalationReason
-from app.workflow.tiers import current_policy
 
 H = timedelta(hours=1)
 MIN = timedelta(minutes=1)
@@ -243,7 +243,7 @@ def smtp_server():
 
 def test_a_breach_reaches_the_owner_and_the_next_tier_over_smtp(make_app, make_user, smtp_server):
     from _support import valid_payload
-    from app.notifications.delivery import deliver_all_due
+    from app.mail.delivery import deliver_all_due
 
     app = make_app(**smtp_server.settings())
     olga = make_user("olga", "officer", tier=1, email="olga@example.md", full_name="Olga Officer")

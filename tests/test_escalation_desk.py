@@ -10,9 +10,9 @@ from _cases import T0, act, events, load, notifications
 from app.clock import frozen_clock
 from app.complaints.errors import ComplaintChangeRefused
 from app.complaints.models import ComplaintStatus
+from app.settings.store import current_policy
 from app.workflow import operations as ops
 from app.workflow.enforcement import enforce
-from app.workflow.tiers import current_policy
 
 
 def sign_in(client, username: str) -> None:

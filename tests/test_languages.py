@@ -28,7 +28,7 @@ from app.clock import frozen_clock
 from app.complaints.models import Complaint
 from app.extensions import db
 from app.i18n import page_languages
-from app.notifications.delivery import deliver_due
+from app.mail.delivery import deliver_due
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "app" / "translations"

@@ -23,10 +23,11 @@ from reportlab.lib.pagesizes import A4
 from test_receipt_render import TEMPLATES, needs_pdftotext, poppler_text
 
 from _support import valid_payload
+from app.languages import SUPPORTED_LANGUAGES
 from app.letters.context import LetterContext
 from app.letters.render import render_letter
 from app.letters.template import load_letter_template
-from app.receipts.template import SUPPORTED_LANGUAGES, load_receipt_template
+from app.receipts.template import load_receipt_template
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 

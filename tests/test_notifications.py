@@ -21,11 +21,11 @@ from app.clock import frozen_clock, now_utc
 from app.complaints.models import Complaint
 from app.database import commit_with_retry
 from app.extensions import db
-from app.notifications.compose import compose
-from app.notifications.delivery import CLAIM_TIMEOUT, deliver_due
+from app.mail.compose import compose
+from app.mail.delivery import CLAIM_TIMEOUT, deliver_due
+from app.mail.transport import OutgoingMail, SmtpTransport, TransportUnavailable, build_message
 from app.notifications.models import Audience, DeliveryStatus, Notification, NotificationKind
 from app.notifications.queue import queue
-from app.notifications.transport import OutgoingMail, SmtpTransport, TransportUnavailable, build_message
 from app.registry.chain import append_entry
 from app.registry.models import EntryKind
 from app.workflow.models import CaseMessage, MessageKind

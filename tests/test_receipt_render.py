@@ -22,9 +22,10 @@ import pytest
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 
+from app.languages import SUPPORTED_LANGUAGES
 from app.receipts.context import ReceiptContext
 from app.receipts.render import render_receipt
-from app.receipts.template import SUPPORTED_LANGUAGES, load_receipt_template
+from app.receipts.template import load_receipt_template
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "pdf_templates"
 PAGE_WIDTH, PAGE_HEIGHT = A4

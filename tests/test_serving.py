@@ -98,7 +98,7 @@ def test_a_registration_cut_off_by_a_lost_connection_stores_nothing_and_the_next
     before the commit: the client gets a 503, nothing of it stays, no number is burnt."""
     if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "postgresql":
         pytest.skip("terminating a server connection needs PostgreSQL")
-    from app.intake import api
+    from app.api import intake as api
 
     register = api.register_complaint
 

@@ -9,8 +9,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, Field, StringField
 
-from ..intake.forms import AppForm
-from ..settings.store import LANGUAGES
+from ..forms import AppForm
+from ..languages import LANGUAGES
 
 LANGUAGE_NAMES = {"en": _l("English"), "ru": _l("Russian"), "ro": _l("Romanian"), "uk": _l("Ukrainian")}
 

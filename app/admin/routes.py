@@ -20,9 +20,9 @@ from ..database import commit_with_retry
 from ..extensions import db
 from ..registry.models import NumberCounter
 from ..registry.numbering import format_number, incoming_scope, number_slug, outgoing_scope, registry_year
-from ..settings import operations
 from ..settings.models import SettingVersion
 from ..settings.store import KEYS, settings_store
+from . import operations
 from .forms import (
     CategoryForm,
     NewCategoryForm,

@@ -16,13 +16,15 @@ from werkzeug.wrappers import Response
 
 from ..auth.tokens import TOKEN_PREFIX
 from ..complaints.models import Channel, ComplaintStatus, Resolution
-from ..intake.api import MAX_IDEMPOTENCY_KEY, bp
+from ..languages import LANGUAGES
 from ..queue.queries import PAGE_SIZE, DueFilter, Scope
 from ..registry.models import EntryKind
+from ..settings.store import current_policy
 from ..workflow.deadlines import FIRST_RESPONSE, RESOLUTION, DueState
 from ..workflow.models import DeadlineKind, EscalationReason, MessageKind
 from ..workflow.operations import MAX_TEXT_LENGTH
-from ..workflow.tiers import current_policy
+from .blueprint import bp
+from .intake import MAX_IDEMPOTENCY_KEY
 from .staff import MAX_PAGE_SIZE
 
 JSON = "application/json"
@@ -355,7 +357,7 @@ def openapi_document() -> dict[str, Any]:
     """The document for the running app (its categories, languages and tiers)."""
     config = current_app.config
     categories = [c["code"] for c in config["CATEGORIES"]]
-    languages = list(config["LANGUAGES"])
+    languages = list(LANGUAGES)
     tiers = [t.level for t in current_policy().tiers]
     return {
         "openapi": "3.1.0",

@@ -20,13 +20,13 @@ from ..complaints.errors import ComplaintChangeForbidden, ComplaintChangeRefused
 from ..complaints.models import Complaint
 from ..database import commit_with_retry
 from ..extensions import db
-from ..intake.api import bp
 from ..queue.forms import QueueFilterForm
 from ..queue.queries import PAGE_SIZE, format_cursor, parse_cursor, queue_counts, queue_line, queue_page
+from ..settings.store import current_policy
 from ..workflow import operations as ops
 from ..workflow.forms import ResponseForm
-from ..workflow.tiers import current_policy
 from .auth import api_user, error_response, token_required
+from .blueprint import bp
 from .views import message_item, queue_item, staff_complaint
 
 MAX_PAGE_SIZE = 100

@@ -19,11 +19,11 @@ from ..complaints.models import Complaint
 from ..desk.history import case_history
 from ..extensions import db
 from ..queue.queries import QueueLine
+from ..settings.store import current_policy
 from ..workflow import rules
 from ..workflow.deadlines import first_response_state, resolution_state
 from ..workflow.models import Breach, CaseMessage, Escalation
 from ..workflow.states import Action
-from ..workflow.tiers import current_policy
 
 
 def iso(moment: datetime | None) -> str | None:

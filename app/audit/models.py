@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -11,52 +10,28 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
 from ..database import UTCDateTime, enum_column
+from ..enums import TitledEnum
 from ..extensions import db
 
 
-class AuditAction(enum.StrEnum):
-    LOGIN = "login"
-    LOGIN_FAILED = "login_failed"
-    LOGOUT = "logout"
-    PASSWORD_CHANGED = "password_changed"  # noqa: S105  (an action name, not a password)
-    FORBIDDEN = "forbidden"
-    REGISTRATION = "registration"
-    RECEIPT_PRINT = "receipt_print"
-    RECEIPT_REPRINT = "receipt_reprint"
-    ANNULMENT = "annulment"
-    CORRECTION = "correction"
-    EXPORT = "export"
-    ATTACHMENT_DOWNLOAD = "attachment_download"
-    USER_CREATED = "user_created"
-    OWN_SETTINGS_CHANGED = "own_settings_changed"
-    SETTINGS_CHANGED = "settings_changed"
-    API_TOKEN_CREATED = "api_token_created"  # noqa: S105  (an action name, not a token)
-    API_TOKEN_REVOKED = "api_token_revoked"  # noqa: S105
-
-    @property
-    def title(self) -> str:
-        return str(_ACTION_TITLES[self])
-
-
-_ACTION_TITLES = {
-    AuditAction.LOGIN: _l("Signed in"),
-    AuditAction.LOGIN_FAILED: _l("Failed sign-in"),
-    AuditAction.LOGOUT: _l("Signed out"),
-    AuditAction.PASSWORD_CHANGED: _l("Password changed"),
-    AuditAction.FORBIDDEN: _l("Refused: not allowed"),
-    AuditAction.REGISTRATION: _l("Registered a complaint"),
-    AuditAction.RECEIPT_PRINT: _l("Printed a receipt"),
-    AuditAction.RECEIPT_REPRINT: _l("Reprinted a receipt"),
-    AuditAction.ANNULMENT: _l("Annulled a record"),
-    AuditAction.CORRECTION: _l("Corrected a record"),
-    AuditAction.EXPORT: _l("Exported the journal"),
-    AuditAction.ATTACHMENT_DOWNLOAD: _l("Downloaded an attachment"),
-    AuditAction.USER_CREATED: _l("Created a user"),
-    AuditAction.OWN_SETTINGS_CHANGED: _l("Changed own settings"),
-    AuditAction.SETTINGS_CHANGED: _l("Changed the settings"),
-    AuditAction.API_TOKEN_CREATED: _l("Created an API token"),
-    AuditAction.API_TOKEN_REVOKED: _l("Revoked an API token"),
-}
+class AuditAction(TitledEnum):
+    LOGIN = "login", _l("Signed in")
+    LOGIN_FAILED = "login_failed", _l("Failed sign-in")
+    LOGOUT = "logout", _l("Signed out")
+    PASSWORD_CHANGED = "password_changed", _l("Password changed")  # noqa: S105  (an action name, not a password)
+    FORBIDDEN = "forbidden", _l("Refused: not allowed")
+    REGISTRATION = "registration", _l("Registered a complaint")
+    RECEIPT_PRINT = "receipt_print", _l("Printed a receipt")
+    RECEIPT_REPRINT = "receipt_reprint", _l("Reprinted a receipt")
+    ANNULMENT = "annulment", _l("Annulled a record")
+    CORRECTION = "correction", _l("Corrected a record")
+    EXPORT = "export", _l("Exported the journal")
+    ATTACHMENT_DOWNLOAD = "attachment_download", _l("Downloaded an attachment")
+    USER_CREATED = "user_created", _l("Created a user")
+    OWN_SETTINGS_CHANGED = "own_settings_changed", _l("Changed own settings")
+    SETTINGS_CHANGED = "settings_changed", _l("Changed the settings")
+    API_TOKEN_CREATED = "api_token_created", _l("Created an API token")  # noqa: S105  (an action name, not a token)
+    API_TOKEN_REVOKED = "api_token_revoked", _l("Revoked an API token")  # noqa: S105
 
 
 class AuditEvent(db.Model):

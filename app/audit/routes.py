@@ -15,7 +15,7 @@ from ..auth.access import requires
 from ..auth.permissions import Permission
 from ..clock import local_day_start
 from ..extensions import db
-from ..intake.forms import AppForm
+from ..forms import AppForm
 from .models import AuditAction, AuditEvent
 
 bp = Blueprint("audit", __name__, url_prefix="/staff/audit", template_folder="templates")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import click
-from flask import Blueprint, current_app
+from flask import Blueprint
 from sqlalchemy import func, select
 
 from ..audit.models import AuditAction
 from ..audit.service import record
 from ..database import commit_with_retry
 from ..extensions import db
+from ..languages import LANGUAGES
 from .models import User
 from .operations import AccountError, create_user
 from .permissions import Role
@@ -43,8 +44,8 @@ DEMO_ACCOUNTS = [
 def create_command(username: str, full_name: str, role: str, tier: int | None, email: str | None,
                    language: str, password: str) -> None:
     """Create a staff account."""
-    if language not in current_app.config["LANGUAGES"]:
-        raise click.BadParameter(f"one of {', '.join(current_app.config['LANGUAGES'])}", param_hint="--language")
+    if language not in LANGUAGES:
+        raise click.BadParameter(f"one of {', '.join(LANGUAGES)}", param_hint="--language")
     try:
         user = commit_with_retry(lambda: _create_and_audit(
             username=username, full_name=full_name, password=password, role=Role(role), tier=tier, email=email,

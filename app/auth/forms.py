@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from wtforms import IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 from wtforms.widgets import HiddenInput
 
-from ..intake.forms import AppForm
+from ..forms import AppForm
+from ..languages import LANGUAGES
 from .models import MIN_PASSWORD_LENGTH
 
 
@@ -47,7 +47,7 @@ class SettingsForm(AppForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.language.choices = list(current_app.config["LANGUAGES"].items())
+        self.language.choices = list(LANGUAGES.items())
 
 
 class TokenForm(AppForm):

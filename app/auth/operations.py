@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..audit.models import AuditAction
 from ..audit.service import recent_failed_logins, record
 from ..extensions import db
+from ..languages import LANGUAGES
 from .models import MIN_PASSWORD_LENGTH, User
 from .permissions import Role
 
@@ -60,7 +61,7 @@ def create_user(
 def change_language(user: User, language: str) -> bool:
     """Set the language `user`'s staff pages and e-mails are written in; audited when it
     changes. Returns whether anything changed."""
-    if language not in current_app.config["LANGUAGES"]:
+    if language not in LANGUAGES:
         raise AccountError(f"unknown language {language!r}")
     if user.language == language:
         return False

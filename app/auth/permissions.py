@@ -6,24 +6,14 @@ import enum
 
 from flask_babel import lazy_gettext as _l
 
-
-class Role(enum.StrEnum):
-    CLERK = "clerk"
-    OFFICER = "officer"  # handles complaints at their tier
-    MANAGER = "manager"
-    ADMINISTRATOR = "administrator"
-
-    @property
-    def title(self) -> str:
-        return str(_ROLE_TITLES[self])
+from ..enums import TitledEnum
 
 
-_ROLE_TITLES = {
-    Role.CLERK: _l("Clerk"),
-    Role.OFFICER: _l("Complaints officer"),
-    Role.MANAGER: _l("Manager"),
-    Role.ADMINISTRATOR: _l("Administrator"),
-}
+class Role(TitledEnum):
+    CLERK = "clerk", _l("Clerk")
+    OFFICER = "officer", _l("Complaints officer")  # handles complaints at their tier
+    MANAGER = "manager", _l("Manager")
+    ADMINISTRATOR = "administrator", _l("Administrator")
 
 
 class Permission(enum.StrEnum):

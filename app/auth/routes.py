@@ -18,8 +18,10 @@ from .forms import LoginForm, PasswordChangeForm, SettingsForm
 from .models import User
 from .operations import authenticate, change_language
 from .permissions import Permission
+from .token_routes import bp as tokens_bp
 
 bp = Blueprint("auth", __name__, url_prefix="/staff", template_folder="templates")
+bp.register_blueprint(tokens_bp)  # /staff/tokens: the endpoints auth.tokens.*
 
 login_manager.login_message = None  # the sign-in page explains itself
 

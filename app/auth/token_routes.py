@@ -15,7 +15,8 @@ from .forms import RevokeTokenForm, TokenForm
 from .permissions import Permission
 from .tokens import ApiToken, NewToken, TokenError, create_token, revoke_token, token_of, tokens_of
 
-bp = Blueprint("tokens", __name__, url_prefix="/staff/tokens", template_folder="templates")
+#: Nested in the auth blueprint (registered there): endpoints `auth.tokens.*`, under /staff/tokens.
+bp = Blueprint("tokens", __name__, url_prefix="/tokens")
 
 
 def audit_created(new: NewToken, *, via: str) -> None:
@@ -68,7 +69,7 @@ def revoke() -> Response:
     form = RevokeTokenForm()
     if not form.validate_on_submit():
         flash(_("Choose a token to revoke."), "error")
-        return redirect(url_for("tokens.index"), code=303)
+        return redirect(url_for("auth.tokens.index"), code=303)
     token = token_of(current_user.id, form.token_id.data)
     if token is None:
         abort(404)
@@ -84,7 +85,7 @@ def revoke() -> Response:
         flash(str(error), "error")
     else:
         flash(_("The token “%(name)s” is revoked: it no longer works.", name=token.name))
-    return redirect(url_for("tokens.index"), code=303)
+    return redirect(url_for("auth.tokens.index"), code=303)
 
 
 @bp.after_request

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -29,6 +28,7 @@ from sqlalchemy.orm import (
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..database import Precompiled, UTCDateTime, enum_column
+from ..enums import TitledEnum
 from ..extensions import db
 from ..registry.chain import iso_utc
 
@@ -36,79 +36,37 @@ if TYPE_CHECKING:
     from ..auth.models import User
 
 
-class Channel(enum.StrEnum):
+class Channel(TitledEnum):
     """How a complaint reached the organisation."""
 
-    WEB = "web"
-    API = "api"
-    PAPER = "paper"
-    POST = "post"
-    PHONE = "phone"
-    IN_PERSON = "in_person"
-    EMAIL = "email"
-
-    @property
-    def title(self) -> str:
-        return str(_CHANNEL_TITLES[self])
+    WEB = "web", _l("Web form")
+    API = "api", _l("Integration (API)")
+    PAPER = "paper", _l("Paper, handed in")
+    POST = "post", _l("Post")
+    PHONE = "phone", _l("Phone")
+    IN_PERSON = "in_person", _l("In person")
+    EMAIL = "email", _l("E-mail")
 
 
-_CHANNEL_TITLES = {
-    Channel.WEB: _l("Web form"),
-    Channel.API: _l("Integration (API)"),
-    Channel.PAPER: _l("Paper, handed in"),
-    Channel.POST: _l("Post"),
-    Channel.PHONE: _l("Phone"),
-    Channel.IN_PERSON: _l("In person"),
-    Channel.EMAIL: _l("E-mail"),
-}
-
-
-class ComplaintStatus(enum.StrEnum):
+class ComplaintStatus(TitledEnum):
     """Where a complaint stands. The moves between statuses are in app/workflow/states.py."""
 
-    REGISTERED = "registered"
-    IN_PROGRESS = "in_progress"
-    WAITING = "waiting"
-    RESPONDED = "responded"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-    REOPENED = "reopened"
-    ANNULLED = "annulled"
-
-    @property
-    def title(self) -> str:
-        return str(_STATUS_TITLES[self])
+    REGISTERED = "registered", _l("Registered, awaiting first response")
+    IN_PROGRESS = "in_progress", _l("In progress")
+    WAITING = "waiting", _l("Waiting for information from the complainant")
+    RESPONDED = "responded", _l("Responded")
+    RESOLVED = "resolved", _l("Resolved")
+    CLOSED = "closed", _l("Closed")
+    REOPENED = "reopened", _l("Reopened: the complainant disputes the response")
+    ANNULLED = "annulled", _l("Annulled: registered by mistake")
 
 
-_STATUS_TITLES = {
-    ComplaintStatus.REGISTERED: _l("Registered, awaiting first response"),
-    ComplaintStatus.IN_PROGRESS: _l("In progress"),
-    ComplaintStatus.WAITING: _l("Waiting for information from the complainant"),
-    ComplaintStatus.RESPONDED: _l("Responded"),
-    ComplaintStatus.RESOLVED: _l("Resolved"),
-    ComplaintStatus.CLOSED: _l("Closed"),
-    ComplaintStatus.REOPENED: _l("Reopened: the complainant disputes the response"),
-    ComplaintStatus.ANNULLED: _l("Annulled: registered by mistake"),
-}
-
-
-class Resolution(enum.StrEnum):
+class Resolution(TitledEnum):
     """The decision on a complaint."""
 
-    UPHELD = "upheld"
-    PARTLY_UPHELD = "partly_upheld"
-    REJECTED = "rejected"
-
-    @property
-    def title(self) -> str:
-        return str(_RESOLUTION_TITLES[self])
-
-
-_RESOLUTION_TITLES = {
-    Resolution.UPHELD: _l("Upheld"),
-    Resolution.PARTLY_UPHELD: _l("Partly upheld"),
-    Resolution.REJECTED: _l("Rejected"),
-}
+    UPHELD = "upheld", _l("Upheld")
+    PARTLY_UPHELD = "partly_upheld", _l("Partly upheld")
+    REJECTED = "rejected", _l("Rejected")
 
 
 class Complaint(db.Model):

@@ -14,8 +14,10 @@ from ..clock import local_day_start, local_today
 from ..complaints.categories import category_choices
 from ..complaints.models import CORRECTABLE, Channel, Complaint
 from ..complaints.operations import MIN_REASON_LENGTH
-from ..intake.forms import AppForm, ComplaintForm
-from ..intake.validation import clean_text, rules_from_config, validate_complaint
+from ..forms import AppForm
+from ..intake.forms import ComplaintForm
+from ..intake.validation import rules_from_config, validate_complaint
+from ..text import clean_text
 
 #: Channels a clerk registers (the web form and the API register themselves).
 DESK_CHANNELS = (Channel.PAPER, Channel.POST, Channel.PHONE, Channel.IN_PERSON, Channel.EMAIL)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from .. import CONTENT_SECURITY_POLICY_SAME_ORIGIN_FRAME
 from ..audit.models import AuditAction
 from ..audit.service import record
 from ..auth.access import requires
@@ -28,9 +27,10 @@ from ..complaints.operations import (
 from ..database import commit_with_retry
 from ..extensions import db
 from ..intake.operations import evidence_store, register_complaint
+from ..languages import LANGUAGES, SUPPORTED_LANGUAGES
 from ..receipts.models import ReceiptPrint
 from ..receipts.service import complaint_receipt_pdf
-from ..receipts.template import SUPPORTED_LANGUAGES
+from ..serving.headers import CONTENT_SECURITY_POLICY_SAME_ORIGIN_FRAME
 from ..workflow.panel import case_panel
 from .forms import CorrectionForm, DeskComplaintForm, ReasonForm
 from .history import case_history
@@ -110,7 +110,7 @@ def render_case(complaint: Complaint, *, bound: dict | None = None, status: int 
         printers=printers,
         registered_by=registered_by,
         others=others,
-        languages=[(code, current_app.config["LANGUAGES"][code]) for code in SUPPORTED_LANGUAGES],
+        languages=[(code, LANGUAGES[code]) for code in SUPPORTED_LANGUAGES],
         annul_form=ReasonForm(prefix="annul"),
         panel=case_panel(complaint, _staff_user(), bound),
     ), status

@@ -9,7 +9,6 @@ from typing import Any
 from flask import current_app
 from flask_babel import get_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -30,33 +29,14 @@ from ..complaints.storage import (
     name_fits_type,
     safe_filename,
 )
-from ..i18n import wtforms_translations
+from ..forms import AppForm
+from ..languages import LANGUAGES
 from .operations import ComplaintSubmission
 from .validation import FIELDS, rules_from_config, validate_complaint
 
 
-class AppForm(FlaskForm):
-    """Base of the app's forms: WTForms' messages translated, catalogues cached."""
-
-    class Meta:
-        def get_translations(self, form: Any) -> Any:
-            return wtforms_translations
-
-    @staticmethod
-    def registered_in_order(date_from: Any, date_to: Any) -> bool:
-        """The "Registered from / to" pair of a filter form: False, with the message next to
-        "to", when both are valid dates and "to" is the earlier one."""
-        if (
-            date_from.data and date_to.data and not (date_from.errors or date_to.errors)
-            and date_from.data > date_to.data
-        ):
-            date_to.errors.append(_l("“Registered to” is before “Registered from”."))
-            return False
-        return True
-
-
 def language_choices() -> list[tuple[str, str]]:
-    return list(current_app.config["LANGUAGES"].items())
+    return list(LANGUAGES.items())
 
 
 class ComplaintForm(AppForm):
@@ -82,7 +62,7 @@ class ComplaintForm(AppForm):
         self.category.choices = [("", _l("— choose —"))] + category_choices(locale)
         self.language.choices = language_choices()
         if not self.language.data:
-            self.language.data = locale if locale in current_app.config["LANGUAGES"] else "en"
+            self.language.data = locale if locale in LANGUAGES else "en"
         self._submission: ComplaintSubmission | None = None
 
     def validate(self, extra_validators: Any = None) -> bool:

@@ -6,17 +6,15 @@ The web form (`forms.ComplaintForm`), the JSON API and the clerk's form all call
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from ..languages import LANGUAGES
+from ..text import clean_text, normalise_email, normalise_phone, single_line
 from .operations import ComplaintSubmission
 
 #: The fields of a complaint, as the form and the API name them.
@@ -33,19 +31,6 @@ FIELDS = (
     "signature",
     "declaration",
 )
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def clean_text(value: str) -> str:
-    """Trim, normalise to NFC and drop control characters (keeping line breaks and tabs)."""
-    return _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
-
-
-def single_line(value: str) -> str:
-    """Collapse runs of whitespace, including line breaks, into one space."""
-    return re.sub(r"\s+", " ", value)
-
 
 @dataclass(frozen=True)
 class IntakeRules:
@@ -83,24 +68,6 @@ def _length_error(rule: _Text, length: int) -> str | None:
         return ngettext("Write at most %(num)d character (this has %(length)d).",
                         "Write at most %(num)d characters (this has %(length)d).", rule.max, length=length)
     return None
-
-
-def normalise_email(text: str) -> str | None:
-    try:
-        return validate_email(text, check_deliverability=False).normalized
-    except EmailNotValidError:
-        return None
-
-
-def normalise_phone(text: str, region: str | None) -> str | None:
-    """E.164 form of a phone number, or None when it is not a valid number."""
-    try:
-        parsed = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def validate_complaint(
@@ -179,6 +146,6 @@ def rules_from_config(config: Mapping[str, Any]) -> IntakeRules:
 
     return IntakeRules(
         categories=frozenset(c.code for c in current_settings().offered_categories),
-        languages=frozenset(config["LANGUAGES"]),
+        languages=frozenset(LANGUAGES),
         phone_region=config["PHONE_DEFAULT_REGION"] or None,
     )

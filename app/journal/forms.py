@@ -15,7 +15,7 @@ from wtforms.validators import Optional, ValidationError
 from ..clock import local_day_start
 from ..complaints.categories import category_choices
 from ..complaints.models import Channel, ComplaintStatus
-from ..intake.forms import AppForm
+from ..forms import AppForm
 from .queries import JournalFilter, NumberBound
 
 #: '2026/000123', '2026-123', '2026 123' (year and number) or '123' (a number in any year).

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from ..receipts.render import register_font
+from ..documents.drawing import register_font, wrap_paragraphs
 
 PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 28.0, 26.0, 30.0
@@ -28,7 +27,6 @@ LEADING = 9.0  # body and heading lines
 PAD_X, PAD_Y = 3.0, 3.5  # inside each cell
 MIN_ROW_HEIGHT = 24.0  # room for a handwritten signature
 SUBTITLE_LINES = 2
-ELLIPSIS = "…"
 
 INK = (0.1, 0.12, 0.15)
 MUTED = (0.36, 0.38, 0.44)
@@ -92,7 +90,7 @@ def render_journal(document: JournalDocument, fonts: JournalFonts) -> bytes:
     heading = _layout_row(
         [c.heading for c in document.columns], widths, bold, HEAD_SIZE, [3] * len(widths), HEAD_FILL
     )
-    subtitle = _wrap(document.subtitle, regular, SUBTITLE_SIZE, table_width, SUBTITLE_LINES)
+    subtitle = wrap_paragraphs(document.subtitle, regular, SUBTITLE_SIZE, table_width, SUBTITLE_LINES)
     table_top = PAGE_HEIGHT - MARGIN_TOP - ORG_SIZE - 4 - TITLE_SIZE - 6 - len(subtitle) * (SUBTITLE_SIZE + 2) - 4
     room = table_top - heading.height - (MARGIN_BOTTOM + 6)
     body = [
@@ -139,7 +137,7 @@ def _layout_row(
     fill: Color | None,
 ) -> _Row:
     wrapped = tuple(
-        tuple(_wrap(text, font, size, width - 2 * PAD_X, limit))
+        tuple(wrap_paragraphs(text, font, size, width - 2 * PAD_X, limit))
         for text, width, limit in zip(cells, widths, max_lines, strict=True)
     )
     tallest = max((len(lines) for lines in wrapped), default=1)
@@ -157,47 +155,6 @@ def _paginate(rows: list[_Row], room: float) -> list[list[_Row]]:
         pages[-1].append(row)
         used += row.height
     return pages
-
-
-def _wrap(text: str, font: str, size: float, width: float, max_lines: int) -> list[str]:
-    """Break `text` into lines no wider than `width` (words wider than a line are cut), keeping
-    explicit line breaks; past `max_lines`, the last kept line ends with "…"."""
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        current = ""
-        for word in paragraph.split():
-            candidate = f"{current} {word}" if current else word
-            if stringWidth(candidate, font, size) <= width:
-                current = candidate
-                continue
-            if current:
-                lines.append(current)
-            while stringWidth(word, font, size) > width:
-                cut = _fitting_prefix(word, font, size, width)
-                lines.append(word[:cut])
-                word = word[cut:]
-            current = word
-        lines.append(current)
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        lines[-1] = _shorten(lines[-1], font, size, width)
-    return lines
-
-
-def _fitting_prefix(word: str, font: str, size: float, width: float) -> int:
-    """Length of the longest start of `word` that fits in `width` (at least one character)."""
-    cut = len(word)
-    while cut > 1 and stringWidth(word[:cut], font, size) > width:
-        cut -= 1
-    return cut
-
-
-def _shorten(line: str, font: str, size: float, width: float) -> str:
-    """`line` with "…" appended, cut until it fits."""
-    line = line.rstrip()
-    while line and stringWidth(line + ELLIPSIS, font, size) > width:
-        line = line[:-1].rstrip()
-    return line + ELLIPSIS
 
 
 # --- drawing -----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from ..auth.access import requires
 from ..auth.permissions import Permission
 from ..clock import now_utc
 from ..database import commit_with_retry
-from ..receipts.template import load_receipt_template
+from ..documents.template import house_fonts
 from ..settings.store import current_settings
 from .export import Titles, csv_chunks, journal_document
 from .forms import JournalFilterForm
@@ -106,12 +106,11 @@ def export_pdf() -> Response:
         ))
         return redirect(url_for(".index", **form.filter_args()))
     _record_export(form, "pdf", entries=len(rows))
-    template = load_receipt_template(Path(current_app.config["PDF_TEMPLATES_DIR"]), "en")
     document = journal_document(
         rows, _titles(), language=str(get_locale() or "en"), organisation=current_settings().organisation.name,
         filters=form.described_filters(), printed_at=now_utc(),
     )
-    pdf = render_journal(document, JournalFonts(template.font_regular, template.font_bold))
+    pdf = render_journal(document, JournalFonts(*house_fonts(Path(current_app.config["PDF_TEMPLATES_DIR"]))))
     return Response(
         pdf,
         mimetype="application/pdf",

@@ -41,9 +41,8 @@ from ..extensions import db
 from ..registry.chain import GENESIS_DIGEST, canonical_json, entry_digest, get_signer
 from ..registry.models import ChainHead, EntryKind, NumberCounter, RegistryEntry
 from ..registry.numbering import format_number, incoming_scope, number_slug, registry_year
-from ..settings.store import current_settings
+from ..settings.store import current_policy, current_settings
 from ..workflow.deadlines import registration_clock
-from ..workflow.tiers import current_policy
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ import segno
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from ..receipts.drawing import (
+from ..documents.drawing import (
     Fonts,
     document_canvas,
     draw_letterhead,
@@ -33,7 +33,7 @@ from ..receipts.drawing import (
     text_width,
     wrap,
 )
-from ..receipts.template import Color
+from ..documents.template import Color
 from .context import LetterContext
 from .template import LetterLayout, LetterTemplate
 

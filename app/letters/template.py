@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..receipts.template import Color, DocumentTemplate, load_document_template
+from ..documents.template import DocumentTemplate, HouseStyle, load_document_template
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class LetterWording:
 
 
 @dataclass(frozen=True)
-class LetterLayout:
+class LetterLayout(HouseStyle):
     """Geometry (PDF points), font sizes, line limits and colours of the letter.
 
     The names it shares with the receipt's layout (sizes of the letterhead and number box,
@@ -49,13 +49,7 @@ class LetterLayout:
     margin_top: float
     margin_bottom: float  # the page footer sits below it
     addressee_width: float
-    org_name_size: float
-    header_size: float
     running_header_size: float  # the organisation and date atop pages 2, 3, ...
-    number_label_size: float
-    number_size: float
-    label_size: float
-    value_size: float
     title_size: float
     body_size: float
     body_leading: float
@@ -70,13 +64,6 @@ class LetterLayout:
     verify_url_lines: int
     qr_size: float
     qr_mask: int | None  # as in the receipt's layout: null lets segno choose
-    stamp_radius: float
-    stamp_rotation: float  # degrees, counter-clockwise
-    stamp_ring_size: float
-    text_color: Color
-    label_color: Color
-    rule_color: Color
-    stamp_ink: Color
 
 
 LetterTemplate = DocumentTemplate[LetterWording, LetterLayout]

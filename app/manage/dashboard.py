@@ -32,9 +32,9 @@ from ..clock import local_day_start, now_utc
 from ..complaints.categories import category_choices
 from ..complaints.models import Channel, ComplaintStatus
 from ..database import commit_with_retry
-from ..intake.forms import AppForm
+from ..forms import AppForm
+from ..settings.store import current_policy
 from ..workflow.models import DeadlineKind
-from ..workflow.tiers import current_policy
 from . import charts, figures
 from .figures import Filters, Share
 

@@ -15,9 +15,9 @@ from ..auth.permissions import Permission
 from ..clock import now_utc
 from ..complaints.models import Complaint
 from ..extensions import db
+from ..settings.store import current_policy
 from ..workflow.models import Breach, Escalation
 from ..workflow.states import OPEN
-from ..workflow.tiers import current_policy
 
 bp = Blueprint("escalations", __name__, url_prefix="/manage/escalations", template_folder="templates")
 

@@ -10,8 +10,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 from wtforms.validators import Optional
 
-from ..intake.forms import AppForm
-from ..workflow.tiers import TierPolicy
+from ..forms import AppForm
+from ..settings.tiers import TierPolicy
 from .queries import DueFilter, QueueFilter, Scope
 
 

@@ -13,7 +13,7 @@ from ..auth.access import requires
 from ..auth.permissions import Permission
 from ..clock import now_utc
 from ..complaints.categories import category_choices
-from ..workflow.tiers import current_policy
+from ..settings.store import current_policy
 from .forms import QueueFilterForm
 from .queries import format_cursor, parse_cursor, queue_counts, queue_line, queue_page
 

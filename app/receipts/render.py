@@ -21,8 +21,7 @@ from babel import Locale
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from app.receipts.context import ReceiptContext
-from app.receipts.drawing import (
+from ..documents.drawing import (
     NBSP,
     Fonts,
     document_canvas,
@@ -33,13 +32,11 @@ from app.receipts.drawing import (
     draw_stamp,
     fit,
     fit_size,
-    register_font,
     text_width,
     wrap,
 )
-from app.receipts.template import Layout, ReceiptTemplate, Wording
-
-__all__ = ["register_font", "render_receipt"]  # register_font: kept importable from here
+from .context import ReceiptContext
+from .template import Layout, ReceiptTemplate, Wording
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 _COPY_FORM = "ReceiptCopy"

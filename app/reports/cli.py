@@ -11,7 +11,7 @@ from flask import Blueprint
 from ..audit.models import AuditAction
 from ..audit.service import record
 from ..database import commit_with_retry
-from ..receipts.template import SUPPORTED_LANGUAGES
+from ..languages import SUPPORTED_LANGUAGES
 from .service import BadMonth, monthly_report_pdf, parse_month, report_filename
 
 bp = Blueprint("reports_cli", __name__, cli_group="reports")

@@ -24,8 +24,7 @@ from babel.numbers import format_decimal
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from ..manage.charts import nice_step
-from ..receipts.drawing import (
+from ..documents.drawing import (
     Fonts,
     document_canvas,
     draw_letterhead,
@@ -36,7 +35,8 @@ from ..receipts.drawing import (
     text_width,
     wrap,
 )
-from ..receipts.template import Color
+from ..documents.template import Color
+from ..manage.charts import nice_step
 from .context import BarChart, Cell, Column, Headline, Kind, MonthlyReportContext, ReportTable, Term
 from .template import ReportTemplate
 

@@ -24,8 +24,8 @@ from ..auth.access import requires
 from ..auth.permissions import Permission
 from ..clock import now_utc
 from ..database import commit_with_retry
+from ..languages import SUPPORTED_LANGUAGES, normalise_language
 from ..manage.dashboard import TABLES, Context, DashboardFilterForm, Table
-from ..receipts.template import SUPPORTED_LANGUAGES, normalise_language
 from .service import BadMonth, monthly_report_pdf, parse_month, report_filename
 
 bp = Blueprint("reports", __name__, url_prefix="/manage/reports")

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..receipts.template import Color, DocumentTemplate, load_document_template
+from ..documents.template import Color, DocumentTemplate, HouseStyle, load_document_template
 
 
 @dataclass(frozen=True)
@@ -49,20 +49,14 @@ class ReportWording:
 
 
 @dataclass(frozen=True)
-class ReportLayout:
+class ReportLayout(HouseStyle):
     """Geometry (PDF points), font sizes and colours of the report. The names it shares
     with the receipt's and letter's layouts are what the shared drawing pieces read."""
 
     margin_x: float
     margin_top: float
     margin_bottom: float  # the page footer sits below it
-    org_name_size: float
-    header_size: float
     running_header_size: float
-    number_label_size: float
-    number_size: float
-    label_size: float
-    value_size: float
     title_size: float
     heading_size: float
     text_size: float
@@ -81,13 +75,6 @@ class ReportLayout:
     chart_label_width: float
     chart_max_bars: int
     column_chart_height: float
-    stamp_radius: float
-    stamp_rotation: float  # degrees, counter-clockwise
-    stamp_ring_size: float
-    text_color: Color
-    label_color: Color
-    rule_color: Color
-    stamp_ink: Color
     bar_color: Color
     band_color: Color  # every other table row, and the card background
     grid_color: Color

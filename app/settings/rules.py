@@ -15,8 +15,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from ..intake.validation import clean_text, normalise_email, single_line
-from .store import LANGUAGES
+from ..languages import LANGUAGES
+from ..text import clean_text, normalise_email, single_line
 
 Errors = dict[str, list[str]]
 

@@ -30,10 +30,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..clock import now_utc
 from ..database import in_unit_of_work
+from ..documents.template import Organisation, load_organisation
 from ..extensions import db
-from ..receipts.template import Organisation, load_receipt_template
-from ..workflow.tiers import Tier, TierPolicy, policy_from_values
 from .models import SettingVersion
+from .tiers import Tier, TierPolicy, policy_from_values
 
 #: The settings administrators can change, in the order the overview shows them.
 KEYS = (
@@ -45,7 +45,6 @@ KEYS = (
     "outgoing_number_format",
     "tier_addresses",
 )
-LANGUAGES = ("en", "ru", "ro", "uk")
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
 
@@ -100,7 +99,7 @@ class Settings:
 def default_values(config: Mapping[str, Any]) -> dict[str, Any]:
     """The installation's settings (config.py and pdf_templates/organisation.json) as plain
     JSON values, in the shape the versions store them."""
-    organisation = load_receipt_template(Path(config["PDF_TEMPLATES_DIR"]), "en").organisation
+    organisation = load_organisation(Path(config["PDF_TEMPLATES_DIR"]))
     addresses = config.get("TIER_ADDRESSES") or {}
     return {
         "categories": [
@@ -285,6 +284,11 @@ def current_settings() -> Settings:
     """The settings in force now."""
     now = now_utc()
     return settings_store().at(now, now=now)
+
+
+def current_policy() -> TierPolicy:
+    """The tier policy in force now: config.py with the administrators' changes."""
+    return current_settings().policy
 
 
 def settings_at(moment: datetime) -> Settings:

@@ -11,9 +11,9 @@ import click
 from flask import Blueprint, current_app
 
 from ..clock import now_utc
-from ..notifications.delivery import deliver_all_due
+from ..mail.delivery import deliver_all_due
+from ..settings.store import current_policy
 from .enforcement import Action, EnforcementReport, enforce
-from .tiers import current_policy
 
 bp = Blueprint("deadlines_cli", __name__, cli_group="deadlines")
 

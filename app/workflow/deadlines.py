@@ -17,8 +17,8 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, case, null
 
 from ..complaints.models import Complaint, ComplaintStatus
+from ..settings.tiers import TierPolicy
 from .states import OPEN, is_open
-from .tiers import TierPolicy
 
 
 class DeadlineFields(Protocol):

@@ -28,10 +28,10 @@ from ..notifications.models import NotificationKind
 from ..notifications.queue import queue_rows
 from ..registry.chain import append_entries, iso_utc
 from ..registry.models import EntryKind
+from ..settings.tiers import TierPolicy
 from .deadlines import FIRST_RESPONSE, DueWork, due_work, next_alarm, restart_resolution_clock
 from .models import Breach, DeadlineKind, Escalation, EscalationReason
 from .operations import escalation_notice, event_payload, to_responsible
-from .tiers import TierPolicy
 
 log = logging.getLogger(__name__)
 

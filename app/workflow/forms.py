@@ -11,8 +11,8 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..auth.models import User
 from ..complaints.models import Resolution
-from ..intake.forms import AppForm
-from ..intake.validation import clean_text
+from ..forms import AppForm
+from ..text import clean_text
 from .operations import MAX_TEXT_LENGTH, MIN_REASON_LENGTH
 
 

@@ -7,7 +7,6 @@ entries make them tamper-evident.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -16,20 +15,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
 from ..database import UTCDateTime, enum_column
+from ..enums import TitledEnum
 from ..extensions import db
 
 
-class MessageKind(enum.StrEnum):
-    RESPONSE = "response"  # a substantive response to the complainant (stops the first-response clock)
-    INFORMATION_REQUEST = "information_request"  # the owner asks the complainant for something
-    DECISION = "decision"  # the resolution, with its reasons
-    COMPLAINANT_REPLY = "complainant_reply"
-    DISPUTE = "dispute"  # the complainant does not accept the response or the decision
-    CONSULTATION = "consultation"  # internal: visible to staff only
-
-    @property
-    def title(self) -> str:
-        return str(_MESSAGE_TITLES[self])
+class MessageKind(TitledEnum):
+    RESPONSE = "response", _l("Response")  # a substantive response to the complainant (stops the first-response clock)
+    INFORMATION_REQUEST = "information_request", _l("Request for information")  # the owner asks the complainant for something
+    DECISION = "decision", _l("Decision")  # the resolution, with its reasons
+    COMPLAINANT_REPLY = "complainant_reply", _l("Reply from the complainant")
+    DISPUTE = "dispute", _l("Dispute by the complainant")  # the complainant does not accept the response or the decision
+    CONSULTATION = "consultation", _l("Internal consultation note")  # internal: visible to staff only
 
     @property
     def outgoing(self) -> bool:
@@ -46,15 +42,6 @@ class MessageKind(enum.StrEnum):
 
 
 OUTGOING = frozenset({MessageKind.RESPONSE, MessageKind.INFORMATION_REQUEST, MessageKind.DECISION})
-
-_MESSAGE_TITLES = {
-    MessageKind.RESPONSE: _l("Response"),
-    MessageKind.INFORMATION_REQUEST: _l("Request for information"),
-    MessageKind.DECISION: _l("Decision"),
-    MessageKind.COMPLAINANT_REPLY: _l("Reply from the complainant"),
-    MessageKind.DISPUTE: _l("Dispute by the complainant"),
-    MessageKind.CONSULTATION: _l("Internal consultation note"),
-}
 
 
 class CaseMessage(db.Model):
@@ -93,25 +80,12 @@ class CaseMessage(db.Model):
     )
 
 
-class EscalationReason(enum.StrEnum):
-    FIRST_RESPONSE_BREACH = "first_response_breach"
-    RESOLUTION_BREACH = "resolution_breach"
-    COMPLAINANT_REQUEST = "complainant_request"
-    TRANSFERS = "transfers"  # transferred too many times
-    OWNER_REQUEST = "owner_request"
-
-    @property
-    def title(self) -> str:
-        return str(_REASON_TITLES[self])
-
-
-_REASON_TITLES = {
-    EscalationReason.FIRST_RESPONSE_BREACH: _l("No first response within the deadline"),
-    EscalationReason.RESOLUTION_BREACH: _l("Not resolved within the tier's deadline"),
-    EscalationReason.COMPLAINANT_REQUEST: _l("The complainant asked for escalation"),
-    EscalationReason.TRANSFERS: _l("Transferred too many times"),
-    EscalationReason.OWNER_REQUEST: _l("Escalated by the owner"),
-}
+class EscalationReason(TitledEnum):
+    FIRST_RESPONSE_BREACH = "first_response_breach", _l("No first response within the deadline")
+    RESOLUTION_BREACH = "resolution_breach", _l("Not resolved within the tier's deadline")
+    COMPLAINANT_REQUEST = "complainant_request", _l("The complainant asked for escalation")
+    TRANSFERS = "transfers", _l("Transferred too many times")  # transferred too many times
+    OWNER_REQUEST = "owner_request", _l("Escalated by the owner")
 
 
 class Escalation(db.Model):
@@ -133,19 +107,9 @@ class Escalation(db.Model):
     __table_args__ = (CheckConstraint("to_tier > from_tier", name="rises"),)
 
 
-class DeadlineKind(enum.StrEnum):
-    FIRST_RESPONSE = "first_response"
-    RESOLUTION = "resolution"
-
-    @property
-    def title(self) -> str:
-        return str(_DEADLINE_TITLES[self])
-
-
-_DEADLINE_TITLES = {
-    DeadlineKind.FIRST_RESPONSE: _l("First response"),
-    DeadlineKind.RESOLUTION: _l("Resolution"),
-}
+class DeadlineKind(TitledEnum):
+    FIRST_RESPONSE = "first_response", _l("First response")
+    RESOLUTION = "resolution", _l("Resolution")
 
 
 class Breach(db.Model):

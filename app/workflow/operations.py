@@ -28,12 +28,12 @@ from ..notifications.queue import notification_row, queue_rows
 from ..registry.chain import append_entry, iso_utc
 from ..registry.models import EntryKind, RegistryEntry
 from ..registry.numbering import format_number, outgoing_scope, registry_year, take_number
-from ..settings.store import current_settings
+from ..settings.store import current_policy, current_settings
+from ..settings.tiers import TierPolicy
 from . import rules
 from .deadlines import next_alarm, restart_resolution_clock, stopped_resolution_clock
 from .models import CaseMessage, Escalation, EscalationReason, MessageKind
 from .states import Action, next_status
-from .tiers import TierPolicy, current_policy
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,8 @@ from ..auth.permissions import ROLE_PERMISSIONS, Permission
 from ..clock import now_utc
 from ..complaints.models import Complaint
 from ..extensions import db
+from ..settings.store import current_policy
+from ..settings.tiers import Tier
 from . import rules
 from .deadlines import DueState, first_response_state, resolution_state
 from .forms import (
@@ -29,7 +31,6 @@ from .forms import (
 )
 from .models import Breach, CaseMessage, Escalation, MessageKind
 from .states import Action
-from .tiers import Tier, current_policy
 
 #: The case page's action forms: name -> (form class, the action it performs).
 FORMS: dict[str, tuple[type, Action]] = {

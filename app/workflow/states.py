@@ -7,49 +7,29 @@ listed with the statuses they are allowed in.
 
 from __future__ import annotations
 
-import enum
-
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..complaints.errors import ComplaintChangeRefused
 from ..complaints.models import ComplaintStatus as Status
+from ..enums import TitledEnum
 
 
-class Action(enum.StrEnum):
-    TAKE = "take"  # a member of staff becomes the owner
-    REQUEST_INFORMATION = "request_information"  # the owner asks the complainant for something
-    RESPOND = "respond"  # a substantive response is sent to the complainant
-    RESOLVE = "resolve"  # the decision: upheld, partly upheld or rejected, with reasons
-    CLOSE = "close"
-    COMPLAINANT_REPLY = "complainant_reply"  # the complainant writes back from the tracking page
-    DISPUTE = "dispute"  # the complainant does not accept the response or the decision
-    RESUME = "resume"  # the owner takes a reopened or answered case up again
-    ANNUL = "annul"  # registered by mistake (the desk)
+class Action(TitledEnum):
+    TAKE = "take", _l("take the complaint")  # a member of staff becomes the owner
+    REQUEST_INFORMATION = "request_information", _l("ask the complainant for information")  # the owner asks the complainant for something
+    RESPOND = "respond", _l("send a response")  # a substantive response is sent to the complainant
+    RESOLVE = "resolve", _l("record the decision")  # the decision: upheld, partly upheld or rejected, with reasons
+    CLOSE = "close", _l("close the complaint")
+    COMPLAINANT_REPLY = "complainant_reply", _l("reply")  # the complainant writes back from the tracking page
+    DISPUTE = "dispute", _l("dispute the response")  # the complainant does not accept the response or the decision
+    RESUME = "resume", _l("resume work")  # the owner takes a reopened or answered case up again
+    ANNUL = "annul", _l("annul the record")  # registered by mistake (the desk)
     # Actions that leave the status as it is:
-    CONSULT = "consult"  # an internal note or a question to a colleague
-    TRANSFER = "transfer"
-    ESCALATE = "escalate"
+    CONSULT = "consult", _l("add a consultation note")  # an internal note or a question to a colleague
+    TRANSFER = "transfer", _l("transfer ownership")
+    ESCALATE = "escalate", _l("escalate")
 
-    @property
-    def title(self) -> str:
-        return str(_ACTION_TITLES[self])
-
-
-_ACTION_TITLES = {
-    Action.TAKE: _l("take the complaint"),
-    Action.REQUEST_INFORMATION: _l("ask the complainant for information"),
-    Action.RESPOND: _l("send a response"),
-    Action.RESOLVE: _l("record the decision"),
-    Action.CLOSE: _l("close the complaint"),
-    Action.COMPLAINANT_REPLY: _l("reply"),
-    Action.DISPUTE: _l("dispute the response"),
-    Action.RESUME: _l("resume work"),
-    Action.ANNUL: _l("annul the record"),
-    Action.CONSULT: _l("add a consultation note"),
-    Action.TRANSFER: _l("transfer ownership"),
-    Action.ESCALATE: _l("escalate"),
-}
 
 #: Statuses in which the organisation still owes the complainant something.
 OPEN = frozenset({Status.REGISTERED, Status.IN_PROGRESS, Status.WAITING, Status.RESPONDED, Status.REOPENED})

@@ -20,7 +20,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from .template import Color, Organisation
+from .template import HouseStyle, Organisation
 
 ELLIPSIS = "…"
 NBSP = "\u00a0"  # keeps a name on one line when wrapping; printed as a plain space
@@ -57,37 +57,6 @@ class Fonts:
     @classmethod
     def register(cls, regular: Path, bold: Path) -> Fonts:
         return cls(register_font(regular), register_font(bold))
-
-
-class HouseStyle(Protocol):
-    """The sizes and colours the shared pieces read from a document's layout."""
-
-    @property
-    def org_name_size(self) -> float: ...
-    @property
-    def header_size(self) -> float: ...
-    @property
-    def number_label_size(self) -> float: ...
-    @property
-    def number_size(self) -> float: ...
-    @property
-    def label_size(self) -> float: ...
-    @property
-    def value_size(self) -> float: ...
-    @property
-    def stamp_radius(self) -> float: ...
-    @property
-    def stamp_rotation(self) -> float: ...  # degrees, counter-clockwise
-    @property
-    def stamp_ring_size(self) -> float: ...
-    @property
-    def text_color(self) -> Color: ...
-    @property
-    def label_color(self) -> Color: ...
-    @property
-    def rule_color(self) -> Color: ...
-    @property
-    def stamp_ink(self) -> Color: ...
 
 
 class ContactLabels(Protocol):
@@ -400,6 +369,15 @@ def wrap(text: str, font: str, size: float, room: float, max_lines: int | None =
     if line:
         lines.append(line)
     if max_lines is not None and len(lines) > max_lines:
+        lines = lines[: max_lines - 1] + [_end_with_ellipsis(lines[max_lines - 1], font, size, room)]
+    return lines
+
+
+def wrap_paragraphs(text: str, font: str, size: float, room: float, max_lines: int) -> list[str]:
+    """`wrap`, keeping the text's own line breaks (a table cell of the journal book): each
+    line of `text` wrapped on its own, an empty one kept empty, "…" past `max_lines`."""
+    lines = [line for paragraph in text.split("\n") for line in wrap(paragraph, font, size, room) or [""]]
+    if len(lines) > max_lines:
         lines = lines[: max_lines - 1] + [_end_with_ellipsis(lines[max_lines - 1], font, size, room)]
     return lines
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -18,14 +18,13 @@ from ..complaints.access import display_access_code, find_for_complainant_or_404
 from ..complaints.categories import category_choices, category_name
 from ..complaints.models import Channel, Complaint
 from ..database import commit_with_retry
+from ..intake.links import receipt_url, tracking_url
+from ..intake.operations import IdempotencyKeyReused, register_complaint
+from ..intake.validation import FIELDS, rules_from_config, validate_complaint
 from ..ratelimits import complaint_limit, tracking_limit
 from ..registry.chain import fingerprint_of
 from ..workflow.panel import complainant_messages
-from .links import receipt_url, tracking_url
-from .operations import IdempotencyKeyReused, register_complaint
-from .validation import FIELDS, rules_from_config, validate_complaint
-
-bp = Blueprint("api", __name__)
+from .blueprint import bp
 
 MAX_IDEMPOTENCY_KEY = 120
 

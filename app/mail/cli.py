@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 
-#: The blueprint also makes the mail templates (templates/notifications/*.txt) findable.
-bp = Blueprint("notifications", __name__, cli_group="notifications", template_folder="templates")
+#: The blueprint also makes the mail templates (templates/mail/*.txt) findable.
+bp = Blueprint("mail", __name__, cli_group="notifications", template_folder="templates")
 
 
 @bp.cli.command("send")
@@ -35,7 +35,7 @@ def send_command(batch: int) -> None:
 def list_command(status: str | None, limit: int) -> None:
     """List outbox messages, newest first."""
     from ..complaints.models import Complaint
-    from .models import DeliveryStatus, Notification
+    from ..notifications.models import DeliveryStatus, Notification
 
     query = (
         select(Notification, Complaint.number)

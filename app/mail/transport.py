@@ -36,7 +36,7 @@ class MailAttachment:
 
 @dataclass(frozen=True)
 class OutgoingMail:
-    """Everything one e-mail says, as plain data (see app/notifications/compose.py)."""
+    """Everything one e-mail says, as plain data (see app/mail/compose.py)."""
 
     to: tuple[str, ...]
     subject: str

@@ -1,4 +1,5 @@
-"""Escalation tiers, as configured: their names and how long a complaint may stay at each."""
+"""Escalation tiers: their names and how long a complaint may stay at each. The policy in force
+(config.py with the administrators' changes) is `store.current_policy()`."""
 
 from __future__ import annotations
 
@@ -72,10 +73,3 @@ def policy_from_values(
         management_tier=management_tier,
         max_transfers=max_transfers,
     )
-
-
-def current_policy() -> TierPolicy:
-    """The policy in force now: config.py with the administrators' changes (app/settings)."""
-    from ..settings.store import current_settings
-
-    return current_settings().policy

@@ -1,9 +1,9 @@
 """What an outbox row says and to whom: recipients, subject, plain-text body, attachments.
 
-The wording lives in text templates, app/notifications/templates/notifications/<kind>.txt,
+The wording lives in text templates, app/mail/templates/mail/<kind>.txt,
 rendered in the reader's language (`force_locale`): the first line is the subject (it always
 names the incoming number), the rest is the body. Composing reads the database but never
-writes; app/notifications/delivery.py sends what it returns.
+writes; app/mail/delivery.py sends what it returns.
 """
 
 from __future__ import annotations
@@ -26,17 +26,18 @@ from ..auth.models import User
 from ..auth.permissions import Permission
 from ..complaints.models import Complaint, ComplaintStatus
 from ..extensions import db
-from ..settings.store import current_settings
+from ..intake.links import tracking_url
+from ..languages import supported_or_fallback
+from ..letters.service import letter_filename, message_letter_pdf
+from ..notifications.models import Audience, Notification, NotificationKind
+from ..receipts.service import complaint_receipt_pdf
+from ..settings.store import current_policy, current_settings
 from ..urls import public_url
 from ..workflow.models import CaseMessage, DeadlineKind, EscalationReason
-from ..workflow.tiers import current_policy
-from .models import Audience, Notification, NotificationKind
 from .transport import MailAttachment, OutgoingMail, sender_domain
 
 log = logging.getLogger(__name__)
 
-#: Languages mail can be written in (as the receipts and letters); anything else reads English.
-MAIL_LANGUAGES = ("en", "ru", "ro", "uk")
 STAFF_DEFAULT_LANGUAGE = "en"
 
 
@@ -50,16 +51,12 @@ class Recipients:
     language: str
 
 
-def mail_language(language: str | None) -> str:
-    return language if language in MAIL_LANGUAGES else "en"
-
-
 def recipients_for(notification: Notification, complaint: Complaint) -> Recipients:
     """Who receives `notification`, in which language; raises NoRecipient when nobody can."""
     if notification.audience == Audience.COMPLAINANT:
         if not (complaint.email or "").strip():
             raise NoRecipient(f"complainant of {complaint.number} gave no e-mail address")
-        return Recipients((complaint.email.strip(),), mail_language(complaint.language))
+        return Recipients((complaint.email.strip(),), supported_or_fallback(complaint.language))
     if notification.audience == Audience.USER:
         user = db.session.get(User, notification.user_id)
         if user is None:
@@ -68,7 +65,7 @@ def recipients_for(notification: Notification, complaint: Complaint) -> Recipien
             raise NoRecipient(f"user {user.username} is deactivated")
         if not (user.email or "").strip():
             raise NoRecipient(f"user {user.username} has no e-mail address")
-        return Recipients((user.email.strip(),), mail_language(user.language))
+        return Recipients((user.email.strip(),), supported_or_fallback(user.language))
     return _tier_recipients(notification.tier)
 
 
@@ -85,7 +82,7 @@ def _tier_recipients(tier: int | None) -> Recipients:
         raise NoRecipient(f"tier {tier} has no shared address and no active handler with an e-mail address")
     addresses = tuple(dict.fromkeys(u.email.strip() for u in handlers))  # each address once, in order
     # One message for everyone: in their language when they all read the same one.
-    languages = {mail_language(u.language) for u in handlers}
+    languages = {supported_or_fallback(u.language) for u in handlers}
     language = languages.pop() if len(languages) == 1 else STAFF_DEFAULT_LANGUAGE
     return Recipients(addresses, language)
 
@@ -102,7 +99,7 @@ def compose(notification: Notification) -> OutgoingMail:
         builder = _BUILDERS[notification.kind]
         context, attachments = builder(complaint, params, language)
         text = render_template(
-            f"notifications/{notification.kind.value}.txt",
+            f"mail/{notification.kind.value}.txt",
             complaint=complaint,
             number=complaint.number,
             language=language,
@@ -175,9 +172,6 @@ Built = tuple[dict[str, Any], list[MailAttachment]]
 
 
 def _registered(complaint: Complaint, params: dict[str, Any], language: str) -> Built:
-    from ..intake.links import tracking_url
-    from ..receipts.service import complaint_receipt_pdf
-
     pdf = complaint_receipt_pdf(complaint, language=complaint.language)
     return {
         "tracking_url": tracking_url(complaint),
@@ -187,9 +181,6 @@ def _registered(complaint: Complaint, params: dict[str, Any], language: str) -> 
 
 
 def _outgoing_message(complaint: Complaint, params: dict[str, Any], language: str) -> Built:
-    from ..intake.links import tracking_url
-    from ..letters.service import letter_filename, message_letter_pdf
-
     message = _message(params, complaint)
     pdf = message_letter_pdf(message)  # in the complaint's language
     return {
@@ -201,8 +192,6 @@ def _outgoing_message(complaint: Complaint, params: dict[str, Any], language: st
 
 
 def _status_changed(complaint: Complaint, params: dict[str, Any], language: str) -> Built:
-    from ..intake.links import tracking_url
-
     return {
         "status_title": ComplaintStatus(params["status"]).title,
         "tracking_url": tracking_url(complaint),

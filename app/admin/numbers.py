@@ -18,8 +18,8 @@ from sqlalchemy import or_, select
 from ..complaints.models import Complaint
 from ..extensions import db
 from ..registry.numbering import number_slug
+from ..settings.rules import number_parts
 from ..workflow.models import CaseMessage
-from .rules import number_parts
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 

@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 from ..clock import now_utc
 from ..database import commit_with_retry
 from ..extensions import db
+from ..notifications.models import DeliveryStatus, Notification
 from .compose import NoRecipient, compose
-from .models import DeliveryStatus, Notification
 from .transport import MailError, Transport, TransportUnavailable, build_message, transport_from_config
 
 log = logging.getLogger(__name__)

@@ -17,10 +17,10 @@ from ..auth.models import User
 from ..clock import now_utc
 from ..extensions import db
 from ..registry.chain import iso_utc
-from . import rules
-from .models import SettingVersion
+from ..settings import rules
+from ..settings.models import SettingVersion
+from ..settings.store import settings_store
 from .numbers import first_collision
-from .store import settings_store
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The drawing and template library of every document the registry prints."""
