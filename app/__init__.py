@@ -72,7 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from .admin.routes import bp as admin_bp
     from .api import bp as api_bp  # the intake API, staff integrations and the OpenAPI document
     from .audit.routes import bp as audit_bp
-    from .auth.cli import bp as users_cli_bp
+    from .auth.cli import cli as users_cli
     from .auth.routes import bp as auth_bp
     from .desk.routes import bp as desk_bp
     from .health import bp as health_bp
@@ -87,7 +87,7 @@ def register_blueprints(app: Flask) -> None:
     from .receipts.routes import bp as receipts_bp
     from .registry.cli import bp as registry_cli_bp
     from .registry.routes import bp as registry_bp
-    from .reports.cli import bp as reports_cli_bp
+    from .reports.cli import cli as reports_cli
     from .reports.routes import bp as reports_bp
     from .staff.routes import bp as staff_bp
     from .workflow.cli import bp as deadlines_cli_bp
@@ -108,11 +108,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(analysis_bp)
     app.register_blueprint(desk_bp)
     app.register_blueprint(cases_bp)
-    app.register_blueprint(users_cli_bp)
+    app.cli.add_command(users_cli)
     app.register_blueprint(deadlines_cli_bp)
     app.register_blueprint(mail_cli_bp)
     app.register_blueprint(reports_bp)
-    app.register_blueprint(reports_cli_bp)
+    app.cli.add_command(reports_cli)
     app.register_blueprint(figures_cli_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

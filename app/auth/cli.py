@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import Blueprint
+from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from ..audit.models import AuditAction
@@ -16,7 +16,7 @@ from .operations import AccountError, create_user
 from .permissions import Role
 from .tokens import NewToken
 
-bp = Blueprint("users_cli", __name__, cli_group="users")
+cli = AppGroup("users", help="Staff accounts and their API tokens.")
 
 #: Accounts `flask users demo` creates on an empty database (development only).
 DEMO_ACCOUNTS = [
@@ -32,7 +32,7 @@ DEMO_ACCOUNTS = [
 ]
 
 
-@bp.cli.command("create")
+@cli.command("create")
 @click.option("--username", required=True)
 @click.option("--name", "full_name", default="", help="Full name as shown to colleagues.")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
@@ -61,7 +61,7 @@ def _create_and_audit(**fields: object) -> User:
     return user
 
 
-@bp.cli.command("demo")
+@cli.command("demo")
 def demo_command() -> None:
     """Create the demo accounts if there are no accounts yet, and print how to sign in."""
     if db.session.scalar(select(func.count()).select_from(User)):
@@ -74,7 +74,7 @@ def demo_command() -> None:
                        f"password {account['password']!r}")
 
 
-@bp.cli.group("token")
+@cli.group("token")
 def token_group() -> None:
     """Personal API tokens of staff accounts (for integrations)."""
 

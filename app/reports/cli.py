@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import Blueprint
+from flask.cli import AppGroup
 
 from ..audit.models import AuditAction
 from ..audit.service import record
@@ -14,10 +14,10 @@ from ..database import commit_with_retry
 from ..languages import SUPPORTED_LANGUAGES
 from .service import BadMonth, monthly_report_pdf, parse_month, report_filename
 
-bp = Blueprint("reports_cli", __name__, cli_group="reports")
+cli = AppGroup("reports", help="The monthly report as a PDF.")
 
 
-@bp.cli.command("monthly")
+@cli.command("monthly")
 @click.option("--month", required=True, help="The calendar month, YYYY-MM (e.g. 2026-11).")
 @click.option("--language", type=click.Choice(SUPPORTED_LANGUAGES), default="en", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
