@@ -101,7 +101,6 @@ def register_blueprints(app: Flask) -> None:
     from .reports.routes import bp as reports_bp
     from .staff.routes import bp as staff_bp
     from .workflow.cli import bp as deadlines_cli_bp
-    from .workflow.routes import bp as cases_bp
 
     app.register_blueprint(intake_bp)
     app.register_blueprint(health_bp)
@@ -118,7 +117,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(escalations_bp)
     app.register_blueprint(analysis_bp)
     app.register_blueprint(desk_bp)
-    app.register_blueprint(cases_bp)
     app.register_blueprint(users_cli_bp)
     app.register_blueprint(deadlines_cli_bp)
     app.register_blueprint(notifications_cli_bp)

@@ -15,13 +15,13 @@ from flask import current_app, jsonify
 from werkzeug.wrappers import Response
 
 from ..auth.tokens import TOKEN_PREFIX
+from ..complaints.guards import MAX_TEXT_LENGTH
 from ..complaints.models import Channel, ComplaintStatus, Resolution
 from ..intake.api import MAX_IDEMPOTENCY_KEY, bp
 from ..queue.queries import PAGE_SIZE, DueFilter, Scope
 from ..registry.models import EntryKind
 from ..workflow.deadlines import FIRST_RESPONSE, RESOLUTION, DueState
 from ..workflow.models import DeadlineKind, EscalationReason, MessageKind
-from ..workflow.operations import MAX_TEXT_LENGTH
 from ..workflow.tiers import current_policy
 from .staff import MAX_PAGE_SIZE
 

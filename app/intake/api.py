@@ -20,7 +20,7 @@ from ..complaints.models import Channel, Complaint
 from ..database import commit_with_retry
 from ..ratelimits import complaint_limit, tracking_limit
 from ..registry.chain import fingerprint_of
-from ..workflow.panel import complainant_messages
+from ..workflow.messages import complainant_messages
 from .links import receipt_url, tracking_url
 from .operations import IdempotencyKeyReused, register_complaint
 from .validation import FIELDS, rules_from_config, validate_complaint

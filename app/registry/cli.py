@@ -41,7 +41,7 @@ def seed_demo_command(count: int, batch_size: int, days: int, append: bool, rand
 
     from ..journal.seed import RegistryNotEmpty, seed_demo
 
-    logging.getLogger("app.complaints.operations").setLevel(logging.WARNING)  # not a line per annulment
+    logging.getLogger("app.desk.operations").setLevel(logging.WARNING)  # not a line per annulment
 
     def progress(done: int, seconds: float) -> None:
         click.echo(f"  {done:>9,} / {count:,} complaints  {seconds:7.1f} s  ({done / seconds:,.0f}/s)")
