@@ -78,26 +78,26 @@ def register_blueprints(app: Flask) -> None:
     from .health import bp as health_bp
     from .intake.routes import bp as intake_bp
     from .journal.routes import bp as journal_bp
-    from .mail.cli import bp as mail_cli_bp
+    from .mail.cli import bp as mail_bp
+    from .mail.cli import cli as mail_cli
     from .manage.analysis import bp as analysis_bp
     from .manage.cli import bp as figures_cli_bp
     from .manage.dashboard import bp as dashboard_bp
     from .manage.escalations import bp as escalations_bp
     from .queue.routes import bp as queue_bp
     from .receipts.routes import bp as receipts_bp
-    from .registry.cli import bp as registry_cli_bp
+    from .registry.cli import cli as registry_cli
     from .registry.routes import bp as registry_bp
     from .reports.cli import cli as reports_cli
     from .reports.routes import bp as reports_bp
     from .staff.routes import bp as staff_bp
     from .workflow.cli import bp as deadlines_cli_bp
-    from .workflow.routes import bp as cases_bp
 
     app.register_blueprint(intake_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(receipts_bp)
     app.register_blueprint(registry_bp)
-    app.register_blueprint(registry_cli_bp)
+    app.cli.add_command(registry_cli)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(audit_bp)
@@ -107,10 +107,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(escalations_bp)
     app.register_blueprint(analysis_bp)
     app.register_blueprint(desk_bp)
-    app.register_blueprint(cases_bp)
     app.cli.add_command(users_cli)
     app.register_blueprint(deadlines_cli_bp)
-    app.register_blueprint(mail_cli_bp)
+    app.register_blueprint(mail_bp)  # the mail templates
+    app.cli.add_command(mail_cli)
     app.register_blueprint(reports_bp)
     app.cli.add_command(reports_cli)
     app.register_blueprint(figures_cli_bp)

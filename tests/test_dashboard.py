@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from _cases import T0, act
 from app.clock import frozen_clock
 from app.complaints.models import Channel, Complaint, ComplaintStatus, Resolution
-from app.complaints.operations import annul_complaint
+from app.desk.operations import annul_complaint
 from app.extensions import db
 from app.manage import charts, figures
 from app.manage.figures import Filters, Share

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from _cases import T0, act
 from app.clock import frozen_clock
 from app.complaints.models import Complaint, Resolution
-from app.complaints.operations import annul_complaint, correct_complaint
+from app.desk.operations import annul_complaint, correct_complaint
 from app.extensions import db
 from app.manage import facts, figures
 from app.manage.figures import Filters

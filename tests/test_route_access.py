@@ -26,8 +26,8 @@ from app.auth.tokens import create_token
 from app.clock import frozen_clock
 from app.complaints.access import find_by_reference
 from app.complaints.models import Attachment
-from app.complaints.operations import record_receipt_print
 from app.database import commit_with_retry
+from app.desk.operations import record_receipt_print
 from app.extensions import db
 from app.workflow import operations as ops
 from app.workflow.models import CaseMessage

@@ -23,7 +23,7 @@ from ..intake.operations import IdempotencyKeyReused, register_complaint
 from ..intake.validation import FIELDS, rules_from_config, validate_complaint
 from ..ratelimits import complaint_limit, tracking_limit
 from ..registry.chain import fingerprint_of
-from ..workflow.panel import complainant_messages
+from ..workflow.messages import complainant_messages
 from .blueprint import bp
 
 MAX_IDEMPOTENCY_KEY = 120

@@ -15,6 +15,7 @@ from flask import current_app, jsonify
 from werkzeug.wrappers import Response
 
 from ..auth.tokens import TOKEN_PREFIX
+from ..complaints.guards import MAX_TEXT_LENGTH
 from ..complaints.models import Channel, ComplaintStatus, Resolution
 from ..languages import LANGUAGES
 from ..queue.queries import PAGE_SIZE, DueFilter, Scope
@@ -22,7 +23,6 @@ from ..registry.models import EntryKind
 from ..settings.store import current_policy
 from ..workflow.deadlines import FIRST_RESPONSE, RESOLUTION, DueState
 from ..workflow.models import DeadlineKind, EscalationReason, MessageKind
-from ..workflow.operations import MAX_TEXT_LENGTH
 from .blueprint import bp
 from .intake import MAX_IDEMPOTENCY_KEY
 from .staff import MAX_PAGE_SIZE

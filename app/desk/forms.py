@@ -12,8 +12,8 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..clock import local_day_start, local_today
 from ..complaints.categories import category_choices
+from ..complaints.guards import MIN_REASON_LENGTH
 from ..complaints.models import CORRECTABLE, Channel, Complaint
-from ..complaints.operations import MIN_REASON_LENGTH
 from ..forms import AppForm
 from ..intake.forms import ComplaintForm
 from ..intake.validation import rules_from_config, validate_complaint

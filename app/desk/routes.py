@@ -1,14 +1,14 @@
-"""Desk pages: register, open a case, print receipts, annul, correct, download evidence."""
+"""Desk pages: register, the case page and its actions, print receipts, annul, correct,
+download evidence and letters. Thin routes: check the form, call one operation, commit, redirect;
+a refused or invalid action shows the case page again with what was typed."""
 
 from __future__ import annotations
 
-import json
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
 
 from ..audit.models import AuditAction
 from ..audit.service import record
@@ -16,24 +16,21 @@ from ..auth.access import requires
 from ..auth.models import User
 from ..auth.permissions import Permission
 from ..complaints.access import find_by_reference
-from ..complaints.categories import category_name
+from ..complaints.errors import ComplaintChangeRefused
 from ..complaints.models import Attachment, Channel, Complaint
-from ..complaints.operations import (
-    ComplaintChangeRefused,
-    annul_complaint,
-    correct_complaint,
-    record_receipt_print,
-)
 from ..database import commit_with_retry
 from ..extensions import db
 from ..intake.operations import evidence_store, register_complaint
-from ..languages import LANGUAGES, SUPPORTED_LANGUAGES
+from ..languages import SUPPORTED_LANGUAGES
+from ..letters.download import letter_response
 from ..receipts.models import ReceiptPrint
 from ..receipts.service import complaint_receipt_pdf
 from ..serving.headers import CONTENT_SECURITY_POLICY_SAME_ORIGIN_FRAME
-from ..workflow.panel import case_panel
+from ..workflow.operations import TransferOutcome
+from .actions import ACTIONS, CaseAction, make_form
+from .case import case_page
 from .forms import CorrectionForm, DeskComplaintForm, ReasonForm
-from .history import case_history
+from .operations import annul_complaint, correct_complaint, record_evidence_download, record_receipt_print
 
 bp = Blueprint("desk", __name__, url_prefix="/staff/complaints", template_folder="templates")
 
@@ -83,37 +80,50 @@ def case(reference: str) -> tuple[str, int]:
 
 def render_case(complaint: Complaint, *, bound: dict | None = None, status: int = 200) -> tuple[str, int]:
     """The case page; `bound` holds a submitted action form to show again with its errors."""
-    contacts = [c for c in (complaint.email, complaint.phone) if c]
-    others = []
-    if contacts:
-        others = db.session.scalars(
-            select(Complaint)
-            .where(
-                Complaint.id != complaint.id,
-                or_(*([Complaint.email == complaint.email] if complaint.email else []),
-                    *([Complaint.phone == complaint.phone] if complaint.phone else [])),
-            )
-            .order_by(Complaint.year.desc(), Complaint.seq.desc())
-            .limit(50)
-        ).all()
-    prints = db.session.scalars(
-        select(ReceiptPrint).where(ReceiptPrint.complaint_id == complaint.id).order_by(ReceiptPrint.reprint_number)
-    ).all()
-    printers = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({p.printed_by_id for p in prints})))}
-    registered_by = db.session.get(User, complaint.registered_by_id) if complaint.registered_by_id else None
-    return render_template(
-        "desk/case.html",
-        complaint=complaint,
-        category=category_name(complaint.category, complaint.language),
-        history=case_history(complaint.id),
-        prints=prints,
-        printers=printers,
-        registered_by=registered_by,
-        others=others,
-        languages=[(code, LANGUAGES[code]) for code in SUPPORTED_LANGUAGES],
-        annul_form=ReasonForm(prefix="annul"),
-        panel=case_panel(complaint, _staff_user(), bound),
-    ), status
+    return render_template("desk/case.html", **case_page(complaint, _staff_user(), bound)), status
+
+
+def _perform(action: CaseAction, reference: str) -> Response | tuple[str, int]:
+    """One action of the case page's table: check its form, perform it, commit, redirect; a
+    refused or invalid one shows the case page again with the form and why."""
+    complaint = _complaint_or_404(reference)
+    user = _staff_user()
+    form = make_form(action, complaint, user, submitted=True)
+    if form.validate_on_submit():
+        try:
+            outcome = commit_with_retry(lambda: action.perform(complaint, user, form))
+        except ComplaintChangeRefused as refused:
+            db.session.rollback()
+            form.form_errors.append(str(refused))
+        else:
+            if isinstance(outcome, TransferOutcome) and outcome.escalation is not None:
+                flash(_("%(number)s was transferred too many times; it is escalated to management instead.",
+                        number=complaint.number))
+            else:
+                flash(action.success % {"number": complaint.number})
+            return redirect(url_for("desk.case", reference=complaint.slug, _anchor="handling"), code=303)
+    db.session.refresh(complaint)
+    return render_case(complaint, bound={action.name: form}, status=422)
+
+
+def _register_action(action: CaseAction) -> None:
+    def view(reference: str) -> Response | tuple[str, int]:
+        return _perform(action, reference)
+
+    view.__name__ = action.name
+    bp.add_url_rule(f"/<path:reference>/{action.path}", endpoint=action.name,
+                    view_func=requires(action.permission)(view), methods=["POST"])
+
+
+for _action in ACTIONS.values():
+    _register_action(_action)
+
+
+@bp.get("/<path:reference>/letters/<int:message_id>.pdf")
+@requires(Permission.VIEW_JOURNAL)
+def letter(reference: str, message_id: int) -> Response:
+    """An outgoing letter as the complainant received it."""
+    return letter_response(_complaint_or_404(reference), message_id, disposition="inline")
 
 
 @bp.post("/<path:reference>/receipt")
@@ -125,14 +135,7 @@ def print_receipt(reference: str) -> Response:
         language = complaint.language
     clerk = _staff_user()
 
-    def work() -> ReceiptPrint:
-        printed = record_receipt_print(complaint, language=language, by=clerk)
-        action = AuditAction.RECEIPT_REPRINT if printed.reprint_number else AuditAction.RECEIPT_PRINT
-        record(action, target=complaint.number,
-               details={"reprint": printed.reprint_number, "language": language})
-        return printed
-
-    printed = commit_with_retry(work)
+    printed = commit_with_retry(lambda: record_receipt_print(complaint, language=language, by=clerk))
     return redirect(url_for("desk.print_page", reference=complaint.slug, print_id=printed.id), code=303)
 
 
@@ -179,12 +182,8 @@ def annul(reference: str) -> Response:
         return redirect(url_for("desk.case", reference=complaint.slug), code=303)
     clerk = _staff_user()
 
-    def work() -> None:
-        annul_complaint(complaint, reason=form.reason.data, by=clerk)
-        record(AuditAction.ANNULMENT, target=complaint.number, details={"reason": form.reason.data})
-
     try:
-        commit_with_retry(work)
+        commit_with_retry(lambda: annul_complaint(complaint, reason=form.reason.data, by=clerk))
     except ComplaintChangeRefused as refused:
         flash(_("Not annulled: %(why)s", why=str(refused)), "error")
     else:
@@ -203,13 +202,8 @@ def correct(reference: str) -> Response | tuple[str, int]:
     elif form.validate_on_submit() and (changes := form.changes(complaint)) is not None:
         clerk = _staff_user()
 
-        def work() -> None:
-            entry = correct_complaint(complaint, changes=changes, reason=form.reason.data, by=clerk)
-            record(AuditAction.CORRECTION, target=complaint.number,
-                   details={"fields": sorted(json.loads(entry.payload)["changes"])})
-
         try:
-            commit_with_retry(work)
+            commit_with_retry(lambda: correct_complaint(complaint, changes=changes, reason=form.reason.data, by=clerk))
         except ComplaintChangeRefused as error:
             refused = str(error)
         else:
@@ -227,8 +221,8 @@ def attachment(reference: str, attachment_id: int) -> Response:
     evidence = db.session.get(Attachment, attachment_id)
     if evidence is None or evidence.complaint_id != complaint.id:
         abort(404)
-    commit_with_retry(lambda: record(AuditAction.ATTACHMENT_DOWNLOAD, target=complaint.number,
-                                     details={"file": evidence.filename}))
+    clerk = _staff_user()
+    commit_with_retry(lambda: record_evidence_download(complaint, evidence, by=clerk))
     content = evidence_store().read(evidence.sha256)
     # Its real type (checked by content at upload), but always a download; nosniff is global.
     response = Response(content, mimetype=evidence.content_type)

@@ -28,8 +28,8 @@ from ..i18n import follow_complaint_language, remember_language
 from ..letters.download import letter_response
 from ..ratelimits import complaint_limit, tracking_limit
 from ..workflow.forms import DisputeForm, ReplyForm
+from ..workflow.messages import complainant_messages
 from ..workflow.operations import complainant_reply
-from ..workflow.panel import complainant_messages
 from ..workflow.states import Action, allowed
 from .forms import ComplaintForm
 from .links import confirmation_url, receipt_url, tracking_url

@@ -35,8 +35,8 @@ from ..clock import now_utc
 from ..complaints.access import _ALPHABET as ACCESS_CODE_ALPHABET
 from ..complaints.access import ACCESS_CODE_LENGTH
 from ..complaints.models import Channel, Complaint, ComplaintStatus
-from ..complaints.operations import annul_complaint
 from ..database import commit_with_retry, insert_if_absent, rows_into
+from ..desk.operations import annul_complaint
 from ..extensions import db
 from ..registry.chain import GENESIS_DIGEST, canonical_json, entry_digest, get_signer
 from ..registry.models import ChainHead, EntryKind, NumberCounter, RegistryEntry

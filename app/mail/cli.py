@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import click
 from flask import Blueprint
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..extensions import db
 
-#: The blueprint also makes the mail templates (templates/mail/*.txt) findable.
-bp = Blueprint("mail", __name__, cli_group="notifications", template_folder="templates")
+#: The blueprint makes the mail templates (templates/mail/*.txt) findable; it has no routes.
+bp = Blueprint("mail", __name__, template_folder="templates")
+cli = AppGroup("notifications", help="The e-mail outbox: deliver what is due, list messages.")
 
 
-@bp.cli.command("send")
+@cli.command("send")
 @click.option("--batch", type=click.IntRange(1, 10_000), default=100, show_default=True,
               help="Messages claimed per transaction.")
 def send_command(batch: int) -> None:
@@ -28,7 +30,7 @@ def send_command(batch: int) -> None:
                f"{report.skipped} skipped.")
 
 
-@bp.cli.command("list")
+@cli.command("list")
 @click.option("--status", type=click.Choice(["queued", "sending", "sent", "failed", "skipped"]), default=None,
               help="Only messages in this state.")
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="Newest first, at most this many.")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Blueprint
+from flask.cli import AppGroup
 
 from .verify import verify_registry
 
-bp = Blueprint("registry_cli", __name__, cli_group="registry")
+cli = AppGroup("registry", help="Verify the registry; fill an empty one with demo data.")
 
 
-@bp.cli.command("verify")
+@cli.command("verify")
 def verify_command() -> None:
     """Walk the whole registry; exit 1 if any record was altered, removed or reordered."""
     report = verify_registry()
@@ -27,7 +27,7 @@ def verify_command() -> None:
     sys.exit(1)
 
 
-@bp.cli.command("seed-demo")
+@cli.command("seed-demo")
 @click.option("--count", type=click.IntRange(1), default=1000, show_default=True, help="Complaints to create.")
 @click.option("--batch", "batch_size", type=click.IntRange(1, 100_000), default=10_000, show_default=True,
               help="Complaints per transaction.")
@@ -41,7 +41,7 @@ def seed_demo_command(count: int, batch_size: int, days: int, append: bool, rand
 
     from ..journal.seed import RegistryNotEmpty, seed_demo
 
-    logging.getLogger("app.complaints.operations").setLevel(logging.WARNING)  # not a line per annulment
+    logging.getLogger("app.desk.operations").setLevel(logging.WARNING)  # not a line per annulment
 
     def progress(done: int, seconds: float) -> None:
         click.echo(f"  {done:>9,} / {count:,} complaints  {seconds:7.1f} s  ({done / seconds:,.0f}/s)")

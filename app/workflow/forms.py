@@ -10,10 +10,10 @@ from wtforms import BooleanField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..auth.models import User
+from ..complaints.guards import MAX_TEXT_LENGTH, MIN_REASON_LENGTH
 from ..complaints.models import Resolution
 from ..forms import AppForm
 from ..text import clean_text
-from .operations import MAX_TEXT_LENGTH, MIN_REASON_LENGTH
 
 
 def _clean(value: Any) -> Any:

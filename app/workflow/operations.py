@@ -16,11 +16,11 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from ..auth.models import User
 from ..clock import now_utc
 from ..complaints.errors import ComplaintChangeForbidden, ComplaintChangeRefused
+from ..complaints.guards import MIN_REASON_LENGTH, actor, check_text, lock
 from ..complaints.models import Complaint, ComplaintStatus, Resolution
 from ..extensions import db
 from ..notifications.models import Audience, NotificationKind
@@ -37,15 +37,7 @@ from .states import Action, next_status
 
 log = logging.getLogger(__name__)
 
-MIN_REASON_LENGTH = 5
-MAX_TEXT_LENGTH = 20_000
-
-
 # Signed events -------------------------------------------------------------------------
-
-
-def actor(user: User | None) -> dict[str, Any] | None:
-    return None if user is None else {"id": user.id, "username": user.username, "name": user.full_name}
 
 
 def event_payload(
@@ -67,26 +59,6 @@ def _record(complaint: Complaint, event: str, *, by: User | None, at: datetime, 
 
 
 # Shared steps ------------------------------------------------------------------------
-
-
-def _lock(complaint: Complaint) -> None:
-    """Re-read the complaint and hold its row until commit: two people (or a person and the
-    deadline enforcement) acting at once are serialised, and the second sees the first's change."""
-    db.session.refresh(complaint, with_for_update=True)
-
-
-def _text(text: str, what: str, minimum: int = 1) -> str:
-    text = (text or "").strip()
-    if len(text) < minimum:
-        if minimum == 1:
-            raise ComplaintChangeRefused(_("Write the %(what)s.", what=what))
-        raise ComplaintChangeRefused(ngettext("Give the %(what)s (at least %(num)d character).",
-                                                "Give the %(what)s (at least %(num)d characters).", minimum, what=what))
-    if len(text) > MAX_TEXT_LENGTH:
-        raise ComplaintChangeRefused(ngettext("The %(what)s is too long (at most %(num)d character).",
-                                                "The %(what)s is too long (at most %(num)d characters).",
-                                                MAX_TEXT_LENGTH, what=what))
-    return text
 
 
 def _require(permitted: bool, message: str) -> None:
@@ -191,7 +163,7 @@ def escalate_to(
 def take_complaint(complaint: Complaint, *, by: User) -> Complaint:
     """The first handler who takes the complaint owns it (or takes it over once it rose past
     its owner's tier)."""
-    _lock(complaint)
+    lock(complaint)
     next_status(complaint.status, Action.TAKE)  # a clear refusal for a closed or annulled complaint
     if not rules.can_take(by, complaint):
         if not rules.is_handler(by) or by.tier < complaint.tier:
@@ -229,7 +201,7 @@ def _hand_over(complaint: Complaint, to: User, *, by: User, reason: str | None, 
 def assign_owner(complaint: Complaint, *, to: User, note: str | None, by: User) -> Complaint:
     """Management names the owner, at any tier; not counted as a transfer."""
     note = (note or "").strip() or None
-    _lock(complaint)
+    lock(complaint)
     _require(rules.can_assign(by, complaint), _("Only management can assign an owner to this complaint."))
     _require(to.active and rules.is_handler(to),
              _("%(name)s cannot own complaints: choose a complaints officer.", name=to.full_name))
@@ -246,8 +218,8 @@ def assign_owner(complaint: Complaint, *, to: User, note: str | None, by: User) 
 def send_back(complaint: Complaint, *, to: User, instruction: str, by: User) -> Complaint:
     """Management sends the complaint back down to an officer of a lower tier, with an
     instruction: the complaint moves to that officer's tier, whose resolution clock starts."""
-    instruction = _text(instruction, _("instruction"), MIN_REASON_LENGTH)
-    _lock(complaint)
+    instruction = check_text(instruction, _("instruction"), MIN_REASON_LENGTH)
+    lock(complaint)
     _require(rules.can_assign(by, complaint), _("Only management can send a complaint back down."))
     _require(to.active and rules.is_handler(to) and to.tier < complaint.tier,
              _("Choose an officer of a tier below %(tier)d.", tier=complaint.tier))
@@ -275,8 +247,8 @@ class TransferOutcome:
 def transfer_complaint(complaint: Complaint, *, to: User, reason: str, by: User) -> TransferOutcome:
     """Hand the complaint to a colleague, with a reason; counted. Past the allowed number of
     transfers it is escalated to management instead of being passed on again."""
-    reason = _text(reason, _("reason"), MIN_REASON_LENGTH)
-    _lock(complaint)
+    reason = check_text(reason, _("reason"), MIN_REASON_LENGTH)
+    lock(complaint)
     _require_owner(by, complaint)
     next_status(complaint.status, Action.TRANSFER)
     policy = current_policy()
@@ -306,8 +278,8 @@ def transfer_complaint(complaint: Complaint, *, to: User, reason: str, by: User)
 def add_consultation(complaint: Complaint, *, note: str, by: User, colleague: User | None = None) -> CaseMessage:
     """An internal note, visible to staff only; naming a colleague asks them for input without
     handing the complaint on. It does not stop any clock."""
-    note = _text(note, _("note"))
-    _lock(complaint)
+    note = check_text(note, _("note"))
+    lock(complaint)
     _require(rules.can_consult(by, complaint), _("Internal notes are for complaints officers."))
     next_status(complaint.status, Action.CONSULT)
     if colleague is not None:
@@ -325,7 +297,7 @@ def add_consultation(complaint: Complaint, *, note: str, by: User, colleague: Us
 def _owner_moves(complaint: Complaint, action: Action, by: User, changes: dict[str, Any]) -> datetime:
     """The owner moves the complaint by `action`: lock, check, change the status and the given
     columns (a callable value gets the moment). Returns the moment."""
-    _lock(complaint)
+    lock(complaint)
     next_status(complaint.status, action)  # the clearest refusal first
     _require_owner(by, complaint)
     at = now_utc()
@@ -350,7 +322,7 @@ def _write_to_complainant(complaint: Complaint, action: Action, kind: MessageKin
 
 def respond(complaint: Complaint, *, body: str, by: User) -> CaseMessage:
     """A substantive response to the complainant: stops the first-response clock."""
-    return _write_to_complainant(complaint, Action.RESPOND, MessageKind.RESPONSE, _text(body, _("response")),
+    return _write_to_complainant(complaint, Action.RESPOND, MessageKind.RESPONSE, check_text(body, _("response")),
                                  by=by, event="responded")
 
 
@@ -358,12 +330,12 @@ def request_information(complaint: Complaint, *, body: str, by: User) -> CaseMes
     """Ask the complainant for something; the complaint waits for their reply. Not a
     substantive response: the first-response clock keeps running."""
     return _write_to_complainant(complaint, Action.REQUEST_INFORMATION, MessageKind.INFORMATION_REQUEST,
-                                 _text(body, _("request")), by=by, event="information_requested")
+                                 check_text(body, _("request")), by=by, event="information_requested")
 
 
 def resolve(complaint: Complaint, *, resolution: Resolution, reasons: str, by: User) -> CaseMessage:
     """The decision, with its reasons, sent to the complainant; the resolution clock stops."""
-    reasons = _text(reasons, _("reasons for the decision"), MIN_REASON_LENGTH)
+    reasons = check_text(reasons, _("reasons for the decision"), MIN_REASON_LENGTH)
     return _write_to_complainant(
         complaint, Action.RESOLVE, MessageKind.DECISION, reasons, by=by, event="resolved",
         resolution=Resolution(resolution), resolved_at=lambda at: at, **stopped_resolution_clock(),
@@ -390,8 +362,8 @@ def resume(complaint: Complaint, *, by: User) -> Complaint:
 
 def escalate(complaint: Complaint, *, reason: str, by: User) -> Escalation:
     """The owner raises the complaint to the next tier, with a reason."""
-    reason = _text(reason, _("reason"), MIN_REASON_LENGTH)
-    _lock(complaint)
+    reason = check_text(reason, _("reason"), MIN_REASON_LENGTH)
+    lock(complaint)
     _require_owner(by, complaint)
     next_status(complaint.status, Action.ESCALATE)
     policy = current_policy()
@@ -419,8 +391,8 @@ def complainant_reply(
 ) -> ComplainantReply:
     """The complainant writes back from the tracking page. A dispute reopens an answered
     complaint (its resolution clock starts again) and, if they ask, escalates it."""
-    body = _text(body, _("message"))
-    _lock(complaint)
+    body = check_text(body, _("message"))
+    lock(complaint)
     action = Action.DISPUTE if dispute else Action.COMPLAINANT_REPLY
     next_status(complaint.status, action)
     policy = current_policy()

@@ -1,18 +1,23 @@
-"""Changes to a registered complaint. None of them edits the record in place without a trace:
-each appends a signed registry entry (annulment, correction) or a row (a receipt print).
-They flush, never commit; the caller commits the unit of work.
+"""The desk's changes to a registered record: annul it, correct it, print its receipt, hand out
+its evidence. None edits the record without a trace: each appends a signed registry entry
+(annulment, correction) or a row (a receipt print), and each writes its audit event, so the
+same call leaves the same trail wherever it comes from. They flush, never commit; the caller
+commits the unit of work.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
+from ..audit.models import AuditAction
+from ..audit.service import record
 from ..auth.models import User
 from ..clock import now_utc
+from ..complaints.errors import ComplaintChangeRefused
+from ..complaints.guards import actor, check_reason, lock
+from ..complaints.models import CORRECTABLE, Attachment, Complaint
 from ..extensions import db
 from ..receipts.models import ReceiptPrint
 from ..registry.chain import append_entry
@@ -20,44 +25,21 @@ from ..registry.models import EntryKind, RegistryEntry
 from ..registry.numbering import take_number
 from ..workflow.deadlines import stopped_resolution_clock
 from ..workflow.states import Action, next_status
-from .errors import ComplaintChangeRefused
-from .models import CORRECTABLE, Complaint
-
-__all__ = ["ComplaintChangeRefused", "annul_complaint", "correct_complaint", "record_receipt_print"]
 
 log = logging.getLogger(__name__)
-
-MIN_REASON_LENGTH = 5
-
-
-def _actor(user: User) -> dict[str, Any]:
-    return {"id": user.id, "username": user.username, "name": user.full_name}
-
-
-def _check_reason(reason: str) -> str:
-    reason = " ".join(reason.split())
-    if len(reason) < MIN_REASON_LENGTH:
-        raise ComplaintChangeRefused(ngettext("Give the reason (at least %(num)d character).",
-                                                "Give the reason (at least %(num)d characters).", MIN_REASON_LENGTH))
-    return reason
-
-
-def _lock(complaint: Complaint) -> None:
-    """Re-read the complaint and hold its row until commit, so two clerks acting at once cannot
-    both pass the checks (say, annul it twice)."""
-    db.session.refresh(complaint, with_for_update=True)
 
 
 def annul_complaint(complaint: Complaint, *, reason: str, by: User) -> RegistryEntry:
     """Annul a record registered by mistake. It keeps its number; the annulment is signed."""
-    reason = _check_reason(reason)
-    _lock(complaint)
+    given = reason  # the audit keeps the reason as typed, the signed entry its tidied form
+    reason = check_reason(reason)
+    lock(complaint)
     if complaint.is_annulled:
         raise ComplaintChangeRefused(_("%(number)s is already annulled.", number=complaint.number))
     status = next_status(complaint.status, Action.ANNUL)  # only before anyone answered it
     entry = append_entry(
         EntryKind.ANNULMENT,
-        {"type": "annulment", "number": complaint.number, "reason": reason, "by": _actor(by)},
+        {"type": "annulment", "number": complaint.number, "reason": reason, "by": actor(by)},
         complaint_id=complaint.id,
     )
     complaint.status = status
@@ -65,6 +47,7 @@ def annul_complaint(complaint: Complaint, *, reason: str, by: User) -> RegistryE
     for name, value in stopped_resolution_clock().items():
         setattr(complaint, name, value)
     db.session.flush()
+    record(AuditAction.ANNULMENT, target=complaint.number, details={"reason": given}, user=by)
     log.info("complaint %s annulled by %s", complaint.number, by.username)
     return entry
 
@@ -73,8 +56,8 @@ def correct_complaint(
     complaint: Complaint, *, changes: dict[str, str | None], reason: str, by: User
 ) -> RegistryEntry:
     """Correct typos. Only fields that really change are recorded, each with its old value."""
-    reason = _check_reason(reason)
-    _lock(complaint)
+    reason = check_reason(reason)
+    lock(complaint)
     if complaint.is_annulled:
         raise ComplaintChangeRefused(
             _("%(number)s is annulled; an annulled record is not corrected.", number=complaint.number)
@@ -94,12 +77,13 @@ def correct_complaint(
     entry = append_entry(
         EntryKind.CORRECTION,
         {"type": "correction", "number": complaint.number, "changes": changed, "reason": reason,
-         "by": _actor(by)},
+         "by": actor(by)},
         complaint_id=complaint.id,
     )
     for field, change in changed.items():
         setattr(complaint, field, change["to"])
     db.session.flush()
+    record(AuditAction.CORRECTION, target=complaint.number, details={"fields": sorted(changed)}, user=by)
     log.info("complaint %s corrected by %s: %s", complaint.number, by.username, ", ".join(changed))
     return entry
 
@@ -116,4 +100,11 @@ def record_receipt_print(complaint: Complaint, *, language: str, by: User) -> Re
     )
     db.session.add(printed)
     db.session.flush()
+    record(AuditAction.RECEIPT_REPRINT if reprint_number else AuditAction.RECEIPT_PRINT, target=complaint.number,
+           details={"reprint": reprint_number, "language": language}, user=by)
     return printed
+
+
+def record_evidence_download(complaint: Complaint, evidence: Attachment, *, by: User) -> None:
+    """Note in the audit trail that `by` downloaded a piece of the complaint's evidence."""
+    record(AuditAction.ATTACHMENT_DOWNLOAD, target=complaint.number, details={"file": evidence.filename}, user=by)

@@ -1,0 +1,127 @@
+"""The case page's actions in one table: each action's form, the operation it performs, the
+permission its route needs, whom the page offers it to, and the message on success. The page
+(case.py) shows the forms it offers from this table; the routes (routes.py) register one POST
+route per row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..auth.models import User
+from ..auth.permissions import ROLE_PERMISSIONS, Permission
+from ..complaints.errors import ComplaintChangeRefused
+from ..complaints.models import Complaint, Resolution
+from ..extensions import db
+from ..forms import AppForm
+from ..workflow import operations as ops
+from ..workflow import rules
+from ..workflow.forms import (
+    AssignForm,
+    ConfirmForm,
+    ConsultationForm,
+    DecisionForm,
+    InformationRequestForm,
+    ReasonedForm,
+    ResponseForm,
+    SendBackForm,
+    TransferForm,
+)
+from ..workflow.states import Action
+
+
+@dataclass(frozen=True)
+class CaseAction:
+    name: str  # also the form's prefix, the endpoint's name and (with dashes) the URL's last part
+    form: type[AppForm]
+    perform: Callable[[Complaint, User, Any], Any]  # (complaint, user, the valid form) -> outcome
+    success: Any  # the message once done, with %(number)s
+    offered: Callable[[User, Complaint], bool]  # whether the page offers the action to this user
+    permission: Permission = Permission.HANDLE_COMPLAINTS  # what the route requires
+    #: For a form that names a colleague: whom it offers among the active handlers
+    #: (candidate, complaint, the user filling the form in).
+    colleagues: Callable[[User, Complaint, User], bool] | None = None
+
+    @property
+    def path(self) -> str:
+        return self.name.replace("_", "-")
+
+
+def _owner_may(action: Action) -> Callable[[User, Complaint], bool]:
+    """Offered to the complaint's owner where its status allows `action`."""
+    return lambda user, complaint: rules.can_act(user, complaint, action)
+
+
+def _user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise ComplaintChangeRefused(_("Choose a colleague from the list."))
+    return user
+
+
+#: Every action of the case page, in the order the page shows them.
+ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
+    CaseAction("take", ConfirmForm, lambda c, u, f: ops.take_complaint(c, by=u),
+               _l("You own %(number)s now."), offered=rules.can_take),
+    CaseAction("respond", ResponseForm, lambda c, u, f: ops.respond(c, body=f.body.data, by=u),
+               _l("The response to %(number)s is recorded and sent."), offered=_owner_may(Action.RESPOND)),
+    CaseAction("request_information", InformationRequestForm,
+               lambda c, u, f: ops.request_information(c, body=f.body.data, by=u),
+               _l("The request is sent; %(number)s waits for the complainant."),
+               offered=_owner_may(Action.REQUEST_INFORMATION)),
+    CaseAction("resolve", DecisionForm,
+               lambda c, u, f: ops.resolve(c, resolution=Resolution(f.resolution.data), reasons=f.reasons.data, by=u),
+               _l("The decision on %(number)s is recorded and sent."), offered=_owner_may(Action.RESOLVE)),
+    CaseAction("resume", ConfirmForm, lambda c, u, f: ops.resume(c, by=u),
+               _l("%(number)s is in progress again."), offered=_owner_may(Action.RESUME)),
+    CaseAction("close", ConfirmForm, lambda c, u, f: ops.close(c, by=u),
+               _l("%(number)s is closed."), offered=_owner_may(Action.CLOSE)),
+    CaseAction("transfer", TransferForm,
+               lambda c, u, f: ops.transfer_complaint(c, to=_user(f.to.data), reason=f.reason.data, by=u),
+               _l("%(number)s is handed on."), offered=_owner_may(Action.TRANSFER),
+               colleagues=lambda u, c, me: u.id != me.id and rules.may_receive(u, c)),
+    CaseAction("escalate", ReasonedForm, lambda c, u, f: ops.escalate(c, reason=f.reason.data, by=u),
+               _l("%(number)s is escalated."), offered=_owner_may(Action.ESCALATE)),
+    CaseAction("consult", ConsultationForm,
+               lambda c, u, f: ops.add_consultation(
+                   c, note=f.note.data, by=u, colleague=_user(f.colleague.data) if f.colleague.data else None),
+               _l("The note on %(number)s is added."), offered=rules.can_consult,
+               colleagues=lambda u, c, me: u.id != me.id),
+    # Management: any owner at any tier, not counted as a transfer.
+    CaseAction("assign", AssignForm, lambda c, u, f: ops.assign_owner(c, to=_user(f.to.data), note=f.note.data, by=u),
+               _l("%(number)s has a new owner."), offered=rules.can_assign,
+               permission=Permission.REVIEW_ESCALATIONS, colleagues=lambda u, c, me: u.id != c.owner_id),
+    # Management: down to a lower tier's officer, with an instruction.
+    CaseAction("send_back", SendBackForm,
+               lambda c, u, f: ops.send_back(c, to=_user(f.to.data), instruction=f.instruction.data, by=u),
+               _l("%(number)s is sent back down."),
+               offered=lambda user, complaint: rules.can_assign(user, complaint) and complaint.tier > 1,
+               permission=Permission.REVIEW_ESCALATIONS, colleagues=lambda u, c, me: u.tier < c.tier),
+)}
+
+
+def handlers() -> list[User]:
+    """Active staff who handle complaints, by tier and name."""
+    roles = [role for role, permissions in ROLE_PERMISSIONS.items() if Permission.HANDLE_COMPLAINTS in permissions]
+    return list(db.session.scalars(
+        select(User).where(User.active.is_(True), User.role.in_(roles), User.tier.is_not(None))
+        .order_by(User.tier, User.full_name)
+    ))
+
+
+def make_form(action: CaseAction, complaint: Complaint, user: User, *, submitted: bool = False,
+              staff: list[User] | None = None) -> Any:
+    """The action's form, empty or (`submitted`) bound to the request's data; `staff` is the
+    list of handlers when the caller has it already."""
+    kwargs: dict[str, Any] = {"prefix": action.name}
+    if action.colleagues is not None:
+        offers = action.colleagues
+        kwargs["colleagues"] = [u for u in (handlers() if staff is None else staff) if offers(u, complaint, user)]
+    if not submitted:
+        kwargs["formdata"] = None
+    return action.form(**kwargs)

@@ -1,0 +1,109 @@
+"""What the case page shows: the record, its history and prints, the complainant's other
+complaints, and the handling panel (owner, tier, deadlines, correspondence, the action forms
+this user is offered)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from ..auth.models import User
+from ..clock import now_utc
+from ..complaints.categories import category_name
+from ..complaints.models import Complaint
+from ..extensions import db
+from ..languages import LANGUAGES, SUPPORTED_LANGUAGES
+from ..receipts.models import ReceiptPrint
+from ..settings.store import current_policy
+from ..settings.tiers import Tier
+from ..workflow.deadlines import DueState, first_response_state, resolution_state
+from ..workflow.models import Breach, CaseMessage, Escalation
+from .actions import ACTIONS, handlers, make_form
+from .forms import ReasonForm
+from .history import case_history
+
+
+@dataclass
+class CasePanel:
+    complaint: Complaint
+    tier: Tier
+    max_transfers: int
+    first_response: DueState
+    resolution: DueState
+    messages: list[CaseMessage]
+    escalations: list[Escalation]
+    breaches: list[Breach]
+    offered: list[str]  # names of the action forms this user may use, in display order
+    forms: dict[str, Any] = field(default_factory=dict)
+    tiers: dict[int, Tier] = field(default_factory=dict)
+
+
+def case_panel(complaint: Complaint, user: User, bound: dict[str, Any] | None = None) -> CasePanel:
+    """Everything the case page's handling panels show; `bound` holds a submitted form to show
+    again with its errors."""
+    policy = current_policy()
+    now = now_utc()
+    offered = [name for name, action in ACTIONS.items() if action.offered(user, complaint)]
+    staff = handlers() if any(ACTIONS[name].colleagues for name in offered) else []  # one query for every form
+    forms = {name: make_form(ACTIONS[name], complaint, user, staff=staff) for name in offered}
+    for name, form in (bound or {}).items():  # a refused form is shown again, with why
+        forms[name] = form
+        if name not in offered:
+            offered.append(name)
+    return CasePanel(
+        complaint=complaint,
+        tier=policy.tier(complaint.tier),
+        max_transfers=policy.max_transfers,
+        first_response=first_response_state(complaint, now, policy.due_soon_fraction),
+        resolution=resolution_state(complaint, now, policy.due_soon_fraction),
+        messages=list(db.session.scalars(
+            select(CaseMessage).where(CaseMessage.complaint_id == complaint.id)
+            .options(selectinload(CaseMessage.author), selectinload(CaseMessage.consulted))
+            .order_by(CaseMessage.id)
+        )),
+        escalations=list(db.session.scalars(
+            select(Escalation).where(Escalation.complaint_id == complaint.id).order_by(Escalation.id))),
+        breaches=list(db.session.scalars(
+            select(Breach).where(Breach.complaint_id == complaint.id).order_by(Breach.id))),
+        offered=offered,
+        forms=forms,
+        tiers={t.level: t for t in policy.tiers},
+    )
+
+
+def case_page(complaint: Complaint, user: User, bound: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The case page's template context for `user`; `bound` holds a submitted action form to
+    show again with its errors."""
+    contacts = [c for c in (complaint.email, complaint.phone) if c]
+    others = []
+    if contacts:
+        others = db.session.scalars(
+            select(Complaint)
+            .where(
+                Complaint.id != complaint.id,
+                or_(*([Complaint.email == complaint.email] if complaint.email else []),
+                    *([Complaint.phone == complaint.phone] if complaint.phone else [])),
+            )
+            .order_by(Complaint.year.desc(), Complaint.seq.desc())
+            .limit(50)
+        ).all()
+    prints = db.session.scalars(
+        select(ReceiptPrint).where(ReceiptPrint.complaint_id == complaint.id).order_by(ReceiptPrint.reprint_number)
+    ).all()
+    printers = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({p.printed_by_id for p in prints})))}
+    registered_by = db.session.get(User, complaint.registered_by_id) if complaint.registered_by_id else None
+    return {
+        "complaint": complaint,
+        "category": category_name(complaint.category, complaint.language),
+        "history": case_history(complaint.id),
+        "prints": prints,
+        "printers": printers,
+        "registered_by": registered_by,
+        "others": others,
+        "languages": [(code, LANGUAGES[code]) for code in SUPPORTED_LANGUAGES],
+        "annul_form": ReasonForm(prefix="annul"),
+        "panel": case_panel(complaint, user, bound),
+    }
