@@ -12,7 +12,7 @@ from flask import Blueprint, current_app
 
 from ..clock import now_utc
 from ..notifications.delivery import deliver_all_due
-from .enforcement import Action, EnforcementReport, enforce
+from .enforcement import EnforcementReport, SweepStep, enforce
 from .tiers import current_policy
 
 bp = Blueprint("deadlines_cli", __name__, cli_group="deadlines")
@@ -37,11 +37,11 @@ def _summary(report: EnforcementReport) -> str:
 
 
 def run_once(at: datetime, *, dry_run: bool = False, echo: bool = True) -> EnforcementReport:
-    def show(action: Action) -> None:
-        click.echo(f"  {action}")
+    def show(step: SweepStep) -> None:
+        click.echo(f"  {step}")
 
     report = enforce(at, current_policy(), batch_size=current_app.config["ENFORCEMENT_BATCH_SIZE"],
-                     dry_run=dry_run, on_action=show if echo else None)
+                     dry_run=dry_run, on_step=show if echo else None)
     return report
 
 
