@@ -91,7 +91,7 @@ def register_blueprints(app: Flask) -> None:
     from .reports.cli import cli as reports_cli
     from .reports.routes import bp as reports_bp
     from .staff.routes import bp as staff_bp
-    from .workflow.cli import bp as deadlines_cli_bp
+    from .workflow.cli import cli as deadlines_cli
 
     app.register_blueprint(intake_bp)
     app.register_blueprint(health_bp)
@@ -108,7 +108,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(analysis_bp)
     app.register_blueprint(desk_bp)
     app.cli.add_command(users_cli)
-    app.register_blueprint(deadlines_cli_bp)
+    app.cli.add_command(deadlines_cli)
     app.register_blueprint(mail_bp)  # the mail templates
     app.cli.add_command(mail_cli)
     app.register_blueprint(reports_bp)

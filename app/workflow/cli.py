@@ -8,14 +8,15 @@ from datetime import UTC, datetime
 from types import FrameType
 
 import click
-from flask import Blueprint, current_app
+from flask import current_app
+from flask.cli import AppGroup
 
 from ..clock import now_utc
 from ..mail.delivery import deliver_all_due
 from ..settings.store import current_policy
-from .enforcement import Action, EnforcementReport, enforce
+from .enforcement import EnforcementReport, SweepStep, enforce
 
-bp = Blueprint("deadlines_cli", __name__, cli_group="deadlines")
+cli = AppGroup("deadlines", help="Enforce the deadlines: once, or in a loop with the e-mail delivery.")
 
 
 def _moment(value: str | None) -> datetime:
@@ -37,15 +38,15 @@ def _summary(report: EnforcementReport) -> str:
 
 
 def run_once(at: datetime, *, dry_run: bool = False, echo: bool = True) -> EnforcementReport:
-    def show(action: Action) -> None:
-        click.echo(f"  {action}")
+    def show(step: SweepStep) -> None:
+        click.echo(f"  {step}")
 
     report = enforce(at, current_policy(), batch_size=current_app.config["ENFORCEMENT_BATCH_SIZE"],
-                     dry_run=dry_run, on_action=show if echo else None)
+                     dry_run=dry_run, on_step=show if echo else None)
     return report
 
 
-@bp.cli.command("enforce")
+@cli.command("enforce")
 @click.option("--at", "at_text", metavar="ISO-TIME", help="Evaluate as of this moment instead of now.")
 @click.option("--dry-run", is_flag=True, help="List what would be done; change nothing.")
 @click.option("--quiet", is_flag=True, help="Print only the summary.")
@@ -55,7 +56,7 @@ def enforce_command(at_text: str | None, dry_run: bool, quiet: bool) -> None:
     click.echo(_summary(report))
 
 
-@bp.cli.command("watch")
+@cli.command("watch")
 @click.option("--interval", type=click.IntRange(1), default=60, show_default=True,
               help="Seconds between enforcement passes.")
 @click.option("--mail-interval", type=click.IntRange(1), default=5, show_default=True,

@@ -29,9 +29,10 @@ from ..notifications.queue import queue_rows
 from ..registry.chain import append_entries, iso_utc
 from ..registry.models import EntryKind
 from ..settings.tiers import TierPolicy
-from .deadlines import FIRST_RESPONSE, DueWork, due_work, next_alarm, restart_resolution_clock
+from .deadlines import FIRST_RESPONSE, DueWork, due_work, next_alarm
+from .escalation import EscalationPlan, plan_escalation
 from .models import Breach, DeadlineKind, Escalation, EscalationReason
-from .operations import escalation_notice, event_payload, to_responsible
+from .operations import event_payload, to_responsible
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,9 @@ _UPDATE = (
 
 
 @dataclass(frozen=True)
-class Action:
-    """One thing a pass did (or, in a dry run, would do) to one complaint."""
+class SweepStep:
+    """One thing a pass did (or, in a dry run, would do) to one complaint: a breach recorded
+    (and escalated below the top tier) or a due-soon warning sent."""
 
     number: str
     what: str  # "breach" or "warning"
@@ -81,23 +83,23 @@ class EnforcementReport:
     escalations: int = 0
     warnings: int = 0
     batches: int = 0
-    actions: list[Action] = field(default_factory=list)
+    steps: list[SweepStep] = field(default_factory=list)
 
 
 def enforce(
     at: datetime, policy: TierPolicy, *, batch_size: int = 2000, dry_run: bool = False,
-    on_action: Callable[[Action], None] | None = None,
+    on_step: Callable[[SweepStep], None] | None = None,
 ) -> EnforcementReport:
     """Do everything due at `at`, batch by batch, each batch committed on its own."""
     report = EnforcementReport(at=at, dry_run=dry_run)
     if dry_run:
-        _plan_all(at, policy, batch_size, report, on_action)
+        _plan_all(at, policy, batch_size, report, on_step)
         return report
     while True:
-        looked_at, changed, actions = commit_with_retry(lambda: _enforce_batch(at, policy, batch_size))
+        looked_at, changed, steps = commit_with_retry(lambda: _enforce_batch(at, policy, batch_size))
         report.batches += 1
-        for action in actions:
-            _count(report, action, on_action)
+        for step in steps:
+            _count(report, step, on_step)
         if looked_at < batch_size:
             return report
         if not changed:  # a full batch with nothing to change would come back forever
@@ -105,12 +107,12 @@ def enforce(
             return report
 
 
-def _count(report: EnforcementReport, action: Action, on_action: Callable[[Action], None] | None) -> None:
-    report.breaches += action.what == "breach"
-    report.escalations += action.to_tier is not None
-    report.warnings += action.what == "warning"
-    if on_action:
-        on_action(action)
+def _count(report: EnforcementReport, step: SweepStep, on_step: Callable[[SweepStep], None] | None) -> None:
+    report.breaches += step.what == "breach"
+    report.escalations += step.to_tier is not None
+    report.warnings += step.what == "warning"
+    if on_step:
+        on_step(step)
 
 
 def _due_rows(at: datetime, batch_size: int, *, lock: bool, after: tuple[datetime, int] | None = None) -> list[Any]:
@@ -128,15 +130,15 @@ def _due_rows(at: datetime, batch_size: int, *, lock: bool, after: tuple[datetim
 
 
 def _plan_all(at: datetime, policy: TierPolicy, batch_size: int, report: EnforcementReport,
-              on_action: Callable[[Action], None] | None) -> None:
+              on_step: Callable[[SweepStep], None] | None) -> None:
     after = None
     while rows := _due_rows(at, batch_size, lock=False, after=after):
         report.batches += 1
         for row in rows:
             plan = _plan(row, at, policy)
-            if plan is not None and plan.action is not None:
-                report.actions.append(plan.action)
-                _count(report, plan.action, on_action)
+            if plan is not None and plan.step is not None:
+                report.steps.append(plan.step)
+                _count(report, plan.step, on_step)
         after = (rows[-1].next_check_at, rows[-1].id)
         if len(rows) < batch_size:
             return
@@ -144,12 +146,12 @@ def _plan_all(at: datetime, policy: TierPolicy, batch_size: int, report: Enforce
 
 @dataclass
 class _Plan:
-    action: Action | None  # None: only the alarm moves
-    state: SimpleNamespace  # the complaint's deadline columns after the action
+    step: SweepStep | None  # None: only the alarm moves
+    state: SimpleNamespace  # the complaint's deadline columns after the step
     notifications: list[dict]
     breach: dict | None = None
     event: dict | None = None  # signed event payload
-    escalation: dict | None = None  # escalation row without its entry position
+    escalation: EscalationPlan | None = None
 
 
 def _plan(row: Any, at: datetime, policy: TierPolicy) -> _Plan | None:
@@ -165,7 +167,7 @@ def _plan(row: Any, at: datetime, policy: TierPolicy) -> _Plan | None:
         setattr(state, f"{work.warn}_warned_at", at)
         state.next_check_at = next_alarm(state, policy)
         notification = to_responsible(row, NotificationKind.DUE_SOON, at, deadline=work.warn, due_at=iso_utc(due))
-        return _Plan(Action(row.number, "warning", work.warn, due, row.tier, None), state, [notification])
+        return _Plan(SweepStep(row.number, "warning", work.warn, due, row.tier, None), state, [notification])
 
     kind = DeadlineKind(work.breach)
     due = row.first_response_due if kind == DeadlineKind.FIRST_RESPONSE else row.resolution_due
@@ -177,14 +179,11 @@ def _plan(row: Any, at: datetime, policy: TierPolicy) -> _Plan | None:
                                     tier=from_tier)]
     escalation = None
     if to_tier is not None:
-        state.tier = to_tier
-        for name, value in restart_resolution_clock(at, to_tier, policy).items():
-            setattr(state, name, value)
         reason = (EscalationReason.FIRST_RESPONSE_BREACH if kind == DeadlineKind.FIRST_RESPONSE
                   else EscalationReason.RESOLUTION_BREACH)
-        escalation = {"complaint_id": row.id, "from_tier": from_tier, "to_tier": to_tier, "reason": reason,
-                      "note": None, "escalated_at": at, "by_id": None}
-        notifications.append(escalation_notice(row.id, from_tier, to_tier, reason, None, at))
+        escalation = plan_escalation(row, to_tier, reason, note=None, by_id=None, at=at, policy=policy)
+        vars(state).update(escalation.changes)
+        notifications.extend(escalation.notices)
     elif kind == DeadlineKind.RESOLUTION:
         state.resolution_due = None  # the top tier has no further deadline to miss
     state.next_check_at = next_alarm(state, policy)
@@ -192,11 +191,10 @@ def _plan(row: Any, at: datetime, policy: TierPolicy) -> _Plan | None:
         row.number, "deadline_breached", by=None, at=at,
         state={"status": ComplaintStatus(row.status).value, "tier": state.tier, "owner_id": row.owner_id},
         deadline={"kind": kind.value, "due_at": iso_utc(due), "tier": from_tier},
-        escalation={"from": from_tier, "to": to_tier, "reason": escalation["reason"].value, "note": None}
-        if escalation else None,
+        escalation=escalation.signed if escalation else None,
     )
     breach = {"complaint_id": row.id, "kind": kind, "tier": from_tier, "due_at": due, "detected_at": at}
-    return _Plan(Action(row.number, "breach", kind.value, due, from_tier, to_tier), state, notifications,
+    return _Plan(SweepStep(row.number, "breach", kind.value, due, from_tier, to_tier), state, notifications,
                  breach=breach, event=event, escalation=escalation)
 
 
@@ -224,8 +222,8 @@ def _update_complaints(states: list[SimpleNamespace]) -> None:
     ])
 
 
-def _enforce_batch(at: datetime, policy: TierPolicy, batch_size: int) -> tuple[int, int, list[Action]]:
-    """One transaction: lock a batch of due complaints, act on each, write everything in bulk.
+def _enforce_batch(at: datetime, policy: TierPolicy, batch_size: int) -> tuple[int, int, list[SweepStep]]:
+    """One transaction: lock a batch of due complaints, plan each, write everything in bulk.
     Returns how many complaints it looked at, how many it changed, and what it did."""
     rows = _due_rows(at, batch_size, lock=True)
     plans = [plan for row in rows if (plan := _plan(row, at, policy)) is not None]
@@ -238,10 +236,10 @@ def _enforce_batch(at: datetime, policy: TierPolicy, batch_size: int) -> tuple[i
     signed = [plan for plan in plans if plan.event]
     entries = append_entries(EntryKind.EVENT, [(plan.event, plan.state.id) for plan in signed])
     escalations = [
-        {**plan.escalation, "entry_position": entry["position"]}
+        {**plan.escalation.row, "entry_position": entry["position"]}
         for plan, entry in zip(signed, entries, strict=True) if plan.escalation
     ]
     bulk_insert(Escalation.__table__, escalations)
-    actions = [plan.action for plan in plans if plan.action is not None]
-    log.info("deadline enforcement at %s: %d complaints, %d actions", iso_utc(at), len(rows), len(actions))
-    return len(rows), len(plans), actions
+    steps = [plan.step for plan in plans if plan.step is not None]
+    log.info("deadline enforcement at %s: %d complaints, %d steps", iso_utc(at), len(rows), len(steps))
+    return len(rows), len(plans), steps

@@ -32,6 +32,7 @@ from ..settings.store import current_policy, current_settings
 from ..settings.tiers import TierPolicy
 from . import rules
 from .deadlines import next_alarm, restart_resolution_clock, stopped_resolution_clock
+from .escalation import plan_escalation
 from .models import CaseMessage, Escalation, EscalationReason, MessageKind
 from .states import Action, next_status
 
@@ -97,13 +98,6 @@ def to_responsible(complaint: Any, kind: NotificationKind, at: datetime, **param
     return notification_row(kind, complaint.id, Audience.TIER, tier=complaint.tier, params=params, at=at)
 
 
-def escalation_notice(complaint_id: int, from_tier: int, to_tier: int, reason: EscalationReason,
-                      note: str | None, at: datetime) -> dict:
-    """The e-mail that tells a tier a complaint rose to it."""
-    return notification_row(NotificationKind.ESCALATED, complaint_id, Audience.TIER, tier=to_tier, at=at,
-                            params={"from_tier": from_tier, "to_tier": to_tier, "reason": reason.value, "note": note})
-
-
 def _notify(*rows: dict | None) -> None:
     queue_rows([row for row in rows if row is not None])
 
@@ -137,23 +131,18 @@ def escalate_to(
     complaint: Complaint, to_tier: int, reason: EscalationReason, *, note: str | None, by: User | None,
     at: datetime, policy: TierPolicy,
 ) -> Escalation:
-    """Raise the complaint to `to_tier`: the new tier's resolution clock starts, the owner stays
-    answerable until someone at the new tier takes it over, and the new tier is told."""
-    from_tier = complaint.tier
-    complaint.tier = to_tier
-    if complaint.status in (ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED):
-        clock = stopped_resolution_clock()
-    else:
-        clock = restart_resolution_clock(at, to_tier, policy)
-    for name, value in clock.items():
+    """Raise the complaint to `to_tier` as `plan_escalation` says (the new tier's resolution clock
+    starts, the owner stays answerable until someone at the new tier takes it over, the new tier
+    is told) and sign it as an "escalated" event. The caller re-arms the alarm."""
+    plan = plan_escalation(complaint, to_tier, reason, note=note, by_id=by.id if by else None, at=at, policy=policy)
+    for name, value in plan.changes.items():
         setattr(complaint, name, value)
-    entry = _record(complaint, "escalated", by=by, at=at,
-                    escalation={"from": from_tier, "to": to_tier, "reason": reason.value, "note": note})
-    escalation = Escalation(complaint_id=complaint.id, from_tier=from_tier, to_tier=to_tier, reason=reason,
-                            note=note, escalated_at=at, by_id=by.id if by else None, entry_position=entry.position)
+    entry = _record(complaint, "escalated", by=by, at=at, escalation=plan.signed)
+    escalation = Escalation(**plan.row, entry_position=entry.position)
     db.session.add(escalation)
-    _notify(escalation_notice(complaint.id, from_tier, to_tier, reason, note, at))
-    log.info("complaint %s escalated from tier %d to %d (%s)", complaint.number, from_tier, to_tier, reason.value)
+    _notify(*plan.notices)
+    log.info("complaint %s escalated from tier %d to %d (%s)", complaint.number, escalation.from_tier, to_tier,
+             reason.value)
     return escalation
 
 
