@@ -1,4 +1,4 @@
-"""The SLA dashboard (/manage): the figures of app/manage/figures.py as tables and charts,
+"""The SLA dashboard (/manage): the figures of app/manage/figures/ as tables and charts,
 filtered by period, category, channel and tier, each table also as a CSV file.
 
 Routes stay thin: read the filter form, compute the figures, lay them out as `Table`s (the
@@ -30,13 +30,14 @@ from ..auth.access import requires
 from ..auth.permissions import Permission
 from ..clock import local_day_start, now_utc
 from ..complaints.categories import category_choices
+from ..complaints.filters import ComplaintFilter
 from ..complaints.models import Channel, ComplaintStatus
 from ..database import commit_with_retry
 from ..intake.forms import AppForm
 from ..workflow.models import DeadlineKind
 from ..workflow.tiers import current_policy
 from . import charts, figures
-from .figures import Filters, Share
+from .figures import Share
 
 bp = Blueprint("dashboard", __name__, url_prefix="/manage", template_folder="templates")
 
@@ -70,13 +71,13 @@ class DashboardFilterForm(AppForm):
         valid = super().validate(extra_validators)
         return self.registered_in_order(self.date_from, self.date_to) and valid
 
-    def to_filters(self, timezone: str) -> Filters:
+    def to_filters(self, timezone: str) -> ComplaintFilter:
         """The filters the (validated) fields stand for; dates are whole days in `timezone`."""
 
         def start_of(day: date | None) -> datetime | None:
             return local_day_start(day, timezone) if day else None
 
-        return Filters(
+        return ComplaintFilter(
             registered_from=start_of(self.date_from.data),
             registered_before=start_of(self.date_to.data + timedelta(days=1) if self.date_to.data else None),
             category=self.category.data or None,
@@ -110,7 +111,7 @@ class Table:
 class Context:
     """What every table is computed for; figures already computed are kept for the others."""
 
-    filters: Filters
+    filters: ComplaintFilter
     now: datetime
     timezone: str
     language: str
