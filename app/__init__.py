@@ -69,21 +69,21 @@ def register_registry(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    """One blueprint per package (named after it), and the `flask` command groups."""
     from .admin.routes import bp as admin_bp
     from .api import bp as api_bp  # the intake API, staff integrations and the OpenAPI document
     from .audit.routes import bp as audit_bp
     from .auth.cli import cli as users_cli
-    from .auth.routes import bp as auth_bp
+    from .auth.routes import bp as auth_bp  # with the API token pages nested in it
     from .desk.routes import bp as desk_bp
     from .health import bp as health_bp
     from .intake.routes import bp as intake_bp
     from .journal.routes import bp as journal_bp
     from .mail.cli import bp as mail_bp
     from .mail.cli import cli as mail_cli
-    from .manage.analysis import bp as analysis_bp
-    from .manage.cli import bp as figures_cli_bp
-    from .manage.dashboard import bp as dashboard_bp
-    from .manage.escalations import bp as escalations_bp
+    from .manage import analysis, dashboard, escalations  # noqa: F401  (their routes are on manage_bp)
+    from .manage.blueprint import bp as manage_bp
+    from .manage.cli import cli as figures_cli
     from .queue.routes import bp as queue_bp
     from .receipts.routes import bp as receipts_bp
     from .registry.cli import cli as registry_cli
@@ -93,30 +93,13 @@ def register_blueprints(app: Flask) -> None:
     from .staff.routes import bp as staff_bp
     from .workflow.cli import cli as deadlines_cli
 
-    app.register_blueprint(intake_bp)
-    app.register_blueprint(health_bp)
-    app.register_blueprint(receipts_bp)
-    app.register_blueprint(registry_bp)
-    app.cli.add_command(registry_cli)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(staff_bp)
-    app.register_blueprint(audit_bp)
-    app.register_blueprint(journal_bp)
-    app.register_blueprint(dashboard_bp)
-    app.register_blueprint(queue_bp)
-    app.register_blueprint(escalations_bp)
-    app.register_blueprint(analysis_bp)
-    app.register_blueprint(desk_bp)
-    app.cli.add_command(users_cli)
-    app.cli.add_command(deadlines_cli)
-    app.register_blueprint(mail_bp)  # the mail templates
-    app.cli.add_command(mail_cli)
-    app.register_blueprint(reports_bp)
-    app.cli.add_command(reports_cli)
-    app.register_blueprint(figures_cli_bp)
-    app.register_blueprint(admin_bp)
+    for blueprint in (intake_bp, health_bp, receipts_bp, registry_bp, auth_bp, staff_bp, audit_bp,
+                      journal_bp, manage_bp, queue_bp, desk_bp, mail_bp, reports_bp, admin_bp):
+        app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # JSON for integrations: no cookies, so no cross-site forgery
+    for group in (registry_cli, users_cli, deadlines_cli, mail_cli, reports_cli, figures_cli):
+        app.cli.add_command(group)
 
 
 def register_error_handlers(app: Flask) -> None:

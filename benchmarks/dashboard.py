@@ -94,6 +94,7 @@ from app import create_app  # noqa: E402
 from app.auth.operations import create_user  # noqa: E402
 from app.auth.permissions import Role  # noqa: E402
 from app.clock import now_utc  # noqa: E402
+from app.complaints.filters import ComplaintFilter  # noqa: E402
 from app.complaints.models import Complaint  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.manage import analysis, facts, figures, rollup  # noqa: E402
@@ -398,7 +399,7 @@ def percentiles(times: list[float]) -> tuple[float, float]:
 def explain_figures(app: Any) -> None:
     """Each figure function for the whole year: its time, and EXPLAIN ANALYZE of its statements."""
     now, timezone = now_utc(), app.config["REGISTRY_TIMEZONE"]
-    f = figures.Filters()
+    f = ComplaintFilter()
     functions: list[tuple[str, Callable[[], Any]]] = [
         ("overview (every figure but the timings)", lambda: figures.overview(f, now, timezone)),
         ("timings", lambda: figures.timings(f)),

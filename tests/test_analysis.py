@@ -8,8 +8,8 @@ import pytest
 
 from _cases import T0, act
 from app.clock import frozen_clock
+from app.complaints.filters import ComplaintFilter
 from app.manage.analysis import CategoryTrend, category_trend, repeat_complainants, rise_reasons, spikes
-from app.manage.figures import Filters
 from app.settings.store import current_policy
 from app.workflow import operations as ops
 from app.workflow.enforcement import enforce
@@ -34,7 +34,7 @@ def test_categories_are_counted_per_week_in_the_organisations_time_zone(app, reg
     register(at=T0 + WEEK, category="bonuses")
     register(at=T0 + WEEK - timedelta(hours=9), category="bonuses")  # Sunday 23:00 UTC = Monday 01:00 local
     with app.app_context():
-        trend = category_trend(Filters(), "Europe/Chisinau")
+        trend = category_trend(ComplaintFilter(), "Europe/Chisinau")
     assert [str(w) for w in trend.weeks] == ["2026-11-23", "2026-11-30"]
     assert trend.counts == {"bonuses": [0, 2], "payments": [1, 1]}
 
@@ -46,7 +46,7 @@ def test_repeat_complainants_are_found_by_e_mail_and_by_phone(app, register):
     register(email=None, phone="+37369111222")
     register(email="once@example.md", phone=None)
     with app.app_context():
-        found = {r.contact: r.complaints for r in repeat_complainants(Filters())}
+        found = {r.contact: r.complaints for r in repeat_complainants(ComplaintFilter())}
     assert found == {"ana@example.md": 2, "+37369111222": 2}
 
 
@@ -59,7 +59,7 @@ def test_rise_reasons_count_escalations_breaches_and_transfers(app, register, st
     act(app, passed, ops.escalate, by=staff["petru"], reason="Needs the payments team")
     with app.app_context(), frozen_clock(T0 + timedelta(hours=25)):
         enforce(T0 + timedelta(hours=25), current_policy())
-        reasons = rise_reasons(Filters())
+        reasons = rise_reasons(ComplaintFilter())
     assert reasons.escalations == {EscalationReason.FIRST_RESPONSE_BREACH: 1, EscalationReason.OWNER_REQUEST: 1}
     assert reasons.breaches == {DeadlineKind.FIRST_RESPONSE: 1}
     assert (reasons.transferred, reasons.complaints) == (1, 2)

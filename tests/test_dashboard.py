@@ -15,11 +15,12 @@ from sqlalchemy import func, select
 
 from _cases import T0, act
 from app.clock import frozen_clock
+from app.complaints.filters import ComplaintFilter
 from app.complaints.models import Channel, Complaint, ComplaintStatus, Resolution
 from app.desk.operations import annul_complaint
 from app.extensions import db
 from app.manage import charts, figures
-from app.manage.figures import Filters, Share
+from app.manage.figures import Share
 from app.settings.store import current_policy
 from app.workflow import operations as ops
 from app.workflow.enforcement import enforce
@@ -78,7 +79,7 @@ def _in(app, compute):
 
 
 def test_ten_complaints_with_known_timings_give_exactly_the_expected_compliance(app, ten):
-    summary = _in(app, lambda: figures.summary(Filters(), NOW))
+    summary = _in(app, lambda: figures.overview(ComplaintFilter(), NOW).summary)
     assert summary.complaints == 11
     assert summary.compliance == Share(8, 10)  # the 11th is not due yet: not counted
     assert summary.compliance.percent == 80.0
@@ -86,33 +87,33 @@ def test_ten_complaints_with_known_timings_give_exactly_the_expected_compliance(
 
 
 def test_the_median_and_90th_percentile_are_by_nearest_rank(app, ten):
-    timings = _in(app, lambda: figures.timings(Filters()))
+    timings = _in(app, lambda: figures.timings(ComplaintFilter()))
     assert timings.first_response == figures.Percentiles(10, 8.0, 30.0)
     assert timings.resolution == figures.Percentiles(4, 20.0, 50.0)
 
 
 def test_an_odd_count_takes_the_middle_value_and_a_single_one_is_every_percentile(app, ten):
     # Tier 2 holds the two late ones (30 h, 40 h): the lower middle is the median, 40 h is p90.
-    timings = _in(app, lambda: figures.timings(Filters(tier=2)))
+    timings = _in(app, lambda: figures.timings(ComplaintFilter(tier=2)))
     assert timings.first_response == figures.Percentiles(2, 30.0, 40.0)
-    one = _in(app, lambda: figures.timings(Filters(registered_from=NOW - 3 * H)))
+    one = _in(app, lambda: figures.timings(ComplaintFilter(registered_from=NOW - 3 * H)))
     assert one.first_response == figures.Percentiles(0, None, None)
 
 
 def test_compliance_per_tier_owner_and_category_carries_its_counts(app, ten):
-    by_tier = _in(app, lambda: figures.compliance_by_tier(Filters(), NOW))
+    by_tier = _in(app, lambda: figures.overview(ComplaintFilter(), NOW).tiers)
     assert [(g.key, g.complaints, g.compliance) for g in by_tier] == [(1, 9, Share(8, 8)), (2, 2, Share(0, 2))]
-    by_owner = _in(app, lambda: figures.compliance_by_owner(Filters(), NOW))
+    by_owner = _in(app, lambda: figures.overview(ComplaintFilter(), NOW).owners)
     assert [(g.name, g.complaints, g.compliance) for g in by_owner] == [
         ("Olga Officer", 9, Share(7, 9)), ("Petru Officer", 1, Share(1, 1)), (None, 1, Share(0, 0)),
     ]
     assert by_owner[-1].compliance.value is None  # nobody's yet, nothing due: no data, not 0 %
-    by_category = _in(app, lambda: figures.compliance_by_category(Filters(), NOW))
+    by_category = _in(app, lambda: figures.overview(ComplaintFilter(), NOW).categories)
     assert [(g.key, g.complaints, g.compliance) for g in by_category] == [("payments", 11, Share(8, 10))]
 
 
 def test_open_complaints_are_counted_by_status_and_by_tier(app, ten):
-    counts = _in(app, lambda: figures.open_counts(Filters()))
+    counts = _in(app, lambda: figures.overview(ComplaintFilter(), NOW).open_counts)
     assert counts.by_status == {
         ComplaintStatus.REGISTERED: 1, ComplaintStatus.RESPONDED: 5, ComplaintStatus.REOPENED: 1,
     }
@@ -121,27 +122,28 @@ def test_open_complaints_are_counted_by_status_and_by_tier(app, ten):
 
 
 def test_breaches_transfers_reopen_rate_and_backlog_age(app, ten):
-    assert _in(app, lambda: figures.breaches(Filters())).by_kind == {
+    assert _in(app, lambda: figures.overview(ComplaintFilter(), NOW).breaches).by_kind == {
         DeadlineKind.FIRST_RESPONSE: 2, DeadlineKind.RESOLUTION: 0,
     }
-    summary = _in(app, lambda: figures.summary(Filters(), NOW))
+    summary = _in(app, lambda: figures.overview(ComplaintFilter(), NOW).summary)
     assert (summary.transfers_max, round(summary.transfers_average, 4)) == (1, round(1 / 11, 4))
     assert summary.reopen_rate == Share(1, 10)
-    backlog = _in(app, lambda: figures.backlog(Filters(), NOW))
+    backlog = _in(app, lambda: figures.overview(ComplaintFilter(), NOW).backlog)
     # Six open complaints registered exactly three days ago (a lower bound is inclusive), one two hours ago.
     assert [(b.low_days, b.high_days, b.count) for b in backlog] == [
         (0, 1, 1), (1, 3, 0), (3, 7, 6), (7, 30, 0), (30, None, 0),
     ]
-    later = _in(app, lambda: figures.backlog(Filters(), NOW + timedelta(days=27, seconds=1)))
+    later = _in(app, lambda: figures.overview(ComplaintFilter(), NOW + timedelta(days=27, seconds=1)).backlog)
     assert [b.count for b in later] == [0, 0, 0, 1, 6]
 
 
 def test_an_annulled_complaint_is_left_out_of_every_figure(app, register, staff):
     kept, annulled = register(at=T0), register(at=T0)
     act(app, annulled, annul_complaint, by=staff["clerk"], reason="Registered twice by mistake.")
-    summary = _in(app, lambda: figures.summary(Filters(), NOW))
+    summary = _in(app, lambda: figures.overview(ComplaintFilter(), NOW).summary)
     assert (summary.complaints, summary.open, summary.compliance) == (1, 1, Share(0, 1))
-    assert [w.intake for w in _in(app, lambda: figures.weeks(Filters(), NOW, "Europe/Chisinau"))] == [1]
+    weeks = _in(app, lambda: figures.overview(ComplaintFilter(), NOW, "Europe/Chisinau").weeks)
+    assert [w.intake for w in weeks] == [1]
     assert kept
 
 
@@ -149,11 +151,12 @@ def test_an_annulled_complaint_is_left_out_of_every_figure(app, register, staff)
 
 
 def test_an_empty_period_gives_no_data_and_never_divides_by_zero(app, ten, client, login):
-    empty = Filters(registered_from=datetime(2025, 1, 1, tzinfo=UTC), registered_before=datetime(2025, 2, 1, tzinfo=UTC))
-    summary = _in(app, lambda: figures.summary(empty, NOW))
+    empty = ComplaintFilter(registered_from=datetime(2025, 1, 1, tzinfo=UTC),
+                            registered_before=datetime(2025, 2, 1, tzinfo=UTC))
+    summary = _in(app, lambda: figures.overview(empty, NOW).summary)
     assert (summary.complaints, summary.compliance.value, summary.reopen_rate.value) == (0, None, None)
     assert (summary.transfers_average, summary.transfers_max) == (None, None)
-    assert _in(app, lambda: figures.weeks(empty, NOW, "Europe/Chisinau")) == []
+    assert _in(app, lambda: figures.overview(empty, NOW, "Europe/Chisinau").weeks) == []
     assert _in(app, lambda: figures.timings(empty)).resolution == figures.Percentiles(0, None, None)
     login(client, "manager")
     with frozen_clock(NOW):
@@ -174,19 +177,19 @@ def test_an_empty_registry_shows_the_dashboard_with_no_data(client, login):
 @pytest.mark.parametrize(
     ("filters", "complaints", "compliance"),
     [
-        (Filters(tier=2), 2, Share(0, 2)),
-        (Filters(tier=1), 10, Share(8, 8)),
-        (Filters(category="payments"), 11, Share(8, 10)),
-        (Filters(category="technical"), 1, Share(0, 0)),
-        (Filters(channel=Channel.API), 12, Share(8, 10)),
-        (Filters(channel=Channel.WEB), 0, Share(0, 0)),
-        (Filters(registered_from=T0 + H), 2, Share(0, 0)),
-        (Filters(registered_before=T0 + H), 10, Share(8, 10)),
+        (ComplaintFilter(tier=2), 2, Share(0, 2)),
+        (ComplaintFilter(tier=1), 10, Share(8, 8)),
+        (ComplaintFilter(category="payments"), 11, Share(8, 10)),
+        (ComplaintFilter(category="technical"), 1, Share(0, 0)),
+        (ComplaintFilter(channel=Channel.API), 12, Share(8, 10)),
+        (ComplaintFilter(channel=Channel.WEB), 0, Share(0, 0)),
+        (ComplaintFilter(registered_from=T0 + H), 2, Share(0, 0)),
+        (ComplaintFilter(registered_before=T0 + H), 10, Share(8, 10)),
     ],
 )
 def test_each_filter_narrows_every_figure(app, ten, register, filters, complaints, compliance):
     register(at=NOW - H, category="technical")
-    summary = _in(app, lambda: figures.summary(filters, NOW))
+    summary = _in(app, lambda: figures.overview(filters, NOW).summary)
     assert (summary.complaints, summary.compliance) == (complaints, compliance)
 
 
@@ -213,18 +216,18 @@ def test_weeks_are_iso_weeks_in_the_organisations_time_zone(app, register):
     register(at=datetime(2026, 11, 29, 21, 30, tzinfo=UTC))  # Sunday 23:30 local: week 48
     register(at=datetime(2026, 11, 29, 22, 30, tzinfo=UTC))  # Monday 00:30 local: week 49
     register(at=datetime(2026, 12, 14, 9, 0, tzinfo=UTC))  # week 51, after an empty week 50
-    weeks = _in(app, lambda: figures.weeks(Filters(), NOW + timedelta(days=30), "Europe/Chisinau"))
+    weeks = _in(app, lambda: figures.overview(ComplaintFilter(), NOW + timedelta(days=30), "Europe/Chisinau").weeks)
     assert [(w.iso, w.monday.isoformat(), w.intake) for w in weeks] == [
         ("2026-W48", "2026-11-23", 1), ("2026-W49", "2026-11-30", 1), ("2026-W50", "2026-12-07", 0),
         ("2026-W51", "2026-12-14", 1),
     ]
     assert weeks[2].compliance.value is None
-    in_utc = _in(app, lambda: figures.weeks(Filters(), NOW + timedelta(days=30), "UTC"))
+    in_utc = _in(app, lambda: figures.overview(ComplaintFilter(), NOW + timedelta(days=30), "UTC").weeks)
     assert [(w.iso, w.intake) for w in in_utc][:2] == [("2026-W48", 2), ("2026-W49", 0)]
 
 
 def test_weekly_compliance_counts_each_week_on_its_own(app, ten):
-    weeks = _in(app, lambda: figures.weeks(Filters(), NOW, "Europe/Chisinau"))
+    weeks = _in(app, lambda: figures.overview(ComplaintFilter(), NOW, "Europe/Chisinau").weeks)
     assert [(w.iso, w.intake, w.compliance) for w in weeks] == [("2026-W48", 11, Share(8, 10))]
 
 
@@ -235,15 +238,15 @@ def test_a_category_with_many_complaints_keeps_every_figure_consistent(app, clie
         seed_demo(1500, batch_size=500, days=120, annul_share=0, random_seed=5)
     with app.app_context():
         payments = db.session.scalar(select(func.count()).where(Complaint.category == "payments"))
-        f = Filters(category="payments")
+        f = ComplaintFilter(category="payments")
         assert payments > 300
-        assert figures.summary(f, NOW).complaints == payments
-        weeks = figures.weeks(f, NOW, "Europe/Chisinau")
+        assert figures.overview(f, NOW).summary.complaints == payments
+        weeks = figures.overview(f, NOW, "Europe/Chisinau").weeks
         assert sum(w.intake for w in weeks) == payments
         assert 17 <= len(weeks) <= 19
-        everything = figures.compliance_by_category(Filters(), NOW)
+        everything = figures.overview(ComplaintFilter(), NOW).categories
         assert sum(g.complaints for g in everything) == 1500
-        assert sum(b.count for b in figures.backlog(Filters(), NOW)) == 1500  # none answered: all open
+        assert sum(b.count for b in figures.overview(ComplaintFilter(), NOW).backlog) == 1500  # none answered: all open
     login(client, "manager")
     with frozen_clock(NOW):
         body = client.get("/manage/?category=payments").get_data(as_text=True)

@@ -12,11 +12,11 @@ from sqlalchemy import func, select, update
 
 from _cases import T0, act
 from app.clock import frozen_clock
+from app.complaints.filters import ComplaintFilter
 from app.complaints.models import Complaint, Resolution
 from app.desk.operations import annul_complaint, correct_complaint
 from app.extensions import db
 from app.manage import facts, figures
-from app.manage.figures import Filters
 from app.manage.models import ComplaintFacts
 from app.settings.store import current_policy
 from app.workflow import operations as ops
@@ -76,11 +76,11 @@ def test_the_facts_equal_a_recomputation_after_every_kind_of_change(app, worked)
 def test_the_figures_read_from_the_facts_equal_those_of_a_rebuilt_copy(app, worked):
     now = T0 + 40 * H
     with app.app_context():
-        before = figures.overview(Filters(), now, "Europe/Chisinau")
-        timings = figures.timings(Filters())
+        before = figures.overview(ComplaintFilter(), now, "Europe/Chisinau")
+        timings = figures.timings(ComplaintFilter())
         assert facts.rebuild() == 6
-        assert figures.overview(Filters(), now, "Europe/Chisinau") == before
-        assert figures.timings(Filters()) == timings
+        assert figures.overview(ComplaintFilter(), now, "Europe/Chisinau") == before
+        assert figures.timings(ComplaintFilter()) == timings
         db.session.rollback()
     assert before.summary.complaints == 5  # the annulled one is not counted
     assert before.breaches.total == 3  # four breaches, one of them of the annulled complaint

@@ -14,10 +14,10 @@ from sqlalchemy import select, text, update
 
 from _cases import T0, act
 from app.clock import frozen_clock, local_day_start
+from app.complaints.filters import ComplaintFilter
 from app.complaints.models import Channel, Complaint, Resolution
 from app.extensions import db
 from app.manage import figures, rollup
-from app.manage.figures import Filters
 from app.manage.models import FigureCell
 from app.workflow import operations as ops
 
@@ -107,11 +107,11 @@ NARROWED = [{}, {"category": "technical"}, {"channel": Channel.EMAIL}, {"tier": 
             {"category": "payments", "channel": Channel.API}, {"category": "bonuses", "tier": 2}]
 
 
-def _live_and_rolled_up(app, monkeypatch, f: Filters, timezone: str | None):
+def _live_and_rolled_up(app, monkeypatch, f: ComplaintFilter, timezone: str | None):
     with app.app_context():
         rolled_up = figures.overview(f, NOW, timezone), figures.timings(f)
         with monkeypatch.context() as m:
-            m.setattr(figures, "_split", lambda *_: None)  # every complaint read live
+            m.setattr(rollup, "split", lambda *_: None)  # every complaint read live
             live = figures.overview(f, NOW, timezone), figures.timings(f)
         db.session.rollback()
     return rolled_up, live
@@ -120,7 +120,7 @@ def _live_and_rolled_up(app, monkeypatch, f: Filters, timezone: str | None):
 def test_the_figures_through_the_rollups_equal_the_figures_read_live(app, spread, monkeypatch):
     for period in PERIODS:
         for narrowed in NARROWED:
-            f = Filters(registered_from=period[0], registered_before=period[1], **narrowed)
+            f = ComplaintFilter(registered_from=period[0], registered_before=period[1], **narrowed)
             for timezone in (ZONE, None):
                 rolled_up, live = _live_and_rolled_up(app, monkeypatch, f, timezone)
                 assert rolled_up == live, (f, timezone)
@@ -128,24 +128,24 @@ def test_the_figures_through_the_rollups_equal_the_figures_read_live(app, spread
 
 def test_the_whole_registry_is_read_through_the_rollups(app, spread):
     with app.app_context():
-        s = figures._split(Filters(), ZONE)
+        s = rollup.split(ComplaintFilter(), ZONE)
         assert s == rollup.Split(None, None, None, None)
-        overview = figures.overview(Filters(), NOW, ZONE)
+        overview = figures.overview(ComplaintFilter(), NOW, ZONE)
     assert overview.summary.complaints == 14
     assert overview.summary.answered == 13
     assert [g.key for g in overview.categories] == sorted(CATEGORIES)
 
 
 def test_rollups_rebuilt_for_another_time_zone_are_used_only_for_that_zone(app, spread, monkeypatch, runner):
-    f = Filters(registered_from=T0 - 30 * D, registered_before=T0)
+    f = ComplaintFilter(registered_from=T0 - 30 * D, registered_before=T0)
     with app.app_context():
         rollup.rebuild("America/New_York")
         db.session.commit()
     try:
         with app.app_context():
             assert rollup.zone() == "America/New_York"
-            assert figures._split(f, ZONE) is None  # the weeks asked for are Chișinău's: all live
-            assert figures._split(f, "America/New_York") is not None
+            assert rollup.split(f, ZONE) is None  # the weeks asked for are Chișinău's: all live
+            assert rollup.split(f, "America/New_York") is not None
         _assert_kept(app)
         for timezone in (ZONE, "America/New_York"):
             rolled_up, live = _live_and_rolled_up(app, monkeypatch, f, timezone)

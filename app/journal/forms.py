@@ -14,9 +14,9 @@ from wtforms.validators import Optional, ValidationError
 
 from ..clock import local_day_start
 from ..complaints.categories import category_choices
+from ..complaints.filters import ComplaintFilter, NumberBound
 from ..complaints.models import Channel, ComplaintStatus
 from ..forms import AppForm
-from .queries import JournalFilter, NumberBound
 
 #: '2026/000123', '2026-123', '2026 123' (year and number) or '123' (a number in any year).
 _NUMBER = re.compile(r"^\s*(?:(\d{4})\D+)?(\d{1,12})\s*$")
@@ -120,7 +120,7 @@ class JournalFilterForm(AppForm):
 
         return bound(self.number_from), bound(self.number_to)
 
-    def to_filter(self, timezone: str) -> JournalFilter:
+    def to_filter(self, timezone: str) -> ComplaintFilter:
         """The filter the (validated) fields stand for; dates are days in `timezone`."""
 
         def start_of(day: date | None) -> datetime | None:
@@ -128,7 +128,7 @@ class JournalFilterForm(AppForm):
 
         low, high = self._number_bounds()
         phone = re.sub(r"\D", "", self.phone.data or "")
-        return JournalFilter(
+        return ComplaintFilter(
             year=self._year(),
             number_from=low,
             number_to=high,

@@ -1,4 +1,5 @@
-"""The registry journal as queries: every complaint in number order, filtered in SQL.
+"""The registry journal as queries: every complaint in number order, filtered in SQL (by a
+`ComplaintFilter`, app/complaints/filters.py).
 
 Pages are cut by keyset (the number last seen), never by OFFSET, so the ten-thousandth page
 costs what the first does: `(year, seq) > (:year, :seq) ORDER BY year, seq LIMIT n + 1` walks
@@ -10,12 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, or_, select, text, tuple_
+from sqlalchemy import ColumnElement, Row, Select, select, text, tuple_
 
-from ..complaints.models import Channel, Complaint, ComplaintStatus
+from ..complaints.filters import ComplaintFilter, filter_conditions
+from ..complaints.models import Complaint
 from ..extensions import db
 
 PAGE_SIZE = 50
@@ -49,36 +51,6 @@ _CURSOR = re.compile(r"^(\d{1,4})-(\d{1,18})$")
 
 
 @dataclass(frozen=True)
-class NumberBound:
-    """One end of a number range: `seq` in `year`, or `seq` in any year when `year` is None."""
-
-    seq: int
-    year: int | None = None
-
-
-@dataclass(frozen=True)
-class JournalFilter:
-    """What the journal is narrowed to. Empty fields do not filter.
-
-    Text fields match anywhere, ignoring case (on SQLite only the case of ASCII letters);
-    `text` is words that must each appear in the subject or the description.
-    """
-
-    year: int | None = None
-    number_from: NumberBound | None = None
-    number_to: NumberBound | None = None
-    registered_from: datetime | None = None  # inclusive, aware
-    registered_before: datetime | None = None  # exclusive, aware
-    status: ComplaintStatus | None = None
-    category: str | None = None
-    channel: Channel | None = None
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None  # digits only
-    text: str | None = None
-
-
-@dataclass(frozen=True)
 class JournalPage:
     """One page of journal lines in number order, with the cursors of its neighbours."""
 
@@ -101,54 +73,6 @@ def cursor_of(row: Row[Any]) -> Cursor:
     return (row.year, row.seq)
 
 
-def _contains(column: Any, value: str) -> ColumnElement[bool]:
-    """`column` contains `value`, ignoring case. ILIKE on PostgreSQL, so a trigram index serves it."""
-    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.ilike(f"%{escaped}%", escape="\\")
-
-
-def _at_least(bound: NumberBound) -> ColumnElement[bool]:
-    if bound.year is None:
-        return Complaint.seq >= bound.seq
-    return _NUMBER_ORDER >= tuple_(bound.year, bound.seq)
-
-
-def _at_most(bound: NumberBound) -> ColumnElement[bool]:
-    if bound.year is None:
-        return Complaint.seq <= bound.seq
-    return _NUMBER_ORDER <= tuple_(bound.year, bound.seq)
-
-
-def filter_conditions(f: JournalFilter) -> list[ColumnElement[bool]]:
-    """The WHERE conditions that `f` stands for."""
-    conditions: list[ColumnElement[bool]] = []
-    if f.year is not None:
-        conditions.append(Complaint.year == f.year)
-    if f.number_from is not None:
-        conditions.append(_at_least(f.number_from))
-    if f.number_to is not None:
-        conditions.append(_at_most(f.number_to))
-    if f.registered_from is not None:
-        conditions.append(Complaint.registered_at >= f.registered_from)
-    if f.registered_before is not None:
-        conditions.append(Complaint.registered_at < f.registered_before)
-    if f.status is not None:
-        conditions.append(Complaint.status == f.status)
-    if f.category is not None:
-        conditions.append(Complaint.category == f.category)
-    if f.channel is not None:
-        conditions.append(Complaint.channel == f.channel)
-    if f.name:
-        conditions.append(_contains(Complaint.full_name, f.name))
-    if f.email:
-        conditions.append(_contains(Complaint.email, f.email))
-    if f.phone:
-        conditions.append(_contains(Complaint.phone, f.phone))
-    for word in (f.text or "").split():
-        conditions.append(or_(_contains(Complaint.subject, word), _contains(Complaint.description, word)))
-    return conditions
-
-
 def _plan_for_these_values() -> None:
     """Make PostgreSQL plan each journal query for its own values.
 
@@ -162,7 +86,7 @@ def _plan_for_these_values() -> None:
         db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
-def date_window(f: JournalFilter) -> list[ColumnElement[bool]]:
+def date_window(f: ComplaintFilter) -> list[ColumnElement[bool]]:
     """The stretch of numbers that `f`'s date range can lie in, as extra conditions.
 
     Numbers follow registration time: a registration reads its moment after taking its number
@@ -195,14 +119,14 @@ def date_window(f: JournalFilter) -> list[ColumnElement[bool]]:
     return window
 
 
-def journal_query(f: JournalFilter, window: list[ColumnElement[bool]] | None = None) -> Select[Any]:
+def journal_query(f: ComplaintFilter, window: list[ColumnElement[bool]] | None = None) -> Select[Any]:
     """The journal's columns for every complaint `f` lets through, not yet ordered or limited;
     `window` narrows the numbers to search (see `date_window`)."""
     return select(*JOURNAL_COLUMNS).where(*filter_conditions(f), *(window or ()))
 
 
 def journal_page(
-    f: JournalFilter,
+    f: ComplaintFilter,
     *,
     after: Cursor | None = None,
     before: Cursor | None = None,
@@ -243,14 +167,14 @@ def journal_page(
     )
 
 
-def journal_rows(f: JournalFilter, limit: int) -> list[Row[Any]]:
+def journal_rows(f: ComplaintFilter, limit: int) -> list[Row[Any]]:
     """The first `limit` lines of the filtered journal, in number order."""
     _plan_for_these_values()
     query = journal_query(f, date_window(f)).order_by(Complaint.year, Complaint.seq).limit(limit)
     return list(db.session.execute(query))
 
 
-def iter_journal(f: JournalFilter) -> Iterator[Row[Any]]:
+def iter_journal(f: ComplaintFilter) -> Iterator[Row[Any]]:
     """Every line of the filtered journal in number order, fetched EXPORT_BATCH at a time by
     keyset, so an export of a million lines holds one batch in memory."""
     _plan_for_these_values()

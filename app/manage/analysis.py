@@ -9,7 +9,7 @@
   complaints that were passed on (transferred at least once).
 
 Every figure is one grouped query over the complaints counted by the dashboard's filters
-(app.manage.figures.conditions); comparing weeks is done on those few grouped rows.
+(app.manage.figures.counted); comparing weeks is done on those few grouped rows.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Blueprint, current_app, render_template, request
+from flask import current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -26,14 +26,14 @@ from sqlalchemy import and_, func, select
 from ..auth.access import requires
 from ..auth.permissions import Permission
 from ..complaints.categories import category_name
+from ..complaints.filters import ComplaintFilter
 from ..complaints.models import Complaint
 from ..extensions import db
 from ..workflow.models import Breach, DeadlineKind, Escalation, EscalationReason
 from . import charts
+from .blueprint import bp
 from .dashboard import DashboardFilterForm
-from .figures import Filters, conditions, week_limits
-
-bp = Blueprint("analysis", __name__, url_prefix="/manage/analysis", template_folder="templates")
+from .figures import counted, week_limits
 
 SPIKE_MIN_COUNT = 5
 SPIKE_GROWTH = 0.5
@@ -69,21 +69,24 @@ class RiseReasons:
     complaints: int
 
 
-def category_trend(f: Filters, timezone: str) -> CategoryTrend:
+def category_trend(f: ComplaintFilter, timezone: str) -> CategoryTrend:
     limited = week_limits(f, timezone)
     if limited is None:
         return CategoryTrend([], {})
     mondays, limits = limited
-    counted = select(Complaint.registered_at, Complaint.category).where(*conditions(f, Complaint)).subquery("counted")
+    complaints = (
+        select(Complaint.registered_at, Complaint.category).where(*counted(f, Complaint)).subquery("counted")
+    )
     rows = db.session.execute(
-        select(limits.c.week, counted.c.category, func.count())
+        select(limits.c.week, complaints.c.category, func.count().label("complaints"))
         .select_from(limits)
-        .join(counted, and_(counted.c.registered_at >= limits.c.starts, counted.c.registered_at < limits.c.ends))
-        .group_by(limits.c.week, counted.c.category)
+        .join(complaints, and_(complaints.c.registered_at >= limits.c.starts,
+                               complaints.c.registered_at < limits.c.ends))
+        .group_by(limits.c.week, complaints.c.category)
     ).all()
     counts: dict[str, list[int]] = {}
-    for week, category, n in rows:
-        counts.setdefault(category, [0] * len(mondays))[week] = n
+    for row in rows:
+        counts.setdefault(row.category, [0] * len(mondays))[row.week] = row.complaints
     ordered = dict(sorted(counts.items(), key=lambda item: (-sum(item[1]), item[0])))
     return CategoryTrend(mondays, ordered)
 
@@ -99,13 +102,13 @@ def spikes(trend: CategoryTrend, *, min_count: int = SPIKE_MIN_COUNT, growth: fl
     return sorted(found, key=lambda s: (s.week, s.count - s.previous), reverse=True)
 
 
-def repeat_complainants(f: Filters, limit: int = REPEAT_LIMIT) -> list[Repeat]:
+def repeat_complainants(f: ComplaintFilter, limit: int = REPEAT_LIMIT) -> list[Repeat]:
     """Contacts behind two complaints or more in the period, the most frequent first."""
     found: dict[str, int] = {}
     for column in (func.lower(Complaint.email), Complaint.phone):
         rows = db.session.execute(
             select(column, func.count())
-            .where(*conditions(f, Complaint), column.is_not(None))
+            .where(*counted(f, Complaint), column.is_not(None))
             .group_by(column)
             .having(func.count() > 1)
             .order_by(func.count().desc(), column)
@@ -117,31 +120,31 @@ def repeat_complainants(f: Filters, limit: int = REPEAT_LIMIT) -> list[Repeat]:
     for contact, n in top:
         column = Complaint.phone if contact.startswith("+") else func.lower(Complaint.email)
         numbers = db.session.scalars(
-            select(Complaint.number).where(*conditions(f, Complaint), column == contact)
+            select(Complaint.number).where(*counted(f, Complaint), column == contact)
             .order_by(Complaint.registered_at.desc()).limit(5)
         ).all()
         repeats.append(Repeat(contact, n, list(numbers)))
     return repeats
 
 
-def rise_reasons(f: Filters) -> RiseReasons:
-    counted = and_(*conditions(f, Complaint))
+def rise_reasons(f: ComplaintFilter) -> RiseReasons:
+    in_figures = and_(*counted(f, Complaint))
     escalations = dict(db.session.execute(
         select(Escalation.reason, func.count()).join(Complaint, Complaint.id == Escalation.complaint_id)
-        .where(counted).group_by(Escalation.reason)
+        .where(in_figures).group_by(Escalation.reason)
     ).all())
     breaches = dict(db.session.execute(
         select(Breach.kind, func.count()).join(Complaint, Complaint.id == Breach.complaint_id)
-        .where(counted).group_by(Breach.kind)
+        .where(in_figures).group_by(Breach.kind)
     ).all())
     transferred, complaints = db.session.execute(
-        select(func.count().filter(Complaint.transfer_count > 0), func.count()).where(counted)
+        select(func.count().filter(Complaint.transfer_count > 0), func.count()).where(in_figures)
     ).one()
     ordered = dict(sorted(((EscalationReason(r), n) for r, n in escalations.items()), key=lambda item: -item[1]))
     return RiseReasons(ordered, {DeadlineKind(k): n for k, n in breaches.items()}, transferred, complaints)
 
 
-@bp.get("/")
+@bp.get("/analysis/", endpoint="analysis")
 @requires(Permission.VIEW_DASHBOARD)
 def index() -> tuple[str, int]:
     form = DashboardFilterForm(request.args)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import time
 
 import click
-from flask import Blueprint, current_app
+from flask import current_app
+from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from ..database import commit_with_retry
@@ -15,10 +16,10 @@ from ..extensions import db
 from . import rollup
 from .models import FigureCell
 
-bp = Blueprint("figures_cli", __name__, cli_group="figures")
+cli = AppGroup("figures", help="The dashboard's rollups of settled complaints.")
 
 
-@bp.cli.command("rebuild")
+@cli.command("rebuild")
 def rebuild_command() -> None:
     """Recompute the dashboard's rollups of settled complaints in the registry's time zone."""
     zone = current_app.config["REGISTRY_TIMEZONE"]

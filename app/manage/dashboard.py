@@ -1,4 +1,4 @@
-"""The SLA dashboard (/manage): the figures of app/manage/figures.py as tables and charts,
+"""The SLA dashboard (/manage): the figures of app/manage/figures/ as tables and charts,
 filtered by period, category, channel and tier, each table also as a CSV file.
 
 Routes stay thin: read the filter form, compute the figures, lay them out as `Table`s (the
@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Response, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -30,15 +30,15 @@ from ..auth.access import requires
 from ..auth.permissions import Permission
 from ..clock import local_day_start, now_utc
 from ..complaints.categories import category_choices
+from ..complaints.filters import ComplaintFilter
 from ..complaints.models import Channel, ComplaintStatus
 from ..database import commit_with_retry
 from ..forms import AppForm
 from ..settings.store import current_policy
 from ..workflow.models import DeadlineKind
 from . import charts, figures
-from .figures import Filters, Share
-
-bp = Blueprint("dashboard", __name__, url_prefix="/manage", template_folder="templates")
+from .blueprint import bp
+from .figures import Share
 
 _FORMULA = re.compile(r"^[=+\-@\t\r]")
 
@@ -70,13 +70,13 @@ class DashboardFilterForm(AppForm):
         valid = super().validate(extra_validators)
         return self.registered_in_order(self.date_from, self.date_to) and valid
 
-    def to_filters(self, timezone: str) -> Filters:
+    def to_filters(self, timezone: str) -> ComplaintFilter:
         """The filters the (validated) fields stand for; dates are whole days in `timezone`."""
 
         def start_of(day: date | None) -> datetime | None:
             return local_day_start(day, timezone) if day else None
 
-        return Filters(
+        return ComplaintFilter(
             registered_from=start_of(self.date_from.data),
             registered_before=start_of(self.date_to.data + timedelta(days=1) if self.date_to.data else None),
             category=self.category.data or None,
@@ -110,7 +110,7 @@ class Table:
 class Context:
     """What every table is computed for; figures already computed are kept for the others."""
 
-    filters: Filters
+    filters: ComplaintFilter
     now: datetime
     timezone: str
     language: str
@@ -318,7 +318,7 @@ def _context(form: DashboardFilterForm) -> Context:
     return Context(form.to_filters(timezone), now_utc(), timezone, _language(), {})
 
 
-@bp.get("/")
+@bp.get("/", endpoint="dashboard")
 @requires(Permission.VIEW_DASHBOARD)
 def index() -> tuple[str, int]:
     form = DashboardFilterForm(request.args)
@@ -359,7 +359,7 @@ def csv_text(table: Table) -> str:
 def export_csv(table: str) -> Response:
     form = DashboardFilterForm(request.args)
     if not form.validate():
-        return redirect(url_for(".index", **form.filter_args()))
+        return redirect(url_for(".dashboard", **form.filter_args()))
     context = _context(form)
     built = TABLES[table](context)
     commit_with_retry(lambda: record(

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, render_template, request
+from flask import render_template, request
 from sqlalchemy import exists, or_, select, tuple_
 
 from ..auth.access import requires
@@ -18,8 +18,7 @@ from ..extensions import db
 from ..settings.store import current_policy
 from ..workflow.models import Breach, Escalation
 from ..workflow.states import OPEN
-
-bp = Blueprint("escalations", __name__, url_prefix="/manage/escalations", template_folder="templates")
+from .blueprint import bp
 
 PAGE_SIZE = 50
 
@@ -72,7 +71,7 @@ def _parse_cursor(text: str | None) -> tuple[datetime, int] | None:
         return None
 
 
-@bp.get("/")
+@bp.get("/escalations/", endpoint="escalations")
 @requires(Permission.REVIEW_ESCALATIONS)
 def index() -> str:
     lines, cursor = desk_page(_parse_cursor(request.args.get("after")))

@@ -5,7 +5,7 @@
 one of its copied columns updated, a dispute message written, a breach recorded. So the copy is
 exact under concurrent writes by construction (it commits or rolls back with the change), and
 every writer is covered: the ORM, the precompiled registration INSERT, the bulk UPDATE of
-deadline enforcement, COPY. The figures (app/manage/figures.py) read these ~100-byte rows
+deadline enforcement, COPY. The figures (app/manage/figures/) read these ~100-byte rows
 instead of the ~1 kB complaint rows, and never join messages or breaches.
 
 `app.manage.facts.recomputed()` computes the same rows from scratch; the tests compare them.

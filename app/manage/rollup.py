@@ -10,7 +10,7 @@ channel, tier and owner a line is broken down by):
 - `figure_cells`: count of complaints, met deadlines, disputes, transfers and breaches;
 - `figure_durations` (no owner): count of complaints per measure and duration bucket.
 
-The figures (app/manage/figures.py) add up the rollups of the *full weeks* inside the period
+The figures (app/manage/figures/) add up the rollups of the *full weeks* inside the period
 and read the rest live from `complaint_facts`: the complaints not settled (open, not answered,
 annulled; a few percent) and every complaint registered in the partial weeks at the period's
 ends. A percentile is found in its bucket from the counts and then read exactly from the
@@ -56,6 +56,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from ..complaints.filters import ComplaintFilter
 from ..database import epoch_ms
 from ..extensions import db
 from .models import (
@@ -99,15 +100,21 @@ def reader() -> Any:
     return _snapshot.get() or db.session
 
 
+def on_postgresql() -> bool:
+    """The figures are read from PostgreSQL (else SQLite)."""
+    return reader().get_bind().dialect.name == "postgresql"
+
+
 @contextmanager
 def snapshot() -> Iterator[None]:
     """Read the figures of this block from one snapshot of the database, so that what the
     rollups count and what is read live never overlap or miss a complaint changed meanwhile.
 
     PostgreSQL: a REPEATABLE READ, READ ONLY transaction on a connection of its own (the
-    caller's transaction is left alone), ended at the end of the block. SQLite has a single
-    writer and the embedded default; there the block reads through the application's session.
-    A block inside another uses the outer snapshot.
+    caller's transaction is left alone), ended at the end of the block, with the planner
+    settled for the figures' statements (`_settle_planner`). SQLite has a single writer and the
+    embedded default; there the block reads through the application's session. A block inside
+    another uses the outer snapshot.
     """
     if _snapshot.get() is not None or db.session.get_bind().dialect.name != "postgresql":
         yield
@@ -118,10 +125,22 @@ def snapshot() -> Iterator[None]:
         with Session(bind=connection) as session:
             token = _snapshot.set(session)
             try:
+                _settle_planner(session)
                 yield
             finally:
                 _snapshot.reset(token)
                 connection.rollback()
+
+
+def _settle_planner(session: Session) -> None:
+    """For the rest of this (read-only) transaction: no JIT compilation (with a million rows
+    the planner expects as many groups and compiles for seconds, longer than the query runs),
+    room to group and sort in memory instead of in temporary files, and a plan made for each
+    statement's own values: the driver prepares a statement run often, and the generic plan of
+    a period's bounds cannot tell a few days from a year."""
+    session.execute(text("SET LOCAL jit = off"))
+    session.execute(text("SET LOCAL work_mem = '64MB'"))
+    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def zone() -> str | None:
@@ -160,31 +179,36 @@ class Split:
         return where
 
 
-def split(registered_from: datetime | None, registered_before: datetime | None) -> Split | None:
-    """How a period is read; None when everything must be read live (no full week in it)."""
+def split(f: ComplaintFilter, timezone: str | None = None) -> Split | None:
+    """How the complaints counted under `f` are read; None when all of them are read live: no
+    rollups on this database, rollups kept for another time zone than the weeks asked for
+    (`timezone`), or no full week in the period."""
+    rollups_zone = zone()
+    if rollups_zone is None or (timezone is not None and timezone != rollups_zone):
+        return None
     first = last = live_before = live_from = None
-    if registered_from is not None:
-        row = reader().execute(
-            select(FigureWeek.monday, FigureWeek.starts).where(FigureWeek.starts >= registered_from)
+    if f.registered_from is not None:
+        week = reader().execute(
+            select(FigureWeek.monday, FigureWeek.starts).where(FigureWeek.starts >= f.registered_from)
             .order_by(FigureWeek.starts).limit(1)
         ).first()
-        if row is None:
+        if week is None:
             return None
-        first, live_before = row
-    if registered_before is not None:
-        row = reader().execute(
-            select(FigureWeek.monday, FigureWeek.starts).where(FigureWeek.starts <= registered_before)
+        first, live_before = week.monday, week.starts
+    if f.registered_before is not None:
+        week = reader().execute(
+            select(FigureWeek.monday, FigureWeek.starts).where(FigureWeek.starts <= f.registered_before)
             .order_by(FigureWeek.starts.desc()).limit(1)
         ).first()
-        if row is None:
+        if week is None:
             return None
-        last, live_from = row[0] - timedelta(days=7), row[1]
+        last, live_from = week.monday - timedelta(days=7), week.starts
     if first is not None and last is not None and first > last:
         return None
     return Split(first, last, live_before, live_from)
 
 
-def filtered(table: Any, s: Split, f: Any, by: int = 0) -> list[ColumnElement[bool]]:
+def filtered(table: Any, s: Split, f: ComplaintFilter, by: int = 0) -> list[ColumnElement[bool]]:
     """The rollup lines for the filters `f` (category, channel, tier; empty: any) in the split's
     full weeks, from the grouping that holds them broken down by `by` as well."""
     channel = f.channel.value if f.channel is not None else None
@@ -212,7 +236,7 @@ def bucket_of(ms: Any, lowers: list[int]) -> Any:
     """The bucket of a duration in milliseconds, as the triggers find it (`lowers`: from
     `bucket_lowers()`). PostgreSQL: by binary search among the bounds (width_bucket; exact,
     numeric against whole numbers); elsewhere the bounds table is looked up."""
-    if reader().get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         return func.width_bucket(ms, literal(lowers, ARRAY(Numeric())), type_=Integer()) - 1
     return (
         select(FigureBucket.bucket).where(FigureBucket.lower_ms <= cast(ms, BigInteger()))
@@ -239,8 +263,9 @@ def _keys(g: Any, row: Any) -> list[Any]:
     ]
 
 
-CELL_COLUMNS = ("grouping", "category", "channel", "tier", "owner_id", "transfer_count", "monday", "complaints",
-                "met", "disputed", "transfers", "first_response_breaches", "resolution_breaches")
+CELL_KEYS = ("grouping", "category", "channel", "tier", "owner_id", "transfer_count", "monday")
+CELL_SUMS = ("complaints", "met", "disputed", "transfers", "first_response_breaches", "resolution_breaches")
+CELL_COLUMNS = CELL_KEYS + CELL_SUMS
 DURATION_COLUMNS = ("grouping", "category", "channel", "tier", "measure", "bucket", "monday", "complaints")
 
 
@@ -277,7 +302,7 @@ def recomputed_cells() -> Select:
         f.c.monday,
     ]
     return (
-        select(*keys, *(func.sum(getattr(f.c, name)) for name in CELL_COLUMNS[7:]))
+        select(*keys, *(func.sum(getattr(f.c, name)) for name in CELL_SUMS))
         .select_from(f.join(FigureGrouping, literal(True)))
         .group_by(*keys)
     )

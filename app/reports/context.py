@@ -23,8 +23,9 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 
 from ..clock import local_day_start
+from ..complaints.filters import ComplaintFilter
 from ..manage import dashboard, figures
-from ..manage.figures import Filters, Share
+from ..manage.figures import Share
 from ..workflow.models import DeadlineKind
 
 #: How a column's (or a headline's) numbers are written.
@@ -98,12 +99,12 @@ class MonthlyReportContext:
     tables: tuple[ReportTable, ...]
 
 
-def month_filters(year: int, month: int, timezone: str) -> Filters:
+def month_filters(year: int, month: int, timezone: str) -> ComplaintFilter:
     """Complaints registered in the calendar month, in the organisation's time zone."""
     first = date(year, month, 1)
     following = date(year + month // 12, month % 12 + 1, 1)
-    return Filters(registered_from=local_day_start(first, timezone),
-                   registered_before=local_day_start(following, timezone))
+    return ComplaintFilter(registered_from=local_day_start(first, timezone),
+                           registered_before=local_day_start(following, timezone))
 
 
 def build_monthly_report_context(

@@ -61,7 +61,7 @@ def monthly_pdf() -> Response:
 def dashboard_xlsx() -> Response:
     form = DashboardFilterForm(request.args)
     if not form.validate():
-        return redirect(url_for("dashboard.index", **form.filter_args()))
+        return redirect(url_for("manage.dashboard", **form.filter_args()))
     timezone = current_app.config["REGISTRY_TIMEZONE"]
     context = Context(form.to_filters(timezone), now_utc(), timezone, str(get_locale() or "en"), {})
     workbook = xlsx_bytes([build(context) for build in TABLES.values()])

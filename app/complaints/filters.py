@@ -1,0 +1,99 @@
+"""Which complaints a page or a figure covers: `ComplaintFilter`, and the WHERE conditions it
+stands for (`filter_conditions`). The registry journal (app/journal) and the dashboard's
+figures (app/manage/figures) both narrow complaints with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, tuple_
+
+from .models import Channel, Complaint, ComplaintStatus
+
+
+@dataclass(frozen=True)
+class NumberBound:
+    """One end of a number range: `seq` in `year`, or `seq` in any year when `year` is None."""
+
+    seq: int
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class ComplaintFilter:
+    """What a list of complaints or a figure is narrowed to. Empty fields do not filter.
+
+    Text fields match anywhere, ignoring case (on SQLite only the case of ASCII letters);
+    `text` is words that must each appear in the subject or the description. The journal
+    narrows by every field but the tier; the dashboard's figures by the period, category,
+    channel and tier only (what their rollups are kept by).
+    """
+
+    year: int | None = None
+    number_from: NumberBound | None = None
+    number_to: NumberBound | None = None
+    registered_from: datetime | None = None  # inclusive, aware
+    registered_before: datetime | None = None  # exclusive, aware
+    status: ComplaintStatus | None = None
+    category: str | None = None
+    channel: Channel | None = None
+    tier: int | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None  # digits only
+    text: str | None = None
+
+
+def _contains(column: Any, value: str) -> ColumnElement[bool]:
+    """`column` contains `value`, ignoring case. ILIKE on PostgreSQL, so a trigram index serves it."""
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
+def _at_least(bound: NumberBound, table: Any) -> ColumnElement[bool]:
+    if bound.year is None:
+        return table.seq >= bound.seq
+    return tuple_(table.year, table.seq) >= tuple_(bound.year, bound.seq)
+
+
+def _at_most(bound: NumberBound, table: Any) -> ColumnElement[bool]:
+    if bound.year is None:
+        return table.seq <= bound.seq
+    return tuple_(table.year, table.seq) <= tuple_(bound.year, bound.seq)
+
+
+def filter_conditions(f: ComplaintFilter, table: Any = Complaint) -> list[ColumnElement[bool]]:
+    """The WHERE conditions that `f` stands for, on the complaints or (`table`) on a copy with
+    the same columns (the dashboard's `complaint_facts` has those of the period, status,
+    category, channel and tier)."""
+    conditions: list[ColumnElement[bool]] = []
+    if f.year is not None:
+        conditions.append(table.year == f.year)
+    if f.number_from is not None:
+        conditions.append(_at_least(f.number_from, table))
+    if f.number_to is not None:
+        conditions.append(_at_most(f.number_to, table))
+    if f.registered_from is not None:
+        conditions.append(table.registered_at >= f.registered_from)
+    if f.registered_before is not None:
+        conditions.append(table.registered_at < f.registered_before)
+    if f.status is not None:
+        conditions.append(table.status == f.status)
+    if f.category is not None:
+        conditions.append(table.category == f.category)
+    if f.channel is not None:
+        conditions.append(table.channel == f.channel)
+    if f.tier is not None:
+        conditions.append(table.tier == f.tier)
+    if f.name:
+        conditions.append(_contains(table.full_name, f.name))
+    if f.email:
+        conditions.append(_contains(table.email, f.email))
+    if f.phone:
+        conditions.append(_contains(table.phone, f.phone))
+    for word in (f.text or "").split():
+        conditions.append(or_(_contains(table.subject, word), _contains(table.description, word)))
+    return conditions

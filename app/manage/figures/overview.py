@@ -1,0 +1,374 @@
+"""Every figure but the timings (`overview`), from one snapshot of the database.
+
+The settled complaints of the period's full weeks are added up from the rollups
+(app/manage/rollup.py: one small grouped read per breakdown); every other complaint counted is
+read live from `complaint_facts` in one statement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    DateTime,
+    Integer,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy.types import NullType
+
+from ...auth.models import User
+from ...clock import local_day_start
+from ...complaints.filters import ComplaintFilter
+from ...complaints.models import ComplaintStatus
+from ...database import UTCDateTime
+from ...workflow.models import DeadlineKind
+from ...workflow.states import OPEN
+from .. import rollup
+from ..models import ComplaintFacts as Facts
+from ..models import FigureCell
+from .definitions import (
+    BACKLOG_BUCKETS,
+    Breaches,
+    Bucket,
+    Group,
+    OpenCounts,
+    Overview,
+    Share,
+    Summary,
+    Week,
+    counted,
+    eligible,
+    is_open,
+    met,
+)
+
+#: The counts of a compliance breakdown's line, read live and from the rollups.
+_BREAKDOWN = ("complaints", "met", "eligible")
+
+
+def overview(f: ComplaintFilter, now: datetime, timezone: str | None = None) -> Overview:
+    """Every figure but the timings (see `Overview`), as of `now`; the weeks in `timezone`
+    (none when None). The settled complaints of the period's full weeks come from the rollups,
+    every other complaint of the period is read live; one snapshot."""
+    with rollup.snapshot():
+        tally = _Tally()
+        s = rollup.split(f, timezone)
+        _add_live(tally, f, now, timezone, None if s is None else s.live)
+        if s is not None:
+            _add_rollups(tally, f, s, weeks=timezone is not None)
+        return _finished(tally)
+
+
+@dataclass
+class _Line:
+    """The counts of one line of a compliance breakdown."""
+
+    complaints: int = 0
+    met: int = 0
+    eligible: int = 0
+
+
+@dataclass
+class _Tally:
+    """The figures' sums, added to from the rows read live and from the rollups."""
+
+    complaints: int = 0
+    met: int = 0
+    eligible: int = 0
+    open: int = 0
+    answered: int = 0
+    disputed: int = 0
+    transfers: int = 0
+    transfers_max: int | None = None
+    first_response_breaches: int = 0
+    resolution_breaches: int = 0
+    categories: dict[Any, _Line] = field(default_factory=dict)
+    tiers: dict[Any, _Line] = field(default_factory=dict)
+    owners: dict[Any, _Line] = field(default_factory=dict)
+    weeks: dict[date, _Line] = field(default_factory=dict)
+    open_lines: dict[tuple[ComplaintStatus, int], int] = field(default_factory=dict)
+    backlog: list[int] = field(default_factory=lambda: [0] * len(BACKLOG_BUCKETS))
+
+    @staticmethod
+    def add(groups: dict[Any, _Line], key: Any, complaints: Any, met: Any, eligible: Any) -> None:
+        line = groups.setdefault(key, _Line())
+        line.complaints += int(complaints or 0)
+        line.met += int(met or 0)
+        line.eligible += int(eligible or 0)
+
+    def most_transfers(self, value: int | None) -> None:
+        if value is not None and (self.transfers_max is None or value > self.transfers_max):
+            self.transfers_max = value
+
+
+# --- read live ---------------------------------------------------------------------------------
+
+
+def _backlog_bucket(now: datetime) -> ColumnElement[Any]:
+    """The index in BACKLOG_BUCKETS of an open complaint's age as of `now`; NULL when closed
+    (tested first: most complaints are closed)."""
+    whens = [
+        (Facts.registered_at > now - timedelta(days=high), index)
+        for index, (_, high) in enumerate(BACKLOG_BUCKETS) if high is not None
+    ]
+    return case((~is_open(), null()), *whens, else_=len(BACKLOG_BUCKETS) - 1)
+
+
+def _week_key(timezone: str | None, limited: tuple[list[date], Any] | None) -> ColumnElement[Any] | None:
+    """The index (in `limited`'s Mondays) of the week of registration; None when no time zone
+    was asked for or nothing was registered. PostgreSQL finds it by binary search among the
+    weeks' starts (no time-zone arithmetic per complaint); elsewhere the small weeks table is
+    looked up."""
+    if timezone is None or limited is None:
+        return None
+    mondays, limits = limited
+    if rollup.on_postgresql():
+        starts = [local_day_start(monday, timezone) for monday in mondays]
+        return func.width_bucket(Facts.registered_at, literal(starts, ARRAY(DateTime(timezone=True))),
+                                 type_=Integer()) - 1
+    return (
+        select(limits.c.week)
+        .where(Facts.registered_at >= limits.c.starts, Facts.registered_at < limits.c.ends)
+        .scalar_subquery()
+    )
+
+
+def _typed_null(column: Any) -> Any:
+    """NULL of the column's type: PostgreSQL matches the types of a UNION's columns pairwise."""
+    return null() if isinstance(column.type, NullType) else cast(null(), column.type)
+
+
+def _add_live(tally: _Tally, f: ComplaintFilter, now: datetime, timezone: str | None, live: Any) -> None:
+    """The complaints counted that `live` selects (all when None), in one statement.
+
+    They are first grouped into cells (category, tier, owner, week, status, backlog age), each
+    cell carrying every count the figures need (one pass); the figures are then sums over the
+    cells, one grouping each.
+    """
+    limited = week_limits(f, timezone) if timezone is not None else None
+    mondays = limited[0] if limited is not None else []
+    week = _week_key(timezone, limited)
+    backlog_bucket = _backlog_bucket(now)
+    cells = (
+        select(
+            Facts.category.label("category"),
+            Facts.tier.label("tier"),
+            Facts.owner_id.label("owner_id"),
+            (null() if week is None else week).label("week"),
+            Facts.status.label("status"),
+            backlog_bucket.label("backlog"),
+            func.count().label("n"),
+            func.count().filter(met()).label("met"),
+            func.count().filter(eligible(now)).label("eligible"),
+            func.count(Facts.first_responded_at).label("answered"),
+            func.count().filter(Facts.disputed).label("disputed"),
+            func.sum(Facts.transfer_count).label("transfers"),
+            func.max(Facts.transfer_count).label("transfers_max"),
+            func.sum(Facts.first_response_breaches).label("first_response_breaches"),
+            func.sum(Facts.resolution_breaches).label("resolution_breaches"),
+        )
+        .where(*counted(f), *([] if live is None else [live]))
+        .group_by(Facts.category, Facts.tier, Facts.owner_id, Facts.status, backlog_bucket,
+                  *([] if week is None else [week]))
+        .cte("cells")
+        .prefix_with("MATERIALIZED")
+    )
+    c = cells.c
+    cell_is_open = c.status.in_(sorted(OPEN))
+    keys = {"category": c.category, "tier": c.tier, "owner_id": c.owner_id, "week": c.week, "status": c.status}
+    measures = {
+        "complaints": func.sum(c.n),
+        "met": func.sum(c.met),
+        "eligible": func.sum(c.eligible),
+        "open": func.sum(c.n).filter(cell_is_open),
+        "answered": func.sum(c.answered),
+        "disputed": func.sum(c.disputed),
+        "transfers": func.sum(c.transfers),
+        "transfers_max": func.max(c.transfers_max),
+        "first_response_breaches": func.sum(c.first_response_breaches),
+        "resolution_breaches": func.sum(c.resolution_breaches),
+        **{f"backlog_{index}": func.sum(c.n).filter(c.backlog == index) for index in range(len(BACKLOG_BUCKETS))},
+    }
+
+    def part(name: str, *by: Any, where: Any = None, measured: tuple[str, ...] = _BREAKDOWN) -> Any:
+        """One way of summing the cells: its name, its keys (NULL for the others), measures."""
+        query = select(
+            literal_column(f"'{name}'").label("part"),
+            *((key if any(key is b for b in by) else _typed_null(key)).label(label) for label, key in keys.items()),
+            *((measure if label in measured else null()).label(label) for label, measure in measures.items()),
+        )
+        if by:
+            query = query.group_by(*by)
+        return query.where(where) if where is not None else query
+
+    statement = union_all(
+        part("total", measured=tuple(measures)),
+        part("category", c.category),
+        part("tier", c.tier),
+        part("owner", c.owner_id),
+        part("week", c.week, where=c.week.is_not(None)),
+        part("open", c.status, c.tier, where=cell_is_open),
+    )
+    for row in rollup.reader().execute(statement).mappings():
+        breakdown = [row[name] for name in _BREAKDOWN]
+        if row["part"] == "total":
+            tally.complaints += int(row["complaints"] or 0)
+            tally.met += int(row["met"] or 0)
+            tally.eligible += int(row["eligible"] or 0)
+            tally.open += int(row["open"] or 0)
+            tally.answered += int(row["answered"] or 0)
+            tally.disputed += int(row["disputed"] or 0)
+            tally.transfers += int(row["transfers"] or 0)
+            tally.most_transfers(row["transfers_max"])
+            tally.first_response_breaches += int(row["first_response_breaches"] or 0)
+            tally.resolution_breaches += int(row["resolution_breaches"] or 0)
+            for index in range(len(BACKLOG_BUCKETS)):
+                tally.backlog[index] += int(row[f"backlog_{index}"] or 0)
+        elif row["part"] == "category":
+            tally.add(tally.categories, row["category"], *breakdown)
+        elif row["part"] == "tier":
+            tally.add(tally.tiers, row["tier"], *breakdown)
+        elif row["part"] == "owner":
+            tally.add(tally.owners, row["owner_id"], *breakdown)
+        elif row["part"] == "week":
+            tally.add(tally.weeks, mondays[row["week"]], *breakdown)
+        else:  # open, by status and tier
+            key = (ComplaintStatus(row["status"]), row["tier"])
+            tally.open_lines[key] = tally.open_lines.get(key, 0) + int(row["complaints"] or 0)
+
+
+def week_mondays(first: date, last: date) -> list[date]:
+    """Every Monday from the week of `first` to that of `last`."""
+    monday = first - timedelta(days=first.weekday())
+    mondays = []
+    while monday <= last:
+        mondays.append(monday)
+        monday += timedelta(days=7)
+    return mondays
+
+
+def week_limits(f: ComplaintFilter, timezone: str) -> tuple[list[date], Any] | None:
+    """The ISO weeks (in `timezone`) from the first to the last complaint registered in the
+    period, as their Mondays and a small CTE (week index, starts, ends) to join complaints
+    against; None when the period has no complaint."""
+    span = rollup.reader().execute(
+        select(func.min(Facts.registered_at).label("first"), func.max(Facts.registered_at).label("last")).where(
+            *counted(ComplaintFilter(registered_from=f.registered_from, registered_before=f.registered_before))
+        )
+    ).one()
+    if span.first is None:
+        return None
+    zone = ZoneInfo(timezone)
+    mondays = week_mondays(span.first.astimezone(zone).date(), span.last.astimezone(zone).date())
+    weeks_table = [
+        select(
+            literal(index, Integer()).label("week"),
+            literal(local_day_start(monday, timezone), UTCDateTime()).label("starts"),
+            literal(local_day_start(monday + timedelta(days=7), timezone), UTCDateTime()).label("ends"),
+        )
+        for index, monday in enumerate(mondays)
+    ]
+    return mondays, (union_all(*weeks_table) if len(weeks_table) > 1 else weeks_table[0]).cte("weeks")
+
+
+# --- read from the rollups ---------------------------------------------------------------------
+
+
+def _add_rollups(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool) -> None:
+    """The settled complaints of the split's full weeks, from figure_cells: one small grouped
+    read per breakdown (settled complaints were all answered: eligible, answered)."""
+
+    def lines(by: int, key: Any, **sums: Any) -> Any:
+        return rollup.reader().execute(
+            select(key.label("grouped_by"), *(total.label(name) for name, total in sums.items()))
+            .where(*rollup.filtered(FigureCell, s, f, by)).group_by(key)
+            .having(func.sum(FigureCell.complaints) != 0)
+        ).all()
+
+    complaints, met_ = func.sum(FigureCell.complaints), func.sum(FigureCell.met)
+    for line in lines(
+        0, FigureCell.transfer_count, complaints=complaints, met=met_, disputed=func.sum(FigureCell.disputed),
+        transfers=func.sum(FigureCell.transfers), first_response_breaches=func.sum(FigureCell.first_response_breaches),
+        resolution_breaches=func.sum(FigureCell.resolution_breaches),
+    ):
+        tally.complaints += line.complaints
+        tally.met += line.met
+        tally.eligible += line.complaints
+        tally.answered += line.complaints
+        tally.disputed += line.disputed
+        tally.transfers += line.transfers
+        tally.most_transfers(line.grouped_by)  # the transfer count
+        tally.first_response_breaches += line.first_response_breaches
+        tally.resolution_breaches += line.resolution_breaches
+    for by, key, groups in (
+        (rollup.BY_CATEGORY, FigureCell.category, tally.categories),
+        (rollup.BY_TIER, FigureCell.tier, tally.tiers),
+        (rollup.BY_OWNER, FigureCell.owner_id, tally.owners),
+    ):
+        for line in lines(by, key, complaints=complaints, met=met_):
+            key_value = (line.grouped_by or None) if by == rollup.BY_OWNER else line.grouped_by  # owner 0: nobody
+            tally.add(groups, key_value, line.complaints, line.met, line.complaints)
+    if weeks:
+        for line in lines(0, FigureCell.monday, complaints=complaints, met=met_):
+            tally.add(tally.weeks, line.grouped_by, line.complaints, line.met, line.complaints)
+
+
+# --- the figures from their sums ---------------------------------------------------------------
+
+
+def _finished(tally: _Tally) -> Overview:
+    """The figures from their sums: names of owners, lines in order, empty weeks filled in."""
+
+    def group(key: Any, line: _Line, name: str | None = None) -> Group:
+        return Group(key, line.complaints, Share(line.met, line.eligible), name)
+
+    summary = Summary(
+        complaints=tally.complaints, open=tally.open, compliance=Share(tally.met, tally.eligible),
+        answered=tally.answered, disputed=tally.disputed,
+        transfers_average=tally.transfers / tally.complaints if tally.complaints else None,
+        transfers_max=tally.transfers_max,
+    )
+    by_status: dict[ComplaintStatus, int] = {}
+    by_tier: dict[int, int] = {}
+    for (status, tier), count in tally.open_lines.items():
+        by_status[status] = by_status.get(status, 0) + count
+        by_tier[tier] = by_tier.get(tier, 0) + count
+    open_counts = OpenCounts(
+        by_status={s: by_status[s] for s in ComplaintStatus if s in by_status},
+        by_tier=dict(sorted(by_tier.items())),
+    )
+    owner_ids = [key for key in tally.owners if key is not None]
+    names = {user.id: user.full_name for user in rollup.reader().execute(
+        select(User.id, User.full_name).where(User.id.in_(owner_ids))
+    )} if owner_ids else {}
+    owners = sorted((group(key, line, names.get(key)) for key, line in tally.owners.items()),
+                    key=lambda g: (g.key is None, (g.name or "").casefold()))
+    found = list(tally.weeks)
+    weeks = [
+        Week(day, line.complaints, Share(line.met, line.eligible)) if line is not None else Week(day, 0, Share(0, 0))
+        for day in (week_mondays(min(found), max(found)) if found else [])
+        for line in [tally.weeks.get(day)]
+    ]
+    return Overview(
+        summary=summary,
+        open_counts=open_counts,
+        categories=sorted((group(key, line) for key, line in tally.categories.items()), key=lambda g: g.key),
+        tiers=sorted((group(key, line) for key, line in tally.tiers.items()), key=lambda g: g.key),
+        owners=owners,
+        weeks=weeks,
+        breaches=Breaches({DeadlineKind.FIRST_RESPONSE: tally.first_response_breaches,
+                           DeadlineKind.RESOLUTION: tally.resolution_breaches}),
+        backlog=[Bucket(low, high, count) for (low, high), count in zip(BACKLOG_BUCKETS, tally.backlog, strict=True)],
+    )

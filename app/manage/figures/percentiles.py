@@ -1,0 +1,99 @@
+"""The timing figures (`timings`): the nearest-rank median and 90th percentile of the time to
+first response and to resolution (definitions.py says what they mean).
+
+One way for every period and filter, exact without reading every duration: count the
+durations per duration bucket (`figure_buckets`, about 5 % wide) — from the rollups for the
+settled complaints of the period's full weeks (app/manage/rollup.py), live from
+`complaint_facts` for every other complaint counted (all of them when nothing is read from the
+rollups) — so that each wanted rank is known to lie in one bucket at one place; then read that
+place from the complaints of that one bucket in duration order (an index on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ...complaints.filters import ComplaintFilter
+from .. import rollup
+from ..models import ComplaintFacts as Facts
+from ..models import FigureDuration
+from .definitions import MEDIAN, P90, Percentiles, Timings, counted
+
+
+def nearest_rank(percentile: int, n: int) -> int:
+    """The rank of the `percentile`-th percentile among `n` values sorted ascending:
+    ceil(percentile * n / 100), in integer arithmetic."""
+    return (n * percentile + 99) // 100
+
+
+def timings(f: ComplaintFilter) -> Timings:
+    """Median and 90th percentile of the time to first response and to resolution of the
+    complaints counted under `f` (one snapshot: the counts per bucket and the read inside a
+    bucket agree)."""
+    with rollup.snapshot():
+        s = rollup.split(f)
+        lowers = rollup.bucket_lowers()
+        return Timings(*(_percentiles(f, s, measure, lowers) for measure in (rollup.FIRST_RESPONSE, rollup.RESOLUTION)))
+
+
+def _percentiles(f: ComplaintFilter, s: rollup.Split | None, measure: int, lowers: list[int]) -> Percentiles:
+    """Nearest-rank median and p90 of one measure: each wanted rank found in its bucket from
+    the counts, then read from that bucket."""
+    counts = _bucket_counts(f, s, measure, lowers)
+    n = sum(counts.values())
+    if not n:
+        return Percentiles(0, None, None)
+    values = []
+    for percentile in (MEDIAN, P90):
+        rank = nearest_rank(percentile, n)
+        for number in sorted(counts):
+            if rank <= counts[number]:
+                break
+            rank -= counts[number]
+        upper = lowers[number + 1] if number + 1 < len(lowers) else None
+        values.append(_in_bucket(f, rollup.ENDS[measure], lowers[number], upper, rank))
+    return Percentiles(n, *values)
+
+
+def _bucket_counts(f: ComplaintFilter, s: rollup.Split | None, measure: int, lowers: list[int]) -> dict[int, int]:
+    """How many durations of the complaints counted fall in each bucket (by bucket number): the
+    rollups' counts of the split's full weeks' settled complaints (none when `s` is None) plus
+    those of the others, counted live."""
+    end = rollup.ENDS[measure]
+    bucket = rollup.bucket_of(rollup.duration_ms(end), lowers).label("bucket")
+    statements = []
+    if s is not None:
+        statements.append(
+            select(FigureDuration.bucket.label("bucket"), func.sum(FigureDuration.complaints).label("complaints"))
+            .where(*rollup.filtered(FigureDuration, s, f), FigureDuration.measure == measure)
+            .group_by(FigureDuration.bucket)
+        )
+    live = [] if s is None else [s.live]
+    statements.append(
+        select(bucket, func.count().label("complaints")).where(*counted(f), *live, end.is_not(None)).group_by(bucket)
+    )
+    counts: dict[int, int] = {}
+    for statement in statements:
+        for row in rollup.reader().execute(statement):
+            counts[row.bucket] = counts.get(row.bucket, 0) + int(row.complaints)
+    return counts
+
+
+def _in_bucket(f: ComplaintFilter, end: Any, lower_ms: int, upper_ms: int | None, rank: int) -> float:
+    """The `rank`-th shortest duration (hours, to 4 places) of the complaints counted whose
+    `end - registered_at` lies from `lower_ms` to `upper_ms` (exclusive; None: no end)."""
+    if rollup.on_postgresql():  # the interval itself, as the migration's index on it has it
+        duration: Any = end - Facts.registered_at
+        low, high = timedelta(milliseconds=lower_ms), None if upper_ms is None else timedelta(milliseconds=upper_ms)
+    else:
+        duration, low, high = rollup.duration_ms(end), lower_ms, upper_ms
+    value = rollup.reader().scalar(
+        select(duration)
+        .where(*counted(f), end.is_not(None), duration >= low, *([] if high is None else [duration < high]))
+        .order_by(duration).offset(rank - 1).limit(1)
+    )
+    hours = value.total_seconds() / 3600.0 if isinstance(value, timedelta) else float(value) / 3_600_000.0
+    return round(hours, 4)
