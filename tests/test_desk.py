@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 from pypdf import PdfReader
 from sqlalchemy import func, select, text
 
+from _cases import act
 from _support import form_data, valid_payload
 from app.audit.models import AuditAction, AuditEvent
 from app.complaints.models import Complaint
+from app.desk.operations import annul_complaint, record_receipt_print
 from app.extensions import db
 from app.registry.verify import verify_registry
 
@@ -230,3 +232,19 @@ def test_two_clerks_annulling_the_same_record_at_once_annul_it_once(app, client,
     assert annulments == 1
     assert _actions(app).count("annulment") == 1
     assert _verified(app)
+
+
+def test_the_desk_operations_leave_their_audit_events_wherever_they_are_called_from(app, make_user, register):
+    number, other = register(), register(subject="Another complaint")
+    clerk = make_user("irina", "clerk")
+    act(app, number, annul_complaint, by=clerk, reason="Registered  twice\nby mistake")
+    act(app, other, record_receipt_print, by=clerk, language="ru")
+    act(app, other, record_receipt_print, by=clerk, language="ro")
+    with app.app_context():
+        events = [(e.action.value, e.target, e.details, e.username, e.ip)
+                  for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert events == [
+        ("annulment", number, '{"reason": "Registered  twice\\nby mistake"}', "irina", None),  # as given
+        ("receipt_print", other, '{"language": "ru", "reprint": 0}', "irina", None),
+        ("receipt_reprint", other, '{"language": "ro", "reprint": 1}', "irina", None),
+    ]
