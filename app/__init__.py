@@ -79,8 +79,8 @@ def register_blueprints(app: Flask) -> None:
     from .health import bp as health_bp
     from .intake.routes import bp as intake_bp
     from .journal.routes import bp as journal_bp
-    from .mail.cli import bp as mail_bp
     from .mail.cli import cli as mail_cli
+    from .mail.compose import bp as mail_bp  # the mail templates
     from .manage import analysis, dashboard, escalations  # noqa: F401  (their routes are on manage_bp)
     from .manage.blueprint import bp as manage_bp
     from .manage.cli import cli as figures_cli

@@ -7,14 +7,11 @@ Run `send` from cron or a small loop: it delivers whatever the after-commit kick
 from __future__ import annotations
 
 import click
-from flask import Blueprint
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..extensions import db
 
-#: The blueprint makes the mail templates (templates/mail/*.txt) findable; it has no routes.
-bp = Blueprint("mail", __name__, template_folder="templates")
 cli = AppGroup("notifications", help="The e-mail outbox: deliver what is due, list messages.")
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from flask import current_app, has_request_context, render_template
+from flask import Blueprint, current_app, has_request_context, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
 
@@ -37,6 +37,9 @@ from ..workflow.models import CaseMessage, DeadlineKind, EscalationReason
 from .transport import MailAttachment, OutgoingMail, sender_domain
 
 log = logging.getLogger(__name__)
+
+#: Registered by the factory so the mail templates (templates/mail/*.txt) are found; no routes.
+bp = Blueprint("mail", __name__, template_folder="templates")
 
 STAFF_DEFAULT_LANGUAGE = "en"
 
