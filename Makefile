@@ -62,12 +62,17 @@ browser-deps:
 	  fi; \
 	fi
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist), each with its own database;
+# `make test TEST_WORKERS=0` runs it in one. A single test: .venv/bin/python -m pytest tests/x.py::y
+TEST_WORKERS ?= 3
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
+
 test: setup browser-deps
 	$(BIN)/ruff check .
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
+	env -u TEST_DATABASE_URL $(PYTEST)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
-	  $(BIN)/python -m pytest; \
+	  $(PYTEST); \
 	elif [ "$$REQUIRE_POSTGRES" = 1 ]; then \
 	  echo "REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set" >&2; exit 1; \
 	fi

@@ -204,6 +204,9 @@ class Config:
     BABEL_DEFAULT_LOCALE = "en"
 
     # Staff sign-in ---------------------------------------------------------------------
+    #: How staff passwords are hashed (Werkzeug's method string): "scrypt" is its default,
+    #: scrypt:32768:8:1. The tests lower the cost, as they create hundreds of accounts.
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     #: Failed sign-ins for one account, within LOGIN_LOCK_MINUTES, after which it is locked
     #: for that long (whatever the address); the address limit comes from LOGIN_RATE_LIMIT.
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)

@@ -16,6 +16,9 @@ def config_class(**overrides: Any) -> type[Config]:
         "DATABASE_RETRIES": 20,
         "RATELIMIT_ENABLED": False,  # the test that checks throttling turns it on
         "MAIL_SEND_AFTER_COMMIT": False,  # tests deliver the outbox themselves, when they mean to
+        # Still scrypt, at a cost hundreds of accounts can afford (tests/test_enumeration.py,
+        # which times sign-ins, uses the real one).
+        "PASSWORD_HASH_METHOD": "scrypt:1024:1:1",
     }
     return type("TestConfig", (Config,), {**defaults, **overrides})
 

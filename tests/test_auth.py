@@ -7,7 +7,10 @@ from sqlalchemy import select
 from app.audit.models import AuditAction, AuditEvent
 from app.auth.cli import DEMO_ACCOUNTS
 from app.auth.models import User
+from app.auth.operations import create_user
+from app.auth.permissions import Role
 from app.extensions import db
+from config import Config, ProductionConfig
 
 
 def _actions(app) -> list[tuple[str, str | None]]:
@@ -81,6 +84,16 @@ def test_accounts_are_created_from_the_command_line(app, runner):
     assert again.exit_code != 0 and "exists already" in again.output
     short = runner.invoke(args=["users", "create", "--username", "p", "--role", "clerk", "--password", "short"])
     assert short.exit_code != 0 and "at least 10" in short.output
+
+
+def test_outside_the_tests_passwords_are_hashed_at_werkzeugs_full_scrypt_cost(make_app):
+    """The tests lower the cost (tests/_support.py); the settings the app runs with do not."""
+    assert Config.PASSWORD_HASH_METHOD == ProductionConfig.PASSWORD_HASH_METHOD == "scrypt"
+    app = make_app(PASSWORD_HASH_METHOD=Config.PASSWORD_HASH_METHOD)
+    with app.app_context():
+        user = create_user(username="olga", full_name="Olga", password="long enough pass", role=Role.CLERK)
+        assert user.password_hash.startswith("scrypt:32768:8:1$")
+        db.session.rollback()
 
 
 def test_demo_accounts_are_created_once_and_printed(app, runner):

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from app.auth import operations as auth_operations
+from config import Config
 
 MESSAGE = "The user name or password is not right"
 WRONG = "nope nope nope"  # a wrong password
@@ -16,6 +17,12 @@ WRONG = "nope nope nope"  # a wrong password
 
 def _sign_in(client, username: str, password: str = WRONG):
     return client.post("/staff/login", data={"username": username, "password": password})
+
+
+@pytest.fixture
+def app(make_app):
+    """Passwords hashed at their real cost (the tests lower it): sign-ins here are timed."""
+    return make_app(PASSWORD_HASH_METHOD=Config.PASSWORD_HASH_METHOD)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -18,7 +19,7 @@ MIN_PASSWORD_LENGTH = 10
 
 
 class User(UserMixin, db.Model):
-    """A member of staff. Passwords are stored as scrypt hashes (Werkzeug's default)."""
+    """A member of staff. Passwords are stored as scrypt hashes (PASSWORD_HASH_METHOD)."""
 
     __tablename__ = "users"
 
@@ -40,7 +41,7 @@ class User(UserMixin, db.Model):
         return self.active
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
         self.password_changed_at = now_utc()
 
     def check_password(self, password: str) -> bool:

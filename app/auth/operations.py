@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from config import Config
 
 from ..audit.models import AuditAction
 from ..audit.service import recent_failed_logins, record
@@ -15,8 +18,15 @@ from ..languages import LANGUAGES
 from .models import MIN_PASSWORD_LENGTH, User
 from .permissions import Role
 
-#: Checked against when the user name is unknown, so that case takes as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password")
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """Checked against when the user name is unknown, so that case takes as long as a wrong
+    password: hashed the way the accounts' passwords are (PASSWORD_HASH_METHOD)."""
+    return generate_password_hash("not a password", method=method)
+
+
+_dummy_hash(Config.PASSWORD_HASH_METHOD)  # made at import, so no sign-in waits for it
 
 
 class AccountError(ValueError):
@@ -29,7 +39,8 @@ def authenticate(username: str, password: str) -> User | None:
     an unknown name, a wrong password and a locked account do the same work (one password
     hash, one count of recent failures), so they also take the same time."""
     user = db.session.scalar(select(User).where(User.username == username))
-    password_ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    stored = user.password_hash if user else _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])
+    password_ok = check_password_hash(stored, password)
     window = timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
     locked = recent_failed_logins(username, window) >= current_app.config["LOGIN_MAX_FAILURES"]
     if user is None or locked or not password_ok or not user.active:
