@@ -19,7 +19,7 @@ from ..complaints.categories import category_choices, category_name
 from ..complaints.models import Channel, Complaint
 from ..database import commit_with_retry
 from ..ratelimits import complaint_limit, tracking_limit
-from ..registry.chain import fingerprint_of
+from ..registry.digest import fingerprint_of
 from ..workflow.panel import complainant_messages
 from .links import receipt_url, tracking_url
 from .operations import IdempotencyKeyReused, register_complaint

@@ -16,7 +16,7 @@ from ..audit.service import record
 from ..auth.models import User
 from ..clock import now_utc
 from ..extensions import db
-from ..registry.chain import iso_utc
+from ..registry.digest import iso_utc
 from . import rules
 from .models import SettingVersion
 from .numbers import first_collision
