@@ -18,11 +18,12 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import DateTime, Enum, Float, event, insert
+from sqlalchemy import DateTime, Enum, Float, event, func, insert, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
@@ -242,6 +243,39 @@ class Precompiled:
             cursor.close()
 
 
+#: INSERT statements by table and columns given (a hot path always gives the same ones).
+_INSERTS: dict[tuple[str, tuple[str, ...]], Precompiled] = {}
+
+
+def insert_row(table: Any, values: dict[str, Any]) -> tuple:
+    """INSERT one row of `table` with a precompiled statement (columns left out get their
+    defaults); answers its primary key."""
+    key = (table.name, tuple(values))
+    statement = _INSERTS.get(key)
+    if statement is None:
+        returning = insert(table).returning(*table.primary_key.columns)
+        statement = _INSERTS.setdefault(key, Precompiled(returning, column_keys=key[1]))
+    return statement.rows(values)[0]
+
+
+def new_row(instance: Any) -> dict[str, Any]:
+    """The column values set on a new mapped object: the row its INSERT stores."""
+    state = inspect(instance)
+    return {prop.key: state.dict[prop.key] for prop in state.mapper.column_attrs if prop.key in state.dict}
+
+
+def as_stored(instance: Any, key: tuple) -> None:
+    """Put a new mapped object whose row was INSERTed with primary key `key` into the session,
+    persistent and unchanged, as `session.add()` and a flush would have left it (columns left
+    out are read from the database if asked for). New objects in its relationships are
+    cascaded into the session as usual and written by the next flush."""
+    mapper = inspect(instance).mapper
+    for column, value in zip(mapper.local_table.primary_key.columns, key, strict=True):
+        setattr(instance, mapper.get_property_by_column(column).key, value)
+    make_transient_to_detached(instance)
+    db.session.add(instance)
+
+
 _SQLITE_TRANSIENT = ("database is locked", "database is busy", "database table is locked")
 _POSTGRES_TRANSIENT = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
 
@@ -312,6 +346,26 @@ def rows_into(table: Any, columns: tuple[str, ...]) -> Iterator[Callable[[dict[s
         ])
 
 
+def reserve_ids(table: Any, count: int) -> list[int]:
+    """`count` new values of `table`'s integer primary key `id`, for rows written with their ids
+    (by COPY): drawn from its sequence on PostgreSQL; after the largest on SQLite, where the
+    unit of work holds the write lock."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return list(db.session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+            {"table": table.name, "n": count},
+        ))
+    first = (db.session.scalar(select(func.max(table.c.id))) or 0) + 1
+    return list(range(first, first + count))
+
+
+def allow_bulk_load_memory() -> None:
+    """PostgreSQL, for this transaction: room to merge the GIN indexes' pending entries in
+    memory rather than in many small runs, for a load of thousands of rows."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL work_mem = '256MB'"))
+
+
 #: Below this many rows a plain INSERT beats setting up a COPY.
 _COPY_FROM_ROWS = 50
 
@@ -320,6 +374,9 @@ def bulk_insert(table: Any, rows: list[dict[str, Any]]) -> None:
     """INSERT many rows with the same keys, by COPY on PostgreSQL when there are enough of them
     (several times faster than executemany for thousands of rows)."""
     if not rows:
+        return
+    if len(rows) == 1:
+        insert_row(table, rows[0])
         return
     if len(rows) < _COPY_FROM_ROWS or db.session.get_bind().dialect.name != "postgresql":
         db.session.execute(insert(table), rows)

@@ -99,7 +99,8 @@ from app.complaints.models import Complaint  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.manage import analysis, facts, figures, rollup  # noqa: E402
 from app.manage.dashboard import TABLES  # noqa: E402
-from app.registry.chain import GENESIS_DIGEST, get_signer  # noqa: E402
+from app.registry.chain import get_signer  # noqa: E402
+from app.registry.digest import GENESIS_DIGEST  # noqa: E402
 from app.settings.store import current_policy  # noqa: E402
 from benchmarks.deadlines import bulk_load, machine, settle  # noqa: E402
 from tests._support import config_class  # noqa: E402

@@ -84,7 +84,8 @@ from app.auth.permissions import Role  # noqa: E402
 from app.clock import now_utc  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.manage import facts  # noqa: E402
-from app.registry.chain import GENESIS_DIGEST, digest_of, get_signer  # noqa: E402
+from app.registry.chain import digest_of, get_signer  # noqa: E402
+from app.registry.digest import GENESIS_DIGEST  # noqa: E402
 from app.registry.models import RegistryEntry  # noqa: E402
 from app.settings.store import current_policy  # noqa: E402
 from app.settings.tiers import TierPolicy  # noqa: E402

@@ -165,7 +165,7 @@ def test_the_letter_on_the_case_page_is_the_pdf_of_the_response(app, client, reg
 
 
 def test_the_fingerprint_printed_on_a_letter_verifies_but_an_internal_note_does_not(app, client, register, staff):
-    from app.registry.chain import fingerprint_of
+    from app.registry.digest import fingerprint_of
     from app.registry.models import RegistryEntry as Entry
 
     number = register()

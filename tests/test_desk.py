@@ -130,7 +130,8 @@ def test_annulment_keeps_the_number_is_signed_and_cannot_be_repeated(app, client
 
 
 def _intake_fingerprint(app, seq) -> str:
-    from app.registry.chain import fingerprint_of, intake_entry
+    from app.registry.chain import intake_entry
+    from app.registry.digest import fingerprint_of
 
     with app.app_context():
         return fingerprint_of(intake_entry(_complaint(app, seq).id).digest)

@@ -90,7 +90,7 @@ def test_a_registration_that_fails_after_taking_its_number_leaves_no_gap(app, mo
     def broken_append(*args, **kwargs):
         raise RuntimeError("disk full while signing")
 
-    monkeypatch.setattr(operations, "append_entry", broken_append)
+    monkeypatch.setattr(operations, "append_intake_entry", broken_append)
     evidence = Evidence("proof.txt", "text/plain", "доказательство, unique to this test".encode())
     with app.app_context():
         with pytest.raises(RuntimeError):

@@ -146,7 +146,7 @@ def test_the_spliced_digest_is_the_digest_of_the_whole_canonical_envelope(record
     import hashlib
     from datetime import UTC, datetime
 
-    from app.registry.chain import FORMAT_VERSION, canonical_json, entry_digest, iso_utc
+    from app.registry.digest import FORMAT_VERSION, canonical_json, entry_digest, iso_utc
 
     at = datetime(2026, 11, 23, 8, 0, 1, 5, tzinfo=UTC)
     envelope = {"v": FORMAT_VERSION, "position": 12, "kind": "event", "recorded_at": iso_utc(at),

@@ -16,7 +16,7 @@ from ..audit.service import record
 from ..auth.models import User
 from ..clock import now_utc
 from ..extensions import db
-from ..registry.chain import iso_utc
+from ..registry.digest import iso_utc
 from ..settings import rules
 from ..settings.models import SettingVersion
 from ..settings.store import settings_store

@@ -22,7 +22,7 @@ from ..intake.links import receipt_url, tracking_url
 from ..intake.operations import IdempotencyKeyReused, register_complaint
 from ..intake.validation import FIELDS, rules_from_config, validate_complaint
 from ..ratelimits import complaint_limit, tracking_limit
-from ..registry.chain import fingerprint_of
+from ..registry.digest import fingerprint_of
 from ..workflow.messages import complainant_messages
 from .blueprint import bp
 

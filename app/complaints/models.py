@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -16,21 +15,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    insert,
 )
-from sqlalchemy.orm import (
-    Mapped,
-    configure_mappers,
-    make_transient_to_detached,
-    mapped_column,
-    relationship,
-)
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import Precompiled, UTCDateTime, enum_column
+from ..database import UTCDateTime, enum_column
 from ..enums import TitledEnum
 from ..extensions import db
-from ..registry.chain import iso_utc
+from ..registry.digest import iso_utc
 
 if TYPE_CHECKING:
     from ..auth.models import User
@@ -245,57 +236,3 @@ class Attachment(db.Model):
             "sha256": self.sha256,
         }
 
-
-#: INSERT ... RETURNING id of a complaint, per set of columns given (registration always gives the same).
-_INSERTS_BY_COLUMNS: dict[tuple[str, ...], Precompiled] = {}
-_INSERT_ATTACHMENT = Precompiled(
-    insert(Attachment.__table__).returning(Attachment.__table__.c.id),
-    column_keys=("complaint_id", "filename", "content_type", "size", "sha256"),
-)
-
-
-def insert_complaint(
-    values: dict, files: list[dict], *, write: Callable[[Complaint], int] | None = None
-) -> Complaint:
-    """INSERT a complaint and its evidence rows with plain statements and return the complaint
-    as a persistent object, exactly as if it had been loaded.
-
-    `write`, when given, stores the complaint row instead of the plain INSERT (e.g. together
-    with rows that refer to it, in one statement) and returns the new id; it gets the object,
-    built before the row is written.
-
-    Registration runs this while other registrations wait for the number lock; the ORM's unit
-    of work would make that wait several times longer. Objects are made the way the ORM makes
-    loaded ones (an instance without `__init__`, its column values as committed state).
-    """
-
-    def loaded(model: type, row: dict) -> Any:
-        if not model.__mapper__.configured:  # the first object of the process
-            configure_mappers()
-        instance = model._sa_class_manager.new_instance()
-        instance.__dict__.update(row)
-        return instance
-
-    complaint = loaded(Complaint, values)
-    stored = [loaded(Attachment, {**row, "complaint_id": None}) for row in files]
-    set_committed_value(complaint, "attachments", stored)
-    if write is not None:
-        complaint_id = write(complaint)
-    else:
-        columns = tuple(values)
-        statement = _INSERTS_BY_COLUMNS.get(columns)
-        if statement is None:
-            statement = _INSERTS_BY_COLUMNS.setdefault(
-                columns,
-                Precompiled(insert(Complaint.__table__).returning(Complaint.__table__.c.id), column_keys=columns),
-            )
-        complaint_id = statement.rows(values)[0][0]
-    complaint.__dict__["id"] = complaint_id
-    for attachment, row in zip(stored, files, strict=True):
-        attachment.__dict__["complaint_id"] = complaint_id
-        attachment.__dict__["id"] = _INSERT_ATTACHMENT.rows({**row, "complaint_id": complaint_id})[0][0]
-    for instance in (complaint, *stored):
-        make_transient_to_detached(instance)
-    for instance in (complaint, *stored):
-        db.session.add(instance)
-    return complaint

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..registry.chain import fingerprint_of
+from ..registry.digest import fingerprint_of
 from ..registry.models import EntryKind, RegistryEntry
 
 #: Titles of the signed events, by the kind of entry or the event's type.

@@ -12,22 +12,23 @@ import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, literal, select, update
+from sqlalchemy import update
 
 from ..clock import now_utc
 from ..complaints.access import new_access_code
-from ..complaints.models import Channel, Complaint, ComplaintStatus, insert_complaint
+from ..complaints.models import Attachment, Channel, Complaint, ComplaintStatus
 from ..complaints.storage import Evidence, EvidenceStore
-from ..database import Precompiled, RetryableConflict, insert_if_absent
+from ..database import RetryableConflict, insert_if_absent
 from ..extensions import db
-from ..notifications.models import Audience, Notification, NotificationKind
-from ..notifications.queue import ROW_COLUMNS, notification_row, queue
-from ..registry.chain import append_entry, canonical_json, intake_entry, take_number_and_head
-from ..registry.models import EntryKind, RegistryEntry
+from ..notifications.models import Audience, NotificationKind
+from ..notifications.queue import outbox_row
+from ..registry.chain import intake_entry
+from ..registry.digest import canonical_json
+from ..registry.models import RegistryEntry
 from ..registry.numbering import format_number, incoming_scope, number_slug, registry_year
+from ..registry.registration import Reservation, append_intake_entry, reserve
 from ..settings.store import current_settings
 from ..workflow.deadlines import registration_clock
 from .models import IdempotencyKey
@@ -92,128 +93,67 @@ def register_complaint(
         if earlier is not None:
             return Registration(earlier, intake_entry(earlier.id), created=False)
 
-    config = current_app.config
     store = evidence_store()
-    files = [
-        {
-            "filename": evidence.filename,
-            "content_type": evidence.content_type,
-            "size": len(evidence.content),
-            "sha256": store.put(db.session, evidence),
-        }
-        for evidence in submission.attachments
-    ]
-    # Everything that does not depend on the number is prepared before the number is taken:
-    # from take_number() to the commit, other registrations queue behind this one.
-    values = {
-        "access_code": new_access_code(),
-        "status": ComplaintStatus.REGISTERED,
-        "channel": channel,
-        "full_name": submission.full_name,
-        "email": submission.email,
-        "phone": submission.phone,
-        "postal_address": submission.postal_address,
-        "category": submission.category,
-        "subject": submission.subject,
-        "description": submission.description,
-        "desired_outcome": submission.desired_outcome,
-        "language": submission.language,
-        "signature_name": submission.signature_name,
-        "declaration_confirmed": submission.declaration_confirmed,
-        "registered_by_id": registered_by_id,
-    }
-
-    settings = current_settings()  # read before the number is taken: it may look at the database
-    timezone_name = config["REGISTRY_TIMEZONE"]
-    year = registry_year(now_utc(), timezone_name)
-    seq, position, prev_digest = take_number_and_head(incoming_scope(year))
-    registered_at = now_utc()  # read after the counter lock, so time order follows number order
-    if registry_year(registered_at, timezone_name) != year:
-        raise RetryableConflict("the registry year turned while waiting for a number")
-    number = format_number(year, seq, settings.number_format)
-    values |= {
-        "year": year,
-        "seq": seq,
-        "number": number,
-        "slug": number_slug(number),
-        "registered_at": registered_at,
-        "received_at": received_at or registered_at,
-        **registration_clock(registered_at, settings.policy),
-    }
-    notify = bool(values["email"])
-    if db.session.get_bind().dialect.name == "postgresql":
-        # The complaint, its e-mail and its idempotency key in one round trip.
-        complaint = insert_complaint(
-            values, files, write=lambda _: _insert_in_one_statement(values, notify, registered_at, idempotency_key)
-        )
-    else:
-        complaint = insert_complaint(values, files)
-        if notify:
-            queue(NotificationKind.REGISTERED, complaint.id, Audience.COMPLAINANT, at=registered_at)
-        if idempotency_key is not None:
-            _RECORD_KEY.rows({"key": idempotency_key, "complaint_id": complaint.id})
-    entry = append_entry(
-        EntryKind.INTAKE, complaint.registry_payload(), complaint_id=complaint.id, reserved=(position, prev_digest)
+    complaint = Complaint(
+        access_code=new_access_code(),
+        status=ComplaintStatus.REGISTERED,
+        channel=channel,
+        full_name=submission.full_name,
+        email=submission.email,
+        phone=submission.phone,
+        postal_address=submission.postal_address,
+        category=submission.category,
+        subject=submission.subject,
+        description=submission.description,
+        desired_outcome=submission.desired_outcome,
+        language=submission.language,
+        signature_name=submission.signature_name,
+        declaration_confirmed=submission.declaration_confirmed,
+        registered_by_id=registered_by_id,
+        attachments=[
+            Attachment(
+                filename=evidence.filename,
+                content_type=evidence.content_type,
+                size=len(evidence.content),
+                sha256=store.put(db.session, evidence),
+            )
+            for evidence in submission.attachments
+        ],
     )
-    log.info("registered complaint %s via %s", number, channel.value)
+    place = _number(complaint, received_at)
+    receipt_mail = (
+        [outbox_row(NotificationKind.REGISTERED, Audience.COMPLAINANT, at=complaint.registered_at)]
+        if complaint.email
+        else []
+    )
+    entry = append_intake_entry(complaint, place, receipt_mail)
+    if idempotency_key is not None:
+        keys = IdempotencyKey.__table__
+        db.session.execute(update(keys).where(keys.c.key == idempotency_key).values(complaint_id=complaint.id))
+    log.info("registered complaint %s via %s", complaint.number, channel.value)
     return Registration(complaint, entry, created=True)
 
 
-_KEYS = IdempotencyKey.__table__
-_RECORD_KEY = Precompiled(
-    update(_KEYS).where(_KEYS.c.key == bindparam("key")).values(complaint_id=bindparam("complaint_id"))
-)
-_ONE_STATEMENT: dict[tuple, Precompiled] = {}
-
-
-def _insert_in_one_statement(
-    values: dict, notify: bool, registered_at: datetime, idempotency_key: str | None
-) -> int:
-    """PostgreSQL: INSERT the complaint, queue its e-mail and record its idempotency key in one
-    statement (data-modifying CTEs taking the new id from the complaint's); returns the id."""
-    shape = (tuple(values), notify, idempotency_key is not None)
-    statement = _ONE_STATEMENT.get(shape)
-    if statement is None:
-        statement = _ONE_STATEMENT.setdefault(shape, Precompiled(_one_statement(*shape)))
-    params = {f"complaint_{name}": value for name, value in values.items()} | {"key": idempotency_key}
-    if notify:
-        row = notification_row(NotificationKind.REGISTERED, 0, Audience.COMPLAINANT, at=registered_at)
-        # its complaint_id comes from the complaint's INSERT in the statement, not from this row
-        params |= {f"notification_{name}": value for name, value in row.items() if name != "complaint_id"}
-    return statement.rows(params)[0][0]
-
-
-def _one_statement(columns: tuple[str, ...], notify: bool, keyed: bool) -> Any:
-    complaints = Complaint.__table__
-    new = insert(complaints).values(_row(complaints, "complaint", columns)).returning(complaints.c.id).cte("new_complaint")
-    new_id = select(new.c.id).scalar_subquery()
-    ctes = []
-    if notify:
-        notifications = Notification.__table__
-        ctes.append(
-            insert(notifications).values(_row(notifications, "notification", ROW_COLUMNS, new_id)).cte("new_notification")
-        )
-    if keyed:
-        ctes.append(update(_KEYS).where(_KEYS.c.key == bindparam("key")).values(complaint_id=new_id).cte("claimed_key"))
-    return select(new.c.id).add_cte(*ctes)
-
-
-def _row(table: Any, prefix: str, names: tuple[str, ...], complaint_id: Any = None) -> dict[str, Any]:
-    """The VALUES of one row: a parameter `{prefix}_{name}` per column named, `complaint_id`
-    (an expression) for that column when given, and every other column's Python-side default,
-    which SQLAlchemy adds to a top-level INSERT only, never to one inside a CTE."""
-    values: dict[str, Any] = {
-        name: complaint_id
-        if name == "complaint_id" and complaint_id is not None
-        else bindparam(f"{prefix}_{name}", type_=table.c[name].type)
-        for name in names
-    }
-    for column in table.columns:
-        if column.key not in values and column.default is not None:
-            if not column.default.is_scalar:
-                raise ValueError(f"{column} has a default that is not a plain value")
-            values[column.key] = literal(column.default.arg, column.type)
-    return values
+def _number(complaint: Complaint, received_at: datetime | None) -> Reservation:
+    """Give the complaint the next incoming number, the moment of its registration and the
+    deadlines that run from it; answers the number's reservation (with the place of its intake
+    entry on the chain). From here to the commit, other registrations queue behind this one,
+    so everything else is prepared before."""
+    settings = current_settings()  # read before the number is taken: it may look at the database
+    timezone_name = current_app.config["REGISTRY_TIMEZONE"]
+    year = registry_year(now_utc(), timezone_name)
+    place = reserve(incoming_scope(year))
+    registered_at = now_utc()  # read after the counter lock, so time order follows number order
+    if registry_year(registered_at, timezone_name) != year:
+        raise RetryableConflict("the registry year turned while waiting for a number")
+    complaint.year, complaint.seq = year, place.number
+    complaint.number = format_number(year, place.number, settings.number_format)
+    complaint.slug = number_slug(complaint.number)
+    complaint.registered_at = registered_at
+    complaint.received_at = received_at or registered_at
+    for name, value in registration_clock(registered_at, settings.policy).items():
+        setattr(complaint, name, value)
+    return place
 
 
 def _claim_idempotency_key(key: str, request_hash: str) -> Complaint | None:

@@ -2,11 +2,12 @@
 
 Loads N made-up complaints (names in English, Romanian, Russian and Ukrainian, every category
 and channel, dates spread over about two years) as fast as the database takes them, and yet
-exactly as registration would have stored them: numbers are taken from the per-year counters,
-and every complaint gets its signed intake entry on the hash chain (the payload from
-`Complaint.registry_payload`, the digest from `entry_digest`, the registry key's signature),
-so `flask registry verify` passes afterwards. A few are annulled with the real
-`annul_complaint`. On PostgreSQL the rows go in with COPY; elsewhere with multi-row INSERTs.
+exactly as registration would have stored them: numbers are taken from the per-year counters
+(`take_numbers`), and every complaint gets its signed intake entry on the hash chain (the
+payload from `Complaint.registry_payload`, appended by `append_entries`, recorded at the
+complaint's registration), so `flask registry verify` passes afterwards. A few are annulled
+with the real `annul_complaint`. On PostgreSQL the rows go in with COPY; elsewhere with
+multi-row INSERTs.
 
 Each batch is one unit of work: it locks the counters and the chain head like a registration,
 and commits counters, complaints, entries and the head together.
@@ -27,7 +28,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..auth.permissions import Permission
@@ -35,12 +36,12 @@ from ..clock import now_utc
 from ..complaints.access import _ALPHABET as ACCESS_CODE_ALPHABET
 from ..complaints.access import ACCESS_CODE_LENGTH
 from ..complaints.models import Channel, Complaint, ComplaintStatus
-from ..database import commit_with_retry, insert_if_absent, rows_into
+from ..database import allow_bulk_load_memory, commit_with_retry, reserve_ids, rows_into
 from ..desk.operations import annul_complaint
 from ..extensions import db
-from ..registry.chain import GENESIS_DIGEST, canonical_json, entry_digest, get_signer
-from ..registry.models import ChainHead, EntryKind, NumberCounter, RegistryEntry
-from ..registry.numbering import format_number, incoming_scope, number_slug, registry_year
+from ..registry.chain import append_entries
+from ..registry.models import ChainHead, EntryKind
+from ..registry.numbering import format_number, incoming_scope, number_slug, registry_year, take_numbers
 from ..settings.store import current_policy, current_settings
 from ..workflow.deadlines import registration_clock
 
@@ -342,53 +343,16 @@ def seed_demo(
     return report
 
 
-def _take_numbers(years: list[int]) -> dict[int, int]:
-    """Take as many numbers per year as `years` lists, from the counters; answer the first of
-    each year's block. The counter rows stay locked until commit, as in a registration."""
-    firsts = {}
-    counters = NumberCounter.__table__
-    for year in sorted(set(years)):
-        scope, wanted = incoming_scope(year), years.count(year)
-        insert_if_absent(NumberCounter, scope=scope, last_value=0)
-        last = db.session.execute(
-            update(counters).where(counters.c.scope == scope)
-            .values(last_value=counters.c.last_value + wanted).returning(counters.c.last_value)
-        ).scalar_one()
-        firsts[year] = last - wanted + 1
-    return firsts
-
-
-def _reserve_ids(count: int) -> list[int]:
-    if db.session.get_bind().dialect.name == "postgresql":
-        return list(db.session.scalars(
-            text("SELECT nextval(pg_get_serial_sequence('complaints', 'id')) FROM generate_series(1, :n)"),
-            {"n": count},
-        ))
-    first = (db.session.scalar(select(func.max(Complaint.id))) or 0) + 1
-    return list(range(first, first + count))
-
-
 def _load_batch(moments: list[datetime], maker: _Maker) -> list[tuple[int, int]]:
-    """Number, sign and store the complaints registered at `moments` (one unit of work), the
-    counters and the chain head locked first, as in a registration. Answers (year, id) each."""
-    config = current_app.config
-    timezone_name, pattern = config["REGISTRY_TIMEZONE"], current_settings().number_format
+    """Number, sign and store the complaints registered at `moments` (one unit of work): their
+    numbers taken from the counters, their intake entries appended to the chain, both locked
+    until the commit as in a registration. Answers (year, id) each."""
+    timezone_name, pattern = current_app.config["REGISTRY_TIMEZONE"], current_settings().number_format
     years = [registry_year(moment, timezone_name) for moment in moments]
-    next_seq = _take_numbers(years)
-    head = db.session.execute(
-        select(ChainHead.position, ChainHead.digest).where(ChainHead.id == 1).with_for_update()
-    ).one_or_none()
-    if head is None:
-        insert_if_absent(ChainHead, id=1, position=0, digest=GENESIS_DIGEST)
-        head = (0, GENESIS_DIGEST)
-    position, digest = head
-    ids = _reserve_ids(len(moments))
-
-    signer = get_signer()
-    entries = []
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Room to merge the GIN indexes' pending entries in memory rather than in many small runs.
-        db.session.execute(text("SET LOCAL work_mem = '256MB'"))
+    next_seq = {year: take_numbers(incoming_scope(year), years.count(year)) for year in sorted(set(years))}
+    ids = reserve_ids(Complaint.__table__, len(moments))
+    records = []
+    allow_bulk_load_memory()
     # Rows stream to the database while the next ones are made (COPY on PostgreSQL).
     with rows_into(Complaint.__table__, _COMPLAINT_COLUMNS) as write:
         for complaint_id, year, moment in zip(ids, years, moments, strict=True):
@@ -399,19 +363,8 @@ def _load_batch(moments: list[datetime], maker: _Maker) -> list[tuple[int, int]]
             values.update(id=complaint_id, year=year, seq=seq, number=number, slug=number_slug(number))
             write(values)
             # The signed record, built by the model's own method (it only reads attributes).
-            payload = canonical_json(Complaint.registry_payload(SimpleNamespace(**values, attachments=[])))
-            position, previous = position + 1, digest
-            digest = entry_digest(position=position, kind=EntryKind.INTAKE.value, recorded_at=moment,
-                                  prev_digest=previous, payload=payload, key_id=signer.key_id)
-            entries.append({
-                "position": position, "kind": EntryKind.INTAKE, "complaint_id": complaint_id,
-                "recorded_at": moment, "payload": payload, "prev_digest": previous, "digest": digest,
-                "signature": signer.sign(bytes.fromhex(digest)).hex(), "key_id": signer.key_id,
-            })
-    with rows_into(RegistryEntry.__table__, _ENTRY_COLUMNS) as write:
-        for entry in entries:
-            write(entry)
-    db.session.execute(update(ChainHead).where(ChainHead.id == 1).values(position=position, digest=digest))
+            records.append((Complaint.registry_payload(SimpleNamespace(**values, attachments=[])), complaint_id))
+    append_entries(EntryKind.INTAKE, records, recorded_at=moments)
     return list(zip(years, ids, strict=True))
 
 
@@ -421,9 +374,6 @@ _COMPLAINT_COLUMNS = (
     "description", "desired_outcome", "language", "signature_name", "declaration_confirmed", "registered_by_id",
     "tier", "first_responded_at", "first_response_warned_at", "first_response_breached_at",
     "resolution_started_at", "resolution_due", "resolution_warned_at", "next_check_at",
-)
-_ENTRY_COLUMNS = (
-    "position", "kind", "complaint_id", "recorded_at", "payload", "prev_digest", "digest", "signature", "key_id",
 )
 
 

@@ -9,7 +9,7 @@ from flask import current_app
 
 from ..complaints.models import Complaint
 from ..extensions import db
-from ..registry.chain import fingerprint_of
+from ..registry.digest import fingerprint_of
 from ..registry.models import RegistryEntry
 from ..registry.numbering import number_slug
 from ..settings.store import settings_at

@@ -10,25 +10,23 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table
 
 from ..clock import now_utc
-from ..database import Precompiled, bulk_insert
+from ..database import bulk_insert
 from ..extensions import db
 from .models import Audience, DeliveryStatus, Notification, NotificationKind
 
-_INSERT = insert(Notification.__table__)
 #: The columns `notification_row` fills, in its order.
 ROW_COLUMNS = (
     "kind", "complaint_id", "audience", "user_id", "tier", "params", "created_at", "status", "attempts",
     "next_attempt_at",
 )  # fmt: skip
-_INSERT_ONE = Precompiled(_INSERT, column_keys=ROW_COLUMNS)
 
 
 def notification_row(
     kind: NotificationKind,
-    complaint_id: int,
+    complaint_id: int | None,
     audience: Audience,
     *,
     user_id: int | None = None,
@@ -36,7 +34,7 @@ def notification_row(
     params: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The values of one outbox row (for `queue_rows`)."""
+    """The values of one outbox row (for `queue_rows`; `complaint_id` None for `outbox_row`)."""
     at = at or now_utc()
     return {
         "kind": kind,
@@ -54,13 +52,16 @@ def notification_row(
 
 def queue_rows(rows: list[dict[str, Any]]) -> None:
     """INSERT outbox rows: one statement for a few, COPY on PostgreSQL for thousands."""
-    if len(rows) == 1 and tuple(rows[0]) == ROW_COLUMNS:
-        _INSERT_ONE.rows(rows[0])
-    elif len(rows) == 1:
-        db.session.execute(_INSERT, rows[0])
-    else:
-        bulk_insert(Notification.__table__, rows)
+    bulk_insert(Notification.__table__, rows)
     db.session.info["notifications_queued"] = True
+
+
+def outbox_row(kind: NotificationKind, audience: Audience, **fields: Any) -> tuple[Table, dict[str, Any]]:
+    """An outbox row (its table and values) that the caller INSERTs itself, in one statement with
+    the complaint it announces (`registry.chain.append_intake_entry` fills in `complaint_id`);
+    queued like those of `queue_rows`: sent after the commit."""
+    db.session.info["notifications_queued"] = True
+    return Notification.__table__, notification_row(kind, None, audience, **fields)
 
 
 def queue(kind: NotificationKind, complaint_id: int, audience: Audience, **fields: Any) -> None:

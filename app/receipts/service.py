@@ -8,7 +8,8 @@ from pathlib import Path
 from flask import current_app
 
 from ..complaints.models import Complaint
-from ..registry.chain import fingerprint_of, intake_entry
+from ..registry.chain import intake_entry
+from ..registry.digest import fingerprint_of
 from ..settings.store import settings_at
 from ..urls import public_url
 from .context import build_receipt_context

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, enum_column
 from ..extensions import db
+from .digest import fingerprint_of
 
 
 class NumberCounter(db.Model):
@@ -59,7 +60,7 @@ class RegistryEntry(db.Model):
     kind: Mapped[EntryKind] = mapped_column(enum_column(EntryKind, 20))
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    #: Canonical JSON of what was recorded (see app.registry.chain.canonical_json).
+    #: Canonical JSON of what was recorded (see app.registry.digest.canonical_json).
     payload: Mapped[str] = mapped_column(Text)
     prev_digest: Mapped[str] = mapped_column(String(64))
     digest: Mapped[str] = mapped_column(String(64), unique=True)
@@ -80,6 +81,4 @@ class RegistryEntry(db.Model):
 
     @property
     def fingerprint(self) -> str:
-        from .chain import fingerprint_of
-
         return fingerprint_of(self.digest)

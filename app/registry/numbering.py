@@ -27,11 +27,11 @@ def outgoing_scope(year: int) -> str:
 
 
 _COUNTERS = NumberCounter.__table__
-#: Lock the scope's counter row and move it on; answers the new value (no row: nothing).
+#: Lock the scope's counter row and move it `n` on; answers the new value (no row: nothing).
 INCREMENT_COUNTER = (
     update(_COUNTERS)
-    .where(_COUNTERS.c.scope == bindparam("counter_scope"))
-    .values(last_value=_COUNTERS.c.last_value + 1)
+    .where(_COUNTERS.c.scope == bindparam("scope"))
+    .values(last_value=_COUNTERS.c.last_value + bindparam("n"))
     .returning(_COUNTERS.c.last_value)
 )
 _INCREMENT = Precompiled(INCREMENT_COUNTER)
@@ -39,11 +39,17 @@ _INCREMENT = Precompiled(INCREMENT_COUNTER)
 
 def take_number(scope: str) -> int:
     """Take the next number of `scope`, holding its counter row locked until commit."""
-    rows = _INCREMENT.rows({"counter_scope": scope})
+    return take_numbers(scope, 1)
+
+
+def take_numbers(scope: str, count: int) -> int:
+    """Take the next `count` numbers of `scope` and answer the first, holding its counter row
+    locked until commit (an UPDATE ... RETURNING locks the row and moves it on at once)."""
+    rows = _INCREMENT.rows({"scope": scope, "n": count})
     if not rows:  # first number of a new scope
         insert_if_absent(NumberCounter, scope=scope, last_value=0)
-        rows = _INCREMENT.rows({"counter_scope": scope})
-    return rows[0][0]
+        rows = _INCREMENT.rows({"scope": scope, "n": count})
+    return rows[0][0] - count + 1
 
 
 def registry_year(moment: datetime, timezone_name: str) -> int:

@@ -15,7 +15,8 @@ from wtforms.validators import DataRequired, Length
 from ..complaints.access import find_by_reference
 from ..extensions import db
 from ..ratelimits import verify_limit
-from .chain import get_signer, intake_entry, normalise_fingerprint
+from .chain import get_signer, intake_entry
+from .digest import normalise_fingerprint
 from .models import EntryKind, RegistryEntry
 from .verify import check_entry, corrections_of
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from ..complaints.models import CORRECTABLE, Complaint, ComplaintStatus
 from ..extensions import db
-from .chain import GENESIS_DIGEST, canonical_json, digest_of, get_signer
+from .chain import digest_of, get_signer
+from .digest import GENESIS_DIGEST, canonical_json
 from .models import ChainHead, EntryKind, NumberCounter, RegistryEntry
 from .numbering import incoming_scope
 from .signing import RegistrySigner

@@ -26,7 +26,8 @@ from ..database import bulk_insert, commit_with_retry
 from ..extensions import db
 from ..notifications.models import NotificationKind
 from ..notifications.queue import queue_rows
-from ..registry.chain import append_entries, iso_utc
+from ..registry.chain import append_entries
+from ..registry.digest import iso_utc
 from ..registry.models import EntryKind
 from ..settings.tiers import TierPolicy
 from .deadlines import FIRST_RESPONSE, DueWork, due_work, next_alarm

@@ -25,7 +25,8 @@ from ..complaints.models import Complaint, ComplaintStatus, Resolution
 from ..extensions import db
 from ..notifications.models import Audience, NotificationKind
 from ..notifications.queue import notification_row, queue_rows
-from ..registry.chain import append_entry, iso_utc
+from ..registry.chain import append_entry
+from ..registry.digest import iso_utc
 from ..registry.models import EntryKind, RegistryEntry
 from ..registry.numbering import format_number, outgoing_scope, registry_year, take_number
 from ..settings.store import current_policy, current_settings
