@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -13,7 +11,6 @@ from wtforms.validators import Optional
 
 from ..auth.access import requires
 from ..auth.permissions import Permission
-from ..clock import local_day_start
 from ..extensions import db
 from ..forms import AppForm
 from .models import AuditAction, AuditEvent
@@ -52,10 +49,10 @@ def events() -> str:
             query = query.where(AuditEvent.action == AuditAction(form.action.data))
         if form.target.data:
             query = query.where(AuditEvent.target.contains(form.target.data.strip(), autoescape=True))
-        if form.date_from.data:
-            query = query.where(AuditEvent.at >= local_day_start(form.date_from.data, zone))
-        if form.date_to.data:
-            end = local_day_start(form.date_to.data + timedelta(days=1), zone)
+        start, end = form.day_range(form.date_from.data, form.date_to.data, zone)
+        if start:
+            query = query.where(AuditEvent.at >= start)
+        if end:
             query = query.where(AuditEvent.at < end)
         if form.before.data:
             query = query.where(AuditEvent.id < form.before.data)

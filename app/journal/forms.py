@@ -4,7 +4,6 @@ again with what was typed, each mistake explained next to its field."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import get_locale, lazy_ngettext
@@ -12,7 +11,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Field, SelectField, StringField
 from wtforms.validators import Optional, ValidationError
 
-from ..clock import local_day_start
 from ..complaints.categories import category_choices
 from ..complaints.filters import ComplaintFilter, NumberBound
 from ..complaints.models import Channel, ComplaintStatus
@@ -122,18 +120,15 @@ class JournalFilterForm(AppForm):
 
     def to_filter(self, timezone: str) -> ComplaintFilter:
         """The filter the (validated) fields stand for; dates are days in `timezone`."""
-
-        def start_of(day: date | None) -> datetime | None:
-            return local_day_start(day, timezone) if day else None
-
         low, high = self._number_bounds()
+        registered_from, registered_before = self.day_range(self.date_from.data, self.date_to.data, timezone)
         phone = re.sub(r"\D", "", self.phone.data or "")
         return ComplaintFilter(
             year=self._year(),
             number_from=low,
             number_to=high,
-            registered_from=start_of(self.date_from.data),
-            registered_before=start_of(self.date_to.data + timedelta(days=1) if self.date_to.data else None),
+            registered_from=registered_from,
+            registered_before=registered_before,
             status=ComplaintStatus(self.status.data) if self.status.data else None,
             category=self.category.data or None,
             channel=Channel(self.channel.data) if self.channel.data else None,
@@ -142,15 +137,6 @@ class JournalFilterForm(AppForm):
             phone=phone or None,
             text=" ".join(_text(self.text).split()) or None,
         )
-
-    def filter_args(self) -> dict[str, str]:
-        """What was typed in each non-empty field: kept in page links and export links, and
-        written to the audit trail with an export."""
-        return {
-            field.name: field.raw_data[0].strip()
-            for field in self
-            if field.raw_data and field.raw_data[0] and field.raw_data[0].strip()
-        }
 
     def described_filters(self) -> dict[str, str]:
         """The non-empty filters as people read them: field label -> value (choices by title)."""

@@ -12,7 +12,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,7 +28,7 @@ from ..audit.models import AuditAction
 from ..audit.service import record
 from ..auth.access import requires
 from ..auth.permissions import Permission
-from ..clock import local_day_start, now_utc
+from ..clock import now_utc
 from ..complaints.categories import category_choices
 from ..complaints.filters import ComplaintFilter
 from ..complaints.models import Channel, ComplaintStatus
@@ -72,25 +72,14 @@ class DashboardFilterForm(AppForm):
 
     def to_filters(self, timezone: str) -> ComplaintFilter:
         """The filters the (validated) fields stand for; dates are whole days in `timezone`."""
-
-        def start_of(day: date | None) -> datetime | None:
-            return local_day_start(day, timezone) if day else None
-
+        registered_from, registered_before = self.day_range(self.date_from.data, self.date_to.data, timezone)
         return ComplaintFilter(
-            registered_from=start_of(self.date_from.data),
-            registered_before=start_of(self.date_to.data + timedelta(days=1) if self.date_to.data else None),
+            registered_from=registered_from,
+            registered_before=registered_before,
             category=self.category.data or None,
             channel=Channel(self.channel.data) if self.channel.data else None,
             tier=int(self.tier.data) if self.tier.data else None,
         )
-
-    def filter_args(self) -> dict[str, str]:
-        """What was typed in each non-empty field: kept in the CSV links."""
-        return {
-            field.name: field.raw_data[0].strip()
-            for field in self
-            if field.raw_data and field.raw_data[0] and field.raw_data[0].strip()
-        }
 
 
 # --- tables: the same lines for the page and the CSV ----------------------------------------

@@ -50,11 +50,3 @@ class QueueFilterForm(AppForm):
             tier=int(self.tier.data) if self.tier.data else None,
             due=DueFilter(self.due.data) if self.due.data else None,
         )
-
-    def filter_args(self) -> dict[str, str]:
-        """What was chosen in each non-empty field: kept in page links."""
-        return {
-            field.name: field.raw_data[0].strip()
-            for field in self
-            if field.raw_data and field.raw_data[0] and field.raw_data[0].strip()
-        }
