@@ -57,9 +57,9 @@ def queue_rows(rows: list[dict[str, Any]]) -> None:
 
 
 def outbox_row(kind: NotificationKind, audience: Audience, **fields: Any) -> tuple[Table, dict[str, Any]]:
-    """An outbox row (its table and values) that the caller INSERTs itself, in one statement with
-    the complaint it announces (`registry.chain.append_intake_entry` fills in `complaint_id`);
-    queued like those of `queue_rows`: sent after the commit."""
+    """An outbox row (its table and values) that the caller INSERTs itself, in one statement
+    with the complaint it announces (`registry.registration.append_intake_entry` fills in its
+    `complaint_id`); queued like those of `queue_rows`: sent after the commit."""
     db.session.info["notifications_queued"] = True
     return Notification.__table__, notification_row(kind, None, audience, **fields)
 

@@ -46,12 +46,13 @@ _ADVANCE_HEAD = Precompiled(
     .values(position=_HEAD.c.position + bindparam("n"))
     .returning(_HEAD.c.position, _HEAD.c.digest)
 )
-#: Name the newest entry's digest at the head (whose row the caller already locked).
+#: Name the newest entry's digest at the head (whose row the caller locked with `advance_head`).
 SET_HEAD_DIGEST = update(_HEAD).where(_HEAD.c.id == 1).values(digest=bindparam("new_digest"))
 _SET_HEAD_DIGEST = Precompiled(SET_HEAD_DIGEST)
 
 
 def set_head_digest(digest: str) -> None:
+    """Name the newest entry's digest at the head (after `advance_head` took its place)."""
     _SET_HEAD_DIGEST.rows({"new_digest": digest})
 
 
