@@ -261,7 +261,8 @@ def insert_row(table: Any, values: dict[str, Any]) -> tuple:
 def new_row(instance: Any) -> dict[str, Any]:
     """The column values set on a new mapped object: the row its INSERT stores."""
     state = inspect(instance)
-    return {prop.key: state.dict[prop.key] for prop in state.mapper.column_attrs if prop.key in state.dict}
+    values = state.dict
+    return {prop.key: values[prop.key] for prop in state.mapper.column_attrs if prop.key in values}
 
 
 def as_stored(instance: Any, key: tuple) -> None:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
+
+from app.extensions import db
+from app.manage.models import FIXED_TABLES
 from config import Config
 
 
@@ -54,3 +58,26 @@ def form_data(**changes: Any) -> dict[str, Any]:
     elif "declaration" in data:
         del data["declaration"]
     return data
+
+
+#: The sequences of the emptied tables' own columns go back to their start (ids begin at 1 again).
+_RESTART_SEQUENCES = text(
+    "SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s"
+    " JOIN pg_depend d ON d.objid = s.seqrelid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')"
+    " WHERE d.refobjid = ANY(CAST(:tables AS regclass[]))"
+)
+
+
+def empty_database() -> None:
+    """Every table but the fixed ones, emptied as TRUNCATE ... RESTART IDENTITY would, by
+    DELETE: on PostgreSQL a TRUNCATE replaces each table's files, which costs most of a second
+    per test, while a DELETE of the few rows a test wrote costs milliseconds."""
+    tables = [t.name for t in db.metadata.sorted_tables if t.name not in FIXED_TABLES]
+    postgresql = db.engine.dialect.name == "postgresql"
+    if postgresql:  # the rollups' deferred triggers run at each DELETE, before their tables are emptied
+        db.session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+    for name in reversed(tables):  # rows before the rows they refer to
+        db.session.execute(text(f"DELETE FROM {name}"))
+    if postgresql:
+        db.session.execute(_RESTART_SEQUENCES, {"tables": tables})
+    db.session.commit()

@@ -16,19 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import flask_migrate
-import jinja2
-import jinja2.bccache
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from _support import config_class
+from _support import config_class, empty_database
 from app import create_app
 from app.extensions import db
-from app.manage.models import FIXED_TABLES
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -78,40 +77,17 @@ def migrated(base_settings: dict[str, Any]) -> None:
         db.engine.dispose()
 
 
-#: The sequences of the emptied tables' own columns go back to their start (ids begin at 1 again).
-_RESTART_SEQUENCES = text(
-    "SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s"
-    " JOIN pg_depend d ON d.objid = s.seqrelid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')"
-    " WHERE d.refobjid = ANY(CAST(:tables AS regclass[]))"
-)
-
-
-def _empty_database() -> None:
-    """Every table but the fixed ones, emptied as TRUNCATE ... RESTART IDENTITY would, by
-    DELETE: on PostgreSQL a TRUNCATE replaces each table's files, which costs most of a second
-    per test, while a DELETE of the few rows a test wrote costs milliseconds."""
-    tables = [t.name for t in db.metadata.sorted_tables if t.name not in FIXED_TABLES]
-    postgresql = db.engine.dialect.name == "postgresql"
-    if postgresql:  # the rollups' deferred triggers run at each DELETE, before their tables are emptied
-        db.session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
-    for name in reversed(tables):  # rows before the rows they refer to
-        db.session.execute(text(f"DELETE FROM {name}"))
-    if postgresql:
-        db.session.execute(_RESTART_SEQUENCES, {"tables": tables})
-    db.session.commit()
-
-
-class _CompiledTemplates(jinja2.BytecodeCache):
-    """Page templates compiled once per process, not once per test's app (a fifth of the
-    suite's time went there): kept by name and by the checksum of their source."""
+class _CompiledTemplates(BytecodeCache):
+    """Page templates compiled once per process instead of once per test's app (that was about
+    a sixth of the time of the tests that render pages): kept by name and source checksum."""
 
     def __init__(self) -> None:
         self._code: dict[tuple[str, str | None], Any] = {}
 
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+    def load_bytecode(self, bucket: Bucket) -> None:
         bucket.code = self._code.get((bucket.key, bucket.checksum))
 
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+    def dump_bytecode(self, bucket: Bucket) -> None:
         self._code[(bucket.key, bucket.checksum)] = bucket.code
 
 
@@ -133,7 +109,7 @@ def make_app(base_settings: dict[str, Any], migrated: None) -> Iterator[Callable
     cleaner = apps[0] if apps else make()
     with cleaner.app_context():
         db.session.remove()
-        _empty_database()
+        empty_database()
     for app in apps:
         with app.app_context():
             db.session.remove()
