@@ -121,15 +121,12 @@ def register_complaint(
         ],
     )
     place = _number(complaint, received_at)
-    receipt_mail = (
-        [outbox_row(NotificationKind.REGISTERED, Audience.COMPLAINANT, at=complaint.registered_at)]
-        if complaint.email
-        else []
-    )
-    entry = append_intake_entry(complaint, place, receipt_mail)
+    mail = []  # the acknowledgement by e-mail: stored with the complaint, sent after the commit
+    if complaint.email:
+        mail.append(outbox_row(NotificationKind.REGISTERED, Audience.COMPLAINANT, at=complaint.registered_at))
+    entry = append_intake_entry(complaint, place, mail)
     if idempotency_key is not None:
-        keys = IdempotencyKey.__table__
-        db.session.execute(update(keys).where(keys.c.key == idempotency_key).values(complaint_id=complaint.id))
+        _record_idempotency_key(idempotency_key, complaint.id)
     log.info("registered complaint %s via %s", complaint.number, channel.value)
     return Registration(complaint, entry, created=True)
 
@@ -166,3 +163,9 @@ def _claim_idempotency_key(key: str, request_hash: str) -> Complaint | None:
     if earlier.request_hash != request_hash or earlier.complaint is None:
         raise IdempotencyKeyReused(earlier.complaint)
     return earlier.complaint
+
+
+def _record_idempotency_key(key: str, complaint_id: int) -> None:
+    """Name the complaint that the claimed `key` registered."""
+    keys = IdempotencyKey.__table__
+    db.session.execute(update(keys).where(keys.c.key == key).values(complaint_id=complaint_id))
