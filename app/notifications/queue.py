@@ -17,12 +17,6 @@ from ..database import bulk_insert
 from ..extensions import db
 from .models import Audience, DeliveryStatus, Notification, NotificationKind
 
-#: The columns `notification_row` fills, in its order.
-ROW_COLUMNS = (
-    "kind", "complaint_id", "audience", "user_id", "tier", "params", "created_at", "status", "attempts",
-    "next_attempt_at",
-)  # fmt: skip
-
 
 def notification_row(
     kind: NotificationKind,
