@@ -20,11 +20,14 @@ from .signing import RegistrySigner
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing found wrong: where (chain position and/or number) and what."""
+    """One finding: where (chain position and/or number), what is wrong, and, where it can be
+    said, what the signed record expects and what was found instead."""
 
     what: str
     position: int | None = None
     number: str | None = None
+    expected: str | None = None
+    found: str | None = None
 
     def __str__(self) -> str:
         where = " ".join(
@@ -35,7 +38,14 @@ class Problem:
             )
             if part
         )
-        return f"{where}: {self.what}" if where else self.what
+        text = f"{where}: {self.what}" if where else self.what
+        if self.expected is not None or self.found is not None:
+            text += f" (expected {self.expected}; found {self.found})"
+        return text
+
+    def as_json(self) -> dict[str, str | int | None]:
+        return {"number": self.number, "position": self.position, "what": self.what,
+                "expected": self.expected, "found": self.found}
 
 
 @dataclass
