@@ -14,7 +14,7 @@ from app.complaints.models import Complaint
 from app.database import commit_with_retry
 from app.extensions import db
 from app.notifications.models import Notification
-from app.registry.models import EntryKind, RegistryEntry
+from app.registry.models import EntryKind, EntryPrivate, RegistryEntry
 
 #: The moment test complaints are registered (a Monday morning in Chișinău).
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -43,6 +43,16 @@ def events(app, number: str) -> list[dict]:
         return [json.loads(e.payload) for e in db.session.scalars(
             select(RegistryEntry).where(RegistryEntry.complaint_id == complaint.id,
                                         RegistryEntry.kind == EntryKind.EVENT).order_by(RegistryEntry.position))]
+
+
+def private_parts(app, number: str) -> list[dict]:
+    """The private parts (free text, letters as issued) of the complaint's signed events, in order."""
+    with app.app_context():
+        complaint = find_by_reference(number)
+        return [json.loads(data) for data in db.session.scalars(
+            select(EntryPrivate.data).join(RegistryEntry, RegistryEntry.position == EntryPrivate.position)
+            .where(RegistryEntry.complaint_id == complaint.id, RegistryEntry.kind == EntryKind.EVENT)
+            .order_by(RegistryEntry.position))]
 
 
 def notifications(app, number: str) -> list[tuple[str, str, int | None, int | None]]:

@@ -66,7 +66,7 @@ def test_the_row_the_signed_record_and_the_notice_say_who_why_and_where_to(reaso
     escalation = plan(to_tier, reason, note=note, by_id=by_id)
     assert escalation.row == {"complaint_id": 7, "from_tier": 1, "to_tier": to_tier, "reason": reason,
                               "note": note, "escalated_at": AT, "by_id": by_id}
-    assert escalation.signed == {"from": 1, "to": to_tier, "reason": reason.value, "note": note}
+    assert escalation.signed == {"from": 1, "to": to_tier, "reason": reason.value}  # the note: private
     [notice] = escalation.notices
     assert {**notice, "params": json.loads(notice["params"])} == {
         "kind": NotificationKind.ESCALATED, "complaint_id": 7, "audience": Audience.TIER, "user_id": None,
@@ -127,7 +127,8 @@ def due_row(**fields) -> _Row:
         "first_response_due": registered + timedelta(hours=24), "first_responded_at": None,
         "first_response_warned_at": registered + timedelta(hours=18), "first_response_breached_at": None,
         "resolution_due": registered + 3 * DAY, "resolution_warned_at": None,
-        "next_check_at": registered + timedelta(hours=24), **fields,
+        "next_check_at": registered + timedelta(hours=24), "resolution": None, "resolved_at": None,
+        "closed_at": None, "transfer_count": 0, "contact_count": 1, **fields,
     })
 
 
@@ -144,7 +145,11 @@ def test_the_sweep_plans_a_breachs_escalation_with_the_same_planner(fields, reas
     assert vars(swept.state).items() >= expected.changes.items()
     assert swept.notifications[1:] == list(expected.notices)
     assert swept.event["escalation"] == expected.signed
-    assert swept.event["state"] == {"status": "in_progress", "tier": 2, "owner_id": 3}
+    assert swept.event["state"] == {
+        "status": "in_progress", "tier": 2, "owner_id": 3, "first_responded_at": swept.event["state"]["first_responded_at"],
+        "first_response_breached_at": swept.event["state"]["first_response_breached_at"], "resolution": None,
+        "resolved_at": None, "closed_at": None, "transfer_count": 0, "contact_count": 1,
+    }
 
 
 def test_a_breach_at_the_top_tier_plans_no_escalation():
@@ -185,9 +190,13 @@ def test_the_case_page_and_the_sweep_write_the_same_escalation(app, register):
 
     [signed_by_hand] = [e for e in events(app, by_hand) if e["type"] == "escalated"]
     [signed_by_sweep] = [e for e in events(app, by_sweep) if e["type"] == "deadline_breached"]
-    for key in ("escalation", "state", "at", "by"):
+    for key in ("escalation", "at", "by"):
         assert signed_by_sweep[key] == signed_by_hand[key], key
-    assert signed_by_hand["escalation"] == {"from": 1, "to": 2, "reason": "first_response_breach", "note": None}
+    # The same facts, but the sweep also records the first-response breach that caused it.
+    hand_state = {**signed_by_hand["state"], "first_response_breached_at": None}
+    assert {**signed_by_sweep["state"], "first_response_breached_at": None} == hand_state
+    assert signed_by_sweep["state"]["first_response_breached_at"] is not None
+    assert signed_by_hand["escalation"] == {"from": 1, "to": 2, "reason": "first_response_breach"}
 
     row = (Escalation.from_tier, Escalation.to_tier, Escalation.reason, Escalation.note, Escalation.escalated_at,
            Escalation.by_id)

@@ -289,28 +289,40 @@ def test_unknown_language_falls_back_to_english_and_templates_are_cached() -> No
 
 @pytest.fixture
 def stored_letter(app, client, make_user):
-    """A registered complaint and a numbered response to it, stored as the workflow stores them."""
+    """A registered complaint and a numbered letter to it, frozen and stored as the workflow
+    stores them (the letter's values in its signed entry's private part)."""
+    from app.auth.models import User
     from app.clock import now_utc
     from app.complaints.models import Complaint
     from app.extensions import db
-    from app.registry.chain import append_entry
+    from app.registry.chain import Private, append_entry
     from app.registry.models import EntryKind
+    from app.settings.store import current_settings
     from app.workflow.models import CaseMessage, MessageKind
+    from app.workflow.operations import issued_letter
 
     registered = client.post("/api/v1/complaints", json=valid_payload()).get_json()
     author_id = make_user("officer1", "clerk", full_name="Ion Popescu-Bălănescu")
 
-    def store(body: str, kind: MessageKind = MessageKind.RESPONSE, seq: int = 1) -> dict:
+    def store(body: str, kind: MessageKind = MessageKind.RESPONSE, seq: int = 1, resolution=None) -> dict:
         with app.app_context():
             complaint = db.session.execute(
                 db.select(Complaint).where(Complaint.number == registered["number"])
             ).scalar_one()
-            number = f"OUT-2026/{seq:06d}"
+            complaint.resolution = resolution
+            number, at = f"OUT-2026/{seq:06d}", now_utc()
+            letter = issued_letter(complaint, kind, number, body, by=db.session.get(User, author_id), at=at,
+                                   organisation=current_settings().organisation,
+                                   timezone_name=app.config["REGISTRY_TIMEZONE"])
             entry = append_entry(
-                EntryKind.EVENT, {"type": "responded", "number": number, "body": body}, complaint_id=complaint.id
+                EntryKind.EVENT,
+                {"type": "responded", "number": complaint.number,
+                 "message": {"kind": kind.value, "outgoing_number": number}},
+                complaint_id=complaint.id,
+                private=Private(complaint.personal_salt, {"body": body, "letter": letter}),
             )
             message = CaseMessage(
-                complaint_id=complaint.id, kind=kind, body=body, created_at=now_utc(), author_id=author_id,
+                complaint_id=complaint.id, kind=kind, body=body, created_at=at, author_id=author_id,
                 outgoing_year=2026, outgoing_seq=seq, outgoing_number=number, entry_position=entry.position,
             )
             db.session.add(message)
@@ -368,16 +380,17 @@ def test_a_stored_long_letter_flows_over_pages_and_every_download_is_the_same(ap
     assert [w for w in " ".join(texts).split() if w.startswith("word")] == body.split()
 
 
-def test_a_stored_decision_prints_the_complaints_resolution(app, stored_letter) -> None:
+def test_a_stored_decision_prints_the_resolution_it_was_issued_with(app, stored_letter) -> None:
     from app.complaints.models import Complaint, Resolution
     from app.extensions import db
     from app.workflow.models import MessageKind
 
-    stored = stored_letter("Reclamația a fost examinată.", MessageKind.DECISION)
-    with app.app_context():
+    stored = stored_letter("Reclamația a fost examinată.", MessageKind.DECISION, resolution=Resolution.PARTLY_UPHELD)
+    first = "\n".join(pages_text(_letter(app, stored["message_id"])[0]))
+    assert "Decizie privind reclamația dumneavoastră" in first
+    assert "Decizia: Admisă parțial" in first
+    with app.app_context():  # a later decision does not reach the letter already sent
         complaint = db.session.execute(db.select(Complaint).where(Complaint.number == stored["number"])).scalar_one()
-        complaint.resolution = Resolution.PARTLY_UPHELD
+        complaint.resolution = Resolution.REJECTED
         db.session.commit()
-    text = "\n".join(pages_text(_letter(app, stored["message_id"])[0]))
-    assert "Decizie privind reclamația dumneavoastră" in text
-    assert "Decizia: Admisă parțial" in text
+    assert "\n".join(pages_text(_letter(app, stored["message_id"])[0])) == first

@@ -75,13 +75,26 @@ def add_message(app, complaint: Complaint, kind: MessageKind, body: str, author_
                 consulted_id: int | None = None) -> int:
     """A case message as the workflow writes it (signed entry, outgoing number for letters)."""
     def work() -> int:
-        entry = append_entry(EntryKind.EVENT, {"type": "test_message", "kind": kind.value}, complaint_id=complaint.id)
+        from flask import current_app
+
+        from app.auth.models import User
+        from app.registry.chain import Private
+        from app.settings.store import current_settings
+        from app.workflow.operations import issued_letter
+
         seq = db.session.scalar(select(db.func.count()).select_from(CaseMessage)) + 1
+        number, at, stored = f"OUT-2030/{seq:06d}", now_utc(), db.session.get(Complaint, complaint.id)
+        private = {"body": body}
+        if kind.outgoing:
+            private["letter"] = issued_letter(
+                stored, kind, number, body, by=db.session.get(User, author_id) if author_id else None, at=at,
+                organisation=current_settings().organisation, timezone_name=current_app.config["REGISTRY_TIMEZONE"])
+        entry = append_entry(EntryKind.EVENT, {"type": "test_message", "kind": kind.value}, complaint_id=complaint.id,
+                             private=Private(stored.personal_salt, private))
         message = CaseMessage(
-            complaint_id=complaint.id, kind=kind, body=body, created_at=now_utc(), author_id=author_id,
+            complaint_id=complaint.id, kind=kind, body=body, created_at=at, author_id=author_id,
             consulted_id=consulted_id, entry_position=entry.position,
-            **({"outgoing_year": 2030, "outgoing_seq": seq, "outgoing_number": f"OUT-2030/{seq:06d}"}
-               if kind.outgoing else {}),
+            **({"outgoing_year": 2030, "outgoing_seq": seq, "outgoing_number": number} if kind.outgoing else {}),
         )
         db.session.add(message)
         db.session.flush()

@@ -41,22 +41,23 @@ def test_an_empty_registry_verifies(runner):
 TAMPERING = {
     "a complaint's text edited": (
         ["UPDATE complaints SET description = 'Nothing happened, really.' WHERE seq = 2"],
-        "complaint {n2}: altered: the stored complaint differs from its signed record",
+        "complaint {n2}: altered: the stored complainant's data or text differs from the signed record",
     ),
     "a complaint's name edited": (
         ["UPDATE complaints SET full_name = 'Ana-Maria Stefanescu-Turcanu' WHERE seq = 1"],
         "complaint {n1}: altered",
     ),
     "a signed entry's payload edited": (
-        ["UPDATE registry_entries SET payload = replace(payload, 'Complaint number 2', 'Complaint number X') WHERE position = 2"],
+        ["UPDATE registry_entries SET payload = replace(payload, '\"category\":\"payments\"', '\"category\":\"other\"') WHERE position = 2"],
         "entry #2 complaint {n2}: altered: the entry's content does not match its digest",
     ),
     "an entry removed from the middle": (
-        ["DELETE FROM registry_entries WHERE position = 2"],
+        ["DELETE FROM registry_private WHERE position = 2", "DELETE FROM registry_entries WHERE position = 2"],
         "entries #2..#2 were removed",
     ),
     "two entries swapped": (
         [
+            "DELETE FROM registry_private",
             "UPDATE registry_entries SET position = 100 WHERE position = 2",
             "UPDATE registry_entries SET position = 2 WHERE position = 3",
             "UPDATE registry_entries SET position = 3 WHERE position = 100",
@@ -69,27 +70,30 @@ TAMPERING = {
     ),
     "the last complaint deleted with its entry": (
         ["DELETE FROM attachments", "DELETE FROM idempotency_keys", "DELETE FROM notifications",
-         "DELETE FROM registry_entries WHERE position = 3", "DELETE FROM complaints WHERE seq = 3"],
+         "DELETE FROM registry_private WHERE position = 3", "DELETE FROM registry_entries WHERE position = 3",
+         "DELETE FROM complaints WHERE seq = 3"],
         "entries at the end were removed",
     ),
     "a complaint in the middle deleted with its entry": (
-        ["DELETE FROM notifications", "DELETE FROM registry_entries WHERE position = 2",
-         "DELETE FROM complaints WHERE seq = 2"],
-        "numbers {year}: 2..2 are missing (removed)",
+        ["DELETE FROM notifications", "DELETE FROM registry_private WHERE position = 2",
+         "DELETE FROM registry_entries WHERE position = 2", "DELETE FROM complaints WHERE seq = 2"],
+        "incoming numbers {year}: 2..2 are missing (removed)",
     ),
     "a complaint's tier raised behind the registry's back": (
         ["UPDATE complaints SET tier = 3 WHERE seq = 2"],
-        "complaint {n2}: altered: its status, tier or owner (registered, tier 3, owner None) differs",
+        "complaint {n2}: altered: its status, owner, tier, dates or counts differ from its last signed event"
+        " (expected tier=1; found tier=3)",
     ),
     "a complaint annulled behind the registry's back": (
         ["UPDATE complaints SET status = 'annulled' WHERE seq = 1"],
-        "complaint {n1}: altered: its status, tier or owner (annulled, tier 1, owner None) differs",
+        "complaint {n1}: altered: its status, owner, tier, dates or counts differ from its last signed event"
+        ' (expected status="registered"; found status="annulled")',
     ),
     "a complaint inserted behind the registry's back": (
-        ["INSERT INTO complaints (year, seq, number, slug, access_code, status, channel, registered_at,"
+        ["INSERT INTO complaints (year, seq, number, slug, access_code, personal_salt, status, channel, registered_at,"
          " received_at, first_response_due, full_name, email, category, subject, description,"
          " desired_outcome, language, signature_name, declaration_confirmed)"
-         " SELECT year, 4, 'forged', 'forged', access_code, status, channel, registered_at, received_at,"
+         " SELECT year, 4, 'forged', 'forged', access_code, personal_salt, status, channel, registered_at, received_at,"
          " first_response_due, full_name, email, category, subject, description, desired_outcome,"
          " language, signature_name, declaration_confirmed FROM complaints WHERE seq = 1"],
         "complaint forged: has no signed intake record",

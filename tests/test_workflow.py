@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from _cases import T0, act, events, load, notifications
+from _cases import T0, act, events, load, notifications, private_parts
 from app.complaints.errors import ComplaintChangeRefused
 from app.complaints.models import ComplaintStatus, Resolution
 from app.extensions import db
@@ -51,7 +51,8 @@ def test_the_first_officer_who_takes_a_complaint_owns_it_and_the_complainant_is_
     complaint = load(app, number)
     assert (complaint.status, complaint.owner_id) == (S.IN_PROGRESS, staff["olga"])
     assert events(app, number)[-1]["type"] == "taken"
-    assert events(app, number)[-1]["state"] == {"status": "in_progress", "tier": 1, "owner_id": staff["olga"]}
+    state = events(app, number)[-1]["state"]
+    assert (state["status"], state["tier"], state["owner_id"]) == ("in_progress", 1, staff["olga"])
     assert ("status_changed", "complainant", None, None) in notifications(app, number)
     with pytest.raises(ComplaintChangeRefused, match="Olga Officer owns it"):
         act(app, number, ops.take_complaint, by=staff["petru"])
@@ -121,7 +122,9 @@ def test_a_response_stops_the_first_response_clock_and_gets_an_outgoing_number(a
     assert complaint.status == S.RESPONDED
     assert complaint.first_responded_at == T0 + timedelta(hours=23)
     assert message.outgoing_number == "OUT-2026/000001"
-    assert events(app, number)[-1]["message"]["body"] == "Вывод средств обработан сегодня."
+    assert events(app, number)[-1]["message"] == {"kind": "response", "outgoing_number": "OUT-2026/000001"}
+    assert private_parts(app, number)[-1]["body"] == "Вывод средств обработан сегодня."  # kept out of the payload
+    assert events(app, number)[-1]["state"]["first_responded_at"] == "2026-11-24T07:00:00.000000+00:00"
     assert ("message", "complainant", None, None) in notifications(app, number)
     second = act(app, number, ops.respond, by=staff["olga"], body="A follow-up.", at=T0 + timedelta(hours=30))
     assert second.outgoing_number == "OUT-2026/000002"

@@ -3,9 +3,11 @@ commits (the route commits the unit of work)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -15,8 +17,11 @@ from ..audit.models import AuditAction
 from ..audit.service import record
 from ..auth.models import User
 from ..clock import now_utc
+from ..complaints.guards import actor
 from ..extensions import db
+from ..registry.chain import append_entry
 from ..registry.digest import iso_utc
+from ..registry.models import EntryKind
 from ..settings import rules
 from ..settings.models import SettingVersion
 from ..settings.store import settings_store
@@ -117,13 +122,23 @@ def save(key: str, value: Any, *, by: User | None) -> bool:
         return False
     now = now_utc()
     effective_from = now + store.check_interval
-    db.session.add(SettingVersion(key=key, value=_canonical(value), effective_from=effective_from, changed_at=now,
-                                  changed_by_id=by.id if by else None))
+    stored = _canonical(value)
+    entry = append_entry(EntryKind.SETTING, setting_payload(key, stored, effective_from, by))
+    db.session.add(SettingVersion(key=key, value=stored, effective_from=effective_from, changed_at=now,
+                                  changed_by_id=by.id if by else None, entry_position=entry.position))
     db.session.flush()
     record(AuditAction.SETTINGS_CHANGED, target=f"settings:{key}", user=by,
            details={"setting": key, "effective_from": iso_utc(effective_from), "changes": changes(key, old, value)})
     log.info("setting %s changed by %s", key, by.username if by else "-")
     return True
+
+
+def setting_payload(key: str, text: str, effective_from: datetime, by: User | None) -> dict[str, Any]:
+    """What the signed entry of a setting's new version says: which setting, the digest of its
+    value as stored, from when, by whom (deadlines, tiers and the organisation printed on
+    documents all come from these versions, so they are signed like any other fact)."""
+    return {"type": "setting", "key": key, "value_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "effective_from": iso_utc(effective_from), "by": actor(by)}
 
 
 def _canonical(value: Any) -> str:

@@ -72,6 +72,9 @@ class Complaint(db.Model):
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     #: Secret the complainant holds to track the complaint; never part of the signed record.
     access_code: Mapped[str] = mapped_column(String(32))
+    #: Salt of the commitments to this complaint's private data in the signed record (never
+    #: signed itself; erased with the personal data). See `app.registry.digest.private_commitment`.
+    personal_salt: Mapped[str] = mapped_column(String(32))
     status: Mapped[ComplaintStatus] = mapped_column(
         enum_column(ComplaintStatus, 20), default=ComplaintStatus.REGISTERED
     )
@@ -160,10 +163,12 @@ class Complaint(db.Model):
     )
 
     def registry_payload(self) -> dict:
-        """What the signed intake record freezes: everything registered, nothing secret.
+        """What the signed intake record freezes in the clear: everything registered that is not
+        personal (numbers, moments, channel, category, language, the evidence files' digests).
 
-        Signed corrections change some of these values later; `CORRECTABLE` says where each
-        correctable field sits in this record.
+        The personal part (`private_record`) sits beside it, committed to by a salted digest (see
+        `app.registry.digest.private_commitment`), so it can be erased later. Signed corrections
+        change some values later; `CORRECTABLE` says which, and where each sits.
         """
         payload = {
             "type": "complaint",
@@ -174,23 +179,31 @@ class Complaint(db.Model):
             "registered_at": iso_utc(self.registered_at),
             "received_at": iso_utc(self.received_at),
             "first_response_due": iso_utc(self.first_response_due),
+            "category": self.category,
+            "language": self.language,
+            "declaration": self.declaration_confirmed,
+            "attachments": [a.registry_payload() for a in self.attachments],
+        }
+        if self.registered_by_id is not None:
+            payload["registered_by_id"] = self.registered_by_id
+        return payload
+
+    def private_record(self) -> dict:
+        """The personal part of the intake record: who complained, how to reach them, and what
+        they wrote (the evidence files' names too)."""
+        return {
             "complainant": {
                 "full_name": self.full_name,
                 "email": self.email,
                 "phone": self.phone,
                 "postal_address": self.postal_address,
             },
-            "category": self.category,
             "subject": self.subject,
             "description": self.description,
             "desired_outcome": self.desired_outcome,
-            "language": self.language,
-            "signature": {"name": self.signature_name, "declaration": self.declaration_confirmed},
-            "attachments": [a.registry_payload() for a in self.attachments],
+            "signature_name": self.signature_name,
+            "attachments": [a.filename for a in self.attachments],
         }
-        if self.registered_by_id is not None:
-            payload["registered_by_id"] = self.registered_by_id
-        return payload
 
     @property
     def is_annulled(self) -> bool:
@@ -201,16 +214,17 @@ class Complaint(db.Model):
         return ", ".join(part for part in (self.email, self.phone) if part)
 
 
-#: Fields a signed correction may change, and where each sits in the registry payload.
-CORRECTABLE: dict[str, tuple[str, ...]] = {
-    "full_name": ("complainant", "full_name"),
-    "email": ("complainant", "email"),
-    "phone": ("complainant", "phone"),
-    "postal_address": ("complainant", "postal_address"),
-    "category": ("category",),
-    "subject": ("subject",),
-    "description": ("description",),
-    "desired_outcome": ("desired_outcome",),
+#: Fields a signed correction may change, and where each sits: in the intake record's signed
+#: payload ("public") or in its private part.
+CORRECTABLE: dict[str, tuple[str, tuple[str, ...]]] = {
+    "full_name": ("private", ("complainant", "full_name")),
+    "email": ("private", ("complainant", "email")),
+    "phone": ("private", ("complainant", "phone")),
+    "postal_address": ("private", ("complainant", "postal_address")),
+    "category": ("public", ("category",)),
+    "subject": ("private", ("subject",)),
+    "description": ("private", ("description",)),
+    "desired_outcome": ("private", ("desired_outcome",)),
 }
 
 
@@ -229,8 +243,8 @@ class Attachment(db.Model):
     complaint: Mapped[Complaint] = relationship(back_populates="attachments")
 
     def registry_payload(self) -> dict:
+        """The file as the signed payload names it: by its content (its name is private)."""
         return {
-            "filename": self.filename,
             "content_type": self.content_type,
             "size": self.size,
             "sha256": self.sha256,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..registry.digest import fingerprint_of
-from ..registry.models import EntryKind, RegistryEntry
+from ..registry.models import EntryKind, EntryPrivate, RegistryEntry
 
 #: Titles of the signed events, by the kind of entry or the event's type.
 TITLES = {
@@ -33,6 +33,7 @@ TITLES = {
     "deadline_breached": _l("Deadline breached"),
     "complainant_replied": _l("The complainant replied"),
     "disputed": _l("The complainant disputed"),
+    "receipt_printed": _l("Receipt printed"),
 }
 
 
@@ -50,12 +51,16 @@ class HistoryItem:
 
 
 def case_history(complaint_id: int) -> list[HistoryItem]:
-    entries = db.session.scalars(
-        select(RegistryEntry).where(RegistryEntry.complaint_id == complaint_id).order_by(RegistryEntry.position)
+    rows = db.session.execute(
+        select(RegistryEntry, EntryPrivate.data)
+        .outerjoin(EntryPrivate, EntryPrivate.position == RegistryEntry.position)
+        .where(RegistryEntry.complaint_id == complaint_id)
+        .order_by(RegistryEntry.position)
     )
     items = []
-    for entry in entries:
+    for entry, private_text in rows:
         payload = json.loads(entry.payload)
+        private = json.loads(private_text) if private_text else {}
         by = payload.get("by")
         key = payload["type"] if entry.kind == EntryKind.EVENT else entry.kind.value
         items.append(
@@ -64,8 +69,8 @@ def case_history(complaint_id: int) -> list[HistoryItem]:
                 kind=entry.kind,
                 title=str(TITLES.get(key, key)),
                 by=by["name"] if by else None,
-                reason=payload.get("reason"),
-                changes=payload.get("changes", {}),
+                reason=private.get("reason") or private.get("note"),
+                changes=private.get("changes", {}),
                 details=_details(payload),
                 fingerprint=fingerprint_of(entry.digest),
                 position=entry.position,
@@ -75,7 +80,7 @@ def case_history(complaint_id: int) -> list[HistoryItem]:
 
 
 def _details(payload: dict[str, Any]) -> dict[str, Any]:
-    details = {k: payload[k] for k in ("escalation", "to", "consulted") if payload.get(k)}
+    details = {k: payload[k] for k in ("escalation", "to", "consulted", "receipt") if payload.get(k)}
     if payload.get("deadline"):
         details["deadline_due"] = datetime.fromisoformat(payload["deadline"]["due_at"])
     return details

@@ -20,10 +20,11 @@ from ..complaints.guards import actor, check_reason, lock
 from ..complaints.models import CORRECTABLE, Attachment, Complaint
 from ..extensions import db
 from ..receipts.models import ReceiptPrint
-from ..registry.chain import append_entry
+from ..registry.chain import Private, append_entry
 from ..registry.models import EntryKind, RegistryEntry
 from ..registry.numbering import take_number
 from ..workflow.deadlines import stopped_resolution_clock
+from ..workflow.operations import event_payload, state_of
 from ..workflow.states import Action, next_status
 
 log = logging.getLogger(__name__)
@@ -36,16 +37,16 @@ def annul_complaint(complaint: Complaint, *, reason: str, by: User) -> RegistryE
     lock(complaint)
     if complaint.is_annulled:
         raise ComplaintChangeRefused(_("%(number)s is already annulled.", number=complaint.number))
-    status = next_status(complaint.status, Action.ANNUL)  # only before anyone answered it
-    entry = append_entry(
-        EntryKind.ANNULMENT,
-        {"type": "annulment", "number": complaint.number, "reason": reason, "by": actor(by)},
-        complaint_id=complaint.id,
-    )
-    complaint.status = status
+    complaint.status = next_status(complaint.status, Action.ANNUL)  # only before anyone answered it
     complaint.next_check_at = None  # no deadline runs for a record registered by mistake
     for name, value in stopped_resolution_clock().items():
         setattr(complaint, name, value)
+    entry = append_entry(
+        EntryKind.ANNULMENT,
+        {"type": "annulment", "number": complaint.number, "by": actor(by), "state": state_of(complaint)},
+        complaint_id=complaint.id,
+        private=Private(complaint.personal_salt, {"reason": reason}),
+    )
     db.session.flush()
     record(AuditAction.ANNULMENT, target=complaint.number, details={"reason": given}, user=by)
     log.info("complaint %s annulled by %s", complaint.number, by.username)
@@ -74,11 +75,13 @@ def correct_complaint(
     }
     if not changed:
         raise ComplaintChangeRefused(_("Nothing was changed."))
+    public = {name: change["to"] for name, change in changed.items() if CORRECTABLE[name][0] == "public"}
     entry = append_entry(
         EntryKind.CORRECTION,
-        {"type": "correction", "number": complaint.number, "changes": changed, "reason": reason,
+        {"type": "correction", "number": complaint.number, "fields": sorted(changed), "changes": public,
          "by": actor(by)},
         complaint_id=complaint.id,
+        private=Private(complaint.personal_salt, {"changes": changed, "reason": reason}),
     )
     for field, change in changed.items():
         setattr(complaint, field, change["to"])
@@ -89,14 +92,23 @@ def correct_complaint(
 
 
 def record_receipt_print(complaint: Complaint, *, language: str, by: User) -> ReceiptPrint:
-    """Record a print at the desk: the first is the original, each later one reprint n."""
+    """Record a print at the desk: the first is the original, each later one reprint n; each
+    print is a signed event, so the DUPLICATE count cannot be reset by deleting rows."""
     reprint_number = take_number(f"receipt:{complaint.id}") - 1
+    at = now_utc()
+    entry = append_entry(
+        EntryKind.EVENT,
+        event_payload(complaint.number, "receipt_printed", state=state_of(complaint), by=by, at=at,
+                      receipt={"reprint": reprint_number, "language": language}),
+        complaint_id=complaint.id,
+    )
     printed = ReceiptPrint(
         complaint_id=complaint.id,
         reprint_number=reprint_number,
-        printed_at=now_utc(),
+        printed_at=at,
         printed_by_id=by.id,
         language=language,
+        entry_position=entry.position,
     )
     db.session.add(printed)
     db.session.flush()

@@ -25,7 +25,7 @@ from ..extensions import db
 from ..notifications.models import Audience, NotificationKind
 from ..notifications.queue import outbox_row
 from ..registry.chain import intake_entry
-from ..registry.digest import canonical_json
+from ..registry.digest import canonical_json, new_salt
 from ..registry.models import RegistryEntry
 from ..registry.numbering import format_number, incoming_scope, number_slug, registry_year
 from ..registry.registration import Reservation, append_intake_entry, reserve
@@ -96,6 +96,7 @@ def register_complaint(
     store = evidence_store()
     complaint = Complaint(
         access_code=new_access_code(),
+        personal_salt=new_salt(),
         status=ComplaintStatus.REGISTERED,
         channel=channel,
         full_name=submission.full_name,

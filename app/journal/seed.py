@@ -39,7 +39,7 @@ from ..complaints.models import Channel, Complaint, ComplaintStatus
 from ..database import allow_bulk_load_memory, commit_with_retry, reserve_ids, rows_into
 from ..desk.operations import annul_complaint
 from ..extensions import db
-from ..registry.chain import append_entries
+from ..registry.chain import Private, append_entries
 from ..registry.models import ChainHead, EntryKind
 from ..registry.numbering import format_number, incoming_scope, number_slug, registry_year, take_numbers
 from ..settings.store import current_policy, current_settings
@@ -268,6 +268,7 @@ class _Maker:
             received_at = registered_at
         return {
             "access_code": _access_code(),
+            "personal_salt": secrets.token_hex(16),
             "status": ComplaintStatus.REGISTERED,
             "channel": channel,
             "registered_at": registered_at,
@@ -351,7 +352,7 @@ def _load_batch(moments: list[datetime], maker: _Maker) -> list[tuple[int, int]]
     years = [registry_year(moment, timezone_name) for moment in moments]
     next_seq = {year: take_numbers(incoming_scope(year), years.count(year)) for year in sorted(set(years))}
     ids = reserve_ids(Complaint.__table__, len(moments))
-    records = []
+    records, privates = [], []
     allow_bulk_load_memory()
     # Rows stream to the database while the next ones are made (COPY on PostgreSQL).
     with rows_into(Complaint.__table__, _COMPLAINT_COLUMNS) as write:
@@ -362,14 +363,16 @@ def _load_batch(moments: list[datetime], maker: _Maker) -> list[tuple[int, int]]
             values = maker.values(moment)
             values.update(id=complaint_id, year=year, seq=seq, number=number, slug=number_slug(number))
             write(values)
-            # The signed record, built by the model's own method (it only reads attributes).
-            records.append((Complaint.registry_payload(SimpleNamespace(**values, attachments=[])), complaint_id))
-    append_entries(EntryKind.INTAKE, records, recorded_at=moments)
+            # The signed record, built by the model's own methods (they only read attributes).
+            complaint = SimpleNamespace(**values, attachments=[])
+            records.append((Complaint.registry_payload(complaint), complaint_id))
+            privates.append(Private(values["personal_salt"], Complaint.private_record(complaint)))
+    append_entries(EntryKind.INTAKE, records, recorded_at=moments, private=privates)
     return list(zip(years, ids, strict=True))
 
 
 _COMPLAINT_COLUMNS = (
-    "id", "year", "seq", "number", "slug", "access_code", "status", "channel", "registered_at", "received_at",
+    "id", "year", "seq", "number", "slug", "access_code", "personal_salt", "status", "channel", "registered_at", "received_at",
     "first_response_due", "full_name", "email", "phone", "postal_address", "category", "subject",
     "description", "desired_outcome", "language", "signature_name", "declaration_confirmed", "registered_by_id",
     "tier", "first_responded_at", "first_response_warned_at", "first_response_breached_at",

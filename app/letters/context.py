@@ -8,14 +8,11 @@ values and never touches the database, the clock or Flask.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-
-if TYPE_CHECKING:
-    from ..complaints.models import Complaint
-    from ..workflow.models import CaseMessage
 
 
 @dataclass(frozen=True)
@@ -40,36 +37,29 @@ class LetterContext:
     verify_url: str  # absolute URL of the public verify page (QR code target)
 
 
-def build_letter_context(
-    message: CaseMessage,
-    *,
-    complaint: Complaint,
-    language: str,
-    timezone_name: str,
-    fingerprint: str,
-    verify_url: str,
-) -> LetterContext:
-    """Format a stored outgoing message for printing in `language` and the organisation's time zone."""
-    if not message.outgoing_number:
-        raise ValueError(f"message {message.id} ({message.kind}) is not a numbered outgoing letter")
-    zone = ZoneInfo(timezone_name)
-    sent_on = message.created_at.astimezone(zone)
-    resolution = complaint.resolution if message.kind == "decision" else None
+def build_letter_context(issued: dict[str, Any], *, language: str, fingerprint: str, verify_url: str) -> LetterContext:
+    """Format a letter as it was issued (`app.workflow.operations.issued_letter`: the values
+    captured when it was sent, kept in its signed entry's private part) for printing in
+    `language` (the letter's own, or the template's fallback for it)."""
+    zone = ZoneInfo(issued["timezone"])
+    sent_on = datetime.fromisoformat(issued["sent_at"]).astimezone(zone)
+    registered_on = datetime.fromisoformat(issued["registered_at"]).astimezone(zone)
+    addressee = issued["addressee"]
     return LetterContext(
         language=language,
-        kind=str(message.kind),
-        outgoing_number=message.outgoing_number,
+        kind=issued["kind"],
+        outgoing_number=issued["outgoing_number"],
         date=format_date(sent_on, "long", locale=language),
         stamp_date=format_date(sent_on, "short", locale=language),
-        incoming_number=complaint.number,
-        registered_on=format_date(complaint.registered_at.astimezone(zone), "long", locale=language),
-        addressee_name=complaint.full_name,
-        postal_address=complaint.postal_address or "",
-        email=complaint.email or "",
-        phone=complaint.phone or "",
-        resolution=str(resolution) if resolution else "",
-        body=message.body,
-        signatory_name=message.author.full_name if message.author else "",
+        incoming_number=issued["incoming_number"],
+        registered_on=format_date(registered_on, "long", locale=language),
+        addressee_name=addressee["name"],
+        postal_address=addressee["postal_address"],
+        email=addressee["email"],
+        phone=addressee["phone"],
+        resolution=issued["resolution"],
+        body=issued["body"],
+        signatory_name=issued["signatory"],
         fingerprint=fingerprint,
         verify_url=verify_url,
     )

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from flask import current_app
 
-from ..complaints.models import Complaint
+from ..documents.template import Organisation
 from ..extensions import db
+from ..registry.chain import private_of
 from ..registry.digest import fingerprint_of
 from ..registry.models import RegistryEntry
 from ..registry.numbering import number_slug
-from ..settings.store import settings_at
 from ..urls import public_url
 from ..workflow.models import CaseMessage
 from .context import build_letter_context
@@ -21,22 +21,28 @@ from .template import load_letter_template
 
 
 def message_letter_pdf(message: CaseMessage) -> bytes:
-    """The numbered letter in the complaint's language, rendered from the stored message and
-    its signed registry entry, so every download is the same (the organisation as it was on the
-    letter's date)."""
-    complaint = db.session.get_one(Complaint, message.complaint_id)
-    template = replace(load_letter_template(Path(current_app.config["PDF_TEMPLATES_DIR"]), complaint.language),
-                       organisation=settings_at(message.created_at).organisation)
-    fingerprint = fingerprint_of(db.session.get_one(RegistryEntry, message.entry_position).digest)
+    """The numbered letter exactly as it was issued: rendered from the values frozen in its
+    signed entry's private part when it was sent (addressee, decision, organisation, language),
+    so every download, e-mail and reprint is the same letter."""
+    entry = db.session.get_one(RegistryEntry, message.entry_position)
+    issued = (private_of(entry.position) or {}).get("letter")
+    if issued is None:
+        raise LetterUnavailable(f"letter {message.outgoing_number} has no frozen record (erased)")
+    template = replace(load_letter_template(Path(current_app.config["PDF_TEMPLATES_DIR"]), issued["language"]),
+                       organisation=Organisation(**issued["organisation"]))
+    fingerprint = fingerprint_of(entry.digest)
+    slug = number_slug(issued["incoming_number"])
     context = build_letter_context(
-        message,
-        complaint=complaint,
+        issued,
         language=template.language,
-        timezone_name=current_app.config["REGISTRY_TIMEZONE"],
         fingerprint=fingerprint,
-        verify_url=public_url("registry.verify", number=complaint.slug, fingerprint=fingerprint),
+        verify_url=public_url("registry.verify", number=slug, fingerprint=fingerprint),
     )
     return render_letter(context, template)
+
+
+class LetterUnavailable(LookupError):
+    """The letter's frozen record is gone (its personal data was erased)."""
 
 
 def letter_filename(message: CaseMessage) -> str:

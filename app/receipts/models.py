@@ -23,5 +23,7 @@ class ReceiptPrint(db.Model):
     printed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     printed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     language: Mapped[str] = mapped_column(String(5))
+    #: The signed event that recorded the print (NULL: none did; verify reports it).
+    entry_position: Mapped[int | None] = mapped_column(ForeignKey("registry_entries.position"), unique=True)
 
     __table_args__ = (UniqueConstraint("complaint_id", "reprint_number"),)

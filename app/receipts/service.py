@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 from flask import current_app
 
 from ..complaints.models import Complaint
-from ..registry.chain import intake_entry
+from ..registry.chain import intake_entry, private_of
 from ..registry.digest import fingerprint_of
 from ..settings.store import settings_at
 from ..urls import public_url
@@ -18,20 +22,43 @@ from .template import load_receipt_template
 
 
 def complaint_receipt_pdf(complaint: Complaint, *, language: str, duplicate_count: int = 0) -> bytes:
-    """The receipt in `language`, rendered from the stored record, so every download is the same:
-    the organisation and the category's name are those in force when it was registered."""
+    """The receipt in `language`, rendered from the signed intake record (what was registered,
+    whatever was corrected since), so every download is the same: the organisation and the
+    category's name are those in force when it was registered."""
     settings = settings_at(complaint.registered_at)
     template = replace(load_receipt_template(Path(current_app.config["PDF_TEMPLATES_DIR"]), language),
                        organisation=settings.organisation)
-    fingerprint = fingerprint_of(intake_entry(complaint.id).digest)
+    entry = intake_entry(complaint.id)
+    registered = as_registered(complaint, json.loads(entry.payload), private_of(entry.position) or {})
+    fingerprint = fingerprint_of(entry.digest)
     context = build_receipt_context(
-        complaint,
+        registered,
         language=template.language,
         timezone_name=current_app.config["REGISTRY_TIMEZONE"],
-        channel_name=template.wording.channels.get(complaint.channel.value, complaint.channel.value),
-        category_name=settings.category_name(complaint.category, template.language),
+        channel_name=template.wording.channels.get(registered.channel, registered.channel),
+        category_name=settings.category_name(registered.category, template.language),
         fingerprint=fingerprint,
         verify_url=public_url("registry.verify", number=complaint.slug, fingerprint=fingerprint),
         duplicate_count=duplicate_count,
     )
     return render_receipt(context, template)
+
+
+def as_registered(complaint: Complaint, payload: dict[str, Any], private: dict[str, Any]) -> SimpleNamespace:
+    """The complaint as its intake record froze it: the values a receipt prints."""
+    person = private.get("complainant", {})
+    return SimpleNamespace(
+        number=payload["number"],
+        channel=payload["channel"],
+        category=payload["category"],
+        registered_at=datetime.fromisoformat(payload["registered_at"]),
+        first_response_due=datetime.fromisoformat(payload["first_response_due"]),
+        declaration_confirmed=payload["declaration"],
+        full_name=person.get("full_name", ""),
+        contact_line=", ".join(part for part in (person.get("email"), person.get("phone")) if part),
+        postal_address=person.get("postal_address"),
+        subject=private.get("subject", ""),
+        description=private.get("description", ""),
+        signature_name=private.get("signature_name", ""),
+        access_code=complaint.access_code,
+    )

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
 #: The digest the first entry of a registry links to.
 GENESIS_DIGEST = "0" * 64
-FORMAT_VERSION = 1
+#: 2: personal data and free text are kept out of the signed payload, which commits to them
+#: by a salted digest ("private"), so they can be erased later without breaking the chain.
+FORMAT_VERSION = 2
 
 
 def iso_utc(moment: datetime) -> str:
@@ -38,6 +41,20 @@ def entry_digest(
     # Keys sort as key, kind, position, prev | record | recorded_at, v.
     envelope = f'{head[:-1]},"record":{payload},{tail[1:]}'
     return hashlib.sha256(envelope.encode("utf-8")).hexdigest()
+
+
+def private_commitment(salt: str, private_text: str) -> str:
+    """What a signed payload holds in place of its private part (names, contacts, free text):
+    SHA-256 of the complaint's salt and the private part's canonical JSON. The salt, kept with
+    the complaint and never signed, stops anyone from confirming a guessed value against the
+    chain; erasing the salt and the private text leaves a commitment that proves nothing about
+    the person and still holds the chain together."""
+    return hashlib.sha256(f"{salt}:{private_text}".encode()).hexdigest()
+
+
+def new_salt() -> str:
+    """A complaint's salt for `private_commitment`: 128 random bits, hex."""
+    return secrets.token_hex(16)
 
 
 def fingerprint_of(digest: str) -> str:

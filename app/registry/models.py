@@ -46,9 +46,11 @@ class EntryKind(enum.StrEnum):
     INTAKE = "intake"
     ANNULMENT = "annulment"
     CORRECTION = "correction"
-    #: A step of the case workflow (taken, responded, escalated, breached, ...): the payload's
-    #: "type" says which, and "state" the complaint's status, tier and owner after it.
+    #: A step of the case workflow (taken, responded, escalated, breached, a receipt printed,
+    #: ...): the payload's "type" says which, and "state" the complaint's facts after it.
     EVENT = "event"
+    #: A new version of an administrator's setting (organisation, categories, tiers, deadlines).
+    SETTING = "setting"
 
 
 class RegistryEntry(db.Model):
@@ -82,3 +84,18 @@ class RegistryEntry(db.Model):
     @property
     def fingerprint(self) -> str:
         return fingerprint_of(self.digest)
+
+
+class EntryPrivate(db.Model):
+    """The private part of a signed entry: personal data and free text (names, contacts, the
+    complaint's text, messages, reasons, a letter as issued), kept out of the signed payload,
+    which holds only its salted commitment (`digest.private_commitment`). Erasing a complaint's
+    personal data under a retention policy empties these rows; the chain still verifies."""
+
+    __tablename__ = "registry_private"
+
+    position: Mapped[int] = mapped_column(ForeignKey("registry_entries.position"), primary_key=True,
+                                          autoincrement=False)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    #: Canonical JSON of the private part.
+    data: Mapped[str] = mapped_column(Text)

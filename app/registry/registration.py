@@ -19,8 +19,8 @@ from sqlalchemy import Table, bindparam, insert, literal, select, update
 from ..clock import now_utc
 from ..database import Precompiled, as_stored, insert_row, new_row
 from ..extensions import db
-from .chain import SET_HEAD_DIGEST, advance_head, get_signer, sealed, set_head_digest
-from .models import ChainHead, EntryKind, RegistryEntry
+from .chain import SET_HEAD_DIGEST, Private, advance_head, get_signer, private_row, sealed, set_head_digest
+from .models import ChainHead, EntryKind, EntryPrivate, RegistryEntry
 from .numbering import INCREMENT_COUNTER, take_number
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def append_intake_entry(
 ) -> RegistryEntry:
     """Store a new complaint, numbered from `place`, with `rows` of other tables that refer to
     it (its queued e-mail; their `complaint_id` is filled in), and append its signed intake
-    entry at the place reserved for it.
+    entry at the place reserved for it, with the entry's private part.
 
     The writes of a registration, made while other registrations wait for the number lock, so
     they skip the ORM's unit of work: on PostgreSQL one statement (data-modifying CTEs sharing
@@ -86,11 +86,14 @@ def append_intake_entry(
     is in the session as if loaded, and new objects in its relationships (its attachments) are
     written by the next flush.
     """
+    private = Private(complaint.personal_salt, complaint.private_record())
     entry = sealed(
         EntryKind.INTAKE, complaint.registry_payload(), None, place.position, place.prev_digest, now_utc(),
-        get_signer(),
+        get_signer(), private,
     )
-    values, related = new_row(complaint), [*rows, (RegistryEntry.__table__, entry)]
+    values = new_row(complaint)
+    related = [*rows, (RegistryEntry.__table__, entry),
+               (EntryPrivate.__table__, private_row(place.position, None, private))]
     table = type(complaint).__table__
     if db.session.get_bind().dialect.name == "postgresql":
         complaint_id = _stored_together(table, values, related, head_digest=entry["digest"])

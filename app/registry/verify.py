@@ -1,20 +1,42 @@
-"""Walk the registry and report every record that was altered, removed or reordered."""
+"""Walk the registry and report everything that was altered, removed, added or reordered.
+
+What is checked (docs/security.md, "What verify checks"):
+1. The chain: every entry's digest, signature and key, its place, and its link to the entry
+   before it; the head names the last entry.
+2. Each entry's private part (personal data, free text, a letter as issued) against the salted
+   commitment its signed payload holds.
+3. Every row an entry vouches for: the complaint (its intake record with its signed corrections
+   applied), each message and letter, escalation, breach, receipt print and settings version;
+   a row no entry vouches for, and an entry whose row is gone.
+4. Each complaint's facts (status, tier, owner, first response, decision, closing, transfer and
+   contact counts, first-response breach) against its last signed event.
+5. Numbering: no gap in incoming or outgoing numbers, counters where the numbers end.
+6. Evidence files on disk against the SHA-256 their intake record names.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..complaints.models import CORRECTABLE, Complaint, ComplaintStatus
+from ..complaints.models import CORRECTABLE, Attachment, Complaint
+from ..complaints.storage import EvidenceStore
 from ..extensions import db
+from ..receipts.models import ReceiptPrint
+from ..settings.models import SettingVersion
+from ..workflow.models import Breach, CaseMessage, Escalation
+from ..workflow.operations import state_of
 from .chain import digest_of, get_signer
-from .digest import GENESIS_DIGEST, canonical_json
-from .models import ChainHead, EntryKind, NumberCounter, RegistryEntry
-from .numbering import incoming_scope
+from .digest import GENESIS_DIGEST, canonical_json, iso_utc, private_commitment
+from .models import ChainHead, EntryKind, EntryPrivate, NumberCounter, RegistryEntry
 from .signing import RegistrySigner
 
 
@@ -51,45 +73,25 @@ class Problem:
 @dataclass
 class Report:
     entries_checked: int = 0
+    complaints_checked: int = 0
+    files_checked: int = 0
     problems: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
-
-def expected_record(intake: RegistryEntry, corrections: Sequence[RegistryEntry]) -> dict:
-    """The complaint as its signed entries say it must be now: the intake record with every
-    signed correction applied in chain order."""
-    record = json.loads(intake.payload)
-    for correction in corrections:
-        for name, change in json.loads(correction.payload)["changes"].items():
-            *parents, leaf = CORRECTABLE[name]
-            target = record
-            for key in parents:
-                target = target[key]
-            target[leaf] = change["to"]
-    return record
+    def as_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "entries_checked": self.entries_checked,
+                "complaints_checked": self.complaints_checked, "files_checked": self.files_checked,
+                "problems": [problem.as_json() for problem in self.problems]}
 
 
-def corrections_of(complaint_id: int) -> list[RegistryEntry]:
-    return list(
-        db.session.scalars(
-            select(RegistryEntry)
-            .where(RegistryEntry.complaint_id == complaint_id, RegistryEntry.kind == EntryKind.CORRECTION)
-            .order_by(RegistryEntry.position)
-        )
-    )
+# --- one entry -----------------------------------------------------------------------------
 
 
-def check_entry(
-    entry: RegistryEntry,
-    complaint: Complaint | None,
-    signer: RegistrySigner,
-    corrections: Sequence[RegistryEntry] = (),
-) -> list[str]:
-    """What is wrong with one entry on its own: its digest, its signature, its record (for an
-    intake entry, compared with the complaint as its signed corrections say it must be)."""
+def check_seal(entry: RegistryEntry, signer: RegistrySigner) -> list[str]:
+    """What is wrong with an entry's seal: its key, its digest, its signature."""
     problems = []
     if entry.key_id != signer.key_id:
         problems.append(f"signed with an unknown key {entry.key_id}")
@@ -97,106 +99,271 @@ def check_entry(
         problems.append("altered: the entry's content does not match its digest")
     if not signer.verify(bytes.fromhex(entry.digest), bytes.fromhex(entry.signature)):
         problems.append("the signature is not valid")
-    if complaint is None and entry.complaint_id is not None:
-        problems.append("the registered complaint is missing")
-    elif entry.kind == EntryKind.INTAKE and complaint is not None:
-        if canonical_json(complaint.registry_payload()) != canonical_json(expected_record(entry, corrections)):
-            problems.append("altered: the stored complaint differs from its signed record")
     return problems
 
 
-def _entries_with_complaints(batch_size: int) -> Iterator[tuple[RegistryEntry, Complaint | None]]:
+def check_private(payload: dict[str, Any], private_text: str | None, salt: str | None) -> str | None:
+    """What is wrong with an entry's private part, given its payload and the complaint's salt."""
+    committed = payload.get("private")
+    if committed is None:
+        return None if private_text is None else "a private part was added to an entry that has none"
+    if private_text is None:
+        return "its private part (personal data, text) is missing"
+    if salt is None or private_commitment(salt, private_text) != committed:
+        return "altered: its private part (personal data, text) differs from what was signed"
+    return None
+
+
+def expected_record(
+    intake_payload: dict[str, Any], intake_private: dict[str, Any], corrections: Sequence[tuple[dict, dict]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The complaint as its signed entries say it must be now: the intake record (payload and
+    private part) with every signed correction applied in chain order."""
+    public = {name: value for name, value in intake_payload.items() if name != "private"}
+    private = json.loads(json.dumps(intake_private))
+    for _payload, correction in corrections:
+        for name, change in correction.get("changes", {}).items():
+            part, path = CORRECTABLE[name]
+            target = public if part == "public" else private
+            *parents, leaf = path
+            for key in parents:
+                target = target[key]
+            target[leaf] = change["to"]
+    return public, private
+
+
+def corrections_of(complaint_id: int) -> list[tuple[dict, dict]]:
+    """The signed corrections of a complaint, in order: (payload, private part) each."""
+    rows = db.session.execute(
+        select(RegistryEntry.payload, EntryPrivate.data)
+        .outerjoin(EntryPrivate, EntryPrivate.position == RegistryEntry.position)
+        .where(RegistryEntry.complaint_id == complaint_id, RegistryEntry.kind == EntryKind.CORRECTION)
+        .order_by(RegistryEntry.position)
+    )
+    return [(json.loads(payload), json.loads(data) if data else {}) for payload, data in rows]
+
+
+def check_complaint_record(
+    complaint: Complaint, payload: dict[str, Any], private: dict[str, Any], corrections: Sequence[tuple[dict, dict]]
+) -> list[Problem]:
+    """The stored complaint against its intake record and signed corrections."""
+    public, personal = expected_record(payload, private, corrections)
+    problems = []
+    for what, expected, found in (
+        ("the stored complaint differs from its signed record", public, complaint.registry_payload()),
+        ("the stored complainant's data or text differs from the signed record", personal,
+         complaint.private_record()),
+    ):
+        if canonical_json(expected) != canonical_json(found):
+            problems.append(Problem(f"altered: {what}", number=complaint.number, **differences(expected, found)))
+    return problems
+
+
+def differences(expected: dict[str, Any], found: dict[str, Any]) -> dict[str, str]:
+    """The fields that differ, as `expected=` and `found=` texts (values shortened)."""
+    flat_expected, flat_found = _flatten(expected), _flatten(found)
+    names = sorted(name for name in flat_expected.keys() | flat_found.keys()
+                   if flat_expected.get(name) != flat_found.get(name))
+    return {"expected": _show(flat_expected, names), "found": _show(flat_found, names)}
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        flat: dict[str, Any] = {}
+        for key, item in value.items():
+            flat |= _flatten(item, f"{prefix}.{key}" if prefix else str(key))
+        return flat
+    return {prefix: value}
+
+
+def _show(values: dict[str, Any], names: list[str]) -> str:
+    def short(value: Any) -> str:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        return text if len(text) <= 80 else text[:77] + "..."
+
+    return ", ".join(f"{name}={short(values.get(name))}" for name in names)
+
+
+# --- the rows an entry vouches for -------------------------------------------------------------
+
+
+def _by_id(payload: dict[str, Any]) -> int | None:
+    by = payload.get("by")
+    return by["id"] if by else None
+
+
+def _compare(what: str, expected: dict[str, Any], found: dict[str, Any]) -> list[str | Problem]:
+    if canonical_json(expected) == canonical_json(found):
+        return []
+    return [Problem(f"altered: {what} differs from its signed event", **differences(expected, found))]
+
+
+def _vouched_rows(
+    entry: RegistryEntry, payload: dict[str, Any], private: dict[str, Any] | None, rows: dict[str, Any]
+) -> list[Problem]:
+    """Each row that names this entry (a message, an escalation, a breach, a print, a setting)
+    against what the entry says, and each row the entry says exists."""
+    problems: list[Problem] = []
+    at = payload.get("at")
+    signed = {
+        "message": payload.get("message"),
+        "escalation": payload.get("escalation"),
+        "breach": payload.get("deadline"),
+        "receipt print": payload.get("receipt"),
+        "settings version": payload if entry.kind == EntryKind.SETTING else None,
+    }
+    for what, row in rows.items():
+        said = signed[what]
+        if said is None and row is not None:
+            problems.append(Problem(f"a {what} names this entry, which records none (added outside the registry)"))
+        elif said is not None and row is None:
+            problems.append(Problem(f"the {what} this entry records is missing (removed)"))
+        elif row is not None:
+            problems += _compare(*_row_facts(what, said, payload, private, row, at, entry.complaint_id))
+    return problems
+
+
+def _row_facts(
+    what: str, said: dict, payload: dict, private: dict | None, row: Any, at: str | None, complaint_id: int | None
+) -> tuple[str, dict, dict]:
+    """(what, the facts as signed, the same facts as the row holds them)."""
+    if what == "message":
+        expected = {"kind": said["kind"], "outgoing_number": said["outgoing_number"], "at": at,
+                    "author_id": _by_id(payload), "complaint_id": complaint_id}
+        found = {"kind": row.kind.value, "outgoing_number": row.outgoing_number, "at": iso_utc(row.created_at),
+                 "author_id": row.author_id, "complaint_id": row.complaint_id}
+        if private is not None:
+            expected["body"], found["body"] = private.get("body"), row.body
+        return "the message", expected, found
+    if what == "escalation":
+        expected = {"from": said["from"], "to": said["to"], "reason": said["reason"], "at": at,
+                    "by_id": _by_id(payload), "complaint_id": complaint_id}
+        found = {"from": row.from_tier, "to": row.to_tier, "reason": row.reason.value,
+                 "at": iso_utc(row.escalated_at), "by_id": row.by_id, "complaint_id": row.complaint_id}
+        if private is not None or row.note:
+            expected["note"], found["note"] = (private or {}).get("note"), row.note
+        return "the escalation", expected, found
+    if what == "breach":
+        return "the breach", {**said, "at": at, "complaint_id": complaint_id}, {
+            "kind": row.kind.value, "due_at": iso_utc(row.due_at), "tier": row.tier,
+            "at": iso_utc(row.detected_at), "complaint_id": row.complaint_id}
+    if what == "receipt print":
+        return "the receipt print", {**said, "at": at, "by_id": _by_id(payload), "complaint_id": complaint_id}, {
+            "reprint": row.reprint_number, "language": row.language, "at": iso_utc(row.printed_at),
+            "by_id": row.printed_by_id, "complaint_id": row.complaint_id}
+    return "the settings version", {
+        "key": said["key"], "value_sha256": said["value_sha256"], "effective_from": said["effective_from"],
+        "by_id": _by_id(payload)}, {
+        "key": row.key, "value_sha256": hashlib.sha256(row.value.encode()).hexdigest(),
+        "effective_from": iso_utc(row.effective_from), "by_id": row.changed_by_id}
+
+
+# --- the walk --------------------------------------------------------------------------------
+
+_VOUCHED = {"message": CaseMessage, "escalation": Escalation, "breach": Breach, "receipt print": ReceiptPrint,
+            "settings version": SettingVersion}
+
+
+def _walk(batch_size: int) -> Iterator[Any]:
     statement = (
-        select(RegistryEntry, Complaint)
+        select(RegistryEntry, EntryPrivate.data, Complaint, *_VOUCHED.values())
+        .outerjoin(EntryPrivate, EntryPrivate.position == RegistryEntry.position)
         .outerjoin(Complaint, Complaint.id == RegistryEntry.complaint_id)
         .options(selectinload(Complaint.attachments))
         .order_by(RegistryEntry.position)
         .execution_options(yield_per=batch_size)
     )
+    for model in _VOUCHED.values():
+        statement = statement.outerjoin(model, model.entry_position == RegistryEntry.position)
     yield from db.session.execute(statement)
 
 
-def verify_registry(batch_size: int = 2000) -> Report:
-    """Check the whole chain, every complaint against its signed record, and the numbering."""
+def _state_key(state: dict[str, Any]) -> bytes:
+    return hashlib.blake2b(canonical_json(state).encode(), digest_size=8).digest()
+
+
+def verify_registry(batch_size: int = 2000, *, files: bool = True) -> Report:
+    """Check the whole registry (see the module's docstring); `files`: the evidence files too."""
     signer = get_signer()
     report = Report()
-    corrected = set(
-        db.session.scalars(
-            select(RegistryEntry.complaint_id).where(RegistryEntry.kind == EntryKind.CORRECTION).distinct()
-        )
-    )
+    corrected = set(db.session.scalars(
+        select(RegistryEntry.complaint_id).where(RegistryEntry.kind == EntryKind.CORRECTION).distinct()))
     expected_position, previous_digest = 1, GENESIS_DIGEST
-    signed_states: dict[int, tuple[str, int, int | None]] = {}
-    for entry, complaint in _entries_with_complaints(batch_size):
+    #: complaint id -> (position of its last entry that states its facts, a short digest of them)
+    states: dict[int, tuple[int, bytes]] = {}
+    for entry, private_text, complaint, *vouched in _walk(batch_size):
         report.entries_checked += 1
-        number = complaint.number if complaint else None
+        number = complaint.number if complaint is not None else None
+
+        def found(problem: str | Problem, entry: RegistryEntry = entry, number: str | None = number) -> None:
+            if isinstance(problem, str):
+                problem = Problem(problem)
+            report.problems.append(Problem(problem.what, entry.position, number, problem.expected, problem.found))
+
         if entry.position != expected_position:
-            report.problems.append(
-                Problem(f"entries #{expected_position}..#{entry.position - 1} were removed")
-            )
+            report.problems.append(Problem(f"entries #{expected_position}..#{entry.position - 1} were removed"))
         if entry.prev_digest != previous_digest:
-            report.problems.append(
-                Problem(
-                    "does not follow the entry before it (an entry was removed or reordered)",
-                    entry.position,
-                    number,
-                )
-            )
-        corrections = (
-            corrections_of(complaint.id)
-            if complaint is not None and entry.kind == EntryKind.INTAKE and complaint.id in corrected
-            else ()
-        )
-        for what in check_entry(entry, complaint, signer, corrections):
-            report.problems.append(Problem(what, entry.position, number))
+            found("does not follow the entry before it (an entry was removed or reordered)")
+        for problem in check_seal(entry, signer):
+            found(problem)
         expected_position, previous_digest = entry.position + 1, entry.digest
-        if entry.complaint_id is not None:
-            _follow_state(signed_states, entry)
+        payload = json.loads(entry.payload)
+        if complaint is None and entry.complaint_id is not None:
+            found("the registered complaint is missing")
+            continue
+        private_problem = check_private(payload, private_text, complaint.personal_salt if complaint else None)
+        if private_problem:
+            found(private_problem)
+        private = json.loads(private_text) if private_text and not private_problem else None
+        if entry.kind == EntryKind.INTAKE and complaint is not None:
+            corrections = corrections_of(complaint.id) if complaint.id in corrected else ()
+            for problem in check_complaint_record(complaint, payload, private or {}, corrections):
+                found(problem)
+        for problem in _vouched_rows(entry, payload, private, dict(zip(_VOUCHED, vouched, strict=True))):
+            found(problem)
+        if entry.complaint_id is not None and "state" in payload:
+            states[entry.complaint_id] = (entry.position, _state_key(payload["state"]))
 
     head = db.session.get(ChainHead, 1)
     head_position, head_digest = (head.position, head.digest) if head else (0, GENESIS_DIGEST)
     if (head_position, head_digest) != (expected_position - 1, previous_digest):
-        report.problems.append(
-            Problem(
-                f"the chain ends at entry #{expected_position - 1} but the registry recorded "
-                f"#{head_position}: entries at the end were removed or replaced"
-            )
-        )
-    report.problems.extend(_states_differ(signed_states, batch_size))
+        report.problems.append(Problem(
+            "the chain's end differs from the end the registry recorded: entries at the end were removed or replaced",
+            expected=f"#{head_position} {head_digest[:16]}", found=f"#{expected_position - 1} {previous_digest[:16]}",
+        ))
+    report.problems.extend(_states_differ(states, batch_size, report))
     report.problems.extend(_unregistered_complaints())
-    report.problems.extend(_unsigned_annulments())
-    report.problems.extend(_numbering_gaps())
+    report.problems.extend(_unvouched_rows())
+    report.problems.extend(_numbering_gaps(Complaint.year, Complaint.seq, "incoming"))
+    report.problems.extend(_numbering_gaps(CaseMessage.outgoing_year, CaseMessage.outgoing_seq, "outgoing"))
+    if files:
+        report.problems.extend(_evidence_files(report))
     return report
 
 
-#: A complaint's state when it is registered: status, tier, owner.
-_REGISTERED_STATE = (ComplaintStatus.REGISTERED.value, 1, None)
+#: What a complaint's facts are before its first event: registered, at tier 1, nobody's.
+_REGISTERED = {"status": "registered", "tier": 1, "owner_id": None, "first_responded_at": None,
+               "first_response_breached_at": None, "resolution": None, "resolved_at": None, "closed_at": None,
+               "transfer_count": 0, "contact_count": 1}
+
+_FACTS = (Complaint.id, Complaint.number, Complaint.status, Complaint.tier, Complaint.owner_id,
+          Complaint.first_responded_at, Complaint.first_response_breached_at, Complaint.resolution,
+          Complaint.resolved_at, Complaint.closed_at, Complaint.transfer_count, Complaint.contact_count)
 
 
-def _follow_state(states: dict[int, tuple[str, int, int | None]], entry: RegistryEntry) -> None:
-    """Track the status, tier and owner the signed entries say a complaint has."""
-    if entry.kind == EntryKind.EVENT:
-        state = json.loads(entry.payload)["state"]
-        states[entry.complaint_id] = (state["status"], state["tier"], state["owner_id"])
-    elif entry.kind == EntryKind.ANNULMENT:
-        _status, tier, owner = states.get(entry.complaint_id, _REGISTERED_STATE)
-        states[entry.complaint_id] = (ComplaintStatus.ANNULLED.value, tier, owner)
-
-
-def _states_differ(states: dict[int, tuple[str, int, int | None]], batch_size: int) -> Iterator[Problem]:
-    """Complaints whose status, tier or owner is not what their last signed entry says."""
-    rows = db.session.execute(
-        select(Complaint.id, Complaint.number, Complaint.status, Complaint.tier, Complaint.owner_id)
-        .execution_options(yield_per=batch_size)
-    )
-    for complaint_id, number, status, tier, owner_id in rows:
-        signed = states.get(complaint_id, _REGISTERED_STATE)
-        if (status.value, tier, owner_id) != signed:
-            yield Problem(
-                f"altered: its status, tier or owner ({status.value}, tier {tier}, owner {owner_id}) differs "
-                f"from its last signed event ({signed[0]}, tier {signed[1]}, owner {signed[2]})",
-                number=number,
-            )
+def _states_differ(states: dict[int, tuple[int, bytes]], batch_size: int, report: Report) -> Iterator[Problem]:
+    """Complaints whose facts are not what their last signed event says."""
+    registered = _state_key(_REGISTERED)
+    for row in db.session.execute(select(*_FACTS).execution_options(yield_per=batch_size)):
+        report.complaints_checked += 1
+        position, signed = states.get(row.id, (None, registered))
+        stored = state_of(row)
+        if _state_key(stored) == signed:
+            continue
+        expected = _REGISTERED if position is None else json.loads(
+            db.session.get_one(RegistryEntry, position).payload)["state"]
+        yield Problem("altered: its status, owner, tier, dates or counts differ from its last signed event",
+                      position, row.number, **differences(expected, stored))
 
 
 def _unregistered_complaints() -> list[Problem]:
@@ -210,57 +377,72 @@ def _unregistered_complaints() -> list[Problem]:
     return [Problem("has no signed intake record (added outside the registry)", number=n) for n in rows]
 
 
-def _unsigned_annulments() -> list[Problem]:
-    """A complaint is annulled exactly when a signed annulment entry says so."""
-    signed = set(
-        db.session.scalars(select(RegistryEntry.complaint_id).where(RegistryEntry.kind == EntryKind.ANNULMENT))
-    )
-    annulled = dict(
-        db.session.execute(
-            select(Complaint.id, Complaint.number).where(Complaint.status == ComplaintStatus.ANNULLED)
-        ).all()
-    )
-    problems = [
-        Problem("is marked annulled without a signed annulment", number=number)
-        for complaint_id, number in annulled.items()
-        if complaint_id not in signed
-    ]
-    numbers = dict(db.session.execute(select(Complaint.id, Complaint.number).where(Complaint.id.in_(signed))).all())
-    problems += [
-        Problem("has a signed annulment but is not marked annulled", number=numbers.get(complaint_id))
-        for complaint_id in signed - set(annulled)
-    ]
+def _unvouched_rows() -> list[Problem]:
+    """Breaches, receipt prints and settings versions that no signed event recorded."""
+    problems = []
+    for what, model in (("breach", Breach), ("receipt print", ReceiptPrint), ("settings version", SettingVersion)):
+        for row_id in db.session.scalars(select(model.id).where(model.entry_position.is_(None))):
+            problems.append(Problem(f"a {what} (row {row_id}) that no signed event recorded (added outside the registry)"))
     return problems
 
 
-def _numbering_gaps() -> list[Problem]:
-    """Numbers missing between 1 and the last number taken, in every year."""
-    previous = func.lag(Complaint.seq).over(partition_by=Complaint.year, order_by=Complaint.seq)
-    ordered = select(Complaint.year, Complaint.seq, previous.label("prev")).subquery()
+def _numbering_gaps(year_column: Any, seq_column: Any, scope: str) -> list[Problem]:
+    """Numbers missing between 1 and the last number taken, in every year of `scope`
+    ("incoming": complaints, "outgoing": letters), and counters past the last number."""
+    previous = func.lag(seq_column).over(partition_by=year_column, order_by=seq_column)
+    ordered = (select(year_column.label("year"), seq_column.label("seq"), previous.label("prev"))
+               .where(seq_column.is_not(None)).subquery())
     gaps = db.session.execute(
         select(ordered.c.year, ordered.c.prev, ordered.c.seq).where(
             func.coalesce(ordered.c.prev, 0) != ordered.c.seq - 1
         )
     ).all()
     problems = [
-        Problem(f"numbers {year}: {(prev or 0) + 1}..{seq - 1} are missing (removed)")
+        Problem(f"{scope} numbers {year}: {(prev or 0) + 1}..{seq - 1} are missing (removed)",
+                expected=f"{(prev or 0) + 1}..{seq - 1}", found="none")
         for year, prev, seq in gaps
     ]
-    last_by_year = dict(
-        db.session.execute(select(Complaint.year, func.max(Complaint.seq)).group_by(Complaint.year)).all()
-    )
-    for counter in db.session.scalars(
-        select(NumberCounter).where(NumberCounter.scope.like("incoming:%"))
-    ):
-        year = int(counter.scope.split(":", 1)[1])
+    last_by_year = dict(db.session.execute(
+        select(year_column, func.max(seq_column)).where(seq_column.is_not(None)).group_by(year_column)).all())
+    counters = dict(db.session.execute(
+        select(NumberCounter.scope, NumberCounter.last_value).where(NumberCounter.scope.like(f"{scope}:%"))).all())
+    for counter_scope, last_value in counters.items():
+        year = int(counter_scope.split(":", 1)[1])
         last = last_by_year.get(year, 0)
-        if counter.last_value != last:
-            problems.append(
-                Problem(
-                    f"numbers {year}: {last + 1}..{counter.last_value} were taken but are missing (removed)"
-                )
-            )
+        if last_value != last:
+            problems.append(Problem(
+                f"{scope} numbers {year}: the counter and the last stored number differ (numbers removed or skipped)",
+                expected=f"last number {last_value}", found=f"last number {last}"))
     for year in last_by_year:
-        if db.session.get(NumberCounter, incoming_scope(year)) is None:
-            problems.append(Problem(f"numbers {year}: complaints exist but no number was ever taken"))
+        if f"{scope}:{year}" not in counters:
+            problems.append(Problem(f"{scope} numbers {year}: numbers exist but none was ever taken"))
     return problems
+
+
+def _evidence_files(report: Report) -> Iterator[Problem]:
+    """Each evidence file on disk against the SHA-256 its intake record names."""
+    store = EvidenceStore(Path(current_app.config["ATTACHMENTS_DIR"]))
+    rows = db.session.execute(
+        select(Attachment.sha256, func.min(Complaint.number))
+        .join(Complaint, Complaint.id == Attachment.complaint_id)
+        .group_by(Attachment.sha256)
+    )
+    for sha256, number in rows:
+        report.files_checked += 1
+        path = store.path_for(sha256)
+        try:
+            digest = _file_sha256(path)
+        except OSError:
+            yield Problem("an evidence file is missing", number=number, expected=sha256, found="no file")
+            continue
+        if digest != sha256:
+            yield Problem("altered: an evidence file differs from its recorded SHA-256", number=number,
+                          expected=sha256, found=digest)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

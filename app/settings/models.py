@@ -34,6 +34,9 @@ class SettingVersion(db.Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
+    #: The signed registry entry that recorded this version.
+    entry_position: Mapped[int | None] = mapped_column(ForeignKey("registry_entries.position"), unique=True)
+
     changed_by: Mapped[User | None] = relationship()
 
     __table_args__ = (Index("ix_setting_versions_key_effective_from", "key", "effective_from"),)

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, text, tuple_, update
 
-from ..complaints.models import Complaint, ComplaintStatus
+from ..complaints.models import Complaint
 from ..database import bulk_insert, commit_with_retry
 from ..extensions import db
 from ..notifications.models import NotificationKind
@@ -33,7 +33,7 @@ from ..settings.tiers import TierPolicy
 from .deadlines import FIRST_RESPONSE, DueWork, due_work, next_alarm
 from .escalation import EscalationPlan, plan_escalation
 from .models import Breach, DeadlineKind, Escalation, EscalationReason
-from .operations import event_payload, to_responsible
+from .operations import event_payload, state_of, to_responsible
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,8 @@ _READ = (
     _C.c.id, _C.c.number, _C.c.status, _C.c.tier, _C.c.owner_id, _C.c.registered_at,
     _C.c.resolution_started_at, _C.c.first_response_due, _C.c.first_responded_at,
     _C.c.first_response_warned_at, _C.c.first_response_breached_at, _C.c.resolution_due,
-    _C.c.resolution_warned_at, _C.c.next_check_at,
+    _C.c.resolution_warned_at, _C.c.next_check_at, _C.c.resolution, _C.c.resolved_at, _C.c.closed_at,
+    _C.c.transfer_count, _C.c.contact_count,
 )
 _WRITTEN = (
     "tier", "resolution_started_at", "resolution_due", "resolution_warned_at", "first_response_warned_at",
@@ -190,7 +191,7 @@ def _plan(row: Any, at: datetime, policy: TierPolicy) -> _Plan | None:
     state.next_check_at = next_alarm(state, policy)
     event = event_payload(
         row.number, "deadline_breached", by=None, at=at,
-        state={"status": ComplaintStatus(row.status).value, "tier": state.tier, "owner_id": row.owner_id},
+        state=state_of(state),
         deadline={"kind": kind.value, "due_at": iso_utc(due), "tier": from_tier},
         escalation=escalation.signed if escalation else None,
     )
@@ -231,16 +232,15 @@ def _enforce_batch(at: datetime, policy: TierPolicy, batch_size: int) -> tuple[i
     if not plans:
         return len(rows), 0, []
     _update_complaints([plan.state for plan in plans])
-    bulk_insert(Breach.__table__, [plan.breach for plan in plans if plan.breach])
     queue_rows([row for plan in plans for row in plan.notifications])
     # The chain head is locked from here to the commit: registrations wait, so it comes last.
     signed = [plan for plan in plans if plan.event]
     entries = append_entries(EntryKind.EVENT, [(plan.event, plan.state.id) for plan in signed])
-    escalations = [
-        {**plan.escalation.row, "entry_position": entry["position"]}
-        for plan, entry in zip(signed, entries, strict=True) if plan.escalation
-    ]
-    bulk_insert(Escalation.__table__, escalations)
+    recorded = list(zip(signed, entries, strict=True))
+    bulk_insert(Breach.__table__, [{**plan.breach, "entry_position": entry["position"]} for plan, entry in recorded])
+    bulk_insert(Escalation.__table__, [
+        {**plan.escalation.row, "entry_position": entry["position"]} for plan, entry in recorded if plan.escalation
+    ])
     steps = [plan.step for plan in plans if plan.step is not None]
     log.info("deadline enforcement at %s: %d complaints, %d steps", iso_utc(at), len(rows), len(steps))
     return len(rows), len(plans), steps

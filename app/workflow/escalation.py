@@ -42,7 +42,8 @@ class EscalationPlan:
     changes: dict[str, Any]
     #: The `escalations` row, all but its `entry_position`.
     row: dict[str, Any]
-    #: The `escalation` member of the signed event that records it: from, to, reason, note.
+    #: The `escalation` member of the signed event that records it: from, to, reason (the note,
+    #: free text, goes in the event's private part).
     signed: dict[str, Any]
     #: Outbox rows (`notifications.queue.queue_rows`): the new tier is told.
     notices: tuple[dict[str, Any], ...]
@@ -63,7 +64,7 @@ def plan_escalation(
         changes={"tier": to_tier, **clock},
         row={"complaint_id": complaint.id, "from_tier": from_tier, "to_tier": to_tier, "reason": reason,
              "note": note, "escalated_at": at, "by_id": by_id},
-        signed={"from": from_tier, "to": to_tier, "reason": reason.value, "note": note},
+        signed={"from": from_tier, "to": to_tier, "reason": reason.value},
         notices=(notification_row(
             NotificationKind.ESCALATED, complaint.id, Audience.TIER, tier=to_tier, at=at,
             params={"from_tier": from_tier, "to_tier": to_tier, "reason": reason.value, "note": note},

@@ -127,5 +127,7 @@ class Breach(db.Model):
     tier: Mapped[int] = mapped_column(Integer)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: The signed "deadline_breached" event that recorded it (NULL: none did; verify reports it).
+    entry_position: Mapped[int | None] = mapped_column(ForeignKey("registry_entries.position"), unique=True)
 
     __table_args__ = (UniqueConstraint("complaint_id", "kind", "due_at"),)

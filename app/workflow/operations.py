@@ -10,7 +10,7 @@ They flush but never commit: the caller commits the unit of work.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,10 +22,11 @@ from ..clock import now_utc
 from ..complaints.errors import ComplaintChangeForbidden, ComplaintChangeRefused
 from ..complaints.guards import MIN_REASON_LENGTH, actor, check_text, lock
 from ..complaints.models import Complaint, ComplaintStatus, Resolution
+from ..documents.template import Organisation
 from ..extensions import db
 from ..notifications.models import Audience, NotificationKind
 from ..notifications.queue import notification_row, queue_rows
-from ..registry.chain import append_entry
+from ..registry.chain import Private, append_entry
 from ..registry.digest import iso_utc
 from ..registry.models import EntryKind, RegistryEntry
 from ..registry.numbering import format_number, outgoing_scope, registry_year, take_number
@@ -45,19 +46,49 @@ log = logging.getLogger(__name__)
 def event_payload(
     number: str, event: str, *, state: dict[str, Any], by: User | None, at: datetime, **details: Any
 ) -> dict[str, Any]:
-    """What a workflow event freezes: what happened, to which complaint, when, by whom, and the
-    complaint's status, tier and owner after it (`flask registry verify` checks the row against
-    the last of these)."""
+    """What a workflow event freezes in the clear: what happened, to which complaint, when, by
+    whom, and the complaint's facts after it (`state_of`; `flask registry verify` checks the
+    row against the last of these). Free text goes in the event's private part instead."""
     return {"type": event, "number": number, "at": iso_utc(at), "by": actor(by), "state": state, **details}
 
 
-def state_of(complaint: Complaint) -> dict[str, Any]:
-    return {"status": complaint.status.value, "tier": complaint.tier, "owner_id": complaint.owner_id}
+def _moment(value: datetime | None) -> str | None:
+    return iso_utc(value) if value is not None else None
 
 
-def _record(complaint: Complaint, event: str, *, by: User | None, at: datetime, **details: Any) -> RegistryEntry:
+def state_of(complaint: Any) -> dict[str, Any]:
+    """The facts of a complaint that its signed events vouch for (a model, or a row with the
+    same attributes): status, tier, owner, the first response, the decision, closing, the
+    counts of transfers and contacts, and the first-response breach."""
+    resolution = complaint.resolution
+    return {
+        "status": complaint.status.value,
+        "tier": complaint.tier,
+        "owner_id": complaint.owner_id,
+        "first_responded_at": _moment(complaint.first_responded_at),
+        "first_response_breached_at": _moment(complaint.first_response_breached_at),
+        "resolution": resolution.value if resolution is not None else None,
+        "resolved_at": _moment(complaint.resolved_at),
+        "closed_at": _moment(complaint.closed_at),
+        "transfer_count": complaint.transfer_count,
+        "contact_count": complaint.contact_count,
+    }
+
+
+def _record(
+    complaint: Complaint, event: str, *, by: User | None, at: datetime, private: dict[str, Any] | None = None,
+    **details: Any,
+) -> RegistryEntry:
+    """Sign an event about `complaint`, its free text (`private`) kept beside it."""
     payload = event_payload(complaint.number, event, state=state_of(complaint), by=by, at=at, **details)
-    return append_entry(EntryKind.EVENT, payload, complaint_id=complaint.id)
+    return append_entry(EntryKind.EVENT, payload, complaint_id=complaint.id,
+                        private=Private(complaint.personal_salt, private) if private else None)
+
+
+def _text(**values: str | None) -> dict[str, str] | None:
+    """The free text of an event (reasons, notes, instructions) as its private part."""
+    present = {name: value for name, value in values.items() if value}
+    return present or None
 
 
 # Shared steps ------------------------------------------------------------------------
@@ -107,15 +138,21 @@ def _write_message(
     complaint: Complaint, kind: MessageKind, body: str, *, by: User | None, at: datetime, event: str,
     consulted: User | None = None, **details: Any,
 ) -> CaseMessage:
-    """Store a message with its signed event; outgoing letters take the next outgoing number."""
+    """Store a message with its signed event; outgoing letters take the next outgoing number
+    and are frozen as issued (the letter's private part), so every later copy is the same."""
     year = seq = number = None
+    private: dict[str, Any] = {"body": body}
     if kind.outgoing:
         config = current_app.config
         year = registry_year(at, config["REGISTRY_TIMEZONE"])
+        settings = current_settings()
         seq = take_number(outgoing_scope(year))
-        number = format_number(year, seq, current_settings().outgoing_number_format)
+        number = format_number(year, seq, settings.outgoing_number_format)
+        private["letter"] = issued_letter(complaint, kind, number, body, by=by, at=at,
+                                          organisation=settings.organisation,
+                                          timezone_name=config["REGISTRY_TIMEZONE"])
     entry = _record(
-        complaint, event, by=by, at=at, message={"kind": kind.value, "body": body, "outgoing_number": number},
+        complaint, event, by=by, at=at, message={"kind": kind.value, "outgoing_number": number}, private=private,
         **({"consulted": actor(consulted)} if consulted else {}), **details,
     )
     message = CaseMessage(
@@ -128,6 +165,34 @@ def _write_message(
     return message
 
 
+def issued_letter(
+    complaint: Complaint, kind: MessageKind, number: str, body: str, *, by: User | None, at: datetime,
+    organisation: Organisation, timezone_name: str,
+) -> dict[str, Any]:
+    """An outgoing letter as it is issued: everything printed on it, captured now (the addressee,
+    the decision, the organisation), so a later dispute, decision or correction never changes
+    a letter already sent. `app.letters` renders exactly this."""
+    return {
+        "kind": kind.value,
+        "language": complaint.language,
+        "outgoing_number": number,
+        "sent_at": iso_utc(at),
+        "timezone": timezone_name,
+        "incoming_number": complaint.number,
+        "registered_at": iso_utc(complaint.registered_at),
+        "addressee": {
+            "name": complaint.full_name,
+            "postal_address": complaint.postal_address or "",
+            "email": complaint.email or "",
+            "phone": complaint.phone or "",
+        },
+        "resolution": complaint.resolution.value if kind == MessageKind.DECISION and complaint.resolution else "",
+        "body": body,
+        "signatory": by.full_name if by else "",
+        "organisation": asdict(organisation),
+    }
+
+
 def escalate_to(
     complaint: Complaint, to_tier: int, reason: EscalationReason, *, note: str | None, by: User | None,
     at: datetime, policy: TierPolicy,
@@ -138,7 +203,7 @@ def escalate_to(
     plan = plan_escalation(complaint, to_tier, reason, note=note, by_id=by.id if by else None, at=at, policy=policy)
     for name, value in plan.changes.items():
         setattr(complaint, name, value)
-    entry = _record(complaint, "escalated", by=by, at=at, escalation=plan.signed)
+    entry = _record(complaint, "escalated", by=by, at=at, escalation=plan.signed, private=_text(note=note))
     escalation = Escalation(**plan.row, entry_position=entry.position)
     db.session.add(escalation)
     _notify(*plan.notices)
@@ -199,7 +264,8 @@ def assign_owner(complaint: Complaint, *, to: User, note: str | None, by: User) 
     at = now_utc()
     previous = _hand_over(complaint, to, by=by, reason=note, at=at)
     _rearm(complaint, current_policy())
-    _record(complaint, "assigned", by=by, at=at, to=actor(to), previous_owner=actor(previous), reason=note)
+    _record(complaint, "assigned", by=by, at=at, to=actor(to), previous_owner=actor(previous),
+            private=_text(reason=note))
     db.session.flush()
     log.info("complaint %s assigned to %s by %s", complaint.number, to.username, by.username)
     return complaint
@@ -222,7 +288,7 @@ def send_back(complaint: Complaint, *, to: User, instruction: str, by: User) -> 
         setattr(complaint, name, value)
     _rearm(complaint, policy)
     _record(complaint, "sent_back", by=by, at=at, to=actor(to), previous_owner=actor(previous),
-            reason=instruction, tiers={"from": from_tier, "to": to.tier})
+            tiers={"from": from_tier, "to": to.tier}, private=_text(reason=instruction))
     db.session.flush()
     log.info("complaint %s sent back from tier %d to %s (tier %d)", complaint.number, from_tier, to.username, to.tier)
     return complaint
@@ -257,7 +323,8 @@ def transfer_complaint(complaint: Complaint, *, to: User, reason: str, by: User)
              _("%(name)s cannot own this complaint: it is at tier %(tier)d.", name=to.full_name, tier=complaint.tier))
     complaint.owner_id = to.id
     complaint.transfer_count += 1
-    _record(complaint, "transferred", by=by, at=at, to=actor(to), reason=reason, transfers=complaint.transfer_count)
+    _record(complaint, "transferred", by=by, at=at, to=actor(to), transfers=complaint.transfer_count,
+            private=_text(reason=reason))
     _notify(notification_row(NotificationKind.ASSIGNED, complaint.id, Audience.USER, user_id=to.id, at=at,
                              params={"by": by.full_name, "reason": reason}))
     db.session.flush()
