@@ -131,6 +131,12 @@ def test_every_event_deleted_with_the_head_left_is_reported(app):
     assert len(_problems(app)) == 1
 
 
+def test_a_removed_head_is_reported(app):
+    _record_events(app, 2)
+    _sql(app, "DELETE FROM audit_chain_head")
+    assert _problems(app) == ["audit trail: its head is missing, though the trail reaches event #2"]
+
+
 def test_events_whose_positions_were_swapped_are_reported(app):
     _record_events(app, 4)
     _sql(app, "UPDATE audit_events SET position = -position WHERE position IN (2, 3)")

@@ -56,7 +56,7 @@ def verify_audit_trail(batch_size: int = 5000) -> list[Problem]:
     last = (expected_position - 1, previous_digest)
     if head is None:
         if last[0]:
-            problems.append(Problem("audit trail: the chain head is missing", expected=None, found=None))
+            problems.append(Problem(f"audit trail: its head is missing, though the trail reaches event #{last[0]}"))
     elif (head.position, head.digest) != last:
         problems.append(Problem(
             f"audit trail: the trail ends at event #{last[0]} but its head names #{head.position}: "
