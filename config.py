@@ -156,6 +156,16 @@ class Config:
     ENFORCEMENT_BATCH_SIZE = _env_int("ENFORCEMENT_BATCH_SIZE", 2000)
     #: The organisation's time zone: numbers are per year in it, and dates print in it.
     REGISTRY_TIMEZONE = os.environ.get("REGISTRY_TIMEZONE", "Europe/Chisinau")
+    #: Where signed checkpoints of the chain heads are written, one JSON file each: outside the
+    #: database, and best copied elsewhere too (docs/operations.md, "Checkpoints").
+    REGISTRY_CHECKPOINT_DIR = os.environ.get("REGISTRY_CHECKPOINT_DIR", str(INSTANCE_DIR / "checkpoints"))
+    #: Seconds between the checkpoints `flask deadlines watch` writes (only when a head moved);
+    #: 0: the watcher writes none (cron runs `flask registry checkpoint` instead).
+    REGISTRY_CHECKPOINT_INTERVAL = _env_int("REGISTRY_CHECKPOINT_INTERVAL", 3600)
+    #: Addresses each new checkpoint is e-mailed to (comma-separated in the environment); none: no e-mail.
+    REGISTRY_CHECKPOINT_AUDITORS: list[str] = [
+        a.strip() for a in os.environ.get("REGISTRY_CHECKPOINT_AUDITORS", "").split(",") if a.strip()
+    ]
     #: Public base URL printed on receipts (QR code); empty means "the URL of the request".
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 

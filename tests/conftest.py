@@ -65,6 +65,7 @@ def base_settings(tmp_path_factory: pytest.TempPathFactory, database_url: str) -
         "REGISTRY_KEY_PATH": str(instance / "registry_ed25519.pem"),
         "ATTACHMENTS_DIR": str(instance / "attachments"),
         "MAIL_OUTBOX_DIR": str(instance / "outbox"),
+        "REGISTRY_CHECKPOINT_DIR": str(instance / "checkpoints"),
     }
 
 
@@ -115,6 +116,7 @@ def make_app(base_settings: dict[str, Any], migrated: None) -> Iterator[Callable
             db.session.remove()
             db.engine.dispose()
     shutil.rmtree(base_settings["ATTACHMENTS_DIR"], ignore_errors=True)
+    shutil.rmtree(base_settings["REGISTRY_CHECKPOINT_DIR"], ignore_errors=True)  # they name rows just emptied
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.api", "app.admin", "app.staff"),  # entry points over several features
     ("app.reports",),  # the monthly report reads the dashboard's figures
     ("app.manage", "app.journal", "app.queue", "app.desk", "app.mail",
-     "app.registry.cli", "app.registry.routes", "app.registry.verify"),
+     "app.registry.cli", "app.registry.routes", "app.registry.verify", "app.audit.verify",
+     "app.registry.checkpoint_check", "app.registry.checkpoint_cli"),
     ("app.intake",),
     ("app.letters", "app.receipts"),
     ("app.workflow",),
@@ -34,6 +35,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 DELIBERATE = {
     ("app.workflow.cli", "app.mail.delivery"):
         "`flask deadlines watch` delivers the mail its sweeps queued, in the same loop",
+    ("app.workflow.cli", "app.registry.checkpoint_cli"):
+        "`flask deadlines watch` also writes (and e-mails) the periodic registry checkpoint",
 }
 
 

@@ -1,11 +1,12 @@
-"""Audit events. Rows are only ever inserted: nothing in the app updates or deletes them."""
+"""Audit events. Rows are only ever inserted: nothing in the app updates or deletes them, and
+each is linked into a hash chain (app/audit/chain.py) so that an edit or a removal shows."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
@@ -48,7 +49,26 @@ class AuditEvent(db.Model):
     target: Mapped[str | None] = mapped_column(String(100))
     details: Mapped[str | None] = mapped_column(Text)
     ip: Mapped[str | None] = mapped_column(String(45))
+    #: Place in the audit chain, 1, 2, ... handed out by the head row: gap-free, unlike `id`
+    #: (a rolled-back transaction burns an id but never a position).
+    position: Mapped[int] = mapped_column(BigInteger, unique=True)
+    #: SHA-256 of the event's fields and `prev_digest` (app/audit/chain.py event_digest), hex.
+    prev_digest: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
 
     user: Mapped[User | None] = relationship()
 
     __table_args__ = (Index("ix_audit_events_username_action_at", "username", "action", "at"),)
+
+
+class AuditChainHead(db.Model):
+    """The single row naming the newest event of the audit chain; locking it orders appends
+    (as app/registry/models.py ChainHead does for the registry)."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+    digest: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)

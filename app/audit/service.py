@@ -1,5 +1,9 @@
 """Recording staff actions. Called at the edge (routes, CLI) inside the same unit of work as
-the action itself, so an action and its audit row are committed together or not at all."""
+the action itself, so an action and its audit row are committed together or not at all.
+
+Each event is linked into the audit chain (chain.py), which locks the chain's head row until
+the commit: record the event last in a unit of work, after any registry entry (whose head is
+then always locked first, so two units of work never wait on each other's head)."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from sqlalchemy import func, select
 from ..auth.models import User
 from ..clock import now_utc
 from ..extensions import db
+from .chain import link
 from .models import AuditAction, AuditEvent
 
 
@@ -37,6 +42,7 @@ def record(
         details=json.dumps(details, ensure_ascii=False, sort_keys=True) if details else None,
         ip=request.remote_addr if has_request_context() else None,
     )
+    link(event)
     db.session.add(event)
     db.session.flush()
     return event

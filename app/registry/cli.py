@@ -55,3 +55,7 @@ def seed_demo_command(count: int, batch_size: int, days: int, append: bool, rand
     click.echo(f"Created {report.created:,} demo complaints ({years}) in {report.seconds:.1f} s, "
                f"{report.created / report.seconds:,.0f}/s; {report.annulled} annulled"
                f"{' (' + report.annul_note + ')' if report.annul_note else ''}.")
+
+from .checkpoint_cli import checkpoint_command  # noqa: E402  (kept beside the one line that uses it)
+
+cli.add_command(checkpoint_command)

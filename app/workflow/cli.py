@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 
 from ..clock import now_utc
 from ..mail.delivery import deliver_all_due
+from ..registry.checkpoint_cli import publish_checkpoint
 from ..settings.store import current_policy
 from .enforcement import EnforcementReport, SweepStep, enforce
 
@@ -75,7 +76,8 @@ def watch_command(interval: int, mail_interval: int, passes: int | None) -> None
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     done = 0
-    next_enforcement = next_mail = time.monotonic()
+    next_enforcement = next_mail = next_checkpoint = time.monotonic()
+    checkpoint_interval = current_app.config["REGISTRY_CHECKPOINT_INTERVAL"]
     while not stopping:
         if time.monotonic() >= next_enforcement:
             next_enforcement += interval
@@ -93,6 +95,12 @@ def watch_command(interval: int, mail_interval: int, passes: int | None) -> None
                 deliver_all_due()
             except Exception:  # a mail server being down is retried row by row; this is anything else
                 current_app.logger.exception("e-mail delivery pass failed")
+        if checkpoint_interval and time.monotonic() >= next_checkpoint:
+            next_checkpoint = time.monotonic() + checkpoint_interval
+            try:
+                publish_checkpoint(only_if_moved=True)
+            except Exception:  # the next interval tries again
+                current_app.logger.exception("registry checkpoint failed")
         if passes is not None and done >= passes:
             break
         time.sleep(0.5)
