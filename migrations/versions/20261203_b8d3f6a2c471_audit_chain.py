@@ -6,7 +6,7 @@ digest the application computes (app/audit/chain.py event_digest), and the head 
 naming the last of them.
 
 Revision ID: b8d3f6a2c471
-Revises: 7d4e2a9c1f05
+Revises: 21822a1132e6
 Create Date: 2026-11-23 10:00:00.000000
 
 """
@@ -19,7 +19,7 @@ from app.registry.digest import GENESIS_DIGEST
 
 # revision identifiers, used by Alembic.
 revision = 'b8d3f6a2c471'
-down_revision = '7d4e2a9c1f05'
+down_revision = '21822a1132e6'
 branch_labels = None
 depends_on = None
 
