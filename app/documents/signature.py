@@ -12,9 +12,10 @@ P-256 key (or the RSA/ECDSA key of a certificate an organisation buys from a tru
 In development the key and a self-signed certificate naming the organisation are created on
 first run; in production both files must exist (config.py).
 
-Signing is a pure function of its inputs: the signing time is the document's issue time,
-ECDSA signatures are deterministic (RFC 6979) where OpenSSL allows it, and the document's
-second ID is derived from the content, so downloading a document twice gives the same bytes.
+Signing is a pure function of its inputs: the signing time and the modification date are the
+document's issue time, ECDSA signatures are deterministic (RFC 6979) where OpenSSL allows it,
+and the document's second ID is derived from the content, so downloading a document twice
+gives the same bytes.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.embed import EmbeddedFileObject, EmbeddedFileParams, FileSpec, embed_file
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.model import DocumentMetadata
 from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_signer import PdfSigningSession
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -133,6 +135,19 @@ class _IssuedAtSigner(signers.PdfSigner):
         return session
 
 
+@dataclass
+class _IssuedAtMetadata(DocumentMetadata):
+    """The document's metadata with the issue time as its modification date: pyHanko sets the
+    modification date to "now" when it writes the file, and this keeps `issued_at` instead."""
+
+    issued_at: datetime | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "last_modified" and value == "now" and self.__dict__.get("issued_at") is not None:
+            value = self.__dict__["issued_at"]
+        super().__setattr__(name, value)
+
+
 def record_file_bytes(record: dict[str, Any]) -> bytes:
     """The embedded record as a file: sorted, indented JSON, UTF-8."""
     return (json.dumps(record, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
@@ -155,6 +170,7 @@ def sign_document(pdf: bytes, *, record: dict[str, Any], credentials: DocumentSi
     writer._document_id = generic.ArrayObject(  # noqa: SLF001  (pyHanko draws it at random otherwise)
         [generic.ByteStringObject(first_id), generic.ByteStringObject(second_id)]
     )
+    writer._meta = _IssuedAtMetadata(last_modified=signing_time, issued_at=signing_time)  # noqa: SLF001
     embed_file(writer, FileSpec(
         file_spec_string=RECORD_FILE_NAME,
         file_name=RECORD_FILE_NAME,

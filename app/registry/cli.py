@@ -7,6 +7,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from .document_cli import verify_document_command
 from .verify import verify_registry
 
 cli = AppGroup("registry", help="Verify the registry; fill an empty one with demo data.")
@@ -55,3 +56,6 @@ def seed_demo_command(count: int, batch_size: int, days: int, append: bool, rand
     click.echo(f"Created {report.created:,} demo complaints ({years}) in {report.seconds:.1f} s, "
                f"{report.created / report.seconds:,.0f}/s; {report.annulled} annulled"
                f"{' (' + report.annul_note + ')' if report.annul_note else ''}.")
+
+
+cli.add_command(verify_document_command)

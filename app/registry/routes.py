@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -82,3 +82,10 @@ def _printed_entry(complaint_id: int, fingerprint: str) -> RegistryEntry | None:
 def public_key() -> Response:
     """The registry's public key, so anyone can check signatures independently."""
     return Response(get_signer().public_pem(), mimetype="application/x-pem-file")
+
+
+@bp.get("/verify/registry-certificate.pem")
+def document_certificate() -> Response:
+    """The certificate that signs receipts and letters as PDFs (then its issuers, if any), so
+    anyone can check a document offline (`pdfsig`, `flask registry verify-document`)."""
+    return Response(current_app.extensions["document_signer"].certificate_pem(), mimetype="application/x-pem-file")
