@@ -21,7 +21,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -39,7 +39,22 @@ from ..documents.signature import RECORD_FILE_NAME
 from .digest import fingerprint_of
 from .signing import key_id_of
 
+if TYPE_CHECKING:
+    from .models import RegistryEntry
+
 log = logging.getLogger(__name__)
+
+
+def document_record(
+    entry: RegistryEntry, *, kind: str, number: str, outgoing_number: str | None = None
+) -> dict[str, Any]:
+    """What the registry signed about a document, to embed in it (sign_document's `record`):
+    the entry behind the document's printed fingerprint, its digest and Ed25519 signature."""
+    record: dict[str, Any] = {"kind": kind, "number": number, "position": entry.position,
+                              "digest": entry.digest, "signature": entry.signature, "key_id": entry.key_id}
+    if outgoing_number is not None:
+        record["outgoing_number"] = outgoing_number
+    return record
 
 
 @dataclass(frozen=True)
