@@ -245,6 +245,20 @@ def test_the_key_and_a_self_signed_certificate_naming_the_organisation_are_creat
     assert first.valid_from == CERTIFICATE_START
 
 
+def test_processes_starting_at_once_all_get_the_same_key_and_certificate(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def load(_: int) -> DocumentSigner:
+        return load_document_signer(tmp_path / "key.pem", tmp_path / "certificate.pem", autocreate=True,
+                                    organisation_name=ORGANISATION)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        signers = list(pool.map(load, range(8)))
+    assert len({signer.certificate_pem() for signer in signers}) == 1
+    assert len({signer.private_key.private_numbers().private_value for signer in signers}) == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["certificate.pem", "key.pem"]  # no leftovers
+
+
 def test_without_autocreate_a_missing_key_or_certificate_refuses_to_load(tmp_path):
     with pytest.raises(DocumentSignerMissing, match="does not exist"):
         load_document_signer(tmp_path / "key.pem", tmp_path / "cert.pem", autocreate=False, organisation_name="X")
