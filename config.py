@@ -140,6 +140,17 @@ class Config:
     )
     #: Create the signing key on first run when it does not exist (never in production).
     REGISTRY_KEY_AUTOCREATE = True
+    #: The key and X.509 certificate that sign receipts and letters as PDFs (PAdES): an ECDSA
+    #: (or RSA) key in PEM, and the certificate in PEM, optionally followed by its issuers.
+    #: Not the Ed25519 registry key: PDF readers (poppler's pdfsig, NSS) cannot check Ed25519.
+    DOCUMENT_SIGNING_KEY_PATH = os.environ.get(
+        "DOCUMENT_SIGNING_KEY_PATH", str(INSTANCE_DIR / "document_signing_key.pem")
+    )
+    DOCUMENT_CERTIFICATE_PATH = os.environ.get(
+        "DOCUMENT_CERTIFICATE_PATH", str(INSTANCE_DIR / "document_signing_certificate.pem")
+    )
+    #: Create that key and a self-signed certificate on first run (never in production).
+    DOCUMENT_SIGNING_AUTOCREATE = True
     #: Display format of incoming numbers; fields: year, seq.
     NUMBER_FORMAT = os.environ.get("NUMBER_FORMAT", "{year}/{seq:06d}")
     #: Hours from registration to the first-response deadline.
@@ -246,6 +257,7 @@ class ProductionConfig(Config):
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
     REGISTRY_KEY_AUTOCREATE = False
+    DOCUMENT_SIGNING_AUTOCREATE = False
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -258,6 +270,10 @@ class ProductionConfig(Config):
             missing.append("DATABASE_URL")
         if not Path(cls.REGISTRY_KEY_PATH).is_file():
             missing.append(f"REGISTRY_KEY_PATH (no key file at {cls.REGISTRY_KEY_PATH})")
+        if not Path(cls.DOCUMENT_SIGNING_KEY_PATH).is_file():
+            missing.append(f"DOCUMENT_SIGNING_KEY_PATH (no key file at {cls.DOCUMENT_SIGNING_KEY_PATH})")
+        if not Path(cls.DOCUMENT_CERTIFICATE_PATH).is_file():
+            missing.append(f"DOCUMENT_CERTIFICATE_PATH (no certificate at {cls.DOCUMENT_CERTIFICATE_PATH})")
         if missing:
             raise RuntimeError("Production settings missing: " + ", ".join(missing))
 

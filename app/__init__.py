@@ -66,6 +66,21 @@ def register_registry(app: Flask) -> None:
     app.extensions["registry_signer"] = load_signer(
         Path(app.config["REGISTRY_KEY_PATH"]), autocreate=app.config["REGISTRY_KEY_AUTOCREATE"]
     )
+    register_document_signer(app)
+
+
+def register_document_signer(app: Flask) -> None:
+    """Load the key and certificate that sign receipts and letters as PDFs (in development
+    created on first run, the certificate self-signed in the organisation's name)."""
+    from .documents.signature import load_document_signer
+    from .documents.template import load_organisation
+
+    app.extensions["document_signer"] = load_document_signer(
+        Path(app.config["DOCUMENT_SIGNING_KEY_PATH"]),
+        Path(app.config["DOCUMENT_CERTIFICATE_PATH"]),
+        autocreate=app.config["DOCUMENT_SIGNING_AUTOCREATE"],
+        organisation_name=load_organisation(Path(app.config["PDF_TEMPLATES_DIR"])).name,
+    )
 
 
 def register_blueprints(app: Flask) -> None:

@@ -374,6 +374,8 @@ def production_environment(database_url: str, workdir: Path, port: int, workers:
         "DATABASE_URL": database_url,
         "INSTANCE_PATH": str(instance),
         "REGISTRY_KEY_PATH": str(instance / "registry_ed25519.pem"),
+        "DOCUMENT_SIGNING_KEY_PATH": str(instance / "document_signing_key.pem"),
+        "DOCUMENT_CERTIFICATE_PATH": str(instance / "document_signing_certificate.pem"),
         "ATTACHMENTS_DIR": str(instance / "attachments"),
         "MAIL_OUTBOX_DIR": str(instance / "outbox"),
         "GUNICORN_BIND": f"127.0.0.1:{port}",
@@ -409,6 +411,9 @@ def run_once(name: str, cluster: PrivateCluster, workdir: Path, args: argparse.N
     env = production_environment(database_url, rundir, port, args.workers)
     log = rundir / "server.log"
     subprocess.run([sys.executable, "-m", "app.registry.signing", env["REGISTRY_KEY_PATH"]],
+                   cwd=ROOT, env=env, check=True, capture_output=True)  # fmt: skip
+    subprocess.run([sys.executable, "-m", "app.documents.signature", env["DOCUMENT_SIGNING_KEY_PATH"],
+                    env["DOCUMENT_CERTIFICATE_PATH"], "Load test"],
                    cwd=ROOT, env=env, check=True, capture_output=True)  # fmt: skip
     migrate(env, log)
     workers = gunicorn_workers(env)

@@ -63,6 +63,8 @@ def base_settings(tmp_path_factory: pytest.TempPathFactory, database_url: str) -
         "SQLALCHEMY_DATABASE_URI": database_url,
         "INSTANCE_PATH": str(instance),
         "REGISTRY_KEY_PATH": str(instance / "registry_ed25519.pem"),
+        "DOCUMENT_SIGNING_KEY_PATH": str(instance / "document_signing_key.pem"),
+        "DOCUMENT_CERTIFICATE_PATH": str(instance / "document_signing_certificate.pem"),
         "ATTACHMENTS_DIR": str(instance / "attachments"),
         "MAIL_OUTBOX_DIR": str(instance / "outbox"),
         "REGISTRY_CHECKPOINT_DIR": str(instance / "checkpoints"),

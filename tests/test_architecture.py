@@ -14,8 +14,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.api", "app.admin", "app.staff"),  # entry points over several features
     ("app.reports",),  # the monthly report reads the dashboard's figures
     ("app.manage", "app.journal", "app.queue", "app.desk", "app.mail",
-     "app.registry.cli", "app.registry.routes", "app.registry.verify", "app.audit.verify",
-     "app.registry.checkpoint_check", "app.registry.checkpoint_cli"),
+     "app.registry.cli", "app.registry.document_cli", "app.registry.routes", "app.registry.verify",
+     "app.audit.verify", "app.registry.checkpoint_check", "app.registry.checkpoint_cli"),
     ("app.intake",),
     ("app.letters", "app.receipts"),
     ("app.workflow",),

@@ -75,6 +75,7 @@ ROUTES: dict[str, Access] = {
     "/track/<path:reference>/letters/<int:message_id>.pdf": PUBLIC,
     "/verify": PUBLIC,
     "/verify/registry-key.pem": PUBLIC,
+    "/verify/registry-certificate.pem": PUBLIC,
     "/api/v1/categories": PUBLIC,
     "/api/v1/complaints": PUBLIC,
     "/api/v1/complaints/<path:reference>": PUBLIC,

@@ -7,6 +7,8 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from .checkpoint_cli import checkpoint_command
+from .document_cli import verify_document_command
 from .verify import verify_registry
 
 cli = AppGroup("registry", help="Verify the registry; fill an empty one with demo data.")
@@ -56,6 +58,5 @@ def seed_demo_command(count: int, batch_size: int, days: int, append: bool, rand
                f"{report.created / report.seconds:,.0f}/s; {report.annulled} annulled"
                f"{' (' + report.annul_note + ')' if report.annul_note else ''}.")
 
-from .checkpoint_cli import checkpoint_command  # noqa: E402  (kept beside the one line that uses it)
-
 cli.add_command(checkpoint_command)
+cli.add_command(verify_document_command)

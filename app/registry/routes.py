@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -123,3 +123,10 @@ def _printed_entry(complaint_id: int, fingerprint: str) -> RegistryEntry | None:
 def public_key() -> Response:
     """The registry's public key, so anyone can check signatures independently."""
     return Response(get_signer().public_pem(), mimetype="application/x-pem-file")
+
+
+@bp.get("/verify/registry-certificate.pem")
+def document_certificate() -> Response:
+    """The certificate that signs receipts and letters as PDFs (then its issuers, if any), so
+    anyone can check a document offline (`pdfsig`, `flask registry verify-document`)."""
+    return Response(current_app.extensions["document_signer"].certificate_pem(), mimetype="application/x-pem-file")

@@ -28,9 +28,8 @@ class RegistrySigner:
 
     def __post_init__(self) -> None:
         public_key = self.private_key.public_key()
-        raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         object.__setattr__(self, "public_key", public_key)
-        object.__setattr__(self, "key_id", hashlib.sha256(raw).hexdigest()[:16])
+        object.__setattr__(self, "key_id", key_id_of(public_key))
 
     def public_pem(self) -> bytes:
         return self.public_key.public_bytes(
@@ -46,6 +45,12 @@ class RegistrySigner:
         except InvalidSignature:
             return False
         return True
+
+
+def key_id_of(public_key: Ed25519PublicKey) -> str:
+    """A registry key's short, stable name: the start of the SHA-256 of its raw public bytes."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
 
 
 def load_signer(path: Path, *, autocreate: bool) -> RegistrySigner:
