@@ -65,7 +65,12 @@ LONG = dataclasses.replace(
     fingerprint="3F2A-9C1B-77D0-E4A5-" * 5,
     verify_url="https://complaints.demobetting.md/verify/" + "x" * 300,
     duplicate_count=12,
+    access_code="ABCD-2345-WXYZ-" * 4,
+    tracking_url="https://complaints.demobetting.md/" + "track/" * 40,
 )
+
+#: A receipt as the service makes it: the complainant's way back in on their copy.
+TRACKED = dataclasses.replace(BASE, access_code="ABCD-2345-WXYZ", tracking_url="https://complaints.demobetting.md/track")
 
 
 @cache
@@ -111,6 +116,64 @@ def test_both_copies_carry_the_same_text_apart_from_the_copy_label() -> None:
     top = Counter(w[0] for w in words if w[4] < middle and w[0] not in labels)
     bottom = Counter(w[0] for w in words if w[2] > middle and w[0] not in labels)
     assert top == bottom
+
+
+@needs_pdftotext
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_the_access_code_is_on_the_complainants_copy_and_never_on_the_organisations(language: str) -> None:
+    pdf = render(dataclasses.replace(TRACKED, language=language))
+    middle = PAGE_HEIGHT / 2
+    words = poppler_words(pdf)
+    top = [w for w in words if w[4] < middle]
+    bottom = [w for w in words if w[2] > middle]
+    assert "ABCD-2345-WXYZ" not in {w[0] for w in top}
+    assert [w[0] for w in bottom].count("ABCD-2345-WXYZ") == 1
+    # The tracking address and the number are printed beside the code.
+    text = poppler_text(pdf)
+    assert "https://complaints.demobetting." in text and "md/track" in text
+    code = next(w for w in bottom if w[0] == "ABCD-2345-WXYZ")
+    numbers = [w for w in bottom if w[0] == "2026/000123" and abs(w[1] - code[1]) < 2]
+    assert numbers and numbers[0][2] < code[2], "the number sits just above the code"
+
+
+def test_without_an_access_code_there_is_no_tracking_block() -> None:
+    wording = load_receipt_template(TEMPLATES, "en").wording
+    assert wording.access_code_label not in page_text(render(BASE))
+    assert wording.access_code_label in page_text(render(TRACKED))
+
+
+@needs_pdftotext
+def test_the_copies_differ_only_by_the_copy_label_and_the_complainants_tracking_block() -> None:
+    words = poppler_words(render(TRACKED))
+    middle = PAGE_HEIGHT / 2
+    wording = load_receipt_template(TEMPLATES, "en").wording
+    tracking = set(" ".join((wording.tracking_label, wording.access_code_label, wording.access_code_note,
+                             wording.number_label, "ABCD-2345-WXYZ 2026/000123 https://complaints.demobetting. md/track"
+                             )).split())
+    labels = {"Copy", "1", "2", "—", "for", "the", "organisation", "complainant"}
+    top = Counter(w[0] for w in words if w[4] < middle and w[0] not in labels)
+    bottom = Counter(w[0] for w in words if w[2] > middle and w[0] not in labels)
+    extra = bottom - top
+    assert top - bottom == Counter()
+    assert set(extra) <= tracking and "ABCD-2345-WXYZ" in extra
+
+
+@needs_pdftotext
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_the_tracking_block_stays_in_the_right_column_above_the_stamp(language: str) -> None:
+    layout = load_receipt_template(TEMPLATES, language).layout
+    wording = load_receipt_template(TEMPLATES, language).wording
+    column_left = PAGE_WIDTH - layout.margin_x - layout.right_column_width - layout.column_gap
+    stamp_top = PAGE_HEIGHT - (layout.margin_y + 2 * layout.stamp_radius + 6)  # from the page top
+    for context in (dataclasses.replace(TRACKED, language=language), dataclasses.replace(LONG, language=language)):
+        words = [w for w in poppler_words(render(context)) if w[2] > PAGE_HEIGHT / 2]
+        code = next(w for w in words if w[0].startswith("ABCD-2345-WXYZ"))
+        note_end = wording.access_code_note.split()[-1]
+        block = [w for w in words if w[2] >= code[2] - 120 and w[4] <= code[4] + 30 and w[1] > column_left]
+        assert note_end in {w[0] for w in block} or context is LONG, "the note gets the room left"
+        for word, x_min, _y_min, x_max, y_max in block:
+            assert column_left < x_min and x_max <= PAGE_WIDTH - layout.margin_x + 0.5, word
+            assert y_max <= stamp_top, word
 
 
 @pytest.mark.parametrize(

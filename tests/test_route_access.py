@@ -105,6 +105,10 @@ ROUTES: dict[str, Access] = {
     "/staff/complaints/<path:reference>/prints/<int:print_id>.pdf": needs(P.PRINT_RECEIPT),
     "/staff/complaints/<path:reference>/annul": needs(P.ANNUL),
     "/staff/complaints/<path:reference>/correct": needs(P.CORRECT),
+    # The correspondence on paper (the front desk and officers).
+    "/staff/complaints/to-post": needs(P.CORRESPONDENCE),
+    "/staff/complaints/<path:reference>/letters/<int:message_id>/posted": needs(P.CORRESPONDENCE),
+    "/staff/complaints/<path:reference>/record-received": needs(P.CORRESPONDENCE),
     "/staff/registry": needs(P.VIEW_JOURNAL),
     "/staff/registry/export.csv": needs(P.EXPORT_JOURNAL),
     "/staff/registry/export.pdf": needs(P.EXPORT_JOURNAL),
@@ -120,6 +124,7 @@ ROUTES: dict[str, Access] = {
     "/staff/complaints/<path:reference>/transfer": needs(P.HANDLE_COMPLAINTS),
     "/staff/complaints/<path:reference>/escalate": needs(P.HANDLE_COMPLAINTS),
     "/staff/complaints/<path:reference>/consult": needs(P.HANDLE_COMPLAINTS),
+    "/staff/complaints/<path:reference>/reopen": needs(P.HANDLE_COMPLAINTS),
     "/staff/complaints/<path:reference>/assign": needs(P.REVIEW_ESCALATIONS),
     "/staff/complaints/<path:reference>/send-back": needs(P.REVIEW_ESCALATIONS),
     # Management.

@@ -25,6 +25,9 @@ class Permission(enum.StrEnum):
     ANNUL = "annul"  # annul a record registered by mistake
     CORRECT = "correct"  # append a correction to a record
     VIEW_AUDIT = "view_audit"  # browse the audit trail
+    #: The correspondence on paper: record a reply or dispute that came by post, phone or in
+    #: person; the tray of letters to post, and marking them posted.
+    CORRESPONDENCE = "correspondence"
     HANDLE_COMPLAINTS = "handle_complaints"  # the queue; take, answer, transfer, escalate complaints
     REVIEW_ESCALATIONS = "review_escalations"  # the escalation desk: assign, decide, send back down
     VIEW_DASHBOARD = "view_dashboard"  # management figures, charts and reports
@@ -40,6 +43,7 @@ _CLERK = {
     Permission.EXPORT_JOURNAL,
     Permission.ANNUL,
     Permission.CORRECT,
+    Permission.CORRESPONDENCE,
 }
 
 _OFFICER = {
@@ -47,6 +51,7 @@ _OFFICER = {
     Permission.VIEW_JOURNAL,
     Permission.PRINT_RECEIPT,
     Permission.HANDLE_COMPLAINTS,
+    Permission.CORRESPONDENCE,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..auth.permissions import ROLE_PERMISSIONS, Permission
 from ..complaints.errors import ComplaintChangeRefused
-from ..complaints.models import Complaint, Resolution
+from ..complaints.models import Channel, Complaint, Resolution
 from ..extensions import db
 from ..forms import AppForm
 from ..workflow import operations as ops
@@ -28,6 +28,7 @@ from ..workflow.forms import (
     DecisionForm,
     InformationRequestForm,
     ReasonedForm,
+    ReceivedForm,
     ResponseForm,
     SendBackForm,
     TransferForm,
@@ -46,6 +47,8 @@ class CaseAction:
     #: For a form that names a colleague: whom it offers among the active handlers
     #: (candidate, complaint, the user filling the form in).
     colleagues: Callable[[User, Complaint, User], bool] | None = None
+    #: The form checks its values against the complaint (it is given as `complaint=`).
+    takes_complaint: bool = False
 
     @property
     def path(self) -> str:
@@ -55,6 +58,15 @@ class CaseAction:
 def _owner_may(action: Action) -> Callable[[User, Complaint], bool]:
     """Offered to the complaint's owner where its status allows `action`."""
     return lambda user, complaint: rules.can_act(user, complaint, action)
+
+
+def _received(complaint: Complaint, user: User, form: ReceivedForm) -> ops.ComplainantReply:
+    """What came by post, phone or in person: the complainant's own reply or dispute, recorded."""
+    return ops.complainant_reply(
+        complaint, body=form.body.data, dispute=form.what.data != "reply",
+        ask_escalation=form.what.data == "escalation",
+        received=ops.Received(Channel(form.channel.data), form.received_on.data, user),
+    )
 
 
 def _user(user_id: int) -> User:
@@ -81,6 +93,12 @@ ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
                _l("%(number)s is in progress again."), offered=_owner_may(Action.RESUME)),
     CaseAction("close", ConfirmForm, lambda c, u, f: ops.close(c, by=u),
                _l("%(number)s is closed."), offered=_owner_may(Action.CLOSE)),
+    CaseAction("reopen", ReasonedForm, lambda c, u, f: ops.reopen(c, reason=f.reason.data, by=u),
+               _l("%(number)s is reopened; its resolution clock runs again."), offered=rules.can_reopen),
+    # The front desk as well as officers: what the complainant sent on paper, by phone, in person.
+    CaseAction("record_received", ReceivedForm, _received,
+               _l("What the complainant sent is recorded with %(number)s."), offered=rules.can_record_received,
+               permission=Permission.CORRESPONDENCE, takes_complaint=True),
     CaseAction("transfer", TransferForm,
                lambda c, u, f: ops.transfer_complaint(c, to=_user(f.to.data), reason=f.reason.data, by=u),
                _l("%(number)s is handed on."), offered=_owner_may(Action.TRANSFER),
@@ -122,6 +140,8 @@ def make_form(action: CaseAction, complaint: Complaint, user: User, *, submitted
     if action.colleagues is not None:
         offers = action.colleagues
         kwargs["colleagues"] = [u for u in (handlers() if staff is None else staff) if offers(u, complaint, user)]
+    if action.takes_complaint:
+        kwargs["complaint"] = complaint
     if not submitted:
         kwargs["formdata"] = None
     return action.form(**kwargs)

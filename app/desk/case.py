@@ -61,7 +61,8 @@ def case_panel(complaint: Complaint, user: User, bound: dict[str, Any] | None = 
         resolution=resolution_state(complaint, now, policy.due_soon_fraction),
         messages=list(db.session.scalars(
             select(CaseMessage).where(CaseMessage.complaint_id == complaint.id)
-            .options(selectinload(CaseMessage.author), selectinload(CaseMessage.consulted))
+            .options(selectinload(CaseMessage.author), selectinload(CaseMessage.consulted),
+                     selectinload(CaseMessage.recorded_by))
             .order_by(CaseMessage.id)
         )),
         escalations=list(db.session.scalars(

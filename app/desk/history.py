@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..complaints.models import Channel
 from ..extensions import db
 from ..registry.digest import fingerprint_of
 from ..registry.models import EntryKind, EntryPrivate, RegistryEntry
@@ -34,6 +35,8 @@ TITLES = {
     "complainant_replied": _l("The complainant replied"),
     "disputed": _l("The complainant disputed"),
     "receipt_printed": _l("Receipt printed"),
+    "reopened": _l("Reopened"),
+    "letter_posted": _l("Letter posted"),
 }
 
 
@@ -80,7 +83,10 @@ def case_history(complaint_id: int) -> list[HistoryItem]:
 
 
 def _details(payload: dict[str, Any]) -> dict[str, Any]:
-    details = {k: payload[k] for k in ("escalation", "to", "consulted", "receipt") if payload.get(k)}
+    details = {k: payload[k] for k in ("escalation", "to", "consulted", "receipt", "received", "letter")
+               if payload.get(k)}
+    if payload.get("received"):  # a reply or dispute on paper: its channel by name
+        details["received"] = {**payload["received"], "channel": Channel(payload["received"]["channel"]).title}
     if payload.get("deadline"):
         details["deadline_due"] = datetime.fromisoformat(payload["deadline"]["due_at"])
     return details

@@ -26,11 +26,15 @@ from ..letters.download import letter_response
 from ..receipts.models import ReceiptPrint
 from ..receipts.service import complaint_receipt_pdf
 from ..serving.headers import CONTENT_SECURITY_POLICY_SAME_ORIGIN_FRAME
-from ..workflow.operations import TransferOutcome
+from ..urls import local_path
+from ..workflow.forms import ConfirmForm
+from ..workflow.models import CaseMessage
+from ..workflow.operations import TransferOutcome, mark_letter_posted
 from .actions import ACTIONS, CaseAction, make_form
 from .case import case_page
 from .forms import CorrectionForm, DeskComplaintForm, ReasonForm
 from .operations import annul_complaint, correct_complaint, record_evidence_download, record_receipt_print
+from .tray import letters_to_post
 
 bp = Blueprint("desk", __name__, url_prefix="/staff/complaints", template_folder="templates")
 
@@ -124,6 +128,36 @@ for _action in ACTIONS.values():
 def letter(reference: str, message_id: int) -> Response:
     """An outgoing letter as the complainant received it."""
     return letter_response(_complaint_or_404(reference), message_id, disposition="inline")
+
+
+@bp.get("/to-post")
+@requires(Permission.CORRESPONDENCE)
+def to_post() -> str:
+    """The letters to put in the post: to complainants without e-mail, not posted yet."""
+    return render_template("desk/to_post.html", letters=letters_to_post(), form=ConfirmForm())
+
+
+@bp.post("/<path:reference>/letters/<int:message_id>/posted")
+@requires(Permission.CORRESPONDENCE)
+def letter_posted(reference: str, message_id: int) -> Response:
+    """Mark a letter as put in the post (a signed event); back to the tray or the case page."""
+    complaint = _complaint_or_404(reference)
+    message = db.session.get(CaseMessage, message_id)
+    if message is None or message.complaint_id != complaint.id:
+        abort(404)
+    back = local_path(request.form.get("next"), url_for("desk.case", reference=complaint.slug, _anchor="correspondence"))
+    if not ConfirmForm().validate_on_submit():
+        flash(_("Not marked as posted: the form expired; try again."), "error")
+        return redirect(back, code=303)
+    clerk = _staff_user()
+    try:
+        commit_with_retry(lambda: mark_letter_posted(message, by=clerk))
+    except ComplaintChangeRefused as refused:
+        db.session.rollback()
+        flash(_("Not marked as posted: %(why)s", why=str(refused)), "error")
+    else:
+        flash(_("Letter %(number)s is marked as posted.", number=message.outgoing_number))
+    return redirect(back, code=303)
 
 
 @bp.post("/<path:reference>/receipt")

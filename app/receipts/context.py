@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 
+from ..complaints.access import display_access_code
+
 if TYPE_CHECKING:
     from ..complaints.models import Complaint
 
@@ -39,6 +41,10 @@ class ReceiptContext:
     stamp_date: str  # short date shown in the stamp's centre, e.g. "22.11.2026"
     duplicate_count: int = 0  # 0 for the first print; n > 0 prints "DUPLICATE n" on both copies
     first_response_hours: int = 24  # the promise the record was registered with (deadline - registration)
+    #: The complainant's access code in display form ("ABCD-2345-WXYZ"), printed on the
+    #: complainant's copy only; empty: no tracking block.
+    access_code: str = ""
+    tracking_url: str = ""  # absolute URL of the public tracking page, short enough to type
 
 
 def excerpt(text: str, limit: int = 320) -> str:
@@ -60,6 +66,7 @@ def build_receipt_context(
     fingerprint: str,
     verify_url: str,
     duplicate_count: int = 0,
+    tracking_url: str = "",
 ) -> ReceiptContext:
     """Format a stored complaint for printing in `language` and the organisation's time zone."""
     zone = ZoneInfo(timezone_name)
@@ -84,4 +91,6 @@ def build_receipt_context(
         stamp_date=format_date(record.registered_at.astimezone(zone), "short", locale=language),
         duplicate_count=duplicate_count,
         first_response_hours=round((record.first_response_due - record.registered_at).total_seconds() / 3600),
+        access_code=display_access_code(record.access_code),
+        tracking_url=tracking_url,
     )

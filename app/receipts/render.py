@@ -7,8 +7,11 @@ the top half, copy 2 (for the complainant) the bottom half, split by a dashed cu
 Every value is wrapped or shortened with "…" to its box, so long input never spills
 into the other copy.
 
-The two copies differ only in their "Copy n — for …" tab, so the copy is drawn once
-as a PDF form XObject and placed twice: half the drawing work and half the file.
+The two copies differ only in their "Copy n — for …" tab and in the complainant's tracking
+block (the tracking address, the number and the access code), so the copy is drawn once as
+a PDF form XObject and placed twice: half the drawing work and half the file. The access
+code is drawn outside the form, on the complainant's copy only: the organisation's copy,
+which staff keep and file, never carries it.
 """
 
 from __future__ import annotations
@@ -71,14 +74,18 @@ def render_receipt(context: ReceiptContext, template: ReceiptTemplate) -> bytes:
     tab_width = max(text_width(tab, fonts.bold, layout.copy_label_size) for tab in tabs) + 12
 
     canvas.beginForm(_COPY_FORM)
-    _draw_copy(canvas, box, tab_width, context, template, fonts)
+    verification_bottom = _draw_copy(canvas, box, tab_width, context, template, fonts)
     canvas.endForm()
     copy_offsets = (0.0, box.bottom - layout.margin_y)  # copy 2 is copy 1 moved down
-    for tab, offset in zip(tabs, copy_offsets, strict=True):
+    for copy, (tab, offset) in enumerate(zip(tabs, copy_offsets, strict=True), start=1):
         canvas.saveState()
         canvas.translate(0, -offset)
         canvas.doForm(_COPY_FORM)
         _draw_copy_tab(canvas, box, tab, layout, fonts)
+        if copy == 2 and context.access_code:  # the complainant's copy, and only that one
+            stamp_top = box.bottom + 2 * layout.stamp_radius + 6
+            left = box.right - layout.right_column_width - layout.column_gap / 2
+            _draw_tracking(canvas, left, box.right, verification_bottom - 6, stamp_top + 4, context, template, fonts)
         canvas.restoreState()
     _draw_cut_line(canvas, middle, wording.cut_here, layout, fonts)
 
@@ -97,8 +104,9 @@ def _draw_copy(
     context: ReceiptContext,
     template: ReceiptTemplate,
     fonts: Fonts,
-) -> None:
-    """Draw everything both copies share inside `box` (all but the copy tab)."""
+) -> float:
+    """Draw everything both copies share inside `box` (all but the copy tab and the tracking
+    block); return where the verification column ends."""
     layout, wording = template.layout, template.wording
     column_right = box.right - layout.right_column_width - layout.column_gap
     duplicate = wording.duplicate.format(n=context.duplicate_count) if context.duplicate_count > 0 else ""
@@ -109,7 +117,8 @@ def _draw_copy(
         canvas, box.left, box.right, box.top, box.right - box.left - tab_width - 12,
         template.organisation, wording, layout, fonts,
     )
-    _draw_verification(canvas, box.right - layout.right_column_width, box.right, y - 8, context, template, fonts)
+    verification_bottom = _draw_verification(
+        canvas, box.right - layout.right_column_width, box.right, y - 8, context, template, fonts)
 
     # Title, with the duplicate mark after it.
     y -= 8 + layout.title_size
@@ -141,6 +150,7 @@ def _draw_copy(
         style=layout,
         fonts=fonts,
     )
+    return verification_bottom
 
 
 def _draw_copy_tab(canvas: Canvas, box: _Box, text: str, layout: Layout, fonts: Fonts) -> None:
@@ -259,8 +269,9 @@ def _draw_verification(
     context: ReceiptContext,
     template: ReceiptTemplate,
     fonts: Fonts,
-) -> None:
-    """QR code of the verify URL, right-aligned, with a caption and the URL beneath it."""
+) -> float:
+    """QR code of the verify URL, right-aligned, with a caption and the URL beneath it;
+    return the last line's baseline."""
     layout = template.layout
     size = layout.qr_size
     draw_qr(canvas, segno.make(context.verify_url, error="m", mask=layout.qr_mask).matrix, right - size, top - size, size)
@@ -274,6 +285,80 @@ def _draw_verification(
     for line in wrap(context.verify_url, fonts.regular, layout.small_size, width, layout.verify_url_lines):
         y -= layout.small_size + 2
         canvas.drawRightString(right, y, line)
+    return y
+
+
+def _draw_tracking(
+    canvas: Canvas,
+    left: float,
+    right: float,
+    top: float,
+    bottom: float,
+    context: ReceiptContext,
+    template: ReceiptTemplate,
+    fonts: Fonts,
+) -> None:
+    """The complainant's way back in, framed between `top` and `bottom` in the right column:
+    the tracking address, the incoming number and the access code, and a line on using them.
+    The note gets the lines that are left; every value is fitted to the column."""
+    layout, wording = template.layout, template.wording
+    pad, small = 3.0, layout.small_size
+    step = small + 2
+    width = right - left - 2 * pad
+    url_lines = _url_lines(context.tracking_url, fonts.regular, small, width, layout.tracking_url_lines)
+    number_size = fit_size(context.number, fonts.bold, small + 1.5, width)
+    code_size = fit_size(context.access_code, fonts.bold, layout.value_size + 1.5, width)
+    fixed = pad + step * (1 + len(url_lines)) + step + (number_size + 2) + step + (code_size + 3) + pad
+    room = max(0, int((top - bottom - fixed) // step))
+    note = wrap(wording.access_code_note, fonts.regular, small, width, room) if room else []
+    height = fixed + step * len(note)
+
+    canvas.saveState()
+    canvas.setStrokeColorRGB(*layout.rule_color)
+    canvas.setFillColorRGB(0.96, 0.97, 0.98)
+    canvas.setLineWidth(0.8)
+    canvas.roundRect(left, top - height, right - left, height, 3, stroke=1, fill=1)
+    x, y = left + pad, top - pad - small
+
+    def label(text: str) -> None:
+        canvas.setFillColorRGB(*layout.label_color)
+        canvas.setFont(fonts.regular, small)
+        canvas.drawString(x, y, fit(text, fonts.regular, small, width))
+
+    def value(text: str, font: str, size: float) -> None:
+        canvas.setFillColorRGB(*layout.text_color)
+        canvas.setFont(font, size)
+        canvas.drawString(x, y, text)
+
+    label(wording.tracking_label)
+    for line in url_lines:
+        y -= step
+        value(line, fonts.regular, small)
+    y -= step
+    label(wording.number_label)
+    y -= number_size + 2
+    value(context.number, fonts.bold, number_size)
+    y -= step
+    label(wording.access_code_label)
+    y -= code_size + 3
+    value(context.access_code, fonts.bold, code_size)
+    for line in note:
+        y -= step
+        label(line)
+    canvas.restoreState()
+
+
+def _url_lines(url: str, font: str, size: float, room: float, max_lines: int) -> list[str]:
+    """An address on one line, or broken after its host (where a reader expects it), or, when
+    even the host is too long, wrapped like any text."""
+    if text_width(url, font, size) <= room:
+        return [url]
+    scheme, separator, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    head = scheme + separator + host
+    if max_lines >= 2 and separator and slash and text_width(head, font, size) <= room:
+        return [head, *wrap(slash + path, font, size, room, max_lines - 1)]
+    return wrap(url, font, size, room, max_lines)
 
 
 def _draw_duplicate_label(canvas: Canvas, x: float, baseline: float, text: str, layout: Layout, fonts: Fonts) -> None:

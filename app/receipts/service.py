@@ -40,6 +40,7 @@ def complaint_receipt_pdf(complaint: Complaint, *, language: str, duplicate_coun
         fingerprint=fingerprint,
         verify_url=public_url("registry.verify", number=complaint.slug, fingerprint=fingerprint),
         duplicate_count=duplicate_count,
+        tracking_url=public_url("intake.track"),
     )
     return render_receipt(context, template)
 

@@ -45,6 +45,9 @@ class Wording:
     duplicate: str  # {n}
     fingerprint_label: str
     verify_label: str
+    tracking_label: str  # above the tracking address, on the complainant's copy
+    access_code_label: str
+    access_code_note: str  # how to use the code, and to keep it private
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Layout(HouseStyle):
     excerpt_lines: int
     signature_lines: int
     verify_url_lines: int
+    tracking_url_lines: int
     duplicate_ink: Color
     watermark_ink: Color
 

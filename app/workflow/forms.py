@@ -4,16 +4,21 @@ these only read and keep what was typed, so a refused action shows it again."""
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, DateField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..auth.models import User
+from ..clock import local_today
 from ..complaints.guards import MAX_TEXT_LENGTH, MIN_REASON_LENGTH
-from ..complaints.models import Resolution
+from ..complaints.models import Complaint, Resolution
 from ..forms import AppForm
 from ..text import clean_text
+from .operations import RECEIVED_CHANNELS
+from .states import Action, allowed
 
 
 def _clean(value: Any) -> Any:
@@ -86,6 +91,40 @@ class ConsultationForm(ColleagueForm):
     colleague_field = "colleague"
     note = _text_field(_l("Internal note (staff only)"), _l("Write the note."))
     colleague = SelectField(_l("Ask a colleague for input (optional)"), coerce=int, validators=[Optional()])
+
+
+class ReceivedForm(AppForm):
+    """What the complainant sent by post, phone or in person (or an e-mail handled by hand),
+    recorded by staff: a reply, a dispute, or a dispute asking for escalation. The kinds the
+    complaint's status allows are offered; the dates are checked against its registration."""
+
+    what = SelectField(_l("What the complainant sent"), validators=[DataRequired(_l("Choose what they sent."))])
+    channel = SelectField(_l("How it came"), validators=[DataRequired(_l("Choose how it came."))])
+    received_on = DateField(_l("Date received"), validators=[DataRequired(_l("Give the date it was received."))])
+    body = _text_field(_l("What they wrote or said"), _l("Write down what they sent."))
+
+    def __init__(self, *args: Any, complaint: Complaint | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.complaint = complaint
+        status = complaint.status if complaint is not None else None
+        kinds = []
+        if status is None or allowed(status, Action.COMPLAINANT_REPLY):
+            kinds.append(("reply", _l("A reply")))
+        if status is None or allowed(status, Action.DISPUTE):
+            kinds += [("dispute", _l("A dispute of the response or decision")),
+                      ("escalation", _l("A dispute, asking for escalation to a higher level"))]
+        self.what.choices = [("", "—"), *kinds]
+        self.channel.choices = [("", "—")] + [(c.value, c.title) for c in RECEIVED_CHANNELS]
+        if not self.received_on.data and not self.received_on.raw_data:
+            self.received_on.data = local_today(current_app.config["REGISTRY_TIMEZONE"])
+
+    def validate_received_on(self, field: DateField) -> None:
+        zone = current_app.config["REGISTRY_TIMEZONE"]
+        if field.data and field.data > local_today(zone):
+            raise ValidationError(_l("The date cannot be in the future."))
+        if field.data and self.complaint is not None \
+                and field.data < self.complaint.registered_at.astimezone(ZoneInfo(zone)).date():
+            raise ValidationError(_l("The date cannot be before the complaint was registered."))
 
 
 class ReplyForm(AppForm):

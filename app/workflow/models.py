@@ -7,13 +7,14 @@ entries make them tamper-evident.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
+from ..complaints.models import Channel
 from ..database import UTCDateTime, enum_column
 from ..enums import TitledEnum
 from ..extensions import db
@@ -64,9 +65,18 @@ class CaseMessage(db.Model):
     outgoing_number: Mapped[str | None] = mapped_column(String(40), unique=True)
     #: The signed registry entry that froze it.
     entry_position: Mapped[int] = mapped_column(ForeignKey("registry_entries.position"), unique=True)
+    #: A reply or dispute that came on paper, by phone, in person (or an e-mail handled by
+    #: hand): how it came, the day it was received, and the member of staff who recorded it.
+    #: All three or none; None for what the complainant wrote on the tracking page.
+    channel: Mapped[Channel | None] = mapped_column(enum_column(Channel, 20))
+    received_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: An outgoing letter put in the post (for a complainant without e-mail); None: not yet.
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     consulted: Mapped[User | None] = relationship(foreign_keys=[consulted_id])
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
 
     __table_args__ = (
         UniqueConstraint("outgoing_year", "outgoing_seq"),
@@ -77,6 +87,12 @@ class CaseMessage(db.Model):
         CheckConstraint(
             "(author_id IS NULL) = (kind IN ('complainant_reply', 'dispute'))", name="author_matches_kind"
         ),
+        CheckConstraint(
+            "(channel IS NULL) = (received_on IS NULL) AND (channel IS NULL) = (recorded_by_id IS NULL) "
+            "AND (channel IS NULL OR kind IN ('complainant_reply', 'dispute'))",
+            name="received_by_hand",
+        ),
+        CheckConstraint("posted_at IS NULL OR outgoing_number IS NOT NULL", name="posted_letter"),
     )
 
 

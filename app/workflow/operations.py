@@ -1,5 +1,6 @@
-"""Operations of the case workflow: take, answer, decide, transfer, consult, escalate, and the
-complainant's replies.
+"""Operations of the case workflow: take, answer, decide, transfer, consult, escalate, reopen,
+the complainant's replies (online, or received on paper and recorded by staff), and posting
+letters.
 
 Each one locks the complaint's row, asks the state machine (states.py) for the next status,
 changes the row, appends a signed event to the registry chain, writes the message or
@@ -11,17 +12,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
 
 from ..auth.models import User
-from ..clock import now_utc
+from ..auth.permissions import Permission
+from ..clock import local_today, now_utc
 from ..complaints.errors import ComplaintChangeForbidden, ComplaintChangeRefused
 from ..complaints.guards import MIN_REASON_LENGTH, actor, check_text, lock
-from ..complaints.models import Complaint, ComplaintStatus, Resolution
+from ..complaints.models import Channel, Complaint, ComplaintStatus, Resolution
 from ..documents.template import Organisation
 from ..extensions import db
 from ..notifications.models import Audience, NotificationKind
@@ -434,7 +437,65 @@ def escalate(complaint: Complaint, *, reason: str, by: User) -> Escalation:
     return escalation
 
 
+def _reopen_columns(complaint: Complaint, at: datetime, policy: TierPolicy) -> None:
+    """A reopened complaint has no decision any more, and its resolution clock starts again."""
+    complaint.resolution = None
+    complaint.resolved_at = None
+    complaint.closed_at = None
+    for name, value in restart_resolution_clock(at, complaint.tier, policy).items():
+        setattr(complaint, name, value)
+
+
+def reopen(complaint: Complaint, *, reason: str, by: User) -> Complaint:
+    """The owner or management reopens a resolved or closed complaint, with a reason: the
+    decision is set aside and the resolution clock starts again, as on a dispute."""
+    reason = check_text(reason, _("reason"), MIN_REASON_LENGTH)
+    lock(complaint)
+    next_status(complaint.status, Action.REOPEN)  # the clearest refusal first
+    if not rules.can_reopen(by, complaint):
+        raise ComplaintChangeForbidden(_("Only the complaint's owner or management can reopen it."))
+    policy = current_policy()
+    at = now_utc()
+    _set_status(complaint, Action.REOPEN)
+    _reopen_columns(complaint, at, policy)
+    _rearm(complaint, policy)
+    _record(complaint, "reopened", by=by, at=at, private=_text(reason=reason))
+    _notify(_to_complainant(complaint, NotificationKind.STATUS_CHANGED, at, status=complaint.status.value))
+    db.session.flush()
+    log.info("complaint %s reopened by %s", complaint.number, by.username)
+    return complaint
+
+
 # The complainant -----------------------------------------------------------------------
+
+#: How a reply or a dispute reaches the desk when it does not come through the tracking page.
+RECEIVED_CHANNELS = (Channel.POST, Channel.PHONE, Channel.IN_PERSON, Channel.EMAIL)
+
+
+@dataclass(frozen=True)
+class Received:
+    """A reply or dispute that came on paper, by phone, in person (or an e-mail handled by
+    hand): how it came, the day it was received, and the member of staff who records it."""
+
+    channel: Channel
+    received_on: date
+    by: User
+
+    def signed(self) -> dict[str, Any]:
+        return {"channel": self.channel.value, "received_on": self.received_on.isoformat(),
+                "recorded_by": actor(self.by)}
+
+
+def _check_received(complaint: Complaint, received: Received) -> None:
+    _require(received.by.can(Permission.CORRESPONDENCE),
+             _("Only the front desk and complaints officers record what a complainant sent."))
+    _require(received.channel in RECEIVED_CHANNELS, _("Choose how it came: post, phone, in person or e-mail."))
+    zone = current_app.config["REGISTRY_TIMEZONE"]
+    _require(received.received_on <= local_today(zone), _("The date received cannot be in the future."))
+    registered_on = complaint.registered_at.astimezone(ZoneInfo(zone)).date()
+    _require(received.received_on >= registered_on,
+             _("The date received cannot be before the complaint was registered (%(date)s).",
+               date=registered_on.isoformat()))
 
 
 @dataclass(frozen=True)
@@ -444,28 +505,33 @@ class ComplainantReply:
 
 
 def complainant_reply(
-    complaint: Complaint, *, body: str, dispute: bool = False, ask_escalation: bool = False
+    complaint: Complaint, *, body: str, dispute: bool = False, ask_escalation: bool = False,
+    received: Received | None = None,
 ) -> ComplainantReply:
-    """The complainant writes back from the tracking page. A dispute reopens an answered
+    """The complainant writes back: from the tracking page, or (`received`) by post, phone or
+    in person, recorded by staff; the same moves either way. A dispute reopens an answered
     complaint (its resolution clock starts again) and, if they ask, escalates it."""
     body = check_text(body, _("message"))
     lock(complaint)
     action = Action.DISPUTE if dispute else Action.COMPLAINANT_REPLY
     next_status(complaint.status, action)
+    if received is not None:
+        _check_received(complaint, received)
     policy = current_policy()
     at = now_utc()
     _set_status(complaint, action)
     complaint.contact_count += 1
     if dispute:
-        complaint.resolution = None
-        complaint.resolved_at = None
-        complaint.closed_at = None
-        for name, value in restart_resolution_clock(at, complaint.tier, policy).items():
-            setattr(complaint, name, value)
+        _reopen_columns(complaint, at, policy)
     kind = MessageKind.DISPUTE if dispute else MessageKind.COMPLAINANT_REPLY
     message = _write_message(complaint, kind, body, by=None, at=at,
                              event="disputed" if dispute else "complainant_replied",
-                             escalation_requested=bool(dispute and ask_escalation))
+                             escalation_requested=bool(dispute and ask_escalation),
+                             **({"received": received.signed()} if received is not None else {}))
+    if received is not None:
+        message.channel = received.channel
+        message.received_on = received.received_on
+        message.recorded_by_id = received.by.id
     escalation = None
     to_tier = policy.next_level(complaint.tier)
     if dispute and ask_escalation and to_tier is not None:
@@ -475,3 +541,26 @@ def complainant_reply(
     _notify(to_responsible(complaint, NotificationKind.COMPLAINANT_REPLY, at, message_id=message.id))
     db.session.flush()
     return ComplainantReply(message, escalation)
+
+
+# Letters on paper ----------------------------------------------------------------------
+
+
+def mark_letter_posted(message: CaseMessage, *, by: User) -> CaseMessage:
+    """An outgoing letter is put in the post (to a complainant without e-mail): the day is kept
+    on the letter and signed as a "letter_posted" event (its number, the day, by whom)."""
+    complaint = db.session.get(Complaint, message.complaint_id)
+    lock(complaint)
+    db.session.refresh(message)  # posted by someone else while we waited for the lock?
+    _require(by.can(Permission.CORRESPONDENCE), _("Only the front desk and complaints officers post letters."))
+    _require(message.outgoing_number is not None, _("Only an outgoing letter is put in the post."))
+    _require(message.posted_at is None,
+             _("Letter %(number)s is marked as posted already.", number=message.outgoing_number))
+    at = now_utc()
+    message.posted_at = at
+    posted_on = at.astimezone(ZoneInfo(current_app.config["REGISTRY_TIMEZONE"])).date()
+    _record(complaint, "letter_posted", by=by, at=at,
+            letter={"outgoing_number": message.outgoing_number, "posted_on": posted_on.isoformat()})
+    db.session.flush()
+    log.info("letter %s of complaint %s posted by %s", message.outgoing_number, complaint.number, by.username)
+    return message

@@ -46,6 +46,18 @@ def can_act(user: User, complaint: Complaint, action: Action) -> bool:
     return is_owner(user, complaint) and allowed(complaint.status, action)
 
 
+def can_reopen(user: User, complaint: Complaint) -> bool:
+    """The owner, or management, reopens a resolved or closed complaint."""
+    return (is_owner(user, complaint) or is_reviewer(user)) and allowed(complaint.status, Action.REOPEN)
+
+
+def can_record_received(user: User, complaint: Complaint) -> bool:
+    """Staff who keep the paper correspondence (the front desk as well as officers) record a
+    reply or a dispute that came by post, by phone or in person, where the status allows one."""
+    return user.can(Permission.CORRESPONDENCE) and (
+        allowed(complaint.status, Action.COMPLAINANT_REPLY) or allowed(complaint.status, Action.DISPUTE))
+
+
 def can_consult(user: User, complaint: Complaint) -> bool:
     """Any handler may add an internal note; the owner uses it to ask colleagues for input."""
     return is_handler(user) and allowed(complaint.status, Action.CONSULT)

@@ -24,6 +24,7 @@ class Action(TitledEnum):
     COMPLAINANT_REPLY = "complainant_reply", _l("reply")  # the complainant writes back from the tracking page
     DISPUTE = "dispute", _l("dispute the response")  # the complainant does not accept the response or the decision
     RESUME = "resume", _l("resume work")  # the owner takes a reopened or answered case up again
+    REOPEN = "reopen", _l("reopen the complaint")  # the owner or management reopens a decided case, with a reason
     ANNUL = "annul", _l("annul the record")  # registered by mistake (the desk)
     # Actions that leave the status as it is:
     CONSULT = "consult", _l("add a consultation note")  # an internal note or a question to a colleague
@@ -57,6 +58,8 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (Status.RESOLVED, Action.CLOSE): Status.CLOSED,
     (Status.RESOLVED, Action.DISPUTE): Status.REOPENED,
     (Status.CLOSED, Action.DISPUTE): Status.REOPENED,
+    (Status.RESOLVED, Action.REOPEN): Status.REOPENED,
+    (Status.CLOSED, Action.REOPEN): Status.REOPENED,
     (Status.REOPENED, Action.RESUME): Status.IN_PROGRESS,
     (Status.REOPENED, Action.RESPOND): Status.RESPONDED,
     (Status.REOPENED, Action.REQUEST_INFORMATION): Status.WAITING,
