@@ -47,7 +47,7 @@ from app.documents.signature import (
     sign_document,
 )
 from app.registry.digest import fingerprint_of
-from app.registry.document_check import CheckError, check_document, document_record
+from app.registry.document_check import CheckError, check_document
 from app.registry.signing import RegistrySigner
 
 CERTIFICATE_START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -472,9 +472,7 @@ def test_a_registered_complaints_receipt_signed_by_the_app_is_genuine_to_verify_
         complaint = find_by_reference(number)
         entry = intake_entry(complaint.id)
         signer = app.extensions["document_signer"]
-        pdf = sign_document(complaint_receipt_pdf(complaint, language="en"),
-                            record=document_record(entry, kind="receipt", number=complaint.number),
-                            credentials=signer, issued_at=complaint.registered_at)
+        pdf = complaint_receipt_pdf(complaint, language="en")  # signed as it is made
     result = verify_document(app, pdf, tmp_path)
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"genuine: receipt {number}, fingerprint {fingerprint_of(entry.digest)}, "
@@ -483,21 +481,14 @@ def test_a_registered_complaints_receipt_signed_by_the_app_is_genuine_to_verify_
 
 
 def test_a_stored_letter_signed_by_the_app_is_genuine_to_verify_document(app, stored_letter, tmp_path):  # noqa: F811  (the fixture)
-    from app.complaints.models import Complaint
     from app.extensions import db
     from app.letters.service import message_letter_pdf
-    from app.registry.models import RegistryEntry
     from app.workflow.models import CaseMessage
 
     stored = stored_letter("We checked your withdrawal; the bank held the payment.")
     with app.test_request_context():
         message = db.session.get_one(CaseMessage, stored["message_id"])
-        complaint = db.session.get_one(Complaint, message.complaint_id)
-        entry = db.session.get_one(RegistryEntry, message.entry_position)
-        record = document_record(entry, kind="letter", number=complaint.number,
-                                 outgoing_number=message.outgoing_number)
-        pdf = sign_document(message_letter_pdf(message), record=record,
-                            credentials=app.extensions["document_signer"], issued_at=message.created_at)
+        pdf = message_letter_pdf(message)  # signed as it is made
     result = verify_document(app, pdf, tmp_path)
     assert result.exit_code == 0, result.output
     assert result.output.startswith(

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..registry.digest import GENESIS_DIGEST
-from ..registry.verify import Problem
+from ..registry.findings import Problem
 from .chain import digest_of_event
 from .models import AuditChainHead, AuditEvent
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from flask import current_app
 
+from ..documents.signature import sign_document
 from ..documents.template import Organisation
 from ..extensions import db
 from ..registry.chain import private_of
 from ..registry.digest import fingerprint_of
+from ..registry.document_check import document_record
 from ..registry.models import RegistryEntry
 from ..registry.numbering import number_slug
 from ..urls import public_url
@@ -23,7 +25,7 @@ from .template import load_letter_template
 def message_letter_pdf(message: CaseMessage) -> bytes:
     """The numbered letter exactly as it was issued: rendered from the values frozen in its
     signed entry's private part when it was sent (addressee, decision, organisation, language),
-    so every download, e-mail and reprint is the same letter."""
+    so every download, e-mail and reprint is the same letter; PDF-signed (PAdES) as issued."""
     entry = db.session.get_one(RegistryEntry, message.entry_position)
     issued = (private_of(entry.position) or {}).get("letter")
     if issued is None:
@@ -38,7 +40,12 @@ def message_letter_pdf(message: CaseMessage) -> bytes:
         fingerprint=fingerprint,
         verify_url=public_url("registry.verify", number=slug, fingerprint=fingerprint),
     )
-    return render_letter(context, template)
+    return sign_document(
+        render_letter(context, template),
+        record=document_record(entry, kind="letter", number=issued["incoming_number"],
+                               outgoing_number=issued["outgoing_number"]),
+        credentials=current_app.extensions["document_signer"], issued_at=message.created_at,
+    )
 
 
 class LetterUnavailable(LookupError):

@@ -12,8 +12,10 @@ from typing import Any
 from flask import current_app
 
 from ..complaints.models import Complaint
+from ..documents.signature import sign_document
 from ..registry.chain import intake_entry, private_of
 from ..registry.digest import fingerprint_of
+from ..registry.document_check import document_record
 from ..settings.store import settings_at
 from ..urls import public_url
 from .context import build_receipt_context
@@ -24,7 +26,8 @@ from .template import load_receipt_template
 def complaint_receipt_pdf(complaint: Complaint, *, language: str, duplicate_count: int = 0) -> bytes:
     """The receipt in `language`, rendered from the signed intake record (what was registered,
     whatever was corrected since), so every download is the same: the organisation and the
-    category's name are those in force when it was registered."""
+    category's name are those in force when it was registered. PDF-signed (PAdES) as issued at
+    registration, with the signed entry behind its fingerprint embedded."""
     settings = settings_at(complaint.registered_at)
     template = replace(load_receipt_template(Path(current_app.config["PDF_TEMPLATES_DIR"]), language),
                        organisation=settings.organisation)
@@ -42,7 +45,9 @@ def complaint_receipt_pdf(complaint: Complaint, *, language: str, duplicate_coun
         duplicate_count=duplicate_count,
         tracking_url=public_url("intake.track"),
     )
-    return render_receipt(context, template)
+    return sign_document(render_receipt(context, template),
+                         record=document_record(entry, kind="receipt", number=registered.number),
+                         credentials=current_app.extensions["document_signer"], issued_at=registered.registered_at)
 
 
 def as_registered(complaint: Complaint, payload: dict[str, Any], private: dict[str, Any]) -> SimpleNamespace:

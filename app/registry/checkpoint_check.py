@@ -28,9 +28,9 @@ from .checkpoints import (
     load_verified,
     verified_files,
 )
+from .findings import Problem
 from .models import ChainHead, RegistryEntry
 from .signing import RegistrySigner
-from .verify import Problem
 
 _CHUNK = 500
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import sys
+import time
 
 import click
 from flask.cli import AppGroup
 
 from .checkpoint_cli import checkpoint_command
+from .checkpoints import newest_checkpoint, newest_verified_checkpoint, record_verified
 from .document_cli import verify_document_command
 from .verify import verify_registry
 
@@ -15,17 +18,36 @@ cli = AppGroup("registry", help="Verify the registry; fill an empty one with dem
 
 
 @cli.command("verify")
-def verify_command() -> None:
-    """Walk the whole registry; exit 1 if any record was altered, removed or reordered."""
-    report = verify_registry()
+@click.option("--full", is_flag=True, help="Walk the whole registry, not only what came after the newest "
+                                           "checkpoint an earlier verification confirmed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (for machines).")
+@click.option("--no-files", is_flag=True, help="Do not read the evidence files.")
+def verify_command(full: bool, as_json: bool, no_files: bool) -> None:
+    """Check the registry; exit 1 if anything was altered, removed, added or reordered.
+
+    Each finding names the number, what is wrong, what the signed record expects and what was
+    found. A clean run marks the newest checkpoint it covered as verified, so the next run
+    starts there (--full always starts from the first entry)."""
+    since = None if full else newest_verified_checkpoint()
+    started = time.perf_counter()
+    report = verify_registry(files=not no_files, since=since)
+    seconds = time.perf_counter() - started
+    if report.ok:
+        covered = newest_checkpoint(at_most=report.last_position)
+        if covered is not None and (since is None or covered.position > since.position):
+            record_verified(covered)
+    if as_json:
+        click.echo(json.dumps({**report.as_json(), "seconds": round(seconds, 3)}, ensure_ascii=False, indent=1))
+        sys.exit(0 if report.ok else 1)
     for problem in report.problems:
         click.echo(f"FAIL {problem}", err=True)
+    scope = (f"from checkpoint #{report.since_position} to #{report.last_position}" if since
+             else f"#1 to #{report.last_position}")
     if report.ok:
-        click.echo(f"OK: {report.entries_checked} entries verified, chain intact, no gaps.")
+        click.echo(f"OK: {report.entries_checked} entries verified ({scope}), {report.complaints_checked} complaints, "
+                   f"{report.files_checked} files; chain intact, no gaps ({seconds:.1f} s).")
         return
-    click.echo(
-        f"{len(report.problems)} problem(s) in {report.entries_checked} entries.", err=True
-    )
+    click.echo(f"{len(report.problems)} problem(s) in {report.entries_checked} entries ({scope}).", err=True)
     sys.exit(1)
 
 

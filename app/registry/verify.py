@@ -12,6 +12,8 @@ What is checked (docs/security.md, "What verify checks"):
    contact counts, first-response breach) against its last signed event.
 5. Numbering: no gap in incoming or outgoing numbers, counters where the numbers end.
 6. Evidence files on disk against the SHA-256 their intake record names.
+7. The audit trail's own hash chain, and the signed checkpoints kept outside the database
+   (so removing the newest records together with the counters and the head is caught).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..audit.verify import verify_audit_trail
 from ..complaints.models import CORRECTABLE, Attachment, Complaint
 from ..complaints.storage import EvidenceStore
 from ..extensions import db
@@ -35,43 +38,19 @@ from ..settings.models import SettingVersion
 from ..workflow.models import Breach, CaseMessage, Escalation
 from ..workflow.operations import state_of
 from .chain import digest_of, get_signer
+from .checkpoint_check import check_checkpoints
+from .checkpoints import Checkpoint
 from .digest import GENESIS_DIGEST, canonical_json, iso_utc, private_commitment
+from .findings import Problem
 from .models import ChainHead, EntryKind, EntryPrivate, NumberCounter, RegistryEntry
 from .signing import RegistrySigner
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One finding: where (chain position and/or number), what is wrong, and, where it can be
-    said, what the signed record expects and what was found instead."""
-
-    what: str
-    position: int | None = None
-    number: str | None = None
-    expected: str | None = None
-    found: str | None = None
-
-    def __str__(self) -> str:
-        where = " ".join(
-            part
-            for part in (
-                f"entry #{self.position}" if self.position is not None else "",
-                f"complaint {self.number}" if self.number else "",
-            )
-            if part
-        )
-        text = f"{where}: {self.what}" if where else self.what
-        if self.expected is not None or self.found is not None:
-            text += f" (expected {self.expected}; found {self.found})"
-        return text
-
-    def as_json(self) -> dict[str, str | int | None]:
-        return {"number": self.number, "position": self.position, "what": self.what,
-                "expected": self.expected, "found": self.found}
-
-
 @dataclass
 class Report:
+    #: Where the walk started: None from the start, else the position of the verified checkpoint.
+    since_position: int | None = None
+    last_position: int = 0
     entries_checked: int = 0
     complaints_checked: int = 0
     files_checked: int = 0
@@ -82,7 +61,8 @@ class Report:
         return not self.problems
 
     def as_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "entries_checked": self.entries_checked,
+        return {"ok": self.ok, "since_position": self.since_position, "last_position": self.last_position,
+                "entries_checked": self.entries_checked,
                 "complaints_checked": self.complaints_checked, "files_checked": self.files_checked,
                 "problems": [problem.as_json() for problem in self.problems]}
 
@@ -234,6 +214,11 @@ def _row_facts(
                  "author_id": row.author_id, "complaint_id": row.complaint_id}
         if private is not None:
             expected["body"], found["body"] = private.get("body"), row.body
+        received = payload.get("received")
+        expected["received"] = received and {"channel": received["channel"], "received_on": received["received_on"],
+                                             "recorded_by_id": (received.get("recorded_by") or {}).get("id")}
+        found["received"] = row.channel and {"channel": row.channel.value, "received_on": row.received_on.isoformat(),
+                                             "recorded_by_id": row.recorded_by_id}
         return "the message", expected, found
     if what == "escalation":
         expected = {"from": said["from"], "to": said["to"], "reason": said["reason"], "at": at,
@@ -264,12 +249,13 @@ _VOUCHED = {"message": CaseMessage, "escalation": Escalation, "breach": Breach, 
             "settings version": SettingVersion}
 
 
-def _walk(batch_size: int) -> Iterator[Any]:
+def _walk(batch_size: int, *, after: int = 0) -> Iterator[Any]:
     statement = (
         select(RegistryEntry, EntryPrivate.data, Complaint, *_VOUCHED.values())
         .outerjoin(EntryPrivate, EntryPrivate.position == RegistryEntry.position)
         .outerjoin(Complaint, Complaint.id == RegistryEntry.complaint_id)
         .options(selectinload(Complaint.attachments))
+        .where(RegistryEntry.position > after)
         .order_by(RegistryEntry.position)
         .execution_options(yield_per=batch_size)
     )
@@ -282,16 +268,23 @@ def _state_key(state: dict[str, Any]) -> bytes:
     return hashlib.blake2b(canonical_json(state).encode(), digest_size=8).digest()
 
 
-def verify_registry(batch_size: int = 2000, *, files: bool = True) -> Report:
-    """Check the whole registry (see the module's docstring); `files`: the evidence files too."""
+def verify_registry(batch_size: int = 2000, *, files: bool = True, since: Checkpoint | None = None) -> Report:
+    """Check the registry (see the module's docstring); `files`: the evidence files too.
+
+    From the start, or `since` a checkpoint an earlier verification confirmed: then only the
+    entries after it are walked, and only the complaints they touch are checked against their
+    signed facts (the chain before it is vouched for by the checkpoint, which is checked too)."""
     signer = get_signer()
-    report = Report()
+    report = Report(since_position=since.position if since else None)
     corrected = set(db.session.scalars(
         select(RegistryEntry.complaint_id).where(RegistryEntry.kind == EntryKind.CORRECTION).distinct()))
-    expected_position, previous_digest = 1, GENESIS_DIGEST
+    start = since.position if since else 0
+    expected_position, previous_digest = start + 1, since.digest if since else GENESIS_DIGEST
     #: complaint id -> (position of its last entry that states its facts, a short digest of them)
     states: dict[int, tuple[int, bytes]] = {}
-    for entry, private_text, complaint, *vouched in _walk(batch_size):
+    posted: dict[str, str] = {}  # outgoing number -> when the letter was posted, as signed
+    touched: set[int] = set()
+    for entry, private_text, complaint, *vouched in _walk(batch_size, after=start):
         report.entries_checked += 1
         number = complaint.number if complaint is not None else None
 
@@ -321,8 +314,13 @@ def verify_registry(batch_size: int = 2000, *, files: bool = True) -> Report:
                 found(problem)
         for problem in _vouched_rows(entry, payload, private, dict(zip(_VOUCHED, vouched, strict=True))):
             found(problem)
-        if entry.complaint_id is not None and "state" in payload:
-            states[entry.complaint_id] = (entry.position, _state_key(payload["state"]))
+        if entry.complaint_id is not None:
+            touched.add(entry.complaint_id)
+            if "state" in payload:
+                states[entry.complaint_id] = (entry.position, _state_key(payload["state"]))
+        if payload.get("type") == "letter_posted":
+            posted[payload["letter"]["outgoing_number"]] = payload["at"]
+    report.last_position = expected_position - 1
 
     head = db.session.get(ChainHead, 1)
     head_position, head_digest = (head.position, head.digest) if head else (0, GENESIS_DIGEST)
@@ -331,14 +329,62 @@ def verify_registry(batch_size: int = 2000, *, files: bool = True) -> Report:
             "the chain's end differs from the end the registry recorded: entries at the end were removed or replaced",
             expected=f"#{head_position} {head_digest[:16]}", found=f"#{expected_position - 1} {previous_digest[:16]}",
         ))
-    report.problems.extend(_states_differ(states, batch_size, report))
+    if since is None:
+        report.problems.extend(_states_differ(states, batch_size, report))
+        report.problems.extend(_posted_letters(posted, every=True))
+    else:
+        report.problems.extend(_touched_complaints(touched, since.position, corrected, report))
+        report.problems.extend(_posted_letters(posted, every=False))
     report.problems.extend(_unregistered_complaints())
     report.problems.extend(_unvouched_rows())
     report.problems.extend(_numbering_gaps(Complaint.year, Complaint.seq, "incoming"))
     report.problems.extend(_numbering_gaps(CaseMessage.outgoing_year, CaseMessage.outgoing_seq, "outgoing"))
     if files:
-        report.problems.extend(_evidence_files(report))
+        report.problems.extend(_evidence_files(report, None if since is None else touched))
+    report.problems.extend(verify_audit_trail())
+    report.problems.extend(check_checkpoints())
     return report
+
+
+def _touched_complaints(touched: set[int], since: int, corrected: set[int], report: Report) -> Iterator[Problem]:
+    """An incremental run: each complaint the new entries touched, against all its signed facts
+    (its last state, and its intake record if that is older than the run's start)."""
+    ids = sorted(touched)
+    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+        last = dict(db.session.execute(
+            select(RegistryEntry.complaint_id, func.max(RegistryEntry.position))
+            .where(RegistryEntry.complaint_id.in_(chunk), RegistryEntry.payload.contains('"state":'))
+            .group_by(RegistryEntry.complaint_id)).all())
+        states = {complaint_id: (position, _state_key(json.loads(
+            db.session.get_one(RegistryEntry, position).payload)["state"])) for complaint_id, position in last.items()}
+        yield from _states_differ(states, 500, report, only=chunk)
+        older = db.session.execute(
+            select(RegistryEntry, EntryPrivate.data, Complaint)
+            .join(Complaint, Complaint.id == RegistryEntry.complaint_id)
+            .outerjoin(EntryPrivate, EntryPrivate.position == RegistryEntry.position)
+            .options(selectinload(Complaint.attachments))
+            .where(RegistryEntry.complaint_id.in_(chunk), RegistryEntry.kind == EntryKind.INTAKE,
+                   RegistryEntry.position <= since))
+        for entry, private_text, complaint in older:
+            private = json.loads(private_text) if private_text else {}
+            corrections = corrections_of(complaint.id) if complaint.id in corrected else ()
+            for problem in check_complaint_record(complaint, json.loads(entry.payload), private, corrections):
+                yield Problem(problem.what, entry.position, problem.number, problem.expected, problem.found)
+
+
+def _posted_letters(posted: dict[str, str], *, every: bool) -> Iterator[Problem]:
+    """Letters marked as posted against their signed "letter_posted" events (`every`: also
+    letters marked posted with no such event)."""
+    statement = select(CaseMessage.outgoing_number, CaseMessage.posted_at)
+    statement = statement.where(CaseMessage.posted_at.is_not(None)) if every else statement.where(
+        CaseMessage.outgoing_number.in_(list(posted)))
+    rows = dict(db.session.execute(statement).all())
+    for number in sorted(set(rows) | set(posted)):
+        signed, stored = posted.get(number), rows.get(number)
+        stored_text = iso_utc(stored) if stored else None
+        if signed != stored_text:
+            yield Problem(f"altered: letter {number}'s posting differs from its signed event",
+                          expected=f"posted_at={signed}", found=f"posted_at={stored_text}")
 
 
 #: What a complaint's facts are before its first event: registered, at tier 1, nobody's.
@@ -351,10 +397,15 @@ _FACTS = (Complaint.id, Complaint.number, Complaint.status, Complaint.tier, Comp
           Complaint.resolved_at, Complaint.closed_at, Complaint.transfer_count, Complaint.contact_count)
 
 
-def _states_differ(states: dict[int, tuple[int, bytes]], batch_size: int, report: Report) -> Iterator[Problem]:
-    """Complaints whose facts are not what their last signed event says."""
+def _states_differ(
+    states: dict[int, tuple[int, bytes]], batch_size: int, report: Report, only: list[int] | None = None
+) -> Iterator[Problem]:
+    """Complaints (every one, or `only` these) whose facts are not what their last signed event says."""
     registered = _state_key(_REGISTERED)
-    for row in db.session.execute(select(*_FACTS).execution_options(yield_per=batch_size)):
+    statement = select(*_FACTS)
+    if only is not None:
+        statement = statement.where(Complaint.id.in_(only))
+    for row in db.session.execute(statement.execution_options(yield_per=batch_size)):
         report.complaints_checked += 1
         position, signed = states.get(row.id, (None, registered))
         stored = state_of(row)
@@ -419,14 +470,15 @@ def _numbering_gaps(year_column: Any, seq_column: Any, scope: str) -> list[Probl
     return problems
 
 
-def _evidence_files(report: Report) -> Iterator[Problem]:
-    """Each evidence file on disk against the SHA-256 its intake record names."""
+def _evidence_files(report: Report, only: set[int] | None) -> Iterator[Problem]:
+    """Each evidence file on disk (of every complaint, or `only` these) against the SHA-256
+    its intake record names."""
     store = EvidenceStore(Path(current_app.config["ATTACHMENTS_DIR"]))
-    rows = db.session.execute(
-        select(Attachment.sha256, func.min(Complaint.number))
-        .join(Complaint, Complaint.id == Attachment.complaint_id)
-        .group_by(Attachment.sha256)
-    )
+    statement = select(Attachment.sha256, func.min(Complaint.number)).join(
+        Complaint, Complaint.id == Attachment.complaint_id).group_by(Attachment.sha256)
+    if only is not None:
+        statement = statement.where(Attachment.complaint_id.in_(sorted(only)))
+    rows = db.session.execute(statement)
     for sha256, number in rows:
         report.files_checked += 1
         path = store.path_for(sha256)
