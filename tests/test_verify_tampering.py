@@ -233,3 +233,43 @@ def test_a_decision_letter_stays_as_sent_through_a_dispute_a_new_decision_and_a_
     assert _letter_text(app, first) == sent
     assert "Renamed" not in sent
     assert _verify(runner) == (0, [])
+
+
+def test_a_settings_version_changed_by_hand_is_named(app, runner, make_user):
+    from app.admin.operations import change_organisation, latest_for_change
+    from app.auth.models import User
+    from app.database import commit_with_retry
+
+    with app.app_context():
+        admin = db.session.get(User, make_user("ada", "administrator"))
+        organisation = {**latest_for_change()["organisation"], "name": "Renamed Betting SRL"}
+        commit_with_retry(lambda: change_organisation(organisation, by=admin))
+    assert _verify(runner) == (0, [])
+    _sql(app, "UPDATE setting_versions SET value = replace(value, 'Renamed', 'Quietly renamed')")
+    status, [problem] = _verify(runner)
+    assert status == 1 and problem["what"] == "altered: the settings version differs from its signed event"
+    assert problem["expected"].startswith("value_sha256=")
+
+
+def test_the_verify_page_shows_what_the_receipt_and_a_letter_say(app, client, register, staff):
+    from app.registry.digest import fingerprint_of
+    from app.registry.models import RegistryEntry
+
+    number = register(full_name="Ana Popescu", signature="Ana Popescu", subject="Retragerea nu a sosit")
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    act(app, number, ops.resolve, by=staff["olga"], resolution=Resolution.PARTLY_UPHELD, reasons="Half was paid.",
+        at=T0 + 2 * H)
+    with app.app_context():
+        complaint = find_by_reference(number)
+        intake, letter = (fingerprint_of(db.session.get_one(RegistryEntry, position).digest) for position in (
+            db.session.scalar(select(RegistryEntry.position).where(RegistryEntry.complaint_id == complaint.id)
+                              .order_by(RegistryEntry.position)),
+            db.session.scalars(select(CaseMessage.entry_position)).one()))
+    page = client.get("/verify", query_string={"number": number, "fingerprint": intake}).get_data(as_text=True)
+    assert "Genuine." in page and "A** P******" in page and "Retragerea nu a sosit" in page
+    assert "Ana Popescu" not in page
+    page = client.get("/verify", query_string={"number": number, "fingerprint": letter}).get_data(as_text=True)
+    assert "Genuine." in page and "OUT-2026/000001" in page and "A** P******" in page and "Partly upheld" in page
+    _sql(app, "UPDATE registry_private SET data = replace(data, 'Retragerea', 'Depunerea')")
+    page = client.get("/verify", query_string={"number": number, "fingerprint": intake}).get_data(as_text=True)
+    assert "fails verification" in page and "private part" in page
