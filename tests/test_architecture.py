@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "app.auth.token_routes"),
     ("app.auth",),
     ("app.documents", "app.forms", "app.i18n", "app.ratelimits", "app.serving", "app.health",
-     "app.languages", "app.text", "app.enums", "app.urls", "app.database", "app.clock",
+     "app.languages", "app.text", "app.enums", "app.urls", "app.database", "app.clock", "app.files",
      "app.extensions"),
 )
 

@@ -23,8 +23,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +43,7 @@ from pyhanko.sign.signers.pdf_signer import PdfSigningSession
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ..clock import now_utc
+from ..files import write_new_file
 
 #: The name of the embedded file that carries the registry's record of the document.
 RECORD_FILE_NAME = "registry-record.json"
@@ -226,7 +225,7 @@ def load_document_signer(
     if not certificate_path.exists():
         if not autocreate:
             raise DocumentSignerMissing(f"document-signing certificate {certificate_path} does not exist")
-        _write_atomically(certificate_path, self_signed_certificate(private_key, organisation_name).public_bytes(
+        write_new_file(certificate_path, self_signed_certificate(private_key, organisation_name).public_bytes(
             serialization.Encoding.PEM), mode=0o644)
     certificates = x509.load_pem_x509_certificates(certificate_path.read_bytes())
     return DocumentSigner(private_key, certificates[0], tuple(certificates[1:]))
@@ -237,7 +236,7 @@ def create_document_key_file(path: Path) -> bool:
     pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    return _write_atomically(path, pem, mode=0o600)
+    return write_new_file(path, pem, mode=0o600)
 
 
 def self_signed_certificate(private_key: SigningKey, organisation_name: str) -> x509.Certificate:
@@ -263,24 +262,6 @@ def self_signed_certificate(private_key: SigningKey, organisation_name: str) -> 
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(private_key.public_key()), critical=False)
     )
     return builder.sign(private_key, hashes.SHA256())
-
-
-def _write_atomically(path: Path, content: bytes, *, mode: int) -> bool:
-    """Write `content` to `path` unless it exists (then leave it); True when this call wrote it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".document-")
-    try:
-        os.fchmod(fd, mode)
-        os.write(fd, content)
-        os.fsync(fd)
-        os.close(fd)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
-        return True
-    finally:
-        os.unlink(tmp)
 
 
 if __name__ == "__main__":  # python -m app.documents.signature KEY.pem CERT.pem "Organisation"

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -36,6 +34,7 @@ from sqlalchemy import select
 from ..audit.models import AuditChainHead, AuditEvent
 from ..clock import now_utc
 from ..extensions import db
+from ..files import write_new_file
 from .chain import get_signer
 from .digest import GENESIS_DIGEST, canonical_json, iso_utc
 from .models import ChainHead, RegistryEntry
@@ -161,29 +160,12 @@ def write_checkpoint(checkpoint: Checkpoint, directory: Path | None = None) -> P
 
 
 def _write_new_file(directory: Path, name: str, document: dict[str, Any]) -> Path:
-    """Write atomically: a temporary file in the same folder, flushed to disk, renamed into place,
-    and the folder flushed, so a crash leaves the whole file or none. Never replaces a file."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write a checkpoint file atomically (`app.files.write_new_file`); never replaces one."""
     target = directory / name
-    if target.exists():
-        raise FileExistsError(f"{target} exists; a checkpoint is never replaced")
     data = (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o644)  # public facts, signed: whoever keeps copies may read them
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.rename(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    folder = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    # Public facts, signed: whoever keeps copies may read them.
+    if not write_new_file(target, data, mode=0o644):
+        raise FileExistsError(f"{target} exists; a checkpoint is never replaced")
     return target
 
 

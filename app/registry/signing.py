@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ..files import write_new_file
 
 
 class RegistryKeyMissing(RuntimeError):
@@ -73,26 +73,12 @@ def load_signer(path: Path, *, autocreate: bool) -> RegistrySigner:
 
 def create_key_file(path: Path) -> bool:
     """Write a new private key to `path` unless one exists; True when this call created it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-")
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, pem)
-        os.fsync(fd)
-        os.close(fd)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
-        return True
-    finally:
-        os.unlink(tmp)
-
+    return write_new_file(path, pem, mode=0o600)
 
 if __name__ == "__main__":  # python -m app.registry.signing PATH: create a production key
     import sys
