@@ -109,10 +109,14 @@ DEFAULT_TIERS: list[dict] = [
 ]
 
 
+#: The development default of SECRET_KEY: published here, so refused in production.
+DEVELOPMENT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105
+
+
 class Config:
     """Development defaults: everything works on a fresh machine with nothing installed."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
     INSTANCE_PATH = str(INSTANCE_DIR)
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'registry.sqlite3'}"
@@ -228,11 +232,24 @@ class Config:
     #: How staff passwords are hashed (Werkzeug's method string): "scrypt" is its default,
     #: scrypt:32768:8:1. The tests lower the cost, as they create hundreds of accounts.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
-    #: Failed sign-ins for one account, within LOGIN_LOCK_MINUTES, after which it is locked
-    #: for that long (whatever the address); the address limit comes from LOGIN_RATE_LIMIT.
+    #: Failed sign-ins for one account from one address after which that address must wait
+    #: LOGIN_DELAY_MINUTES before trying that account again, twice as long after each further
+    #: failure, at most LOGIN_MAX_DELAY_MINUTES; failures older than LOGIN_FAILURE_WINDOW_MINUTES
+    #: are forgotten (app/auth/lockout.py). Other addresses, the real user's, are not slowed.
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
-    LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 15)
+    LOGIN_DELAY_MINUTES = _env_int("LOGIN_DELAY_MINUTES", 1)
+    LOGIN_MAX_DELAY_MINUTES = _env_int("LOGIN_MAX_DELAY_MINUTES", 60)
+    LOGIN_FAILURE_WINDOW_MINUTES = _env_int("LOGIN_FAILURE_WINDOW_MINUTES", 24 * 60)
+    #: A clear attack locks the account for everyone for LOGIN_LOCK_MINUTES (an administrator
+    #: can unlock it earlier): LOGIN_LOCK_FAILURES failures from at least LOGIN_LOCK_ADDRESSES
+    #: addresses within LOGIN_LOCK_WINDOW_MINUTES.
+    LOGIN_LOCK_FAILURES = _env_int("LOGIN_LOCK_FAILURES", 25)
+    LOGIN_LOCK_ADDRESSES = _env_int("LOGIN_LOCK_ADDRESSES", 5)
+    LOGIN_LOCK_WINDOW_MINUTES = _env_int("LOGIN_LOCK_WINDOW_MINUTES", 60)
+    LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 60)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20 per minute")
+    #: Password changes (POST /staff/password) per signed-in account: each one tries a password.
+    PASSWORD_CHANGE_RATE_LIMIT = os.environ.get("PASSWORD_CHANGE_RATE_LIMIT", "5 per 15 minutes")
     #: How often one address may reply to complaints from tracking pages.
     REPLY_RATE_LIMIT = os.environ.get("REPLY_RATE_LIMIT", "30 per hour")
     #: Complaints one address may register (web form and API together).
@@ -243,7 +260,10 @@ class Config:
     VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")
     #: Where the counts live: memory:// (one process) or redis://host:6379 (several processes).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    #: A staff session ends on the server this long after sign-in (app/auth/sessions.py).
     PERMANENT_SESSION_LIFETIME = 8 * 3600  # a working day
+    #: `flask users demo` may create the demo accounts (never in production).
+    DEMO_ACCOUNTS_ALLOWED = True
 
     WTF_CSRF_TIME_LIMIT = None  # a complainant may take an hour to write; the session still binds the token
 
@@ -262,6 +282,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    DEMO_ACCOUNTS_ALLOWED = False
 
     @classmethod
     def validate(cls) -> None:
@@ -276,6 +297,30 @@ class ProductionConfig(Config):
             missing.append(f"DOCUMENT_CERTIFICATE_PATH (no certificate at {cls.DOCUMENT_CERTIFICATE_PATH})")
         if missing:
             raise RuntimeError("Production settings missing: " + ", ".join(missing))
+        weak = weak_secret_key(cls.SECRET_KEY)
+        if weak:
+            raise RuntimeError(
+                f"SECRET_KEY is too weak for production: {weak}. Anyone who guesses it can forge a "
+                "staff session, an administrator's included. Set SECRET_KEY to a long random value, "
+                "made with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+
+
+#: Fewer bytes than this in SECRET_KEY are refused in production.
+MIN_SECRET_KEY_BYTES = 32
+#: Keys published somewhere (this file's development default, documentation examples).
+KNOWN_SECRET_KEYS = frozenset({DEVELOPMENT_SECRET_KEY, "dev", "development", "secret", "changeme", "change-me"})
+
+
+def weak_secret_key(key: str) -> str | None:
+    """Why `key` is unfit to sign production sessions, or None when it is fine."""
+    if key in KNOWN_SECRET_KEYS:
+        return "it is a published default"
+    if len(key.encode("utf-8")) < MIN_SECRET_KEY_BYTES:
+        return f"it has fewer than {MIN_SECRET_KEY_BYTES} bytes"
+    if len(set(key)) < 8:
+        return "it repeats a handful of characters"
+    return None
 
 
 def config_from_env() -> type[Config]:

@@ -2,6 +2,7 @@
 
 from .audit.models import AuditEvent
 from .auth.models import User
+from .auth.sessions import StaffSession
 from .auth.tokens import ApiToken
 from .complaints.models import Attachment, Complaint
 from .intake.models import IdempotencyKey
@@ -28,5 +29,6 @@ __all__ = [
     "ReceiptPrint",
     "RegistryEntry",
     "SettingVersion",
+    "StaffSession",
     "User",
 ]

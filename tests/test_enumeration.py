@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from app.auth import operations as auth_operations
+from app.auth import lockout
 from config import Config
 
 MESSAGE = "The user name or password is not right"
@@ -27,7 +27,7 @@ def app(make_app):
 
 @pytest.fixture
 def accounts(make_user):
-    """'irina', and 'locked' (locked once `_lock` has failed five times for it)."""
+    """'irina', and 'locked' (its address made to wait once `_lock` has failed five times for it)."""
     make_user("irina", "clerk")
     make_user("locked", "clerk")
 
@@ -70,10 +70,10 @@ def test_every_failed_sign_in_does_the_same_work(app, client, accounts, monkeypa
     """One password hash and one count of recent failures, whichever check fails."""
     _lock(client)
     calls: list[str] = []
-    real_hash, real_count = auth_operations.check_password_hash, auth_operations.recent_failed_logins
-    monkeypatch.setattr(auth_operations, "check_password_hash",
+    real_hash, real_count = lockout.check_password_hash, lockout.address_wait
+    monkeypatch.setattr(lockout, "check_password_hash",
                         lambda *args: calls.append("hash") or real_hash(*args))
-    monkeypatch.setattr(auth_operations, "recent_failed_logins",
+    monkeypatch.setattr(lockout, "address_wait",
                         lambda *args: calls.append("count") or real_count(*args))
     for username, password in (("nobody", "x"), ("irina", "x"), ("locked", "correct horse 1")):
         calls.clear()

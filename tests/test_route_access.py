@@ -92,6 +92,7 @@ ROUTES: dict[str, Access] = {
     "/staff/logout": SIGNED_IN,
     "/staff/password": needs(P.USE_STAFF_DESK),
     "/staff/settings": needs(P.USE_STAFF_DESK),
+    "/staff/sessions/end": needs(P.USE_STAFF_DESK),
     "/staff/tokens": needs(P.USE_STAFF_DESK),
     "/staff/tokens/revoke": needs(P.USE_STAFF_DESK),
     "/staff/": needs(P.USE_STAFF_DESK),
@@ -140,6 +141,8 @@ ROUTES: dict[str, Access] = {
     "/admin/categories": needs(P.CONFIGURE_REGISTRY),
     "/admin/categories/<code>": needs(P.CONFIGURE_REGISTRY),
     "/admin/notifications": needs(P.CONFIGURE_REGISTRY),
+    "/admin/accounts": needs(P.MANAGE_USERS),
+    "/admin/accounts/<int:user_id>/unlock": needs(P.MANAGE_USERS),
     "/admin/numbering": needs(P.CONFIGURE_REGISTRY),
     "/admin/organisation": needs(P.CONFIGURE_REGISTRY),
     "/admin/tiers": needs(P.CONFIGURE_REGISTRY),
@@ -195,6 +198,7 @@ def records(app: Flask, client: FlaskClient, make_user) -> Records:
             "name": "reply",
             "filename": "style.css",
             "code": "payments",  # a category code (administration)
+            "user_id": str(clerk),  # an account to unlock (administration)
         }
     return Records(values=values, code=code)
 

@@ -1,10 +1,12 @@
 """Administration pages (/admin/...): categories, tiers and deadlines, the organisation and
 its stamp, number formats, tier mailboxes. Each page shows the newest values; a save appends a
-version (app/settings) and an audit entry in one unit of work."""
+version (app/settings) and an audit entry in one unit of work. Also the staff accounts that are
+locked or failing to sign in, with an unlock button (app/auth/lockout.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -13,6 +15,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..auth.access import requires
+from ..auth.forms import UnlockForm
+from ..auth.lockout import troubled_accounts, unlock_account
+from ..auth.models import User
 from ..auth.permissions import Permission
 from ..clock import now_utc
 from ..complaints.models import Complaint
@@ -179,3 +184,31 @@ def notifications() -> Response | tuple[str, int]:
         return redirect(url_for(".notifications"), code=303)
     tiers = {int(t["level"]): t for t in latest["tiers"]}
     return _page("admin/notifications.html", form, levels=levels, tiers=tiers)
+
+
+# --- staff accounts locked or failing to sign in ----------------------------------------------
+
+#: The accounts page lists accounts with failed sign-ins this recent.
+RECENT_FAILURES = timedelta(days=1)
+
+
+@bp.get("/accounts")
+@requires(Permission.MANAGE_USERS)
+def accounts() -> str:
+    """Locked accounts and accounts failing to sign in, each with an unlock button."""
+    now = now_utc()
+    return render_template("admin/accounts.html", accounts=troubled_accounts(now, RECENT_FAILURES), now=now,
+                           form=UnlockForm())
+
+
+@bp.post("/accounts/<int:user_id>/unlock")
+@requires(Permission.MANAGE_USERS)
+def unlock(user_id: int) -> Response:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if UnlockForm().validate_on_submit():
+        admin = current_user._get_current_object()
+        commit_with_retry(lambda: unlock_account(user, by=admin, via="admin page"))
+        flash(_("%(name)s is unlocked: every address may try to sign in again.", name=user.username))
+    return redirect(url_for(".accounts"), code=303)

@@ -33,6 +33,11 @@ class AuditAction(TitledEnum):
     SETTINGS_CHANGED = "settings_changed", _l("Changed the settings")
     API_TOKEN_CREATED = "api_token_created", _l("Created an API token")  # noqa: S105  (an action name, not a token)
     API_TOKEN_REVOKED = "api_token_revoked", _l("Revoked an API token")  # noqa: S105
+    LOGIN_THROTTLED = "login_throttled", _l("Sign-in refused: the address must wait")
+    ACCOUNT_LOCKED = "account_locked", _l("Account locked after an attack")
+    ACCOUNT_UNLOCKED = "account_unlocked", _l("Account unlocked")
+    SESSIONS_ENDED = "sessions_ended", _l("Signed out other sessions")
+    USER_DEACTIVATED = "user_deactivated", _l("Deactivated a user")
 
 
 class AuditEvent(db.Model):

@@ -8,12 +8,10 @@ then always locked first, so two units of work never wait on each other's head).
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..clock import now_utc
@@ -46,16 +44,3 @@ def record(
     db.session.add(event)
     db.session.flush()
     return event
-
-
-def recent_failed_logins(username: str, window: timedelta) -> int:
-    """Failed sign-ins for `username` within `window` (any address)."""
-    return db.session.scalar(
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(
-            AuditEvent.username == username,
-            AuditEvent.action == AuditAction.LOGIN_FAILED,
-            AuditEvent.at >= now_utc() - window,
-        )
-    )

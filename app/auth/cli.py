@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
@@ -11,8 +14,9 @@ from ..audit.service import record
 from ..database import commit_with_retry
 from ..extensions import db
 from ..languages import LANGUAGES
+from .lockout import unlock_account
 from .models import User
-from .operations import AccountError, create_user
+from .operations import AccountError, create_user, deactivate_user
 from .permissions import Role
 from .tokens import NewToken
 
@@ -63,7 +67,13 @@ def _create_and_audit(**fields: object) -> User:
 
 @cli.command("demo")
 def demo_command() -> None:
-    """Create the demo accounts if there are no accounts yet, and print how to sign in."""
+    """Create the demo accounts if there are no accounts yet, and print how to sign in
+    (development only: refused in production)."""
+    if os.environ.get("APP_ENV") == "production" or not current_app.config["DEMO_ACCOUNTS_ALLOWED"]:
+        raise click.ClickException(
+            "demo accounts have published passwords and are never created in production (APP_ENV=production). "
+            "Create real accounts with `flask users create --username NAME --role ROLE`."
+        )
     if db.session.scalar(select(func.count()).select_from(User)):
         click.echo("Staff accounts exist already; no demo accounts created.")
     else:
@@ -72,6 +82,27 @@ def demo_command() -> None:
         if db.session.scalar(select(User.id).where(User.username == account["username"])):
             click.echo(f"  demo {account['role'].value:<13} user {account['username']!r:<10} "
                        f"password {account['password']!r}")
+
+
+@cli.command("unlock")
+@click.argument("username")
+def unlock_command(username: str) -> None:
+    """Unlock an account and forget its failed sign-ins (every address may try again)."""
+    user = _user_named(username)
+    commit_with_retry(lambda: unlock_account(user, by=None, via="cli"))
+    click.echo(f"{user.username!r} is unlocked; its failed sign-ins are forgotten.")
+
+
+@cli.command("deactivate")
+@click.argument("username")
+def deactivate_command(username: str) -> None:
+    """Take an account out of use: its sessions end and its API tokens stop working."""
+    user = _user_named(username)
+    try:
+        commit_with_retry(lambda: deactivate_user(user, by=None, via="cli"))
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{user.username!r} is deactivated; its sessions ended and its API tokens no longer work.")
 
 
 @cli.group("token")

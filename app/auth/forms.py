@@ -58,3 +58,11 @@ class TokenForm(AppForm):
 
 class RevokeTokenForm(AppForm):
     token_id = IntegerField(validators=[DataRequired()], widget=HiddenInput())
+
+
+class SignOutElsewhereForm(AppForm):
+    """"Sign out everywhere else": nothing to fill in but the CSRF token."""
+
+
+class UnlockForm(AppForm):
+    """An administrator unlocking an account: nothing to fill in but the CSRF token."""

@@ -35,6 +35,11 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    #: Locked for everyone until then after a clear attack (failures from many addresses);
+    #: an administrator may unlock it earlier (app/auth/lockout.py).
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Failed sign-ins before this moment are forgotten (set when an administrator unlocks).
+    login_failures_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot sign in
@@ -43,6 +48,9 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
         self.password_changed_at = now_utc()
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -1,51 +1,21 @@
-"""Account operations: sign-in checks, account creation, own settings. They flush, never commit."""
+"""Account operations: account creation, password, own settings, sessions, deactivation. They
+flush, never commit (sign-in and its throttling are in lockout.py)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from functools import cache
-
-from flask import current_app
 from sqlalchemy import select
-from werkzeug.security import check_password_hash, generate_password_hash
-
-from config import Config
 
 from ..audit.models import AuditAction
-from ..audit.service import recent_failed_logins, record
+from ..audit.service import record
 from ..extensions import db
 from ..languages import LANGUAGES
 from .models import MIN_PASSWORD_LENGTH, User
 from .permissions import Role
-
-
-@cache
-def _dummy_hash(method: str) -> str:
-    """Checked against when the user name is unknown, so that case takes as long as a wrong
-    password: hashed the way the accounts' passwords are (PASSWORD_HASH_METHOD)."""
-    return generate_password_hash("not a password", method=method)
-
-
-_dummy_hash(Config.PASSWORD_HASH_METHOD)  # made at import, so no sign-in waits for it
+from .sessions import end_sessions
 
 
 class AccountError(ValueError):
     """An account cannot be created as asked."""
-
-
-def authenticate(username: str, password: str) -> User | None:
-    """The active user with this name and password, unless the account is locked after too
-    many recent failures. The caller cannot tell which check failed, and neither can the user:
-    an unknown name, a wrong password and a locked account do the same work (one password
-    hash, one count of recent failures), so they also take the same time."""
-    user = db.session.scalar(select(User).where(User.username == username))
-    stored = user.password_hash if user else _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])
-    password_ok = check_password_hash(stored, password)
-    window = timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-    locked = recent_failed_logins(username, window) >= current_app.config["LOGIN_MAX_FAILURES"]
-    if user is None or locked or not password_ok or not user.active:
-        return None
-    return user
 
 
 def create_user(
@@ -81,3 +51,31 @@ def change_language(user: User, language: str) -> bool:
     user.language = language
     db.session.flush()
     return True
+
+
+def change_password(user: User, new_password: str, *, keep_session: str | None) -> int:
+    """Set `user`'s password and end every other session of theirs (a thief's too); audited.
+    Returns how many sessions ended."""
+    user.set_password(new_password)
+    ended = end_sessions(user, keep=keep_session)
+    record(AuditAction.PASSWORD_CHANGED, user=user, details={"sessions_ended": ended} if ended else None)
+    return ended
+
+
+def sign_out_elsewhere(user: User, *, keep_session: str | None) -> int:
+    """"Sign out everywhere else": end every session of `user` but this one; audited."""
+    ended = end_sessions(user, keep=keep_session)
+    record(AuditAction.SESSIONS_ENDED, user=user, details={"sessions_ended": ended})
+    return ended
+
+
+def deactivate_user(user: User, *, by: User | None, via: str) -> User:
+    """Take the account out of use: its sessions end and its API tokens stop working at once
+    (both check `active`); the row stays, for the record. Audited."""
+    if not user.active:
+        raise AccountError(f"{user.username!r} is deactivated already")
+    user.active = False
+    ended = end_sessions(user)
+    db.session.flush()
+    record(AuditAction.USER_DEACTIVATED, target=user.username, details={"via": via, "sessions_ended": ended}, user=by)
+    return user

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import refresh
+from flask_babel import ngettext, refresh
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..audit.models import AuditAction
 from ..audit.service import record
 from ..database import commit_with_retry
-from ..extensions import db, limiter, login_manager
+from ..extensions import limiter, login_manager
 from ..urls import local_path
 from .access import requires
-from .forms import LoginForm, PasswordChangeForm, SettingsForm
+from .forms import LoginForm, PasswordChangeForm, SettingsForm, SignOutElsewhereForm
+from .lockout import sign_in
 from .models import User
-from .operations import authenticate, change_language
+from .operations import change_language, sign_out_elsewhere
+from .operations import change_password as change_password_operation
 from .permissions import Permission
+from .sessions import end_session, session_count, start_session, user_for_session
 from .token_routes import bp as tokens_bp
 
 bp = Blueprint("auth", __name__, url_prefix="/staff", template_folder="templates")
@@ -26,13 +31,35 @@ bp.register_blueprint(tokens_bp)  # /staff/tokens: the endpoints auth.tokens.*
 login_manager.login_message = None  # the sign-in page explains itself
 
 
+#: Where the signed session cookie keeps the key of the server-side session (app/auth/sessions.py),
+#: beside Flask-Login's `_user_id`. Without a live session row behind it, the cookie is worthless.
+SESSION_KEY = "_staff_session"
+
+
+def _lifetime() -> timedelta:
+    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
+    return lifetime if isinstance(lifetime, timedelta) else timedelta(seconds=lifetime)
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    """The user of this request's session, if the session is still live on the server (one
+    indexed look-up). Flask-Login's remember-me cookie is not used: it carries no session key,
+    so it would be refused here anyway."""
+    return user_for_session(user_id, session.get(SESSION_KEY), lifetime=_lifetime())
 
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _password_change_limit() -> str:
+    return current_app.config["PASSWORD_CHANGE_RATE_LIMIT"]
+
+
+def _signed_in_account() -> str:
+    """Password changes count per account (and per address when no one is signed in)."""
+    return f"user:{current_user.id}" if current_user.is_authenticated else (request.remote_addr or "")
 
 
 def _safe_next(target: str | None) -> str:
@@ -48,13 +75,20 @@ def login() -> Response | tuple[str, int] | str:
     form = LoginForm()
     failed = False
     if form.validate_on_submit():
-        username = form.username.data.strip().lower()
-        user = authenticate(username, form.password.data)
+        username = form.username.data.strip().lower()[:80]
+        address = request.remote_addr
+
+        def work() -> tuple[User | None, str | None]:
+            attempt = sign_in(username, form.password.data, address=address)
+            if attempt.user is None:
+                return None, None
+            return attempt.user, start_session(attempt.user, ip=address, lifetime=_lifetime())
+
+        user, key = commit_with_retry(work)
         if user is not None:
-            commit_with_retry(lambda: record(AuditAction.LOGIN, user=user))
             login_user(user)
+            session[SESSION_KEY] = key
             return redirect(_safe_next(request.args.get("next")))
-        commit_with_retry(lambda: record(AuditAction.LOGIN_FAILED, username=username[:80]))
         failed = True
     return render_template("auth/login.html", form=form, failed=failed), (401 if failed else 200)
 
@@ -62,7 +96,13 @@ def login() -> Response | tuple[str, int] | str:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    commit_with_retry(lambda: record(AuditAction.LOGOUT))
+    key = session.pop(SESSION_KEY, None)
+
+    def work() -> None:
+        end_session(key)  # a copy of the cookie stops working too
+        record(AuditAction.LOGOUT)
+
+    commit_with_retry(work)
     logout_user()
     flash(_("You are signed out."))
     return redirect(url_for("auth.login"))
@@ -70,18 +110,18 @@ def logout() -> Response:
 
 @bp.route("/password", methods=["GET", "POST"])
 @requires(Permission.USE_STAFF_DESK)
+@limiter.limit(_password_change_limit, methods=["POST"], key_func=_signed_in_account)
 def change_password() -> Response | tuple[str, int]:
     form = PasswordChangeForm()
     if form.validate_on_submit():
         if current_user.check_password(form.current_password.data):
             user = current_user._get_current_object()
-
-            def work() -> None:
-                user.set_password(form.new_password.data)
-                record(AuditAction.PASSWORD_CHANGED)
-
-            commit_with_retry(work)
+            key = session.get(SESSION_KEY)
+            ended = commit_with_retry(lambda: change_password_operation(user, form.new_password.data, keep_session=key))
             flash(_("Your password is changed."))
+            if ended:
+                flash(ngettext("Your %(num)d other session is signed out.",
+                               "Your %(num)d other sessions are signed out.", ended))
             return redirect(url_for("staff.home"))
         form.current_password.errors.append(_("This is not your current password."))
     status = 422 if request.method == "POST" else 200
@@ -100,4 +140,17 @@ def settings() -> Response | tuple[str, int]:
         flash(_("Your settings are saved."))
         return redirect(url_for("auth.settings"), code=303)
     status = 422 if request.method == "POST" else 200
-    return render_template("auth/settings.html", form=form), status
+    return render_template("auth/settings.html", form=form, elsewhere=SignOutElsewhereForm(),
+                           sessions=session_count(user, lifetime=_lifetime())), status
+
+
+@bp.post("/sessions/end")
+@requires(Permission.USE_STAFF_DESK)
+def end_other_sessions() -> Response:
+    """"Sign out everywhere else": every session of mine but this one ends."""
+    user = current_user._get_current_object()
+    if SignOutElsewhereForm().validate_on_submit():
+        key = session.get(SESSION_KEY)
+        ended = commit_with_retry(lambda: sign_out_elsewhere(user, keep_session=key))
+        flash(ngettext("%(num)d other session is signed out.", "%(num)d other sessions are signed out.", ended))
+    return redirect(url_for("auth.settings"), code=303)
