@@ -95,3 +95,19 @@ def test_the_same_text_gives_the_same_bytes(kind):
     else:
         context = dataclasses.replace(LETTER, body=f"{CHINESE} {EMOJI}")
         assert render_letter(context) == render_letter(context)
+
+
+@needs_pdftotext
+def test_the_journal_book_prints_a_chinese_subject_and_an_emoji():
+    from app.journal.pdf import Column, JournalDocument, JournalFonts, Line, render_journal
+
+    document = JournalDocument(
+        language="en", organisation="Demo Betting SRL", title="Registry journal", subtitle="All records",
+        columns=(Column("No.", 1), Column("Complainant", 2), Column("Subject", 3)),
+        lines=(Line(("2026/000001", "王小明", f"{CHINESE} {EMOJI}")), Line(("2026/000002", KOREAN, THAI))),
+        page_label="Page {page} of {pages}", empty_note="No records.",
+    )
+    pdf = render_journal(document, JournalFonts(DEJAVU, TEMPLATES / "fonts" / "DejaVuSans-Bold.ttf"))
+    text = _plain(poppler_text(pdf))
+    for sample in ("王小明", CHINESE, EMOJI, KOREAN, THAI):
+        assert _plain(sample) in text, sample
