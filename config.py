@@ -192,6 +192,8 @@ class Config:
     ATTACHMENTS_DIR = os.environ.get("ATTACHMENTS_DIR", str(INSTANCE_DIR / "attachments"))
     ATTACHMENT_MAX_BYTES = _env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
     ATTACHMENT_MAX_FILES = _env_int("ATTACHMENT_MAX_FILES", 5)
+    #: All evidence files together (each distinct file once): above it, uploads are refused at the field.
+    EVIDENCE_STORAGE_MAX_BYTES = _env_int("EVIDENCE_STORAGE_MAX_BYTES", 20 * 1024**3)
     #: A request larger than this is refused outright (attachments plus form fields).
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 

@@ -134,13 +134,13 @@ def test_a_repeated_idempotency_key_returns_the_first_registration(client, app):
     assert other.get_json()["number"].endswith("000002")
 
 
-def test_an_idempotency_key_reused_for_different_content_is_refused(client, app):
+def test_an_idempotency_key_reused_for_different_content_is_refused_with_409(client, app):
     headers = {"Idempotency-Key": "k-1"}
     client.post("/api/v1/complaints", json=valid_payload(), headers=headers)
     response = client.post(
         "/api/v1/complaints", json=valid_payload(subject="A different complaint"), headers=headers
     )
-    assert response.status_code == 422
+    assert response.status_code == 409  # a conflict with the first registration, as documented
     assert "Idempotency-Key" in response.get_json()["errors"]
     assert _count(app) == 1
 

@@ -40,28 +40,28 @@ KNOWN = {
     "en": {
         "form": "File a formal complaint", "confirmation": "Your complaint is registered",
         "tracking": "Correspondence", "status": "Registered, awaiting first response",
-        "mail_subject": "Your complaint is registered as {number}", "mail_body": "Dear {name},",
+        "mail_subject": "Your complaint is registered as {number}", "mail_body": "Hello,",
         "receipt": "Complaint registration receipt", "staff": "Staff desk", "switch": "Language",
     },
     "ru": {
         "form": "Подача официальной жалобы", "confirmation": "Ваша жалоба зарегистрирована",
         "tracking": "Переписка", "status": "Зарегистрирована, ожидает первого ответа",
         "mail_subject": "Ваша жалоба зарегистрирована под номером {number}",
-        "mail_body": "Уважаемый(-ая) {name}!",
+        "mail_body": "Здравствуйте!",
         "receipt": "Квитанция о регистрации жалобы", "staff": "Рабочее место сотрудника", "switch": "Язык",
     },
     "ro": {
         "form": "Depunerea unei reclamații oficiale", "confirmation": "Reclamația dumneavoastră este înregistrată",
         "tracking": "Corespondență", "status": "Înregistrată, așteaptă primul răspuns",
         "mail_subject": "Reclamația dumneavoastră este înregistrată cu numărul {number}",
-        "mail_body": "Stimate/Stimată {name},",
+        "mail_body": "Bună ziua,",
         "receipt": "Recipisă de înregistrare a reclamației", "staff": "Ghișeul personalului", "switch": "Limbă",
     },
     "uk": {
         "form": "Подання офіційної скарги", "confirmation": "Вашу скаргу зареєстровано",
         "tracking": "Листування", "status": "Зареєстрована, очікує першої відповіді",
         "mail_subject": "Вашу скаргу зареєстровано під номером {number}",
-        "mail_body": "Шановний(-а) {name}!",
+        "mail_body": "Доброго дня!",
         "receipt": "Квитанція про реєстрацію скарги", "staff": "Робоче місце працівника", "switch": "Мова",
     },
 }

@@ -120,7 +120,7 @@ def pdf_attachments(message) -> list[tuple[str, bytes]]:
     ("full_name", "language"),
     [("Ana-Maria Ștefănescu-Țurcanu", "ro"), ("Олена Миколаївна Коваленко", "uk"), ("Пётр Ильич Щукин", "ru")],
 )
-def test_the_registration_mail_reaches_the_complainant_over_smtp_with_the_receipt(
+def test_the_registration_mail_reaches_the_complainant_over_smtp_with_the_receipt_link(
     make_app, smtp_server: SmtpServer, full_name: str, language: str
 ):
     app = make_app(**smtp_server.settings(), PUBLIC_BASE_URL="https://complaints.example.md")
@@ -137,10 +137,10 @@ def test_the_registration_mail_reaches_the_complainant_over_smtp_with_the_receip
     assert message["To"] == "ana.maria@example.md"
     assert message["Message-ID"] and message["Date"]
     body = message.get_body(("plain",)).get_content()
-    assert full_name in body and complaint.subject in body
+    assert full_name not in body and complaint.subject not in body  # nothing the submitter wrote
     assert f"https://complaints.example.md/track/{complaint.slug}?code={complaint.access_code}" in body
-    [(filename, pdf)] = pdf_attachments(message)
-    assert filename == f"receipt-{complaint.slug}.pdf" and pdf.startswith(b"%PDF")
+    assert f"https://complaints.example.md/complaints/{complaint.slug}/receipt.pdf?code={complaint.access_code}" in body
+    assert pdf_attachments(message) == []  # the receipt carries the subject and the text: behind the code
     sent = row(app, notification_id)
     assert sent.status == DeliveryStatus.SENT and sent.sent_at == T0
     assert sent.recipients == "ana.maria@example.md" and sent.attempts == 1 and sent.last_error is None
@@ -320,6 +320,29 @@ def test_a_letter_to_the_complainant_carries_the_letter_pdf(make_app, make_user,
     assert filename.endswith(".pdf") and pdf.startswith(b"%PDF")
 
 
+def test_the_registration_mail_relays_nothing_the_submitter_wrote_to_the_address_they_typed(
+    make_app, smtp_server: SmtpServer
+):
+    """The phishing relay of issue 14: anyone can type a stranger's address into the form; the
+    acknowledgement must not carry their words (or a PDF with them) to that stranger."""
+    lure = "Your account is blocked, log in at http://bank-login.example"
+    app = make_app(**smtp_server.settings())
+    complaint = file_complaint(app, app.test_client(), email="victim@example.org", full_name=lure[:60],
+                               signature=lure[:60], subject=lure, description=f"{lure} {lure}",
+                               desired_outcome=lure, postal_address=lure)
+    queue_one(app, NotificationKind.REGISTERED, complaint)
+    queue_one(app, NotificationKind.STATUS_CHANGED, complaint, params={"status": "in_progress"})
+
+    assert deliver(app).sent == 2
+
+    for delivered in smtp_server.messages:
+        assert delivered.rcpt_tos == ["victim@example.org"]
+        text = delivered.message.as_string()
+        assert "bank-login" not in text and "blocked" not in text
+        assert list(delivered.message.iter_attachments()) == []
+        assert complaint.number in delivered.message["Subject"]
+
+
 # When things go wrong ----------------------------------------------------------------------------
 
 
@@ -404,9 +427,7 @@ def test_the_outbox_transport_writes_a_readable_eml_file_per_message(make_app, t
     assert [f.suffix for f in files] == [".eml", ".eml"]  # no temporary files left behind
     first, second = (parse(f.read_bytes()) for f in files)
     assert complaint.number in first["Subject"] and complaint.number in second["Subject"]
-    assert "Пётр Ильич Щукин" in first.get_body(("plain",)).get_content()
-    [(_name, pdf)] = pdf_attachments(first)
-    assert pdf.startswith(b"%PDF")
+    assert complaint.access_code in first.get_body(("plain",)).get_content()
     assert first["Message-ID"] != second["Message-ID"]
 
 

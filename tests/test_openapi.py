@@ -197,3 +197,43 @@ def test_a_method_the_document_does_not_list_is_a_405_naming_the_allowed_ones(cl
         allowed = {m.strip() for m in response.headers["Allow"].split(",")} - {"HEAD", "OPTIONS"}
         # ⊇, not ==: a GET of .../2026-000001/responses is routed too (a `path:` number), and is a 404
         assert allowed >= {method.upper() for method in item}, path
+
+
+# schemathesis' three deviations of issue 14, each checked with every check (none excluded) ------
+
+
+def test_options_names_exactly_the_documented_methods(client, scene):
+    """schemathesis' `allow_header_conformance`: `OPTIONS .../responses` said `Allow: GET, POST`
+    because the complaint's GET (a `path:` number) matched `.../responses` too."""
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path, item in document["paths"].items():
+        url = "/api/v1" + path.replace("{reference}", scene.owned)
+        response = client.open(url, method="OPTIONS", headers=scene.headers)
+        allowed = {m.strip() for m in response.headers["Allow"].split(",")} - {"HEAD", "OPTIONS"}
+        assert allowed == {method.upper() for method in item}, path
+    assert client.get(f"/api/v1/staff/complaints/{scene.owned}/responses", headers=scene.headers).status_code == 405
+
+
+@pytest.mark.parametrize("query", [{"after": ""}, {"before": ""}, {"after": "", "before": ""},
+                                   {"after": "", "show": "all", "limit": 1}])
+def test_empty_cursors_are_no_cursor(api_schema, scene, query):
+    """A schema-valid empty `after=`/`before=` was refused (422); it is now the first page."""
+    case = api_schema["/staff/complaints"]["GET"].Case(query=query)
+    with frozen_clock(NOW):
+        response = case.call_and_validate(headers=scene.headers)
+    assert response.status_code == 200
+
+
+def test_a_reused_idempotency_key_answers_the_documented_409(api_schema, scene):
+    """The document promised 422 for a key reused with other content, and schemathesis counts a
+    422 to a schema-valid request as a refusal of valid input: it is a conflict, 409, now."""
+    from _support import valid_payload
+
+    operation = api_schema["/complaints"]["POST"]
+    with frozen_clock(NOW):
+        first = operation.Case(body=valid_payload(), headers={"Idempotency-Key": "reused"}).call_and_validate()
+        again = operation.Case(body=valid_payload(), headers={"Idempotency-Key": "reused"}).call_and_validate()
+        other = operation.Case(body=valid_payload(subject="Another complaint entirely"),
+                               headers={"Idempotency-Key": "reused"}).call_and_validate()
+    assert (first.status_code, again.status_code, other.status_code) == (201, 201, 409)
+    assert list(other.json()["errors"]) == ["Idempotency-Key"]

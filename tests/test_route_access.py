@@ -82,7 +82,7 @@ ROUTES: dict[str, Access] = {
     "/api/v1/openapi.json": PUBLIC,
     # Staff integrations: a personal API token, with its owner's permissions.
     "/api/v1/staff/complaints": token_needs(P.HANDLE_COMPLAINTS),
-    "/api/v1/staff/complaints/<path:reference>": token_needs(P.VIEW_JOURNAL),
+    "/api/v1/staff/complaints/<number:reference>": token_needs(P.VIEW_JOURNAL),
     "/api/v1/staff/complaints/<path:reference>/responses": token_needs(P.HANDLE_COMPLAINTS),
     "/health": PUBLIC,
     "/language": PUBLIC,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -87,3 +89,63 @@ def test_a_file_whose_content_is_not_what_its_name_says_is_refused_and_nothing_i
     field_error = re.search(r'<p class="error" id="attachments-error">(.*?)</p>', page, re.S)
     assert field_error is not None and message in field_error.group(1)  # shown at the field
     assert _stored(app) == (0, 0, False)
+
+
+# The store's total size cap (EVIDENCE_STORAGE_MAX_BYTES) --------------------------------------------
+
+
+def _files_on_disk(app) -> int:
+    return sum(1 for p in Path(app.config["ATTACHMENTS_DIR"]).rglob("*") if p.is_file())
+
+
+def _field_error(page: str) -> str:
+    found = re.search(r'<p class="error" id="attachments-error">(.*?)</p>', page, re.S)
+    return found.group(1) if found else ""
+
+
+def test_a_full_evidence_store_refuses_new_files_at_the_field_and_stores_nothing(make_app):
+    first, second = b"%PDF-1.4\n" + b"a" * 600 + b"\n%%EOF\n", b"%PDF-1.4\n" + b"b" * 600 + b"\n%%EOF\n"
+    app = make_app(EVIDENCE_STORAGE_MAX_BYTES=len(first) + len(second) - 1)
+
+    assert _post(app, "first.pdf", first).status_code == 303
+    refused = _post(app, "second.pdf", second)
+
+    assert refused.status_code == 422
+    assert "storage for them is full" in _field_error(refused.get_data(as_text=True))
+    assert 'value="Retragerea de 500 MDL nu a ajuns"' in refused.get_data(as_text=True)  # what was typed is kept
+    assert _stored(app)[:2] == (1, 1) and _files_on_disk(app) == 1
+    # A file the store already holds takes no more room; a complaint without files is always taken.
+    assert _post(app, "same-again.pdf", first).status_code == 303
+    no_files = form_data()
+    assert app.test_client().post("/complaints/new", data=no_files).status_code == 303
+    assert _stored(app)[:2] == (3, 2) and _files_on_disk(app) == 1
+
+
+def test_the_clerks_form_has_the_same_cap(make_app, login):
+    app = make_app(EVIDENCE_STORAGE_MAX_BYTES=100)
+    client = login(app.test_client(), "clerk")
+    today = datetime.now(ZoneInfo(app.config["REGISTRY_TIMEZONE"])).date().isoformat()
+    data = form_data(channel="paper", received_on=today)
+    data["attachments"] = [(io.BytesIO(b"%PDF-1.4\n" + b"c" * 200 + b"\n%%EOF\n"), "scan.pdf")]
+
+    refused = client.post("/staff/complaints/new", data=data, content_type="multipart/form-data")
+
+    assert refused.status_code == 422
+    assert "storage for them is full" in _field_error(refused.get_data(as_text=True))
+    assert _stored(app) == (0, 0, False)
+
+
+def test_the_stored_total_counts_each_distinct_file_once(app):
+    from app.complaints.storage import Evidence, has_room_for, new_evidence_bytes, stored_evidence_bytes
+
+    pdf = SAMPLES["application/pdf"][1]
+    assert _post(app, "a.pdf", pdf).status_code == 303
+    assert _post(app, "b.pdf", pdf).status_code == 303
+    with app.test_request_context():
+        assert stored_evidence_bytes(db.session) == len(pdf)
+        again = Evidence("c.pdf", "application/pdf", pdf)
+        new = Evidence("d.txt", "text/plain", b"new notes")
+        assert new_evidence_bytes(db.session, [again, new, new]) == len(b"new notes")
+        assert has_room_for(db.session, [again], max_bytes=0)
+        assert not has_room_for(db.session, [new], max_bytes=len(pdf) + 8)
+        assert has_room_for(db.session, [new], max_bytes=len(pdf) + 9)

@@ -104,9 +104,8 @@ def create_complaint() -> tuple[Response, int]:
             )
         )
     except IdempotencyKeyReused:
-        return _errors(
-            {"Idempotency-Key": [_("This key was already used for a different complaint.")]}
-        )
+        # 409, not 422: the request itself is valid; it conflicts with an earlier registration.
+        return jsonify(errors={"Idempotency-Key": [_("This key was already used for a different complaint.")]}), 409
 
     complaint = registration.complaint
     body = public_view(complaint) | {

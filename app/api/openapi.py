@@ -57,6 +57,11 @@ def _enum(values: Any) -> dict[str, Any]:
 STRING = {"type": "string"}
 MOMENT = {"type": "string", "format": "date-time", "description": "ISO 8601 with the UTC offset."}
 URL = {"type": "string", "format": "uri"}
+#: A page cursor as next_url and previous_url carry it (`20261122T101500000000-2026-123`: the
+#: sort moment in UTC, the number's year and sequence), or empty for none.
+CURSOR = {"type": "string", "pattern": (
+    r"^(|[1-9][0-9]{3}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3])[0-5][0-9][0-5][0-9][0-9]{6}"
+    r"-[0-9]{1,4}-[0-9]{1,18})$")}
 NUMBER = {"type": "string", "description": "The incoming number, e.g. 2026/000123.", "example": "2026/000123"}
 
 
@@ -273,7 +278,7 @@ def _paths(tiers: list[int]) -> dict[str, Any]:
             "parameters": [{
                 "name": "Idempotency-Key", "in": "header", "required": False,
                 "description": "Retries with the same key and content return the first registration; "
-                               "the same key with other content is refused (422).",
+                               "the same key with other content is refused (409).",
                 "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY},
             }],
             "requestBody": {"required": True, "content": {JSON: {"schema": _ref("ComplaintSubmission")}}},
@@ -285,6 +290,8 @@ def _paths(tiers: list[int]) -> dict[str, Any]:
                                      "Idempotent-Replayed": {"description": "`true` when this answers a retry.",
                                                              "schema": {"type": "string", "enum": ["true"]}},
                                  }),
+                "409": _response("The Idempotency-Key was already used for a different complaint: nothing is "
+                                 "registered (a message under `Idempotency-Key`).", "ValidationErrors"),
                 "422": INVALID,
             },
         }},
@@ -309,8 +316,9 @@ def _paths(tiers: list[int]) -> dict[str, Any]:
                 query("tier", "Only this tier (empty: any).",
                       {"anyOf": [{"type": "integer", "enum": tiers}, {"type": "string", "enum": [""]}]}),
                 query("due", "Only overdue, or only due soon (empty: all).", _enum([*DueFilter, ""])),
-                query("after", "A cursor: the page after it (from next_url).", STRING),
-                query("before", "A cursor: the page before it (from previous_url).", STRING),
+                query("after", "A cursor: the page after it (from next_url). Empty: none. "
+                      "Not together with before (422).", CURSOR),
+                query("before", "A cursor: the page before it (from previous_url). Empty: none.", CURSOR),
                 query("limit", f"Page size (default {PAGE_SIZE}).",
                       {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}),
             ],

@@ -54,8 +54,9 @@ def _page_size(errors: dict[str, list[str]]) -> int:
 
 
 def _cursor(name: str, errors: dict[str, list[str]]) -> Any:
-    text = request.args.get(name)
-    if text is None:
+    """The page cursor `name`; absent or empty (`after=`, as a form leaves it) is no cursor."""
+    text = request.args.get(name, "").strip()
+    if not text:
         return None
     cursor = parse_cursor(text)
     if cursor is None:
@@ -75,7 +76,7 @@ def staff_complaints() -> Response | tuple[Response, int]:
     errors: dict[str, list[str]] = {} if form.validate() else {k: list(v) for k, v in form.errors.items()}
     size = _page_size(errors)
     after, before = _cursor("after", errors), _cursor("before", errors)
-    if "after" in request.args and "before" in request.args:
+    if after is not None and before is not None:
         errors.setdefault("before", []).append(_("Give after or before, not both."))
     if errors:
         return _invalid(errors)
@@ -100,7 +101,7 @@ def staff_complaints() -> Response | tuple[Response, int]:
     })
 
 
-@bp.get("/staff/complaints/<path:reference>", endpoint="staff_complaint")
+@bp.get("/staff/complaints/<number:reference>", endpoint="staff_complaint")
 @token_required(Permission.VIEW_JOURNAL)
 def staff_complaint_view(reference: str) -> Response:
     """A complaint as the case page shows it to the token's owner."""

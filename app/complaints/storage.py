@@ -2,6 +2,8 @@
 
 A file is written before the transaction commits (a committed record never points at a
 missing file); if the transaction rolls back, files first written by it are removed again.
+The store has a total size cap (`EVIDENCE_STORAGE_MAX_BYTES`): `has_room_for` answers from the
+database (the sizes of the distinct files the attachments name), never by walking the disk.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
+
+from .models import Attachment
 
 #: Types accepted as evidence, by what the content is (not what the name says).
 ALLOWED_TYPES: dict[str, str] = {
@@ -88,6 +92,29 @@ def safe_filename(name: str) -> str:
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
     name = re.sub(r"[^\w.\- ()]+", "_", name).strip(" .")
     return name[-200:] or "attachment"
+
+
+def stored_evidence_bytes(session: Session) -> int:
+    """The bytes the store holds: each distinct file (by SHA-256) once, as the attachments name
+    them. One aggregate query over the attachments' index, no walk of the directory."""
+    files = select(Attachment.sha256, func.max(Attachment.size).label("size")).group_by(Attachment.sha256).subquery()
+    return int(session.scalar(select(func.coalesce(func.sum(files.c.size), 0))) or 0)
+
+
+def new_evidence_bytes(session: Session, evidence: tuple[Evidence, ...] | list[Evidence]) -> int:
+    """The bytes storing `evidence` would add: files the store already holds (or that repeat
+    within `evidence`) take no more room."""
+    unique = {item.sha256: len(item.content) for item in evidence}
+    if not unique:
+        return 0
+    stored = set(session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(unique)).distinct()))
+    return sum(size for digest, size in unique.items() if digest not in stored)
+
+
+def has_room_for(session: Session, evidence: tuple[Evidence, ...] | list[Evidence], max_bytes: int) -> bool:
+    """Whether the store can take `evidence` within its cap of `max_bytes` in all."""
+    added = new_evidence_bytes(session, evidence)
+    return added == 0 or stored_evidence_bytes(session) + added <= max_bytes
 
 
 class EvidenceStore:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
@@ -27,24 +28,139 @@ NBSP = "\u00a0"  # keeps a name on one line when wrapping; printed as a plain sp
 BREAKABLE_SPACE = re.compile(r"[^\S\u00a0]+")  # any whitespace except NBSP
 _DARK_RUN = re.compile(rb"\x01+")  # segno matrix rows: 0x1 dark, 0x0 light
 
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """reportlab's `makeToUnicodeCMap` (the map that lets a reader copy and search the text),
+    with characters past U+FFFF written as UTF-16 surrogate pairs as PDF requires: reportlab
+    5.1 writes them as five hex digits, so an emoji copied out of a receipt came out as a Greek
+    letter. Characters up to U+FFFF come out byte for byte as before."""
+    lines = [
+        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap", "/CIDSystemInfo",
+        f"<< /Registry ({fontname})", f"/Ordering ({fontname})", "/Supplement 0", ">> def",
+        f"/CMapName /{fontname} def", "/CMapType 2 def", "1 begincodespacerange",
+        f"<00> <{len(subset) - 1:02X}>", "endcodespacerange", f"{len(subset)} beginbfchar",
+        *(f"<{i:02X}> <{chr(v).encode('utf-16-be', 'surrogatepass').hex().upper()}>" for i, v in enumerate(subset)),
+        "endbfchar", "endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end",
+    ]
+    return "\n".join(lines)
+
+
+# The one patch of reportlab here: ttfonts looks the function up by name when it embeds a font.
+ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+
 _registered_fonts: dict[Path, str] = {}
 _fonts_lock = threading.Lock()
+
+#: Where a document font's fallbacks live: `fallback/*.ttf` beside it, tried in name order.
+FALLBACK_DIR = "fallback"
+#: Printed for a character that no font has: visible, and searchable in the text layer.
+REPLACEMENT = "\ufffd"
+_fallback_paths: dict[str, tuple[Path, ...]] = {}  # font name -> its fallbacks' files
+_fallback_names: dict[str, tuple[str, ...]] = {}  # font name -> its fallbacks, registered
+_missing: dict[str, re.Pattern[str]] = {}  # font name -> matches a character it has no glyph for
 
 
 def register_font(path: Path) -> str:
     """Register a TTF with reportlab once per process and return its font name.
 
     Parsing a TrueType file costs far more than drawing a whole receipt, so it is
-    done on first use only; each PDF embeds just the subset of glyphs it uses.
+    done on first use only; each PDF embeds just the subset of glyphs it uses. The fonts in
+    `fallback/` beside it are noted, and parsed only when a text first needs one (`font_runs`).
     """
     key = path.resolve()
     with _fonts_lock:
         name = _registered_fonts.get(key)
         if name is None:
-            name = f"Receipt-{key.stem}-{len(_registered_fonts)}"
-            pdfmetrics.registerFont(TTFont(name, str(key)))
-            _registered_fonts[key] = name
+            name = _register(key)
+            _fallback_paths[name] = tuple(sorted((key.parent / FALLBACK_DIR).glob("*.ttf")))
         return name
+
+
+def _register(key: Path) -> str:
+    name = f"Receipt-{key.stem}-{len(_registered_fonts)}"
+    font = TTFont(name, str(key))
+    pdfmetrics.registerFont(font)
+    _registered_fonts[key] = name
+    _missing[name] = _missing_pattern(font.face.charToGlyph)
+    return name
+
+
+def _missing_pattern(char_to_glyph: dict[int, int]) -> re.Pattern[str]:
+    """A regex matching any character outside `char_to_glyph` (one C-speed search per text)."""
+    ranges: list[list[int]] = []
+    for code in sorted(c for c in char_to_glyph if c > 0x1F):
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    members = "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+    return re.compile(f"[^{members}]")
+
+
+def _fallbacks(font: str) -> tuple[str, ...]:
+    names = _fallback_names.get(font)
+    if names is None:
+        with _fonts_lock:
+            names = _fallback_names.get(font)
+            if names is None:
+                names = tuple(_registered_fonts.get(path.resolve()) or _register(path.resolve())
+                              for path in _fallback_paths.get(font, ()))
+                _fallback_names[font] = names
+    return names
+
+
+def _has_glyph(font: str, char: str) -> bool:
+    pattern = _missing.get(font)
+    return pattern is not None and pattern.match(char) is None
+
+
+def font_runs(text: str, font: str) -> list[tuple[str, str]]:
+    """`text` cut into (font, run) pieces so every character prints: in `font` where it has the
+    glyph, else in the first of its fallbacks that has it, else as REPLACEMENT ("�"); invisible
+    format characters no font has (emoji variation selectors, joiners) are left out."""
+    pattern = _missing.get(font)
+    if pattern is None or pattern.search(text) is None:
+        return [(font, text)]  # the usual case: one search, no loop
+    fallbacks = _fallbacks(font)
+    runs: list[tuple[str, str]] = []
+    for char in text:
+        chosen = font if pattern.match(char) is None else next((f for f in fallbacks if _has_glyph(f, char)), None)
+        if chosen is None:
+            if unicodedata.category(char) in ("Cf", "Mn", "Me", "Cc"):
+                continue
+            chosen, char = font, REPLACEMENT
+        if runs and runs[-1][0] == chosen:
+            runs[-1] = (chosen, runs[-1][1] + char)
+        else:
+            runs.append((chosen, char))
+    return runs
+
+
+class DocumentCanvas(Canvas):
+    """A canvas whose strings fall back to other fonts for characters the current font lacks
+    (`font_runs`), so Chinese, emoji or Thai in a complainant's text never print as empty boxes.
+    Text without such characters is drawn exactly as by reportlab's own Canvas."""
+
+    def drawString(self, x: float, y: float, text: str, *args: Any, **kwargs: Any) -> None:  # noqa: N802
+        font, size = self._fontname, self._fontsize
+        runs = font_runs(text, font)
+        if len(runs) == 1 and runs[0][0] == font:
+            super().drawString(x, y, runs[0][1], *args, **kwargs)
+            return
+        text_object = self.beginText(x, y)
+        for run_font, run in runs:
+            text_object.setFont(run_font, size, self._leading)
+            text_object.textOut(run)
+        # The PDF keeps the last font after the text ends: leave the canvas's own in force.
+        text_object.setFont(font, size, self._leading)
+        self.drawText(text_object)
+
+    def drawRightString(self, x: float, y: float, text: str, *args: Any, **kwargs: Any) -> None:  # noqa: N802
+        self.drawString(x - text_width(text, self._fontname, self._fontsize), y, text, *args, **kwargs)
+
+    def drawCentredString(self, x: float, y: float, text: str, *args: Any, **kwargs: Any) -> None:  # noqa: N802
+        self.drawString(x - text_width(text, self._fontname, self._fontsize) / 2, y, text, *args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -73,7 +189,7 @@ class ContactLabels(Protocol):
 def document_canvas(buffer: BinaryIO, *, language: str, title: str, organisation: Organisation, subject: str) -> Canvas:
     """An A4 canvas writing into `buffer`, with the document's metadata. Invariant: no
     creation date or random file ID, so the same drawing gives the same bytes."""
-    canvas = Canvas(buffer, pagesize=A4, invariant=1, lang=language)
+    canvas = DocumentCanvas(buffer, pagesize=A4, invariant=1, lang=language)
     canvas.setTitle(title)
     canvas.setAuthor(organisation.name)
     canvas.setCreator(organisation.name)
@@ -315,7 +431,11 @@ def _chord(radius: float, y: float) -> float:
 
 
 def text_width(text: str, font: str, size: float) -> float:
-    return pdfmetrics.stringWidth(text, font, size)
+    """The width `text` takes as a DocumentCanvas draws it (fallback fonts included)."""
+    pattern = _missing.get(font)
+    if pattern is None or pattern.search(text) is None:
+        return pdfmetrics.stringWidth(text, font, size)
+    return sum(pdfmetrics.stringWidth(run, run_font, size) for run_font, run in font_runs(text, font))
 
 
 def fit_size(text: str, font: str, size: float, room: float) -> float:

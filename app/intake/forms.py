@@ -4,6 +4,7 @@ field. The rules themselves live in `validation.py` and serve the API and the cl
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any
 
 from flask import current_app
@@ -26,13 +27,17 @@ from ..complaints.storage import (
     EXTENSIONS,
     Evidence,
     detect_content_type,
+    has_room_for,
     name_fits_type,
     safe_filename,
 )
+from ..extensions import db
 from ..forms import AppForm
 from ..languages import LANGUAGES
 from .operations import ComplaintSubmission
 from .validation import FIELDS, rules_from_config, validate_complaint
+
+log = logging.getLogger(__name__)
 
 
 def language_choices() -> list[tuple[str, str]]:
@@ -112,6 +117,14 @@ class ComplaintForm(AppForm):
                 evidence.append(Evidence(filename=name, content_type=content_type, content=content))
                 continue
             field.errors = [*field.errors, message]
+            return None
+        if not has_room_for(db.session, evidence, config["EVIDENCE_STORAGE_MAX_BYTES"]):
+            log.warning("evidence storage full (EVIDENCE_STORAGE_MAX_BYTES=%d): a submission with files refused",
+                        config["EVIDENCE_STORAGE_MAX_BYTES"])
+            field.errors = [*field.errors, _l(
+                "The registry cannot store more evidence files just now: its storage for them is full. "
+                "Send the complaint without the files and bring or post them later, or try again later."
+            )]
             return None
         return tuple(evidence)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen.canvas import Canvas
 
-from ..documents.drawing import register_font, wrap_paragraphs
+from ..documents.drawing import DocumentCanvas, register_font, wrap_paragraphs
 
 PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 28.0, 26.0, 30.0
@@ -103,7 +103,7 @@ def render_journal(document: JournalDocument, fonts: JournalFonts) -> bytes:
     pages = _paginate(body, room)
 
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=1, lang=document.language)
+    canvas = DocumentCanvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=1, lang=document.language)
     canvas.setTitle(document.title)
     canvas.setAuthor(document.organisation)
     canvas.setCreator(document.organisation)

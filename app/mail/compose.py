@@ -26,11 +26,10 @@ from ..auth.models import User
 from ..auth.permissions import Permission
 from ..complaints.models import Complaint, ComplaintStatus
 from ..extensions import db
-from ..intake.links import tracking_url
+from ..intake.links import receipt_url, tracking_url
 from ..languages import supported_or_fallback
 from ..letters.service import letter_filename, message_letter_pdf
 from ..notifications.models import Audience, Notification, NotificationKind
-from ..receipts.service import complaint_receipt_pdf
 from ..settings.store import current_policy, current_settings
 from ..urls import public_url
 from ..workflow.models import CaseMessage, DeadlineKind, EscalationReason
@@ -175,12 +174,15 @@ Built = tuple[dict[str, Any], list[MailAttachment]]
 
 
 def _registered(complaint: Complaint, params: dict[str, Any], language: str) -> Built:
-    pdf = complaint_receipt_pdf(complaint, language=complaint.language)
+    """The acknowledgement goes to an address nobody has confirmed: only the number, the dates and
+    the links behind the access code, never the submitter's own text, and no receipt attached (it
+    carries the subject and the complaint): it is one click away, behind the code."""
     return {
         "tracking_url": tracking_url(complaint),
+        "receipt_url": receipt_url(complaint),
         "registered_at": _when(complaint.registered_at, language),
         "first_response_due": _when(complaint.first_response_due, language),
-    }, [MailAttachment(f"receipt-{complaint.slug}.pdf", pdf)]
+    }, []
 
 
 def _outgoing_message(complaint: Complaint, params: dict[str, Any], language: str) -> Built:

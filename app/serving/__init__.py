@@ -1,12 +1,13 @@
 """Serving in production: trusted proxy headers, one structured log line per request, and a
-clear 503 (never a 500) while the database cannot be reached. `init_app` binds all three."""
+clear 503 (never a 500) while the database cannot be reached, and no caching of personal data.
+`init_app` binds all four."""
 
 from __future__ import annotations
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import logs, outage
+from . import headers, logs, outage
 
 
 def init_app(app: Flask) -> None:
@@ -19,3 +20,4 @@ def init_app(app: Flask) -> None:
     logs.configure_logging(app.config["LOG_FORMAT"])
     logs.init_app(app)
     outage.init_app(app)
+    headers.init_app(app)
