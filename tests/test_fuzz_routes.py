@@ -8,9 +8,10 @@ asks for each of its fields), so a field added to a form is fuzzed too.
 
 Each rule gets every value (`VALUES`) in each of its path parameters, then:
 - as the administrator (the most privileged role; the staff API with the administrator's
-  token): in each parameter the view reads, one at a time, so no other field's error hides the
-  one under test (POST forms: each field alone; the public complaint form and the JSON API: a
-  valid complaint with that one field hostile);
+  token): in each query parameter the view reads, one at a time, so no other field's error
+  hides the one under test; in the public complaint form and the JSON API, a valid complaint
+  with one field hostile at a time; in the other POST forms, in all their fields at once (one
+  field alone would fail their required fields just the same);
 - anonymously: the public routes in all those parameters at once (the staff routes send an
   anonymous visitor to sign in before reading anything: they get the guard's values only);
 - as a clerk and an officer, a sample: the staff routes they may use, the values views
@@ -73,6 +74,10 @@ DEEP_JSON = b"[" * 100_000
 GUARDED = ("nul", "surrogate")
 #: What the other roles' sample tries (the values views convert).
 SAMPLE = ("space", "superscript-two", "far-future-day", "20-digit-integer")
+
+#: Valid forms that one hostile field at a time is put into (other POST forms get every value
+#: in all their fields at once).
+BASELINES = {("POST", "/complaints/new"): form_data()}
 
 #: The JSON routes and their fields.
 JSON_FIELDS = {
@@ -221,7 +226,12 @@ class Fuzzer:
         if rule.rule in JSON_FIELDS:
             self.json_fields(rule, query)
             return
-        baseline = form_data() if rule.rule == "/complaints/new" else {}
+        baseline = BASELINES.get((_method(rule), rule.rule))
+        if _method(rule) == "POST" and baseline is None:
+            # Without a valid form to start from, any one field alone fails the form's required
+            # fields just as all of them together do: every value in all the fields at once.
+            self.all_at_once(rule, names)
+            return
         self.all_at_once(rule, names, GUARDED)
         for name in names:
             for label, (raw, _value) in VALUES.items():
@@ -231,7 +241,7 @@ class Fuzzer:
                     url = _base(rule, self.records) + "?" + _encode(query | {name: raw})
                     self.send(rule, f"{name}={label}", url)
                 else:
-                    fields = {k: quote(str(v)) for k, v in baseline.items()} | {name: raw}
+                    fields = {k: quote(str(v)) for k, v in (baseline or {}).items()} | {name: raw}
                     url = _base(rule, self.records) + ("?" + _encode(query) if query else "")
                     self.send(rule, f"form {name}={label}", url, body=_encode(fields).encode())
 
