@@ -8,6 +8,8 @@ refuses NUL in text and no database stores a lone surrogate, so without this eac
 500. A JSON body that does not parse, for any reason (bad syntax, bad UTF-8, nesting deep enough
 to exhaust Python's recursion), or that nests deeper than `MAX_JSON_DEPTH`, is a 400 too.
 
+The `int` converter of every rule takes the digits 0-9 up to a signed 64-bit integer.
+
 Also here: unhandled exceptions are logged by type, route and traceback frames only, never with
 the exception's message, which may quote what a complainant typed (`ComplaintStatus(' ')`, a
 database error with its statement).
@@ -24,6 +26,7 @@ from urllib.parse import unquote_to_bytes
 
 from flask import Flask, abort, request
 from flask_babel import gettext as _
+from werkzeug.routing import IntegerConverter
 
 #: Never in a one-line value (the path, the query string, names): C0, DEL, C1, surrogates.
 _NOT_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -122,6 +125,19 @@ def log_exception(app: Flask, exc_info: Any) -> None:
     )
 
 
+class Int64Converter(IntegerConverter):
+    """`<int:...>` in every rule: the digits 0-9 and at most a signed 64-bit integer (a larger
+    id matched, then overflowed the database driver: a 500); anything else is no match, a 404."""
+
+    regex = r"[0-9]{1,19}"
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002  (werkzeug's name)
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    """Before the blueprints: their rules compile with the bounded `int` converter."""
+    app.url_map.converters["int"] = Int64Converter
     app.before_request(guard_request)
     app.log_exception = lambda exc_info: log_exception(app, exc_info)  # type: ignore[method-assign]

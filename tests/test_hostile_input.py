@@ -221,3 +221,11 @@ def test_an_unhandled_exception_is_logged_by_type_and_route_without_its_message(
     logged = "\n".join(record.getMessage() + str(record.exc_info) for record in caplog.records)
     assert "ValueError" in logged and "/boom/<int:n>" in logged and "in boom" in logged
     assert "secret complainant text" not in logged and "Ion-Popescu" not in logged
+
+
+@pytest.mark.parametrize("url", [
+    "/track/2026-000001/letters/12345678901234567890.pdf?code=x",
+    "/track/2026-000001/letters/%D9%A3.pdf?code=x",  # an Arabic-Indic three
+])
+def test_an_id_in_the_path_beyond_64_bits_or_not_in_ascii_digits_is_a_404(client, url):
+    assert client.get(url).status_code == 404
