@@ -23,6 +23,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.config.from_object(config_class)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     register_serving(app)
+    register_input_guard(app)
     register_extensions(app)
     register_registry(app)
     register_blueprints(app)
@@ -37,6 +38,14 @@ def register_serving(app: Flask) -> None:
     from . import serving
 
     serving.init_app(app)
+
+
+def register_input_guard(app: Flask) -> None:
+    """Refuse control characters, lone surrogates and bad JSON in every request with a 400
+    (before CSRF, the rate limits and any view), and log unhandled exceptions without values."""
+    from . import input_guard
+
+    input_guard.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -26,7 +26,12 @@ class Base(DeclarativeBase):
 
 #: Objects stay readable after the commit: a request that just registered a complaint answers
 #: from what it wrote instead of reading it back (and, on SQLite, taking the lock again).
-db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+#: `hide_parameters`: a database error's message (and so any traceback logged) never quotes the
+#: statement's values, which are complainants' names and texts (SQLALCHEMY_ENGINE_OPTIONS adds
+#: to these options, key by key).
+db = SQLAlchemy(
+    model_class=Base, session_options={"expire_on_commit": False}, engine_options={"hide_parameters": True}
+)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()
 babel = Babel()

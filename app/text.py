@@ -13,11 +13,33 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Bidirectional controls: they make a name or a subject read differently from what it holds
+#: (embeddings, overrides, isolates, and the left-to-right / right-to-left marks).
+_BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_ASCII_INTEGER = re.compile(r"[+-]?[0-9]+")
+INT64_MAX = 2**63 - 1
 
 
 def clean_text(value: str) -> str:
     """Trim, normalise to NFC and drop control characters (keeping line breaks and tabs)."""
     return _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+
+
+def has_bidi_controls(value: str) -> bool:
+    """True when `value` holds a bidirectional control character (U+202A–U+202E,
+    U+2066–U+2069, U+200E, U+200F)."""
+    return _BIDI.search(value) is not None
+
+
+def ascii_integer(text: str | None, low: int = -INT64_MAX - 1, high: int = INT64_MAX) -> int | None:
+    """The whole number `text` stands for, written in the digits 0-9 (surrounding spaces
+    allowed) and within `low`..`high` (by default a signed 64-bit integer); None for anything
+    else ('', ' ', '²', '٣', '1_000', a 20-digit number). `str.isdigit` and `int` accept more."""
+    text = (text or "").strip()
+    if not _ASCII_INTEGER.fullmatch(text) or len(text) > 20:
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
 
 
 def single_line(value: str) -> str:

@@ -171,7 +171,12 @@ class Records:
 
 @pytest.fixture
 def records(app: Flask, client: FlaskClient, make_user) -> Records:
-    """A complaint with an attachment, an outgoing letter (the officer's response) and a receipt print."""
+    return make_records(app, client, make_user)
+
+
+def make_records(app: Flask, client: FlaskClient, make_user) -> Records:
+    """A complaint with an attachment, an outgoing letter (the officer's response) and a receipt
+    print (tests/test_fuzz_routes.py uses them too)."""
     data = form_data()
     data["attachments"] = [(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "statement.pdf")]
     with frozen_clock(T0):

@@ -82,6 +82,10 @@ UNAUTHORIZED = _response(
 )
 FORBIDDEN = _error("The token's owner lacks the permission, or (for an action) is not the complaint's owner.")
 INVALID = _response("Invalid input: a list of messages per field; nothing is changed.", "ValidationErrors")
+#: Every operation: the input guard (app/input_guard.py) refuses control characters, lone
+#: surrogates and JSON that does not parse before any endpoint runs.
+REFUSED = _error("A control character or a lone surrogate in the path, a parameter or the body, or a "
+                 "body that is not JSON (or nests too deeply): refused, the field named in the message.")
 STAFF = [{"staffToken": []}]
 
 REFERENCE = {
@@ -361,6 +365,13 @@ def _paths(tiers: list[int]) -> dict[str, Any]:
     }
 
 
+def _with_refusals(paths: dict[str, Any]) -> dict[str, Any]:
+    for operations in paths.values():
+        for operation in operations.values():
+            operation["responses"].setdefault("400", REFUSED)
+    return paths
+
+
 def openapi_document() -> dict[str, Any]:
     """The document for the running app (its categories, languages and tiers)."""
     config = current_app.config
@@ -379,7 +390,7 @@ def openapi_document() -> dict[str, Any]:
             ),
         },
         "servers": [{"url": "/api/v1"}],
-        "paths": _paths(tiers),
+        "paths": _with_refusals(_paths(tiers)),
         "components": {
             "schemas": _schemas(categories, languages, tiers),
             "securitySchemes": {"staffToken": {

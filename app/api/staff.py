@@ -23,6 +23,7 @@ from ..extensions import db
 from ..queue.forms import QueueFilterForm
 from ..queue.queries import PAGE_SIZE, format_cursor, parse_cursor, queue_counts, queue_line, queue_page
 from ..settings.store import current_policy
+from ..text import ascii_integer
 from ..workflow import operations as ops
 from ..workflow.forms import ResponseForm
 from .auth import api_user, error_response, token_required
@@ -47,10 +48,11 @@ def _page_size(errors: dict[str, list[str]]) -> int:
     text = request.args.get("limit")
     if text is None:
         return PAGE_SIZE
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
+    size = ascii_integer(text, 1, MAX_PAGE_SIZE)
+    if size is None or text != text.strip():
         errors["limit"] = [_("Give a whole number from 1 to %(n)d.", n=MAX_PAGE_SIZE)]
         return PAGE_SIZE
-    return int(text)
+    return size
 
 
 def _cursor(name: str, errors: dict[str, list[str]]) -> Any:

@@ -7,12 +7,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import DateField, IntegerField, SelectField, StringField
-from wtforms.validators import Optional
+from wtforms.validators import Length, Optional
 
 from ..auth.access import requires
 from ..auth.permissions import Permission
 from ..extensions import db
-from ..forms import AppForm
+from ..forms import SEARCH_MAX_LENGTH, AppForm
 from .models import AuditAction, AuditEvent
 
 bp = Blueprint("audit", __name__, url_prefix="/staff/audit", template_folder="templates")
@@ -24,9 +24,9 @@ class AuditFilterForm(AppForm):
     class Meta:
         csrf = False  # a read-only search by GET
 
-    username = StringField(_l("User"), validators=[Optional()])
+    username = StringField(_l("User"), validators=[Optional(), Length(max=SEARCH_MAX_LENGTH)])
     action = SelectField(_l("Action"), validators=[Optional()], validate_choice=True)
-    target = StringField(_l("Concerning"), validators=[Optional()])
+    target = StringField(_l("Concerning"), validators=[Optional(), Length(max=SEARCH_MAX_LENGTH)])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
     before = IntegerField(validators=[Optional()])
@@ -38,10 +38,11 @@ class AuditFilterForm(AppForm):
 
 @bp.get("/")
 @requires(Permission.VIEW_AUDIT)
-def events() -> str:
+def events() -> tuple[str, int]:
     form = AuditFilterForm(request.args)
     query = select(AuditEvent).options(selectinload(AuditEvent.user)).order_by(AuditEvent.id.desc())
-    if form.validate():
+    valid = form.validate()
+    if valid:
         zone = current_app.config["REGISTRY_TIMEZONE"]
         if form.username.data:
             query = query.where(AuditEvent.username == form.username.data.strip().lower())
@@ -62,4 +63,6 @@ def events() -> str:
     next_args = {k: v for k, v in request.args.items() if k != "before"}
     if more:
         next_args["before"] = rows[-1].id
-    return render_template("audit/events.html", form=form, events=rows, more=more, next_args=next_args)
+    return render_template("audit/events.html", form=form, events=rows, more=more, next_args=next_args), (
+        200 if valid else 400
+    )

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from ..languages import LANGUAGES
-from ..text import clean_text, normalise_email, normalise_phone, single_line
+from ..text import clean_text, has_bidi_controls, normalise_email, normalise_phone, single_line
 from .operations import ComplaintSubmission
 
 #: The fields of a complaint, as the form and the API name them.
@@ -47,17 +47,18 @@ class _Text:
     min: int
     max: int
     one_line: bool = False
+    no_bidi: bool = False  # names and subjects: no bidirectional controls (they disguise the text)
 
 
 _TEXT = {
-    "full_name": _Text(_l("Enter your full name."), 2, 200, one_line=True),
+    "full_name": _Text(_l("Enter your full name."), 2, 200, one_line=True, no_bidi=True),
     "email": _Text(None, 3, 254, one_line=True),
     "phone": _Text(None, 3, 32, one_line=True),
     "postal_address": _Text(None, 0, 500),
-    "subject": _Text(_l("Give your complaint a short subject."), 3, 200, one_line=True),
+    "subject": _Text(_l("Give your complaint a short subject."), 3, 200, one_line=True, no_bidi=True),
     "description": _Text(_l("Describe what happened."), 10, 10000),
     "desired_outcome": _Text(_l("Say what you want the organisation to do."), 3, 2000),
-    "signature": _Text(_l("Sign by typing your full name."), 2, 200, one_line=True),
+    "signature": _Text(_l("Sign by typing your full name."), 2, 200, one_line=True, no_bidi=True),
 }
 
 
@@ -90,7 +91,10 @@ def validate_complaint(
             if rule.required is not None:
                 fail(name, rule.required)
             continue
-        if message := _length_error(rule, len(value)):
+        if rule.no_bidi and has_bidi_controls(value):
+            fail(name, _l("Remove the invisible text-direction characters (U+202A–U+202E, U+2066–U+2069, "
+                          "U+200E, U+200F)."))
+        elif message := _length_error(rule, len(value)):
             fail(name, message)
 
     email = phone = None

@@ -9,12 +9,13 @@ from typing import Any
 from flask_babel import get_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Field, SelectField, StringField
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 
 from ..complaints.categories import category_choices
 from ..complaints.filters import ComplaintFilter, NumberBound
 from ..complaints.models import Channel, ComplaintStatus
-from ..forms import AppForm
+from ..forms import SEARCH_MAX_LENGTH, AppForm
+from ..text import ascii_integer
 
 #: '2026/000123', '2026-123', '2026 123' (year and number) or '123' (a number in any year).
 _NUMBER = re.compile(r"^\s*(?:(\d{4})\D+)?(\d{1,12})\s*$")
@@ -47,10 +48,10 @@ class JournalFilterForm(AppForm):
     status = SelectField(_l("Status"), validators=[Optional()], validate_choice=True)
     category = SelectField(_l("Category"), validators=[Optional()], validate_choice=True)
     channel = SelectField(_l("Channel"), validators=[Optional()], validate_choice=True)
-    name = StringField(_l("Complainant's name"), validators=[Optional()])
-    email = StringField(_l("E-mail"), validators=[Optional()])
-    phone = StringField(_l("Phone"), validators=[Optional()])
-    text = StringField(_l("Words in subject or description"), validators=[Optional()])
+    name = StringField(_l("Complainant's name"), validators=[Optional(), Length(max=SEARCH_MAX_LENGTH)])
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=SEARCH_MAX_LENGTH)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=SEARCH_MAX_LENGTH)])
+    text = StringField(_l("Words in subject or description"), validators=[Optional(), Length(max=SEARCH_MAX_LENGTH)])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -62,8 +63,7 @@ class JournalFilterForm(AppForm):
     # --- one field at a time --------------------------------------------------------------
 
     def validate_year(self, field: Field) -> None:
-        text = _text(field)
-        if not (text.isdigit() and MIN_YEAR <= int(text) <= MAX_YEAR):
+        if ascii_integer(_text(field), MIN_YEAR, MAX_YEAR) is None:
             raise ValidationError(_l("Type a year such as 2026."))
 
     def validate_number_from(self, field: Field) -> None:
