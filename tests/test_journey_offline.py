@@ -34,7 +34,9 @@ from app.workflow import operations as ops
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler's pdftotext is not installed")
 
 #: How an access code is printed: three groups of four, without 0/O or 1/I/L.
-CODE = re.compile(r"\b[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}\b")
+#: Three groups of four, not part of a longer run (a fingerprint has four groups and may use
+#: the same letters and digits).
+CODE = re.compile(r"(?<![-\w])[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}(?![-\w])")
 WIDTH, HEIGHT = (round(v) for v in A4)
 
 
