@@ -109,7 +109,7 @@ def _complaint_row(fields: dict, year: int, seq: int, moment: datetime) -> dict:
     number = format_number(year, seq, "B{year}/{seq:06d}")
     return {
         "year": year, "seq": seq, "number": number, "slug": number_slug(number),
-        "access_code": "0" * 22, "status": ComplaintStatus.REGISTERED, "channel": Channel.WEB,
+        "access_code": "0" * 22, "personal_salt": "0" * 32, "status": ComplaintStatus.REGISTERED, "channel": Channel.WEB,
         "registered_at": moment, "received_at": moment,
         "full_name": fields.get("full_name"), "email": fields.get("email"), "phone": fields.get("phone"),
         "postal_address": fields.get("postal_address"), "category": fields.get("category"),
