@@ -23,11 +23,12 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Bundle, selectinload
 
 from ..audit.verify import verify_audit_trail
 from ..complaints.models import CORRECTABLE, Attachment, Complaint
@@ -100,7 +101,7 @@ def expected_record(
     """The complaint as its signed entries say it must be now: the intake record (payload and
     private part) with every signed correction applied in chain order."""
     public = {name: value for name, value in intake_payload.items() if name != "private"}
-    private = json.loads(json.dumps(intake_private))
+    private = json.loads(json.dumps(intake_private)) if corrections else intake_private  # copied only to change
     for _payload, correction in corrections:
         for name, change in correction.get("changes", {}).items():
             part, path = CORRECTABLE[name]
@@ -124,17 +125,18 @@ def corrections_of(complaint_id: int) -> list[tuple[dict, dict]]:
 
 
 def check_complaint_record(
-    complaint: Complaint, payload: dict[str, Any], private: dict[str, Any], corrections: Sequence[tuple[dict, dict]]
+    complaint: Any, payload: dict[str, Any], private: dict[str, Any], corrections: Sequence[tuple[dict, dict]]
 ) -> list[Problem]:
-    """The stored complaint against its intake record and signed corrections."""
+    """The stored complaint (a model, or a row with its columns and its attachments) against
+    its intake record and signed corrections."""
     public, personal = expected_record(payload, private, corrections)
     problems = []
     for what, expected, found in (
-        ("the stored complaint differs from its signed record", public, complaint.registry_payload()),
+        ("the stored complaint differs from its signed record", public, Complaint.registry_payload(complaint)),
         ("the stored complainant's data or text differs from the signed record", personal,
-         complaint.private_record()),
+         Complaint.private_record(complaint)),
     ):
-        if canonical_json(expected) != canonical_json(found):
+        if expected != found:  # plain values on both sides (str, int, bool, None, lists, dicts)
             problems.append(Problem(f"altered: {what}", number=complaint.number, **differences(expected, found)))
     return problems
 
@@ -249,19 +251,46 @@ _VOUCHED = {"message": CaseMessage, "escalation": Escalation, "breach": Breach, 
             "settings version": SettingVersion}
 
 
-def _walk(batch_size: int, *, after: int = 0) -> Iterator[Any]:
+def _bundle(name: str, model: Any) -> Bundle:
+    return Bundle(name, *(column for column in model.__table__.columns))
+
+
+_ENTRY = _bundle("entry", RegistryEntry)
+_COMPLAINT = _bundle("complaint", Complaint)
+_ROWS = [_bundle(name, model) for name, model in _VOUCHED.items()]
+
+
+def _walk(batch_size: int, *, after: int = 0) -> Iterator[tuple[Any, str | None, Any, list[Any]]]:
+    """Every entry after position `after`, in order, with its private text, its complaint (all
+    columns, and its attachments for an intake entry) and the rows that name it: plain rows, no
+    ORM objects, read `batch_size` at a time."""
     statement = (
-        select(RegistryEntry, EntryPrivate.data, Complaint, *_VOUCHED.values())
+        select(_ENTRY, EntryPrivate.data, _COMPLAINT, *_ROWS)
+        .select_from(RegistryEntry)
         .outerjoin(EntryPrivate, EntryPrivate.position == RegistryEntry.position)
         .outerjoin(Complaint, Complaint.id == RegistryEntry.complaint_id)
-        .options(selectinload(Complaint.attachments))
         .where(RegistryEntry.position > after)
         .order_by(RegistryEntry.position)
         .execution_options(yield_per=batch_size)
     )
     for model in _VOUCHED.values():
         statement = statement.outerjoin(model, model.entry_position == RegistryEntry.position)
-    yield from db.session.execute(statement)
+    for rows in db.session.execute(statement).partitions():
+        intake_ids = [row.complaint.id for row in rows if row.entry.kind == EntryKind.INTAKE and row.complaint.id]
+        attachments: dict[int, list[Attachment]] = {}
+        if intake_ids:
+            for attachment in db.session.scalars(
+                select(Attachment).where(Attachment.complaint_id.in_(intake_ids)).order_by(Attachment.id)
+            ):
+                attachments.setdefault(attachment.complaint_id, []).append(attachment)
+        for row in rows:
+            complaint = row.complaint
+            if complaint.id is None:
+                complaint = None
+            elif row.entry.kind == EntryKind.INTAKE:
+                complaint = SimpleNamespace(**complaint._mapping, attachments=attachments.get(complaint.id, []))
+            vouched = [found if found.id is not None else None for found in row[3:]]
+            yield row.entry, row.data, complaint, vouched
 
 
 def _state_key(state: dict[str, Any]) -> bytes:
@@ -276,15 +305,18 @@ def verify_registry(batch_size: int = 2000, *, files: bool = True, since: Checkp
     signed facts (the chain before it is vouched for by the checkpoint, which is checked too)."""
     signer = get_signer()
     report = Report(since_position=since.position if since else None)
-    corrected = set(db.session.scalars(
-        select(RegistryEntry.complaint_id).where(RegistryEntry.kind == EntryKind.CORRECTION).distinct()))
     start = since.position if since else 0
+    # Complaints with corrections among the entries walked (an intake entry walked has its
+    # corrections after it, so walked too).
+    corrected = set(db.session.scalars(
+        select(RegistryEntry.complaint_id)
+        .where(RegistryEntry.kind == EntryKind.CORRECTION, RegistryEntry.position > start).distinct()))
     expected_position, previous_digest = start + 1, since.digest if since else GENESIS_DIGEST
     #: complaint id -> (position of its last entry that states its facts, a short digest of them)
     states: dict[int, tuple[int, bytes]] = {}
     posted: dict[str, str] = {}  # outgoing number -> when the letter was posted, as signed
     touched: set[int] = set()
-    for entry, private_text, complaint, *vouched in _walk(batch_size, after=start):
+    for entry, private_text, complaint, vouched in _walk(batch_size, after=start):
         report.entries_checked += 1
         number = complaint.number if complaint is not None else None
 
@@ -333,7 +365,7 @@ def verify_registry(batch_size: int = 2000, *, files: bool = True, since: Checkp
         report.problems.extend(_states_differ(states, batch_size, report))
         report.problems.extend(_posted_letters(posted, every=True))
     else:
-        report.problems.extend(_touched_complaints(touched, since.position, corrected, report))
+        report.problems.extend(_touched_complaints(touched, since.position, report))
         report.problems.extend(_posted_letters(posted, every=False))
     report.problems.extend(_unregistered_complaints())
     report.problems.extend(_unvouched_rows())
@@ -346,7 +378,7 @@ def verify_registry(batch_size: int = 2000, *, files: bool = True, since: Checkp
     return report
 
 
-def _touched_complaints(touched: set[int], since: int, corrected: set[int], report: Report) -> Iterator[Problem]:
+def _touched_complaints(touched: set[int], since: int, report: Report) -> Iterator[Problem]:
     """An incremental run: each complaint the new entries touched, against all its signed facts
     (its last state, and its intake record if that is older than the run's start)."""
     ids = sorted(touched)
@@ -367,8 +399,8 @@ def _touched_complaints(touched: set[int], since: int, corrected: set[int], repo
                    RegistryEntry.position <= since))
         for entry, private_text, complaint in older:
             private = json.loads(private_text) if private_text else {}
-            corrections = corrections_of(complaint.id) if complaint.id in corrected else ()
-            for problem in check_complaint_record(complaint, json.loads(entry.payload), private, corrections):
+            for problem in check_complaint_record(complaint, json.loads(entry.payload), private,
+                                                  corrections_of(complaint.id)):
                 yield Problem(problem.what, entry.position, problem.number, problem.expected, problem.found)
 
 
@@ -418,6 +450,13 @@ def _states_differ(
 
 
 def _unregistered_complaints() -> list[Problem]:
+    # As many complaints as intake entries: since each intake entry names an existing complaint
+    # (foreign key) and no complaint twice (unique index), none lacks one. Both counts read an
+    # index only; the anti-join below runs only when they differ.
+    intakes = db.session.scalar(select(func.count()).select_from(RegistryEntry).where(
+        RegistryEntry.kind == EntryKind.INTAKE, RegistryEntry.complaint_id.is_not(None)))
+    if intakes == db.session.scalar(select(func.count()).select_from(Complaint)):
+        return []
     registered = (
         select(RegistryEntry.position)
         .where(RegistryEntry.complaint_id == Complaint.id, RegistryEntry.kind == EntryKind.INTAKE)
@@ -440,21 +479,14 @@ def _unvouched_rows() -> list[Problem]:
 def _numbering_gaps(year_column: Any, seq_column: Any, scope: str) -> list[Problem]:
     """Numbers missing between 1 and the last number taken, in every year of `scope`
     ("incoming": complaints, "outgoing": letters), and counters past the last number."""
-    previous = func.lag(seq_column).over(partition_by=year_column, order_by=seq_column)
-    ordered = (select(year_column.label("year"), seq_column.label("seq"), previous.label("prev"))
-               .where(seq_column.is_not(None)).subquery())
-    gaps = db.session.execute(
-        select(ordered.c.year, ordered.c.prev, ordered.c.seq).where(
-            func.coalesce(ordered.c.prev, 0) != ordered.c.seq - 1
-        )
-    ).all()
-    problems = [
-        Problem(f"{scope} numbers {year}: {(prev or 0) + 1}..{seq - 1} are missing (removed)",
-                expected=f"{(prev or 0) + 1}..{seq - 1}", found="none")
-        for year, prev, seq in gaps
-    ]
-    last_by_year = dict(db.session.execute(
-        select(year_column, func.max(seq_column)).where(seq_column.is_not(None)).group_by(year_column)).all())
+    # Numbers 1..N without a hole exactly when, per year, there are N of them and the largest is
+    # N (numbers are unique per year): one pass; the window below runs only where it fails.
+    years = db.session.execute(
+        select(year_column, func.count(), func.max(seq_column), func.min(seq_column))
+        .where(seq_column.is_not(None)).group_by(year_column)).all()
+    last_by_year = {year: last for year, _count, last, _first in years}
+    holed = [year for year, count, last, first in years if count != last or first != 1]
+    problems = _gaps_in(year_column, seq_column, scope, holed) if holed else []
     counters = dict(db.session.execute(
         select(NumberCounter.scope, NumberCounter.last_value).where(NumberCounter.scope.like(f"{scope}:%"))).all())
     for counter_scope, last_value in counters.items():
@@ -468,6 +500,23 @@ def _numbering_gaps(year_column: Any, seq_column: Any, scope: str) -> list[Probl
         if f"{scope}:{year}" not in counters:
             problems.append(Problem(f"{scope} numbers {year}: numbers exist but none was ever taken"))
     return problems
+
+
+def _gaps_in(year_column: Any, seq_column: Any, scope: str, years: list[int]) -> list[Problem]:
+    """The missing runs of numbers in `years`."""
+    previous = func.lag(seq_column).over(partition_by=year_column, order_by=seq_column)
+    ordered = (select(year_column.label("year"), seq_column.label("seq"), previous.label("prev"))
+               .where(seq_column.is_not(None), year_column.in_(years)).subquery())
+    gaps = db.session.execute(
+        select(ordered.c.year, ordered.c.prev, ordered.c.seq).where(
+            func.coalesce(ordered.c.prev, 0) != ordered.c.seq - 1
+        )
+    ).all()
+    return [
+        Problem(f"{scope} numbers {year}: {(prev or 0) + 1}..{seq - 1} are missing (removed)",
+                expected=f"{(prev or 0) + 1}..{seq - 1}", found="none")
+        for year, prev, seq in gaps
+    ]
 
 
 def _evidence_files(report: Report, only: set[int] | None) -> Iterator[Problem]:
