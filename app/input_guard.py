@@ -20,13 +20,14 @@ from __future__ import annotations
 import json
 import logging
 import re
-import traceback
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, abort, request
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
+
+from .serving.logs import where_raised
 
 #: Never in a one-line value (the path, the query string, names): C0, DEL, C1, surrogates.
 _NOT_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -114,13 +115,10 @@ def guard_request() -> None:
 def log_exception(app: Flask, exc_info: Any) -> None:
     """Flask's `log_exception` without the values: the exception's type, the route, and where
     it was raised (file, line, function per frame), never its message."""
-    _type, error, tb = exc_info
-    frames = "".join(
-        f"\n  {frame.filename}:{frame.lineno} in {frame.name}" for frame in traceback.extract_tb(tb)
-    )
+    _type, error, _tb = exc_info
     rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
     error_log.error(
-        "Unhandled %s on %s %s%s", type(error).__qualname__, request.method, rule, frames,
+        "Unhandled %s on %s %s", where_raised(error), request.method, rule,
         extra={"exception": type(error).__qualname__, "route": rule, "method": request.method},
     )
 

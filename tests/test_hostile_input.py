@@ -229,3 +229,28 @@ def test_an_unhandled_exception_is_logged_by_type_and_route_without_its_message(
 ])
 def test_an_id_in_the_path_beyond_64_bits_or_not_in_ascii_digits_is_a_404(client, url):
     assert client.get(url).status_code == 404
+
+
+def test_a_mail_that_cannot_be_composed_is_logged_without_the_error_message(app, caplog, monkeypatch):
+    from app.mail import delivery
+    from app.mail.delivery import deliver_due
+    from app.notifications.models import Audience, Notification, NotificationKind
+    from app.notifications.queue import notification_row, queue_rows
+
+    client = app.test_client()
+    client.post("/api/v1/complaints", json=valid_payload())
+    with app.app_context():
+        complaint_id = db.session.scalar(db.select(db.func.min(Notification.complaint_id)))
+        queue_rows([notification_row(NotificationKind.STATUS_CHANGED, complaint_id, Audience.COMPLAINANT,
+                                     params={"status": "in_progress"})])
+        db.session.commit()
+
+    def broken(notification):
+        raise ValueError("secret complainant text Ion-Popescu")
+
+    monkeypatch.setattr(delivery, "compose", broken)
+    with caplog.at_level(logging.ERROR), app.app_context():
+        deliver_due()
+    logged = "\n".join(record.getMessage() + str(record.exc_info) for record in caplog.records)
+    assert "could not compose it: ValueError" in logged and "in broken" in logged
+    assert "Ion-Popescu" not in logged

@@ -31,6 +31,7 @@ from ..clock import now_utc
 from ..database import commit_with_retry
 from ..extensions import db
 from ..notifications.models import DeliveryStatus, Notification
+from ..serving.logs import where_raised
 from .compose import NoRecipient, compose
 from .transport import MailError, Transport, TransportUnavailable, build_message, transport_from_config
 
@@ -184,7 +185,7 @@ def _attempt(notification_id: int, transport: Transport, sender: str) -> _Outcom
     except NoRecipient as nobody:
         return _Outcome(DeliveryStatus.SKIPPED, error=str(nobody))
     except Exception as error:  # noqa: BLE001 - recorded on the row and retried
-        log.exception("notification %s: could not compose it", notification_id)
+        log.error("notification %s: could not compose it: %s", notification_id, where_raised(error))
         return _Outcome(DeliveryStatus.QUEUED, error=f"could not compose the message: {type(error).__name__}: {error}")
     finally:
         db.session.rollback()  # end the read transaction: no snapshot or lock held while sending
@@ -196,7 +197,7 @@ def _attempt(notification_id: int, transport: Transport, sender: str) -> _Outcom
     except MailError as error:
         return _Outcome(DeliveryStatus.QUEUED, error=str(error), permanent=error.permanent)
     except Exception as error:  # noqa: BLE001 - a transport bug must not stop the run
-        log.exception("notification %s: sending failed", notification_id)
+        log.error("notification %s: sending failed: %s", notification_id, where_raised(error))
         return _Outcome(DeliveryStatus.QUEUED, error=f"sending failed: {type(error).__name__}: {error}")
     return _Outcome(DeliveryStatus.SENT, recipients=accepted)
 

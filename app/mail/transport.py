@@ -238,7 +238,9 @@ class SmtpTransport:
                 self.close()
                 raise MailError(f"sending failed: {_describe(error)}") from error
             if refused:
-                log.warning("mail %s: some recipients refused: %s", message["Message-ID"], _refusals(refused))
+                # Codes only: the addresses are personal data (the row keeps them for staff).
+                log.warning("mail %s: %d recipient(s) refused (%s)", message["Message-ID"], len(refused),
+                            ", ".join(str(code) for code, _text in refused.values()))
             return [address for address in recipients if address not in refused]
         raise AssertionError("unreachable")
 

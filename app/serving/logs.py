@@ -15,6 +15,7 @@ import logging
 import re
 import sys
 import time
+import traceback
 import uuid
 from typing import Any, TextIO
 
@@ -51,6 +52,15 @@ class _RequestIdFilter(logging.Filter):
             if request_id is not None:
                 record.request_id = request_id
         return True
+
+
+def where_raised(error: BaseException) -> str:
+    """An exception for the logs without its values: its type and where it was raised (file,
+    line, function per frame), never its message, which may quote a complainant's data."""
+    frames = "".join(
+        f"\n  {frame.filename}:{frame.lineno} in {frame.name}" for frame in traceback.extract_tb(error.__traceback__)
+    )
+    return f"{type(error).__qualname__}{frames}"
 
 
 def json_formatter() -> logging.Formatter:
