@@ -55,7 +55,6 @@ import argparse
 import cProfile
 import io
 import os
-import platform
 import pstats
 import re
 import shutil
@@ -91,6 +90,7 @@ from app.settings.store import current_policy  # noqa: E402
 from app.settings.tiers import TierPolicy  # noqa: E402
 from app.workflow.enforcement import _C as COMPLAINTS  # noqa: E402
 from app.workflow.enforcement import _READ, EnforcementReport, enforce  # noqa: E402
+from benchmarks.harness import machine  # noqa: E402
 from tests._support import config_class  # noqa: E402
 
 TARGET_PASS_S = 5.0
@@ -101,26 +101,6 @@ PREFIX = "bench_deadlines_"
 MARGIN = timedelta(hours=2)
 FRESH_SHARE, WORKING_SHARE, ANNULLED_SHARE = 0.005, 0.005, 0.002
 OFFICERS_PER_TIER = 3
-
-
-# --- machine -----------------------------------------------------------------------------------
-
-
-def machine() -> str:
-    model, memory = "unknown CPU", "unknown RAM"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
-                break
-    except OSError:
-        pass
-    return (f"{os.cpu_count()} CPUs ({model}), {memory}, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
 
 
 # --- seeding -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ Used by intake_http.py (throughput beside the bare numbering transaction) and lo
 from __future__ import annotations
 
 import http.client
+import os
 import platform
 import socket
 import subprocess
@@ -81,3 +82,18 @@ def cpu_model() -> str:
         if line.startswith("model name"):
             return line.split(":", 1)[1].strip()
     return platform.processor() or "unknown CPU"
+
+
+def machine() -> str:
+    """The machine in one line, for a benchmark's report: CPUs, model, memory, Python, OS."""
+    model, memory = "unknown CPU", "unknown RAM"
+    try:
+        model = cpu_model()
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
+                break
+    except OSError:
+        pass
+    return (f"{os.cpu_count()} CPUs ({model}), {memory}, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")

@@ -49,7 +49,6 @@ import cProfile
 import io
 import json
 import os
-import platform
 import pstats
 import resource
 import shutil
@@ -68,6 +67,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from benchmarks import harness  # noqa: E402
+
 DATABASE_TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 CLERK = "bench-clerk"
 
@@ -76,20 +77,7 @@ CLERK = "bench-clerk"
 
 
 def machine() -> str:
-    model, memory = "unknown CPU", "unknown RAM"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
-                break
-    except OSError:
-        pass
-    return (f"{os.cpu_count()} CPUs ({model}), {memory}, Python {platform.python_version()}, "
-            f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}")
+    return f"{harness.machine()}, SQLite {sqlite3.sqlite_version}"
 
 
 def load() -> str:
