@@ -273,3 +273,18 @@ def test_the_verify_page_shows_what_the_receipt_and_a_letter_say(app, client, re
     _sql(app, "UPDATE registry_private SET data = replace(data, 'Retragerea', 'Depunerea')")
     page = client.get("/verify", query_string={"number": number, "fingerprint": intake}).get_data(as_text=True)
     assert "fails verification" in page and "private part" in page
+
+
+def test_an_incremental_run_checks_a_touched_complaint_against_its_last_signed_event(app, runner, register, staff):
+    numbers = [register() for _ in range(2)]
+    act(app, numbers[0], ops.take_complaint, by=staff["olga"])
+    with app.app_context():
+        write_checkpoint(current_checkpoint())
+    assert json.loads(runner.invoke(args=["registry", "verify", "--json"]).output)["ok"]
+    act(app, numbers[0], ops.respond, by=staff["olga"], body="Checked.", at=T0 + 2 * H)  # after the checkpoint
+    _sql(app, "UPDATE complaints SET owner_id = :other WHERE id = :decided", other=staff["petru"],
+         decided=_id(app, numbers[0]))
+    report = json.loads(runner.invoke(args=["registry", "verify", "--json"]).output)
+    assert report["since_position"] is not None and not report["ok"]
+    [problem] = report["problems"]
+    assert problem["number"] == numbers[0] and problem["expected"] == f"owner_id={staff['olga']}"

@@ -383,12 +383,13 @@ def _touched_complaints(touched: set[int], since: int, report: Report) -> Iterat
     (its last state, and its intake record if that is older than the run's start)."""
     ids = sorted(touched)
     for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
-        last = dict(db.session.execute(
-            select(RegistryEntry.complaint_id, func.max(RegistryEntry.position))
-            .where(RegistryEntry.complaint_id.in_(chunk), RegistryEntry.payload.contains('"state":'))
-            .group_by(RegistryEntry.complaint_id)).all())
-        states = {complaint_id: (position, _state_key(json.loads(
-            db.session.get_one(RegistryEntry, position).payload)["state"])) for complaint_id, position in last.items()}
+        last = (select(func.max(RegistryEntry.position))
+                .where(RegistryEntry.complaint_id.in_(chunk), RegistryEntry.payload.contains('"state":'))
+                .group_by(RegistryEntry.complaint_id))
+        states = {complaint_id: (position, _state_key(json.loads(payload)["state"]))
+                  for complaint_id, position, payload in db.session.execute(
+                      select(RegistryEntry.complaint_id, RegistryEntry.position, RegistryEntry.payload)
+                      .where(RegistryEntry.position.in_(last)))}
         yield from _states_differ(states, 500, report, only=chunk)
         older = db.session.execute(
             select(RegistryEntry, EntryPrivate.data, Complaint)
