@@ -8,6 +8,8 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := wsgi
+# Links in e-mails and on receipts point where `make run` serves (both processes see it).
+run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)/
 
 .PHONY: run test setup browser-deps translations
 
@@ -45,7 +47,8 @@ run: setup
 	@echo "        http://$(HOST):$(PORT)/staff/login   the staff desk, with these demo logins:"
 	@$(BIN)/flask users demo
 	@echo "  Deadlines are enforced every minute beside the web server (flask deadlines watch);"
-	@echo "  e-mails land in instance/outbox/ as .eml files. Stop both with Ctrl-C."
+	@echo "  e-mails land in instance/outbox/ as .eml files, their links on $$PUBLIC_BASE_URL."
+	@echo "  Stop both with Ctrl-C."
 	@echo
 	@$(BIN)/flask deadlines watch --interval 60 & watcher=$$!; \
 	  trap 'kill $$watcher 2>/dev/null' EXIT INT TERM; \

@@ -181,7 +181,11 @@ class Config:
     REGISTRY_CHECKPOINT_AUDITORS: list[str] = [
         a.strip() for a in os.environ.get("REGISTRY_CHECKPOINT_AUDITORS", "").split(",") if a.strip()
     ]
-    #: Public base URL printed on receipts (QR code); empty means "the URL of the request".
+    #: The address the public reaches the registry at: the base of every link printed on a
+    #: document (receipt QR code, verify address) or sent in an e-mail, so that a receipt and a
+    #: mail carry the same links whichever process made them. `make run` sets it from its host
+    #: and port; production requires it. Empty (development only): a page uses the request's
+    #: host, and a process with no request (the deadline watcher) uses flask run's own default.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 
     # Intake ------------------------------------------------------------------------
@@ -288,7 +292,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def validate(cls) -> None:
-        missing = [name for name in ("SECRET_KEY",) if not getattr(cls, name)]
+        missing = [name for name in ("SECRET_KEY", "PUBLIC_BASE_URL") if not getattr(cls, name)]
         if "DATABASE_URL" not in os.environ:
             missing.append("DATABASE_URL")
         if not Path(cls.REGISTRY_KEY_PATH).is_file():

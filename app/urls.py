@@ -7,6 +7,10 @@ from urllib.parse import urlsplit
 
 from flask import current_app, url_for
 
+#: Where `flask run` listens unless told otherwise: the base of links made outside a request
+#: when PUBLIC_BASE_URL is unset (development only; production requires PUBLIC_BASE_URL).
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000/"
+
 
 def public_url(endpoint: str, **values: Any) -> str:
     """Absolute URL of `endpoint`, on PUBLIC_BASE_URL when set (behind a proxy), else this host."""

@@ -31,7 +31,7 @@ from ..languages import supported_or_fallback
 from ..letters.service import letter_filename, message_letter_pdf
 from ..notifications.models import Audience, Notification, NotificationKind
 from ..settings.store import current_policy, current_settings
-from ..urls import public_url
+from ..urls import DEVELOPMENT_BASE_URL, public_url
 from ..workflow.models import CaseMessage, DeadlineKind, EscalationReason
 from .transport import MailAttachment, OutgoingMail, sender_domain
 
@@ -134,10 +134,10 @@ def _url_context() -> Iterator[None]:
         f"{config.get('PREFERRED_URL_SCHEME', 'http')}://{config['SERVER_NAME']}" if config.get("SERVER_NAME") else ""
     )
     if not base:
+        base = DEVELOPMENT_BASE_URL
         if not current_app.extensions.get("mail_links_warned"):
             current_app.extensions["mail_links_warned"] = True
-            log.warning("PUBLIC_BASE_URL is not set: links in e-mails point to http://localhost/")
-        base = "http://localhost/"
+            log.warning("PUBLIC_BASE_URL is not set: links in e-mails point to %s (flask run's default)", base)
     with current_app.test_request_context(base_url=base):
         yield
 
