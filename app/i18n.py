@@ -71,6 +71,20 @@ def remember_language(language: str) -> None:
         refresh()
 
 
+def switched_language() -> bool:
+    """True when this POST is the language switcher sending the page's form along (its buttons
+    belong to the form: `language_form` in base.html). The choice is remembered, and the view
+    shows the same form again, in the new language, with everything that was typed in it;
+    nothing else is done with it. The form's CSRF token was checked like any POST's."""
+    if request.method != "POST" or "switch_language" not in request.form:
+        return False
+    language = request.form["switch_language"]
+    if language not in page_languages():
+        raise BadRequest()
+    remember_language(language)
+    return True
+
+
 @bp.post("/language")
 def choose_language() -> Response:
     """The public language switcher (a plain form with a CSRF token: no script needed)."""

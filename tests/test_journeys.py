@@ -9,7 +9,8 @@
 Time is moved, never waited for: each journey runs at a frozen moment (the live server's
 `now_utc()` follows it), and the deadline sweep is the real `flask deadlines enforce --at`.
 Every page visited is photographed into <artifacts>/journeys/<journey>/ (the test checks that
-none was missed). Skipped like tests/test_browser.py when Chromium or Playwright is missing; a
+none was missed). After each journey the e-mails it caused are delivered and every link in
+them is followed on the live server, by its addressee; each answers 200. Skipped like tests/test_browser.py when Chromium or Playwright is missing; a
 failure under REQUIRE_BROWSER=1 (CI).
 """
 
@@ -17,6 +18,10 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import threading
+from email import message_from_bytes
+from email.policy import default as default_policy
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,15 +29,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from _support import valid_payload
-from app.clock import frozen_clock
+from app.auth.models import User
+from app.clock import frozen_clock, now_utc
 from app.complaints.access import find_by_reference
 from app.complaints.models import Complaint, ComplaintStatus, Resolution
 from app.extensions import db
+from app.mail.delivery import deliver_all_due
 from test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _sync_playwright, _tiny_png
 
 pytestmark = pytest.mark.browser
@@ -121,6 +129,61 @@ FOLDERS = {
     "test_the_owner_answers_before_the_deadline_and_the_complainant_reads_it": "3-owner-answers",
     "test_an_unanswered_complaint_is_escalated_and_a_manager_decides_it": "4-escalated-and-decided",
 }
+
+
+@pytest.fixture(autouse=True)
+def every_mail_link_opens(csrf_app: Flask, live_server: str) -> Iterator[None]:
+    """After each journey, every e-mail it caused is delivered (to the outbox directory, as
+    .eml files) and every link in every one is followed on the live server, as its recipient
+    would: a complainant's link as is, a staff member's signed in as the addressee. Each must
+    answer 200, and point at the address the registry is served on (PUBLIC_BASE_URL)."""
+    csrf_app.config["PUBLIC_BASE_URL"] = f"{live_server}/"
+    outbox = Path(csrf_app.config["MAIL_OUTBOX_DIR"])
+    shutil.rmtree(outbox, ignore_errors=True)
+    yield
+    report = _in_a_thread(csrf_app, lambda: deliver_all_due(now=now_utc() + timedelta(days=1)))
+    assert (report.retried, report.failed) == (0, 0), report
+    with csrf_app.app_context():
+        addressees = {user.email: user.username for user in db.session.scalars(select(User)) if user.email}
+    for path in sorted(outbox.glob("*.eml")):
+        message = message_from_bytes(path.read_bytes(), policy=default_policy)
+        body = message.get_body(("plain",)).get_content()
+        links = MAIL_LINK.findall(body)
+        assert links, f"{path.name} gives its reader no way to the complaint: {body}"
+        for link in links:
+            assert link.startswith(f"{live_server}/"), f"{path.name} links outside the registry: {link}"
+            browser = requests.Session()
+            if urlsplit(link).path.startswith("/staff/"):
+                _sign_in_over_http(browser, live_server, addressees[message["To"]])
+            answer = browser.get(link, timeout=30)
+            assert answer.status_code == 200, f"{path.name}: {link} answered {answer.status_code}"
+            followed.append(link)
+
+
+def _in_a_thread(app: Flask, work: Callable[[], Any]) -> Any:
+    """`work` in an app context on a thread of its own, as the watcher process would run it:
+    this thread runs Playwright's event loop, inside which nothing can start another."""
+    answer: list[Any] = []
+    def run() -> None:
+        with app.app_context():
+            answer.append(work())
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    assert answer, "the work failed: see the log"
+    return answer[0]
+
+
+#: A link in a plain-text e-mail: up to the first space or line end (our links hold neither).
+MAIL_LINK = re.compile(r"https?://[^\s<>\"]+")
+
+
+def _sign_in_over_http(browser: requests.Session, base: str, username: str) -> None:
+    form = browser.get(f"{base}/staff/login", timeout=30).text
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', form).group(1)
+    answer = browser.post(f"{base}/staff/login", data={"csrf_token": token, "username": username,
+                                                       "password": PASSWORD}, timeout=30)
+    assert answer.status_code == 200 and "/staff/login" not in answer.url, f"{username} could not sign in"
 
 
 @pytest.fixture

@@ -181,7 +181,7 @@ def test_the_switcher_only_offers_and_accepts_the_four_languages_and_stays_on_th
     assert client.post("/language", data={"language": "de", "next": "/"}).status_code == 400
     away = client.post("/language", data={"language": "uk", "next": "https://evil.example/"})
     assert away.status_code == 303 and away.headers["Location"] == "/complaints/new"
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/track").get_data(as_text=True)  # the form page's own: test_language_switch.py
     switcher = re.search(r'<form method="post" action="/language".*?</form>', page, re.S).group(0)
     assert re.findall(r'name="language" value="(\w+)"', switcher) == list(LANGUAGES)
     assert "<script" not in switcher and "onclick" not in switcher

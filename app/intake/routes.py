@@ -24,7 +24,7 @@ from ..complaints.errors import ComplaintChangeRefused
 from ..complaints.models import Channel, Complaint
 from ..database import commit_with_retry
 from ..extensions import db, limiter
-from ..i18n import follow_complaint_language, remember_language
+from ..i18n import follow_complaint_language, remember_language, switched_language
 from ..letters.download import letter_response
 from ..ratelimits import complaint_limit, tracking_limit
 from ..workflow.forms import DisputeForm, ReplyForm
@@ -52,6 +52,9 @@ def new_complaint() -> Response | tuple[str, int]:
     notice = None
     if request.method == "GET":
         form.submission_token.data = secrets.token_urlsafe(24)
+    elif switched_language():
+        return render_template("intake/new.html", form=form, notice=None, switched=True,
+                               files_dropped=form.has_files())
     elif form.validate_on_submit():
         token = _valid_token(form.submission_token.data)
         try:
