@@ -31,6 +31,7 @@ from ..documents.drawing import (
     draw_stamp,
     fit,
     text_width,
+    url_lines,
     wrap,
 )
 from ..documents.template import Color
@@ -353,10 +354,9 @@ def _draw_verification(
     canvas.setFillColorRGB(*layout.label_color)
     canvas.setFont(fonts.regular, layout.label_size)
     canvas.drawString(x, y, fit(wording.verify_label, fonts.regular, layout.label_size, room))
-    url_lines = wrap(context.verify_url, fonts.regular, layout.small_size, room, layout.verify_url_lines)
+    lines, size = url_lines(context.verify_url, fonts.regular, layout.small_size, room, layout.verify_url_lines)
     _draw_lines(
-        canvas, x, y - layout.small_size - 4, url_lines, fonts.regular, layout.small_size,
-        layout.small_size + 2.5, layout.text_color,
+        canvas, x, y - layout.small_size - 4, lines, fonts.regular, size, layout.small_size + 2.5, layout.text_color,
     )
 
 
