@@ -252,7 +252,8 @@ def _draw_body(canvas: Canvas, left: float, top: float, lines: list[_Line], layo
 
 
 def _signatory(context: LetterContext, template: LetterTemplate, frame: _Frame, fonts: Fonts) -> _Signatory:
-    """Wrap the sign-off once, so the pagination knows its height before it is drawn."""
+    """Wrap the sign-off once, so the pagination knows its height before it is drawn; no
+    closing words when the body has its own."""
     layout, wording = template.layout, template.wording
     signature_left = frame.left + frame.width * 0.5
     room = signature_left - frame.left - 14
@@ -263,7 +264,9 @@ def _signatory(context: LetterContext, template: LetterTemplate, frame: _Frame, 
     stamp_depth = layout.stamp_radius - 4
     height = layout.body_leading + 10 + HANDWRITING_ROOM + max(text_depth, stamp_depth) + 8
     return _Signatory(
-        closing=fit(wording.closing, fonts.regular, layout.body_size, frame.width),
+        # A body that ends with its writer's own "Cu stimă," is not signed off twice.
+        closing="" if wording.signed_off(context.body) else fit(wording.closing, fonts.regular, layout.body_size,
+                                                                frame.width),
         name_lines=name_lines,
         on_behalf_lines=on_behalf_lines,
         signature_left=signature_left,
