@@ -22,6 +22,7 @@ import pytest
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 
+from app.documents.drawing import Fonts, text_width, url_lines
 from app.languages import SUPPORTED_LANGUAGES
 from app.receipts.context import ReceiptContext
 from app.receipts.render import render_receipt
@@ -191,6 +192,46 @@ def test_cyrillic_and_romanian_names_are_extracted_exactly(language: str, name: 
     assert page_text(pdf).count(name) >= 2
     if shutil.which("pdftotext"):
         assert poppler_text(pdf).count(name) >= 2
+
+
+VERIFY_URL = "https://complaints.demobetting.md/verify?number=2026-000123&fingerprint=3F2A-9C1B-77D0-E4A5"
+
+
+def _broken_where_an_address_breaks(lines: list[str]) -> bool:
+    """Each line but the last ends with a "/" of the path, or the next starts "?" or "&"."""
+    return all(line.endswith("/") and not line.endswith("//") or after[0] in "?&"
+               for line, after in zip(lines, lines[1:], strict=False))
+
+
+@needs_pdftotext
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_the_verify_address_wraps_where_an_address_breaks_never_inside_a_word(language: str) -> None:
+    words = poppler_words(render(dataclasses.replace(BASE, language=language, verify_url=VERIFY_URL)))
+    printed = [w[0] for w in words if w[4] < PAGE_HEIGHT / 2 and any(
+        part in w[0] for part in ("demobetting.md/", "verify", "number=", "fingerprint="))]
+    assert "".join(printed) == VERIFY_URL
+    assert len(printed) > 1 and _broken_where_an_address_breaks(printed), printed
+
+
+@pytest.mark.parametrize("room", [60, 90, 120, 200, 400])
+@pytest.mark.parametrize("url", [
+    "https://a.md/track",
+    VERIFY_URL,
+    "https://complaints.example.md/track/2026-000123/letters/7.pdf?code=ABCD&lang=ro",
+])
+def test_an_address_is_broken_after_a_slash_or_before_a_query_part_or_drawn_smaller(url: str, room: float) -> None:
+    template = load_receipt_template(TEMPLATES, "en")
+    font = Fonts.register(template.font_regular, template.font_bold).regular
+    lines, size = url_lines(url, font, 6.5, room, 3)
+    if "…" in lines[-1]:  # it does not fit in three lines even at 70 %: wrapped like text, and shown cut
+        assert room == 60 and size == pytest.approx(6.5 * 0.7)
+        return
+    assert "".join(lines) == url
+    assert _broken_where_an_address_breaks(lines), lines
+    assert all(text_width(line, font, size) <= room for line in lines)
+    assert 6.5 * 0.7 <= size <= 6.5
+    if text_width(url, font, 6.5) <= room:
+        assert (lines, size) == ([url], 6.5)
 
 
 def test_receipt_shows_the_record_fingerprint_with_its_label() -> None:
