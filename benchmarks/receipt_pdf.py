@@ -47,8 +47,8 @@ def sample_context(index: int) -> ReceiptContext:
             "Pe 20 noiembrie am plasat un pariu pe meciul Zimbru – Sheriff. Meciul s-a încheiat, "
             "dar câștigul de 450 MDL nu a fost virat în contul meu, iar serviciul de suport nu…"
         ),
-        signature_name="Ana-Maria Ștefănescu-Țurcanu",
-        declaration_confirmed=True,
+        signature="Semnat electronic: Ana-Maria\u00a0Ștefănescu-Țurcanu — declarația „Confirm că această reclamație "
+                  "este adevărată și o semnez” a fost confirmată",
         fingerprint="3F2A-9C1B-77D0-E4A5",
         verify_url=f"https://complaints.demobetting.md/verify/{number.replace('/', '-')}?fp=3F2A9C1B77D0E4A5",
         stamp_date="22.11.2026",

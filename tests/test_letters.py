@@ -165,6 +165,41 @@ def test_a_decision_names_the_resolution_in_the_letters_language(language: str, 
     assert decision_line.format(resolution=DECISIONS[language][RESOLUTIONS.index(resolution)]) in text
 
 
+SIGN_OFFS = {
+    "en": ("Yours sincerely,", "Kind regards,\nIon Popescu"),
+    "ro": ("Cu stimă,", "Cu stimă,\nIon Popescu\nspecialist, Serviciul clienți"),
+    "ru": ("С уважением,", "С уважением, Ион Попеску"),
+    "uk": ("З повагою,", "З повагою —\nІон Попеску"),
+}
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_a_body_that_signs_off_itself_is_not_signed_off_twice(language: str) -> None:
+    closing, own = SIGN_OFFS[language]
+    signed = " ".join(pages_text(render(dataclasses.replace(BASE, language=language, body=f"{BASE.body}\n\n{own}"))))
+    plain = " ".join(pages_text(render(dataclasses.replace(BASE, language=language))))
+    words = own.split(",")[0].split("\n")[0].split(" —")[0]
+    assert signed.count(words) == 1, signed  # the writer's own ...
+    assert signed.count(closing.rstrip(",")) == (closing.startswith(words))  # ... and not the letter's too
+    assert plain.count(closing) == 1  # without one, the letter signs off
+    assert "Ion Popescu" in signed  # the signatory's name, signature line and stamp stay
+
+
+@pytest.mark.parametrize(
+    ("body", "signed_off"),
+    [
+        ("Answer.\n\nYours sincerely", True),
+        ("Answer.\n\nBest regards, Ion Popescu, senior specialist", True),
+        ("Answer.\nKIND REGARDS,\nIon\nCustomer service", True),
+        ("Respectfully, we must decline your request for a refund.", False),
+        ("Regardless of the outcome, we will write again.", False),
+        ("Kind regards,\nIon\n\nP.S. One more thing.\nAnd another.\nAnd a last one.", False),
+    ],
+)
+def test_a_sign_off_is_recognised_at_the_end_only_alone_or_before_a_name(body: str, signed_off: bool) -> None:
+    assert load_letter_template(TEMPLATES, "en").wording.signed_off(body) is signed_off
+
+
 def test_a_response_prints_no_decision_line() -> None:
     text = "\n".join(pages_text(render(dataclasses.replace(BASE, resolution="upheld"))))
     assert "Decision:" not in text and "Upheld" not in text
@@ -258,6 +293,8 @@ def test_every_language_file_has_exactly_the_english_keys() -> None:
         for key in ("titles", "resolutions"):
             assert wording[key].keys() == english[key].keys(), (language, key)
             assert all(value.strip() for value in wording.pop(key).values()), (language, key)
+        closings = wording.pop("closings")
+        assert wording["closing"].rstrip(",") in closings and all(c.strip() for c in closings), language
         assert all(value.strip() for value in wording.values()), language
     assert set(english["titles"]) == set(KINDS)
     assert set(english["resolutions"]) == set(RESOLUTIONS)

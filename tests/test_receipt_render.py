@@ -22,6 +22,7 @@ import pytest
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 
+from app.documents.drawing import Fonts, text_width, url_lines
 from app.languages import SUPPORTED_LANGUAGES
 from app.receipts.context import ReceiptContext
 from app.receipts.render import render_receipt
@@ -44,8 +45,7 @@ BASE = ReceiptContext(
     category="Payouts",
     subject="Winnings not credited after the match ended",
     excerpt="On 20 November I placed a bet on the match. The match ended but my winnings were not credited…",
-    signature_name="Ana Munteanu",
-    declaration_confirmed=True,
+    signature="Signed electronically: Ana\u00a0Munteanu — declaration “I confirm this complaint is true and I sign it” confirmed",
     fingerprint="3F2A-9C1B-77D0-E4A5",
     verify_url="https://complaints.demobetting.md/verify/2026-000123?fp=3F2A9C1B77D0E4A5",
     stamp_date="22.11.2026",
@@ -61,7 +61,8 @@ LONG = dataclasses.replace(
     category="Category " * 20,
     subject=("A two hundred character subject that keeps going and going " * 4)[:200],
     excerpt="Excerpt " * 120 + "…",
-    signature_name="Bartholomew-Maximilian Alexandrescu-Konstantinopolskiy von Hohenzollern-Sigmaringen the Third",
+    signature="Signed by hand on paper: " + "Bartholomew-Maximilian Alexandrescu-Konstantinopolskiy von "
+              "Hohenzollern-Sigmaringen the Third".replace(" ", " "),
     fingerprint="3F2A-9C1B-77D0-E4A5-" * 5,
     verify_url="https://complaints.demobetting.md/verify/" + "x" * 300,
     duplicate_count=12,
@@ -130,7 +131,7 @@ def test_the_access_code_is_on_the_complainants_copy_and_never_on_the_organisati
     assert [w[0] for w in bottom].count("ABCD-2345-WXYZ") == 1
     # The tracking address and the number are printed beside the code.
     text = poppler_text(pdf)
-    assert "https://complaints.demobetting." in text and "md/track" in text
+    assert "https://complaints.demobetting.md/\ntrack\n" in text  # broken after a "/", not inside a word
     code = next(w for w in bottom if w[0] == "ABCD-2345-WXYZ")
     numbers = [w for w in bottom if w[0] == "2026/000123" and abs(w[1] - code[1]) < 2]
     assert numbers and numbers[0][2] < code[2], "the number sits just above the code"
@@ -148,7 +149,7 @@ def test_the_copies_differ_only_by_the_copy_label_and_the_complainants_tracking_
     middle = PAGE_HEIGHT / 2
     wording = load_receipt_template(TEMPLATES, "en").wording
     tracking = set(" ".join((wording.tracking_label, wording.access_code_label, wording.access_code_note,
-                             wording.number_label, "ABCD-2345-WXYZ 2026/000123 https://complaints.demobetting. md/track"
+                             wording.number_label, "ABCD-2345-WXYZ 2026/000123 https://complaints.demobetting.md/ track"
                              )).split())
     labels = {"Copy", "1", "2", "—", "for", "the", "organisation", "complainant"}
     top = Counter(w[0] for w in words if w[4] < middle and w[0] not in labels)
@@ -186,10 +187,51 @@ def test_the_tracking_block_stays_in_the_right_column_above_the_stamp(language: 
     ids=["ro", "uk", "ru"],
 )
 def test_cyrillic_and_romanian_names_are_extracted_exactly(language: str, name: str) -> None:
-    pdf = render(dataclasses.replace(BASE, language=language, complainant_name=name, signature_name=name))
+    signature = load_receipt_template(TEMPLATES, language).wording.signature_line("handwritten", name, declaration=True)
+    pdf = render(dataclasses.replace(BASE, language=language, complainant_name=name, signature=signature))
     assert page_text(pdf).count(name) >= 2
     if shutil.which("pdftotext"):
         assert poppler_text(pdf).count(name) >= 2
+
+
+VERIFY_URL = "https://complaints.demobetting.md/verify?number=2026-000123&fingerprint=3F2A-9C1B-77D0-E4A5"
+
+
+def _broken_where_an_address_breaks(lines: list[str]) -> bool:
+    """Each line but the last ends with a "/" of the path, or the next starts "?" or "&"."""
+    return all(line.endswith("/") and not line.endswith("//") or after[0] in "?&"
+               for line, after in zip(lines, lines[1:], strict=False))
+
+
+@needs_pdftotext
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_the_verify_address_wraps_where_an_address_breaks_never_inside_a_word(language: str) -> None:
+    words = poppler_words(render(dataclasses.replace(BASE, language=language, verify_url=VERIFY_URL)))
+    printed = [w[0] for w in words if w[4] < PAGE_HEIGHT / 2 and any(
+        part in w[0] for part in ("demobetting.md/", "verify", "number=", "fingerprint="))]
+    assert "".join(printed) == VERIFY_URL
+    assert len(printed) > 1 and _broken_where_an_address_breaks(printed), printed
+
+
+@pytest.mark.parametrize("room", [60, 90, 120, 200, 400])
+@pytest.mark.parametrize("url", [
+    "https://a.md/track",
+    VERIFY_URL,
+    "https://complaints.example.md/track/2026-000123/letters/7.pdf?code=ABCD&lang=ro",
+])
+def test_an_address_is_broken_after_a_slash_or_before_a_query_part_or_drawn_smaller(url: str, room: float) -> None:
+    template = load_receipt_template(TEMPLATES, "en")
+    font = Fonts.register(template.font_regular, template.font_bold).regular
+    lines, size = url_lines(url, font, 6.5, room, 3)
+    if "…" in lines[-1]:  # it does not fit in three lines even at 70 %: wrapped like text, and shown cut
+        assert room == 60 and size == pytest.approx(6.5 * 0.7)
+        return
+    assert "".join(lines) == url
+    assert _broken_where_an_address_breaks(lines), lines
+    assert all(text_width(line, font, size) <= room for line in lines)
+    assert 6.5 * 0.7 <= size <= 6.5
+    if text_width(url, font, 6.5) <= room:
+        assert (lines, size) == ([url], 6.5)
 
 
 def test_receipt_shows_the_record_fingerprint_with_its_label() -> None:
@@ -205,10 +247,46 @@ def test_receipt_shows_the_first_response_deadline_and_the_typed_signature() -> 
     assert "REGISTERED" in text
 
 
-def test_an_unconfirmed_declaration_is_not_printed_as_signed() -> None:
-    text = page_text(render(dataclasses.replace(BASE, declaration_confirmed=False)))
-    assert "Signed electronically" not in text
-    assert "not confirmed" in text
+def test_an_unconfirmed_declaration_is_not_worded_as_signed() -> None:
+    wording = load_receipt_template(TEMPLATES, "en").wording
+    line = wording.signature_line("electronic", "Ana Munteanu", declaration=False)
+    assert "Signed electronically" not in line and "not confirmed" in line
+
+
+@pytest.mark.parametrize(
+    ("channel", "signature", "received", "signed"),
+    [
+        ("web", "electronic", "Through the web form", "Signed electronically: Ana Munteanu — declaration"),
+        ("api", "electronic", "Through an integration (API)", "Signed electronically: Ana Munteanu"),
+        ("paper", "handwritten", "On paper, handed in; received by Irina Popescu", "Signed by hand on paper: Ana Munteanu"),
+        ("in_person", "handwritten", "In person, at the desk; received by Irina Popescu",
+         "Signed by hand on paper: Ana Munteanu"),
+        ("post", "handwritten", "By post; registered by Irina Popescu", "Signed by hand on paper: Ana Munteanu"),
+        ("phone", "oral", "By phone; taken down by Irina Popescu",
+         "Not signed by the complainant: Ana Munteanu gave it by phone and confirmed it orally"),
+        ("email", "email", "By e-mail from ana@example.md; registered by Irina Popescu",
+         "Not signed by hand: sent by e-mail in the name of Ana Munteanu"),
+    ],
+)
+def test_the_receipt_says_how_the_complaint_was_received_and_signed(channel, signature, received, signed) -> None:
+    wording = load_receipt_template(TEMPLATES, "en").wording
+    clerk = "" if channel in ("web", "api") else "Irina Popescu"
+    context = dataclasses.replace(
+        BASE,
+        channel=wording.received_line(channel, clerk=clerk, sender="ana@example.md" if channel == "email" else ""),
+        signature=wording.signature_line(signature, "Ana Munteanu", declaration=True),
+        officer=clerk,
+    )
+    text = " ".join(page_text(render(context)).split())
+    assert f"Received {received}" in text
+    assert signed in text
+    assert ("Irina Popescu" in text.split("Registering officer:")[1]) == bool(clerk)
+
+
+def test_without_a_clerk_or_a_sender_the_channel_alone_is_said() -> None:
+    wording = load_receipt_template(TEMPLATES, "ro").wording
+    assert wording.received_line("email") == "Prin e-mail"
+    assert wording.received_line("post", clerk="Irina Popescu") == "Prin poștă; înregistrată de Irina\u00a0Popescu"
 
 
 @pytest.mark.parametrize(
@@ -240,11 +318,16 @@ def test_every_language_file_has_exactly_the_english_keys() -> None:
     english = json.loads((TEMPLATES / "receipt" / "en.json").read_text(encoding="utf-8"))
     for language in SUPPORTED_LANGUAGES:
         wording = json.loads((TEMPLATES / "receipt" / f"{language}.json").read_text(encoding="utf-8"))
-        channels = wording.pop("channels")
+        maps = {name: wording.pop(name) for name in ("received", "received_by", "signatures")}
         hours = wording.pop("first_response_hours")
-        assert wording.keys() == english.keys() - {"channels", "first_response_hours"}, language
-        assert channels.keys() == english["channels"].keys(), language
-        assert all(value.strip() for value in (*wording.values(), *channels.values())), language
+        assert wording.keys() == english.keys() - {*maps, "first_response_hours"}, language
+        for name, values in maps.items():
+            assert values.keys() == english[name].keys(), (language, name)
+            assert all(value.strip() for value in values.values()), (language, name)
+        assert all(value.strip() for value in wording.values()), language
+        assert all("{clerk}" in value for value in maps["received_by"].values()), language
+        assert all("{name}" in value for value in maps["signatures"].values()), language
+        assert "{channel}" in wording["received_from"] and "{sender}" in wording["received_from"], language
         assert "other" in hours and all("{n}" in value for value in hours.values()), language
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
@@ -37,6 +38,27 @@ class Channel(TitledEnum):
     PHONE = "phone", _l("Phone")
     IN_PERSON = "in_person", _l("In person")
     EMAIL = "email", _l("E-mail")
+
+
+class Signature(StrEnum):
+    """How the complainant signed the complaint (or why they did not): stated on its receipt."""
+
+    ELECTRONIC = "electronic"  # the typed name under the ticked declaration (web form, API)
+    HANDWRITTEN = "handwritten"  # by hand, on the paper the clerk received (handed in, posted, at the desk)
+    ORAL = "oral"  # not signed: dictated and confirmed by phone
+    EMAIL = "email"  # not signed by hand: sent from the complainant's e-mail address
+
+
+#: How a complaint that came through each channel is signed: registration records it.
+CHANNEL_SIGNATURE = {
+    Channel.WEB: Signature.ELECTRONIC,
+    Channel.API: Signature.ELECTRONIC,
+    Channel.PAPER: Signature.HANDWRITTEN,
+    Channel.POST: Signature.HANDWRITTEN,
+    Channel.IN_PERSON: Signature.HANDWRITTEN,
+    Channel.PHONE: Signature.ORAL,
+    Channel.EMAIL: Signature.EMAIL,
+}
 
 
 class ComplaintStatus(TitledEnum):
@@ -213,6 +235,11 @@ class Complaint(db.Model):
     def contact_line(self) -> str:
         return ", ".join(part for part in (self.email, self.phone) if part)
 
+
+#: Keys of the intake record's payload that say how the complaint was registered (how it was
+#: signed, the clerk as named then) and that no column of the complaint holds, so verify does not
+#: look for them in the row (`app.intake.operations.register_complaint`); older records have none.
+REGISTRATION_ONLY = ("registration",)
 
 #: Fields a signed correction may change, and where each sits: in the intake record's signed
 #: payload ("public") or in its private part.

@@ -49,6 +49,11 @@ class DeskComplaintForm(ComplaintForm):
         if field.data and (today_local() - field.data).days > 366:
             raise ValidationError(_l("The date is more than a year ago; check it."))
 
+    def validate_email(self, field: StringField) -> None:
+        # The receipt of a complaint sent by e-mail names the address it came from.
+        if self.channel.data == Channel.EMAIL and not (field.data or "").strip():
+            raise ValidationError(_l("Give the address the e-mail came from."))
+
     def received_at(self) -> datetime | None:
         """When the document arrived: now for today's, else the start of that day (local)."""
         if self.received_on.data == today_local():

@@ -62,7 +62,7 @@ def register() -> Response | tuple[str, int]:
                 form.submission(),
                 channel=Channel(form.channel.data),
                 received_at=form.received_at(),
-                registered_by_id=clerk.id,
+                registered_by=clerk,
             )
             record(AuditAction.REGISTRATION, target=registration.complaint.number,
                    details={"channel": form.channel.data})

@@ -493,6 +493,45 @@ def wrap(text: str, font: str, size: float, room: float, max_lines: int | None =
     return lines
 
 
+def url_lines(url: str, font: str, size: float, room: float, max_lines: int) -> tuple[list[str], float]:
+    """A web address on at most `max_lines` lines and the size to draw it at: on one line when
+    it fits at 85 % of `size` or more, else broken only where a reader expects (after a "/" of
+    its path, before "?", "&" or "#"), never inside a word, at a smaller size (down to 70 %) when
+    its pieces do not fit otherwise. Only an address that does not fit even then is wrapped like
+    text, ending with "…"."""
+    url = url.strip()
+    one_line = fit_size(url, font, size, room)
+    if one_line >= size * 0.85:
+        return [url], one_line
+    pieces = _URL_BREAK.split(url)
+    step = size
+    while step >= size * 0.7:
+        lines = _pack(pieces, font, step, room)
+        if lines is not None and len(lines) <= max_lines:
+            return lines, step
+        step = round(step - 0.25, 2)
+    smallest = size * 0.7
+    return wrap(url, font, smallest, room, max_lines), smallest
+
+
+#: The places a web address may break: after a "/" of its path (not the scheme's "//"), before
+#: "?", "&" or "#".
+_URL_BREAK = re.compile(r"(?<=[^/]/)(?!/)|(?=[?&#])")
+
+
+def _pack(pieces: list[str], font: str, size: float, room: float) -> list[str] | None:
+    """The pieces joined greedily into lines no wider than `room`; None if one piece is wider."""
+    lines: list[str] = []
+    for piece in filter(None, pieces):
+        if text_width(piece, font, size) > room:
+            return None
+        if lines and text_width(lines[-1] + piece, font, size) <= room:
+            lines[-1] += piece
+        else:
+            lines.append(piece)
+    return lines
+
+
 def wrap_paragraphs(text: str, font: str, size: float, room: float, max_lines: int) -> list[str]:
     """`wrap`, keeping the text's own line breaks (a table cell of the journal book): each
     line of `text` wrapped on its own, an empty one kept empty, "…" past `max_lines`."""

@@ -12,8 +12,8 @@ P-256 key (or the RSA/ECDSA key of a certificate an organisation buys from a tru
 In development the key and a self-signed certificate naming the organisation are created on
 first run; in production both files must exist (config.py).
 
-Signing is a pure function of its inputs: the signing time and the modification date are the
-document's issue time, ECDSA signatures are deterministic (RFC 6979) where OpenSSL allows it,
+Signing is a pure function of its inputs: the signing time and the creation and modification
+dates are the document's issue time (reportlab draws in invariant mode, without a date), ECDSA signatures are deterministic (RFC 6979) where OpenSSL allows it,
 and the document's second ID is derived from the content, so downloading a document twice
 gives the same bytes.
 """
@@ -169,7 +169,8 @@ def sign_document(pdf: bytes, *, record: dict[str, Any], credentials: DocumentSi
     writer._document_id = generic.ArrayObject(  # noqa: SLF001  (pyHanko draws it at random otherwise)
         [generic.ByteStringObject(first_id), generic.ByteStringObject(second_id)]
     )
-    writer._meta = _IssuedAtMetadata(last_modified=signing_time, issued_at=signing_time)  # noqa: SLF001
+    writer._meta = _IssuedAtMetadata(  # noqa: SLF001  (the update's metadata: dated when issued)
+        created=signing_time, last_modified=signing_time, issued_at=signing_time)
     embed_file(writer, FileSpec(
         file_spec_string=RECORD_FILE_NAME,
         file_name=RECORD_FILE_NAME,

@@ -12,13 +12,15 @@ import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import update
 
 from ..clock import now_utc
 from ..complaints.access import new_access_code
-from ..complaints.models import Attachment, Channel, Complaint, ComplaintStatus
+from ..complaints.guards import actor
+from ..complaints.models import CHANNEL_SIGNATURE, Attachment, Channel, Complaint, ComplaintStatus
 from ..complaints.storage import Evidence, EvidenceStore
 from ..database import RetryableConflict, insert_if_absent
 from ..extensions import db
@@ -32,6 +34,9 @@ from ..registry.registration import Reservation, append_intake_entry, reserve
 from ..settings.store import current_settings
 from ..workflow.deadlines import registration_clock
 from .models import IdempotencyKey
+
+if TYPE_CHECKING:
+    from ..auth.models import User
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +89,11 @@ def register_complaint(
     *,
     channel: Channel,
     received_at: datetime | None = None,
-    registered_by_id: int | None = None,
+    registered_by: User | None = None,
     idempotency_key: str | None = None,
 ) -> Registration:
-    """Give the submission the next incoming number, store it and append its signed record."""
+    """Give the submission the next incoming number, store it and append its signed record,
+    which says how it came (`channel`), how it was signed and which clerk registered it."""
     if idempotency_key is not None:
         earlier = _claim_idempotency_key(idempotency_key, submission.request_hash())
         if earlier is not None:
@@ -110,7 +116,7 @@ def register_complaint(
         language=submission.language,
         signature_name=submission.signature_name,
         declaration_confirmed=submission.declaration_confirmed,
-        registered_by_id=registered_by_id,
+        registered_by_id=registered_by.id if registered_by is not None else None,
         attachments=[
             Attachment(
                 filename=evidence.filename,
@@ -125,7 +131,8 @@ def register_complaint(
     mail = []  # the acknowledgement by e-mail: stored with the complaint, sent after the commit
     if complaint.email:
         mail.append(outbox_row(NotificationKind.REGISTERED, Audience.COMPLAINANT, at=complaint.registered_at))
-    entry = append_intake_entry(complaint, place, mail)
+    registration = {"signature": CHANNEL_SIGNATURE[channel].value, "by": actor(registered_by)}
+    entry = append_intake_entry(complaint, place, mail, registration=registration)
     if idempotency_key is not None:
         _record_idempotency_key(idempotency_key, complaint.id)
     log.info("registered complaint %s via %s", complaint.number, channel.value)

@@ -31,6 +31,7 @@ from ..documents.drawing import (
     draw_stamp,
     fit,
     text_width,
+    url_lines,
     wrap,
 )
 from ..documents.template import Color
@@ -251,7 +252,8 @@ def _draw_body(canvas: Canvas, left: float, top: float, lines: list[_Line], layo
 
 
 def _signatory(context: LetterContext, template: LetterTemplate, frame: _Frame, fonts: Fonts) -> _Signatory:
-    """Wrap the sign-off once, so the pagination knows its height before it is drawn."""
+    """Wrap the sign-off once, so the pagination knows its height before it is drawn; no
+    closing words when the body has its own."""
     layout, wording = template.layout, template.wording
     signature_left = frame.left + frame.width * 0.5
     room = signature_left - frame.left - 14
@@ -262,7 +264,9 @@ def _signatory(context: LetterContext, template: LetterTemplate, frame: _Frame, 
     stamp_depth = layout.stamp_radius - 4
     height = layout.body_leading + 10 + HANDWRITING_ROOM + max(text_depth, stamp_depth) + 8
     return _Signatory(
-        closing=fit(wording.closing, fonts.regular, layout.body_size, frame.width),
+        # A body that ends with its writer's own "Cu stimă," is not signed off twice.
+        closing="" if wording.signed_off(context.body) else fit(wording.closing, fonts.regular, layout.body_size,
+                                                                frame.width),
         name_lines=name_lines,
         on_behalf_lines=on_behalf_lines,
         signature_left=signature_left,
@@ -353,10 +357,9 @@ def _draw_verification(
     canvas.setFillColorRGB(*layout.label_color)
     canvas.setFont(fonts.regular, layout.label_size)
     canvas.drawString(x, y, fit(wording.verify_label, fonts.regular, layout.label_size, room))
-    url_lines = wrap(context.verify_url, fonts.regular, layout.small_size, room, layout.verify_url_lines)
+    lines, size = url_lines(context.verify_url, fonts.regular, layout.small_size, room, layout.verify_url_lines)
     _draw_lines(
-        canvas, x, y - layout.small_size - 4, url_lines, fonts.regular, layout.small_size,
-        layout.small_size + 2.5, layout.text_color,
+        canvas, x, y - layout.small_size - 4, lines, fonts.regular, size, layout.small_size + 2.5, layout.text_color,
     )
 
 

@@ -30,12 +30,33 @@ class LetterWording:
     decision_line: str  # {resolution}
     resolutions: Mapping[str, str]  # resolution code ("upheld", ...) -> its printed name
     closing: str
+    #: Sign-offs a writer may end the body with ("Cu stimă", "Kind regards"): a body that ends
+    #: with one (in its last lines) keeps its own, and the letter does not print `closing` again.
+    closings: tuple[str, ...]
     on_behalf: str  # {organisation}
     signature_label: str
     stamp_word: str
     page_label: str  # {page} {pages}
     fingerprint_label: str
     verify_label: str
+
+    def signed_off(self, body: str) -> bool:
+        """Whether `body` ends with its own sign-off: one of its last three lines is one of
+        `closings` (any case), alone or followed by a name ("Cu stimă, Ion Popescu"), not by
+        a sentence ("Respectfully, we must decline.")."""
+        lines = [line.strip().casefold() for line in body.splitlines() if line.strip()]
+        for line in lines[-3:]:
+            for closing in self.closings:
+                words = closing.casefold()
+                rest = line[len(words):]
+                if line.startswith(words) and not rest[:1].isalnum() and _a_name_at_most(rest.strip(" ,;:—–-")):
+                    return True
+        return False
+
+
+def _a_name_at_most(text: str) -> bool:
+    """Nothing, or a few words not ending like a sentence: a name, perhaps with a post."""
+    return not text or (len(text.split()) <= 6 and text[-1] not in ".!?")
 
 
 @dataclass(frozen=True)

@@ -27,15 +27,16 @@ class ReceiptContext:
     number: str  # display incoming number, e.g. "2026/000123"
     registered_at: str  # local date and time of registration, formatted for the language
     first_response_due: str  # local date and time of the first-response deadline
-    channel: str  # how the complaint arrived, already translated ("Web form")
+    channel: str  # how it was received and by whom, worded ("By post; registered by Irina Popescu")
     complainant_name: str
     complainant_contact: str  # e-mail and/or phone, one line ("ana@example.md, +373 69 123 456")
     postal_address: str  # may be empty
     category: str  # category name in the receipt's language
     subject: str
     excerpt: str  # start of the description, already shortened (ends with "…" when cut)
-    signature_name: str  # the complainant's typed signature
-    declaration_confirmed: bool  # the complainant ticked "I confirm this complaint is true and I sign it"
+    #: how the complainant signed, worded with their name ("Signed by hand on paper: Ana Munteanu";
+    #: electronically with the declaration; by phone or e-mail: not signed, and how it came)
+    signature: str
     fingerprint: str  # short record fingerprint, e.g. "3F2A-9C1B-77D0-E4A5"
     verify_url: str  # absolute URL of the public verify page for this record (QR code target)
     stamp_date: str  # short date shown in the stamp's centre, e.g. "22.11.2026"
@@ -45,6 +46,7 @@ class ReceiptContext:
     #: complainant's copy only; empty: no tracking block.
     access_code: str = ""
     tracking_url: str = ""  # absolute URL of the public tracking page, short enough to type
+    officer: str = ""  # the clerk who registered it, printed on the registering officer's line
 
 
 def excerpt(text: str, limit: int = 320) -> str:
@@ -62,11 +64,13 @@ def build_receipt_context(
     language: str,
     timezone_name: str,
     channel_name: str,
+    signature: str,
     category_name: str,
     fingerprint: str,
     verify_url: str,
     duplicate_count: int = 0,
     tracking_url: str = "",
+    officer: str = "",
 ) -> ReceiptContext:
     """Format a stored complaint for printing in `language` and the organisation's time zone."""
     zone = ZoneInfo(timezone_name)
@@ -84,8 +88,7 @@ def build_receipt_context(
         category=category_name,
         subject=record.subject,
         excerpt=excerpt(record.description),
-        signature_name=record.signature_name,
-        declaration_confirmed=record.declaration_confirmed,
+        signature=signature,
         fingerprint=fingerprint,
         verify_url=verify_url,
         stamp_date=format_date(record.registered_at.astimezone(zone), "short", locale=language),
@@ -93,4 +96,5 @@ def build_receipt_context(
         first_response_hours=round((record.first_response_due - record.registered_at).total_seconds() / 3600),
         access_code=display_access_code(record.access_code),
         tracking_url=tracking_url,
+        officer=officer,
     )

@@ -25,7 +25,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from ..documents.drawing import (
-    NBSP,
     Fonts,
     document_canvas,
     draw_letterhead,
@@ -36,6 +35,7 @@ from ..documents.drawing import (
     fit,
     fit_size,
     text_width,
+    url_lines,
     wrap,
 )
 from .context import ReceiptContext
@@ -176,7 +176,7 @@ def _draw_fields(
 ) -> None:
     """Label/value rows, the first-response note and the complainant's signature."""
     rows = (
-        (wording.channel_label, context.channel, 1, fonts.regular),
+        (wording.channel_label, context.channel, layout.received_lines, fonts.regular),
         (wording.complainant_label, context.complainant_name, 1, fonts.bold),
         (wording.contact_label, context.complainant_contact, 1, fonts.regular),
         (wording.postal_address_label, context.postal_address, layout.address_lines, fonts.regular),
@@ -205,9 +205,7 @@ def _draw_fields(
     draw_note_band(canvas, left, right, band_top, band_height, layout)
     y = _draw_lines(canvas, left + 9, y - 1, note_lines, fonts.bold, layout) - 6
 
-    sentence = wording.signature_confirmed if context.declaration_confirmed else wording.signature_unconfirmed
-    signature = sentence.format(name=context.signature_name.strip().replace(" ", NBSP))
-    signature_lines = wrap(signature, fonts.regular, layout.value_size, value_width, layout.signature_lines)
+    signature_lines = wrap(context.signature, fonts.regular, layout.value_size, value_width, layout.signature_lines)
     _draw_label(canvas, left, y, wording.signature_label, label_width - 8, layout, fonts)
     _draw_lines(canvas, value_left, y, signature_lines, fonts.regular, layout)
 
@@ -237,7 +235,8 @@ def _draw_footer(
     layout: Layout,
     fonts: Fonts,
 ) -> None:
-    """The registering officer's name and signature lines and the record fingerprint."""
+    """The registering officer's name (the clerk's, when one registered it) and signature lines,
+    and the record fingerprint."""
     size = layout.label_size
     y = box.bottom + 24
     canvas.setFillColorRGB(*layout.label_color)
@@ -250,6 +249,10 @@ def _draw_footer(
     line_end = column_right + 30  # runs under the stamp, as on paper
     name_end = name_start + (line_end - name_start - signature_width - 12) * 0.55
     canvas.line(name_start, y - 1.5, name_end, y - 1.5)
+    if context.officer:
+        canvas.setFillColorRGB(*layout.text_color)
+        canvas.drawString(name_start + 2, y, fit(context.officer, fonts.regular, size, name_end - name_start - 4))
+        canvas.setFillColorRGB(*layout.label_color)
     canvas.drawString(name_end + 6, y, wording.officer_signature_label)
     canvas.line(name_end + signature_width + 12, y - 1.5, line_end, y - 1.5)
 
@@ -282,7 +285,9 @@ def _draw_verification(
     canvas.setFont(fonts.regular, layout.small_size)
     canvas.drawRightString(right, y, fit(template.wording.verify_label, fonts.regular, layout.small_size, width))
     canvas.setFillColorRGB(*layout.text_color)
-    for line in wrap(context.verify_url, fonts.regular, layout.small_size, width, layout.verify_url_lines):
+    lines, size = url_lines(context.verify_url, fonts.regular, layout.small_size, width, layout.verify_url_lines)
+    canvas.setFont(fonts.regular, size)
+    for line in lines:
         y -= layout.small_size + 2
         canvas.drawRightString(right, y, line)
     return y
@@ -305,10 +310,10 @@ def _draw_tracking(
     pad, small = 3.0, layout.small_size
     step = small + 2
     width = right - left - 2 * pad
-    url_lines = _url_lines(context.tracking_url, fonts.regular, small, width, layout.tracking_url_lines)
+    tracking_lines, url_size = url_lines(context.tracking_url, fonts.regular, small, width, layout.tracking_url_lines)
     number_size = fit_size(context.number, fonts.bold, small + 1.5, width)
     code_size = fit_size(context.access_code, fonts.bold, layout.value_size + 1.5, width)
-    fixed = pad + step * (1 + len(url_lines)) + step + (number_size + 2) + step + (code_size + 3) + pad
+    fixed = pad + step * (1 + len(tracking_lines)) + step + (number_size + 2) + step + (code_size + 3) + pad
     room = max(0, int((top - bottom - fixed) // step))
     note = wrap(wording.access_code_note, fonts.regular, small, width, room) if room else []
     height = fixed + step * len(note)
@@ -331,9 +336,9 @@ def _draw_tracking(
         canvas.drawString(x, y, text)
 
     label(wording.tracking_label)
-    for line in url_lines:
+    for line in tracking_lines:
         y -= step
-        value(line, fonts.regular, small)
+        value(line, fonts.regular, url_size)
     y -= step
     label(wording.number_label)
     y -= number_size + 2
@@ -346,19 +351,6 @@ def _draw_tracking(
         y -= step
         label(line)
     canvas.restoreState()
-
-
-def _url_lines(url: str, font: str, size: float, room: float, max_lines: int) -> list[str]:
-    """An address on one line, or broken after its host (where a reader expects it), or, when
-    even the host is too long, wrapped like any text."""
-    if text_width(url, font, size) <= room:
-        return [url]
-    scheme, separator, rest = url.partition("://")
-    host, slash, path = rest.partition("/")
-    head = scheme + separator + host
-    if max_lines >= 2 and separator and slash and text_width(head, font, size) <= room:
-        return [head, *wrap(slash + path, font, size, room, max_lines - 1)]
-    return wrap(url, font, size, room, max_lines)
 
 
 def _draw_duplicate_label(canvas: Canvas, x: float, baseline: float, text: str, layout: Layout, fonts: Fonts) -> None:

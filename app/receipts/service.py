@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app
 
-from ..complaints.models import Complaint
+from ..complaints.models import CHANNEL_SIGNATURE, Channel, Complaint
 from ..documents.signature import sign_document
 from ..registry.chain import intake_entry, private_of
 from ..registry.digest import fingerprint_of
@@ -38,12 +38,16 @@ def complaint_receipt_pdf(complaint: Complaint, *, language: str, duplicate_coun
         registered,
         language=template.language,
         timezone_name=current_app.config["REGISTRY_TIMEZONE"],
-        channel_name=template.wording.channels.get(registered.channel, registered.channel),
+        channel_name=template.wording.received_line(registered.channel, clerk=registered.registered_by,
+                                                    sender=registered.sender),
+        signature=template.wording.signature_line(registered.signature, registered.signature_name,
+                                                  declaration=registered.declaration_confirmed),
         category_name=settings.category_name(registered.category, template.language),
         fingerprint=fingerprint,
         verify_url=public_url("registry.verify", number=complaint.slug, fingerprint=fingerprint),
         duplicate_count=duplicate_count,
         tracking_url=public_url("intake.track"),
+        officer=registered.registered_by,
     )
     return sign_document(render_receipt(context, template),
                          record=document_record(entry, kind="receipt", number=registered.number),
@@ -51,11 +55,18 @@ def complaint_receipt_pdf(complaint: Complaint, *, language: str, duplicate_coun
 
 
 def as_registered(complaint: Complaint, payload: dict[str, Any], private: dict[str, Any]) -> SimpleNamespace:
-    """The complaint as its intake record froze it: the values a receipt prints."""
+    """The complaint as its intake record froze it: the values a receipt prints, with how it
+    was signed and the clerk who registered it (a record from before these were signed: the
+    channel's usual signature, no clerk named)."""
     person = private.get("complainant", {})
+    channel = payload["channel"]
+    registration = payload.get("registration") or {}
     return SimpleNamespace(
         number=payload["number"],
-        channel=payload["channel"],
+        channel=channel,
+        signature=registration.get("signature") or CHANNEL_SIGNATURE[Channel(channel)].value,
+        registered_by=(registration.get("by") or {}).get("name", ""),
+        sender=(person.get("email") or "") if channel == Channel.EMAIL else "",
         category=payload["category"],
         registered_at=datetime.fromisoformat(payload["registered_at"]),
         first_response_due=datetime.fromisoformat(payload["first_response_due"]),

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..documents.drawing import NBSP
 from ..documents.template import Color, DocumentTemplate, HouseStyle, load_document_template
 
 
@@ -24,8 +25,12 @@ class Wording:
     website_label: str
     number_label: str
     registered_at_label: str
-    channel_label: str
-    channels: Mapping[str, str]  # channel code ("web", "post", …) -> its printed name
+    channel_label: str  # before the line that says how the complaint was received
+    #: channel code ("web", "post", …) -> how a complaint came that way ("By post")
+    received: Mapping[str, str]
+    received_from: str  # {channel} {sender}: an e-mail and the address it came from
+    #: channel code -> who took it in ("received by {clerk}"); "other" for a channel not given
+    received_by: Mapping[str, str]
     complainant_label: str
     contact_label: str
     postal_address_label: str
@@ -37,8 +42,9 @@ class Wording:
     #: `first_response_note` needs; `other` is used for a category not given.
     first_response_hours: Mapping[str, str]
     signature_label: str
-    signature_confirmed: str  # {name}
-    signature_unconfirmed: str  # {name}
+    #: how the complainant signed ("electronic", "handwritten", "oral", "email"; "unconfirmed":
+    #: electronically, without the declaration) -> the sentence saying so, {name} their name
+    signatures: Mapping[str, str]
     officer_label: str
     officer_signature_label: str
     stamp_word: str
@@ -48,6 +54,28 @@ class Wording:
     tracking_label: str  # above the tracking address, on the complainant's copy
     access_code_label: str
     access_code_note: str  # how to use the code, and to keep it private
+
+    def received_line(self, channel: str, *, clerk: str = "", sender: str = "") -> str:
+        """How the complaint came in and who took it in: "By e-mail from ana@example.md;
+        registered by Irina Popescu". Names do not break across lines."""
+        line = self.received.get(channel, channel)
+        if sender:
+            line = self.received_from.format(channel=line, sender=sender)
+        if clerk:
+            who = self.received_by.get(channel, self.received_by["other"])
+            line = f"{line}; {who.format(clerk=_unbroken(clerk))}"
+        return line
+
+    def signature_line(self, signature: str, name: str, *, declaration: bool) -> str:
+        """How the complainant signed, in a sentence naming them: signed electronically with
+        the declaration, by hand on paper, or not signed (by phone, by e-mail)."""
+        if signature == "electronic" and not declaration:
+            signature = "unconfirmed"
+        return self.signatures.get(signature, self.signatures["electronic"]).format(name=_unbroken(name))
+
+
+def _unbroken(name: str) -> str:
+    return name.strip().replace(" ", NBSP)
 
 
 @dataclass(frozen=True)
@@ -70,6 +98,7 @@ class Layout(HouseStyle):
     # Every mask scans; evaluating all eight costs more than drawing the rest of the receipt.
     qr_mask: int | None
     address_lines: int
+    received_lines: int  # how it was received and by whom
     subject_lines: int
     excerpt_lines: int
     signature_lines: int

@@ -74,11 +74,13 @@ def reserve(scope: str) -> Reservation:
 
 
 def append_intake_entry(
-    complaint: Complaint, place: Reservation, rows: Sequence[tuple[Table, dict[str, Any]]] = ()
+    complaint: Complaint, place: Reservation, rows: Sequence[tuple[Table, dict[str, Any]]] = (),
+    *, registration: dict[str, Any] | None = None,
 ) -> RegistryEntry:
     """Store a new complaint, numbered from `place`, with `rows` of other tables that refer to
     it (its queued e-mail; their `complaint_id` is filled in), and append its signed intake
-    entry at the place reserved for it, with the entry's private part.
+    entry at the place reserved for it, with the entry's private part. `registration` (how it
+    was signed, who registered it) is signed in the payload beside the complaint's own values.
 
     The writes of a registration, made while other registrations wait for the number lock, so
     they skip the ORM's unit of work: on PostgreSQL one statement (data-modifying CTEs sharing
@@ -87,9 +89,9 @@ def append_intake_entry(
     written by the next flush.
     """
     private = Private(complaint.personal_salt, complaint.private_record())
+    payload = complaint.registry_payload() | ({"registration": registration} if registration else {})
     entry = sealed(
-        EntryKind.INTAKE, complaint.registry_payload(), None, place.position, place.prev_digest, now_utc(),
-        get_signer(), private,
+        EntryKind.INTAKE, payload, None, place.position, place.prev_digest, now_utc(), get_signer(), private,
     )
     values = new_row(complaint)
     related = [*rows, (RegistryEntry.__table__, entry),

@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Bundle, selectinload
 
 from ..audit.verify import verify_audit_trail
-from ..complaints.models import CORRECTABLE, Attachment, Complaint
+from ..complaints.models import CORRECTABLE, REGISTRATION_ONLY, Attachment, Complaint
 from ..complaints.storage import EvidenceStore
 from ..extensions import db
 from ..receipts.models import ReceiptPrint
@@ -100,7 +100,8 @@ def expected_record(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The complaint as its signed entries say it must be now: the intake record (payload and
     private part) with every signed correction applied in chain order."""
-    public = {name: value for name, value in intake_payload.items() if name != "private"}
+    public = {name: value for name, value in intake_payload.items()
+              if name != "private" and name not in REGISTRATION_ONLY}
     private = json.loads(json.dumps(intake_private)) if corrections else intake_private  # copied only to change
     for _payload, correction in corrections:
         for name, change in correction.get("changes", {}).items():
