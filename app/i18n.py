@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
@@ -13,6 +14,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 from wtforms.i18n import messages_path
 
+from . import dates
 from .extensions import babel
 from .languages import LANGUAGES
 from .urls import local_path
@@ -122,8 +124,41 @@ def format_number(value: object, pattern: str | None = None) -> object:
     return format_decimal(value, format=pattern)
 
 
+def format_moment(value: datetime | None, seconds: bool = False) -> str:
+    """`{{ x|moment }}`: a moment in the page language's style, in the registry's time zone
+    (app/dates.py); nothing for no moment."""
+    if value is None:
+        return ""
+    return dates.format_moment(value, get_locale(), current_app.config["REGISTRY_TIMEZONE"], seconds=seconds)
+
+
+def format_day(value: date | datetime | None, year: bool = True) -> str:
+    """`{{ x|day }}`: the day of a moment (in the registry's time zone) or a date, in the page
+    language's style; `day(year=False)` leaves the year out."""
+    if value is None:
+        return ""
+    return dates.format_day(value, get_locale(), current_app.config["REGISTRY_TIMEZONE"], year=year)
+
+
+def format_time_of_day(value: datetime | None) -> str:
+    """`{{ x|time_of_day }}`: the time of a moment alone, 24-hour, in the registry's time zone."""
+    if value is None:
+        return ""
+    return dates.format_time_of_day(value, current_app.config["REGISTRY_TIMEZONE"])
+
+
+#: Flask-Babel's own date filters: each page would pick its own pattern; app/dates.py is the one style.
+_BABEL_DATE_FILTERS = ("datetimeformat", "dateformat", "timeformat", "timedeltaformat")
+
+
 def init_app(app: Flask) -> None:
-    """The switcher's route, and what templates need to offer languages and write numbers."""
+    """The switcher's route, and what templates need to offer languages and write numbers,
+    moments and days."""
     app.register_blueprint(bp)
     app.add_template_global(page_languages)
     app.add_template_filter(format_number, "number")
+    for name in _BABEL_DATE_FILTERS:
+        app.jinja_env.filters.pop(name, None)
+    app.add_template_filter(format_moment, "moment")
+    app.add_template_filter(format_day, "day")
+    app.add_template_filter(format_time_of_day, "time_of_day")

@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "app.auth.access", "app.auth.cli", "app.auth.forms", "app.auth.lockout", "app.auth.operations",
      "app.auth.routes", "app.auth.token_routes"),
     ("app.auth",),
-    ("app.documents", "app.forms", "app.input_guard", "app.i18n", "app.ratelimits", "app.serving", "app.health",
+    ("app.documents", "app.forms", "app.input_guard", "app.i18n", "app.dates", "app.ratelimits", "app.serving", "app.health",
      "app.languages", "app.text", "app.enums", "app.urls", "app.database", "app.clock", "app.files",
      "app.extensions"),
 )

@@ -35,10 +35,10 @@ BASE = LetterContext(
     language="en",
     kind="response",
     outgoing_number="OUT-2026/000012",
-    date="November 24, 2026",
-    stamp_date="11/24/26",
+    date="24 Nov 2026",
+    stamp_date="24 Nov 2026",
     incoming_number="2026/000123",
-    registered_on="November 22, 2026",
+    registered_on="22 Nov 2026",
     addressee_name="Ana-Maria Ștefănescu-Țurcanu",
     postal_address="str. Mihai Eminescu 5, ap. 12, Chișinău",
     email="ana.maria@example.md",
@@ -103,7 +103,7 @@ def test_the_letter_shows_both_numbers_the_addressee_the_signatory_and_the_finge
     text = "\n".join(pages_text(render(BASE)))
     for expected in (
         "OUT-2026/000012",
-        "Re: your complaint No. 2026/000123 of November 22, 2026",
+        "Re: your complaint No. 2026/000123 of 22 Nov 2026",
         "Ana-Maria Ștefănescu-Țurcanu",
         "str. Mihai Eminescu 5, ap. 12, Chișinău",
         "ana.maria@example.md",

@@ -253,7 +253,7 @@ def test_a_staff_member_gets_mail_in_their_language_with_a_link_to_the_case(
     assert message["To"] == "ion@op.md" and message["Content-Language"] == "ro"
     body = message.get_content()
     assert f"https://complaints.example.md/staff/complaints/{complaint.slug}" in body
-    assert "5 martie 2030, 10:30" in body  # the deadline, in the registry's time zone, written for Romanian
+    assert "05.03.2030, 10:30" in body  # the deadline, in the registry's time zone, in the Romanian style
 
 
 def _params_for(kind: NotificationKind, message_ids: dict[MessageKind, int]) -> dict[str, Any]:

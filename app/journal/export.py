@@ -1,7 +1,7 @@
 """The journal's lines as text for people: the CSV file (streamed) and the PDF book's content.
 
 Titles of statuses, channels and categories are looked up once per export, in the staff
-member's language; times print in the registry's time zone.
+member's language; times print in that language's style (app/dates.py), in the registry's time zone.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ..complaints.categories import category_choices
 from ..complaints.models import Channel, ComplaintStatus
+from ..dates import format_moment
 from .pdf import Column, JournalDocument, Line
 
 #: Lines per chunk of the streamed CSV.
@@ -36,7 +36,8 @@ class Titles:
     status: dict[ComplaintStatus, str]
     channel: dict[Channel, str]
     category: dict[str, str]
-    timezone: ZoneInfo
+    language: str
+    timezone: str
 
     @classmethod
     def for_language(cls, language: str, timezone: str) -> Titles:
@@ -44,11 +45,12 @@ class Titles:
             status={s: s.title for s in ComplaintStatus},
             channel={c: c.title for c in Channel},
             category=dict(category_choices(language, include_retired=True)),
-            timezone=ZoneInfo(timezone),
+            language=language,
+            timezone=timezone,
         )
 
     def moment(self, value: datetime) -> str:
-        return value.astimezone(self.timezone).strftime("%Y-%m-%d %H:%M")
+        return format_moment(value, self.language, self.timezone)
 
 
 def _cell(value: str | None) -> str:

@@ -14,6 +14,7 @@ from wtforms.validators import Length, Optional, ValidationError
 from ..complaints.categories import category_choices
 from ..complaints.filters import ComplaintFilter, NumberBound
 from ..complaints.models import Channel, ComplaintStatus
+from ..dates import format_day
 from ..forms import SEARCH_MAX_LENGTH, AppForm
 from ..text import ascii_integer
 
@@ -139,11 +140,14 @@ class JournalFilterForm(AppForm):
         )
 
     def described_filters(self) -> dict[str, str]:
-        """The non-empty filters as people read them: field label -> value (choices by title)."""
+        """The non-empty filters as people read them: field label -> value (choices by title,
+        days in the page language's style)."""
         described = {}
         for name, value in self.filter_args().items():
             field = self[name]
             if isinstance(field, SelectField):
                 value = str(dict(field.choices).get(value, value))
+            elif isinstance(field, DateField) and field.data is not None:
+                value = format_day(field.data, get_locale())
             described[str(field.label.text)] = value
         return described

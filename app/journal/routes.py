@@ -22,7 +22,7 @@ from ..audit.models import AuditAction
 from ..audit.service import record
 from ..auth.access import requires
 from ..auth.permissions import Permission
-from ..clock import now_utc
+from ..clock import local_today, now_utc
 from ..database import commit_with_retry
 from ..documents.template import house_fonts
 from ..settings.store import current_settings
@@ -43,7 +43,7 @@ def _titles() -> Titles:
 
 
 def _file_name(extension: str) -> str:
-    return f"registry-journal-{_titles().moment(now_utc())[:10]}.{extension}"
+    return f"registry-journal-{local_today(current_app.config['REGISTRY_TIMEZONE']).isoformat()}.{extension}"
 
 
 def _record_export(form: JournalFilterForm, file_format: str, **details: object) -> None:

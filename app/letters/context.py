@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from ..dates import format_day
 
 
 @dataclass(frozen=True)
@@ -22,10 +21,10 @@ class LetterContext:
     language: str  # "en", "ru", "ro" or "uk": selects the wording in pdf_templates/letter/
     kind: str  # "response", "information_request" or "decision": selects the title
     outgoing_number: str  # e.g. "OUT-2026/000012"
-    date: str  # the letter's local date, written out for the language ("22 noiembrie 2026")
-    stamp_date: str  # short date in the stamp's centre, e.g. "22.11.2026"
+    date: str  # the letter's local date in the language's style (app/dates.py), e.g. "22.11.2026"
+    stamp_date: str  # the same date, in the stamp's centre
     incoming_number: str  # the complaint's number, e.g. "2026/000123"
-    registered_on: str  # the complaint's local registration date, written out
+    registered_on: str  # the complaint's local registration date, in the same style
     addressee_name: str
     postal_address: str  # may be empty
     email: str  # may be empty
@@ -41,18 +40,18 @@ def build_letter_context(issued: dict[str, Any], *, language: str, fingerprint: 
     """Format a letter as it was issued (`app.workflow.operations.issued_letter`: the values
     captured when it was sent, kept in its signed entry's private part) for printing in
     `language` (the letter's own, or the template's fallback for it)."""
-    zone = ZoneInfo(issued["timezone"])
-    sent_on = datetime.fromisoformat(issued["sent_at"]).astimezone(zone)
-    registered_on = datetime.fromisoformat(issued["registered_at"]).astimezone(zone)
+    zone = issued["timezone"]
+    sent_on = format_day(datetime.fromisoformat(issued["sent_at"]), language, zone)
+    registered_on = format_day(datetime.fromisoformat(issued["registered_at"]), language, zone)
     addressee = issued["addressee"]
     return LetterContext(
         language=language,
         kind=issued["kind"],
         outgoing_number=issued["outgoing_number"],
-        date=format_date(sent_on, "long", locale=language),
-        stamp_date=format_date(sent_on, "short", locale=language),
+        date=sent_on,
+        stamp_date=sent_on,
         incoming_number=issued["incoming_number"],
-        registered_on=format_date(registered_on, "long", locale=language),
+        registered_on=registered_on,
         addressee_name=addressee["name"],
         postal_address=addressee["postal_address"],
         email=addressee["email"],

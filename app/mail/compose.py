@@ -15,9 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
 from flask import Blueprint, current_app, has_request_context, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
@@ -25,6 +23,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..auth.permissions import Permission
 from ..complaints.models import Complaint, ComplaintStatus
+from ..dates import format_moment
 from ..extensions import db
 from ..intake.links import receipt_url, tracking_url
 from ..languages import supported_or_fallback
@@ -146,8 +145,7 @@ def _when(moment: datetime | str, language: str) -> str:
     """A moment in the registry's time zone, written for the reader's language."""
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
-    local = moment.astimezone(ZoneInfo(current_app.config["REGISTRY_TIMEZONE"]))
-    return f"{format_date(local, 'long', locale=language)}, {format_time(local, 'short', locale=language)}"
+    return format_moment(moment, language, current_app.config["REGISTRY_TIMEZONE"])
 
 
 def _case_url(complaint: Complaint) -> str:

@@ -33,6 +33,7 @@ from ..complaints.categories import category_choices
 from ..complaints.filters import ComplaintFilter
 from ..complaints.models import Channel, ComplaintStatus
 from ..database import commit_with_retry
+from ..dates import format_day, local
 from ..forms import AppForm
 from ..settings.store import current_policy
 from ..workflow.models import DeadlineKind
@@ -193,7 +194,7 @@ def summary_table(c: Context) -> Table:
 
 def weeks_table(c: Context) -> Table:
     rows = [
-        (w.iso, w.monday.isoformat(), w.intake, w.compliance.total, w.compliance.met, _percent(w.compliance))
+        (w.iso, format_day(w.monday, c.language), w.intake, w.compliance.total, w.compliance.met, _percent(w.compliance))
         for w in c.weeks()
     ]
     return Table("weeks", _("Intake and first-response compliance per week"),
@@ -320,6 +321,7 @@ def index() -> tuple[str, int]:
         "manage/dashboard.html", form=form, args=args, tables=tables, charts=_charts(tables),
         summary=context.summary(), timings=context.timings(), breaches=context.breaches(),
         now=context.now, DeadlineKind=DeadlineKind, ComplaintStatus=ComplaintStatus,
+        report_month=f"{local(context.now, context.timezone):%Y-%m}",  # the month input's (ISO) value
     ), 200
 
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
-
-from babel.dates import format_date, format_datetime
 
 from ..complaints.access import display_access_code
+from ..dates import format_day, format_moment
 
 if TYPE_CHECKING:
     from ..complaints.models import Complaint
@@ -73,14 +71,11 @@ def build_receipt_context(
     officer: str = "",
 ) -> ReceiptContext:
     """Format a stored complaint for printing in `language` and the organisation's time zone."""
-    zone = ZoneInfo(timezone_name)
     return ReceiptContext(
         language=language,
         number=record.number,
-        registered_at=format_datetime(record.registered_at, "medium", tzinfo=zone, locale=language),
-        first_response_due=format_datetime(
-            record.first_response_due, "medium", tzinfo=zone, locale=language
-        ),
+        registered_at=format_moment(record.registered_at, language, timezone_name),
+        first_response_due=format_moment(record.first_response_due, language, timezone_name),
         channel=channel_name,
         complainant_name=record.full_name,
         complainant_contact=record.contact_line,
@@ -91,7 +86,7 @@ def build_receipt_context(
         signature=signature,
         fingerprint=fingerprint,
         verify_url=verify_url,
-        stamp_date=format_date(record.registered_at.astimezone(zone), "short", locale=language),
+        stamp_date=format_day(record.registered_at, language, timezone_name),
         duplicate_count=duplicate_count,
         first_response_hours=round((record.first_response_due - record.registered_at).total_seconds() / 3600),
         access_code=display_access_code(record.access_code),

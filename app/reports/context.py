@@ -18,12 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
-from zoneinfo import ZoneInfo
-
-from babel.dates import format_date
 
 from ..clock import local_day_start
 from ..complaints.filters import ComplaintFilter
+from ..dates import format_day, format_moment, format_month
 from ..manage import dashboard, figures
 from ..manage.figures import Share
 from ..workflow.models import DeadlineKind
@@ -87,12 +85,13 @@ class MonthlyReportContext:
 
     language: str  # "en", "ru", "ro" or "uk": selects the wording in pdf_templates/report/
     month: str  # "2026-11": printed in the stamp
-    period: str  # the month written out for the language: "November 2026", "noiembrie 2026"
-    first_day: str  # "1 November 2026"
-    last_day: str  # "30 November 2026"
-    as_of: str  # when the figures were read, local: "26 November 2026, 10:00"
-    generated_on: str  # the local date the report was made, written out
-    stamp_date: str  # short local date in the stamp's centre
+    period: str  # the month named in the language: "November 2026", "noiembrie 2026"
+    # Days and moments in the language's one style (app/dates.py), local time:
+    first_day: str  # "1 Nov 2026", "01.11.2026"
+    last_day: str  # "30 Nov 2026"
+    as_of: str  # when the figures were read: "2 Dec 2026, 10:00"
+    generated_on: str  # the day the report was made
+    stamp_date: str  # the same day, in the stamp's centre
     complaints: int  # registered in the month (not annulled)
     headlines: tuple[Headline, ...]
     charts: tuple[BarChart, ...]
@@ -114,19 +113,17 @@ def build_monthly_report_context(
     c = dashboard.Context(month_filters(year, month, timezone), now, timezone, language, {})
     page = {name: build(c) for name, build in dashboard.TABLES.items()}  # the dashboard's lines
     tables = _tables(c, page)
-    zone = ZoneInfo(timezone)
-    local_now = now.astimezone(zone)
     first = date(year, month, 1)
     last = date(year + month // 12, month % 12 + 1, 1).toordinal() - 1
     return MonthlyReportContext(
         language=language,
         month=f"{year:04d}-{month:02d}",
-        period=format_date(first, "LLLL yyyy", locale=language),
-        first_day=format_date(first, "long", locale=language),
-        last_day=format_date(date.fromordinal(last), "long", locale=language),
-        as_of=f"{format_date(local_now, 'long', locale=language)}, {local_now:%H:%M}",
-        generated_on=format_date(local_now, "long", locale=language),
-        stamp_date=local_now.strftime("%d.%m.%Y"),
+        period=format_month(first, language),
+        first_day=format_day(first, language),
+        last_day=format_day(date.fromordinal(last), language),
+        as_of=format_moment(now, language, timezone),
+        generated_on=format_day(now, language, timezone),
+        stamp_date=format_day(now, language, timezone),
         complaints=c.summary().complaints,
         headlines=_headlines(c),
         charts=_charts(tables),

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..auth.models import User
@@ -25,6 +26,7 @@ from ..clock import local_today, now_utc
 from ..complaints.errors import ComplaintChangeForbidden, ComplaintChangeRefused
 from ..complaints.guards import MIN_REASON_LENGTH, actor, check_text, lock
 from ..complaints.models import Channel, Complaint, ComplaintStatus, Resolution
+from ..dates import format_day
 from ..documents.template import Organisation
 from ..extensions import db
 from ..notifications.models import Audience, NotificationKind
@@ -495,7 +497,7 @@ def _check_received(complaint: Complaint, received: Received) -> None:
     registered_on = complaint.registered_at.astimezone(ZoneInfo(zone)).date()
     _require(received.received_on >= registered_on,
              _("The date received cannot be before the complaint was registered (%(date)s).",
-               date=registered_on.isoformat()))
+               date=format_day(registered_on, get_locale())))
 
 
 @dataclass(frozen=True)
