@@ -15,7 +15,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.reports",),  # the monthly report reads the dashboard's figures
     ("app.manage", "app.journal", "app.queue", "app.desk", "app.mail",
      "app.registry.cli", "app.registry.document_cli", "app.registry.routes", "app.registry.verify",
-     "app.audit.verify", "app.registry.checkpoint_check", "app.registry.checkpoint_cli"),
+     "app.audit.verify", "app.audit.details", "app.audit.routes", "app.registry.checkpoint_check",
+     "app.registry.checkpoint_cli"),
     ("app.intake",),
     ("app.letters", "app.receipts"),
     ("app.workflow",),

@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 
 from _cases import T0, act, load
 from app.complaints.models import ComplaintStatus, Resolution
+from app.desk.operations import correct_complaint
 from app.extensions import db
 from app.registry.models import RegistryEntry
+from app.registry.verify import verify_registry
 from app.workflow import operations as ops
 from app.workflow.models import CaseMessage
 
@@ -101,6 +103,78 @@ def test_the_case_page_shows_owner_tier_transfers_and_contacts(app, client, regi
     assert "1 of 2 allowed" in page
     assert re.search(r"Complainant(&#39;|')s contacts</dt>\s*<dd>2</dd>", page)
     assert "The complainant disputed" in page
+
+
+def test_a_complaint_transferred_up_from_the_case_page_is_in_the_new_owners_default_queue(app, client, register,
+                                                                                           staff):
+    number = register()
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    sign_in(client, "olga")
+    page = client.get(f"/staff/complaints/{slug(number)}").get_data(as_text=True)
+    transfer = page.split('data-testid="form-transfer"', 1)[1].split("</form>", 1)[0]
+    assert f'<option value="{staff["sofia"]}">Sofia Specialist (tier 2)</option>' in transfer
+    assert f'value="{staff["olga"]}"' not in transfer  # not herself
+    response = client.post(f"/staff/complaints/{slug(number)}/transfer",
+                           data={"transfer-to": str(staff["sofia"]), "transfer-reason": "A gateway fault: Sofia's area"})
+    assert response.status_code == 303
+    complaint = load(app, number)
+    assert (complaint.owner_id, complaint.tier) == (staff["sofia"], 2)
+
+    specialist = app.test_client()
+    sign_in(specialist, "sofia")
+    queue = specialist.get("/staff/queue").get_data(as_text=True)
+    assert '<option selected value="mine_and_tier">' in queue
+    assert f">{number}</a>" in queue and "No open complaints" not in queue
+    case = specialist.get(f"/staff/complaints/{slug(number)}").get_data(as_text=True)
+    assert "2 · Specialist department" in case and "Tier 1 → 2" in case  # the history shows the move
+    with app.app_context():
+        report = verify_registry()
+    assert report.ok, [str(p) for p in report.problems]
+
+
+def test_staff_read_the_category_the_tier_the_history_and_the_colleagues_in_their_own_language(
+        app, client, register, staff, make_user):
+    number = register(language="ru")  # the complainant writes in Russian
+    ion = make_user("ion", "officer", tier=1, language="ro", full_name="Ion Ofițer")
+    clerk = make_user("irina", "clerk", language="en", full_name="Irina Clerk")
+    act(app, number, ops.take_complaint, by=ion)
+    act(app, number, correct_complaint, by=clerk, changes={"category": "technical"}, reason="Wrong category chosen")
+    sign_in(client, "ion")
+    page = client.get(f"/staff/complaints/{slug(number)}").get_data(as_text=True)
+    assert "Probleme tehnice cu site-ul sau aplicația" in page and "Технические проблемы" not in page
+    assert "1 · Serviciul de suport" in page
+    assert f'<option value="{staff["sofia"]}">Sofia Specialist (nivelul 2)</option>' in page
+    assert re.search(r"<em>Categorie</em>: <del>Plăți și retrageri</del> → <ins>Probleme tehnice cu site-ul sau "
+                     r"aplicația</ins>", page)
+    english = app.test_client()
+    sign_in(english, "olga")
+    page = english.get(f"/staff/complaints/{slug(number)}").get_data(as_text=True)
+    assert "<dd>Technical problems with the site or app</dd>" in page and "Платеж" not in page
+
+
+def test_resuming_says_what_it_does_in_each_status_it_is_offered_in(app, client, register, staff):
+    number = register()
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    sign_in(client, "olga")
+
+    def resume_offer() -> str | None:
+        page = client.get(f"/staff/complaints/{slug(number)}").get_data(as_text=True)
+        assert "Resume work" not in page
+        found = re.search(r'data-testid="resume">([^<]+)</button>\s*<p class="hint">([^<]+)</p>', page)
+        return found and (found.group(1), found.group(2))
+
+    assert resume_offer() is None  # in progress: nothing to resume
+    act(app, number, ops.request_information, by=staff["olga"], body="Which card?")
+    assert resume_offer()[0] == "Stop waiting and resume work"
+    act(app, number, ops.respond, by=staff["olga"], body="We are checking.")
+    button, hint = resume_offer()
+    assert button == "Mark as in progress again" and "record the decision instead" in hint
+    act(app, number, ops.resolve, by=staff["olga"], resolution=Resolution.REJECTED, reasons="The bet was void.")
+    assert resume_offer() is None
+    act(app, number, ops.complainant_reply, by=None, body="I do not accept this.", dispute=True)
+    assert resume_offer()[0] == "Start work on the reopened complaint"
+    assert client.post(f"/staff/complaints/{slug(number)}/resume").status_code == 303
+    assert load(app, number).status == ComplaintStatus.IN_PROGRESS
 
 
 def test_the_complainant_sees_the_answer_but_not_internal_notes(app, client, register, staff):

@@ -186,20 +186,84 @@ def test_the_switcher_only_offers_and_accepts_the_four_languages_and_stays_on_th
     assert "<script" not in switcher and "onclick" not in switcher
 
 
+def _language_events(app) -> list[tuple[int, dict]]:
+    with app.app_context():
+        return [(e.user_id, json.loads(e.details)) for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == AuditAction.OWN_SETTINGS_CHANGED).order_by(AuditEvent.id))]
+
+
+def _sign_in(client, username: str = "olga") -> None:
+    assert client.post("/staff/login", data={"username": username, "password": "correct horse 1"}).status_code == 302
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_staff_pages_follow_the_staff_members_own_language_not_the_public_switcher(
+def test_the_language_chosen_on_the_sign_in_page_becomes_the_staff_members_own_and_is_audited(
     make_app, make_user, language
 ):
     app = make_app()
-    make_user("olga", "officer", tier=1, language=language)
+    saved = "ro" if language != "ro" else "uk"
+    user_id = make_user("olga", "officer", tier=1, language=saved)
     client = app.test_client()
-    other = "ro" if language != "ro" else "uk"
-    client.post("/language", data={"language": other, "next": "/"})  # a public choice, before signing in
-    assert client.post("/staff/login", data={"username": "olga", "password": "correct horse 1"}).status_code == 302
+    client.post("/language", data={"language": language, "next": "/staff/login"})  # the switcher on the page
+    assert f'<html lang="{language}">' in client.get("/staff/login").get_data(as_text=True)
+    _sign_in(client)
     home = client.get("/staff/").get_data(as_text=True)
     assert f'<html lang="{language}">' in home and _h1(home) == KNOWN[language]["staff"]
-    assert 'data-testid="language-switch"' not in home  # staff change it in My settings
-    assert f'<html lang="{other}">' in client.get("/").get_data(as_text=True)  # public pages keep the choice
+    assert 'data-testid="staff-language-switch"' in home and 'data-testid="language-switch"' not in home
+    with app.app_context():
+        assert db.session.get(User, user_id).language == language
+    assert _language_events(app) == [(user_id, {"language": {"from": saved, "to": language}})]
+    assert f'<html lang="{language}">' in client.get("/").get_data(as_text=True)  # public pages keep the choice
+
+
+def test_without_a_choice_on_the_sign_in_page_staff_pages_keep_the_saved_language(make_app, make_user):
+    app = make_app()
+    make_user("olga", "officer", tier=1, language="uk")
+    client = app.test_client()
+    browser = {"Accept-Language": "ro"}
+    assert '<html lang="ro">' in client.get("/staff/login", headers=browser).get_data(as_text=True)  # a guess ...
+    response = client.post("/staff/login", data={"username": "olga", "password": "correct horse 1"}, headers=browser)
+    assert response.status_code == 302
+    home = client.get("/staff/").get_data(as_text=True)
+    assert '<html lang="uk">' in home  # ... is no choice: her own language stays
+    assert _language_events(app) == []
+
+
+def test_signing_out_forgets_the_choice_so_the_next_person_keeps_their_language(make_app, make_user):
+    app = make_app()
+    make_user("olga", "officer", tier=1, language="en")
+    make_user("petru", "officer", tier=1, language="ru")
+    client = app.test_client()
+    client.post("/language", data={"language": "ro", "next": "/staff/login"})
+    _sign_in(client, "olga")
+    assert client.post("/staff/logout").status_code == 302
+    _sign_in(client, "petru")
+    assert '<html lang="ru">' in client.get("/staff/").get_data(as_text=True)
+    with app.app_context():
+        languages = dict(db.session.execute(select(User.username, User.language)).all())
+    assert languages == {"olga": "ro", "petru": "ru"}
+
+
+def test_the_staff_frame_switches_my_language_audited_and_returns_to_the_same_page(make_app, make_user):
+    app = make_app()
+    user_id = make_user("olga", "officer", tier=1, language="en")
+    client = app.test_client()
+    _sign_in(client)
+    queue = client.get("/staff/queue?show=mine").get_data(as_text=True)
+    switch = re.search(r'<form [^>]*data-testid="staff-language-switch".*?</form>', queue, re.S).group(0)
+    assert 'action="/staff/language"' in switch and 'name="next" value="/staff/queue?show=mine"' in switch
+    assert re.findall(r'name="language" value="(\w+)"', switch) == list(LANGUAGES)
+    assert "<script" not in switch
+    answer = client.post("/staff/language", data={"language": "ru", "next": "/staff/queue?show=mine"})
+    assert answer.status_code == 303 and answer.headers["Location"] == "/staff/queue?show=mine"
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert '<html lang="ru">' in page and '<option selected value="mine">Мои</option>' in page
+    assert _language_events(app) == [(user_id, {"language": {"from": "en", "to": "ru"}})]
+    assert client.post("/staff/language", data={"language": "xx", "next": "/staff/"}).status_code == 400
+    elsewhere = client.post("/staff/language", data={"language": "ru", "next": "https://example.com/"})
+    assert elsewhere.headers["Location"] == "/staff/"  # never off the site; no change, no second event
+    assert len(_language_events(app)) == 1
+    assert app.test_client().post("/staff/language", data={"language": "ro"}).status_code == 302  # signed out
 
 
 def test_a_staff_member_changes_their_language_in_my_settings_and_it_is_audited(make_app, make_user):

@@ -278,13 +278,15 @@ def test_each_line_shows_subject_category_status_tier_owner_and_deadline(client,
 
 @pytest.fixture
 def teams(client, staff, colleague, file, set_columns) -> dict[str, str]:
-    """Olga (signed in, tier 1) owns one; Petru (tier 2) owns one; one unassigned at each tier."""
+    """Olga (signed in, tier 1) owns one at her tier and one that rose to tier 2; Petru (tier 2)
+    owns one; one unassigned at each tier."""
     olga = staff("olga", tier=1)
     petru = colleague("petru", tier=2)
     numbers = {"olga": file(T0), "tier1_free": file(T0 + HOUR), "petru": file(T0 + 2 * HOUR),
-               "tier2_free": file(T0 + 20 * HOUR)}
+               "olga_risen": file(T0 + 3 * HOUR), "tier2_free": file(T0 + 20 * HOUR)}
     set_columns(numbers["olga"], **_taken(olga))
     set_columns(numbers["petru"], **_taken(petru, tier=2))
+    set_columns(numbers["olga_risen"], **_taken(olga, tier=2))
     set_columns(numbers["tier2_free"], tier=2)
     return numbers
 
@@ -292,15 +294,18 @@ def teams(client, staff, colleague, file, set_columns) -> dict[str, str]:
 @pytest.mark.parametrize(
     "params, expected",
     [
-        ({}, ["olga", "tier1_free"]),  # the default for someone at a tier: their tier
+        ({}, ["olga", "tier1_free", "olga_risen"]),  # the default for someone at a tier: hers and her tier's
+        ({"show": "mine_and_tier"}, ["olga", "tier1_free", "olga_risen"]),
+        ({"due": "due_soon"}, ["olga_risen"]),
         ({"show": "my_tier"}, ["olga", "tier1_free"]),
-        ({"show": "mine"}, ["olga"]),
+        ({"show": "mine"}, ["olga", "olga_risen"]),
         ({"show": "unassigned"}, ["tier1_free", "tier2_free"]),
-        ({"show": "all"}, ["olga", "tier1_free", "petru", "tier2_free"]),
-        ({"show": "all", "tier": "2"}, ["petru", "tier2_free"]),
+        ({"show": "all"}, ["olga", "tier1_free", "petru", "olga_risen", "tier2_free"]),
+        ({"show": "all", "tier": "2"}, ["petru", "olga_risen", "tier2_free"]),
+        ({"show": "mine_and_tier", "tier": "2"}, ["olga_risen"]),
         ({"show": "unassigned", "tier": "2"}, ["tier2_free"]),
         ({"show": "all", "due": "overdue"}, ["olga", "tier1_free"]),
-        ({"show": "all", "due": "due_soon"}, ["petru"]),
+        ({"show": "all", "due": "due_soon"}, ["petru", "olga_risen"]),
         ({"show": "my_tier", "due": "due_soon"}, []),
     ],
 )
@@ -318,7 +323,7 @@ def test_someone_at_no_tier_sees_every_open_complaint_and_no_my_tier_choice(clie
     set_columns(two, **_taken(other, tier=2))
     page = _queue(client, T0 + 2 * HOUR)
     assert _numbers(page) == [one, two]
-    assert 'value="my_tier"' not in page
+    assert 'value="my_tier"' not in page and 'value="mine_and_tier"' not in page
     assert re.search(r'<option selected value="all">All open</option>', page)
     status, page = _get(client, T0 + 2 * HOUR, show="my_tier")
     assert status == 400 and "Not a valid choice" in page and "Correct the filter" in page
@@ -330,7 +335,7 @@ def test_the_filter_form_shows_again_what_was_chosen(client, teams):
     assert '<option selected value="2">Specialist department</option>' in page
     assert '<option selected value="due_soon">Due soon</option>' in page
     default = _queue(client, T0 + HOUR)
-    assert '<option selected value="my_tier">My tier</option>' in default
+    assert '<option selected value="mine_and_tier">Mine and my tier</option>' in default
 
 
 def test_a_bad_filter_value_is_refused_and_lists_nothing(client, teams):

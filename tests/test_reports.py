@@ -294,10 +294,12 @@ def test_each_report_is_written_to_the_audit_trail(app, client, login, november)
     with frozen_clock(NOW):
         client.get("/manage/reports/dashboard.xlsx?tier=1")
     with app.app_context():
-        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == AuditAction.EXPORT)
-                                    .order_by(AuditEvent.id)).all()
-        assert [(e.username, e.target) for e in events] == [
-            ("mihaela", "monthly report 2026-11"), ("mihaela", "dashboard: all tables")]
+        events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)
+                                    .where(AuditEvent.action.in_([AuditAction.MONTHLY_REPORT,
+                                                                  AuditAction.FIGURES_EXPORT]))).all()
+        assert [(e.username, e.action, e.target) for e in events] == [
+            ("mihaela", AuditAction.MONTHLY_REPORT, "monthly report 2026-11"),
+            ("mihaela", AuditAction.FIGURES_EXPORT, "dashboard: all tables")]
         assert json.loads(events[0].details) == {"format": "pdf", "language": "uk", "month": "2026-11"}
         assert json.loads(events[1].details) == {"format": "xlsx", "filters": {"tier": "1"}}
 

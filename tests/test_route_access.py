@@ -93,6 +93,7 @@ ROUTES: dict[str, Access] = {
     "/staff/password": needs(P.USE_STAFF_DESK),
     "/staff/settings": needs(P.USE_STAFF_DESK),
     "/staff/sessions/end": needs(P.USE_STAFF_DESK),
+    "/staff/language": needs(P.USE_STAFF_DESK),
     "/staff/tokens": needs(P.USE_STAFF_DESK),
     "/staff/tokens/revoke": needs(P.USE_STAFF_DESK),
     "/staff/": needs(P.USE_STAFF_DESK),

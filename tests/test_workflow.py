@@ -100,6 +100,47 @@ def test_after_two_transfers_the_next_one_escalates_to_management_instead(app, r
     assert ("escalated", "tier", None, 3) in notifications(app, number)
 
 
+def test_a_transfer_to_a_colleague_at_a_higher_tier_takes_the_complaint_to_their_tier_and_signs_it(
+        app, register, staff):
+    number = register()
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    act(app, number, ops.respond, by=staff["olga"], body="We are looking into it.")
+    assert load(app, number).next_check_at == T0 + timedelta(days=3) * 0.75  # tier 1's resolution warning
+    at = T0 + timedelta(hours=2)
+    act(app, number, ops.transfer_complaint, by=staff["olga"], to=staff["sofia"], reason="A gateway fault", at=at)
+    complaint = load(app, number)
+    assert (complaint.owner_id, complaint.tier, complaint.transfer_count) == (staff["sofia"], 2, 1)
+    assert complaint.resolution_started_at == at  # tier 2's clock starts, as on entering any tier
+    assert complaint.resolution_due == at + timedelta(days=5)
+    assert complaint.next_check_at == at + timedelta(days=5) * 0.75  # the alarm follows the new clock
+    assert complaint.first_response_due == T0 + timedelta(hours=24)  # the first response does not move
+    transferred = events(app, number)[-1]
+    assert transferred["type"] == "transferred" and transferred["tiers"] == {"from": 1, "to": 2}
+    assert (transferred["state"]["tier"], transferred["state"]["owner_id"]) == (2, staff["sofia"])
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Escalation)) == 0  # a transfer, not an escalation
+        report = verify_registry()
+    assert report.ok, [str(p) for p in report.problems]
+
+
+def test_a_transfer_never_lowers_the_tier_and_at_the_same_tier_keeps_its_clock(app, register, staff):
+    number = register()
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    act(app, number, ops.transfer_complaint, by=staff["olga"], to=staff["petru"], reason="Petru knows the case",
+        at=T0 + timedelta(hours=2))
+    complaint = load(app, number)
+    assert (complaint.tier, complaint.resolution_started_at) == (1, T0)  # the same tier: nothing restarts
+    assert "tiers" not in events(app, number)[-1] and events(app, number)[-1]["state"]["tier"] == 1
+    act(app, number, ops.escalate, by=staff["petru"], reason="Needs the payments team")
+    act(app, number, ops.take_complaint, by=staff["sofia"])
+    with pytest.raises(ComplaintChangeRefused, match="Olga Officer cannot own this complaint: it is at tier 2"):
+        act(app, number, ops.transfer_complaint, by=staff["sofia"], to=staff["olga"], reason="Back to the desk")
+    assert (load(app, number).tier, load(app, number).owner_id) == (2, staff["sofia"])
+    with app.app_context():
+        report = verify_registry()
+    assert report.ok, [str(p) for p in report.problems]
+
+
 def test_a_consultation_note_asks_a_colleague_without_handing_the_complaint_on(app, register, staff):
     number = register()
     act(app, number, ops.take_complaint, by=staff["olga"])

@@ -315,8 +315,9 @@ def _paths(tiers: list[int]) -> dict[str, Any]:
             "description": "The same filters and order as the queue page (/staff/queue). Needs the "
                            "handle_complaints permission.",
             "parameters": [
-                query("show", "Whose complaints: mine, my_tier (the default for a user with a tier; "
-                      "only for them), unassigned, all (the default otherwise).", _enum(Scope)),
+                query("show", "Whose complaints: mine_and_tier (the user's own, at any tier, and every "
+                      "one at their tier: the default for a user with a tier; only for them), mine, my_tier "
+                      "(only for a user with a tier), unassigned, all (the default otherwise).", _enum(Scope)),
                 query("tier", "Only this tier (empty: any).",
                       {"anyOf": [{"type": "integer", "enum": tiers}, {"type": "string", "enum": [""]}]}),
                 query("due", "Only overdue, or only due soon (empty: all).", _enum([*DueFilter, ""])),

@@ -38,6 +38,8 @@ class AuditAction(TitledEnum):
     ACCOUNT_UNLOCKED = "account_unlocked", _l("Account unlocked")
     SESSIONS_ENDED = "sessions_ended", _l("Signed out other sessions")
     USER_DEACTIVATED = "user_deactivated", _l("Deactivated a user")
+    MONTHLY_REPORT = "monthly_report", _l("Generated the monthly report")
+    FIGURES_EXPORT = "figures_export", _l("Exported the dashboard figures")
 
 
 class AuditEvent(db.Model):

@@ -1,8 +1,10 @@
-"""The audit trail, for administrators: newest first, filtered, paged by id."""
+"""The audit trail, for administrators: newest first, filtered, paged by id; each event's details
+as lines in the reader's language (details.py)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -13,6 +15,7 @@ from ..auth.access import requires
 from ..auth.permissions import Permission
 from ..extensions import db
 from ..forms import SEARCH_MAX_LENGTH, AppForm
+from .details import detail_lines
 from .models import AuditAction, AuditEvent
 
 bp = Blueprint("audit", __name__, url_prefix="/staff/audit", template_folder="templates")
@@ -63,6 +66,9 @@ def events() -> tuple[str, int]:
     next_args = {k: v for k, v in request.args.items() if k != "before"}
     if more:
         next_args["before"] = rows[-1].id
-    return render_template("audit/events.html", form=form, events=rows, more=more, next_args=next_args), (
+    language = str(get_locale() or "en")
+    details = {event.id: detail_lines(event.details, language) for event in rows}
+    return render_template("audit/events.html", form=form, events=rows, details=details, more=more,
+                           next_args=next_args), (
         200 if valid else 400
     )

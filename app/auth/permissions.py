@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import enum
-
 from flask_babel import lazy_gettext as _l
 
 from ..enums import TitledEnum
@@ -16,23 +14,30 @@ class Role(TitledEnum):
     ADMINISTRATOR = "administrator", _l("Administrator")
 
 
-class Permission(enum.StrEnum):
-    USE_STAFF_DESK = "use_staff_desk"  # sign in, see the staff home page, change one's password
-    REGISTER = "register"  # register paper, post, phone, walk-in and e-mail complaints
-    PRINT_RECEIPT = "print_receipt"  # print and reprint receipts
-    VIEW_JOURNAL = "view_journal"  # the registry journal and case pages
-    EXPORT_JOURNAL = "export_journal"  # CSV and PDF exports of the journal
-    ANNUL = "annul"  # annul a record registered by mistake
-    CORRECT = "correct"  # append a correction to a record
-    VIEW_AUDIT = "view_audit"  # browse the audit trail
+class Permission(TitledEnum):
+    """What a role may do; the title names it for people (in the audit trail's refusals)."""
+
+    #: Sign in, see the staff home page, change one's password.
+    USE_STAFF_DESK = "use_staff_desk", _l("Use the staff desk")
+    #: Register paper, post, phone, walk-in and e-mail complaints.
+    REGISTER = "register", _l("Register complaints")
+    PRINT_RECEIPT = "print_receipt", _l("Print receipts")  # print and reprint receipts
+    VIEW_JOURNAL = "view_journal", _l("See the registry journal")  # the registry journal and case pages
+    EXPORT_JOURNAL = "export_journal", _l("Export the registry journal")  # CSV and PDF exports
+    ANNUL = "annul", _l("Annul records")  # annul a record registered by mistake
+    CORRECT = "correct", _l("Correct records")  # append a correction to a record
+    VIEW_AUDIT = "view_audit", _l("See the audit trail")  # browse the audit trail
     #: The correspondence on paper: record a reply or dispute that came by post, phone or in
     #: person; the tray of letters to post, and marking them posted.
-    CORRESPONDENCE = "correspondence"
-    HANDLE_COMPLAINTS = "handle_complaints"  # the queue; take, answer, transfer, escalate complaints
-    REVIEW_ESCALATIONS = "review_escalations"  # the escalation desk: assign, decide, send back down
-    VIEW_DASHBOARD = "view_dashboard"  # management figures, charts and reports
-    MANAGE_USERS = "manage_users"
-    CONFIGURE_REGISTRY = "configure_registry"  # categories, tiers, organisation, numbers, mailboxes
+    CORRESPONDENCE = "correspondence", _l("Keep the correspondence on paper")
+    #: The queue; take, answer, transfer, escalate complaints.
+    HANDLE_COMPLAINTS = "handle_complaints", _l("Handle complaints")
+    #: The escalation desk: assign, decide, send back down.
+    REVIEW_ESCALATIONS = "review_escalations", _l("Review escalations")
+    VIEW_DASHBOARD = "view_dashboard", _l("See the dashboard and reports")  # management figures and reports
+    MANAGE_USERS = "manage_users", _l("Manage staff accounts")
+    #: Categories, tiers, organisation, numbers, mailboxes.
+    CONFIGURE_REGISTRY = "configure_registry", _l("Configure the registry")
 
 
 _CLERK = {

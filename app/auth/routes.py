@@ -8,12 +8,14 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import ngettext, refresh
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from ..audit.models import AuditAction
 from ..audit.service import record
 from ..database import commit_with_retry
 from ..extensions import limiter, login_manager
+from ..i18n import page_languages
 from ..urls import local_path
 from .access import requires
 from .forms import LoginForm, PasswordChangeForm, SettingsForm, SignOutElsewhereForm
@@ -78,10 +80,14 @@ def login() -> Response | tuple[str, int] | str:
         username = form.username.data.strip().lower()[:80]
         address = request.remote_addr
 
+        chosen = session.get("language")  # chosen on this page (or the public pages) in this session
+
         def work() -> tuple[User | None, str | None]:
             attempt = sign_in(username, form.password.data, address=address)
             if attempt.user is None:
                 return None, None
+            if chosen in page_languages():  # the language the sign-in page was read in becomes theirs
+                change_language(attempt.user, chosen)
             return attempt.user, start_session(attempt.user, ip=address, lifetime=_lifetime())
 
         user, key = commit_with_retry(work)
@@ -104,6 +110,7 @@ def logout() -> Response:
 
     commit_with_retry(work)
     logout_user()
+    session.pop("language", None)  # the next person at this computer starts from their own language
     flash(_("You are signed out."))
     return redirect(url_for("auth.login"))
 
@@ -142,6 +149,20 @@ def settings() -> Response | tuple[str, int]:
     status = 422 if request.method == "POST" else 200
     return render_template("auth/settings.html", form=form, elsewhere=SignOutElsewhereForm(),
                            sessions=session_count(user, lifetime=_lifetime())), status
+
+
+@bp.post("/language")
+@requires(Permission.USE_STAFF_DESK)
+def choose_language() -> Response:
+    """The staff frame's language switcher: my language (as in My settings), audited when it
+    changes; back to the page it was used on. A plain form, no script."""
+    language = request.form.get("language", "")
+    if language not in page_languages():
+        raise BadRequest()
+    user = current_user._get_current_object()
+    if commit_with_retry(lambda: change_language(user, language)):
+        refresh()
+    return redirect(local_path(request.form.get("next"), url_for("staff.home")), code=303)
 
 
 @bp.post("/sessions/end")

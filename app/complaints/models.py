@@ -253,6 +253,18 @@ CORRECTABLE: dict[str, tuple[str, tuple[str, ...]]] = {
     "description": ("private", ("description",)),
     "desired_outcome": ("private", ("desired_outcome",)),
 }
+#: What staff call each correctable field (as the correction form labels it): in a case's
+#: history and in the audit trail.
+FIELD_TITLES = {
+    "full_name": _l("Full name"),
+    "email": _l("E-mail"),
+    "phone": _l("Phone"),
+    "postal_address": _l("Postal address"),
+    "category": _l("Category"),
+    "subject": _l("Subject"),
+    "description": _l("What happened"),
+    "desired_outcome": _l("Outcome wanted"),
+}
 
 
 class Attachment(db.Model):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import get_locale
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -78,6 +79,7 @@ def case_panel(complaint: Complaint, user: User, bound: dict[str, Any] | None = 
 def case_page(complaint: Complaint, user: User, bound: dict[str, Any] | None = None) -> dict[str, Any]:
     """The case page's template context for `user`; `bound` holds a submitted action form to
     show again with its errors."""
+    language = str(get_locale() or "en")
     contacts = [c for c in (complaint.email, complaint.phone) if c]
     others = []
     if contacts:
@@ -98,8 +100,8 @@ def case_page(complaint: Complaint, user: User, bound: dict[str, Any] | None = N
     registered_by = db.session.get(User, complaint.registered_by_id) if complaint.registered_by_id else None
     return {
         "complaint": complaint,
-        "category": category_name(complaint.category, complaint.language),
-        "history": case_history(complaint.id),
+        "category": category_name(complaint.category, language),  # the reader's, as everything staff read
+        "history": case_history(complaint.id, language),
         "prints": prints,
         "printers": printers,
         "registered_by": registered_by,

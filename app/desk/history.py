@@ -10,7 +10,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..complaints.models import Channel
+from ..complaints.categories import category_name
+from ..complaints.models import FIELD_TITLES, Channel
 from ..extensions import db
 from ..registry.digest import fingerprint_of
 from ..registry.models import EntryKind, EntryPrivate, RegistryEntry
@@ -47,13 +48,14 @@ class HistoryItem:
     title: str
     by: str | None  # who did it (a member of staff), None for the complainant or the system
     reason: str | None
-    changes: dict[str, dict[str, Any]]  # field -> {"from": old, "to": new}
+    changes: dict[str, dict[str, Any]]  # the field's name, for people -> {"from": old, "to": new}
     details: dict[str, Any]  # the event's own facts (escalation, deadline, recipient, ...)
     fingerprint: str
     position: int
 
 
-def case_history(complaint_id: int) -> list[HistoryItem]:
+def case_history(complaint_id: int, language: str = "en") -> list[HistoryItem]:
+    """The complaint's signed entries in order, named for people reading `language`."""
     rows = db.session.execute(
         select(RegistryEntry, EntryPrivate.data)
         .outerjoin(EntryPrivate, EntryPrivate.position == RegistryEntry.position)
@@ -73,7 +75,7 @@ def case_history(complaint_id: int) -> list[HistoryItem]:
                 title=str(TITLES.get(key, key)),
                 by=by["name"] if by else None,
                 reason=private.get("reason") or private.get("note"),
-                changes=private.get("changes", {}),
+                changes=_changes(private.get("changes", {}), language),
                 details=_details(payload),
                 fingerprint=fingerprint_of(entry.digest),
                 position=entry.position,
@@ -82,8 +84,18 @@ def case_history(complaint_id: int) -> list[HistoryItem]:
     return items
 
 
+def _changes(changes: dict[str, dict[str, Any]], language: str) -> dict[str, dict[str, Any]]:
+    """A correction's changes with each field named for people, a category by its name."""
+    named = {}
+    for field, change in changes.items():
+        if field == "category":
+            change = {side: category_name(code, language) if code else code for side, code in change.items()}
+        named[str(FIELD_TITLES.get(field, field))] = change
+    return named
+
+
 def _details(payload: dict[str, Any]) -> dict[str, Any]:
-    details = {k: payload[k] for k in ("escalation", "to", "consulted", "receipt", "received", "letter")
+    details = {k: payload[k] for k in ("escalation", "tiers", "to", "consulted", "receipt", "received", "letter")
                if payload.get(k)}
     if payload.get("received"):  # a reply or dispute on paper: its channel by name
         details["received"] = {**payload["received"], "channel": Channel(payload["received"]["channel"]).title}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -229,7 +230,7 @@ def annul(reference: str) -> Response:
 @requires(Permission.CORRECT)
 def correct(reference: str) -> Response | tuple[str, int]:
     complaint = _complaint_or_404(reference)
-    form = CorrectionForm(obj=complaint, language=complaint.language)
+    form = CorrectionForm(obj=complaint, language=str(get_locale() or "en"))  # categories named for the reader
     refused = None
     if complaint.is_annulled:
         refused = _("%(number)s is annulled; an annulled record is not corrected.", number=complaint.number)

@@ -354,7 +354,7 @@ def export_csv(table: str) -> Response:
     context = _context(form)
     built = TABLES[table](context)
     commit_with_retry(lambda: record(
-        AuditAction.EXPORT, target=f"dashboard: {table}", details={"format": "csv", "filters": form.filter_args()}
+        AuditAction.FIGURES_EXPORT, target=f"dashboard: {table}", details={"format": "csv", "filters": form.filter_args()}
     ))
     day = context.now.astimezone(ZoneInfo(context.timezone)).date()
     return Response(

@@ -1,6 +1,8 @@
 """The queue's filter form: read from the query string (a GET search, no CSRF token) and shown
-again with what was chosen. Whose complaints it shows defaults to the user's own tier, or to
-every open complaint for someone who works at no tier."""
+again with what was chosen. Whose complaints it shows defaults to the user's own and their
+tier's (a complaint transferred to them rose to their tier; one that rose past them, or that
+they took below their tier, is still theirs), or to every open complaint for someone who works
+at no tier."""
 
 from __future__ import annotations
 
@@ -26,10 +28,13 @@ class QueueFilterForm(AppForm):
     def __init__(
         self, formdata: Any, *, user_tier: int | None, policy: TierPolicy, language: str, **kwargs: Any
     ) -> None:
-        default = Scope.MY_TIER if user_tier is not None else Scope.ALL
+        default = Scope.MINE_AND_TIER if user_tier is not None else Scope.ALL
         super().__init__(formdata, show=default.value, **kwargs)
         self.user_tier = user_tier
-        scopes = [(Scope.MINE.value, _l("Mine"))]
+        scopes = []
+        if user_tier is not None:
+            scopes.append((Scope.MINE_AND_TIER.value, _l("Mine and my tier")))
+        scopes.append((Scope.MINE.value, _l("Mine")))
         if user_tier is not None:
             scopes.append((Scope.MY_TIER.value, _l("My tier")))
         scopes += [(Scope.UNASSIGNED.value, _l("Unassigned")), (Scope.ALL.value, _l("All open"))]

@@ -15,7 +15,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Row, Select, and_, case, false, func, literal, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Row,
+    Select,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 
 from ..auth.models import User
 from ..complaints.models import Complaint
@@ -46,6 +59,7 @@ _CURSOR_TIME = "%Y%m%dT%H%M%S%f"
 class Scope(enum.StrEnum):
     """Whose complaints the queue shows."""
 
+    MINE_AND_TIER = "mine_and_tier"  # owned by the signed-in user (at any tier), or at their tier
     MINE = "mine"  # owned by the signed-in user
     MY_TIER = "my_tier"  # at the signed-in user's tier
     UNASSIGNED = "unassigned"
@@ -125,7 +139,10 @@ def _sort_key() -> ColumnElement[datetime]:
 def scope_conditions(f: QueueFilter) -> list[ColumnElement[bool]]:
     """Open complaints of the filter's scope and tier (the due-state filter left out)."""
     conditions: list[ColumnElement[bool]] = [Complaint.status.in_(sorted(OPEN))]
-    if f.scope == Scope.MINE:
+    if f.scope == Scope.MINE_AND_TIER:
+        mine = Complaint.owner_id == f.user_id if f.user_id is not None else false()
+        conditions.append(or_(mine, Complaint.tier == f.user_tier) if f.user_tier is not None else mine)
+    elif f.scope == Scope.MINE:
         conditions.append(Complaint.owner_id == f.user_id if f.user_id is not None else false())
     elif f.scope == Scope.MY_TIER:
         conditions.append(Complaint.tier == f.user_tier if f.user_tier is not None else false())

@@ -32,7 +32,7 @@ def monthly_command(month: str, language: str, output: Path | None) -> None:
     path = output or Path(report_filename(year, number))
     path.write_bytes(pdf)
     commit_with_retry(lambda: record(
-        AuditAction.EXPORT, target=f"monthly report {year:04d}-{number:02d}",
+        AuditAction.MONTHLY_REPORT, target=f"monthly report {year:04d}-{number:02d}",
         details={"format": "pdf", "language": language, "month": f"{year:04d}-{number:02d}", "via": "cli"},
     ))
     click.echo(f"Wrote {path} ({len(pdf):,} bytes).")

@@ -49,7 +49,7 @@ def monthly_pdf() -> Response:
     language = asked or normalise_language(str(get_locale() or "en"))
     pdf = monthly_report_pdf(year, month, language)
     commit_with_retry(lambda: record(
-        AuditAction.EXPORT, target=f"monthly report {year:04d}-{month:02d}",
+        AuditAction.MONTHLY_REPORT, target=f"monthly report {year:04d}-{month:02d}",
         details={"format": "pdf", "language": language, "month": f"{year:04d}-{month:02d}"},
     ))
     return Response(pdf, mimetype="application/pdf",
@@ -66,7 +66,7 @@ def dashboard_xlsx() -> Response:
     context = Context(form.to_filters(timezone), now_utc(), timezone, str(get_locale() or "en"), {})
     workbook = xlsx_bytes([build(context) for build in TABLES.values()])
     commit_with_retry(lambda: record(
-        AuditAction.EXPORT, target="dashboard: all tables", details={"format": "xlsx", "filters": form.filter_args()}
+        AuditAction.FIGURES_EXPORT, target="dashboard: all tables", details={"format": "xlsx", "filters": form.filter_args()}
     ))
     day = context.now.astimezone(ZoneInfo(timezone)).date()
     return Response(workbook, mimetype=XLSX_MIMETYPE,

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -60,7 +61,7 @@ class ColleagueForm(AppForm):
     def __init__(self, *args: Any, colleagues: list[User] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self[self.colleague_field].choices = [(0, "—")] + [
-            (u.id, f"{u.full_name} (tier {u.tier})") for u in colleagues
+            (u.id, _("%(name)s (tier %(tier)d)", name=u.full_name, tier=u.tier or 0)) for u in colleagues
         ]
 
 

@@ -306,8 +306,11 @@ class TransferOutcome:
 
 
 def transfer_complaint(complaint: Complaint, *, to: User, reason: str, by: User) -> TransferOutcome:
-    """Hand the complaint to a colleague, with a reason; counted. Past the allowed number of
-    transfers it is escalated to management instead of being passed on again."""
+    """Hand the complaint to a colleague at or above its tier, with a reason; counted. The
+    complaint follows its new owner to their tier (`rules.tier_after_transfer`): to a colleague
+    at a higher tier it rises there and that tier's resolution clock starts, as on any entry
+    into a tier; the event signs the new tier (and the move, `tiers`). Past the allowed number
+    of transfers it is escalated to management instead of being passed on again."""
     reason = check_text(reason, _("reason"), MIN_REASON_LENGTH)
     lock(complaint)
     _require_owner(by, complaint)
@@ -326,14 +329,23 @@ def transfer_complaint(complaint: Complaint, *, to: User, reason: str, by: User)
     _require(to.id != by.id, _("Choose a colleague other than yourself."))
     _require(rules.may_receive(to, complaint),
              _("%(name)s cannot own this complaint: it is at tier %(tier)d.", name=to.full_name, tier=complaint.tier))
+    from_tier, to_tier = complaint.tier, rules.tier_after_transfer(to, complaint)
     complaint.owner_id = to.id
     complaint.transfer_count += 1
+    moved: dict[str, Any] = {}
+    if to_tier != from_tier:  # up to the new owner's tier, whose resolution clock starts, as on entering any tier
+        complaint.tier = to_tier
+        for name, value in restart_resolution_clock(at, to_tier, policy).items():
+            setattr(complaint, name, value)
+        _rearm(complaint, policy)
+        moved = {"tiers": {"from": from_tier, "to": to_tier}}
     _record(complaint, "transferred", by=by, at=at, to=actor(to), transfers=complaint.transfer_count,
-            private=_text(reason=reason))
+            private=_text(reason=reason), **moved)
     _notify(notification_row(NotificationKind.ASSIGNED, complaint.id, Audience.USER, user_id=to.id, at=at,
                              params={"by": by.full_name, "reason": reason}))
     db.session.flush()
-    log.info("complaint %s transferred to %s (%d)", complaint.number, to.username, complaint.transfer_count)
+    log.info("complaint %s transferred to %s (%d), tier %d -> %d", complaint.number, to.username,
+             complaint.transfer_count, from_tier, to_tier)
     return TransferOutcome(to, None)
 
 

@@ -64,5 +64,12 @@ def can_consult(user: User, complaint: Complaint) -> bool:
 
 
 def may_receive(user: User, complaint: Complaint) -> bool:
-    """Who a complaint may be transferred to: an active handler at or above its tier."""
+    """Who a complaint may be transferred to: an active handler at or above its tier (a transfer
+    never lowers the tier; sending a complaint down is management's `send_back`)."""
     return user.active and is_handler(user) and user.tier >= complaint.tier
+
+
+def tier_after_transfer(to: User, complaint: Complaint) -> int:
+    """The tier a complaint is at once transferred to `to`: it follows its new owner up to their
+    tier (it is then worked, and looked for, where they work) and never goes down."""
+    return max(complaint.tier, to.tier or 0)
