@@ -125,6 +125,7 @@ def production(monkeypatch, app, base_settings):
     monkeypatch.setenv("DATABASE_URL", base_settings["SQLALCHEMY_DATABASE_URI"])
     for name, value in base_settings.items():
         monkeypatch.setattr(ProductionConfig, name, value, raising=False)
+    monkeypatch.setattr(ProductionConfig, "PUBLIC_BASE_URL", "https://complaints.example.md")
     return ProductionConfig
 
 
@@ -155,3 +156,11 @@ def test_demo_accounts_are_refused_in_production(app, make_app, monkeypatch):
     assert result.exit_code != 0 and "flask users create" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_production_refuses_to_start_without_its_public_address(production, monkeypatch):
+    """Links on receipts and in e-mails must name one address, not whatever Host a request sent."""
+    monkeypatch.setattr(production, "SECRET_KEY", "kT3vQ9-xLr2_M8wYpZ4nB6cD1eF7gH0jU5sA9qW2")
+    monkeypatch.setattr(production, "PUBLIC_BASE_URL", "")
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
+        create_app(production)
