@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import current_app, jsonify, request, url_for
+from flask import current_app, jsonify, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -23,6 +23,7 @@ from ..intake.operations import IdempotencyKeyReused, register_complaint
 from ..intake.validation import FIELDS, rules_from_config, validate_complaint
 from ..ratelimits import complaint_limit, tracking_limit
 from ..registry.digest import fingerprint_of
+from ..urls import public_url
 from ..workflow.messages import complainant_messages
 from .blueprint import bp
 
@@ -121,9 +122,7 @@ def create_complaint() -> tuple[Response, int]:
 
 
 def _api_url(complaint: Complaint) -> str:
-    return url_for(
-        "api.get_complaint", reference=complaint.slug, code=complaint.access_code, _external=True
-    )
+    return public_url("api.get_complaint", reference=complaint.slug, code=complaint.access_code)
 
 
 _LINK_ENDPOINTS = {
