@@ -161,11 +161,13 @@ def register_response_headers(app: Flask) -> None:
 
 def register_template_context(app: Flask) -> None:
     """Values every page shows: the organisation (as administrators keep it, app/settings)."""
+    from flask import has_request_context
     from flask_babel import get_locale
 
     from .auth.permissions import Permission
     from .languages import LANGUAGES
     from .settings.store import current_settings
+    from .urls import is_staff_path
 
     @app.context_processor
     def _globals() -> dict:
@@ -175,4 +177,6 @@ def register_template_context(app: Flask) -> None:
             "current_locale": str(get_locale()),
             "Permission": Permission,
             "LANGUAGES": LANGUAGES,
+            # Which frame an error page wears: the staff's (with their menu) or the public one.
+            "staff_area": has_request_context() and is_staff_path(request.path),
         }

@@ -20,6 +20,15 @@ def public_url(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
+#: Where the staff's pages live; an error under one of them is shown in the staff frame.
+STAFF_PREFIXES = ("/staff/", "/manage/", "/admin/")
+
+
+def is_staff_path(path: str) -> bool:
+    """True for a staff page's path (an error page there keeps the staff menu)."""
+    return path.startswith(STAFF_PREFIXES) or f"{path}/" in STAFF_PREFIXES
+
+
 def local_path(target: str | None, default: str) -> str:
     """`target` when it is a path on this site, else `default`: a redirect taken from the
     request never sends anyone to another site."""

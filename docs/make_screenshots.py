@@ -128,7 +128,7 @@ def main() -> None:
                 staff.goto(f"{base}/staff/login")
                 staff.fill("#username", username)
                 staff.fill("#password", PASSWORD)
-                staff.click("button[type=submit]")
+                staff.click("main button[type=submit]")  # not the language switch in the header
                 staff.goto(f"{base}{path}")
                 staff.screenshot(path=OUT / f"{name}.png", full_page=name in ("dashboard",))
                 context.close()
