@@ -160,11 +160,13 @@ def register_response_headers(app: Flask) -> None:
 
 
 def register_template_context(app: Flask) -> None:
-    """Values every page shows: the organisation (as administrators keep it, app/settings)."""
+    """Values every page shows: the organisation (as administrators keep it, app/settings), and
+    whether the registry holds demo data."""
     from flask_babel import get_locale
 
     from .auth.permissions import Permission
     from .languages import LANGUAGES
+    from .registry.demo import holds_demo_data, suggest_demo_data
     from .settings.store import current_settings
 
     @app.context_processor
@@ -175,4 +177,7 @@ def register_template_context(app: Flask) -> None:
             "current_locale": str(get_locale()),
             "Permission": Permission,
             "LANGUAGES": LANGUAGES,
+            # Asked by the page only where it shows them: the ribbon, the empty registry's notice.
+            "demo_registry": holds_demo_data,
+            "suggest_demo_data": suggest_demo_data,
         }
