@@ -81,13 +81,15 @@ _PRINTED = (Channel.PAPER, Channel.POST, Channel.IN_PERSON)
 #: each with at least one complaint when there are enough. "simple" takes the rest.
 _FATES = {
     "direct": 0.08, "information": 0.12, "silent": 0.03, "follow_up": 0.05, "transfer": 0.07, "escalate": 0.05,
-    "late": 0.08, "dispute": 0.08, "dispute_closed": 0.03, "reopen": 0.02, "management": 0.04, "duplicate": 0.02,
+    "late": 0.05, "dispute": 0.08, "dispute_closed": 0.03, "reopen": 0.02, "management": 0.04, "duplicate": 0.02,
 }
 #: Lives about a step that comes days after registration (a breach, an escalation, a dispute).
 _EVENTFUL = frozenset({"duplicate", "late", "escalate", "management", "dispute", "dispute_closed", "reopen"})
 #: The newest complaints, caught at each stage: (life, registered this long before now).
-_TAIL = (("registered", 0.4), ("in_progress", 5), ("responded", 20), ("waiting", 30), ("resolved", 50),
-         ("reopened", 70))
+_TAIL = (("now registered", 0.4), ("now in progress", 5), ("now responded", 20), ("now waiting", 30),
+         ("now at management", 45), ("now resolved", 50), ("now reopened", 70))
+#: The share of complaints from someone who complained before.
+_AGAIN = 0.06
 
 #: Working hours (local time): the staff's on weekdays and at weekends, the public's every day.
 _STAFF_HOURS = ((8.5, 18.5), (10, 15))
@@ -163,10 +165,12 @@ class _Story:
     def __init__(self, complaints: int, days: int, rng: random.Random, progress: Callable[[str], None] | None):
         self.rng = rng
         self.progress = progress or (lambda line: None)
-        self.end = now_utc()
-        self.start = self.end - timedelta(days=days)
-        self.days = days
         self.zone = ZoneInfo(current_app.config["REGISTRY_TIMEZONE"])
+        self.end = now_utc()
+        first = (self.end - timedelta(days=days)).astimezone(self.zone).date()
+        # From a Monday: the weekly figures start with a whole week.
+        self.start = local_day_start(first - timedelta(days=first.weekday()), self.zone.key)
+        self.days = days
         self.timeline: list[_Due] = []
         self.order = 0
         self.enforced = self.start
@@ -192,9 +196,14 @@ class _Story:
         channels = list(_CHANNEL_WEIGHTS)[:rest]
         channels += self.rng.choices(list(_CHANNEL_WEIGHTS), list(_CHANNEL_WEIGHTS.values()), k=rest - len(channels))
         self.rng.shuffle(channels)
-        cases = [self._case(fate, channel, self._arrival(channel, fate)) for fate, channel in zip(fates, channels, strict=True)]
-        cases += [self._case(fate, Channel.WEB, self.end - timedelta(hours=hours)) for fate, hours in tail]
-        return sorted(cases, key=lambda case: case.arrives)
+        dealt = [(self._arrival(channel, fate), fate, channel) for fate, channel in zip(fates, channels, strict=True)]
+        dealt += [(self.end - timedelta(hours=hours), fate, Channel.WEB) for fate, hours in tail]
+        cases: list[_Case] = []
+        for arrives, fate, channel in sorted(dealt, key=lambda deal: deal[0]):
+            # Some people complain again (the analysis finds them by e-mail or phone).
+            again = cases and fate not in _TAIL_LIVES and self.rng.random() < _AGAIN
+            cases.append(self._case(fate, channel, arrives, self.rng.choice(cases).values if again else None))
+        return cases
 
     def _arrival(self, channel: Channel, fate: str) -> datetime:
         """When a complaint arrives: by day more than by night; at the desk in its hours; days
@@ -209,12 +218,17 @@ class _Story:
             if moment < latest:
                 return moment
 
-    def _case(self, fate: str, channel: Channel, arrives: datetime) -> _Case:
+    def _case(self, fate: str, channel: Channel, arrives: datetime, person: dict | None = None) -> _Case:
+        """A complaint: its words from seed.py's maker; its author new, or `person` again."""
         if fate == "duplicate":
             channel = self.rng.choice((Channel.PAPER, Channel.POST))
         values = self.maker.values(arrives)
+        while person is not None and values["language"] != person["language"]:
+            values = self.maker.values(arrives)
         if values["phone"]:  # a mobile number of a Moldovan network (the bulk loader's need not be valid)
             values["phone"] = f"+373{self.rng.choice(_MOBILE)}{self.rng.randrange(10**6):06d}"
+        if person is not None:
+            values |= {name: person[name] for name in ("full_name", "email", "phone", "postal_address")}
         if channel in (Channel.PAPER, Channel.POST):
             values["postal_address"] = values["postal_address"] or self.rng.choice(ADDRESSES)
             values["email"] = values["email"] if self.rng.random() < 0.3 else None
@@ -263,6 +277,8 @@ class _Story:
         for days in range(8):
             day = local.date() + timedelta(days=days)
             opens, closes = self._hours(day, who)
+            if opens == closes:  # closed that day
+                continue
             if days == 0 and opens <= local < closes:
                 return moment
             if local < opens:
@@ -572,6 +588,13 @@ class _Story:
         yield _Wait(self.rng.uniform(1, 3), "any")
         self._ask(complaint)
 
+    def _tail_management(self, complaint: Complaint) -> Iterator[_Wait]:
+        yield from self._tail_responded(complaint)
+        yield _Wait(self.rng.uniform(1, 3), "any")
+        ops.escalate(complaint, reason=self._staff_text("escalate"), by=self._acting(complaint))
+        yield _Wait(self.rng.uniform(2, 6), "any")
+        ops.escalate(complaint, reason=self._staff_text("escalate_to_management"), by=self._acting(complaint))
+
     def _tail_resolved(self, complaint: Complaint) -> Iterator[_Wait]:
         yield from self._tail_responded(complaint)
         yield _Wait(self.rng.uniform(10, 20), "any")
@@ -623,10 +646,11 @@ class _Story:
 
 
 _TAIL_LIVES: dict[str, Callable[[_Story, Complaint], Iterator[_Wait]]] = {
-    "registered": lambda story, complaint: iter(()),
-    "in_progress": _Story._tail_in_progress,
-    "responded": _Story._tail_responded,
-    "waiting": _Story._tail_waiting,
-    "resolved": _Story._tail_resolved,
-    "reopened": _Story._tail_reopened,
+    "now registered": lambda story, complaint: iter(()),
+    "now in progress": _Story._tail_in_progress,
+    "now responded": _Story._tail_responded,
+    "now waiting": _Story._tail_waiting,
+    "now at management": _Story._tail_management,
+    "now resolved": _Story._tail_resolved,
+    "now reopened": _Story._tail_reopened,
 }
