@@ -175,6 +175,7 @@ class _Story:
         self.order = 0
         self.enforced = self.start
         self.registered = 0
+        self.asked: dict[int, int] = {}  # complaint id -> which information was asked for
         with frozen_clock(self.start):  # the staff were there before the first complaint
             self.staff = demo_accounts()
             self.maker = _Maker(rng)
@@ -416,8 +417,10 @@ class _Story:
         ops.respond(complaint, body=self._letter(complaint, kind), by=self._acting(complaint))
 
     def _ask(self, complaint: Complaint) -> None:
-        ops.request_information(complaint, body=self._letter(complaint, "information_request"),
-                                by=self._acting(complaint))
+        """Ask for one of the things the complainant may send (their reply answers the same)."""
+        asked = self.asked[complaint.id] = self.rng.randrange(len(LETTERS["information_request"]["en"]))
+        body = LETTERS["information_request"][complaint.language][asked].format(name=complaint.full_name)
+        ops.request_information(complaint, body=body, by=self._acting(complaint))
 
     def _decide(self, complaint: Complaint, resolution: Resolution | None = None, kind: str | None = None) -> None:
         resolution = resolution or self.rng.choices(list(Resolution), (40, 25, 35))[0]
@@ -441,7 +444,9 @@ class _Story:
                             ask_escalation: bool = False) -> None:
         """From the tracking page; or, from a complainant without e-mail, by post or phone,
         recorded at the desk."""
-        body = self.rng.choice(COMPLAINANT[kind][complaint.language]).format(digits=f"{self.rng.randrange(10_000):04d}")
+        variants = COMPLAINANT[kind][complaint.language]
+        chosen = variants[self.asked[complaint.id]] if kind == "information" else self.rng.choice(variants)
+        body = chosen.format(digits=f"{self.rng.randrange(10_000):04d}")
         received = None
         if not complaint.email:
             channel = self.rng.choice((Channel.POST, Channel.PHONE))
@@ -608,11 +613,12 @@ class _Story:
     # --- the desk's daily round -----------------------------------------------------------
 
     def _desk_rounds(self) -> Iterator[_Wait]:
-        """Every morning the clerk posts the letters written to complainants without e-mail."""
+        """Every working morning the clerk posts the letters written to complainants without
+        e-mail before that day (today's wait in the tray)."""
         while True:
+            today = local_day_start(now_utc().astimezone(self.zone).date(), self.zone.key)
             for message, _complaint in letters_to_post():
-                mark = message.created_at < now_utc() - timedelta(hours=1)
-                if mark:
+                if message.created_at < today:
                     ops.mark_letter_posted(message, by=self.clerk)
             yield _Wait(self.rng.uniform(20, 24), "desk")
 

@@ -175,7 +175,8 @@ LETTERS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
-#: What complainants write back: kind -> language -> variants.
+#: What complainants write back: kind -> language -> variants ("information" answers the
+#: "information_request" of the same place).
 COMPLAINANT: dict[str, dict[str, tuple[str, ...]]] = {
     "information": {
         "en": ("Here is the bank statement: the transaction is on the third line. The card ends in {digits}.",
