@@ -1,6 +1,9 @@
 # Two commands for a fresh machine (see README):
 #   make run    set up and start the app on SQLite
 #   make test   set up and run the whole test suite (again on PostgreSQL when TEST_DATABASE_URL is set)
+# and one to look around:
+#   make demo   fill the empty registry with some 300 demo complaints handled over 90 days
+#               (`make run` says so on an empty registry; it may run beside `make run`)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -9,9 +12,9 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := wsgi
 # Links in e-mails and on receipts point where `make run` serves (both processes see it).
-run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)/
+run demo: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)/
 
-.PHONY: run test setup browser-deps translations
+.PHONY: run demo test setup browser-deps translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +56,13 @@ run: setup
 	@$(BIN)/flask deadlines watch --interval 60 & watcher=$$!; \
 	  trap 'kill $$watcher 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/flask run --host $(HOST) --port $(PORT)
+
+# Never automatic: the demo's numbers and signed entries would stay in a registry that later
+# became the real one. `flask users demo`, in `make run`'s banner, prints this target's name while
+# the registry is empty; seed-demo refuses a registry that is not (and production, always).
+demo: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask registry seed-demo
 
 # Debian's Chromium drives the browser tests (Playwright cannot download browsers here);
 # poppler-utils turns PDFs into pictures for people to look at.

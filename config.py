@@ -270,6 +270,9 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 8 * 3600  # a working day
     #: `flask users demo` may create the demo accounts (never in production).
     DEMO_ACCOUNTS_ALLOWED = True
+    #: `flask registry seed-demo` may load demo complaints into an empty registry, and staff pages
+    #: of an empty registry say how (never in production: the record keeps what it is given).
+    DEMO_DATA_ALLOWED = True
 
     WTF_CSRF_TIME_LIMIT = None  # a complainant may take an hour to write; the session still binds the token
 
@@ -289,6 +292,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SAMESITE = "Lax"
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     DEMO_ACCOUNTS_ALLOWED = False
+    DEMO_DATA_ALLOWED = False
 
     @classmethod
     def validate(cls) -> None:

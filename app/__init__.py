@@ -160,12 +160,14 @@ def register_response_headers(app: Flask) -> None:
 
 
 def register_template_context(app: Flask) -> None:
-    """Values every page shows: the organisation (as administrators keep it, app/settings)."""
+    """Values every page shows: the organisation (as administrators keep it, app/settings), and
+    whether the registry holds demo data."""
     from flask import has_request_context
     from flask_babel import get_locale
 
     from .auth.permissions import Permission
     from .languages import LANGUAGES
+    from .registry.demo import holds_demo_data, suggest_demo_data
     from .settings.store import current_settings
     from .urls import is_staff_path
 
@@ -177,6 +179,9 @@ def register_template_context(app: Flask) -> None:
             "current_locale": str(get_locale()),
             "Permission": Permission,
             "LANGUAGES": LANGUAGES,
+            # Asked by the page only where it shows them: the ribbon, the empty registry's notice.
+            "demo_registry": holds_demo_data,
+            "suggest_demo_data": suggest_demo_data,
             # Which frame an error page wears: the staff's (with their menu) or the public one.
             "staff_area": has_request_context() and is_staff_path(request.path),
         }

@@ -14,6 +14,7 @@ from ..audit.service import record
 from ..database import commit_with_retry
 from ..extensions import db
 from ..languages import LANGUAGES
+from ..registry.demo import suggest_demo_data
 from .lockout import unlock_account
 from .models import User
 from .operations import AccountError, create_user, deactivate_user
@@ -82,6 +83,24 @@ def demo_command() -> None:
         if db.session.scalar(select(User.id).where(User.username == account["username"])):
             click.echo(f"  demo {account['role'].value:<13} user {account['username']!r:<10} "
                        f"password {account['password']!r}")
+    if suggest_demo_data():
+        click.echo("  The registry is empty: `make demo` (flask registry seed-demo) loads 300 demo complaints.")
+
+
+def demo_accounts() -> dict[str, User]:
+    """The demo accounts by username, those missing created (in the caller's unit of work), for
+    the demo complaints to be handled by. AccountError if a demo username belongs to an account
+    of another role or tier."""
+    accounts = {}
+    for account in DEMO_ACCOUNTS:
+        user = db.session.scalar(select(User).where(User.username == account["username"]))
+        if user is None:
+            user = _create_and_audit(**account)
+        elif (user.role, user.tier) != (account["role"], account["tier"]) or not user.active:
+            raise AccountError(f"the account {user.username!r} is not the demo {account['role'].value} "
+                               f"(role {user.role.value}, tier {user.tier}, active {user.active})")
+        accounts[user.username] = user
+    return accounts
 
 
 @cli.command("unlock")

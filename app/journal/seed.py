@@ -11,6 +11,11 @@ multi-row INSERTs.
 
 Each batch is one unit of work: it locks the counters and the chain head like a registration,
 and commits counters, complaints, entries and the head together.
+
+A registry that received demo complaints says so for good (app/registry/demo.py: every page
+shows a ribbon); demo data is never loaded in production (`DEMO_DATA_ALLOWED`).
+`flask registry seed-demo` without `--count` tells the story of app/journal/demo.py instead:
+fewer complaints, each handled by the real operations.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from ..database import allow_bulk_load_memory, commit_with_retry, reserve_ids, r
 from ..desk.operations import annul_complaint
 from ..extensions import db
 from ..registry.chain import Private, append_entries
+from ..registry.demo import DemoDataRefused, count_demo_complaints, demo_data_allowed
 from ..registry.models import ChainHead, EntryKind
 from ..registry.numbering import format_number, incoming_scope, number_slug, registry_year, take_numbers
 from ..settings.store import current_policy, current_settings
@@ -309,6 +315,8 @@ def seed_demo(
     progress: Callable[[int, float], None] | None = None,
 ) -> SeedReport:
     """Register `count` demo complaints spread over the last `days` days, in batches."""
+    if not demo_data_allowed():
+        raise DemoDataRefused
     if not registry_is_empty() and not append:
         raise RegistryNotEmpty(
             "The registry is not empty. Demo complaints go only into an empty registry; "
@@ -367,6 +375,7 @@ def _load_batch(moments: list[datetime], maker: _Maker) -> list[tuple[int, int]]
             complaint = SimpleNamespace(**values, attachments=[])
             records.append((Complaint.registry_payload(complaint), complaint_id))
             privates.append(Private(values["personal_salt"], Complaint.private_record(complaint)))
+    count_demo_complaints(len(moments))  # a counter like the numbers': locked before the chain head
     append_entries(EntryKind.INTAKE, records, recorded_at=moments, private=privates)
     return list(zip(years, ids, strict=True))
 

@@ -52,18 +52,34 @@ def verify_command(full: bool, as_json: bool, no_files: bool) -> None:
 
 
 @cli.command("seed-demo")
-@click.option("--count", type=click.IntRange(1), default=1000, show_default=True, help="Complaints to create.")
+@click.option("--count", type=click.IntRange(1), default=None,
+              help="Load COUNT registered complaints with the fast bulk loader (benchmarks) instead of the story.")
 @click.option("--batch", "batch_size", type=click.IntRange(1, 100_000), default=10_000, show_default=True,
-              help="Complaints per transaction.")
-@click.option("--days", type=click.IntRange(1, 3650), default=730, show_default=True,
-              help="Spread the registration dates over this many days up to now.")
-@click.option("--append", is_flag=True, help="Add to a registry that already holds complaints.")
+              help="With --count: complaints per transaction.")
+@click.option("--days", type=click.IntRange(1, 3650), default=None,
+              help="Spread the complaints over this many days up to now (the story: 90; --count: 730).")
+@click.option("--append", is_flag=True, help="With --count: add to a registry that already holds complaints.")
 @click.option("--seed", "random_seed", type=int, default=None, help="Make the same demo data again.")
-def seed_demo_command(count: int, batch_size: int, days: int, append: bool, random_seed: int | None) -> None:
-    """Fill the registry with COUNT made-up complaints, numbered and signed (demo and benchmarks)."""
+def seed_demo_command(count: int | None, batch_size: int, days: int | None, append: bool,
+                      random_seed: int | None) -> None:
+    """Fill an empty registry with demo data (never in production).
+
+    Without --count: about 300 complaints of the last 90 days, registered through every channel
+    and handled by the demo accounts with the real operations (answers, decisions, disputes,
+    breaches, escalations), in one transaction of about a minute. --count N: N complaints,
+    registered only, as fast as the database takes them (demos at scale and benchmarks)."""
     import logging
 
-    from ..journal.seed import RegistryNotEmpty, seed_demo
+    from ..journal.seed import RegistryNotEmpty
+    from .demo import DemoDataRefused
+
+    if count is None:
+        if append:
+            raise click.UsageError("--append goes with --count: the story goes only into an empty registry.")
+        _tell_story(days, random_seed)
+        return
+
+    from ..journal.seed import seed_demo
 
     logging.getLogger("app.desk.operations").setLevel(logging.WARNING)  # not a line per annulment
 
@@ -71,14 +87,44 @@ def seed_demo_command(count: int, batch_size: int, days: int, append: bool, rand
         click.echo(f"  {done:>9,} / {count:,} complaints  {seconds:7.1f} s  ({done / seconds:,.0f}/s)")
 
     try:
-        report = seed_demo(count, batch_size=batch_size, append=append, days=days, random_seed=random_seed,
+        report = seed_demo(count, batch_size=batch_size, append=append, days=days or 730, random_seed=random_seed,
                            progress=progress)
-    except RegistryNotEmpty as refused:
+    except (RegistryNotEmpty, DemoDataRefused) as refused:
         raise click.ClickException(str(refused)) from None
     years = ", ".join(f"{year}: {n:,}" for year, n in sorted(report.per_year.items()))
     click.echo(f"Created {report.created:,} demo complaints ({years}) in {report.seconds:.1f} s, "
                f"{report.created / report.seconds:,.0f}/s; {report.annulled} annulled"
                f"{' (' + report.annul_note + ')' if report.annul_note else ''}.")
+
+
+def _tell_story(days: int | None, random_seed: int | None) -> None:
+    import logging
+
+    from ..journal.demo import STORY_COMPLAINTS, STORY_DAYS, tell_demo_story
+    from ..journal.seed import RegistryNotEmpty
+    from .demo import DemoDataRefused
+
+    for name in ("app.desk.operations", "app.workflow.operations", "app.intake.operations",
+                 "app.workflow.enforcement"):
+        logging.getLogger(name).setLevel(logging.WARNING)  # not a line per step
+    try:
+        report = tell_demo_story(STORY_COMPLAINTS, days=days or STORY_DAYS, random_seed=random_seed,
+                                 progress=click.echo)
+    except (RegistryNotEmpty, DemoDataRefused) as refused:
+        raise click.ClickException(str(refused)) from None
+
+    def listed(counts: dict) -> str:
+        return ", ".join(f"{getattr(key, 'value', key)} {n}" for key, n in counts.most_common())
+
+    click.echo(f"Registered {report.complaints} demo complaints in {report.seconds:.1f} s, with "
+               f"{report.entries:,} signed entries, {report.letters} numbered letters, {report.breaches} breaches "
+               f"and {report.escalations} escalations.")
+    click.echo(f"  now:       {listed(report.statuses)}")
+    click.echo(f"  channels:  {listed(report.channels)}")
+    click.echo(f"  languages: {listed(report.languages)}")
+    click.echo("Sign in with a demo login; every page says this is demonstration data. "
+               "`flask registry verify` checks it all.")
+
 
 cli.add_command(checkpoint_command)
 cli.add_command(verify_document_command)

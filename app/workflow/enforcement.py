@@ -90,15 +90,18 @@ class EnforcementReport:
 
 def enforce(
     at: datetime, policy: TierPolicy, *, batch_size: int = 2000, dry_run: bool = False,
-    on_step: Callable[[SweepStep], None] | None = None,
+    on_step: Callable[[SweepStep], None] | None = None, in_unit_of_work: bool = False,
 ) -> EnforcementReport:
-    """Do everything due at `at`, batch by batch, each batch committed on its own."""
+    """Do everything due at `at`, batch by batch, each batch committed on its own
+    (`in_unit_of_work`: inside the caller's unit of work, which commits; the demo story writes
+    months of handling in one transaction, app/journal/demo.py)."""
     report = EnforcementReport(at=at, dry_run=dry_run)
     if dry_run:
         _plan_all(at, policy, batch_size, report, on_step)
         return report
+    run = (lambda work: work()) if in_unit_of_work else commit_with_retry
     while True:
-        looked_at, changed, steps = commit_with_retry(lambda: _enforce_batch(at, policy, batch_size))
+        looked_at, changed, steps = run(lambda: _enforce_batch(at, policy, batch_size))
         report.batches += 1
         for step in steps:
             _count(report, step, on_step)

@@ -1,0 +1,662 @@
+"""The demo registry: `flask registry seed-demo` tells a story of some 300 complaints over the
+last 90 days, made by the real operations, so that a first run looks like a registry in use.
+
+Every complaint is registered through `register_complaint` (web form, API, and at the desk by
+the demo clerk: paper, post, phone, in person, e-mail), in the four languages (people and texts
+from seed.py), and then lives one of the lives below: taken, answered, asked for information
+and answered by the complainant, followed up, transferred, escalated, decided (upheld, partly,
+rejected), disputed and reopened, sent back down by management, closed; a few registered twice
+at the desk and the copy annulled. The demo accounts (`flask users demo`) act, in working hours,
+with delays drawn at random; some first answers come late, and the deadline enforcement
+(`app.workflow.enforcement`) runs at every hour the story passes, so breaches and escalations
+happen as they would. The newest complaints are caught at every stage: just registered, taken,
+waiting for the complainant, answered, decided, disputed.
+
+Each complaint's life is a generator: it does one step (as the clock, `frozen_clock`, stands at
+that step's moment) and yields how long until the next. The story keeps every life's next step
+on one timeline and runs them in time order, so the registry's entries only move forward in
+time. It all happens in one unit of work: a registry gets the whole story or none of it, and
+the deadline watcher of `make run` cannot act between its steps. The e-mails the story queues
+are marked as not sent (demonstration data), and the registry is marked as a demo one
+(app/registry/demo.py): every page then says so.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from ..audit.models import AuditAction
+from ..audit.service import record
+from ..auth.cli import demo_accounts
+from ..auth.models import User
+from ..clock import frozen_clock, local_day_start, now_utc
+from ..complaints.models import Channel, Complaint, ComplaintStatus, Resolution
+from ..database import commit_with_retry
+from ..desk.operations import annul_complaint, correct_complaint, record_receipt_print
+from ..desk.tray import letters_to_post
+from ..extensions import db
+from ..intake.operations import register_complaint
+from ..intake.validation import rules_from_config, validate_complaint
+from ..notifications.models import DeliveryStatus, Notification
+from ..registry.demo import DemoDataRefused, count_demo_complaints, demo_data_allowed
+from ..registry.models import RegistryEntry
+from ..settings.store import current_policy
+from ..workflow import operations as ops
+from ..workflow import rules
+from ..workflow.enforcement import enforce
+from ..workflow.models import Breach, CaseMessage, Escalation
+from .demo_texts import ADDRESSES, COMPLAINANT, LETTERS, STAFF
+from .seed import RegistryNotEmpty, _Maker, registry_is_empty
+
+log = logging.getLogger(__name__)
+
+#: The story's size by default: complaints, over this many days up to now.
+STORY_COMPLAINTS = 300
+STORY_DAYS = 90
+
+#: How the complaints arrive (every channel at least once).
+_CHANNEL_WEIGHTS = {
+    Channel.WEB: 45, Channel.API: 8, Channel.EMAIL: 12, Channel.PHONE: 12, Channel.PAPER: 9, Channel.POST: 8,
+    Channel.IN_PERSON: 6,
+}
+#: Channels the demo clerk registers at the desk (the others register themselves).
+_DESK = (Channel.PAPER, Channel.POST, Channel.PHONE, Channel.IN_PERSON, Channel.EMAIL)
+#: Prefixes of Moldovan mobile numbers.
+_MOBILE = ("60", "67", "68", "69", "78", "79")
+#: Complainants who came with paper: the clerk prints their receipt there and then.
+_PRINTED = (Channel.PAPER, Channel.POST, Channel.IN_PERSON)
+
+#: The lives a complaint may live (see `_Story`'s methods of the same name), and their shares;
+#: each with at least one complaint when there are enough. "simple" takes the rest.
+_FATES = {
+    "direct": 0.08, "information": 0.12, "silent": 0.03, "follow_up": 0.05, "transfer": 0.07, "escalate": 0.05,
+    "late": 0.05, "dispute": 0.08, "dispute_closed": 0.03, "reopen": 0.02, "management": 0.04, "duplicate": 0.02,
+}
+#: Lives about a step that comes days after registration (a breach, an escalation, a dispute).
+_EVENTFUL = frozenset({"duplicate", "late", "escalate", "management", "dispute", "dispute_closed", "reopen"})
+#: The newest complaints, caught at each stage: (life, registered this long before now).
+_TAIL = (("now registered", 0.4), ("now in progress", 5), ("now responded", 20), ("now waiting", 30),
+         ("now at management", 45), ("now resolved", 50), ("now reopened", 70))
+#: The share of complaints from someone who complained before.
+_AGAIN = 0.06
+
+#: Working hours (local time): the staff's on weekdays and at weekends, the public's every day.
+_STAFF_HOURS = ((8.5, 18.5), (10, 15))
+_PUBLIC_HOURS = (7.5, 23)
+
+
+@dataclass
+class StoryReport:
+    complaints: int = 0
+    days: int = 0
+    entries: int = 0
+    letters: int = 0
+    breaches: int = 0
+    escalations: int = 0
+    seconds: float = 0.0
+    statuses: Counter = field(default_factory=Counter)
+    channels: Counter = field(default_factory=Counter)
+    languages: Counter = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class _Wait:
+    """Until a life's next step: at least `hours`, then the next moment `who` is about."""
+
+    hours: float
+    who: str  # "staff" (working hours), "public" (waking hours) or "any"
+
+
+@dataclass
+class _Case:
+    """One complaint of the story: how it comes, the life it lives, and (once registered) its id."""
+
+    fate: str
+    channel: Channel
+    arrives: datetime
+    values: dict
+    complaint_id: int | None = None
+
+
+@dataclass(order=True)
+class _Due:
+    at: datetime
+    order: int
+    life: Iterator[_Wait] = field(compare=False)
+
+
+def tell_demo_story(
+    complaints: int = STORY_COMPLAINTS, *, days: int = STORY_DAYS, random_seed: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> StoryReport:
+    """Fill an empty registry with `complaints` demo complaints handled over the last `days`
+    days (see the module's docstring); one unit of work."""
+    if not demo_data_allowed():
+        raise DemoDataRefused
+    if not registry_is_empty():
+        raise RegistryNotEmpty(
+            "The registry is not empty. The demo goes only into an empty registry: its numbers and signed "
+            "entries would stay in the record for good."
+        )
+    if progress:
+        progress(f"Telling the demo story: {complaints} complaints over {days} days, handled by the demo accounts "
+                 "in one transaction ...")
+    started = time.perf_counter()
+    # A retried unit of work tells the same story again from the start.
+    seed = random_seed if random_seed is not None else random.SystemRandom().randrange(2**32)
+    report = commit_with_retry(lambda: _Story(complaints, days, random.Random(seed), progress).tell())  # noqa: S311
+    report.seconds = time.perf_counter() - started
+    log.info("told the demo story: %d complaints in %.1f s", report.complaints, report.seconds)
+    return report
+
+
+class _Story:
+    def __init__(self, complaints: int, days: int, rng: random.Random, progress: Callable[[str], None] | None):
+        self.rng = rng
+        self.progress = progress or (lambda line: None)
+        self.zone = ZoneInfo(current_app.config["REGISTRY_TIMEZONE"])
+        self.end = now_utc()
+        first = (self.end - timedelta(days=days)).astimezone(self.zone).date()
+        # From a Monday: the weekly figures start with a whole week.
+        self.start = local_day_start(first - timedelta(days=first.weekday()), self.zone.key)
+        self.days = days
+        self.timeline: list[_Due] = []
+        self.order = 0
+        self.enforced = self.start
+        self.registered = 0
+        self.asked: dict[int, int] = {}  # complaint id -> which information was asked for
+        with frozen_clock(self.start):  # the staff were there before the first complaint
+            self.staff = demo_accounts()
+            self.maker = _Maker(rng)
+            self.intake_rules = rules_from_config(current_app.config)
+        self.clerk, self.officer = self.staff["clerk"], self.staff["officer"]
+        self.specialist, self.manager = self.staff["specialist"], self.staff["manager"]
+        self.cases = self._cast(complaints)
+
+    # --- the cast -------------------------------------------------------------------------
+
+    def _cast(self, count: int) -> list[_Case]:
+        """The complaints: the newest at each stage, the others spread over the period, each
+        with its life and channel dealt from a shuffled deck (so every one occurs)."""
+        tail = _TAIL[:max(0, count - 1)] if count < 20 else _TAIL
+        rest = count - len(tail)
+        fates = [fate for fate, share in _FATES.items() for _ in range(max(1, round(share * rest)))][:rest]
+        fates += ["simple"] * (rest - len(fates))
+        self.rng.shuffle(fates)
+        channels = list(_CHANNEL_WEIGHTS)[:rest]
+        channels += self.rng.choices(list(_CHANNEL_WEIGHTS), list(_CHANNEL_WEIGHTS.values()), k=rest - len(channels))
+        self.rng.shuffle(channels)
+        dealt = [(self._arrival(channel, fate), fate, channel) for fate, channel in zip(fates, channels, strict=True)]
+        dealt += [(self.end - timedelta(hours=hours), fate, Channel.WEB) for fate, hours in tail]
+        cases: list[_Case] = []
+        for arrives, fate, channel in sorted(dealt, key=lambda deal: deal[0]):
+            # Some people complain again (the analysis finds them by e-mail or phone).
+            again = cases and fate not in _TAIL_LIVES and self.rng.random() < _AGAIN
+            cases.append(self._case(fate, channel, arrives, self.rng.choice(cases).values if again else None))
+        return cases
+
+    def _arrival(self, channel: Channel, fate: str) -> datetime:
+        """When a complaint arrives: by day more than by night; at the desk in its hours; days
+        before now if its life is about something that takes days to happen."""
+        latest = self.end - timedelta(hours=72 if fate in _EVENTFUL else 6)
+        while True:
+            moment = self.start + (latest - self.start) * self.rng.random()
+            if channel in _DESK:
+                moment = self._next_open(moment, "desk")
+            elif 0 <= moment.astimezone(self.zone).hour < 7 and self.rng.random() < 0.8:
+                continue
+            if moment < latest:
+                return moment
+
+    def _case(self, fate: str, channel: Channel, arrives: datetime, person: dict | None = None) -> _Case:
+        """A complaint: its words from seed.py's maker; its author new, or `person` again."""
+        if fate == "duplicate":
+            channel = self.rng.choice((Channel.PAPER, Channel.POST))
+        values = self.maker.values(arrives)
+        while person is not None and values["language"] != person["language"]:
+            values = self.maker.values(arrives)
+        if values["phone"]:  # a mobile number of a Moldovan network (the bulk loader's need not be valid)
+            values["phone"] = f"+373{self.rng.choice(_MOBILE)}{self.rng.randrange(10**6):06d}"
+        if person is not None:
+            values |= {name: person[name] for name in ("full_name", "email", "phone", "postal_address")}
+        if channel in (Channel.PAPER, Channel.POST):
+            values["postal_address"] = values["postal_address"] or self.rng.choice(ADDRESSES)
+            values["email"] = values["email"] if self.rng.random() < 0.3 else None
+        elif channel == Channel.PHONE:
+            values["phone"] = values["phone"] or f"+373{self.rng.choice(_MOBILE)}{self.rng.randrange(10**6):06d}"
+            values["email"] = values["email"] if self.rng.random() < 0.5 else None
+            if not values["email"]:
+                values["postal_address"] = values["postal_address"] or self.rng.choice(ADDRESSES)
+        elif values["email"] is None and channel in (Channel.EMAIL, Channel.WEB, Channel.API):
+            values["email"] = f"client{self.rng.randrange(1000, 10_000)}@example.net"
+        if not values["email"] and not values["phone"]:  # the intake asks for one or the other
+            values["phone"] = f"+373{self.rng.choice(_MOBILE)}{self.rng.randrange(10**6):06d}"
+        return _Case(fate, channel, arrives, values)
+
+    # --- the timeline ---------------------------------------------------------------------
+
+    def tell(self) -> StoryReport:
+        for case in self.cases:
+            self._schedule(case.arrives, self._life(case))
+        self._schedule(self._next_open(self.start, "desk"), self._desk_rounds())
+        milestone = self.start
+        while self.timeline and self.timeline[0].at <= self.end:
+            due = heapq.heappop(self.timeline)
+            self._enforce_until(due.at)
+            with frozen_clock(due.at):
+                wait = next(due.life, None)
+            if wait is not None:
+                self._schedule(self._after(due.at, wait), due.life)
+            if due.at >= milestone + timedelta(days=10):
+                milestone = due.at
+                self.progress(f"  {due.at.astimezone(self.zone):%Y-%m-%d}  {self.registered:>4} complaints registered")
+        self._enforce_until(self.end)
+        return self._finish()
+
+    def _schedule(self, at: datetime, life: Iterator[_Wait]) -> None:
+        self.order += 1
+        heapq.heappush(self.timeline, _Due(at, self.order, life))
+
+    def _after(self, moment: datetime, wait: _Wait) -> datetime:
+        later = moment + timedelta(hours=wait.hours)
+        return later if wait.who == "any" else self._next_open(later, wait.who)
+
+    def _next_open(self, moment: datetime, who: str) -> datetime:
+        """`moment`, or when `who` is next about: a little after their day starts."""
+        local = moment.astimezone(self.zone)
+        for days in range(8):
+            day = local.date() + timedelta(days=days)
+            opens, closes = self._hours(day, who)
+            if opens == closes:  # closed that day
+                continue
+            if days == 0 and opens <= local < closes:
+                return moment
+            if local < opens:
+                return opens + timedelta(minutes=self.rng.uniform(0, 50))
+        raise AssertionError("no working hours in a week")
+
+    def _hours(self, day: date, who: str) -> tuple[datetime, datetime]:
+        weekend = day.weekday() >= 5
+        if who == "public":
+            start, end = _PUBLIC_HOURS
+        elif who == "desk" and weekend:  # the front desk is closed at weekends
+            start, end = 0, 0
+        else:
+            start, end = _STAFF_HOURS[weekend]
+        midnight = local_day_start(day, self.zone.key)
+        return midnight + timedelta(hours=start), midnight + timedelta(hours=end)
+
+    def _enforce_until(self, moment: datetime) -> None:
+        """Run the deadline enforcement at every hour from the last run up to `moment`, as
+        the watcher would have."""
+        hour = self.enforced.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        db.session.flush()
+        changed = False
+        while hour <= moment:
+            with frozen_clock(hour):
+                changed |= bool(enforce(hour, current_policy(), in_unit_of_work=True).steps)
+            hour += timedelta(hours=1)
+        self.enforced = max(self.enforced, moment)
+        if changed:
+            db.session.expire_all()  # the sweep wrote the rows directly: read them again
+
+    # --- waits ----------------------------------------------------------------------------
+
+    def staff_wait(self, low: float, high: float) -> _Wait:
+        return _Wait(self.rng.uniform(low, high), "staff")
+
+    def public_wait(self, low: float, high: float) -> _Wait:
+        return _Wait(self.rng.uniform(low, high), "public")
+
+    # --- one complaint's life -------------------------------------------------------------
+
+    def _life(self, case: _Case) -> Iterator[_Wait]:
+        complaint = self._register(case)
+        if case.fate in _TAIL_LIVES:
+            yield from _TAIL_LIVES[case.fate](self, complaint)
+            return
+        # Beside the handling, the desk's work on the record.
+        if case.fate == "duplicate":
+            self._beside(_Wait(self.rng.uniform(0.2, 0.7), "any"), self._twin(case, complaint))
+        if case.channel in _DESK and complaint.postal_address and self.rng.random() < 0.06:
+            self._beside(self.staff_wait(1, 30), self._correction(complaint))
+        if case.channel in _PRINTED and self.rng.random() < 0.05:
+            self._beside(self.staff_wait(24, 200), self._reprint(complaint))
+        late = case.fate == "late"
+        yield self.staff_wait(26, 34) if late else self.staff_wait(0.2, 3)
+        if late and self.rng.random() < 0.4 and complaint.tier > 1:
+            ops.assign_owner(complaint, to=self.specialist, note=self._staff_text("assign"), by=self.manager)
+        self._acting(complaint)  # takes it
+        if self.rng.random() < 0.15:
+            yield self.staff_wait(0.5, 4)
+            self._consult(complaint)
+        yield from getattr(self, f"_{case.fate if case.fate not in ('duplicate', 'late') else 'simple'}")(complaint)
+
+    def _beside(self, wait: _Wait, life: Iterator[_Wait]) -> None:
+        """Start another line of steps about a complaint, `wait` from now."""
+        self._schedule(self._after(now_utc(), wait), life)
+
+    def _twin(self, case: _Case, original: Complaint) -> Iterator[_Wait]:
+        """The desk registers the same letter again by mistake, and annuls the copy."""
+        twin = self._register(case)
+        yield self.staff_wait(1, 5)
+        annul_complaint(twin, reason=self._staff_text("annul", number=original.number), by=self.clerk)
+
+    def _correction(self, complaint: Complaint) -> Iterator[_Wait]:
+        address = f"{complaint.postal_address}, ap. {self.rng.randrange(2, 90)}"
+        correct_complaint(complaint, changes={"postal_address": address}, reason=self._staff_text("correct"),
+                          by=self.clerk)
+        yield from ()
+
+    def _reprint(self, complaint: Complaint) -> Iterator[_Wait]:
+        """The complainant lost the receipt: the desk prints a DUPLICATE."""
+        record_receipt_print(complaint, language=complaint.language, by=self.clerk)
+        yield from ()
+
+    def _register(self, case: _Case) -> Complaint:
+        """Register the complaint as its channel does: by itself (web form, API) or by the demo
+        clerk at the desk, who prints the receipt for a complainant with paper in hand."""
+        values = case.values
+        data = {name: values[name] for name in ("full_name", "email", "phone", "postal_address", "category",
+                                                "subject", "description", "desired_outcome", "language")}
+        submission, errors = validate_complaint(
+            {**data, "signature": values["full_name"], "declaration": True}, self.intake_rules)
+        if submission is None:
+            raise ValueError(f"a demo complaint does not pass the intake rules: {errors}")
+        desk = case.channel in _DESK
+        received_at = None
+        if case.channel == Channel.POST:  # the letter came in yesterday's post
+            day = now_utc().astimezone(self.zone).date() - timedelta(days=self.rng.choice((1, 1, 2, 3)))
+            received_at = local_day_start(day, self.zone.key)
+        complaint = register_complaint(submission, channel=case.channel, received_at=received_at,
+                                       registered_by_id=self.clerk.id if desk else None).complaint
+        if desk:
+            record(AuditAction.REGISTRATION, target=complaint.number, details={"channel": case.channel.value},
+                   user=self.clerk)
+        if case.channel in _PRINTED or (case.channel == Channel.PHONE and not complaint.email):
+            record_receipt_print(complaint, language=complaint.language, by=self.clerk)
+        case.complaint_id = case.complaint_id or complaint.id
+        self.registered += 1
+        return complaint
+
+    def _handler(self, tier: int) -> User:
+        """Who works at a tier: the officer, the specialist, management above."""
+        return {1: self.officer, 2: self.specialist}.get(tier, self.manager)
+
+    def _acting(self, complaint: Complaint) -> User:
+        """Who answers for the organisation now: the owner; or, while nobody owns the complaint
+        or once it rose above its owner's tier, the handler of its tier, who takes it (over)."""
+        db.session.refresh(complaint)
+        handler = self._handler(complaint.tier)
+        owner = complaint.owner
+        if owner is None or ((owner.tier or 0) < complaint.tier and rules.can_take(handler, complaint)):
+            ops.take_complaint(complaint, by=handler)
+            return handler
+        return owner
+
+    # The steps, each by whoever acts at that moment.
+
+    def _letter(self, complaint: Complaint, kind: str) -> str:
+        return self.rng.choice(LETTERS[kind][complaint.language]).format(name=complaint.full_name)
+
+    def _staff_text(self, kind: str, **fill: str) -> str:
+        return self.rng.choice(STAFF[kind]).format(**fill)
+
+    def _respond(self, complaint: Complaint, kind: str = "response") -> None:
+        ops.respond(complaint, body=self._letter(complaint, kind), by=self._acting(complaint))
+
+    def _ask(self, complaint: Complaint) -> None:
+        """Ask for one of the things the complainant may send (their reply answers the same)."""
+        asked = self.asked[complaint.id] = self.rng.randrange(len(LETTERS["information_request"]["en"]))
+        body = LETTERS["information_request"][complaint.language][asked].format(name=complaint.full_name)
+        ops.request_information(complaint, body=body, by=self._acting(complaint))
+
+    def _decide(self, complaint: Complaint, resolution: Resolution | None = None, kind: str | None = None) -> None:
+        resolution = resolution or self.rng.choices(list(Resolution), (40, 25, 35))[0]
+        by = self._acting(complaint)
+        if complaint.status == ComplaintStatus.WAITING:
+            ops.resume(complaint, by=by)
+        ops.resolve(complaint, resolution=resolution, reasons=self._letter(complaint, kind or f"decision_{resolution.value}"),
+                    by=by)
+
+    def _close(self, complaint: Complaint) -> None:
+        db.session.refresh(complaint)
+        if complaint.status == ComplaintStatus.RESOLVED:
+            ops.close(complaint, by=complaint.owner)
+
+    def _consult(self, complaint: Complaint) -> None:
+        by = self._acting(complaint)
+        colleague = self.specialist if by.id != self.specialist.id else self.officer
+        ops.add_consultation(complaint, note=self._staff_text("consult"), by=by, colleague=colleague)
+
+    def _complainant_writes(self, complaint: Complaint, kind: str, *, dispute: bool = False,
+                            ask_escalation: bool = False) -> None:
+        """From the tracking page; or, from a complainant without e-mail, by post or phone,
+        recorded at the desk."""
+        variants = COMPLAINANT[kind][complaint.language]
+        chosen = variants[self.asked[complaint.id]] if kind == "information" else self.rng.choice(variants)
+        body = chosen.format(digits=f"{self.rng.randrange(10_000):04d}")
+        received = None
+        if not complaint.email:
+            channel = self.rng.choice((Channel.POST, Channel.PHONE))
+            recorder = self.clerk if channel == Channel.POST else self._acting(complaint)
+            received = ops.Received(channel, now_utc().astimezone(self.zone).date(), recorder)
+        ops.complainant_reply(complaint, body=body, dispute=dispute, ask_escalation=ask_escalation, received=received)
+
+    def _complainant_moment(self, complaint: Complaint, low: float, high: float) -> _Wait:
+        """A complainant without e-mail writes by post or phones: that is recorded in office hours."""
+        return self.staff_wait(low, high) if not complaint.email else self.public_wait(low, high)
+
+    # The lives (after registration and taking).
+
+    def _simple(self, complaint: Complaint) -> Iterator[_Wait]:
+        yield self.staff_wait(0.5, 6)
+        self._respond(complaint)
+        yield self.staff_wait(4, 30)
+        yield from self._decide_and_close(complaint)
+
+    def _decide_and_close(self, complaint: Complaint, resolution: Resolution | None = None,
+                          kind: str | None = None) -> Iterator[_Wait]:
+        self._decide(complaint, resolution, kind)
+        yield self.staff_wait(24, 120)
+        self._close(complaint)
+
+    def _direct(self, complaint: Complaint) -> Iterator[_Wait]:
+        yield self.staff_wait(1, 7)
+        yield from self._decide_and_close(complaint)
+
+    def _information(self, complaint: Complaint) -> Iterator[_Wait]:
+        yield self.staff_wait(0.5, 5)
+        self._respond(complaint)
+        yield self.staff_wait(0.5, 4)
+        self._ask(complaint)
+        yield self._complainant_moment(complaint, 4, 40)
+        self._complainant_writes(complaint, "information")
+        yield self.staff_wait(0.5, 5)
+        self._respond(complaint, "response_after_reply")
+        yield self.staff_wait(4, 20)
+        yield from self._decide_and_close(complaint)
+
+    def _silent(self, complaint: Complaint) -> Iterator[_Wait]:
+        """Asked for information that never comes; rejected for want of it."""
+        yield self.staff_wait(0.5, 5)
+        self._respond(complaint)
+        yield self.staff_wait(0.5, 4)
+        self._ask(complaint)
+        yield self.staff_wait(60, 100)
+        yield from self._decide_and_close(complaint, Resolution.REJECTED, "decision_no_information")
+
+    def _follow_up(self, complaint: Complaint) -> Iterator[_Wait]:
+        yield self.staff_wait(0.5, 6)
+        self._respond(complaint)
+        yield self._complainant_moment(complaint, 3, 24)
+        self._complainant_writes(complaint, "follow_up")
+        yield self.staff_wait(0.5, 5)
+        self._respond(complaint, "response_after_reply")
+        yield self.staff_wait(4, 20)
+        yield from self._decide_and_close(complaint)
+
+    def _transfer(self, complaint: Complaint) -> Iterator[_Wait]:
+        yield self.staff_wait(0.5, 3)
+        by = self._acting(complaint)
+        if by.id != self.specialist.id:
+            ops.transfer_complaint(complaint, to=self.specialist, reason=self._staff_text("transfer"), by=by)
+        yield from self._simple(complaint)
+
+    def _escalate(self, complaint: Complaint) -> Iterator[_Wait]:
+        yield self.staff_wait(0.5, 5)
+        self._respond(complaint)
+        yield self.staff_wait(1, 8)
+        by = self._acting(complaint)
+        if complaint.tier < 2:
+            ops.escalate(complaint, reason=self._staff_text("escalate"), by=by)
+        yield self.staff_wait(0.5, 5)
+        self._acting(complaint)  # the specialist takes it over
+        yield self.staff_wait(6, 60)
+        yield from self._decide_and_close(complaint)
+
+    def _management(self, complaint: Complaint) -> Iterator[_Wait]:
+        """Up to management, which decides, or sends it back down with an instruction."""
+        yield self.staff_wait(0.5, 5)
+        self._respond(complaint)
+        yield self.staff_wait(1, 8)
+        if complaint.tier < 2:
+            ops.escalate(complaint, reason=self._staff_text("escalate"), by=self._acting(complaint))
+        yield self.staff_wait(4, 30)
+        if complaint.tier < 3:
+            ops.escalate(complaint, reason=self._staff_text("escalate_to_management"), by=self._acting(complaint))
+        yield self.staff_wait(2, 20)
+        self._acting(complaint)  # the manager takes it over
+        yield self.staff_wait(4, 48)
+        if self.rng.random() < 0.5:
+            yield from self._decide_and_close(complaint, self.rng.choice((Resolution.UPHELD, Resolution.PARTLY_UPHELD)))
+            return
+        ops.send_back(complaint, to=self.officer, instruction=self._staff_text("send_back"), by=self.manager)
+        yield self.staff_wait(2, 20)
+        yield from self._decide_and_close(complaint, Resolution.PARTLY_UPHELD)
+
+    def _dispute(self, complaint: Complaint, *, after_close: bool = False) -> Iterator[_Wait]:
+        yield self.staff_wait(0.5, 6)
+        self._respond(complaint)
+        yield self.staff_wait(4, 30)
+        self._decide(complaint, self.rng.choice((Resolution.REJECTED, Resolution.PARTLY_UPHELD)))
+        if after_close:
+            yield self.staff_wait(24, 72)
+            self._close(complaint)
+        yield self._complainant_moment(complaint, 10, 120)
+        self._complainant_writes(complaint, "dispute", dispute=True, ask_escalation=self.rng.random() < 0.4)
+        yield self.staff_wait(2, 24)
+        self._respond(complaint, "response_to_dispute")
+        yield self.staff_wait(10, 60)
+        yield from self._decide_and_close(complaint)
+
+    def _dispute_closed(self, complaint: Complaint) -> Iterator[_Wait]:
+        yield from self._dispute(complaint, after_close=True)
+
+    def _reopen(self, complaint: Complaint) -> Iterator[_Wait]:
+        """Closed, then reopened by management on new evidence, and decided again."""
+        yield from self._direct(complaint)
+        yield self.staff_wait(24, 120)
+        db.session.refresh(complaint)
+        if complaint.status == ComplaintStatus.CLOSED:
+            ops.reopen(complaint, reason=self._staff_text("reopen"), by=self.manager)
+            yield self.staff_wait(1, 24)
+            by = self._acting(complaint)
+            ops.resume(complaint, by=by)
+            yield self.staff_wait(2, 30)
+            yield from self._decide_and_close(complaint, Resolution.UPHELD)
+
+    # The newest complaints, caught at each stage (their steps as quick as their age allows).
+
+    def _tail_in_progress(self, complaint: Complaint) -> Iterator[_Wait]:
+        yield _Wait(self.rng.uniform(0.5, 2), "any")
+        self._acting(complaint)
+
+    def _tail_responded(self, complaint: Complaint) -> Iterator[_Wait]:
+        yield from self._tail_in_progress(complaint)
+        yield _Wait(self.rng.uniform(1, 4), "any")
+        self._respond(complaint)
+
+    def _tail_waiting(self, complaint: Complaint) -> Iterator[_Wait]:
+        yield from self._tail_responded(complaint)
+        yield _Wait(self.rng.uniform(1, 3), "any")
+        self._ask(complaint)
+
+    def _tail_management(self, complaint: Complaint) -> Iterator[_Wait]:
+        yield from self._tail_responded(complaint)
+        yield _Wait(self.rng.uniform(1, 3), "any")
+        ops.escalate(complaint, reason=self._staff_text("escalate"), by=self._acting(complaint))
+        yield _Wait(self.rng.uniform(2, 6), "any")
+        ops.escalate(complaint, reason=self._staff_text("escalate_to_management"), by=self._acting(complaint))
+
+    def _tail_resolved(self, complaint: Complaint) -> Iterator[_Wait]:
+        yield from self._tail_responded(complaint)
+        yield _Wait(self.rng.uniform(10, 20), "any")
+        self._decide(complaint)
+
+    def _tail_reopened(self, complaint: Complaint) -> Iterator[_Wait]:
+        yield from self._tail_resolved(complaint)
+        yield _Wait(self.rng.uniform(10, 20), "any")
+        self._complainant_writes(complaint, "dispute", dispute=True)
+
+    # --- the desk's daily round -----------------------------------------------------------
+
+    def _desk_rounds(self) -> Iterator[_Wait]:
+        """Every working morning the clerk posts the letters written to complainants without
+        e-mail before that day (today's wait in the tray)."""
+        while True:
+            today = local_day_start(now_utc().astimezone(self.zone).date(), self.zone.key)
+            for message, _complaint in letters_to_post():
+                if message.created_at < today:
+                    ops.mark_letter_posted(message, by=self.clerk)
+            yield _Wait(self.rng.uniform(20, 24), "desk")
+
+    # --- the end --------------------------------------------------------------------------
+
+    def _finish(self) -> StoryReport:
+        """Mark the e-mails as not sent and the registry as a demo one; count what was made."""
+        db.session.execute(
+            update(Notification).where(Notification.status == DeliveryStatus.QUEUED)
+            .values(status=DeliveryStatus.SKIPPED, last_error="demonstration data: not sent")
+            .execution_options(synchronize_session=False))
+        count = db.session.scalar(select(func.count()).select_from(Complaint))
+        count_demo_complaints(count)
+        db.session.flush()
+
+        def total(model: type) -> int:
+            return db.session.scalar(select(func.count()).select_from(model))
+
+        report = StoryReport(
+            complaints=count, days=self.days, entries=total(RegistryEntry), breaches=total(Breach),
+            escalations=total(Escalation),
+            letters=db.session.scalar(select(func.count()).where(CaseMessage.outgoing_number.is_not(None))),
+        )
+        for status, channel, language, n in db.session.execute(
+                select(Complaint.status, Complaint.channel, Complaint.language, func.count())
+                .group_by(Complaint.status, Complaint.channel, Complaint.language)):
+            report.statuses[status] += n
+            report.channels[channel] += n
+            report.languages[language] += n
+        return report
+
+
+_TAIL_LIVES: dict[str, Callable[[_Story, Complaint], Iterator[_Wait]]] = {
+    "now registered": lambda story, complaint: iter(()),
+    "now in progress": _Story._tail_in_progress,
+    "now responded": _Story._tail_responded,
+    "now waiting": _Story._tail_waiting,
+    "now at management": _Story._tail_management,
+    "now resolved": _Story._tail_resolved,
+    "now reopened": _Story._tail_reopened,
+}
