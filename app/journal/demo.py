@@ -380,7 +380,7 @@ class _Story:
             day = now_utc().astimezone(self.zone).date() - timedelta(days=self.rng.choice((1, 1, 2, 3)))
             received_at = local_day_start(day, self.zone.key)
         complaint = register_complaint(submission, channel=case.channel, received_at=received_at,
-                                       registered_by_id=self.clerk.id if desk else None).complaint
+                                       registered_by=self.clerk if desk else None).complaint
         if desk:
             record(AuditAction.REGISTRATION, target=complaint.number, details={"channel": case.channel.value},
                    user=self.clerk)
