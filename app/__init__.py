@@ -105,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     from .journal.routes import bp as journal_bp
     from .mail.cli import cli as mail_cli
     from .mail.compose import bp as mail_bp  # the mail templates
+    from .mailin.cli import cli as mailin_cli
     from .manage import analysis, dashboard, escalations  # noqa: F401  (their routes are on manage_bp)
     from .manage.blueprint import bp as manage_bp
     from .manage.cli import cli as figures_cli
@@ -122,7 +123,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # JSON for integrations: no cookies, so no cross-site forgery
-    for group in (registry_cli, users_cli, deadlines_cli, mail_cli, reports_cli, figures_cli):
+    for group in (registry_cli, users_cli, deadlines_cli, mail_cli, mailin_cli, reports_cli, figures_cli):
         app.cli.add_command(group)
 
 

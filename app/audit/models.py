@@ -38,6 +38,7 @@ class AuditAction(TitledEnum):
     ACCOUNT_UNLOCKED = "account_unlocked", _l("Account unlocked")
     SESSIONS_ENDED = "sessions_ended", _l("Signed out other sessions")
     USER_DEACTIVATED = "user_deactivated", _l("Deactivated a user")
+    MAIL_FILED = "mail_filed", _l("Filed an e-mail as not a complaint")
 
 
 class AuditEvent(db.Model):
