@@ -1,10 +1,14 @@
-"""GET /health: is this process able to serve? For load balancers and monitoring."""
+"""GET /health: is this process able to serve? For load balancers and monitoring.
+
+Features add checks of their own (`app.extensions["health_checks"]`: name -> a callable answering
+"ok", "failing" or another word, e.g. the mail intake's mailbox): a failing one makes the status
+"degraded", still with 200, since the web server itself serves."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -19,10 +23,14 @@ def health() -> tuple[Response, int]:
     """200 when the database answers a trivial query, 503 (with the reason) when it does not."""
     try:
         db.session.execute(text("SELECT 1")).scalar_one()
+        checks = {name: check() for name, check in current_app.extensions.get("health_checks", {}).items()}
     except SQLAlchemyError as error:
         db.session.rollback()
         log.warning("health check: the database does not answer: %s", error)
         return jsonify(status="unavailable", database="unreachable"), 503
     finally:
         db.session.remove()
-    return jsonify(status="ok", database="ok"), 200
+    failing = sorted(name for name, state in checks.items() if state == "failing")
+    if failing:
+        log.warning("health check: failing: %s", ", ".join(failing))
+    return jsonify(status="degraded" if failing else "ok", database="ok", **checks), 200
