@@ -1,7 +1,8 @@
 """GET /health: is this process able to serve? For load balancers and monitoring.
 
 Features add checks of their own (`app.extensions["health_checks"]`: name -> a callable answering
-"ok", "failing" or another word, e.g. the mail intake's mailbox): a failing one makes the status
+"ok", "failing", or None when it has nothing to say, e.g. the mail intake's mailbox when none is
+configured): a failing one makes the status
 "degraded", still with 200, since the web server itself serves."""
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def health() -> tuple[Response, int]:
     """200 when the database answers a trivial query, 503 (with the reason) when it does not."""
     try:
         db.session.execute(text("SELECT 1")).scalar_one()
-        checks = {name: check() for name, check in current_app.extensions.get("health_checks", {}).items()}
+        checks = {name: state for name, check in current_app.extensions.get("health_checks", {}).items()
+                  if (state := check()) is not None}
     except SQLAlchemyError as error:
         db.session.rollback()
         log.warning("health check: the database does not answer: %s", error)

@@ -150,10 +150,10 @@ def file_as_not_a_complaint(mail_id: int) -> Response | tuple[str, int]:
 # --- what the rest of the app shows ------------------------------------------------------------
 
 
-def _mailbox_check() -> str:
+def _mailbox_check() -> str | None:
     health = mailbox_health(current_app.config)
     if not health.configured:
-        return "not configured"
+        return None
     return "failing" if health.failing else "ok"
 
 
