@@ -318,7 +318,7 @@ def test_verify_names_a_stored_e_mail_whose_row_no_longer_says_what_was_signed(a
     assert problem["expected"].startswith("received_at=")
 
 
-def test_the_sender_is_told_which_files_were_refused_and_may_reply_by_mail(make_app):
+def test_the_sender_is_told_which_files_were_refused_and_may_reply_by_mail(make_app, tmp_path):
     from email import message_from_bytes
     from email.policy import default
 
@@ -327,7 +327,7 @@ def test_the_sender_is_told_which_files_were_refused_and_may_reply_by_mail(make_
     from app.mailin.models import InboundMail
 
     app = make_app(MAIL_IMAP_HOST="imap.registry.example", MAIL_IMAP_USERNAME="complaints@registry.example",
-                   ATTACHMENT_MAX_BYTES=1024 * 1024)
+                   ATTACHMENT_MAX_BYTES=1024 * 1024, MAIL_OUTBOX_DIR=str(tmp_path))
     runner = app.test_cli_runner()
     with frozen_clock(T0):
         assert receive(runner, _with_attachment("extras.pdf", 2 * 1024 * 1024)).exit_code == 0
@@ -335,8 +335,7 @@ def test_the_sender_is_told_which_files_were_refused_and_may_reply_by_mail(make_
             item = db.session.scalar(select(InboundMail))
             commit_with_retry(lambda: mail_store.register_from_mail(item, by=None))
             assert deliver_all_due().sent == 2
-    mails = sorted(Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml"))
-    ack, refused = (message_from_bytes(path.read_bytes(), policy=default) for path in mails[-2:])
+    ack, refused = (message_from_bytes(path.read_bytes(), policy=default) for path in sorted(tmp_path.glob("*.eml")))
     assert ack["Reply-To"] == refused["Reply-To"] == "complaints@registry.example"
     assert ack["Content-Language"] == refused["Content-Language"] == "ro"  # the language the sender wrote in
     body = refused.get_body().get_content()
