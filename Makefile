@@ -14,7 +14,7 @@ export FLASK_APP := wsgi
 # Links in e-mails and on receipts point where `make run` serves (both processes see it).
 run demo: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)/
 
-.PHONY: run demo test setup browser-deps translations
+.PHONY: run demo test setup system-deps browser-deps translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,8 +53,10 @@ run: setup
 	@echo "  e-mails land in instance/outbox/ as .eml files, their links on $$PUBLIC_BASE_URL."
 	@echo "  Stop both with Ctrl-C."
 	@echo
-	@$(BIN)/flask deadlines watch --interval 60 & watcher=$$!; \
-	  trap 'kill $$watcher 2>/dev/null' EXIT INT TERM; \
+	@if [ -n "$$MAIL_IMAP_HOST" ]; then echo "  The mailbox $$MAIL_IMAP_HOST is fetched as mail arrives (flask mail fetch --watch)."; echo; fi
+	@$(BIN)/flask deadlines watch --interval 60 & watcher=$$!; fetcher=; \
+	  if [ -n "$$MAIL_IMAP_HOST" ]; then $(BIN)/flask mail fetch --watch & fetcher=$$!; fi; \
+	  trap 'kill $$watcher $$fetcher 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # Never automatic: the demo's numbers and signed entries would stay in a registry that later
@@ -65,15 +67,18 @@ demo: setup
 	$(BIN)/flask registry seed-demo
 
 # Debian's Chromium drives the browser tests (Playwright cannot download browsers here);
-# poppler-utils turns PDFs into pictures for people to look at.
-browser-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! command -v pdftotext >/dev/null; then \
+# poppler-utils turns PDFs into pictures for people to look at; dovecot-imapd is the real IMAP
+# server the mail-intake tests fetch from (tests/_imap.py).
+system-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! command -v pdftotext >/dev/null || [ ! -x /usr/sbin/dovecot ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils dovecot-imapd >/dev/null; \
 	  else \
-	    echo "note: install Debian's chromium and poppler-utils to run the browser tests (they are skipped otherwise)"; \
+	    echo "note: install Debian's chromium, poppler-utils and dovecot-imapd to run the browser and IMAP tests (they are skipped otherwise)"; \
 	  fi; \
 	fi
+
+browser-deps: system-deps
 
 # The suite runs on several processes (pytest-xdist), each with its own database: one per core
 # on SQLite, whose work is all in the test processes; one more on PostgreSQL, whose server does
@@ -84,7 +89,7 @@ SQLITE_WORKERS ?= $(CORES)
 POSTGRES_WORKERS ?= $(shell echo $$(($(CORES) + 1)))
 PYTEST := $(BIN)/python -m pytest --dist worksteal -n
 
-test: setup browser-deps
+test: setup system-deps
 	$(BIN)/ruff check .
 	env -u TEST_DATABASE_URL $(PYTEST) $(SQLITE_WORKERS)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \

@@ -225,6 +225,43 @@ class Config:
     #: Shared mailbox per tier (level -> address); without one, a tier's staff are written to.
     TIER_ADDRESSES: dict[int, str] = {}
 
+    # Mail intake (app/mailin, docs/mail.md) ----------------------------------------------
+    #: The mailbox `flask mail fetch` reads over IMAP; empty: no mailbox (`flask mail receive`
+    #: may still be given messages by the mail server).
+    MAIL_IMAP_HOST = os.environ.get("MAIL_IMAP_HOST", "")
+    #: "ssl" (IMAPS, port 993), "starttls" (port 143), or "none" (plain, loopback only).
+    MAIL_IMAP_SECURITY = os.environ.get("MAIL_IMAP_SECURITY", "ssl")
+    #: 0: the security's usual port (993 or 143).
+    MAIL_IMAP_PORT = _env_int("MAIL_IMAP_PORT", 0)
+    MAIL_IMAP_USERNAME = os.environ.get("MAIL_IMAP_USERNAME", "")
+    MAIL_IMAP_PASSWORD = os.environ.get("MAIL_IMAP_PASSWORD", "")
+    MAIL_IMAP_FOLDER = os.environ.get("MAIL_IMAP_FOLDER", "INBOX")
+    #: A CA certificate (PEM) to trust for a mailbox with a private certificate authority.
+    MAIL_IMAP_CA_FILE = os.environ.get("MAIL_IMAP_CA_FILE", "")
+    #: Move stored messages into this folder instead of flagging them ($Registry and \Seen).
+    MAIL_IMAP_PROCESSED_FOLDER = os.environ.get("MAIL_IMAP_PROCESSED_FOLDER", "")
+    #: `flask mail fetch --watch`: seconds between looks when the server has no IDLE, and the
+    #: longest IDLE before it is renewed.
+    MAIL_IMAP_POLL_SECONDS = _env_int("MAIL_IMAP_POLL_SECONDS", 60)
+    MAIL_IMAP_IDLE_SECONDS = _env_int("MAIL_IMAP_IDLE_SECONDS", 300)
+    MAIL_IMAP_TIMEOUT = _env_int("MAIL_IMAP_TIMEOUT", 60)
+    #: The staff desk and /health warn when the mailbox has not answered for this long.
+    MAIL_IMAP_ALERT_MINUTES = _env_int("MAIL_IMAP_ALERT_MINUTES", 30)
+    #: Reply-To of the e-mails to complainants (empty: the IMAP user name when it is an address).
+    MAIL_REPLY_TO = os.environ.get("MAIL_REPLY_TO", "")
+    #: A message larger than this is stored raw as unreadable, not read; one larger than
+    #: MAIL_HARD_MAX_BYTES is refused by `flask mail receive` (exit 69: the mail server returns it
+    #: to the sender) and left in the mailbox by `flask mail fetch`, with a warning.
+    MAIL_MAX_MESSAGE_BYTES = _env_int("MAIL_MAX_MESSAGE_BYTES", 64 * 1024 * 1024)
+    MAIL_HARD_MAX_BYTES = _env_int("MAIL_HARD_MAX_BYTES", 200 * 1024 * 1024)
+    #: Register every new message as a complaint at once (the default of the administrators'
+    #: setting; off: new messages wait in the tray for a clerk, so spam takes no number).
+    MAIL_AUTO_REGISTER = os.environ.get("MAIL_AUTO_REGISTER", "0") == "1"
+    #: The category of a complaint registered from an e-mail (a clerk corrects it when it is wrong).
+    MAIL_CATEGORY = os.environ.get("MAIL_CATEGORY", "other")
+    #: The language of a message whose letters do not tell (Cyrillic, Romanian diacritics).
+    MAIL_DEFAULT_LANGUAGE = os.environ.get("MAIL_DEFAULT_LANGUAGE", "en")
+
     # Administrators' settings (app/settings) --------------------------------------------
     #: How often a process looks for settings changed by another one; a change takes effect
     #: this long after it is saved, so every process has seen it by then.

@@ -105,6 +105,9 @@ def register_blueprints(app: Flask) -> None:
     from .journal.routes import bp as journal_bp
     from .mail.cli import cli as mail_cli
     from .mail.compose import bp as mail_bp  # the mail templates
+    from .mailin.cli import cli as mailin_cli
+    from .mailin.routes import bp as mailin_bp  # the clerks' tray of received e-mail
+    from .mailin.routes import init_app as init_mail_intake
     from .manage import analysis, dashboard, escalations  # noqa: F401  (their routes are on manage_bp)
     from .manage.blueprint import bp as manage_bp
     from .manage.cli import cli as figures_cli
@@ -118,11 +121,12 @@ def register_blueprints(app: Flask) -> None:
     from .workflow.cli import cli as deadlines_cli
 
     for blueprint in (intake_bp, health_bp, receipts_bp, registry_bp, auth_bp, staff_bp, audit_bp,
-                      journal_bp, manage_bp, queue_bp, desk_bp, mail_bp, reports_bp, admin_bp):
+                      journal_bp, manage_bp, queue_bp, desk_bp, mail_bp, mailin_bp, reports_bp, admin_bp):
         app.register_blueprint(blueprint)
+    init_mail_intake(app)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # JSON for integrations: no cookies, so no cross-site forgery
-    for group in (registry_cli, users_cli, deadlines_cli, mail_cli, reports_cli, figures_cli):
+    for group in (registry_cli, users_cli, deadlines_cli, mail_cli, mailin_cli, reports_cli, figures_cli):
         app.cli.add_command(group)
 
 

@@ -1,10 +1,15 @@
-"""GET /health: is this process able to serve? For load balancers and monitoring."""
+"""GET /health: is this process able to serve? For load balancers and monitoring.
+
+Features add checks of their own (`app.extensions["health_checks"]`: name -> a callable answering
+"ok", "failing", or None when it has nothing to say, e.g. the mail intake's mailbox when none is
+configured): a failing one makes the status
+"degraded", still with 200, since the web server itself serves."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -19,10 +24,15 @@ def health() -> tuple[Response, int]:
     """200 when the database answers a trivial query, 503 (with the reason) when it does not."""
     try:
         db.session.execute(text("SELECT 1")).scalar_one()
+        checks = {name: state for name, check in current_app.extensions.get("health_checks", {}).items()
+                  if (state := check()) is not None}
     except SQLAlchemyError as error:
         db.session.rollback()
         log.warning("health check: the database does not answer: %s", error)
         return jsonify(status="unavailable", database="unreachable"), 503
     finally:
         db.session.remove()
-    return jsonify(status="ok", database="ok"), 200
+    failing = sorted(name for name, state in checks.items() if state == "failing")
+    if failing:
+        log.warning("health check: failing: %s", ", ".join(failing))
+    return jsonify(status="degraded" if failing else "ok", database="ok", **checks), 200

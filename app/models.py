@@ -6,6 +6,7 @@ from .auth.sessions import StaffSession
 from .auth.tokens import ApiToken
 from .complaints.models import Attachment, Complaint
 from .intake.models import IdempotencyKey
+from .mailin.models import InboundMail, InboundMailAttachment, MailboxStatus
 from .manage.models import ComplaintFacts
 from .notifications.models import Notification
 from .receipts.models import ReceiptPrint
@@ -24,6 +25,9 @@ __all__ = [
     "ComplaintFacts",
     "Escalation",
     "IdempotencyKey",
+    "InboundMail",
+    "InboundMailAttachment",
+    "MailboxStatus",
     "Notification",
     "NumberCounter",
     "ReceiptPrint",

@@ -195,3 +195,4 @@ def _dovecot(folder: Path) -> Iterator[ImapServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        process.stderr.close()

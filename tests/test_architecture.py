@@ -13,7 +13,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app", "app.models"),  # the factory, and every table for it and the migrations
     ("app.api", "app.admin", "app.staff"),  # entry points over several features
     ("app.reports",),  # the monthly report reads the dashboard's figures
-    ("app.manage", "app.journal", "app.queue", "app.desk", "app.mail",
+    ("app.manage", "app.journal", "app.queue", "app.desk", "app.mail", "app.mailin",
      "app.registry.cli", "app.registry.document_cli", "app.registry.routes", "app.registry.verify",
      "app.audit.verify", "app.audit.details", "app.audit.routes", "app.registry.checkpoint_check",
      "app.registry.checkpoint_cli"),

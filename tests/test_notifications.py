@@ -260,6 +260,8 @@ def _params_for(kind: NotificationKind, message_ids: dict[MessageKind, int]) -> 
     return {
         NotificationKind.REGISTERED: {},
         NotificationKind.STATUS_CHANGED: {"status": "waiting"},
+        NotificationKind.ATTACHMENTS_REFUSED: {"mail_id": 1, "refused": [{"position": 2, "size": 31457280,
+                                                                          "refusal": "too_large"}]},
         NotificationKind.ASSIGNED: {"by": "Maria Popescu", "reason": "Specialist in payments"},
         NotificationKind.CONSULTATION: {"message_id": message_ids.get(MessageKind.CONSULTATION)},
         NotificationKind.COMPLAINANT_REPLY: {"message_id": message_ids.get(MessageKind.COMPLAINANT_REPLY)},

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from _cases import T0, act
+from _mail import raw_mail
 from _support import form_data
 from app.auth.models import User
 from app.auth.permissions import Permission, Role, role_may
@@ -29,6 +30,8 @@ from app.complaints.models import Attachment
 from app.database import commit_with_retry
 from app.desk.operations import record_receipt_print
 from app.extensions import db
+from app.mailin.models import MailSource
+from app.mailin.store import store_message
 from app.workflow import operations as ops
 from app.workflow.models import CaseMessage
 
@@ -147,6 +150,14 @@ ROUTES: dict[str, Access] = {
     "/admin/numbering": needs(P.CONFIGURE_REGISTRY),
     "/admin/organisation": needs(P.CONFIGURE_REGISTRY),
     "/admin/tiers": needs(P.CONFIGURE_REGISTRY),
+    "/admin/mail": needs(P.CONFIGURE_REGISTRY),
+    # The tray of received e-mail (the clerks who register complaints).
+    "/staff/mail/": needs(P.REGISTER),
+    "/staff/mail/<int:mail_id>": needs(P.REGISTER),
+    "/staff/mail/<int:mail_id>/message.eml": needs(P.REGISTER),
+    "/staff/mail/<int:mail_id>/files/<int:position>": needs(P.REGISTER),
+    "/staff/mail/<int:mail_id>/register": needs(P.REGISTER),
+    "/staff/mail/<int:mail_id>/file": needs(P.REGISTER),
 }
 
 #: The staff each test signs in as: (name, role, tier).
@@ -192,6 +203,7 @@ def make_records(app: Flask, client: FlaskClient, make_user) -> Records:
     act(app, number, ops.respond, by=officer, at=T0 + timedelta(hours=2), body="We refunded the 500 MDL today.")
     with app.app_context():
         complaint = find_by_reference(number)
+        mail = store_message(raw_mail("alternative-with-pdf"), received_at=T0, source=MailSource.PIPE).mail
         printed = commit_with_retry(
             lambda: record_receipt_print(complaint, language="en", by=db.session.get(User, clerk)))
         values = {
@@ -205,6 +217,8 @@ def make_records(app: Flask, client: FlaskClient, make_user) -> Records:
             "filename": "style.css",
             "code": "payments",  # a category code (administration)
             "user_id": str(clerk),  # an account to unlock (administration)
+            "mail_id": str(mail.id),  # a message in the tray, and its second file
+            "position": "2",
         }
     return Records(values=values, code=code)
 

@@ -82,3 +82,7 @@ def addresses_form(levels: Sequence[int], **kwargs: Any) -> SettingsForm:
     """A shared mailbox per tier."""
     fields = {f"tier{level}": StringField(_l("Tier %(level)d", level=level)) for level in levels}
     return type("TierAddressesForm", (SettingsForm,), fields)(**kwargs)
+
+
+class MailIntakeForm(SettingsForm):
+    mail_auto_register = BooleanField(_l("Register every new e-mail as a complaint at once"))

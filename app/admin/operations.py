@@ -113,6 +113,11 @@ def change_tier_addresses(data: Mapping[str, Any], *, by: User) -> bool:
     return save("tier_addresses", addresses, by=by)
 
 
+def change_mail_intake(data: Mapping[str, Any], *, by: User) -> bool:
+    latest_for_change()
+    return save("mail_auto_register", bool(data.get("mail_auto_register")), by=by)
+
+
 def save(key: str, value: Any, *, by: User | None) -> bool:
     """Append `value` as the new version of `key`, in force once every process has seen it,
     and audit the change (each field's old and new value). False when nothing changed."""

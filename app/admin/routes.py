@@ -23,6 +23,8 @@ from ..clock import now_utc
 from ..complaints.models import Complaint
 from ..database import commit_with_retry
 from ..extensions import db
+from ..mail.compose import reply_address
+from ..mailin.imap import mailbox_health
 from ..registry.models import NumberCounter
 from ..registry.numbering import format_number, incoming_scope, number_slug, outgoing_scope, registry_year
 from ..settings.models import SettingVersion
@@ -30,6 +32,7 @@ from ..settings.store import KEYS, settings_store
 from . import operations
 from .forms import (
     CategoryForm,
+    MailIntakeForm,
     NewCategoryForm,
     NumberingForm,
     OrganisationForm,
@@ -184,6 +187,21 @@ def notifications() -> Response | tuple[str, int]:
         return redirect(url_for(".notifications"), code=303)
     tiers = {int(t["level"]): t for t in latest["tiers"]}
     return _page("admin/notifications.html", form, levels=levels, tiers=tiers)
+
+
+# --- incoming e-mail -------------------------------------------------------------------------
+
+
+@bp.route("/mail", methods=["GET", "POST"])
+@requires(Permission.CONFIGURE_REGISTRY)
+def mail() -> Response | tuple[str, int]:
+    """Whether new e-mails are registered at once or wait for a clerk; the mailbox as configured."""
+    form = MailIntakeForm(data={"mail_auto_register": _latest()["mail_auto_register"]})
+    if form.validate_on_submit() and _save(form, operations.change_mail_intake):
+        return redirect(url_for(".mail"), code=303)
+    config = current_app.config
+    return _page("admin/mail.html", form, mailbox=mailbox_health(config), reply_to=reply_address(config),
+                 imap_host=config.get("MAIL_IMAP_HOST"))
 
 
 # --- staff accounts locked or failing to sign in ----------------------------------------------

@@ -40,6 +40,7 @@ class AuditAction(TitledEnum):
     USER_DEACTIVATED = "user_deactivated", _l("Deactivated a user")
     MONTHLY_REPORT = "monthly_report", _l("Generated the monthly report")
     FIGURES_EXPORT = "figures_export", _l("Exported the dashboard figures")
+    MAIL_FILED = "mail_filed", _l("Filed an e-mail as not a complaint")
 
 
 class AuditEvent(db.Model):

@@ -88,6 +88,18 @@ def _tier_recipients(tier: int | None) -> Recipients:
     return Recipients(addresses, language)
 
 
+def reply_address(config: Any) -> str | None:
+    """The address replies to the complainants' e-mails go to, when mail intake reads one
+    (MAIL_REPLY_TO, else the IMAP user name when it is an address); None: nobody reads replies."""
+    explicit = (config.get("MAIL_REPLY_TO") or "").strip()
+    if explicit:
+        return explicit
+    username = (config.get("MAIL_IMAP_USERNAME") or "").strip()
+    if config.get("MAIL_IMAP_HOST") and "@" in username:
+        return username
+    return None
+
+
 def compose(notification: Notification) -> OutgoingMail:
     """The e-mail for one outbox row. Raises NoRecipient, or any error building it (retried)."""
     complaint = db.session.get(Complaint, notification.complaint_id, populate_existing=True)
@@ -96,6 +108,8 @@ def compose(notification: Notification) -> OutgoingMail:
     recipients = recipients_for(notification, complaint)
     params = json.loads(notification.params or "{}")
     language = recipients.language
+    # Complainants may answer by e-mail when a mailbox is read: the reply lands on the complaint.
+    reply_to = reply_address(current_app.config) if notification.audience == Audience.COMPLAINANT else None
     with _url_context(), force_locale(language):
         builder = _BUILDERS[notification.kind]
         context, attachments = builder(complaint, params, language)
@@ -104,6 +118,7 @@ def compose(notification: Notification) -> OutgoingMail:
             complaint=complaint,
             number=complaint.number,
             language=language,
+            replies_by_mail=reply_to is not None,
             **context,
         )
     subject, _, body = text.strip().partition("\n")
@@ -114,6 +129,7 @@ def compose(notification: Notification) -> OutgoingMail:
         language=language,
         attachments=tuple(attachments),
         message_id=_message_id(notification),
+        reply_to=reply_to,
     )
 
 
@@ -201,6 +217,23 @@ def _status_changed(complaint: Complaint, params: dict[str, Any], language: str)
     }, []
 
 
+def _attachments_refused(complaint: Complaint, params: dict[str, Any], language: str) -> Built:
+    """Which files of the complainant's e-mail were not taken as evidence, and why: by their place
+    in the message and their size, never by the names the sender gave them."""
+    config = current_app.config
+    return {
+        "refused": [{"position": int(item["position"]), "size": _megabytes(int(item["size"])),
+                     "refusal": str(item["refusal"])} for item in params.get("refused", [])],
+        "limit": _megabytes(int(config["ATTACHMENT_MAX_BYTES"])),
+        "max_files": int(config["ATTACHMENT_MAX_FILES"]),
+        "tracking_url": tracking_url(complaint),
+    }, []
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
 def _assigned(complaint: Complaint, params: dict[str, Any], language: str) -> Built:
     return {"by": params.get("by") or "", "reason": params.get("reason"), "case_url": _case_url(complaint)}, []
 
@@ -238,6 +271,7 @@ _BUILDERS: dict[NotificationKind, Callable[[Complaint, dict[str, Any], str], Bui
     NotificationKind.REGISTERED: _registered,
     NotificationKind.MESSAGE: _outgoing_message,
     NotificationKind.STATUS_CHANGED: _status_changed,
+    NotificationKind.ATTACHMENTS_REFUSED: _attachments_refused,
     NotificationKind.ASSIGNED: _assigned,
     NotificationKind.CONSULTATION: _staff_message,
     NotificationKind.COMPLAINANT_REPLY: _staff_message,

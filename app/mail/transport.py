@@ -45,6 +45,8 @@ class OutgoingMail:
     attachments: tuple[MailAttachment, ...] = field(default=())
     #: Stable per outbox row, so a receiving server can drop a duplicate of a re-sent message.
     message_id: str | None = None
+    #: Where a reply goes: the registry's mailbox, read by mail intake (app/mailin); None: no header.
+    reply_to: str | None = None
 
 
 #: Bodies and attachments as quoted-printable or base64 (whichever is shorter), so the message
@@ -89,6 +91,8 @@ def build_message(mail: OutgoingMail, *, sender: str) -> EmailMessage:
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(now_utc())
     message["Message-ID"] = mail.message_id or f"<{secrets.token_hex(16)}@{sender_domain(sender)}>"
+    if mail.reply_to:
+        message["Reply-To"] = mail.reply_to
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, no vacation loops
     message.set_content(mail.body, charset="utf-8")
     for attachment in mail.attachments:

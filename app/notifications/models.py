@@ -21,6 +21,7 @@ class NotificationKind(enum.StrEnum):
     REGISTERED = "registered"  # with the receipt PDF attached
     MESSAGE = "message"  # a response, a request for information or the decision (letter attached)
     STATUS_CHANGED = "status_changed"
+    ATTACHMENTS_REFUSED = "attachments_refused"  # files of an e-mail not taken as evidence (too large, ...)
     # To staff
     ASSIGNED = "assigned"  # you own this complaint now
     CONSULTATION = "consultation"  # a colleague asks for your input

@@ -11,7 +11,8 @@ What is checked (docs/security.md, "What verify checks"):
 4. Each complaint's facts (status, tier, owner, first response, decision, closing, transfer and
    contact counts, first-response breach) against its last signed event.
 5. Numbering: no gap in incoming or outgoing numbers, counters where the numbers end.
-6. Evidence files on disk against the SHA-256 their intake record names.
+6. Evidence files on disk against the SHA-256 their intake record names, and each e-mail received
+   (its raw .eml) against the SHA-256 its signed arrival entry names.
 7. The audit trail's own hash chain, and the signed checkpoints kept outside the database
    (so removing the newest records together with the counters and the head is caught).
 """
@@ -34,6 +35,7 @@ from ..audit.verify import verify_audit_trail
 from ..complaints.models import CORRECTABLE, REGISTRATION_ONLY, Attachment, Complaint
 from ..complaints.storage import EvidenceStore
 from ..extensions import db
+from ..mailin.models import InboundMail, arrival_facts
 from ..receipts.models import ReceiptPrint
 from ..settings.models import SettingVersion
 from ..workflow.models import Breach, CaseMessage, Escalation
@@ -194,6 +196,7 @@ def _vouched_rows(
         "breach": payload.get("deadline"),
         "receipt print": payload.get("receipt"),
         "settings version": payload if entry.kind == EntryKind.SETTING else None,
+        "received e-mail": payload.get("mail") if payload.get("type") == "mail_received" else None,
     }
     for what, row in rows.items():
         said = signed[what]
@@ -239,6 +242,8 @@ def _row_facts(
         return "the receipt print", {**said, "at": at, "by_id": _by_id(payload), "complaint_id": complaint_id}, {
             "reprint": row.reprint_number, "language": row.language, "at": iso_utc(row.printed_at),
             "by_id": row.printed_by_id, "complaint_id": row.complaint_id}
+    if what == "received e-mail":
+        return "the received e-mail", {**said, "at": at}, {**arrival_facts(row), "at": iso_utc(row.stored_at)}
     return "the settings version", {
         "key": said["key"], "value_sha256": said["value_sha256"], "effective_from": said["effective_from"],
         "by_id": _by_id(payload)}, {
@@ -249,7 +254,7 @@ def _row_facts(
 # --- the walk --------------------------------------------------------------------------------
 
 _VOUCHED = {"message": CaseMessage, "escalation": Escalation, "breach": Breach, "receipt print": ReceiptPrint,
-            "settings version": SettingVersion}
+            "settings version": SettingVersion, "received e-mail": InboundMail}
 
 
 def _bundle(name: str, model: Any) -> Bundle:
@@ -337,7 +342,9 @@ def verify_registry(batch_size: int = 2000, *, files: bool = True, since: Checkp
         if complaint is None and entry.complaint_id is not None:
             found("the registered complaint is missing")
             continue
-        private_problem = check_private(payload, private_text, complaint.personal_salt if complaint else None)
+        mail = vouched[-1]  # a received e-mail's arrival entry: its private part is salted by the e-mail's row
+        salt = complaint.personal_salt if complaint else (mail.personal_salt if mail is not None else None)
+        private_problem = check_private(payload, private_text, salt)
         if private_problem:
             found(private_problem)
         private = json.loads(private_text) if private_text and not private_problem else None
@@ -374,6 +381,7 @@ def verify_registry(batch_size: int = 2000, *, files: bool = True, since: Checkp
     report.problems.extend(_numbering_gaps(CaseMessage.outgoing_year, CaseMessage.outgoing_seq, "outgoing"))
     if files:
         report.problems.extend(_evidence_files(report, None if since is None else touched))
+        report.problems.extend(_mail_files(report, start))
     report.problems.extend(verify_audit_trail())
     report.problems.extend(check_checkpoints())
     return report
@@ -549,3 +557,21 @@ def _file_sha256(path: Path) -> str:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _mail_files(report: Report, after: int) -> Iterator[Problem]:
+    """Each received e-mail (its raw .eml) whose arrival entry comes after position `after`,
+    against the SHA-256 its signed arrival entry names (the row states it; the walk compared them)."""
+    store = EvidenceStore(Path(current_app.config["ATTACHMENTS_DIR"]))
+    rows = db.session.execute(select(InboundMail.id, InboundMail.sha256)
+                              .where(InboundMail.entry_position > after).order_by(InboundMail.id))
+    for mail_id, sha256 in rows:
+        report.files_checked += 1
+        try:
+            digest = _file_sha256(store.path_for(sha256))
+        except OSError:
+            yield Problem(f"the raw file of received e-mail #{mail_id} is missing", expected=sha256, found="no file")
+            continue
+        if digest != sha256:
+            yield Problem(f"altered: the raw file of received e-mail #{mail_id} differs from its signed SHA-256",
+                          expected=sha256, found=digest)

@@ -44,6 +44,7 @@ KEYS = (
     "number_format",
     "outgoing_number_format",
     "tier_addresses",
+    "mail_auto_register",
 )
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
@@ -70,6 +71,8 @@ class Settings:
     number_format: str
     outgoing_number_format: str
     tier_addresses: Mapping[int, tuple[str, ...]]  # level -> shared mailbox(es)
+    #: Register every new e-mail as a complaint at once, instead of leaving it in the tray.
+    mail_auto_register: bool
     # Not editable on the web (config.py only), kept here so the tier policy is built in one place.
     due_soon_fraction: float
     management_tier: int
@@ -117,6 +120,7 @@ def default_values(config: Mapping[str, Any]) -> dict[str, Any]:
         "tier_addresses": {
             str(level): [value] if isinstance(value, str) else list(value) for level, value in addresses.items()
         },
+        "mail_auto_register": bool(config.get("MAIL_AUTO_REGISTER", False)),
     }
 
 
@@ -138,6 +142,7 @@ def build_settings(values: Mapping[str, Any], config: Mapping[str, Any]) -> Sett
         tier_addresses=MappingProxyType(
             {int(level): tuple(addresses) for level, addresses in values["tier_addresses"].items() if addresses}
         ),
+        mail_auto_register=bool(values["mail_auto_register"]),
         due_soon_fraction=float(config["DUE_SOON_FRACTION"]),
         management_tier=int(config["MANAGEMENT_TIER"]),
         max_transfers=int(config["MAX_TRANSFERS"]),

@@ -520,11 +520,12 @@ class ComplainantReply:
 
 def complainant_reply(
     complaint: Complaint, *, body: str, dispute: bool = False, ask_escalation: bool = False,
-    received: Received | None = None,
+    received: Received | None = None, mail: dict[str, Any] | None = None,
 ) -> ComplainantReply:
-    """The complainant writes back: from the tracking page, or (`received`) by post, phone or
-    in person, recorded by staff; the same moves either way. A dispute reopens an answered
-    complaint (its resolution clock starts again) and, if they ask, escalates it."""
+    """The complainant writes back: from the tracking page, by e-mail (`mail`: what the signed
+    event says of the message: its raw SHA-256 and its files', app/mailin), or (`received`) by
+    post, phone or in person, recorded by staff; the same moves either way. A dispute reopens an
+    answered complaint (its resolution clock starts again) and, if they ask, escalates it."""
     body = check_text(body, _("message"))
     lock(complaint)
     action = Action.DISPUTE if dispute else Action.COMPLAINANT_REPLY
@@ -541,7 +542,8 @@ def complainant_reply(
     message = _write_message(complaint, kind, body, by=None, at=at,
                              event="disputed" if dispute else "complainant_replied",
                              escalation_requested=bool(dispute and ask_escalation),
-                             **({"received": received.signed()} if received is not None else {}))
+                             **({"received": received.signed()} if received is not None else {}),
+                             **({"mail": mail} if mail is not None else {}))
     if received is not None:
         message.channel = received.channel
         message.received_on = received.received_on
