@@ -290,7 +290,7 @@ def register_from_mail(mail: InboundMail, *, by: User | None, parsed: ParsedMail
                 rows[position].refusal = "no_room"
         files = []
     registration = register_complaint(submission_from_mail(mail, files, raw), channel=Channel.EMAIL,
-                                      received_at=mail.received_at, registered_by_id=by.id if by else None)
+                                      received_at=mail.received_at, registered_by=by)
     complaint = registration.complaint
     record(AuditAction.REGISTRATION, target=complaint.number, user=by,
            details={"channel": Channel.EMAIL.value, "mail": mail.id})

@@ -29,7 +29,8 @@ _ACTIONS = (
     "'login', 'login_failed', 'logout', 'password_changed', 'forbidden', 'registration', 'receipt_print', "
     "'receipt_reprint', 'annulment', 'correction', 'export', 'attachment_download', 'user_created', "
     "'own_settings_changed', 'settings_changed', 'api_token_created', 'api_token_revoked', 'login_throttled', "
-    "'account_locked', 'account_unlocked', 'sessions_ended', 'user_deactivated'"
+    "'account_locked', 'account_unlocked', 'sessions_ended', 'user_deactivated', 'monthly_report', "
+    "'figures_export'"
 )
 ACTION_CHECK_BEFORE = f"action IN ({_ACTIONS})"
 ACTION_CHECK = f"action IN ({_ACTIONS}, 'mail_filed')"
