@@ -9,7 +9,7 @@ from .intake.models import IdempotencyKey
 from .manage.models import ComplaintFacts
 from .notifications.models import Notification
 from .receipts.models import ReceiptPrint
-from .registry.models import ChainHead, NumberCounter, RegistryEntry
+from .registry.models import ChainHead, IssuedDocument, NumberCounter, RegistryEntry
 from .settings.models import SettingVersion
 from .workflow.models import Breach, CaseMessage, Escalation
 
@@ -24,6 +24,7 @@ __all__ = [
     "ComplaintFacts",
     "Escalation",
     "IdempotencyKey",
+    "IssuedDocument",
     "Notification",
     "NumberCounter",
     "ReceiptPrint",
