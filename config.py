@@ -187,6 +187,9 @@ class Config:
     #: and port; production requires it. Empty (development only): a page uses the request's
     #: host, and a process with no request (the deadline watcher) uses flask run's own default.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    #: Where every document issued (receipt, reprint, letter) is kept, write-once, as it was first
+    #: delivered: outside the web root, backed up with the database (app/registry/issued.py).
+    DOCUMENTS_DIR = os.environ.get("DOCUMENTS_DIR", str(INSTANCE_DIR / "documents"))
 
     # Intake ------------------------------------------------------------------------
     CATEGORIES = DEFAULT_CATEGORIES

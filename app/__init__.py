@@ -134,8 +134,10 @@ def register_error_handlers(app: Flask) -> None:
     from flask_limiter.errors import RateLimitExceeded
 
     from .ratelimits import too_many_requests
+    from .registry.issued import StoredDocumentDamaged, stored_document_damaged
 
     app.register_error_handler(RateLimitExceeded, too_many_requests)
+    app.register_error_handler(StoredDocumentDamaged, stored_document_damaged)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:

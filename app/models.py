@@ -10,7 +10,7 @@ from .mailin.models import InboundMail, InboundMailAttachment, MailboxStatus
 from .manage.models import ComplaintFacts
 from .notifications.models import Notification
 from .receipts.models import ReceiptPrint
-from .registry.models import ChainHead, NumberCounter, RegistryEntry
+from .registry.models import ChainHead, IssuedDocument, NumberCounter, RegistryEntry
 from .settings.models import SettingVersion
 from .workflow.models import Breach, CaseMessage, Escalation
 
@@ -28,6 +28,7 @@ __all__ = [
     "InboundMail",
     "InboundMailAttachment",
     "MailboxStatus",
+    "IssuedDocument",
     "Notification",
     "NumberCounter",
     "ReceiptPrint",

@@ -66,6 +66,7 @@ def base_settings(tmp_path_factory: pytest.TempPathFactory, database_url: str) -
         "DOCUMENT_SIGNING_KEY_PATH": str(instance / "document_signing_key.pem"),
         "DOCUMENT_CERTIFICATE_PATH": str(instance / "document_signing_certificate.pem"),
         "ATTACHMENTS_DIR": str(instance / "attachments"),
+        "DOCUMENTS_DIR": str(instance / "documents"),
         "MAIL_OUTBOX_DIR": str(instance / "outbox"),
         "REGISTRY_CHECKPOINT_DIR": str(instance / "checkpoints"),
     }
@@ -118,6 +119,7 @@ def make_app(base_settings: dict[str, Any], migrated: None) -> Iterator[Callable
             db.session.remove()
             db.engine.dispose()
     shutil.rmtree(base_settings["ATTACHMENTS_DIR"], ignore_errors=True)
+    shutil.rmtree(base_settings["DOCUMENTS_DIR"], ignore_errors=True)
     shutil.rmtree(base_settings["REGISTRY_CHECKPOINT_DIR"], ignore_errors=True)  # they name rows just emptied
 
 

@@ -145,13 +145,13 @@ def test_an_old_letter_keeps_the_organisation_it_was_sent_under(app, client, adm
     body = file_complaint(client)
     act(app, body["number"], ops.take_complaint, by=staff["olga"])
     act(app, body["number"], ops.respond, by=staff["olga"], body="We are looking into it.", at=T0 + H / 2)
-    from app.letters.service import message_letter_pdf
+    from app.letters.service import render_message_letter
     from app.workflow.models import CaseMessage
 
-    def letter() -> bytes:
+    def letter() -> bytes:  # made anew each time (as a first delivery after an upgrade), never the kept file
         with app.test_request_context(), frozen_clock(AFTER):
             message = db.session.scalars(select(CaseMessage).where(CaseMessage.outgoing_number.is_not(None))).one()
-            return message_letter_pdf(message)
+            return render_message_letter(message)
 
     before = letter()
     post(client, "/admin/organisation", ORGANISATION)

@@ -18,7 +18,7 @@ from _support import form_data, valid_payload
 from app.auth.models import User
 from app.complaints.models import Complaint
 from app.extensions import db
-from app.receipts.service import as_registered, complaint_receipt_pdf
+from app.receipts.service import as_registered, render_complaint_receipt
 from app.registry.chain import intake_entry
 from app.registry.verify import verify_registry
 
@@ -133,7 +133,7 @@ def test_a_clerk_renamed_later_leaves_the_receipt_as_issued(app, client, login):
         complaint = db.session.scalar(select(Complaint))
         db.session.get(User, complaint.registered_by_id).full_name = "Irina Rusu"
         db.session.commit()
-        again = complaint_receipt_pdf(complaint, language="en")
+        again = render_complaint_receipt(complaint, language="en")  # made anew, not the kept file
     assert f"received by {CLERK}" in _text(again)
     assert again == first
 

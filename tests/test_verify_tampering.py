@@ -187,14 +187,14 @@ def test_verify_starts_from_the_newest_checkpoint_it_confirmed_and_full_walks_ev
 def _letter_text(app, outgoing_number: str) -> str:
     from pypdf import PdfReader
 
-    from app.letters.service import message_letter_pdf
+    from app.letters.service import render_message_letter
 
     def pdf_text(pdf: bytes) -> str:
         return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
     with app.test_request_context(base_url="https://complaints.example.md/"):
         message = db.session.scalars(select(CaseMessage).where(CaseMessage.outgoing_number == outgoing_number)).one()
-        return pdf_text(message_letter_pdf(message))
+        return pdf_text(render_message_letter(message))  # made anew: as a first delivery after an upgrade
 
 
 def test_a_decision_letter_stays_as_sent_through_a_dispute_a_new_decision_and_a_rename(app, runner, register, staff,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -38,6 +39,7 @@ TITLES = {
     "receipt_printed": _l("Receipt printed"),
     "reopened": _l("Reopened"),
     "letter_posted": _l("Letter posted"),
+    "document_issued": _l("Document issued and kept"),
 }
 
 
@@ -101,4 +103,15 @@ def _details(payload: dict[str, Any]) -> dict[str, Any]:
         details["received"] = {**payload["received"], "channel": Channel(payload["received"]["channel"]).title}
     if payload.get("deadline"):
         details["deadline_due"] = datetime.fromisoformat(payload["deadline"]["due_at"])
+    if payload.get("document"):
+        details["document"] = {**payload["document"], "what": _document_title(payload["document"])}
     return details
+
+
+def _document_title(document: dict[str, Any]) -> str:
+    """"Receipt (ro)", "Receipt, duplicate 2 (ro)", "Letter OUT-2026/000012 (ro)"."""
+    if document["kind"] == "letter":
+        return _("Letter %(number)s (%(language)s)", number=document["outgoing_number"], language=document["language"])
+    if document["duplicate"]:
+        return _("Receipt, duplicate %(n)d (%(language)s)", n=document["duplicate"], language=document["language"])
+    return _("Receipt (%(language)s)", language=document["language"])

@@ -1,19 +1,23 @@
-"""Make the outgoing letter of a stored message: gather its values, then render them."""
+"""The outgoing letter of a stored message: as issued (kept at its first delivery), or rendered
+from the values frozen when it was sent (gather them, then render)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 
 from ..documents.signature import sign_document
 from ..documents.template import Organisation
 from ..extensions import db
+from ..languages import normalise_language
 from ..registry.chain import private_of
 from ..registry.digest import fingerprint_of
 from ..registry.document_check import document_record
-from ..registry.models import RegistryEntry
+from ..registry.issued import DocumentKey, issued_pdf
+from ..registry.models import DocumentKind, RegistryEntry
 from ..registry.numbering import number_slug
 from ..urls import public_url
 from ..workflow.models import CaseMessage
@@ -23,13 +27,34 @@ from .template import load_letter_template
 
 
 def message_letter_pdf(message: CaseMessage) -> bytes:
-    """The numbered letter exactly as it was issued: rendered from the values frozen in its
-    signed entry's private part when it was sent (addressee, decision, organisation, language),
-    so every download, e-mail and reprint is the same letter; PDF-signed (PAdES) as issued."""
+    """The numbered letter exactly as it was issued: the file kept at its first delivery (e-mail,
+    download or reprint), whatever changed in the code, the wording or the date style since
+    (app/registry/issued.py)."""
+    entry, issued = _issued_letter(message)
+    return issued_pdf(
+        DocumentKey(DocumentKind.LETTER, message.complaint_id, normalise_language(issued["language"]),
+                    message_id=message.id),
+        number=issued["incoming_number"], outgoing_number=message.outgoing_number,
+        render=lambda: _render(message, entry, issued),
+    )
+
+
+def render_message_letter(message: CaseMessage) -> bytes:
+    """Render the letter from the values frozen in its signed entry's private part when it was
+    sent (addressee, decision, organisation, language), never from the live rows; PDF-signed
+    (PAdES) as issued."""
+    return _render(message, *_issued_letter(message))
+
+
+def _issued_letter(message: CaseMessage) -> tuple[RegistryEntry, dict[str, Any]]:
     entry = db.session.get_one(RegistryEntry, message.entry_position)
     issued = (private_of(entry.position) or {}).get("letter")
     if issued is None:
         raise LetterUnavailable(f"letter {message.outgoing_number} has no frozen record (erased)")
+    return entry, issued
+
+
+def _render(message: CaseMessage, entry: RegistryEntry, issued: dict[str, Any]) -> bytes:
     template = replace(load_letter_template(Path(current_app.config["PDF_TEMPLATES_DIR"]), issued["language"]),
                        organisation=Organisation(**issued["organisation"]))
     fingerprint = fingerprint_of(entry.digest)

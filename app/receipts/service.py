@@ -1,4 +1,5 @@
-"""Make the receipt of a stored complaint: gather its values, then render them."""
+"""The receipt of a stored complaint: as issued (kept at its first delivery), or rendered from
+its signed record (gather its values, then render them)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ from flask import current_app
 
 from ..complaints.models import CHANNEL_SIGNATURE, Channel, Complaint
 from ..documents.signature import sign_document
+from ..languages import normalise_language
 from ..registry.chain import intake_entry, private_of
 from ..registry.digest import fingerprint_of
 from ..registry.document_check import document_record
+from ..registry.issued import DocumentKey, issued_pdf
+from ..registry.models import DocumentKind
 from ..settings.store import settings_at
 from ..urls import public_url
 from .context import build_receipt_context
@@ -24,10 +28,23 @@ from .template import load_receipt_template
 
 
 def complaint_receipt_pdf(complaint: Complaint, *, language: str, duplicate_count: int = 0) -> bytes:
-    """The receipt in `language`, rendered from the signed intake record (what was registered,
-    whatever was corrected since), so every download is the same: the organisation and the
-    category's name are those in force when it was registered. PDF-signed (PAdES) as issued at
-    registration, with the signed entry behind its fingerprint embedded."""
+    """The receipt in `language` (its `duplicate_count`-th reprint: "DUPLICATE n") exactly as it
+    was issued: the file kept at its first delivery, whatever changed in the code, the wording or
+    the date style since (app/registry/issued.py). The desk's first print in a language is the
+    receipt downloaded in that language, one document."""
+    language = normalise_language(language)
+    kind = DocumentKind.RECEIPT_PRINT if duplicate_count else DocumentKind.RECEIPT
+    return issued_pdf(
+        DocumentKey(kind, complaint.id, language, duplicate_number=duplicate_count), number=complaint.number,
+        render=lambda: render_complaint_receipt(complaint, language=language, duplicate_count=duplicate_count),
+    )
+
+
+def render_complaint_receipt(complaint: Complaint, *, language: str, duplicate_count: int = 0) -> bytes:
+    """Render the receipt in `language` from the signed intake record (what was registered,
+    whatever was corrected since): the organisation and the category's name are those in force
+    when it was registered. PDF-signed (PAdES) as issued at registration, with the signed entry
+    behind its fingerprint embedded."""
     settings = settings_at(complaint.registered_at)
     template = replace(load_receipt_template(Path(current_app.config["PDF_TEMPLATES_DIR"]), language),
                        organisation=settings.organisation)

@@ -21,7 +21,7 @@ cli = AppGroup("registry", help="Verify the registry; fill an empty one with dem
 @click.option("--full", is_flag=True, help="Walk the whole registry, not only what came after the newest "
                                            "checkpoint an earlier verification confirmed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (for machines).")
-@click.option("--no-files", is_flag=True, help="Do not read the evidence files.")
+@click.option("--no-files", is_flag=True, help="Do not read the evidence files or the issued documents' files.")
 def verify_command(full: bool, as_json: bool, no_files: bool) -> None:
     """Check the registry; exit 1 if anything was altered, removed, added or reordered.
 

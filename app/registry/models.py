@@ -1,11 +1,12 @@
-"""Tables of the registry itself: number counters, the chain head and the signed entries."""
+"""Tables of the registry itself: number counters, the chain head, the signed entries and the
+documents issued."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, enum_column
@@ -99,3 +100,53 @@ class EntryPrivate(db.Model):
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
     #: Canonical JSON of the private part.
     data: Mapped[str] = mapped_column(Text)
+
+
+class DocumentKind(enum.StrEnum):
+    """What an issued document is."""
+
+    #: The two-copy receipt in one language (also the desk's first print in that language).
+    RECEIPT = "receipt"
+    #: A reprint at the desk, marked "DUPLICATE n".
+    RECEIPT_PRINT = "receipt_print"
+    #: An outgoing letter (response, request for information, decision).
+    LETTER = "letter"
+
+
+class IssuedDocument(db.Model):
+    """A document as it was first delivered: its PDF kept once in the write-once document store
+    (`app.registry.issued`) under its SHA-256, which a signed "document_issued" event names.
+    Every later delivery serves that file, whatever changed in the code, fonts or wording since.
+
+    One per (kind, complaint, language, duplicate) for receipts and reprints, one per message for
+    letters: a concurrent second first-delivery fails on that key and serves the first one's file.
+    """
+
+    __tablename__ = "issued_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind, 20))
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
+    #: The letter's message (letters only).
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("case_messages.id"), unique=True)
+    language: Mapped[str] = mapped_column(String(5))
+    #: 0: the original; n: the n-th reprint at the desk ("DUPLICATE n").
+    duplicate_number: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The signed "document_issued" event (NULL: none did; verify reports it).
+    entry_position: Mapped[int | None] = mapped_column(ForeignKey("registry_entries.position"), unique=True)
+
+    __table_args__ = (
+        Index(
+            "uq_issued_documents_receipt",  # a complaint's documents, first: verify reads them by complaint
+            "complaint_id", "kind", "language", "duplicate_number",
+            unique=True,
+            postgresql_where=text("message_id IS NULL"),
+            sqlite_where=text("message_id IS NULL"),
+        ),
+        CheckConstraint("(kind = 'letter') = (message_id IS NOT NULL)", name="letter_names_its_message"),
+        CheckConstraint("(kind = 'receipt_print') = (duplicate_number > 0)", name="reprints_are_duplicates"),
+        CheckConstraint("size > 0", name="size_positive"),
+    )

@@ -6,13 +6,16 @@ What is checked (docs/security.md, "What verify checks"):
 2. Each entry's private part (personal data, free text, a letter as issued) against the salted
    commitment its signed payload holds.
 3. Every row an entry vouches for: the complaint (its intake record with its signed corrections
-   applied), each message and letter, escalation, breach, receipt print and settings version;
+   applied), each message and letter, escalation, breach, receipt print, issued document and
+   settings version;
    a row no entry vouches for, and an entry whose row is gone.
 4. Each complaint's facts (status, tier, owner, first response, decision, closing, transfer and
    contact counts, first-response breach) against its last signed event.
 5. Numbering: no gap in incoming or outgoing numbers, counters where the numbers end.
-6. Evidence files on disk against the SHA-256 their intake record names, and each e-mail received
-   (its raw .eml) against the SHA-256 its signed arrival entry names.
+6. Evidence files on disk against the SHA-256 their intake record names, each received e-mail
+   (its raw .eml) against the SHA-256 its signed arrival entry names, and each issued
+   document's file (receipt, reprint, letter as first delivered) against the SHA-256 its
+   "document_issued" event signs.
 7. The audit trail's own hash chain, and the signed checkpoints kept outside the database
    (so removing the newest records together with the counters and the head is caught).
 """
@@ -45,7 +48,8 @@ from .checkpoint_check import check_checkpoints
 from .checkpoints import Checkpoint
 from .digest import GENESIS_DIGEST, canonical_json, iso_utc, private_commitment
 from .findings import Problem
-from .models import ChainHead, EntryKind, EntryPrivate, NumberCounter, RegistryEntry
+from .issued import document_store, signed_facts
+from .models import ChainHead, EntryKind, EntryPrivate, IssuedDocument, NumberCounter, RegistryEntry
 from .signing import RegistrySigner
 
 
@@ -172,6 +176,10 @@ def _show(values: dict[str, Any], names: list[str]) -> str:
 # --- the rows an entry vouches for -------------------------------------------------------------
 
 
+def _a(what: str) -> str:
+    return f"{'an' if what[0] in 'aeiou' else 'a'} {what}"
+
+
 def _by_id(payload: dict[str, Any]) -> int | None:
     by = payload.get("by")
     return by["id"] if by else None
@@ -195,13 +203,14 @@ def _vouched_rows(
         "escalation": payload.get("escalation"),
         "breach": payload.get("deadline"),
         "receipt print": payload.get("receipt"),
+        "issued document": payload.get("document"),
         "settings version": payload if entry.kind == EntryKind.SETTING else None,
         "received e-mail": payload.get("mail") if payload.get("type") == "mail_received" else None,
     }
     for what, row in rows.items():
         said = signed[what]
         if said is None and row is not None:
-            problems.append(Problem(f"a {what} names this entry, which records none (added outside the registry)"))
+            problems.append(Problem(f"{_a(what)} names this entry, which records none (added outside the registry)"))
         elif said is not None and row is None:
             problems.append(Problem(f"the {what} this entry records is missing (removed)"))
         elif row is not None:
@@ -238,6 +247,10 @@ def _row_facts(
         return "the breach", {**said, "at": at, "complaint_id": complaint_id}, {
             "kind": row.kind.value, "due_at": iso_utc(row.due_at), "tier": row.tier,
             "at": iso_utc(row.detected_at), "complaint_id": row.complaint_id}
+    if what == "issued document":
+        outgoing_number = said.get("outgoing_number")
+        return "the issued document", {**said, "at": at, "complaint_id": complaint_id}, {
+            **signed_facts(row, outgoing_number), "at": iso_utc(row.issued_at), "complaint_id": row.complaint_id}
     if what == "receipt print":
         return "the receipt print", {**said, "at": at, "by_id": _by_id(payload), "complaint_id": complaint_id}, {
             "reprint": row.reprint_number, "language": row.language, "at": iso_utc(row.printed_at),
@@ -254,7 +267,7 @@ def _row_facts(
 # --- the walk --------------------------------------------------------------------------------
 
 _VOUCHED = {"message": CaseMessage, "escalation": Escalation, "breach": Breach, "receipt print": ReceiptPrint,
-            "settings version": SettingVersion, "received e-mail": InboundMail}
+            "issued document": IssuedDocument, "settings version": SettingVersion, "received e-mail": InboundMail}
 
 
 def _bundle(name: str, model: Any) -> Bundle:
@@ -382,6 +395,7 @@ def verify_registry(batch_size: int = 2000, *, files: bool = True, since: Checkp
     if files:
         report.problems.extend(_evidence_files(report, None if since is None else touched))
         report.problems.extend(_mail_files(report, start))
+        report.problems.extend(_document_files(report, None if since is None else touched))
     report.problems.extend(verify_audit_trail())
     report.problems.extend(check_checkpoints())
     return report
@@ -478,11 +492,12 @@ def _unregistered_complaints() -> list[Problem]:
 
 
 def _unvouched_rows() -> list[Problem]:
-    """Breaches, receipt prints and settings versions that no signed event recorded."""
+    """Breaches, receipt prints, issued documents and settings versions that no signed event recorded."""
     problems = []
-    for what, model in (("breach", Breach), ("receipt print", ReceiptPrint), ("settings version", SettingVersion)):
+    for what, model in (("breach", Breach), ("receipt print", ReceiptPrint), ("issued document", IssuedDocument),
+                        ("settings version", SettingVersion)):
         for row_id in db.session.scalars(select(model.id).where(model.entry_position.is_(None))):
-            problems.append(Problem(f"a {what} (row {row_id}) that no signed event recorded (added outside the registry)"))
+            problems.append(Problem(f"{_a(what)} (row {row_id}) that no signed event recorded (added outside the registry)"))
     return problems
 
 
@@ -575,3 +590,30 @@ def _mail_files(report: Report, after: int) -> Iterator[Problem]:
         if digest != sha256:
             yield Problem(f"altered: the raw file of received e-mail #{mail_id} differs from its signed SHA-256",
                           expected=sha256, found=digest)
+
+
+def _document_files(report: Report, only: set[int] | None) -> Iterator[Problem]:
+    """Each issued document's file (of every complaint, or `only` these) against the SHA-256 its
+    signed "document_issued" event names (the row's own, for a row no event vouches for: that
+    row is reported by itself)."""
+    store = document_store()
+    statement = (select(IssuedDocument.sha256, IssuedDocument.kind, IssuedDocument.language,
+                        IssuedDocument.duplicate_number, RegistryEntry.payload, Complaint.number)
+                 .join(Complaint, Complaint.id == IssuedDocument.complaint_id)
+                 .outerjoin(RegistryEntry, RegistryEntry.position == IssuedDocument.entry_position)
+                 .order_by(IssuedDocument.id))
+    if only is not None:
+        statement = statement.where(IssuedDocument.complaint_id.in_(sorted(only)))
+    for sha256, kind, language, duplicate, payload, number in db.session.execute(statement):
+        report.files_checked += 1
+        signed = (json.loads(payload).get("document") or {}).get("sha256", sha256) if payload else sha256
+        what = f"{kind.value} ({language}{f', duplicate {duplicate}' if duplicate else ''})"
+        try:
+            digest = _file_sha256(store.path_for(signed))
+        except OSError:
+            yield Problem(f"the file of an issued document is missing: {what}", number=number, expected=signed,
+                          found="no file")
+            continue
+        if digest != signed:
+            yield Problem(f"altered: the file of an issued document differs from its signed SHA-256: {what}",
+                          number=number, expected=signed, found=digest)
