@@ -73,6 +73,7 @@ ROUTES: dict[str, Access] = {
     "/track/<path:reference>": PUBLIC,
     "/track/<path:reference>/<any(reply, dispute):name>": PUBLIC,
     "/track/<path:reference>/letters/<int:message_id>.pdf": PUBLIC,
+    "/track/<path:reference>/attachments/<int:attachment_id>": PUBLIC,
     "/verify": PUBLIC,
     "/verify/registry-key.pem": PUBLIC,
     "/verify/registry-certificate.pem": PUBLIC,

@@ -1,0 +1,188 @@
+"""Evidence at any time: the complainant's replies and disputes take files, the complainant can
+write from registration on, officers enclose files with their letters, the desk adds documents
+that arrived later; each file's SHA-256 is signed in the event that brought it and verified."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from _cases import T0, act, events, load, notifications, private_parts
+from _support import valid_payload
+from app.clock import frozen_clock
+from app.complaints.access import find_by_reference
+from app.complaints.models import Attachment, ComplaintStatus
+from app.extensions import db
+from app.registry.verify import verify_registry
+from app.workflow import operations as ops
+from app.workflow.models import CaseMessage
+
+H = timedelta(hours=1)
+PDF = b"%PDF-1.4\n" + b"statement " * 40 + b"\n%%EOF\n"
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8"
+                    "cfc0f01f0005000201a5e2a3d50000000049454e44ae426082")
+
+
+def _track(app, number: str) -> tuple[str, str]:
+    complaint = load(app, number)
+    return complaint.slug, complaint.access_code
+
+
+def _files(app, number: str) -> list[Attachment]:
+    with app.app_context():
+        complaint = load(app, number)
+        return list(db.session.scalars(select(Attachment).where(Attachment.complaint_id == complaint.id)
+                                       .order_by(Attachment.id)))
+
+
+def _reply(client, app, number: str, name: str = "reply", files=(), **fields):
+    slug, code = _track(app, number)
+    data = {f"{name}-body": fields.pop("body", "Here is my bank statement."), **fields,
+            f"{name}-attachments": [(io.BytesIO(content), filename) for filename, content in files]}
+    return client.post(f"/track/{slug}/{name}?code={code}", data=data, content_type="multipart/form-data")
+
+
+def _verified(app) -> list:
+    with app.app_context():
+        return verify_registry().problems
+
+
+# The complainant writes from registration on --------------------------------------------------
+
+
+def test_a_complainant_can_write_before_anyone_takes_the_complaint_and_the_clock_keeps_running(
+        app, client, register, staff):
+    number = register()
+    page = client.get("/track/{}?code={}".format(*_track(app, number))).get_data(as_text=True)
+    assert 'data-testid="form-reply"' in page and 'data-testid="form-dispute"' not in page
+    response = _reply(client, app, number, body="I forgot: the card ends in 1234.")
+    assert response.status_code == 303
+    complaint = load(app, number)
+    assert complaint.status == ComplaintStatus.REGISTERED  # nobody took it: it waits, registered
+    assert complaint.first_responded_at is None  # the first-response clock is not stopped
+    assert complaint.next_check_at is not None  # and its alarm still set
+    assert complaint.contact_count == 2 and complaint.owner_id is None
+    # Nobody owns it: the tier is told.
+    assert ("complainant_reply", "tier", None, 1) in notifications(app, number)
+    assert events(app, number)[-1]["type"] == "complainant_replied"
+    # An officer can still take it, and its state machine goes on as before.
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    assert load(app, number).status == ComplaintStatus.IN_PROGRESS
+    assert _verified(app) == []
+
+
+def test_a_reply_to_an_owned_complaint_tells_the_owner(app, client, register, staff):
+    number = register()
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    act(app, number, ops.request_information, by=staff["olga"], body="Send the statement.")
+    assert _reply(client, app, number, files=[("statement.pdf", PDF)]).status_code == 303
+    assert load(app, number).status == ComplaintStatus.IN_PROGRESS
+    assert notifications(app, number)[-1][:3] == ("complainant_reply", "user", staff["olga"])
+
+
+# Files with a reply or a dispute ---------------------------------------------------------------
+
+
+def test_a_reply_with_files_signs_their_sha256_and_lists_them_for_both_sides(app, client, login, register, staff):
+    number = register()
+    response = _reply(client, app, number, files=[("statement.pdf", PDF), ("photo.png", PNG)])
+    assert response.status_code == 303
+    event = events(app, number)[-1]
+    assert event["type"] == "complainant_replied"
+    assert event["attachments"] == [
+        {"content_type": "application/pdf", "size": len(PDF), "sha256": hashlib.sha256(PDF).hexdigest()},
+        {"content_type": "image/png", "size": len(PNG), "sha256": hashlib.sha256(PNG).hexdigest()},
+    ]
+    assert private_parts(app, number)[-1]["attachments"] == ["statement.pdf", "photo.png"]
+    rows = _files(app, number)
+    with app.app_context():
+        message = db.session.scalars(select(CaseMessage)).one()
+        assert [(r.filename, r.message_id, r.entry_position) for r in rows] == [
+            ("statement.pdf", message.id, message.entry_position), ("photo.png", message.id, message.entry_position)]
+    with app.app_context():
+        assert find_by_reference(number).attachments == []  # not part of the intake record
+    # The complainant sees them on the tracking page and downloads them behind the access code.
+    slug, code = _track(app, number)
+    page = client.get(f"/track/{slug}?code={code}").get_data(as_text=True)
+    link = re.search(r'href="(/track/[^"]+/attachments/\d+\?code=[^"]+)"[^>]*>statement.pdf<', page).group(1)
+    download = client.get(link.replace("&amp;", "&"))
+    assert download.status_code == 200 and download.data == PDF
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert client.get(re.sub(r"code=[^&]+", "code=WRONG", link)).status_code == 404
+    # Staff see them on the case page, and download them (audited).
+    staff_client = login(app.test_client(), "officer", username="reader", tier=1)
+    case = staff_client.get(f"/staff/complaints/{slug}").get_data(as_text=True)
+    assert 'data-testid="message-files"' in case and "photo.png" in case
+    staff_link = re.search(r'href="(/staff/complaints/[^"]+/attachments/\d+)">photo.png<', case).group(1)
+    assert staff_client.get(staff_link).data == PNG
+    assert _verified(app) == []
+
+
+def test_a_dispute_takes_files_too(app, client, register, staff):
+    number = register()
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    act(app, number, ops.respond, by=staff["olga"], body="We refuse.")
+    response = _reply(client, app, number, "dispute", files=[("receipt.png", PNG)], body="Here is the receipt.")
+    assert response.status_code == 303
+    assert load(app, number).status == ComplaintStatus.REOPENED
+    assert events(app, number)[-1]["attachments"][0]["sha256"] == hashlib.sha256(PNG).hexdigest()
+    assert [f.filename for f in _files(app, number)] == ["receipt.png"]
+    assert _verified(app) == []
+
+
+@pytest.mark.parametrize(("files", "error"), [
+    ([("virus.exe", b"MZ\x90\x00" + b"\x00" * 200)], "virus.exe is not an accepted file type"),
+    ([("invoice.pdf", PNG)], "invoice.pdf is really a PNG file"),
+    ([("empty.pdf", b"")], "empty.pdf is empty."),
+    ([(f"page{i}.pdf", PDF + bytes([i])) for i in range(6)], "Attach at most 5 files."),
+])
+def test_a_refused_file_is_named_at_its_field_and_nothing_is_written(app, client, register, files, error):
+    number = register(language="en")
+    before = len(events(app, number))
+    response = _reply(client, app, number, files=files, body="Typed and kept.")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert error in page
+    assert re.search(r'id="reply-attachments-error">[^<]*' + re.escape(error), page)
+    assert "Typed and kept." in page  # what was typed comes back
+    assert "please attach them again" in page
+    assert len(events(app, number)) == before and _files(app, number) == []
+
+
+def _filed(app) -> str:
+    with frozen_clock(T0):
+        return app.test_client().post("/api/v1/complaints", json=valid_payload(language="en")).get_json()["number"]
+
+
+def test_a_file_over_the_size_limit_is_refused(make_app):
+    app = make_app(ATTACHMENT_MAX_BYTES=1024)
+    number = _filed(app)
+    response = _reply(app.test_client(), app, number, files=[("big.pdf", b"%PDF-1.4\n" + b"x" * 2000)])
+    assert response.status_code == 422 and "big.pdf is larger than" in response.get_data(as_text=True)
+    assert _files(app, number) == []
+
+
+def test_the_store_cap_holds_for_replies(make_app):
+    app = make_app(EVIDENCE_STORAGE_MAX_BYTES=100)
+    client = app.test_client()
+    number = _filed(app)
+    response = _reply(client, app, number, files=[("statement.pdf", PDF)])
+    assert response.status_code == 422
+    assert "storage for them is full" in response.get_data(as_text=True)
+    assert _files(app, number) == []
+
+
+def test_the_same_file_twice_is_stored_once_on_disk_but_signed_with_each_event(app, client, register, staff):
+    number = register()
+    assert _reply(client, app, number, files=[("statement.pdf", PDF)]).status_code == 303
+    assert _reply(client, app, number, files=[("again.pdf", PDF)], body="Sending it again.").status_code == 303
+    rows = _files(app, number)
+    assert len(rows) == 2 and rows[0].entry_position != rows[1].entry_position
+    with app.app_context():
+        assert db.session.scalar(select(func.count(func.distinct(Attachment.sha256)))) == 1
+    assert _verified(app) == []
