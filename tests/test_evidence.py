@@ -186,3 +186,94 @@ def test_the_same_file_twice_is_stored_once_on_disk_but_signed_with_each_event(a
     with app.app_context():
         assert db.session.scalar(select(func.count(func.distinct(Attachment.sha256)))) == 1
     assert _verified(app) == []
+
+
+# Officers enclose files with their letters -----------------------------------------------------
+
+
+def _officer_sends(app, login, number: str, files, action: str = "respond", **fields) -> object:
+    client = login(app.test_client(), "officer", username="olga", tier=1, full_name="Olga Officer")
+    slug = load(app, number).slug
+    with frozen_clock(T0 + H):
+        assert client.post(f"/staff/complaints/{slug}/take").status_code == 303
+    data = {f"{action}-body": "We refund the fee; the bank's confirmation is enclosed.", **fields,
+            f"{action}-attachments": [(io.BytesIO(content), filename) for filename, content in files]}
+    with frozen_clock(T0 + 2 * H):
+        response = client.post(f"/staff/complaints/{slug}/{action.replace('_', '-')}", data=data,
+                               content_type="multipart/form-data")
+    return client, response
+
+
+def _pdf_text(pdf: bytes) -> str:
+    from pypdf import PdfReader
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_a_response_encloses_files_listed_on_the_letter_and_attached_to_its_e_mail(make_app, login):
+    from _smtp import running_smtp_server
+    from app.mail.delivery import deliver_due
+
+    with running_smtp_server() as smtp:
+        app = make_app(**smtp.settings())
+        with frozen_clock(T0):
+            number = app.test_client().post("/api/v1/complaints", json=valid_payload(language="ro")).get_json()["number"]
+        client, response = _officer_sends(app, login, number, [("confirmare-bancă.pdf", PDF), ("chitanta.png", PNG)])
+        assert response.status_code == 303, response.get_data(as_text=True)
+        event = events(app, number)[-1]
+        assert event["type"] == "responded"
+        assert [f["sha256"] for f in event["attachments"]] == [hashlib.sha256(PDF).hexdigest(),
+                                                              hashlib.sha256(PNG).hexdigest()]
+        letter = private_parts(app, number)[-1]["letter"]
+        assert letter["attachments"] == [{"name": "confirmare-bancă.pdf", "sha256": hashlib.sha256(PDF).hexdigest()},
+                                         {"name": "chitanta.png", "sha256": hashlib.sha256(PNG).hexdigest()}]
+        with app.app_context():
+            message = db.session.scalars(select(CaseMessage)).one()
+            assert [a.filename for a in message.attachments] == ["confirmare-bancă.pdf", "chitanta.png"]
+            message_id = message.id
+        slug = load(app, number).slug
+        pdf = client.get(f"/staff/complaints/{slug}/letters/{message_id}.pdf").data
+        text = _pdf_text(pdf)
+        assert "Anexe:" in text and "confirmare-bancă.pdf" in text
+        assert hashlib.sha256(PDF).hexdigest()[:16] in text
+        with app.app_context(), frozen_clock(T0 + 3 * H):
+            assert deliver_due().sent >= 1
+        [mail] = [m for m in smtp.messages if m.rcpt_tos == [valid_payload()["email"]]
+                  and any(part.get_filename() == "chitanta.png" for part in m.message.iter_attachments())]
+        names = [part.get_filename() for part in mail.message.iter_attachments()]
+        assert "confirmare-bancă.pdf" in names and "chitanta.png" in names and len(names) == 3
+        body = mail.message.get_body(preferencelist=("plain",)).get_content()
+        assert "confirmare-bancă.pdf" in body
+        # The complainant downloads the enclosures from the tracking page too.
+        slug, code = _track(app, number)
+        page = app.test_client().get(f"/track/{slug}?code={code}").get_data(as_text=True)
+        assert "chitanta.png" in page
+    assert _verified(app) == []
+
+
+def test_enclosures_too_large_for_one_e_mail_are_named_and_left_on_the_tracking_page(make_app, login):
+    from _smtp import running_smtp_server
+    from app.mail.delivery import deliver_due
+
+    with running_smtp_server() as smtp:
+        app = make_app(**smtp.settings(), MAIL_ENCLOSURES_MAX_BYTES=100)
+        with frozen_clock(T0):
+            number = app.test_client().post("/api/v1/complaints", json=valid_payload(language="en")).get_json()["number"]
+        _client, response = _officer_sends(app, login, number, [("statement.pdf", PDF)])
+        assert response.status_code == 303
+        with app.app_context(), frozen_clock(T0 + 3 * H):
+            deliver_due()
+        mail = [m for m in smtp.messages if m.message.get_body(preferencelist=("plain",)).get_content().count(
+            "statement.pdf")][-1]
+        names = [part.get_filename() for part in mail.message.iter_attachments()]
+        assert names == [n for n in names if n.startswith("letter-")]  # the letter only
+        assert "download them from your tracking page" in mail.message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_a_refused_enclosure_keeps_the_response_unsent_with_the_error_at_the_field(app, login, register):
+    number = register(language="en")
+    _client, response = _officer_sends(app, login, number, [("notes.pdf", b"not a pdf at all")])
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert re.search(r'id="respond-attachments-error">[^<]*notes.pdf is not an accepted file type', page)
+    assert "the bank&#39;s confirmation is enclosed" in page and "attach them again" in page
+    assert events(app, number)[-1]["type"] == "taken"
