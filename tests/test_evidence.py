@@ -277,3 +277,129 @@ def test_a_refused_enclosure_keeps_the_response_unsent_with_the_error_at_the_fie
     assert re.search(r'id="respond-attachments-error">[^<]*notes.pdf is not an accepted file type', page)
     assert "the bank&#39;s confirmation is enclosed" in page and "attach them again" in page
     assert events(app, number)[-1]["type"] == "taken"
+
+
+# The desk adds documents that arrived later -----------------------------------------------------
+
+
+def _add_documents(app, client, number: str, files, **fields):
+    slug = load(app, number).slug
+    data = {"add_documents-channel": "post", "add_documents-received_on": "2026-11-24",
+            "add_documents-note": "Came by post in a brown envelope.", **fields,
+            "add_documents-attachments": [(io.BytesIO(content), filename) for filename, content in files]}
+    with frozen_clock(T0 + 30 * H):
+        return client.post(f"/staff/complaints/{slug}/add-documents", data=data, content_type="multipart/form-data")
+
+
+def test_a_clerk_adds_documents_that_came_by_post_as_a_signed_event(app, client, login, register, staff):
+    number = register()
+    clerk = login(app.test_client(), "clerk", username="desk", full_name="Dana Desk")
+    response = _add_documents(app, clerk, number, [("scan.pdf", PDF), ("photo.png", PNG)])
+    assert response.status_code == 303, response.get_data(as_text=True)
+    event = events(app, number)[-1]
+    assert event["type"] == "documents_added"
+    assert event["received"]["channel"] == "post" and event["received"]["received_on"] == "2026-11-24"
+    assert event["by"]["name"] == "Dana Desk"
+    assert [f["sha256"] for f in event["attachments"]] == [hashlib.sha256(PDF).hexdigest(),
+                                                          hashlib.sha256(PNG).hexdigest()]
+    assert private_parts(app, number)[-1] == {"attachments": ["scan.pdf", "photo.png"],
+                                              "note": "Came by post in a brown envelope."}
+    complaint = load(app, number)
+    assert complaint.status == ComplaintStatus.REGISTERED and complaint.contact_count == 1  # nothing else moves
+    case = clerk.get(f"/staff/complaints/{complaint.slug}").get_data(as_text=True)
+    assert 'data-testid="added-documents"' in case and "scan.pdf" in case and "Documents added" in case
+    # The complainant downloads what they sent, behind the access code.
+    slug, code = _track(app, number)
+    rows = _files(app, number)
+    assert client.get(f"/track/{slug}/attachments/{rows[0].id}?code={code}").data == PDF
+    assert _verified(app) == []
+
+
+@pytest.mark.parametrize(("fields", "files", "field", "error"), [
+    ({}, [], "attachments", "Attach at least one document."),
+    ({"add_documents-channel": ""}, [("scan.pdf", PDF)], "channel", "Choose how they came."),
+    ({"add_documents-received_on": "2030-01-01"}, [("scan.pdf", PDF)], "received_on", "cannot be in the future"),
+    ({}, [("scan.exe", b"MZ" + b"\x00" * 100)], "attachments", "scan.exe is not an accepted file type"),
+])
+def test_documents_with_a_missing_or_wrong_field_are_refused_at_the_field(app, login, register, fields, files,
+                                                                          field, error):
+    number = register(language="en")
+    clerk = login(app.test_client(), "clerk", username="desk")
+    before = len(events(app, number))
+    response = _add_documents(app, clerk, number, files, **fields)
+    assert response.status_code == 422
+    assert re.search(rf'id="add_documents-{field}-error">[^<]*{re.escape(error)}', response.get_data(as_text=True))
+    assert len(events(app, number)) == before and _files(app, number) == []
+
+
+def test_nothing_is_added_to_an_annulled_complaint(app, login, register, staff):
+    from app.desk.operations import annul_complaint
+    number = register()
+    act(app, number, annul_complaint, by=staff["clerk"], reason="Registered twice by mistake")
+    clerk = login(app.test_client(), "clerk", username="desk")
+    assert _add_documents(app, clerk, number, [("scan.pdf", PDF)]).status_code in (403, 422)
+    assert _files(app, number) == []
+
+
+# verify checks every file an event brought -------------------------------------------------------
+
+
+@pytest.fixture
+def with_files(app, client, login, register, staff) -> str:
+    """A complaint with a reply with a file, a response with an enclosure and documents added."""
+    number = register()
+    assert _reply(client, app, number, files=[("statement.pdf", PDF)]).status_code == 303
+    clerk = login(app.test_client(), "clerk", username="desk")
+    assert _add_documents(app, clerk, number, [("photo.png", PNG)]).status_code == 303
+    assert _verified(app) == []
+    return number
+
+
+def _tamper(app, statement) -> None:
+    with app.app_context():
+        db.session.execute(statement)
+        db.session.commit()
+
+
+def test_verify_names_a_swapped_file_on_disk(app, with_files):
+    from pathlib import Path
+    digest = hashlib.sha256(PDF).hexdigest()
+    path = Path(app.config["ATTACHMENTS_DIR"]) / digest[:2] / digest
+    path.chmod(0o644)
+    path.write_bytes(b"%PDF-1.4\nsomething else\n%%EOF\n")
+    [problem] = _verified(app)
+    assert problem.what == "altered: an evidence file differs from its recorded SHA-256" and problem.expected == digest
+    path.unlink()
+    assert [p.what for p in _verified(app)] == ["an evidence file is missing"]
+
+
+def test_verify_names_a_file_row_whose_hash_or_name_was_changed(app, with_files):
+    from sqlalchemy import update
+    _tamper(app, update(Attachment).where(Attachment.filename == "statement.pdf")
+            .values(sha256=hashlib.sha256(PNG).hexdigest(), size=len(PNG)))
+    problems = [p for p in _verified(app) if "the files it brought" in p.what]
+    assert len(problems) == 1 and "sha256" in problems[0].expected
+    _tamper(app, update(Attachment).where(Attachment.filename == "statement.pdf")
+            .values(sha256=hashlib.sha256(PDF).hexdigest(), size=len(PDF), filename="other.pdf"))
+    [problem] = _verified(app)
+    assert "the files it brought" in problem.what and "statement.pdf" in problem.expected
+
+
+def test_verify_names_a_file_row_removed_or_added_outside_the_registry(app, with_files):
+    from sqlalchemy import delete, insert
+    with app.app_context():
+        row = db.session.scalars(select(Attachment).where(Attachment.filename == "photo.png")).one()
+        values = {c.name: getattr(row, c.name) for c in Attachment.__table__.columns if c.name != "id"}
+    _tamper(app, delete(Attachment).where(Attachment.filename == "photo.png"))
+    [problem] = _verified(app)
+    assert "the files it brought" in problem.what
+    _tamper(app, insert(Attachment).values(**values))  # put back: clean again
+    assert _verified(app) == []
+    # A file slipped in under an entry that brought none (the intake record's, or a reply's).
+    with app.app_context():
+        taken = db.session.scalars(select(CaseMessage.entry_position)).one()
+    _tamper(app, insert(Attachment).values(**{**values, "entry_position": taken + 0, "filename": "extra.png"}))
+    assert any("the files it brought" in p.what or "records none" in p.what for p in _verified(app))
+    _tamper(app, delete(Attachment).where(Attachment.filename == "extra.png"))
+    _tamper(app, insert(Attachment).values(**{**values, "entry_position": None, "filename": "extra.png"}))
+    assert any("differs from its signed record" in p.what for p in _verified(app))

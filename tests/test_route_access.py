@@ -112,6 +112,7 @@ ROUTES: dict[str, Access] = {
     "/staff/complaints/to-post": needs(P.CORRESPONDENCE),
     "/staff/complaints/<path:reference>/letters/<int:message_id>/posted": needs(P.CORRESPONDENCE),
     "/staff/complaints/<path:reference>/record-received": needs(P.CORRESPONDENCE),
+    "/staff/complaints/<path:reference>/add-documents": needs(P.CORRESPONDENCE),
     "/staff/registry": needs(P.VIEW_JOURNAL),
     "/staff/registry/export.csv": needs(P.EXPORT_JOURNAL),
     "/staff/registry/export.pdf": needs(P.EXPORT_JOURNAL),

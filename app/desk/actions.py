@@ -26,6 +26,7 @@ from ..workflow.forms import (
     ConfirmForm,
     ConsultationForm,
     DecisionForm,
+    DocumentsForm,
     InformationRequestForm,
     ReasonedForm,
     ReceivedForm,
@@ -69,6 +70,12 @@ def _received(complaint: Complaint, user: User, form: ReceivedForm) -> ops.Compl
     )
 
 
+def _documents(complaint: Complaint, user: User, form: DocumentsForm) -> list:
+    """Documents that arrived later, added to the complaint."""
+    return ops.add_documents(complaint, evidence=form.evidence, note=form.note.data,
+                             received=ops.Received(Channel(form.channel.data), form.received_on.data, user))
+
+
 def _user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
@@ -99,6 +106,9 @@ ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
     # The front desk as well as officers: what the complainant sent on paper, by phone, in person.
     CaseAction("record_received", ReceivedForm, _received,
                _l("What the complainant sent is recorded with %(number)s."), offered=rules.can_record_received,
+               permission=Permission.CORRESPONDENCE, takes_complaint=True),
+    CaseAction("add_documents", DocumentsForm, _documents,
+               _l("The documents are added to %(number)s."), offered=rules.can_add_documents,
                permission=Permission.CORRESPONDENCE, takes_complaint=True),
     CaseAction("transfer", TransferForm,
                lambda c, u, f: ops.transfer_complaint(c, to=_user(f.to.data), reason=f.reason.data, by=u),

@@ -38,6 +38,7 @@ TITLES = {
     "receipt_printed": _l("Receipt printed"),
     "reopened": _l("Reopened"),
     "letter_posted": _l("Letter posted"),
+    "documents_added": _l("Documents added"),
 }
 
 

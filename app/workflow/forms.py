@@ -20,7 +20,7 @@ from ..complaints.storage import Evidence
 from ..complaints.uploads import checked_evidence, uploaded_files
 from ..forms import AppForm
 from ..text import clean_text
-from .operations import RECEIVED_CHANNELS
+from .operations import DOCUMENT_CHANNELS, RECEIVED_CHANNELS
 from .states import Action, allowed
 
 
@@ -155,6 +155,32 @@ class ReceivedForm(FilesForm):
         if field.data and self.complaint is not None \
                 and field.data < self.complaint.registered_at.astimezone(ZoneInfo(zone)).date():
             raise ValidationError(_l("The date cannot be before the complaint was registered."))
+
+
+class DocumentsForm(FilesForm):
+    """Documents that arrived later, added by the desk: the files, how and when they came, and
+    a note if it helps."""
+
+    attachments = MultipleFileField(_l("Documents"))
+    channel = SelectField(_l("How they came"), validators=[DataRequired(_l("Choose how they came."))])
+    received_on = DateField(_l("Date received"), validators=[DataRequired(_l("Give the date it was received."))])
+    note = TextAreaField(_l("Note (optional)"), filters=[_clean], validators=[Optional(), Length(max=MAX_TEXT_LENGTH)])
+
+    def __init__(self, *args: Any, complaint: Complaint | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.complaint = complaint
+        self.channel.choices = [("", "—")] + [(c.value, c.title) for c in DOCUMENT_CHANNELS]
+        if not self.received_on.data and not self.received_on.raw_data:
+            self.received_on.data = local_today(current_app.config["REGISTRY_TIMEZONE"])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and not self.evidence:
+            self.attachments.errors = [*self.attachments.errors, _l("Attach at least one document.")]
+            return False
+        return valid
+
+    validate_received_on = ReceivedForm.validate_received_on
 
 
 class ReplyForm(FilesForm):

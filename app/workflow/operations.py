@@ -600,6 +600,31 @@ def complainant_reply(
     return ComplainantReply(message, escalation)
 
 
+#: How documents that arrived later reach the desk.
+DOCUMENT_CHANNELS = (Channel.POST, Channel.IN_PERSON, Channel.EMAIL)
+
+
+def add_documents(complaint: Complaint, *, evidence: tuple[Evidence, ...], received: Received,
+                  note: str | None = None) -> list[Attachment]:
+    """Documents about the complaint that arrived later (by post, in person, by e-mail handled
+    by hand), added by the desk: a signed "documents_added" event with each file's SHA-256, how
+    and when they came and who added them; the note and the names in its private part. The
+    status and the clocks stay as they are."""
+    note = (note or "").strip() or None
+    _require(bool(evidence), _("Attach at least one document."))
+    lock(complaint)
+    _require(not complaint.is_annulled, _("%(number)s is annulled; nothing is added to it.", number=complaint.number))
+    _check_received(complaint, received)
+    at = now_utc()
+    files_public, files_private = signed_files(evidence)
+    entry = _record(complaint, "documents_added", by=received.by, at=at, received=received.signed(),
+                    private={**files_private, **({"note": note} if note else {})}, **files_public)
+    rows = store_files(complaint, evidence, entry)
+    db.session.flush()
+    log.info("complaint %s: %d document(s) added by %s", complaint.number, len(rows), received.by.username)
+    return rows
+
+
 # Letters on paper ----------------------------------------------------------------------
 
 
