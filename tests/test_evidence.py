@@ -311,6 +311,8 @@ def test_a_clerk_adds_documents_that_came_by_post_as_a_signed_event(app, client,
     # The complainant downloads what they sent, behind the access code.
     slug, code = _track(app, number)
     rows = _files(app, number)
+    page = client.get(f"/track/{slug}?code={code}").get_data(as_text=True)
+    assert 'data-testid="later-documents"' in page and "photo.png" in page
     assert client.get(f"/track/{slug}/attachments/{rows[0].id}?code={code}").data == PDF
     assert _verified(app) == []
 

@@ -29,7 +29,7 @@ from ..i18n import follow_complaint_language, remember_language, switched_langua
 from ..letters.download import letter_response
 from ..ratelimits import complaint_limit, tracking_limit
 from ..workflow.forms import DisputeForm, ReplyForm
-from ..workflow.messages import complainant_attachment, complainant_messages
+from ..workflow.messages import complainant_attachment, complainant_messages, later_documents
 from ..workflow.operations import complainant_reply
 from ..workflow.states import Action, allowed
 from .forms import ComplaintForm
@@ -145,6 +145,7 @@ def _tracking_page(
         receipt_url=receipt_url(complaint, external=False),
         category=category_name(complaint.category, str(get_locale())),
         messages=complainant_messages(complaint),
+        documents=later_documents(complaint),
         forms=forms,
         code=complaint.access_code,
         files_dropped=files_dropped,

@@ -18,6 +18,17 @@ def complainant_messages(complaint: Complaint) -> list[CaseMessage]:
     ))
 
 
+def later_documents(complaint: Complaint) -> list[Attachment]:
+    """Documents the desk added after registration on their own (not with a message): what the
+    complainant brought or posted later."""
+    return list(db.session.scalars(
+        select(Attachment)
+        .where(Attachment.complaint_id == complaint.id, Attachment.entry_position.is_not(None),
+               Attachment.message_id.is_(None))
+        .order_by(Attachment.id)
+    ))
+
+
 def complainant_attachment(complaint: Complaint, attachment_id: int) -> Attachment | None:
     """A file of `complaint` the complainant may download: the evidence they filed or sent
     later, and what was enclosed with a letter to them (never a file of an internal note)."""
