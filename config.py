@@ -217,6 +217,9 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 20)
     MAIL_FROM = os.environ.get("MAIL_FROM", "Complaints registry <complaints@localhost>")
+    #: The most bytes of files enclosed with a letter that its e-mail carries; above it the e-mail
+    #: names them and says they are on the tracking page.
+    MAIL_ENCLOSURES_MAX_BYTES = _env_int("MAIL_ENCLOSURES_MAX_BYTES", 10 * 1024 * 1024)
     #: Attempts before a message is given up as failed; the waits between them double.
     MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 8)
     MAIL_RETRY_SECONDS = _env_int("MAIL_RETRY_SECONDS", 60)

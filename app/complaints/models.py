@@ -143,8 +143,12 @@ class Complaint(db.Model):
     #: The next moment deadline enforcement has something to do (warn or breach); None: nothing.
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    #: The evidence of the intake record: the files registered with the complaint. Files that
+    #: came later (with a reply, a dispute, a letter, or added by the desk) name the signed event
+    #: that brought them (`Attachment.entry_position`) and are not among these.
     attachments: Mapped[list[Attachment]] = relationship(
-        back_populates="complaint", order_by="Attachment.id"
+        back_populates="complaint", order_by="Attachment.id",
+        primaryjoin="and_(Complaint.id == Attachment.complaint_id, Attachment.entry_position.is_(None))",
     )
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
 
@@ -268,7 +272,13 @@ FIELD_TITLES = {
 
 
 class Attachment(db.Model):
-    """An evidence file. The bytes live outside the web root, named by their SHA-256."""
+    """An evidence file. The bytes live outside the web root, named by their SHA-256.
+
+    One table and one store for every file of a complaint: those registered with it (vouched
+    for by its intake record: `entry_position` NULL) and those that came later, each naming the
+    signed event that brought it (a reply, a dispute, a letter, "documents_added") and, when it
+    came with a message, that message.
+    """
 
     __tablename__ = "attachments"
 
@@ -278,6 +288,11 @@ class Attachment(db.Model):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    #: The signed event that brought the file after registration (None: the intake record).
+    entry_position: Mapped[int | None] = mapped_column(ForeignKey("registry_entries.position"), index=True)
+    #: The message it came with (a reply, a dispute, an outgoing letter); None: intake, or added
+    #: by the desk on its own ("documents_added").
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("case_messages.id"), index=True)
 
     complaint: Mapped[Complaint] = relationship(back_populates="attachments")
 

@@ -26,6 +26,7 @@ from ..workflow.forms import (
     ConfirmForm,
     ConsultationForm,
     DecisionForm,
+    DocumentsForm,
     InformationRequestForm,
     ReasonedForm,
     ReceivedForm,
@@ -64,9 +65,15 @@ def _received(complaint: Complaint, user: User, form: ReceivedForm) -> ops.Compl
     """What came by post, phone or in person: the complainant's own reply or dispute, recorded."""
     return ops.complainant_reply(
         complaint, body=form.body.data, dispute=form.what.data != "reply",
-        ask_escalation=form.what.data == "escalation",
+        ask_escalation=form.what.data == "escalation", evidence=form.evidence,
         received=ops.Received(Channel(form.channel.data), form.received_on.data, user),
     )
+
+
+def _documents(complaint: Complaint, user: User, form: DocumentsForm) -> list:
+    """Documents that arrived later, added to the complaint."""
+    return ops.add_documents(complaint, evidence=form.evidence, note=form.note.data,
+                             received=ops.Received(Channel(form.channel.data), form.received_on.data, user))
 
 
 def _user(user_id: int) -> User:
@@ -80,14 +87,15 @@ def _user(user_id: int) -> User:
 ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
     CaseAction("take", ConfirmForm, lambda c, u, f: ops.take_complaint(c, by=u),
                _l("You own %(number)s now."), offered=rules.can_take),
-    CaseAction("respond", ResponseForm, lambda c, u, f: ops.respond(c, body=f.body.data, by=u),
+    CaseAction("respond", ResponseForm, lambda c, u, f: ops.respond(c, body=f.body.data, by=u, evidence=f.evidence),
                _l("The response to %(number)s is recorded and sent."), offered=_owner_may(Action.RESPOND)),
     CaseAction("request_information", InformationRequestForm,
-               lambda c, u, f: ops.request_information(c, body=f.body.data, by=u),
+               lambda c, u, f: ops.request_information(c, body=f.body.data, by=u, evidence=f.evidence),
                _l("The request is sent; %(number)s waits for the complainant."),
                offered=_owner_may(Action.REQUEST_INFORMATION)),
     CaseAction("resolve", DecisionForm,
-               lambda c, u, f: ops.resolve(c, resolution=Resolution(f.resolution.data), reasons=f.reasons.data, by=u),
+               lambda c, u, f: ops.resolve(c, resolution=Resolution(f.resolution.data), reasons=f.reasons.data, by=u,
+                                          evidence=f.evidence),
                _l("The decision on %(number)s is recorded and sent."), offered=_owner_may(Action.RESOLVE)),
     CaseAction("resume", ConfirmForm, lambda c, u, f: ops.resume(c, by=u),
                _l("%(number)s is in progress again."), offered=_owner_may(Action.RESUME)),
@@ -98,6 +106,9 @@ ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
     # The front desk as well as officers: what the complainant sent on paper, by phone, in person.
     CaseAction("record_received", ReceivedForm, _received,
                _l("What the complainant sent is recorded with %(number)s."), offered=rules.can_record_received,
+               permission=Permission.CORRESPONDENCE, takes_complaint=True),
+    CaseAction("add_documents", DocumentsForm, _documents,
+               _l("The documents are added to %(number)s."), offered=rules.can_add_documents,
                permission=Permission.CORRESPONDENCE, takes_complaint=True),
     CaseAction("transfer", TransferForm,
                lambda c, u, f: ops.transfer_complaint(c, to=_user(f.to.data), reason=f.reason.data, by=u),

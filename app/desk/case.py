@@ -4,7 +4,9 @@ this user is offered)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from flask_babel import get_locale
@@ -14,10 +16,11 @@ from sqlalchemy.orm import selectinload
 from ..auth.models import User
 from ..clock import now_utc
 from ..complaints.categories import category_name
-from ..complaints.models import Complaint
+from ..complaints.models import Attachment, Channel, Complaint
 from ..extensions import db
 from ..languages import LANGUAGES, SUPPORTED_LANGUAGES
 from ..receipts.models import ReceiptPrint
+from ..registry.models import RegistryEntry
 from ..settings.store import current_policy
 from ..settings.tiers import Tier
 from ..workflow.deadlines import DueState, first_response_state, resolution_state
@@ -76,6 +79,34 @@ def case_panel(complaint: Complaint, user: User, bound: dict[str, Any] | None = 
     )
 
 
+@dataclass(frozen=True)
+class AddedDocument:
+    """A document the desk added after registration, with how and when it came."""
+
+    attachment: Attachment
+    channel: str
+    received_on: date
+    recorded_by: str | None
+
+
+def added_documents(complaint: Complaint) -> list[AddedDocument]:
+    """The documents added on their own ("documents_added"), read with the signed event that
+    brought them."""
+    rows = db.session.execute(
+        select(Attachment, RegistryEntry.payload)
+        .join(RegistryEntry, RegistryEntry.position == Attachment.entry_position)
+        .where(Attachment.complaint_id == complaint.id, Attachment.message_id.is_(None))
+        .order_by(Attachment.id))
+    documents = []
+    for attachment, payload in rows:
+        received = json.loads(payload).get("received") or {}
+        documents.append(AddedDocument(
+            attachment, Channel(received["channel"]).title if received.get("channel") else "",
+            date.fromisoformat(received["received_on"]) if received.get("received_on") else None,
+            (received.get("recorded_by") or {}).get("name")))
+    return documents
+
+
 def case_page(complaint: Complaint, user: User, bound: dict[str, Any] | None = None) -> dict[str, Any]:
     """The case page's template context for `user`; `bound` holds a submitted action form to
     show again with its errors."""
@@ -108,5 +139,6 @@ def case_page(complaint: Complaint, user: User, bound: dict[str, Any] | None = N
         "others": others,
         "languages": [(code, LANGUAGES[code]) for code in SUPPORTED_LANGUAGES],
         "annul_form": ReasonForm(prefix="annul"),
+        "added_documents": added_documents(complaint),
         "panel": case_panel(complaint, user, bound),
     }

@@ -40,6 +40,7 @@ TITLES = {
     "reopened": _l("Reopened"),
     "letter_posted": _l("Letter posted"),
     "document_issued": _l("Document issued and kept"),
+    "documents_added": _l("Documents added"),
 }
 
 

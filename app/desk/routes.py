@@ -4,8 +4,6 @@ a refused or invalid action shows the case page again with what was typed."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -17,11 +15,12 @@ from ..auth.access import requires
 from ..auth.models import User
 from ..auth.permissions import Permission
 from ..complaints.access import find_by_reference
+from ..complaints.download import evidence_response
 from ..complaints.errors import ComplaintChangeRefused
 from ..complaints.models import Attachment, Channel, Complaint
 from ..database import commit_with_retry
 from ..extensions import db
-from ..intake.operations import evidence_store, register_complaint
+from ..intake.operations import register_complaint
 from ..languages import SUPPORTED_LANGUAGES
 from ..letters.download import letter_response
 from ..receipts.models import ReceiptPrint
@@ -83,9 +82,13 @@ def case(reference: str) -> tuple[str, int]:
     return render_case(_complaint_or_404(reference))
 
 
-def render_case(complaint: Complaint, *, bound: dict | None = None, status: int = 200) -> tuple[str, int]:
-    """The case page; `bound` holds a submitted action form to show again with its errors."""
-    return render_template("desk/case.html", **case_page(complaint, _staff_user(), bound)), status
+def render_case(
+    complaint: Complaint, *, bound: dict | None = None, status: int = 200, files_dropped: bool = False
+) -> tuple[str, int]:
+    """The case page; `bound` holds a submitted action form to show again with its errors (and
+    `files_dropped`: it had files, which are not kept)."""
+    return render_template("desk/case.html", **case_page(complaint, _staff_user(), bound),
+                           files_dropped=files_dropped), status
 
 
 def _perform(action: CaseAction, reference: str) -> Response | tuple[str, int]:
@@ -108,7 +111,8 @@ def _perform(action: CaseAction, reference: str) -> Response | tuple[str, int]:
                 flash(action.success % {"number": complaint.number})
             return redirect(url_for("desk.case", reference=complaint.slug, _anchor="handling"), code=303)
     db.session.refresh(complaint)
-    return render_case(complaint, bound={action.name: form}, status=422)
+    return render_case(complaint, bound={action.name: form}, status=422,
+                       files_dropped=bool(getattr(form, "has_files", lambda: False)()))
 
 
 def _register_action(action: CaseAction) -> None:
@@ -258,14 +262,4 @@ def attachment(reference: str, attachment_id: int) -> Response:
         abort(404)
     clerk = _staff_user()
     commit_with_retry(lambda: record_evidence_download(complaint, evidence, by=clerk))
-    content = evidence_store().read(evidence.sha256)
-    # Its real type (checked by content at upload), but always a download; nosniff is global.
-    response = Response(content, mimetype=evidence.content_type)
-    response.headers["Content-Disposition"] = _attachment_disposition(evidence.filename)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _attachment_disposition(filename: str) -> str:
-    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return evidence_response(evidence)

@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from flask import current_app
-from flask_babel import get_locale, lazy_ngettext
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -22,16 +22,8 @@ from wtforms import (
 )
 
 from ..complaints.categories import category_choices
-from ..complaints.storage import (
-    ALLOWED_TYPES,
-    EXTENSIONS,
-    Evidence,
-    detect_content_type,
-    has_room_for,
-    name_fits_type,
-    safe_filename,
-)
-from ..extensions import db
+from ..complaints.storage import Evidence
+from ..complaints.uploads import checked_evidence, uploaded_files
 from ..forms import AppForm
 from ..languages import LANGUAGES
 from .operations import ComplaintSubmission
@@ -86,50 +78,10 @@ class ComplaintForm(AppForm):
 
     def _evidence(self) -> tuple[Evidence, ...] | None:
         """The uploaded files, checked by content; None (with a message) if one is refused."""
-        field = self.attachments
-        files = [f for f in (field.data or []) if getattr(f, "filename", "")]
-        config = current_app.config
-        limit = config["ATTACHMENT_MAX_BYTES"]
-        if len(files) > config["ATTACHMENT_MAX_FILES"]:
-            field.errors = [*field.errors, lazy_ngettext("Attach at most %(num)d file.", "Attach at most %(num)d files.",
-                                                               config["ATTACHMENT_MAX_FILES"])]
-            return None
-        evidence = []
-        for upload in files:
-            name = safe_filename(upload.filename)
-            content = upload.stream.read(limit + 1)
-            if len(content) > limit:
-                message = _l("%(name)s is larger than %(mb)d MB.", name=name, mb=limit // (1024 * 1024))
-            elif not content:
-                message = _l("%(name)s is empty.", name=name)
-            elif (content_type := detect_content_type(content, name)) is None:
-                message = _l(
-                    "%(name)s is not an accepted file type (accepted: %(types)s).",
-                    name=name,
-                    types=", ".join(sorted(set(ALLOWED_TYPES.values()))),
-                )
-            elif not name_fits_type(name, content_type):
-                message = _l(
-                    "%(name)s is really a %(kind)s file, which its name does not say; rename it to end in %(ext)s.",
-                    name=name, kind=ALLOWED_TYPES[content_type], ext=EXTENSIONS[content_type][0],
-                )
-            else:
-                evidence.append(Evidence(filename=name, content_type=content_type, content=content))
-                continue
-            field.errors = [*field.errors, message]
-            return None
-        if not has_room_for(db.session, evidence, config["EVIDENCE_STORAGE_MAX_BYTES"]):
-            log.warning("evidence storage full (EVIDENCE_STORAGE_MAX_BYTES=%d): a submission with files refused",
-                        config["EVIDENCE_STORAGE_MAX_BYTES"])
-            field.errors = [*field.errors, _l(
-                "The registry cannot store more evidence files just now: its storage for them is full. "
-                "Send the complaint without the files and bring or post them later, or try again later."
-            )]
-            return None
-        return tuple(evidence)
+        return checked_evidence(self.attachments)
 
     def has_files(self) -> bool:
-        return any(getattr(f, "filename", "") for f in (self.attachments.data or []))
+        return bool(uploaded_files(self.attachments))
 
     def submission(self) -> ComplaintSubmission:
         """The validated content, ready for `register_complaint` (after `validate()`)."""

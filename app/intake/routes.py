@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,6 +20,7 @@ from ..complaints.access import (
     find_for_complainant_or_404,
 )
 from ..complaints.categories import category_name
+from ..complaints.download import evidence_response
 from ..complaints.errors import ComplaintChangeRefused
 from ..complaints.models import Channel, Complaint
 from ..database import commit_with_retry
@@ -28,7 +29,7 @@ from ..i18n import follow_complaint_language, remember_language, switched_langua
 from ..letters.download import letter_response
 from ..ratelimits import complaint_limit, tracking_limit
 from ..workflow.forms import DisputeForm, ReplyForm
-from ..workflow.messages import complainant_messages
+from ..workflow.messages import complainant_attachment, complainant_messages, later_documents
 from ..workflow.operations import complainant_reply
 from ..workflow.states import Action, allowed
 from .forms import ComplaintForm
@@ -128,7 +129,9 @@ def track_complaint(reference: str) -> tuple[str, int]:
     return _tracking_page(complaint)
 
 
-def _tracking_page(complaint: Complaint, *, bound: dict | None = None, status: int = 200) -> tuple[str, int]:
+def _tracking_page(
+    complaint: Complaint, *, bound: dict | None = None, status: int = 200, files_dropped: bool = False
+) -> tuple[str, int]:
     follow_complaint_language(complaint.language)
     forms = {
         name: form_class(prefix=name, formdata=None)
@@ -142,8 +145,10 @@ def _tracking_page(complaint: Complaint, *, bound: dict | None = None, status: i
         receipt_url=receipt_url(complaint, external=False),
         category=category_name(complaint.category, str(get_locale())),
         messages=complainant_messages(complaint),
+        documents=later_documents(complaint),
         forms=forms,
         code=complaint.access_code,
+        files_dropped=files_dropped,
     ), status
 
 
@@ -163,7 +168,7 @@ def reply(reference: str, name: str) -> Response | tuple[str, int]:
         dispute = name == "dispute"
         try:
             commit_with_retry(lambda: complainant_reply(
-                complaint, body=form.body.data, dispute=dispute,
+                complaint, body=form.body.data, dispute=dispute, evidence=form.evidence,
                 ask_escalation=dispute and bool(form.escalate.data)))
         except ComplaintChangeRefused as refused:
             db.session.rollback()
@@ -173,7 +178,19 @@ def reply(reference: str, name: str) -> Response | tuple[str, int]:
                     number=complaint.number))
             return redirect(tracking_url(complaint, external=False) + "#correspondence", code=303)
     db.session.refresh(complaint)
-    return _tracking_page(complaint, bound={name: form}, status=422)
+    return _tracking_page(complaint, bound={name: form}, status=422, files_dropped=form.has_files())
+
+
+@bp.get("/track/<path:reference>/attachments/<int:attachment_id>")
+@tracking_limit
+def attachment(reference: str, attachment_id: int) -> Response:
+    """A file of the complainant's correspondence (theirs, or enclosed with a letter to them),
+    behind the access code; always a download."""
+    complaint = find_for_complainant_or_404(reference, request.args.get("code"))
+    evidence = complainant_attachment(complaint, attachment_id)
+    if evidence is None:
+        abort(404)
+    return evidence_response(evidence)
 
 
 @bp.get("/track/<path:reference>/letters/<int:message_id>.pdf")

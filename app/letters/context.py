@@ -34,6 +34,8 @@ class LetterContext:
     signatory_name: str  # the member of staff who wrote it
     fingerprint: str  # short fingerprint of the registry entry that froze the message
     verify_url: str  # absolute URL of the public verify page (QR code target)
+    #: The files enclosed with the letter: (name, the start of its SHA-256), as issued.
+    enclosures: tuple[tuple[str, str], ...] = ()
 
 
 def build_letter_context(issued: dict[str, Any], *, language: str, fingerprint: str, verify_url: str) -> LetterContext:
@@ -61,4 +63,5 @@ def build_letter_context(issued: dict[str, Any], *, language: str, fingerprint: 
         signatory_name=issued["signatory"],
         fingerprint=fingerprint,
         verify_url=verify_url,
+        enclosures=tuple((file["name"], file["sha256"][:16]) for file in issued.get("attachments", ())),
     )

@@ -93,7 +93,8 @@ def render_letter(context: LetterContext, template: LetterTemplate) -> bytes:
     next_top = _running_header_bottom(layout) - 12 - layout.body_size
     signatory = _signatory(context, template, frame, fonts)
     pages = _paginate(
-        _body_lines(context.body, fonts.regular, layout, frame.width),
+        _body_lines(context.body, fonts.regular, layout, frame.width)
+        + _enclosure_lines(context, wording.enclosures_label, fonts.regular, layout, frame.width),
         first_top=first_top,
         next_top=next_top,
         bottom=_content_bottom(layout),
@@ -210,6 +211,19 @@ def _body_lines(body: str, font: str, layout: LetterLayout, width: float) -> lis
         for index, text in enumerate(wrap(source, font, layout.body_size, width)):
             lines.append(_Line(text, gap if index == 0 else 0.0))
         gap = 0.0
+    return lines
+
+
+def _enclosure_lines(context: LetterContext, label: str, font: str, layout: LetterLayout,
+                     width: float) -> list[_Line]:
+    """The enclosed files after the body, a paragraph of their own: each by name and the start
+    of its SHA-256, so the complainant can match what they received."""
+    if not context.enclosures:
+        return []
+    lines = [_Line(label, layout.paragraph_gap)]
+    for index, (name, digest) in enumerate(context.enclosures, start=1):
+        for text in wrap(f"{index}. {name} (SHA-256 {digest}…)", font, layout.body_size, width):
+            lines.append(_Line(text, 0.0))
     return lines
 
 

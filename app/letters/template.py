@@ -33,6 +33,7 @@ class LetterWording:
     #: Sign-offs a writer may end the body with ("Cu stimă", "Kind regards"): a body that ends
     #: with one (in its last lines) keeps its own, and the letter does not print `closing` again.
     closings: tuple[str, ...]
+    enclosures_label: str  # above the list of files enclosed with the letter
     on_behalf: str  # {organisation}
     signature_label: str
     stamp_word: str

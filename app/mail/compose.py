@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, has_request_context, render_template
@@ -23,6 +24,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..auth.permissions import Permission
 from ..complaints.models import Complaint, ComplaintStatus
+from ..complaints.storage import EvidenceStore
 from ..dates import format_moment
 from ..extensions import db
 from ..intake.links import receipt_url, tracking_url
@@ -200,14 +202,25 @@ def _registered(complaint: Complaint, params: dict[str, Any], language: str) -> 
 
 
 def _outgoing_message(complaint: Complaint, params: dict[str, Any], language: str) -> Built:
+    """The letter as its signed PDF, with the files enclosed with it when they fit in one sane
+    e-mail (`MAIL_ENCLOSURES_MAX_BYTES`); else the e-mail names them and points to the tracking
+    page, where they are."""
     message = _message(params, complaint)
     pdf = message_letter_pdf(message)  # in the complaint's language
+    enclosures = list(message.attachments)
+    carried = sum(a.size for a in enclosures) <= current_app.config["MAIL_ENCLOSURES_MAX_BYTES"]
+    files = [MailAttachment(letter_filename(message), pdf)]
+    if carried and enclosures:
+        store = EvidenceStore(Path(current_app.config["ATTACHMENTS_DIR"]))
+        files += [MailAttachment(a.filename, store.read(a.sha256), a.content_type) for a in enclosures]
     return {
         "message": message,
         "message_title": message.kind.title,
         "outgoing_number": message.outgoing_number,
         "tracking_url": tracking_url(complaint),
-    }, [MailAttachment(letter_filename(message), pdf)]
+        "enclosures": [a.filename for a in enclosures],
+        "enclosures_attached": carried,
+    }, files
 
 
 def _status_changed(complaint: Complaint, params: dict[str, Any], language: str) -> Built:

@@ -264,6 +264,30 @@ def _row_facts(
         "effective_from": iso_utc(row.effective_from), "by_id": row.changed_by_id}
 
 
+def _brought_files(
+    payload: dict[str, Any], private: dict[str, Any] | None, rows: list[Attachment], message: Any,
+    complaint_id: int | None,
+) -> list[Problem]:
+    """The files an event brought (a reply, a dispute, a letter, "documents_added") against the
+    attachment rows that name it: their types, sizes and SHA-256 as signed, their names as its
+    private part holds them, the complaint and the message they came with. A row the event does
+    not sign, or a signed file without its row, is a difference."""
+    signed = payload.get("attachments") or []
+    if not signed and not rows:
+        return []
+    expected: dict[str, Any] = {"files": signed, "complaint_id": [complaint_id] * len(signed),
+                                "message_id": [message.id if message is not None else None] * len(signed)}
+    found: dict[str, Any] = {"files": [a.registry_payload() for a in rows],
+                             "complaint_id": [a.complaint_id for a in rows],
+                             "message_id": [a.message_id for a in rows]}
+    if private is not None:
+        expected["names"], found["names"] = private.get("attachments") or [], [a.filename for a in rows]
+    if not signed:
+        return [Problem("files name this entry, which records none (added outside the registry)",
+                        **differences(expected, found))]
+    return _compare("the files it brought", expected, found)
+
+
 # --- the walk --------------------------------------------------------------------------------
 
 _VOUCHED = {"message": CaseMessage, "escalation": Escalation, "breach": Breach, "receipt print": ReceiptPrint,
@@ -299,9 +323,17 @@ def _walk(batch_size: int, *, after: int = 0) -> Iterator[tuple[Any, str | None,
         attachments: dict[int, list[Attachment]] = {}
         if intake_ids:
             for attachment in db.session.scalars(
-                select(Attachment).where(Attachment.complaint_id.in_(intake_ids)).order_by(Attachment.id)
+                select(Attachment).where(Attachment.complaint_id.in_(intake_ids), Attachment.entry_position.is_(None))
+                .order_by(Attachment.id)
             ):
                 attachments.setdefault(attachment.complaint_id, []).append(attachment)
+        # Files that came later, by the event that brought them (one indexed query per batch).
+        brought: dict[int, list[Attachment]] = {}
+        for attachment in db.session.scalars(
+            select(Attachment).where(Attachment.entry_position.in_([row.entry.position for row in rows]))
+            .order_by(Attachment.id)
+        ):
+            brought.setdefault(attachment.entry_position, []).append(attachment)
         for row in rows:
             complaint = row.complaint
             if complaint.id is None:
@@ -309,7 +341,7 @@ def _walk(batch_size: int, *, after: int = 0) -> Iterator[tuple[Any, str | None,
             elif row.entry.kind == EntryKind.INTAKE:
                 complaint = SimpleNamespace(**complaint._mapping, attachments=attachments.get(complaint.id, []))
             vouched = [found if found.id is not None else None for found in row[3:]]
-            yield row.entry, row.data, complaint, vouched
+            yield row.entry, row.data, complaint, vouched, brought.get(row.entry.position, [])
 
 
 def _state_key(state: dict[str, Any]) -> bytes:
@@ -335,7 +367,7 @@ def verify_registry(batch_size: int = 2000, *, files: bool = True, since: Checkp
     states: dict[int, tuple[int, bytes]] = {}
     posted: dict[str, str] = {}  # outgoing number -> when the letter was posted, as signed
     touched: set[int] = set()
-    for entry, private_text, complaint, vouched in _walk(batch_size, after=start):
+    for entry, private_text, complaint, vouched, brought in _walk(batch_size, after=start):
         report.entries_checked += 1
         number = complaint.number if complaint is not None else None
 
@@ -367,6 +399,9 @@ def verify_registry(batch_size: int = 2000, *, files: bool = True, since: Checkp
                 found(problem)
         for problem in _vouched_rows(entry, payload, private, dict(zip(_VOUCHED, vouched, strict=True))):
             found(problem)
+        if entry.kind != EntryKind.INTAKE:
+            for problem in _brought_files(payload, private, brought, vouched[0], entry.complaint_id):
+                found(problem)
         if entry.complaint_id is not None:
             touched.add(entry.complaint_id)
             if "state" in payload:

@@ -9,16 +9,18 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, MultipleFileField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..auth.models import User
 from ..clock import local_today
 from ..complaints.guards import MAX_TEXT_LENGTH, MIN_REASON_LENGTH
 from ..complaints.models import Complaint, Resolution
+from ..complaints.storage import Evidence
+from ..complaints.uploads import checked_evidence, uploaded_files
 from ..forms import AppForm
 from ..text import clean_text
-from .operations import RECEIVED_CHANNELS
+from .operations import DOCUMENT_CHANNELS, RECEIVED_CHANNELS
 from .states import Action, allowed
 
 
@@ -31,21 +33,47 @@ def _text_field(label: Any, required: Any, minimum: int = 1) -> TextAreaField:
                          validators=[DataRequired(required), Length(min=minimum, max=MAX_TEXT_LENGTH)])
 
 
+class FilesForm(AppForm):
+    """A form that takes files as well: checked as at intake (`app.complaints.uploads`), each
+    refusal shown at the field; `evidence` holds them once the form is valid."""
+
+    attachments = MultipleFileField(_l("Documents (optional)"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.evidence: tuple[Evidence, ...] = ()
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        evidence = checked_evidence(self.attachments)
+        if evidence is None:
+            return False
+        self.evidence = evidence
+        return valid
+
+    def has_files(self) -> bool:
+        """Files were sent (they are not kept when the form comes back with an error)."""
+        return bool(uploaded_files(self.attachments))
+
+
 class ConfirmForm(AppForm):
     """An action without fields (take, resume, close): the CSRF token is all it carries."""
 
 
-class ResponseForm(AppForm):
+class ResponseForm(FilesForm):
     body = _text_field(_l("Response to the complainant"), _l("Write the response."))
+    attachments = MultipleFileField(_l("Documents to enclose (optional)"))
 
 
-class InformationRequestForm(AppForm):
+class InformationRequestForm(FilesForm):
     body = _text_field(_l("What you need from the complainant"), _l("Write what you need."))
+    attachments = MultipleFileField(_l("Documents to enclose (optional)"))
 
 
-class DecisionForm(AppForm):
+class DecisionForm(FilesForm):
     resolution = SelectField(_l("Decision"), validators=[DataRequired(_l("Choose the decision."))])
     reasons = _text_field(_l("Reasons for the decision"), _l("Give the reasons."), MIN_REASON_LENGTH)
+    attachments = MultipleFileField(_l("Documents to enclose (optional)"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -94,7 +122,7 @@ class ConsultationForm(ColleagueForm):
     colleague = SelectField(_l("Ask a colleague for input (optional)"), coerce=int, validators=[Optional()])
 
 
-class ReceivedForm(AppForm):
+class ReceivedForm(FilesForm):
     """What the complainant sent by post, phone or in person (or an e-mail handled by hand),
     recorded by staff: a reply, a dispute, or a dispute asking for escalation. The kinds the
     complaint's status allows are offered; the dates are checked against its registration."""
@@ -103,6 +131,7 @@ class ReceivedForm(AppForm):
     channel = SelectField(_l("How it came"), validators=[DataRequired(_l("Choose how it came."))])
     received_on = DateField(_l("Date received"), validators=[DataRequired(_l("Give the date it was received."))])
     body = _text_field(_l("What they wrote or said"), _l("Write down what they sent."))
+    attachments = MultipleFileField(_l("Documents they sent (optional)"))
 
     def __init__(self, *args: Any, complaint: Complaint | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -128,12 +157,40 @@ class ReceivedForm(AppForm):
             raise ValidationError(_l("The date cannot be before the complaint was registered."))
 
 
-class ReplyForm(AppForm):
-    """The complainant's reply or dispute, on the tracking page."""
+class DocumentsForm(FilesForm):
+    """Documents that arrived later, added by the desk: the files, how and when they came, and
+    a note if it helps."""
+
+    attachments = MultipleFileField(_l("Documents"))
+    channel = SelectField(_l("How they came"), validators=[DataRequired(_l("Choose how they came."))])
+    received_on = DateField(_l("Date received"), validators=[DataRequired(_l("Give the date it was received."))])
+    note = TextAreaField(_l("Note (optional)"), filters=[_clean], validators=[Optional(), Length(max=MAX_TEXT_LENGTH)])
+
+    def __init__(self, *args: Any, complaint: Complaint | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.complaint = complaint
+        self.channel.choices = [("", "—")] + [(c.value, c.title) for c in DOCUMENT_CHANNELS]
+        if not self.received_on.data and not self.received_on.raw_data:
+            self.received_on.data = local_today(current_app.config["REGISTRY_TIMEZONE"])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and not self.evidence:
+            self.attachments.errors = [*self.attachments.errors, _l("Attach at least one document.")]
+            return False
+        return valid
+
+    validate_received_on = ReceivedForm.validate_received_on
+
+
+class ReplyForm(FilesForm):
+    """The complainant's reply or dispute, on the tracking page, with documents if they like."""
 
     body = _text_field(_l("Your message"), _l("Write your message."))
+    attachments = MultipleFileField(_l("Documents (optional)"))
 
 
-class DisputeForm(AppForm):
+class DisputeForm(FilesForm):
     body = _text_field(_l("Why you do not accept the response"), _l("Tell us why."))
     escalate = BooleanField(_l("Pass my complaint to a higher level of the organisation"))
+    attachments = MultipleFileField(_l("Documents (optional)"))

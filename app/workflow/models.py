@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, S
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
-from ..complaints.models import Channel
+from ..complaints.models import Attachment, Channel
 from ..database import UTCDateTime, enum_column
 from ..enums import TitledEnum
 from ..extensions import db
@@ -77,6 +77,9 @@ class CaseMessage(db.Model):
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     consulted: Mapped[User | None] = relationship(foreign_keys=[consulted_id])
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+    #: The files that came with it (their SHA-256 signed in its event).
+    attachments: Mapped[list[Attachment]] = relationship(
+        primaryjoin="CaseMessage.id == Attachment.message_id", order_by="Attachment.id", viewonly=True)
 
     __table_args__ = (
         UniqueConstraint("outgoing_year", "outgoing_seq"),

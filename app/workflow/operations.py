@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,8 @@ from ..auth.permissions import Permission
 from ..clock import local_today, now_utc
 from ..complaints.errors import ComplaintChangeForbidden, ComplaintChangeRefused
 from ..complaints.guards import MIN_REASON_LENGTH, actor, check_text, lock
-from ..complaints.models import Channel, Complaint, ComplaintStatus, Resolution
+from ..complaints.models import Attachment, Channel, Complaint, ComplaintStatus, Resolution
+from ..complaints.storage import Evidence, EvidenceStore
 from ..dates import format_day
 from ..documents.template import Organisation
 from ..extensions import db
@@ -139,14 +141,42 @@ def _notify(*rows: dict | None) -> None:
     queue_rows([row for row in rows if row is not None])
 
 
+def signed_files(evidence: tuple[Evidence, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What an event that brings files signs of them: their types, sizes and SHA-256 in the
+    clear (payload), their names in the private part (names are personal). Empty: no files."""
+    if not evidence:
+        return {}, {}
+    return ({"attachments": [{"content_type": e.content_type, "size": len(e.content), "sha256": e.sha256}
+                             for e in evidence]},
+            {"attachments": [e.filename for e in evidence]})
+
+
+def store_files(complaint: Complaint, evidence: tuple[Evidence, ...], entry: RegistryEntry,
+                message: CaseMessage | None = None) -> list[Attachment]:
+    """Store the files `entry` signed (in the one evidence store, once per content) and their
+    rows, vouched for by that entry."""
+    store = EvidenceStore(Path(current_app.config["ATTACHMENTS_DIR"]))
+    rows = [
+        Attachment(complaint_id=complaint.id, filename=e.filename, content_type=e.content_type, size=len(e.content),
+                   sha256=store.put(db.session, e), entry_position=entry.position,
+                   message_id=message.id if message is not None else None)
+        for e in evidence
+    ]
+    db.session.add_all(rows)
+    return rows
+
+
 def _write_message(
     complaint: Complaint, kind: MessageKind, body: str, *, by: User | None, at: datetime, event: str,
-    consulted: User | None = None, **details: Any,
+    consulted: User | None = None, evidence: tuple[Evidence, ...] = (), **details: Any,
 ) -> CaseMessage:
-    """Store a message with its signed event; outgoing letters take the next outgoing number
-    and are frozen as issued (the letter's private part), so every later copy is the same."""
+    """Store a message with its signed event and the files that came with it (their SHA-256
+    signed in the event); outgoing letters take the next outgoing number and are frozen as
+    issued (the letter's private part, naming the enclosed files), so every later copy is the
+    same."""
     year = seq = number = None
-    private: dict[str, Any] = {"body": body}
+    files_public, files_private = signed_files(evidence)
+    private: dict[str, Any] = {"body": body, **files_private}
     if kind.outgoing:
         config = current_app.config
         year = registry_year(at, config["REGISTRY_TIMEZONE"])
@@ -155,10 +185,10 @@ def _write_message(
         number = format_number(year, seq, settings.outgoing_number_format)
         private["letter"] = issued_letter(complaint, kind, number, body, by=by, at=at,
                                           organisation=settings.organisation,
-                                          timezone_name=config["REGISTRY_TIMEZONE"])
+                                          timezone_name=config["REGISTRY_TIMEZONE"], evidence=evidence)
     entry = _record(
         complaint, event, by=by, at=at, message={"kind": kind.value, "outgoing_number": number}, private=private,
-        **({"consulted": actor(consulted)} if consulted else {}), **details,
+        **({"consulted": actor(consulted)} if consulted else {}), **files_public, **details,
     )
     message = CaseMessage(
         complaint_id=complaint.id, kind=kind, body=body, created_at=at, author_id=by.id if by else None,
@@ -167,17 +197,21 @@ def _write_message(
     )
     db.session.add(message)
     db.session.flush()
+    if evidence:
+        store_files(complaint, evidence, entry, message)
+        db.session.flush()
     return message
 
 
 def issued_letter(
     complaint: Complaint, kind: MessageKind, number: str, body: str, *, by: User | None, at: datetime,
-    organisation: Organisation, timezone_name: str,
+    organisation: Organisation, timezone_name: str, evidence: tuple[Evidence, ...] = (),
 ) -> dict[str, Any]:
     """An outgoing letter as it is issued: everything printed on it, captured now (the addressee,
-    the decision, the organisation), so a later dispute, decision or correction never changes
-    a letter already sent. `app.letters` renders exactly this."""
-    return {
+    the decision, the organisation, the enclosed files by name and SHA-256), so a later
+    dispute, decision or correction never changes a letter already sent. `app.letters` renders
+    exactly this."""
+    letter = {
         "kind": kind.value,
         "language": complaint.language,
         "outgoing_number": number,
@@ -196,6 +230,9 @@ def issued_letter(
         "signatory": by.full_name if by else "",
         "organisation": asdict(organisation),
     }
+    if evidence:  # letters issued before enclosures existed have no such key: they stay as issued
+        letter["attachments"] = [{"name": e.filename, "sha256": e.sha256} for e in evidence]
+    return letter
 
 
 def escalate_to(
@@ -382,36 +419,40 @@ def _owner_moves(complaint: Complaint, action: Action, by: User, changes: dict[s
 
 
 def _write_to_complainant(complaint: Complaint, action: Action, kind: MessageKind, body: str, *, by: User,
-                          event: str, **changes: Any) -> CaseMessage:
+                          event: str, evidence: tuple[Evidence, ...] = (), **changes: Any) -> CaseMessage:
     at = _owner_moves(complaint, action, by, changes)
     if kind in (MessageKind.RESPONSE, MessageKind.DECISION) and complaint.first_responded_at is None:
         complaint.first_responded_at = at  # a substantive answer stops the first-response clock
     _rearm(complaint, current_policy())
-    message = _write_message(complaint, kind, body, by=by, at=at, event=event,
+    message = _write_message(complaint, kind, body, by=by, at=at, event=event, evidence=evidence,
                              **({"resolution": complaint.resolution.value} if kind == MessageKind.DECISION else {}))
     _notify(_to_complainant(complaint, NotificationKind.MESSAGE, at, message_id=message.id))
     log.info("complaint %s: %s by %s", complaint.number, event, by.username)
     return message
 
 
-def respond(complaint: Complaint, *, body: str, by: User) -> CaseMessage:
-    """A substantive response to the complainant: stops the first-response clock."""
+def respond(complaint: Complaint, *, body: str, by: User, evidence: tuple[Evidence, ...] = ()) -> CaseMessage:
+    """A substantive response to the complainant (with enclosed files, if any): stops the
+    first-response clock."""
     return _write_to_complainant(complaint, Action.RESPOND, MessageKind.RESPONSE, check_text(body, _("response")),
-                                 by=by, event="responded")
+                                 by=by, event="responded", evidence=evidence)
 
 
-def request_information(complaint: Complaint, *, body: str, by: User) -> CaseMessage:
+def request_information(complaint: Complaint, *, body: str, by: User,
+                        evidence: tuple[Evidence, ...] = ()) -> CaseMessage:
     """Ask the complainant for something; the complaint waits for their reply. Not a
     substantive response: the first-response clock keeps running."""
     return _write_to_complainant(complaint, Action.REQUEST_INFORMATION, MessageKind.INFORMATION_REQUEST,
-                                 check_text(body, _("request")), by=by, event="information_requested")
+                                 check_text(body, _("request")), by=by, event="information_requested",
+                                 evidence=evidence)
 
 
-def resolve(complaint: Complaint, *, resolution: Resolution, reasons: str, by: User) -> CaseMessage:
+def resolve(complaint: Complaint, *, resolution: Resolution, reasons: str, by: User,
+            evidence: tuple[Evidence, ...] = ()) -> CaseMessage:
     """The decision, with its reasons, sent to the complainant; the resolution clock stops."""
     reasons = check_text(reasons, _("reasons for the decision"), MIN_REASON_LENGTH)
     return _write_to_complainant(
-        complaint, Action.RESOLVE, MessageKind.DECISION, reasons, by=by, event="resolved",
+        complaint, Action.RESOLVE, MessageKind.DECISION, reasons, by=by, event="resolved", evidence=evidence,
         resolution=Resolution(resolution), resolved_at=lambda at: at, **stopped_resolution_clock(),
     )
 
@@ -521,10 +562,13 @@ class ComplainantReply:
 def complainant_reply(
     complaint: Complaint, *, body: str, dispute: bool = False, ask_escalation: bool = False,
     received: Received | None = None, mail: dict[str, Any] | None = None,
+    evidence: tuple[Evidence, ...] = (),
 ) -> ComplainantReply:
-    """The complainant writes back: from the tracking page, by e-mail (`mail`: what the signed
-    event says of the message: its raw SHA-256 and its files', app/mailin), or (`received`) by
-    post, phone or in person, recorded by staff; the same moves either way. A dispute reopens an
+    """The complainant writes back, with files if they like: from the tracking page, by e-mail
+    (`mail`: what the signed event says of the message: its raw SHA-256 and its files',
+    app/mailin), or (`received`) by post, phone or in person, recorded by staff; the same moves
+    either way. From registration on: a reply before anyone took the complaint leaves it
+    registered, its first-response clock running, and tells its tier. A dispute reopens an
     answered complaint (its resolution clock starts again) and, if they ask, escalates it."""
     body = check_text(body, _("message"))
     lock(complaint)
@@ -540,7 +584,7 @@ def complainant_reply(
         _reopen_columns(complaint, at, policy)
     kind = MessageKind.DISPUTE if dispute else MessageKind.COMPLAINANT_REPLY
     message = _write_message(complaint, kind, body, by=None, at=at,
-                             event="disputed" if dispute else "complainant_replied",
+                             event="disputed" if dispute else "complainant_replied", evidence=evidence,
                              escalation_requested=bool(dispute and ask_escalation),
                              **({"received": received.signed()} if received is not None else {}),
                              **({"mail": mail} if mail is not None else {}))
@@ -557,6 +601,31 @@ def complainant_reply(
     _notify(to_responsible(complaint, NotificationKind.COMPLAINANT_REPLY, at, message_id=message.id))
     db.session.flush()
     return ComplainantReply(message, escalation)
+
+
+#: How documents that arrived later reach the desk.
+DOCUMENT_CHANNELS = (Channel.POST, Channel.IN_PERSON, Channel.EMAIL)
+
+
+def add_documents(complaint: Complaint, *, evidence: tuple[Evidence, ...], received: Received,
+                  note: str | None = None) -> list[Attachment]:
+    """Documents about the complaint that arrived later (by post, in person, by e-mail handled
+    by hand), added by the desk: a signed "documents_added" event with each file's SHA-256, how
+    and when they came and who added them; the note and the names in its private part. The
+    status and the clocks stay as they are."""
+    note = (note or "").strip() or None
+    _require(bool(evidence), _("Attach at least one document."))
+    lock(complaint)
+    _require(not complaint.is_annulled, _("%(number)s is annulled; nothing is added to it.", number=complaint.number))
+    _check_received(complaint, received)
+    at = now_utc()
+    files_public, files_private = signed_files(evidence)
+    entry = _record(complaint, "documents_added", by=received.by, at=at, received=received.signed(),
+                    private={**files_private, **({"note": note} if note else {})}, **files_public)
+    rows = store_files(complaint, evidence, entry)
+    db.session.flush()
+    log.info("complaint %s: %d document(s) added by %s", complaint.number, len(rows), received.by.username)
+    return rows
 
 
 # Letters on paper ----------------------------------------------------------------------

@@ -51,6 +51,12 @@ def can_reopen(user: User, complaint: Complaint) -> bool:
     return (is_owner(user, complaint) or is_reviewer(user)) and allowed(complaint.status, Action.REOPEN)
 
 
+def can_add_documents(user: User, complaint: Complaint) -> bool:
+    """Staff who keep the correspondence add documents that arrived later, in any status but
+    annulled (a document about a closed complaint is still kept)."""
+    return user.can(Permission.CORRESPONDENCE) and not complaint.is_annulled
+
+
 def can_record_received(user: User, complaint: Complaint) -> bool:
     """Staff who keep the paper correspondence (the front desk as well as officers) record a
     reply or a dispute that came by post, by phone or in person, where the status allows one."""

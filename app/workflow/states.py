@@ -41,6 +41,9 @@ RESOLUTION_CLOCK_RUNS = OPEN
 TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (Status.REGISTERED, Action.TAKE): Status.IN_PROGRESS,
     (Status.REGISTERED, Action.ANNUL): Status.ANNULLED,
+    # The complainant may write from the moment of registration: nobody has taken it yet, so it
+    # stays registered, its first-response clock running; the tier is told (operations).
+    (Status.REGISTERED, Action.COMPLAINANT_REPLY): Status.REGISTERED,
     (Status.IN_PROGRESS, Action.REQUEST_INFORMATION): Status.WAITING,
     (Status.IN_PROGRESS, Action.RESPOND): Status.RESPONDED,
     (Status.IN_PROGRESS, Action.RESOLVE): Status.RESOLVED,
