@@ -117,9 +117,10 @@ def test_an_e_mailed_complaint_is_registered_in_one_click_answered_by_smtp_and_r
         assert "не отвечайте" not in ack.get_body().get_content()
 
         # The officer asks for something; the complainant answers by e-mail.
-        act(app, number, ops.take_complaint, by=officer, at=now_utc())
+        # (a moment ago: what they queue is due at once)
+        act(app, number, ops.take_complaint, by=officer, at=now_utc() - timedelta(seconds=2))
         act(app, number, ops.request_information, by=officer, body="Пришлите, пожалуйста, номер ставки.",
-            at=now_utc() + timedelta(seconds=1))
+            at=now_utc() - timedelta(seconds=1))
         imap.deliver(_reply_to(ack, sender="Иван Петров <ivan.petrov@example.ru>", text="Номер ставки 55-1203."))
         _fetch(app)
         reply = tray(app)[-1]
@@ -127,7 +128,7 @@ def test_an_e_mailed_complaint_is_registered_in_one_click_answered_by_smtp_and_r
         with app.app_context():
             complaint = db.session.get(Complaint, complaint_id)
             assert complaint.status == ComplaintStatus.IN_PROGRESS and complaint.contact_count == 2
-            deliver_all_due()
+            assert deliver_all_due().sent == 3  # to the complainant: taken, the request; to the officer: the reply
         sent = len(smtp.messages)
 
         # The complainant's vacation robot answers our acknowledgement: nothing answers it back.
