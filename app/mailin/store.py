@@ -47,6 +47,7 @@ from ..complaints.storage import (
     safe_filename,
 )
 from ..database import commit_with_retry
+from ..dates import format_day
 from ..extensions import db
 from ..intake.operations import ComplaintSubmission, evidence_store, register_complaint
 from ..languages import supported_or_fallback
@@ -252,7 +253,8 @@ def submission_from_mail(mail: InboundMail, files: list[Evidence], raw: bytes) -
     with force_locale(language):
         subject = single_line(mail.subject or "").strip()
         if len(subject) < 3 or has_bidi_controls(subject):
-            subject = _("E-mail of %(date)s without a subject", date=mail.received_at.date().isoformat())
+            subject = _("E-mail of %(date)s without a subject", date=format_day(mail.received_at, language,
+                                                                        config["REGISTRY_TIMEZONE"]))
         description = _bounded(mail.text or "", _("[The e-mail has no text; see the files that came with it.]"))
         if len(description) < 10:
             description = "\n".join((description, _("[The whole e-mail is attached.]")))
