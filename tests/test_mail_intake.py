@@ -344,3 +344,34 @@ def test_the_sender_is_told_which_files_were_refused_and_may_reply_by_mail(make_
     assert "extras.pdf" not in body  # the sender's own words are not echoed to the address
     assert "Puteți răspunde la acest e-mail: răspunsul dumneavoastră se adaugă la plângerea 2026/000001." in body
     assert "nu răspundeți" not in body and "nu răspundeți" not in ack.get_body().get_content()
+
+
+def test_a_complaint_registered_from_an_e_mail_gets_its_kept_receipt_back_attached(app, runner, client):
+    """The text came from the sender's own address, so the acknowledgement carries the receipt:
+    the very file every later download serves. A web complaint's acknowledgement does not."""
+    from email import message_from_bytes
+    from email.policy import default as default_policy
+
+    from app.mail.delivery import deliver_all_due
+
+    with app.app_context(), frozen_clock(T0):
+        from app.admin.operations import save
+        from app.database import commit_with_retry
+
+        commit_with_retry(lambda: save("mail_auto_register", True, by=None))
+    with frozen_clock(T0 + H):
+        assert receive(runner, raw_mail("alternative-with-pdf")).exit_code == 0
+    [mail] = tray(app)
+    outbox_dir = Path(app.config["MAIL_OUTBOX_DIR"])
+    before = set(outbox_dir.glob("*.eml")) if outbox_dir.exists() else set()
+    with app.app_context(), frozen_clock(T0 + 2 * H):
+        assert deliver_all_due().sent == 1
+        complaint = db.session.get(Complaint, mail.complaint_id)
+        slug, code = complaint.slug, complaint.access_code
+    [sent] = set(outbox_dir.glob("*.eml")) - before
+    message = message_from_bytes(sent.read_bytes(), policy=default_policy)
+    assert message["To"] == "John.Smith@example.net"
+    [(name, pdf)] = [(part.get_filename(), part.get_content()) for part in message.iter_attachments()]
+    assert name == f"receipt-{slug}.pdf" and pdf.startswith(b"%PDF")
+    downloaded = client.get(f"/complaints/{slug}/receipt.pdf?code={code}")
+    assert downloaded.status_code == 200 and downloaded.data == pdf

@@ -91,6 +91,7 @@ def register_complaint(
     received_at: datetime | None = None,
     registered_by: User | None = None,
     idempotency_key: str | None = None,
+    receipt_to_sender: bool = False,
 ) -> Registration:
     """Give the submission the next incoming number, store it and append its signed record,
     which says how it came (`channel`), how it was signed and which clerk registered it."""
@@ -130,7 +131,8 @@ def register_complaint(
     place = _number(complaint, received_at)
     mail = []  # the acknowledgement by e-mail: stored with the complaint, sent after the commit
     if complaint.email:
-        mail.append(outbox_row(NotificationKind.REGISTERED, Audience.COMPLAINANT, at=complaint.registered_at))
+        mail.append(outbox_row(NotificationKind.REGISTERED, Audience.COMPLAINANT, at=complaint.registered_at,
+                               params={"receipt": True} if receipt_to_sender else None))
     registration = {"signature": CHANNEL_SIGNATURE[channel].value, "by": actor(registered_by)}
     entry = append_intake_entry(complaint, place, mail, registration=registration)
     if idempotency_key is not None:

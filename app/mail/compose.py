@@ -31,6 +31,7 @@ from ..intake.links import receipt_url, tracking_url
 from ..languages import supported_or_fallback
 from ..letters.service import letter_filename, message_letter_pdf
 from ..notifications.models import Audience, Notification, NotificationKind
+from ..receipts.service import complaint_receipt_pdf
 from ..settings.store import current_policy, current_settings
 from ..urls import DEVELOPMENT_BASE_URL, public_url
 from ..workflow.models import CaseMessage, DeadlineKind, EscalationReason
@@ -192,13 +193,19 @@ Built = tuple[dict[str, Any], list[MailAttachment]]
 def _registered(complaint: Complaint, params: dict[str, Any], language: str) -> Built:
     """The acknowledgement goes to an address nobody has confirmed: only the number, the dates and
     the links behind the access code, never the submitter's own text, and no receipt attached (it
-    carries the subject and the complaint): it is one click away, behind the code."""
+    carries the subject and the complaint): it is one click away, behind the code. Except for a
+    complaint registered from an e-mail (`receipt` in params): the text came from that very
+    address, so its receipt, the document as kept, goes back to it attached."""
+    attachments = []
+    if params.get("receipt"):
+        pdf = complaint_receipt_pdf(complaint, language=complaint.language)
+        attachments.append(MailAttachment(f"receipt-{complaint.slug}.pdf", pdf))
     return {
         "tracking_url": tracking_url(complaint),
         "receipt_url": receipt_url(complaint),
         "registered_at": _when(complaint.registered_at, language),
         "first_response_due": _when(complaint.first_response_due, language),
-    }, []
+    }, attachments
 
 
 def _outgoing_message(complaint: Complaint, params: dict[str, Any], language: str) -> Built:

@@ -292,7 +292,8 @@ def register_from_mail(mail: InboundMail, *, by: User | None, parsed: ParsedMail
                 rows[position].refusal = "no_room"
         files = []
     registration = register_complaint(submission_from_mail(mail, files, raw), channel=Channel.EMAIL,
-                                      received_at=mail.received_at, registered_by=by)
+                                      received_at=mail.received_at, registered_by=by,
+                                      receipt_to_sender=True)
     complaint = registration.complaint
     record(AuditAction.REGISTRATION, target=complaint.number, user=by,
            details={"channel": Channel.EMAIL.value, "mail": mail.id})
