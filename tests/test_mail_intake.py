@@ -375,3 +375,36 @@ def test_a_complaint_registered_from_an_e_mail_gets_its_kept_receipt_back_attach
     assert name == f"receipt-{slug}.pdf" and pdf.startswith(b"%PDF")
     downloaded = client.get(f"/complaints/{slug}/receipt.pdf?code={code}")
     assert downloaded.status_code == 200 and downloaded.data == pdf
+
+
+def test_files_sent_with_a_reply_by_e_mail_become_the_message_s_own_files_signed_and_verified(
+    app, runner, register, staff, client
+):
+    """As with a reply on the tracking page: the file is the message's, signed in its event,
+    listed on the case, downloadable, and `flask registry verify` checks it."""
+    from email.message import EmailMessage
+
+    from app.registry.verify import verify_registry
+
+    number = _waiting(app, register, staff)
+    statement = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    reply = EmailMessage()
+    reply["From"] = "Ana-Maria <ana.maria@example.md>"
+    reply["To"] = "complaints@example.md"
+    reply["Subject"] = f"Re: complaint {number}"
+    reply["Message-ID"] = "<reply-with-file@example.md>"
+    reply.set_content("Here is the bank statement you asked for.")
+    reply.add_attachment(statement, maintype="application", subtype="pdf", filename="extras-banca.pdf")
+    with frozen_clock(T0 + 3 * H):
+        assert receive(runner, reply.as_bytes()).exit_code == 0
+    [mail] = tray(app)
+    assert (mail.kind, mail.outcome) == (MailKind.REPLY, MailOutcome.ADDED)
+    digest = hashlib.sha256(statement).hexdigest()
+    event = events(app, number)[-1]
+    assert event["type"] == "complainant_replied"
+    assert [(a["sha256"], a["size"]) for a in event["attachments"]] == [(digest, len(statement))]
+    with app.app_context():
+        message = db.session.get(CaseMessage, mail.case_message_id)
+        assert [(a.filename, a.sha256) for a in message.attachments] == [("extras-banca.pdf", digest)]
+        report = verify_registry()
+        assert report.problems == [], report.problems

@@ -200,10 +200,11 @@ def _add_reply(mail: InboundMail, parsed: ParsedMail, complaint: Complaint) -> N
         mail.reason = (f"a reply to complaint {complaint.number}, which is {complaint.status.value}: "
                        "it takes no reply by e-mail now (a clerk records a dispute by hand)")
         return
+    evidence = tuple(_accepted_files(mail, parsed))  # they become the message's own files, as on the page
     files = [row for row in mail.attachments if row.refusal is None]
     with force_locale(supported_or_fallback(complaint.language)):
         body = _bounded(mail.text or "", _("[The e-mail has no text; see the files that came with it.]"))
-    reply = complainant_reply(complaint, body=body, mail={
+    reply = complainant_reply(complaint, body=body, evidence=evidence, mail={
         "sha256": mail.sha256,
         "attachments": [{"sha256": row.sha256, "size": row.size, "content_type": row.content_type} for row in files],
     })
@@ -211,6 +212,21 @@ def _add_reply(mail: InboundMail, parsed: ParsedMail, complaint: Complaint) -> N
     mail.decided_at = now_utc()
     _tell_refused(mail, complaint)
     log.info("mail %s added to complaint %s as message %s", mail.id, complaint.number, reply.message.id)
+
+
+def _accepted_files(mail: InboundMail, parsed: ParsedMail) -> list[Evidence]:
+    """The message's files taken as evidence (the tray item's rows say which were refused, and
+    why); none, each marked "no_room", when the evidence store has no room for them."""
+    checked = check_files(parsed.files)
+    rows = {row.position: row for row in mail.attachments}
+    files = [Evidence(file.filename, content_type, file.content)
+             for position, (file, content_type, refusal) in enumerate(checked, start=1) if refusal is None]
+    if files and not has_room_for(db.session, files, current_app.config["EVIDENCE_STORAGE_MAX_BYTES"]):
+        for position, (_file, _type, refusal) in enumerate(checked, start=1):
+            if refusal is None and position in rows:
+                rows[position].refusal = "no_room"
+        return []
+    return files
 
 
 def _bounded(text: str, empty: str) -> str:
@@ -282,15 +298,7 @@ def register_from_mail(mail: InboundMail, *, by: User | None, parsed: ParsedMail
         raise ComplaintChangeRefused(_("This message has no sender address to answer: register it by hand."))
     raw = evidence_store().read(mail.sha256)
     parsed = parsed or parse(raw)
-    checked = check_files(parsed.files)
-    rows = {row.position: row for row in mail.attachments}
-    files = [Evidence(file.filename, content_type, file.content)
-             for position, (file, content_type, refusal) in enumerate(checked, start=1) if refusal is None]
-    if files and not has_room_for(db.session, files, current_app.config["EVIDENCE_STORAGE_MAX_BYTES"]):
-        for position, (_file, _type, refusal) in enumerate(checked, start=1):
-            if refusal is None and position in rows:
-                rows[position].refusal = "no_room"
-        files = []
+    files = _accepted_files(mail, parsed)
     registration = register_complaint(submission_from_mail(mail, files, raw), channel=Channel.EMAIL,
                                       received_at=mail.received_at, registered_by=by,
                                       receipt_to_sender=True)
