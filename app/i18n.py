@@ -73,12 +73,17 @@ def remember_language(language: str) -> None:
         refresh()
 
 
+def posts_language_switch() -> bool:
+    """This request is the language switcher posting the page's form back (it registers nothing)."""
+    return request.method == "POST" and "switch_language" in request.form
+
+
 def switched_language() -> bool:
     """True when this POST is the language switcher sending the page's form along (its buttons
     belong to the form: `language_form` in base.html). The choice is remembered, and the view
     shows the same form again, in the new language, with everything that was typed in it;
     nothing else is done with it. The form's CSRF token was checked like any POST's."""
-    if request.method != "POST" or "switch_language" not in request.form:
+    if not posts_language_switch():
         return False
     language = request.form["switch_language"]
     if language not in page_languages():

@@ -17,6 +17,7 @@ from flask_limiter.errors import RateLimitExceeded
 from werkzeug.wrappers import Response
 
 from .extensions import limiter
+from .i18n import posts_language_switch
 
 
 def _setting(name: str) -> Callable[[], str]:
@@ -28,14 +29,9 @@ def _no_lookup() -> bool:
     return not request.args
 
 
-def _language_switch() -> bool:
-    """The language switcher posting the form back registers nothing (app/i18n.switched_language)."""
-    return request.method == "POST" and "switch_language" in request.form
-
-
 #: Registering a complaint: the web form's POST and the API's POST share one count per address.
 complaint_limit = limiter.shared_limit(_setting("COMPLAINT_RATE_LIMIT"), scope="complaints", methods=["POST"],
-                                       exempt_when=_language_switch)
+                                       exempt_when=posts_language_switch)  # registers nothing
 #: Looking a complaint up by number and access code: the tracking form and pages, the
 #: confirmation, the receipt and letter downloads and the API's GET share one count.
 tracking_limit = limiter.shared_limit(_setting("TRACKING_RATE_LIMIT"), scope="tracking", exempt_when=_no_lookup)

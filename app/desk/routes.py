@@ -24,7 +24,7 @@ from ..intake.operations import register_complaint
 from ..languages import SUPPORTED_LANGUAGES
 from ..letters.download import letter_response
 from ..receipts.models import ReceiptPrint
-from ..receipts.service import complaint_receipt_pdf
+from ..receipts.service import complaint_receipt_pdf, receipt_filename
 from ..serving.headers import CONTENT_SECURITY_POLICY_SAME_ORIGIN_FRAME
 from ..urls import local_path
 from ..workflow.forms import ConfirmForm
@@ -201,8 +201,7 @@ def print_pdf(reference: str, print_id: int) -> Response:
     printed = _print_or_404(complaint, print_id)
     pdf = complaint_receipt_pdf(complaint, language=printed.language, duplicate_count=printed.reprint_number)
     response = Response(pdf, mimetype="application/pdf")
-    suffix = f"-duplicate-{printed.reprint_number}" if printed.reprint_number else ""
-    response.headers["Content-Disposition"] = f'inline; filename="receipt-{complaint.slug}{suffix}.pdf"'
+    response.headers["Content-Disposition"] = f'inline; filename="{receipt_filename(complaint, printed.reprint_number)}"'
     response.headers["Cache-Control"] = "private, no-store"
     # The print page shows it in a frame to print it; only this site may frame it.
     response.headers["X-Frame-Options"] = "SAMEORIGIN"

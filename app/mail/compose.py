@@ -31,7 +31,7 @@ from ..intake.links import receipt_url, tracking_url
 from ..languages import supported_or_fallback
 from ..letters.service import letter_filename, message_letter_pdf
 from ..notifications.models import Audience, Notification, NotificationKind
-from ..receipts.service import complaint_receipt_pdf
+from ..receipts.service import complaint_receipt_pdf, receipt_filename
 from ..settings.store import current_policy, current_settings
 from ..urls import DEVELOPMENT_BASE_URL, public_url
 from ..workflow.models import CaseMessage, DeadlineKind, EscalationReason
@@ -199,7 +199,7 @@ def _registered(complaint: Complaint, params: dict[str, Any], language: str) -> 
     attachments = []
     if params.get("receipt"):
         pdf = complaint_receipt_pdf(complaint, language=complaint.language)
-        attachments.append(MailAttachment(f"receipt-{complaint.slug}.pdf", pdf))
+        attachments.append(MailAttachment(receipt_filename(complaint), pdf))
     return {
         "tracking_url": tracking_url(complaint),
         "receipt_url": receipt_url(complaint),

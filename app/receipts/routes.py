@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 
 from ..complaints.access import find_for_complainant_or_404
 from ..ratelimits import tracking_limit
-from .service import complaint_receipt_pdf
+from .service import complaint_receipt_pdf, receipt_filename
 
 bp = Blueprint("receipts", __name__)
 
@@ -18,6 +18,6 @@ def receipt_pdf(reference: str) -> Response:
     language = request.args.get("lang") or complaint.language
     pdf = complaint_receipt_pdf(complaint, language=language)
     response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="receipt-{complaint.slug}.pdf"'
+    response.headers["Content-Disposition"] = f'inline; filename="{receipt_filename(complaint)}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response

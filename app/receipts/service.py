@@ -27,6 +27,12 @@ from .render import render_receipt
 from .template import load_receipt_template
 
 
+def receipt_filename(complaint: Complaint, duplicate_count: int = 0) -> str:
+    """ASCII file name of the receipt, e.g. "receipt-2026-000012.pdf" ("...-duplicate-2.pdf")."""
+    suffix = f"-duplicate-{duplicate_count}" if duplicate_count else ""
+    return f"receipt-{complaint.slug}{suffix}.pdf"
+
+
 def complaint_receipt_pdf(complaint: Complaint, *, language: str, duplicate_count: int = 0) -> bytes:
     """The receipt in `language` (its `duplicate_count`-th reprint: "DUPLICATE n") exactly as it
     was issued: the file kept at its first delivery, whatever changed in the code, the wording or
