@@ -157,8 +157,20 @@ class Config:
     DOCUMENT_SIGNING_AUTOCREATE = True
     #: Display format of incoming numbers; fields: year, seq.
     NUMBER_FORMAT = os.environ.get("NUMBER_FORMAT", "{year}/{seq:06d}")
-    #: Hours from registration to the first-response deadline.
+    #: Hours from receipt to the first-response deadline.
     FIRST_RESPONSE_HOURS = _env_int("FIRST_RESPONSE_HOURS", 24)
+    #: The regulator's clocks a complaint runs: a preset of app/clocks/presets.py (docs/clock-policies.md);
+    #: administrators choose and adjust it on /admin/clocks.
+    CLOCK_POLICY = os.environ.get("CLOCK_POLICY", "current")
+    #: The working calendar the clocks count on: public holidays of a country (ISO code, and
+    #: subdivision where they differ, e.g. GB and ENG); empty: weekends only. Administrators add
+    #: their own holidays and working days, and opening hours, on /admin/clocks.
+    CALENDAR_COUNTRY = os.environ.get("CALENDAR_COUNTRY", "MD")
+    CALENDAR_SUBDIVISION = os.environ.get("CALENDAR_SUBDIVISION") or None
+    #: The ADR entity or ombudsman final responses name: {"name", "address", "website",
+    #: "time_limit_months"}; None until set (here or on /admin/clocks). A policy whose final
+    #: response must name one refuses a decision without it.
+    REFERRAL_BODY: dict | None = None
     #: Share of a deadline's time after which staff are warned that it is due soon.
     DUE_SOON_FRACTION = float(os.environ.get("DUE_SOON_FRACTION", "0.75"))
     ESCALATION_TIERS = DEFAULT_TIERS

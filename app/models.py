@@ -4,6 +4,7 @@ from .audit.models import AuditEvent
 from .auth.models import User
 from .auth.sessions import StaffSession
 from .auth.tokens import ApiToken
+from .clocks.models import ComplaintClock
 from .complaints.models import Attachment, Complaint
 from .intake.models import IdempotencyKey
 from .mailin.models import InboundMail, InboundMailAttachment, MailboxStatus
@@ -20,6 +21,7 @@ __all__ = [
     "AuditEvent",
     "Breach",
     "CaseMessage",
+    "ComplaintClock",
     "ChainHead",
     "Complaint",
     "ComplaintFacts",

@@ -42,11 +42,12 @@ from sqlalchemy.exc import DBAPIError
 
 from app import create_app
 from app.clock import now_utc
+from app.clocks.policy import Period, Unit
 from app.complaints.models import Channel, Complaint, ComplaintStatus
 from app.database import UTCDateTime, commit_with_retry
 from app.extensions import csrf, db
 from app.registry.numbering import format_number, number_slug, registry_year, take_number
-from app.settings.store import current_policy
+from app.settings.store import current_policy, current_settings
 from app.workflow.deadlines import registration_clock
 
 #: `BENCH_BARE_TABLE=plain`: the narrow index-less baseline instead of the complaints copy.
@@ -117,7 +118,8 @@ def _complaint_row(fields: dict, year: int, seq: int, moment: datetime) -> dict:
         "desired_outcome": fields.get("desired_outcome"), "language": fields.get("language"),
         "signature_name": fields.get("signature"), "declaration_confirmed": bool(fields.get("declaration")),
         "tier": 1, "transfer_count": 0, "contact_count": 1,
-        **registration_clock(moment, current_policy()),
+        **registration_clock(moment, moment, current_policy(), Period(current_settings().first_response_hours, Unit.HOURS),
+                             current_settings().calendar),
     }
 
 

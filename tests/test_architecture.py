@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.notifications",),
     ("app.complaints",),
     ("app.settings",),
+    ("app.clocks",),  # the regulator's clocks: policies, presets, the working calendar, running clocks
     ("app.registry", "app.audit",
      "app.auth.access", "app.auth.cli", "app.auth.forms", "app.auth.lockout", "app.auth.operations",
      "app.auth.routes", "app.auth.token_routes"),

@@ -123,12 +123,12 @@ def due_row(**fields) -> _Row:
     registered = AT - timedelta(hours=24, minutes=1)
     return _Row(**{
         "id": 7, "number": "2026/000007", "status": S.IN_PROGRESS, "tier": 1, "owner_id": 3,
-        "registered_at": registered, "resolution_started_at": registered,
+        "received_at": registered, "registered_at": registered, "resolution_started_at": registered,
         "first_response_due": registered + timedelta(hours=24), "first_responded_at": None,
         "first_response_warned_at": registered + timedelta(hours=18), "first_response_breached_at": None,
         "resolution_due": registered + 3 * DAY, "resolution_warned_at": None,
         "next_check_at": registered + timedelta(hours=24), "resolution": None, "resolved_at": None,
-        "closed_at": None, "transfer_count": 0, "contact_count": 1, **fields,
+        "closed_at": None, "transfer_count": 0, "contact_count": 1, "clock_due": None, **fields,
     })
 
 
@@ -139,22 +139,24 @@ def due_row(**fields) -> _Row:
 ])
 def test_the_sweep_plans_a_breachs_escalation_with_the_same_planner(fields, reason):
     row = due_row(**fields)
-    swept = enforcement._plan(row, AT, POLICY)
+    swept = enforcement._plan(row, [], AT, POLICY)
+    (step,) = swept.steps
     expected = plan_escalation(row, 2, reason, note=None, by_id=None, at=AT, policy=POLICY)
-    assert swept.escalation == expected
+    assert step.escalation == expected
     assert vars(swept.state).items() >= expected.changes.items()
     assert swept.notifications[1:] == list(expected.notices)
-    assert swept.event["escalation"] == expected.signed
-    assert swept.event["state"] == {
-        "status": "in_progress", "tier": 2, "owner_id": 3, "first_responded_at": swept.event["state"]["first_responded_at"],
-        "first_response_breached_at": swept.event["state"]["first_response_breached_at"], "resolution": None,
+    assert step.event["escalation"] == expected.signed
+    assert step.event["state"] == {
+        "status": "in_progress", "tier": 2, "owner_id": 3, "first_responded_at": step.event["state"]["first_responded_at"],
+        "first_response_breached_at": step.event["state"]["first_response_breached_at"], "resolution": None,
         "resolved_at": None, "closed_at": None, "transfer_count": 0, "contact_count": 1,
     }
 
 
 def test_a_breach_at_the_top_tier_plans_no_escalation():
-    swept = enforcement._plan(due_row(tier=4, resolution_due=None), AT, POLICY)
-    assert swept.escalation is None and swept.event["escalation"] is None
+    swept = enforcement._plan(due_row(tier=4, resolution_due=None), [], AT, POLICY)
+    (step,) = swept.steps
+    assert step.escalation is None and step.event["escalation"] is None
     assert [n["kind"] for n in swept.notifications] == [NotificationKind.BREACH]
 
 

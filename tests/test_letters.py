@@ -51,10 +51,15 @@ BASE = LetterContext(
 )
 
 TITLES = {
-    "en": ("Response to your complaint", "Request for information", "Decision on your complaint"),
-    "ru": ("Ответ на вашу жалобу", "Запрос информации", "Решение по вашей жалобе"),
-    "ro": ("Răspuns la reclamația dumneavoastră", "Solicitare de informații", "Decizie privind reclamația dumneavoastră"),
-    "uk": ("Відповідь на вашу скаргу", "Запит інформації", "Рішення щодо вашої скарги"),
+    "en": ("Response to your complaint", "Request for information", "Decision on your complaint",
+           "Holding response to your complaint", "Notice: the time for answering your complaint is extended"),
+    "ru": ("Ответ на вашу жалобу", "Запрос информации", "Решение по вашей жалобе", "Промежуточный ответ на вашу жалобу",
+           "Уведомление о продлении срока рассмотрения вашей жалобы"),
+    "ro": ("Răspuns la reclamația dumneavoastră", "Solicitare de informații", "Decizie privind reclamația dumneavoastră",
+           "Răspuns intermediar la reclamația dumneavoastră",
+           "Notificare: termenul de răspuns la reclamația dumneavoastră se prelungește"),
+    "uk": ("Відповідь на вашу скаргу", "Запит інформації", "Рішення щодо вашої скарги", "Проміжна відповідь на вашу скаргу",
+           "Повідомлення про продовження строку розгляду вашої скарги"),
 }
 DECISIONS = {
     "en": ("Upheld", "Partly upheld", "Rejected"),
@@ -62,7 +67,7 @@ DECISIONS = {
     "ro": ("Admisă", "Admisă parțial", "Respinsă"),
     "uk": ("Скаргу задоволено", "Скаргу задоволено частково", "У задоволенні скарги відмовлено"),
 }
-KINDS = ("response", "information_request", "decision")
+KINDS = ("response", "information_request", "decision", "holding_response", "extension_notice")
 RESOLUTIONS = ("upheld", "partly_upheld", "rejected")
 
 
@@ -152,7 +157,7 @@ def test_cyrillic_and_romanian_text_is_extracted_exactly(language: str, name: st
 @pytest.mark.parametrize("kind", KINDS)
 def test_each_language_titles_each_kind(language: str, kind: str) -> None:
     text = "\n".join(pages_text(render(dataclasses.replace(BASE, language=language, kind=kind))))
-    assert TITLES[language][KINDS.index(kind)] in text
+    assert TITLES[language][KINDS.index(kind)] in " ".join(text.split())  # a long title takes two lines
     assert load_letter_template(TEMPLATES, language).wording.stamp_word in text
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -26,6 +28,7 @@ from ..registry.digest import iso_utc
 
 if TYPE_CHECKING:
     from ..auth.models import User
+    from ..clocks.models import ComplaintClock
 
 
 class Channel(TitledEnum):
@@ -139,9 +142,24 @@ class Complaint(db.Model):
     resolution_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolution: Mapped[Resolution | None] = mapped_column(enum_column(Resolution, 20))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The redress the decision offers: an amount in a currency (ISO 4217), or a remedy that is
+    #: not money, or both; None: none (signed in the "resolved" event).
+    redress_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    redress_currency: Mapped[str | None] = mapped_column(String(3))
+    redress_remedy: Mapped[str | None] = mapped_column(Text)
+    #: When the redress offered was paid (a signed "redress_paid" event); None: not (yet).
+    redress_paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the complainant took it to the ADR entity or ombudsman, as its notice says (a signed
+    #: "referred" event), and that body's reference; None: not referred, as far as we know.
+    referred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    referral_reference: Mapped[str | None] = mapped_column(String(100))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    #: The next moment deadline enforcement has something to do (warn or breach); None: nothing.
+    #: The next moment deadline enforcement has something to do (warn or breach), for its own
+    #: deadlines and its regulatory clocks alike; None: nothing.
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The nearest due time of its running regulatory clocks (app/clocks; None: none runs), kept
+    #: with them so the queue sorts by the nearest due of any clock in the database.
+    clock_due: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     #: The evidence of the intake record: the files registered with the complaint. Files that
     #: came later (with a reply, a dispute, a letter, or added by the desk) name the signed event
@@ -151,6 +169,8 @@ class Complaint(db.Model):
         primaryjoin="and_(Complaint.id == Attachment.complaint_id, Attachment.entry_position.is_(None))",
     )
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    #: Its regulatory clocks (app/clocks/models.py), in the order they were started.
+    clocks: Mapped[list[ComplaintClock]] = relationship(order_by="ComplaintClock.id", viewonly=True)
 
     __table_args__ = (
         UniqueConstraint("year", "seq"),

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from ..auth.models import User
 from ..auth.permissions import ROLE_PERMISSIONS, Permission
+from ..clocks.policy import ClockKind
 from ..complaints.errors import ComplaintChangeRefused
 from ..complaints.models import Channel, Complaint, Resolution
 from ..extensions import db
@@ -27,6 +28,8 @@ from ..workflow.forms import (
     ConsultationForm,
     DecisionForm,
     DocumentsForm,
+    ExtensionForm,
+    HoldingResponseForm,
     InformationRequestForm,
     ReasonedForm,
     ReceivedForm,
@@ -97,6 +100,13 @@ ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
                lambda c, u, f: ops.resolve(c, resolution=Resolution(f.resolution.data), reasons=f.reasons.data, by=u,
                                           evidence=f.evidence),
                _l("The decision on %(number)s is recorded and sent."), offered=_owner_may(Action.RESOLVE)),
+    CaseAction("hold", HoldingResponseForm,
+               lambda c, u, f: ops.send_holding_response(c, body=f.body.data, by=u, evidence=f.evidence),
+               _l("The holding response on %(number)s is recorded and sent."), offered=rules.can_send_holding_response),
+    CaseAction("extend", ExtensionForm,
+               lambda c, u, f: ops.extend_clock(c, kind=ClockKind(f.clock.data), amount=f.amount.data,
+                                                reason=f.reason.data, notice=f.notice.data, by=u),
+               _l("The deadline of %(number)s is extended."), offered=rules.can_extend, takes_complaint=True),
     CaseAction("resume", ConfirmForm, lambda c, u, f: ops.resume(c, by=u),
                _l("%(number)s is in progress again."), offered=_owner_may(Action.RESUME)),
     CaseAction("close", ConfirmForm, lambda c, u, f: ops.close(c, by=u),

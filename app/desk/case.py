@@ -6,21 +6,26 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..clock import now_utc
+from ..clocks.models import ComplaintClock
+from ..clocks.policy import ClockRule
+from ..clocks.running import ORDER, rule_of, warning_at
 from ..complaints.categories import category_name
 from ..complaints.models import Attachment, Channel, Complaint
 from ..extensions import db
 from ..languages import LANGUAGES, SUPPORTED_LANGUAGES
 from ..receipts.models import ReceiptPrint
 from ..registry.models import RegistryEntry
+from ..registry.verify import signed_clocks
 from ..settings.store import current_policy
 from ..settings.tiers import Tier
 from ..workflow.deadlines import DueState, first_response_state, resolution_state
@@ -28,6 +33,55 @@ from ..workflow.models import Breach, CaseMessage, Escalation
 from .actions import ACTIONS, handlers, make_form
 from .forms import ReasonForm
 from .history import case_history
+
+
+@dataclass(frozen=True)
+class ClockView:
+    """One regulatory clock as the case page shows it: due when, how it stands, its history."""
+
+    clock: ComplaintClock
+    rule: ClockRule
+    state: DueState
+    history: list[tuple[datetime, str, datetime | None]]  # (when, what happened, due then)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.clock, name)
+
+
+#: What happened to a clock, for people.
+CLOCK_EVENTS = {
+    "started": _l("started"), "met": _l("met"), "paused": _l("paused: waiting for the complainant"),
+    "resumed": _l("resumed"), "extended": _l("extended"), "breached": _l("breached"), "stopped": _l("stopped"),
+}
+
+
+def clock_state(clock: ComplaintClock, now: datetime, fraction: float) -> DueState:
+    if clock.met_at is not None:
+        return DueState.MET_LATE if clock.breached_at is not None or clock.met_at > clock.due_at else DueState.MET
+    if clock.stopped_at is not None:
+        return DueState.NOT_RUNNING
+    if now >= clock.due_at or clock.breached_at is not None:
+        return DueState.OVERDUE
+    return DueState.DUE_SOON if clock.paused_at is None and now >= warning_at(clock, fraction) else DueState.ON_TIME
+
+
+def clock_views(complaint: Complaint, now: datetime, fraction: float) -> list[ClockView]:
+    """The complaint's regulatory clocks, each with its history read from the signed entries."""
+    if not complaint.clocks:
+        return []
+    histories: dict[str, list[tuple[datetime, str, datetime | None]]] = {}
+    for recorded_at, payload in db.session.execute(
+        select(RegistryEntry.recorded_at, RegistryEntry.payload)
+        .where(RegistryEntry.complaint_id == complaint.id, RegistryEntry.payload.contains('"clocks":'))
+        .order_by(RegistryEntry.position)
+    ):
+        for change in signed_clocks(json.loads(payload)):
+            histories.setdefault(change["kind"], []).append(
+                (recorded_at, str(CLOCK_EVENTS.get(change["event"], change["event"])),
+                 datetime.fromisoformat(change["due_at"]) if change.get("due_at") else None))
+    ordered = sorted(complaint.clocks, key=lambda c: ORDER.index(c.kind))
+    return [ClockView(clock, rule_of(clock), clock_state(clock, now, fraction), histories.get(clock.kind.value, []))
+            for clock in ordered]
 
 
 @dataclass
@@ -40,6 +94,7 @@ class CasePanel:
     messages: list[CaseMessage]
     escalations: list[Escalation]
     breaches: list[Breach]
+    clocks: list[ClockView]
     offered: list[str]  # names of the action forms this user may use, in display order
     forms: dict[str, Any] = field(default_factory=dict)
     tiers: dict[int, Tier] = field(default_factory=dict)
@@ -73,6 +128,7 @@ def case_panel(complaint: Complaint, user: User, bound: dict[str, Any] | None = 
             select(Escalation).where(Escalation.complaint_id == complaint.id).order_by(Escalation.id))),
         breaches=list(db.session.scalars(
             select(Breach).where(Breach.complaint_id == complaint.id).order_by(Breach.id))),
+        clocks=clock_views(complaint, now, policy.due_soon_fraction),
         offered=offered,
         forms=forms,
         tiers={t.level: t for t in policy.tiers},

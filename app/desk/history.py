@@ -41,6 +41,8 @@ TITLES = {
     "letter_posted": _l("Letter posted"),
     "document_issued": _l("Document issued and kept"),
     "documents_added": _l("Documents added"),
+    "holding_response_sent": _l("Holding response sent"),
+    "clock_extended": _l("Deadline extended"),
 }
 
 

@@ -24,7 +24,7 @@ from ..registry.chain import Private, append_entry
 from ..registry.models import EntryKind, RegistryEntry
 from ..registry.numbering import take_number
 from ..workflow.deadlines import stopped_resolution_clock
-from ..workflow.operations import event_payload, state_of
+from ..workflow.operations import event_payload, follow_clocks, state_of
 from ..workflow.states import Action, next_status
 
 log = logging.getLogger(__name__)
@@ -38,12 +38,14 @@ def annul_complaint(complaint: Complaint, *, reason: str, by: User) -> RegistryE
     if complaint.is_annulled:
         raise ComplaintChangeRefused(_("%(number)s is already annulled.", number=complaint.number))
     complaint.status = next_status(complaint.status, Action.ANNUL)  # only before anyone answered it
-    complaint.next_check_at = None  # no deadline runs for a record registered by mistake
     for name, value in stopped_resolution_clock().items():
         setattr(complaint, name, value)
+    clocks = follow_clocks(complaint, now_utc(), None)  # its regulatory clocks stop
+    complaint.next_check_at = None  # no deadline runs for a record registered by mistake
     entry = append_entry(
         EntryKind.ANNULMENT,
-        {"type": "annulment", "number": complaint.number, "by": actor(by), "state": state_of(complaint)},
+        {"type": "annulment", "number": complaint.number, "by": actor(by), "state": state_of(complaint),
+         **({"clocks": clocks} if clocks else {})},
         complaint_id=complaint.id,
         private=Private(complaint.personal_salt, {"reason": reason}),
     )

@@ -18,6 +18,8 @@ from flask import current_app
 from sqlalchemy import update
 
 from ..clock import now_utc
+from ..clocks.models import ComplaintClock
+from ..clocks.running import Started, earliest, start_clocks
 from ..complaints.access import new_access_code
 from ..complaints.guards import actor
 from ..complaints.models import CHANNEL_SIGNATURE, Attachment, Channel, Complaint, ComplaintStatus
@@ -33,6 +35,7 @@ from ..registry.numbering import format_number, incoming_scope, number_slug, reg
 from ..registry.registration import Reservation, append_intake_entry, reserve
 from ..settings.store import current_settings
 from ..workflow.deadlines import registration_clock
+from ..workflow.operations import breached_at_registration
 from .models import IdempotencyKey
 
 if TYPE_CHECKING:
@@ -128,25 +131,30 @@ def register_complaint(
             for evidence in submission.attachments
         ],
     )
-    place = _number(complaint, received_at)
-    mail = []  # the acknowledgement by e-mail: stored with the complaint, sent after the commit
-    if complaint.email:
-        mail.append(outbox_row(NotificationKind.REGISTERED, Audience.COMPLAINANT, at=complaint.registered_at,
+    place, clocks = _number(complaint, received_at)
+    rows = [(ComplaintClock.__table__, row) for row in clocks.rows]
+    if complaint.email:  # the acknowledgement by e-mail: stored with the complaint, sent after the commit
+        rows.append(outbox_row(NotificationKind.REGISTERED, Audience.COMPLAINANT, at=complaint.registered_at,
                                params={"receipt": True} if receipt_to_sender else None))
     registration = {"signature": CHANNEL_SIGNATURE[channel].value, "by": actor(registered_by)}
-    entry = append_intake_entry(complaint, place, mail, registration=registration)
+    if clocks.signed:
+        registration["clocks"] = list(clocks.signed)
+    entry = append_intake_entry(complaint, place, rows, registration=registration)
+    if clocks.late:  # received long before it was registered (a letter that waited): breached already
+        breached_at_registration(complaint, clocks.late)
     if idempotency_key is not None:
         _record_idempotency_key(idempotency_key, complaint.id)
     log.info("registered complaint %s via %s", complaint.number, channel.value)
     return Registration(complaint, entry, created=True)
 
 
-def _number(complaint: Complaint, received_at: datetime | None) -> Reservation:
+def _number(complaint: Complaint, received_at: datetime | None) -> tuple[Reservation, Started]:
     """Give the complaint the next incoming number, the moment of its registration and the
-    deadlines that run from it; answers the number's reservation (with the place of its intake
-    entry on the chain). From here to the commit, other registrations queue behind this one,
-    so everything else is prepared before."""
+    deadlines and clocks that run from its receipt; answers the number's reservation (with the
+    place of its intake entry on the chain) and its clocks. From here to the commit, other
+    registrations queue behind this one, so everything else is prepared before."""
     settings = current_settings()  # read before the number is taken: it may look at the database
+    policy = settings.clock_policies.for_category(complaint.category)
     timezone_name = current_app.config["REGISTRY_TIMEZONE"]
     year = registry_year(now_utc(), timezone_name)
     place = reserve(incoming_scope(year))
@@ -158,9 +166,14 @@ def _number(complaint: Complaint, received_at: datetime | None) -> Reservation:
     complaint.slug = number_slug(complaint.number)
     complaint.registered_at = registered_at
     complaint.received_at = received_at or registered_at
-    for name, value in registration_clock(registered_at, settings.policy).items():
+    for name, value in registration_clock(complaint.received_at, registered_at, settings.policy,
+                                          settings.first_response_period(policy), settings.calendar).items():
         setattr(complaint, name, value)
-    return place
+    clocks = start_clocks(policy, settings.calendar, received_at=complaint.received_at, registered_at=registered_at,
+                          fraction=settings.due_soon_fraction)
+    complaint.next_check_at = earliest([complaint.next_check_at, *(row["next_check_at"] for row in clocks.rows)])
+    complaint.clock_due = clocks.nearest_due
+    return place, clocks
 
 
 def _claim_idempotency_key(key: str, request_hash: str) -> Complaint | None:

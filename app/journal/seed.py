@@ -239,6 +239,7 @@ class _Maker:
         self.categories = [c for c in _CATEGORY_WEIGHTS if c in configured] or sorted(configured)
         self.category_weights = [_CATEGORY_WEIGHTS.get(c, 5) for c in self.categories]
         self.policy = current_policy()
+        self.settings = current_settings()
 
     def person(self, language: str) -> tuple[str, str]:
         firsts, lasts, men = _PEOPLE[language]
@@ -279,7 +280,8 @@ class _Maker:
             "channel": channel,
             "registered_at": registered_at,
             "received_at": received_at,
-            **registration_clock(registered_at, self.policy),
+            **registration_clock(received_at, registered_at, self.policy, self.settings.first_response_period(
+                self.settings.clock_policies.for_category(category)), self.settings.calendar),
             "full_name": full_name,
             "email": email,
             "phone": phone,

@@ -41,6 +41,7 @@ from ..workflow.deadlines import (
     first_response_state,
     next_due,
     next_due_sql,
+    own_due,
     resolution_state,
     warning_time,
 )
@@ -192,6 +193,8 @@ QUEUE_COLUMNS = (
     Complaint.first_responded_at,
     Complaint.first_response_breached_at,
     Complaint.resolution_due,
+    Complaint.clock_due,
+    Complaint.received_at,
     User.full_name.label("owner_name"),
 )
 
@@ -270,6 +273,9 @@ def queue_page(
 
 # --- one line as staff read it ----------------------------------------------------------------
 
+#: A queue line's deadline when the nearest is one of the regulator's clocks.
+CLOCK = "clock"
+
 
 @dataclass(frozen=True)
 class QueueLine:
@@ -277,7 +283,7 @@ class QueueLine:
     how it stands at the moment the page was made."""
 
     row: Row[Any]
-    kind: str | None  # FIRST_RESPONSE, RESOLUTION, or None: no deadline runs
+    kind: str | None  # FIRST_RESPONSE, RESOLUTION, CLOCK (a regulatory clock), or None: no deadline runs
     due: datetime | None
     warn_at: datetime | None
     state: DueState
@@ -297,6 +303,10 @@ def queue_line(row: Row[Any], now: datetime, fraction: float) -> QueueLine:
     due = next_due(row)
     if due is None:
         return QueueLine(row, None, None, None, DueState.NOT_RUNNING)
+    if row.clock_due is not None and due == row.clock_due and due != own_due(row):
+        # A regulatory clock is the nearest (which one, the case page says); "due soon" is
+        # the complaint's own deadlines' notion, so this one is on time or overdue.
+        return QueueLine(row, CLOCK, due, None, DueState.OVERDUE if now >= due else DueState.ON_TIME)
     if row.first_responded_at is None:
         start, kind, state = row.registered_at, FIRST_RESPONSE, first_response_state(row, now, fraction)
     else:

@@ -35,6 +35,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Bundle, selectinload
 
 from ..audit.verify import verify_audit_trail
+from ..clocks.models import ComplaintClock
+from ..clocks.running import clock_state
 from ..complaints.models import CORRECTABLE, REGISTRATION_ONLY, Attachment, Complaint
 from ..complaints.storage import EvidenceStore
 from ..extensions import db
@@ -344,6 +346,11 @@ def _walk(batch_size: int, *, after: int = 0) -> Iterator[tuple[Any, str | None,
             yield row.entry, row.data, complaint, vouched, brought.get(row.entry.position, [])
 
 
+#: What verify compares of a clock (its state; not the signed change's event and details).
+CLOCK_FACTS = ("kind", "started_at", "due_at", "paused_at", "paused_seconds", "extended_at", "met_at", "breached_at",
+               "stopped_at")
+
+
 def _state_key(state: dict[str, Any]) -> bytes:
     return hashlib.blake2b(canonical_json(state).encode(), digest_size=8).digest()
 
@@ -366,6 +373,8 @@ def verify_registry(batch_size: int = 2000, *, files: bool = True, since: Checkp
     #: complaint id -> (position of its last entry that states its facts, a short digest of them)
     states: dict[int, tuple[int, bytes]] = {}
     posted: dict[str, str] = {}  # outgoing number -> when the letter was posted, as signed
+    #: (complaint id, clock kind) -> (position of the last entry that states the clock, a short digest of it)
+    clocks: dict[tuple[int, str], tuple[int, bytes]] = {}
     touched: set[int] = set()
     for entry, private_text, complaint, vouched, brought in _walk(batch_size, after=start):
         report.entries_checked += 1
@@ -406,6 +415,8 @@ def verify_registry(batch_size: int = 2000, *, files: bool = True, since: Checkp
             touched.add(entry.complaint_id)
             if "state" in payload:
                 states[entry.complaint_id] = (entry.position, _state_key(payload["state"]))
+            for clock in signed_clocks(payload):
+                clocks[(entry.complaint_id, clock["kind"])] = (entry.position, _state_key(clock_facts(clock)))
         if payload.get("type") == "letter_posted":
             posted[payload["letter"]["outgoing_number"]] = payload["at"]
     report.last_position = expected_position - 1
@@ -419,9 +430,11 @@ def verify_registry(batch_size: int = 2000, *, files: bool = True, since: Checkp
         ))
     if since is None:
         report.problems.extend(_states_differ(states, batch_size, report))
+        report.problems.extend(_clocks_differ(clocks, None))
         report.problems.extend(_posted_letters(posted, every=True))
     else:
         report.problems.extend(_touched_complaints(touched, since.position, report))
+        report.problems.extend(_clocks_differ(_signed_clocks_of(touched), touched))
         report.problems.extend(_posted_letters(posted, every=False))
     report.problems.extend(_unregistered_complaints())
     report.problems.extend(_unvouched_rows())
@@ -461,6 +474,57 @@ def _touched_complaints(touched: set[int], since: int, report: Report) -> Iterat
             for problem in check_complaint_record(complaint, json.loads(entry.payload), private,
                                                   corrections_of(complaint.id)):
                 yield Problem(problem.what, entry.position, problem.number, problem.expected, problem.found)
+
+
+def signed_clocks(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The clock states an entry signs: an intake entry's clocks started, an event's clock changes."""
+    return (payload.get("registration") or {}).get("clocks") or payload.get("clocks") or []
+
+
+def clock_facts(signed: dict[str, Any]) -> dict[str, Any]:
+    """A signed clock change without what happened: the clock's state after it."""
+    return {name: signed.get(name) for name in CLOCK_FACTS}
+
+
+def _signed_clocks_of(complaint_ids: set[int]) -> dict[tuple[int, str], tuple[int, bytes]]:
+    """An incremental run: the last signed state of every clock of these complaints."""
+    clocks: dict[tuple[int, str], tuple[int, bytes]] = {}
+    ids = sorted(complaint_ids)
+    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+        for complaint_id, position, payload in db.session.execute(
+            select(RegistryEntry.complaint_id, RegistryEntry.position, RegistryEntry.payload)
+            .where(RegistryEntry.complaint_id.in_(chunk), RegistryEntry.payload.contains('"clocks":'))
+            .order_by(RegistryEntry.position)
+        ):
+            for clock in signed_clocks(json.loads(payload)):
+                clocks[(complaint_id, clock["kind"])] = (position, _state_key(clock_facts(clock)))
+    return clocks
+
+
+def _clocks_differ(signed: dict[tuple[int, str], tuple[int, bytes]], only: set[int] | None) -> Iterator[Problem]:
+    """Regulatory clocks (every one, or those of `only` these complaints) whose due time, pause,
+    extension, meeting, breach or stop is not what their last signed change says, clocks no
+    signed event started, and clocks signed but missing."""
+    statement = select(ComplaintClock, Complaint.number).join(Complaint, Complaint.id == ComplaintClock.complaint_id)
+    if only is not None:
+        statement = statement.where(ComplaintClock.complaint_id.in_(sorted(only)))
+    seen = set()
+    for clock, number in db.session.execute(statement.execution_options(yield_per=2000)):
+        key = (clock.complaint_id, clock.kind.value)
+        seen.add(key)
+        stored = clock_facts(clock_state(clock))
+        if key not in signed:
+            yield Problem(f"has a {clock.kind.value} clock that no signed event started (added outside the registry)",
+                          number=number)
+        elif _state_key(stored) != signed[key][1]:
+            position = signed[key][0]
+            expected = next(c for c in signed_clocks(json.loads(db.session.get_one(RegistryEntry, position).payload))
+                            if c["kind"] == key[1])
+            yield Problem(f"altered: its {clock.kind.value} clock differs from its last signed change", position,
+                          number, **differences(clock_facts(expected), stored))
+    for complaint_id, kind in sorted(set(signed) - seen):
+        yield Problem(f"its {kind} clock, started by a signed event, is missing",
+                      number=db.session.scalar(select(Complaint.number).where(Complaint.id == complaint_id)))
 
 
 def _posted_letters(posted: dict[str, str], *, every: bool) -> Iterator[Problem]:

@@ -29,6 +29,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..clock import now_utc
+from ..clocks.calendar import WorkingCalendar
+from ..clocks.policy import ClockPolicies, ClockPolicy, Period, Unit
+from ..clocks.presets import preset
 from ..database import in_unit_of_work
 from ..documents.template import Organisation, load_organisation
 from ..extensions import db
@@ -45,6 +48,9 @@ KEYS = (
     "outgoing_number_format",
     "tier_addresses",
     "mail_auto_register",
+    "clock_policy",
+    "calendar",
+    "referral_body",
 )
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
@@ -73,6 +79,13 @@ class Settings:
     tier_addresses: Mapping[int, tuple[str, ...]]  # level -> shared mailbox(es)
     #: Register every new e-mail as a complaint at once, instead of leaving it in the tray.
     mail_auto_register: bool
+    #: The regulator's clocks, per installation and per category (app/clocks/policy.py).
+    clock_policies: ClockPolicies
+    #: The working days and hours the clocks count on.
+    calendar: WorkingCalendar
+    #: The ADR entity or ombudsman final responses name (app/letters/statutory.ReferralBody's
+    #: JSON: name, address, website, time_limit_months); None: not set yet.
+    referral_body: Mapping[str, Any] | None
     # Not editable on the web (config.py only), kept here so the tier policy is built in one place.
     due_soon_fraction: float
     management_tier: int
@@ -90,6 +103,10 @@ class Settings:
         """The category's name in `language`; the code itself if it was never configured."""
         category = self.category(code)
         return category.name(language) if category else code
+
+    def first_response_period(self, clocks: ClockPolicy) -> Period:
+        """The first response's period under a clock policy: its own, or the installation's hours."""
+        return clocks.first_response or Period(self.first_response_hours, Unit.HOURS)
 
     @cached_property
     def policy(self) -> TierPolicy:
@@ -121,6 +138,12 @@ def default_values(config: Mapping[str, Any]) -> dict[str, Any]:
             str(level): [value] if isinstance(value, str) else list(value) for level, value in addresses.items()
         },
         "mail_auto_register": bool(config.get("MAIL_AUTO_REGISTER", False)),
+        "clock_policy": {"default": preset(config["CLOCK_POLICY"]).policy.to_json(), "by_category": {}},
+        "calendar": WorkingCalendar(
+            timezone=config["REGISTRY_TIMEZONE"], country=config.get("CALENDAR_COUNTRY") or None,
+            subdivision=config.get("CALENDAR_SUBDIVISION") or None,
+        ).to_json(),
+        "referral_body": dict(config["REFERRAL_BODY"]) if config.get("REFERRAL_BODY") else None,
     }
 
 
@@ -143,6 +166,9 @@ def build_settings(values: Mapping[str, Any], config: Mapping[str, Any]) -> Sett
             {int(level): tuple(addresses) for level, addresses in values["tier_addresses"].items() if addresses}
         ),
         mail_auto_register=bool(values["mail_auto_register"]),
+        clock_policies=ClockPolicies.from_json(values["clock_policy"]),
+        calendar=WorkingCalendar.from_json(values["calendar"], config["REGISTRY_TIMEZONE"]),
+        referral_body=MappingProxyType(dict(values["referral_body"])) if values["referral_body"] else None,
         due_soon_fraction=float(config["DUE_SOON_FRACTION"]),
         management_tier=int(config["MANAGEMENT_TIER"]),
         max_transfers=int(config["MAX_TRANSFERS"]),

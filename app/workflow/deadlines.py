@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, case, null
 
+from ..clocks.calendar import WorkingCalendar
+from ..clocks.policy import Period
 from ..complaints.models import Complaint, ComplaintStatus
 from ..settings.tiers import TierPolicy
 from .states import OPEN, is_open
@@ -26,6 +28,7 @@ class DeadlineFields(Protocol):
 
     status: ComplaintStatus
     tier: int
+    received_at: datetime
     registered_at: datetime
     resolution_started_at: datetime | None
     first_response_due: datetime
@@ -34,11 +37,14 @@ class DeadlineFields(Protocol):
     first_response_breached_at: datetime | None
     resolution_due: datetime | None
     resolution_warned_at: datetime | None
+    clock_due: datetime | None
 
 
-def first_response_due(registered_at: datetime, hours: int) -> datetime:
-    """When the complainant must have had a first substantive response (calendar hours)."""
-    return registered_at + timedelta(hours=hours)
+def first_response_due(received_at: datetime, period: Period, calendar: WorkingCalendar) -> datetime:
+    """When the complainant must have had a first substantive response: the period from the
+    moment the complaint was received (a letter that waited in the post does not get a fresh
+    one), counted on the working calendar where the policy counts working time."""
+    return calendar.due(received_at, period)
 
 
 def resolution_due(entered_at: datetime, tier: int, policy: TierPolicy) -> datetime | None:
@@ -68,7 +74,7 @@ def first_response_state(c: DeadlineFields, now: datetime, fraction: float) -> D
         return DueState.MET if c.first_responded_at <= c.first_response_due else DueState.MET_LATE
     if not is_open(c.status):
         return DueState.NOT_RUNNING
-    return _running_state(c.registered_at, c.first_response_due, now, fraction)
+    return _running_state(c.received_at, c.first_response_due, now, fraction)
 
 
 def resolution_state(c: DeadlineFields, now: datetime, fraction: float) -> DueState:
@@ -85,9 +91,9 @@ def _running_state(start: datetime, due: datetime, now: datetime, fraction: floa
     return DueState.ON_TIME
 
 
-def next_due(c: DeadlineFields) -> datetime | None:
-    """The deadline the complaint is working against now: the first response until it is
-    sent, then the resolution at the current tier. The staff queue sorts by it."""
+def own_due(c: DeadlineFields) -> datetime | None:
+    """The complaint's own deadline it is working against now: the first response until it is
+    sent, then the resolution at the current tier."""
     if not is_open(c.status):
         return None
     if c.first_responded_at is None:
@@ -95,13 +101,34 @@ def next_due(c: DeadlineFields) -> datetime | None:
     return c.resolution_due
 
 
-def next_due_sql() -> ColumnElement[datetime | None]:
-    """`next_due` as SQL on the complaints table (NULL where `next_due` answers None), so the
-    queue sorts and pages in the database. Keep the two in step."""
+def next_due(c: DeadlineFields) -> datetime | None:
+    """The nearest due of any deadline running now: its own (`own_due`) or its regulatory
+    clocks' (`clock_due`). The staff queue sorts by it."""
+    own = own_due(c)
+    if own is None or c.clock_due is None:
+        return own if own is not None or not is_open(c.status) else c.clock_due
+    return min(own, c.clock_due)
+
+
+def _own_due_sql() -> ColumnElement[datetime | None]:
     return case(
         (Complaint.status.not_in(sorted(OPEN)), null()),
         (Complaint.first_responded_at.is_(None), Complaint.first_response_due),
         else_=Complaint.resolution_due,
+    )
+
+
+def next_due_sql() -> ColumnElement[datetime | None]:
+    """`next_due` as SQL on the complaints table (NULL where `next_due` answers None), so the
+    queue sorts and pages in the database. Keep the two in step."""
+    own = _own_due_sql()
+    clock = Complaint.clock_due
+    return case(
+        (Complaint.status.not_in(sorted(OPEN)), null()),
+        (clock.is_(None), own),
+        (own.is_(None), clock),
+        (clock < own, clock),
+        else_=own,
     )
 
 
@@ -135,7 +162,7 @@ def due_work(c: DeadlineFields, at: datetime, policy: TierPolicy) -> DueWork:
     if (
         first_pending
         and c.first_response_warned_at is None
-        and at >= warning_time(c.registered_at, c.first_response_due, fraction)
+        and at >= warning_time(c.received_at, c.first_response_due, fraction)
     ):
         return DueWork(warn=FIRST_RESPONSE)
     if (
@@ -157,7 +184,7 @@ def next_alarm(c: DeadlineFields, policy: TierPolicy) -> datetime | None:
         moments.append(
             c.first_response_due
             if c.first_response_warned_at is not None
-            else warning_time(c.registered_at, c.first_response_due, fraction)
+            else warning_time(c.received_at, c.first_response_due, fraction)
         )
     if c.resolution_due is not None:
         moments.append(
@@ -182,18 +209,21 @@ def stopped_resolution_clock() -> dict[str, datetime | None]:
     return {"resolution_due": None, "resolution_warned_at": None}
 
 
-def registration_clock(registered_at: datetime, policy: TierPolicy) -> dict[str, Any]:
-    """Every deadline column of a complaint registered at `registered_at` (tier 1)."""
+def registration_clock(received_at: datetime, registered_at: datetime, policy: TierPolicy,
+                       first_response: Period, calendar: WorkingCalendar) -> dict[str, Any]:
+    """Every deadline column of a complaint received at `received_at` and registered at
+    `registered_at` (tier 1; the tier's resolution clock runs from registration)."""
     clock: dict[str, Any] = {
         "status": ComplaintStatus.REGISTERED,
         "tier": 1,
+        "received_at": received_at,
         "registered_at": registered_at,
-        "first_response_due": first_response_due(registered_at, policy.first_response_hours),
+        "first_response_due": first_response_due(received_at, first_response, calendar),
         "first_responded_at": None,
         "first_response_warned_at": None,
         "first_response_breached_at": None,
         **restart_resolution_clock(registered_at, 1, policy),
     }
     clock["next_check_at"] = next_alarm(SimpleNamespace(**clock), policy)
-    del clock["status"], clock["registered_at"]
+    del clock["status"], clock["registered_at"], clock["received_at"]
     return clock

@@ -21,6 +21,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, text, tuple_, update
 
+from ..clocks.models import ComplaintClock
+from ..clocks.policy import ClockKind
+from ..clocks.running import ORDER, alarm, earliest, rule_of, signed_change, warning_at
 from ..complaints.models import Complaint
 from ..database import bulk_insert, commit_with_retry
 from ..extensions import db
@@ -38,9 +41,10 @@ from .operations import event_payload, state_of, to_responsible
 log = logging.getLogger(__name__)
 
 _C = Complaint.__table__
+_K = ComplaintClock.__table__
 #: What the deadline rules read, and what a pass may change.
 _READ = (
-    _C.c.id, _C.c.number, _C.c.status, _C.c.tier, _C.c.owner_id, _C.c.registered_at,
+    _C.c.id, _C.c.number, _C.c.status, _C.c.tier, _C.c.owner_id, _C.c.received_at, _C.c.registered_at,
     _C.c.resolution_started_at, _C.c.first_response_due, _C.c.first_responded_at,
     _C.c.first_response_warned_at, _C.c.first_response_breached_at, _C.c.resolution_due,
     _C.c.resolution_warned_at, _C.c.next_check_at, _C.c.resolution, _C.c.resolved_at, _C.c.closed_at,
@@ -49,6 +53,17 @@ _READ = (
 _WRITTEN = (
     "tier", "resolution_started_at", "resolution_due", "resolution_warned_at", "first_response_warned_at",
     "first_response_breached_at", "next_check_at",
+)
+_CLOCK_READ = (
+    _K.c.id, _K.c.complaint_id, _K.c.kind, _K.c.rule, _K.c.started_at, _K.c.due_at, _K.c.paused_at,
+    _K.c.paused_seconds, _K.c.extended_at,
+    _K.c.warned_at, _K.c.met_at, _K.c.breached_at, _K.c.stopped_at, _K.c.next_check_at,
+)
+_UPDATE_CLOCK = (
+    update(_K)
+    .where(_K.c.id == bindparam("clock_id"))
+    .values(warned_at=bindparam("new_warned_at"), breached_at=bindparam("new_breached_at"),
+            next_check_at=bindparam("new_next_check_at"))
 )
 _UPDATE = (
     update(_C)
@@ -139,68 +154,128 @@ def _plan_all(at: datetime, policy: TierPolicy, batch_size: int, report: Enforce
     after = None
     while rows := _due_rows(at, batch_size, lock=False, after=after):
         report.batches += 1
+        clocks = _clocks_of(rows)
         for row in rows:
-            plan = _plan(row, at, policy)
-            if plan is not None and plan.step is not None:
-                report.steps.append(plan.step)
-                _count(report, plan.step, on_step)
+            plan = _plan(row, clocks.get(row.id, []), at, policy)
+            for step in plan.steps if plan is not None else ():
+                report.steps.append(step.step)
+                _count(report, step.step, on_step)
         after = (rows[-1].next_check_at, rows[-1].id)
         if len(rows) < batch_size:
             return
 
 
 @dataclass
-class _Plan:
-    step: SweepStep | None  # None: only the alarm moves
-    state: SimpleNamespace  # the complaint's deadline columns after the step
-    notifications: list[dict]
+class _Step:
+    """One breach or warning planned for one complaint."""
+
+    step: SweepStep
     breach: dict | None = None
     event: dict | None = None  # signed event payload
     escalation: EscalationPlan | None = None
 
 
-def _plan(row: Any, at: datetime, policy: TierPolicy) -> _Plan | None:
-    """What to do for one complaint: pure computation from its row, the moment and the policy."""
-    state = SimpleNamespace(**row._mapping)
+@dataclass
+class _Plan:
+    state: SimpleNamespace  # the complaint's deadline columns after its steps
+    clocks: list[SimpleNamespace]  # its regulatory clocks that changed
+    steps: list[_Step] = field(default_factory=list)
+    notifications: list[dict] = field(default_factory=list)
+
+
+#: More than a complaint can ever have due at once (two deadlines and four clocks): a guard.
+_MAX_STEPS = 8
+
+
+def _plan(row: Any, clocks: list[SimpleNamespace], at: datetime, policy: TierPolicy) -> _Plan | None:
+    """What to do for one complaint: every step due at `at`, one after the other (a breach wins
+    over a warning, the complaint's own deadlines over its clocks), as pure computation from its
+    row, its clocks' rows, the moment and the policy. None: nothing to write."""
+    plan = _Plan(SimpleNamespace(**row._mapping), [])
+    changed: dict[int, SimpleNamespace] = {}
+    for _ in range(_MAX_STEPS):
+        step = _complaint_step(plan, at, policy) or _clock_step(plan, clocks, changed, at, policy)
+        if step is None:
+            break
+        plan.steps.append(step)
+    state = plan.state
+    state.next_check_at = earliest([next_alarm(state, policy),
+                                    *(alarm(clock, policy.due_soon_fraction) for clock in clocks)])
+    plan.clocks = list(changed.values())
+    if not plan.steps and state.next_check_at == row.next_check_at:
+        return None  # nothing due (the rules changed, or the row was answered since), nor to re-arm
+    return plan
+
+
+def _complaint_step(plan: _Plan, at: datetime, policy: TierPolicy) -> _Step | None:
+    state = plan.state
     work: DueWork = due_work(state, at, policy)
     if not work:
-        # Nothing due (the rules changed, or the row was answered since): just re-arm.
-        state.next_check_at = next_alarm(state, policy)
-        return None if state.next_check_at == row.next_check_at else _Plan(None, state, [])
+        return None
     if work.warn:
-        due = row.first_response_due if work.warn == FIRST_RESPONSE else row.resolution_due
+        due = state.first_response_due if work.warn == FIRST_RESPONSE else state.resolution_due
         setattr(state, f"{work.warn}_warned_at", at)
-        state.next_check_at = next_alarm(state, policy)
-        notification = to_responsible(row, NotificationKind.DUE_SOON, at, deadline=work.warn, due_at=iso_utc(due))
-        return _Plan(SweepStep(row.number, "warning", work.warn, due, row.tier, None), state, [notification])
-
+        plan.notifications.append(
+            to_responsible(state, NotificationKind.DUE_SOON, at, deadline=work.warn, due_at=iso_utc(due)))
+        return _Step(SweepStep(state.number, "warning", work.warn, due, state.tier, None))
     kind = DeadlineKind(work.breach)
-    due = row.first_response_due if kind == DeadlineKind.FIRST_RESPONSE else row.resolution_due
-    from_tier = row.tier
-    to_tier = policy.next_level(from_tier)
+    due = state.first_response_due if kind == DeadlineKind.FIRST_RESPONSE else state.resolution_due
     if kind == DeadlineKind.FIRST_RESPONSE:
         state.first_response_breached_at = at
-    notifications = [to_responsible(row, NotificationKind.BREACH, at, deadline=kind.value, due_at=iso_utc(due),
-                                    tier=from_tier)]
+    reason = (EscalationReason.FIRST_RESPONSE_BREACH if kind == DeadlineKind.FIRST_RESPONSE
+              else EscalationReason.RESOLUTION_BREACH)
+    step = _breach(plan, kind, due, reason, at, policy, escalates=True)
+    if step.escalation is None and kind == DeadlineKind.RESOLUTION:
+        state.resolution_due = None  # the top tier has no further deadline to miss
+    return step
+
+
+def _clock_step(plan: _Plan, clocks: list[SimpleNamespace], changed: dict[int, SimpleNamespace], at: datetime,
+                policy: TierPolicy) -> _Step | None:
+    fraction = policy.due_soon_fraction
+    running = [c for c in clocks if c.met_at is None and c.stopped_at is None and c.paused_at is None
+               and c.breached_at is None]
+    for clock in running:
+        if at >= clock.due_at:
+            clock.breached_at = at
+            changed[clock.id] = clock
+            return _breach(plan, DeadlineKind(clock.kind), clock.due_at, EscalationReason.CLOCK_BREACH, at, policy,
+                           escalates=rule_of(clock).escalates, clock=clock)
+    for clock in running:
+        if clock.warned_at is None and at >= warning_at(clock, fraction):
+            clock.warned_at = at
+            changed[clock.id] = clock
+            kind = ClockKind(clock.kind).value
+            plan.notifications.append(to_responsible(plan.state, NotificationKind.DUE_SOON, at, deadline=kind,
+                                                     due_at=iso_utc(clock.due_at)))
+            return _Step(SweepStep(plan.state.number, "warning", kind, clock.due_at, plan.state.tier, None))
+    return None
+
+
+def _breach(plan: _Plan, kind: DeadlineKind, due: datetime, reason: EscalationReason, at: datetime,
+            policy: TierPolicy, *, escalates: bool, clock: SimpleNamespace | None = None) -> _Step:
+    """A passed deadline: recorded once (its breach row and signed event), its tier told, and
+    the complaint escalated to the next tier where the deadline escalates and there is one."""
+    state = plan.state
+    from_tier = state.tier
+    to_tier = policy.next_level(from_tier) if escalates else None
+    plan.notifications.append(to_responsible(state, NotificationKind.BREACH, at, deadline=kind.value,
+                                             due_at=iso_utc(due), tier=from_tier))
     escalation = None
     if to_tier is not None:
-        reason = (EscalationReason.FIRST_RESPONSE_BREACH if kind == DeadlineKind.FIRST_RESPONSE
-                  else EscalationReason.RESOLUTION_BREACH)
-        escalation = plan_escalation(row, to_tier, reason, note=None, by_id=None, at=at, policy=policy)
+        escalation = plan_escalation(state, to_tier, reason, note=None, by_id=None, at=at, policy=policy)
         vars(state).update(escalation.changes)
-        notifications.extend(escalation.notices)
-    elif kind == DeadlineKind.RESOLUTION:
-        state.resolution_due = None  # the top tier has no further deadline to miss
-    state.next_check_at = next_alarm(state, policy)
+        plan.notifications.extend(escalation.notices)
     event = event_payload(
-        row.number, "deadline_breached", by=None, at=at,
+        state.number, "deadline_breached", by=None, at=at,
         state=state_of(state),
         deadline={"kind": kind.value, "due_at": iso_utc(due), "tier": from_tier},
         escalation=escalation.signed if escalation else None,
+        **({"clocks": [signed_change(clock, "breached")]} if clock is not None else {}),
     )
-    breach = {"complaint_id": row.id, "kind": kind, "tier": from_tier, "due_at": due, "detected_at": at}
-    return _Plan(SweepStep(row.number, "breach", kind.value, due, from_tier, to_tier), state, notifications,
-                 breach=breach, event=event, escalation=escalation)
+    breach = {"complaint_id": state.id, "kind": kind, "tier": from_tier, "due_at": due, "detected_at": at}
+    return _Step(SweepStep(state.number, "breach", kind.value, due, from_tier, to_tier), breach=breach,
+                 event=event, escalation=escalation)
 
 
 #: PostgreSQL: the whole batch's changes in one statement, the new values as parallel arrays.
@@ -227,23 +302,47 @@ def _update_complaints(states: list[SimpleNamespace]) -> None:
     ])
 
 
+def _clocks_of(rows: list[Any]) -> dict[int, list[SimpleNamespace]]:
+    """The regulatory clocks with an alarm of the complaints in `rows` (their rows locked, so no
+    one else changes their clocks meanwhile), per complaint, in the order they are enforced."""
+    if not rows:
+        return {}
+    found = db.session.execute(
+        select(*_CLOCK_READ).where(_K.c.complaint_id.in_([row.id for row in rows]), _K.c.next_check_at.is_not(None))
+    ).all()
+    clocks: dict[int, list[SimpleNamespace]] = {}
+    for clock in sorted(found, key=lambda c: (ORDER.index(ClockKind(c.kind)), c.id)):
+        clocks.setdefault(clock.complaint_id, []).append(SimpleNamespace(**clock._mapping))
+    return clocks
+
+
+def _update_clocks(clocks: list[SimpleNamespace], fraction: float) -> None:
+    if clocks:
+        db.session.execute(_UPDATE_CLOCK, [
+            {"clock_id": clock.id, "new_warned_at": clock.warned_at, "new_breached_at": clock.breached_at,
+             "new_next_check_at": alarm(clock, fraction)} for clock in clocks
+        ])
+
+
 def _enforce_batch(at: datetime, policy: TierPolicy, batch_size: int) -> tuple[int, int, list[SweepStep]]:
     """One transaction: lock a batch of due complaints, plan each, write everything in bulk.
     Returns how many complaints it looked at, how many it changed, and what it did."""
     rows = _due_rows(at, batch_size, lock=True)
-    plans = [plan for row in rows if (plan := _plan(row, at, policy)) is not None]
+    clocks = _clocks_of(rows)
+    plans = [plan for row in rows if (plan := _plan(row, clocks.get(row.id, []), at, policy)) is not None]
     if not plans:
         return len(rows), 0, []
     _update_complaints([plan.state for plan in plans])
+    _update_clocks([clock for plan in plans for clock in plan.clocks], policy.due_soon_fraction)
     queue_rows([row for plan in plans for row in plan.notifications])
     # The chain head is locked from here to the commit: registrations wait, so it comes last.
-    signed = [plan for plan in plans if plan.event]
-    entries = append_entries(EntryKind.EVENT, [(plan.event, plan.state.id) for plan in signed])
-    recorded = list(zip(signed, entries, strict=True))
-    bulk_insert(Breach.__table__, [{**plan.breach, "entry_position": entry["position"]} for plan, entry in recorded])
+    signed = [(plan, step) for plan in plans for step in plan.steps if step.event]
+    entries = append_entries(EntryKind.EVENT, [(step.event, plan.state.id) for plan, step in signed])
+    recorded = [(step, entry) for (_, step), entry in zip(signed, entries, strict=True)]
+    bulk_insert(Breach.__table__, [{**step.breach, "entry_position": entry["position"]} for step, entry in recorded])
     bulk_insert(Escalation.__table__, [
-        {**plan.escalation.row, "entry_position": entry["position"]} for plan, entry in recorded if plan.escalation
+        {**step.escalation.row, "entry_position": entry["position"]} for step, entry in recorded if step.escalation
     ])
-    steps = [plan.step for plan in plans if plan.step is not None]
+    steps = [step.step for plan in plans for step in plan.steps]
     log.info("deadline enforcement at %s: %d complaints, %d steps", iso_utc(at), len(rows), len(steps))
     return len(rows), len(plans), steps

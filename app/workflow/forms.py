@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, MultipleFileField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import BooleanField, DateField, IntegerField, MultipleFileField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..auth.models import User
 from ..clock import local_today
@@ -21,6 +21,7 @@ from ..complaints.uploads import checked_evidence, uploaded_files
 from ..forms import AppForm
 from ..text import clean_text
 from .operations import DOCUMENT_CHANNELS, RECEIVED_CHANNELS
+from .rules import extendable_clocks
 from .states import Action, allowed
 
 
@@ -78,6 +79,32 @@ class DecisionForm(FilesForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.resolution.choices = [("", "—")] + [(r.value, r.title) for r in Resolution]
+
+
+class HoldingResponseForm(FilesForm):
+    body = _text_field(_l("Why there is no final response yet, and when it will come"),
+                       _l("Write the holding response."))
+    attachments = MultipleFileField(_l("Documents to enclose (optional)"))
+
+
+class ExtensionForm(AppForm):
+    """Extend one of the complaint's running regulatory clocks (`complaint=`), once, with a
+    reason, and (where its policy requires it) a notice letter to the complainant."""
+
+    clock = SelectField(_l("Deadline"), validators=[DataRequired(_l("Choose the deadline to extend."))])
+    amount = IntegerField(_l("Extend by"), validators=[DataRequired(_l("Say by how much.")),
+                                                        NumberRange(min=1, message=_l("Extend by at least 1."))])
+    reason = _text_field(_l("Reason (kept on the record)"), _l("Give the reason."), MIN_REASON_LENGTH)
+    notice = TextAreaField(_l("Notice to the complainant (a numbered letter; required where the law requires notice)"),
+                           filters=[_clean], validators=[Optional(), Length(max=MAX_TEXT_LENGTH)])
+
+    def __init__(self, *args: Any, complaint: Complaint, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clock.choices = [("", "—")] + [
+            (clock.kind.value, _("%(clock)s: up to %(limit)d %(unit)s more", clock=clock.kind.title,
+                                 limit=rule.extension, unit=rule.period.unit.title))
+            for clock, rule in extendable_clocks(complaint)
+        ]
 
 
 class ColleagueForm(AppForm):

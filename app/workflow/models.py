@@ -27,6 +27,8 @@ class MessageKind(TitledEnum):
     COMPLAINANT_REPLY = "complainant_reply", _l("Reply from the complainant")
     DISPUTE = "dispute", _l("Dispute by the complainant")  # the complainant does not accept the response or the decision
     CONSULTATION = "consultation", _l("Internal consultation note")  # internal: visible to staff only
+    HOLDING_RESPONSE = "holding_response", _l("Holding response")  # why there is no final response yet, and when
+    EXTENSION_NOTICE = "extension_notice", _l("Notice of extension")  # the term for answering is extended
 
     @property
     def outgoing(self) -> bool:
@@ -42,7 +44,8 @@ class MessageKind(TitledEnum):
         return self == MessageKind.CONSULTATION
 
 
-OUTGOING = frozenset({MessageKind.RESPONSE, MessageKind.INFORMATION_REQUEST, MessageKind.DECISION})
+OUTGOING = frozenset({MessageKind.RESPONSE, MessageKind.INFORMATION_REQUEST, MessageKind.DECISION,
+                      MessageKind.HOLDING_RESPONSE, MessageKind.EXTENSION_NOTICE})
 
 
 class CaseMessage(db.Model):
@@ -84,7 +87,8 @@ class CaseMessage(db.Model):
     __table_args__ = (
         UniqueConstraint("outgoing_year", "outgoing_seq"),
         CheckConstraint(
-            "(outgoing_number IS NOT NULL) = (kind IN ('response', 'information_request', 'decision'))",
+            "(outgoing_number IS NOT NULL) = "
+            "(kind IN ('response', 'information_request', 'decision', 'holding_response', 'extension_notice'))",
             name="outgoing_numbered",
         ),
         CheckConstraint(
@@ -105,6 +109,7 @@ class EscalationReason(TitledEnum):
     COMPLAINANT_REQUEST = "complainant_request", _l("The complainant asked for escalation")
     TRANSFERS = "transfers", _l("Transferred too many times")  # transferred too many times
     OWNER_REQUEST = "owner_request", _l("Escalated by the owner")
+    CLOCK_BREACH = "clock_breach", _l("A regulatory deadline passed")
 
 
 class Escalation(db.Model):
@@ -127,8 +132,15 @@ class Escalation(db.Model):
 
 
 class DeadlineKind(TitledEnum):
+    """A deadline that can be breached: the complaint's own (the first response, the resolution
+    at its tier) and the regulatory clocks' (app/clocks/policy.ClockKind, the same values)."""
+
     FIRST_RESPONSE = "first_response", _l("First response")
     RESOLUTION = "resolution", _l("Resolution")
+    REGISTRATION = "registration", _l("Registration")
+    ACKNOWLEDGEMENT = "acknowledgement", _l("Acknowledgement")
+    HOLDING_RESPONSE = "holding_response", _l("Holding response")
+    FINAL_RESPONSE = "final_response", _l("Final response")
 
 
 class Breach(db.Model):

@@ -24,6 +24,9 @@ from flask_babel import gettext as _
 from ..auth.models import User
 from ..auth.permissions import Permission
 from ..clock import local_today, now_utc
+from ..clocks.models import ComplaintClock
+from ..clocks.policy import ClockKind
+from ..clocks.running import earliest, extend, extension_refusal, follow, nearest_due, rule_of
 from ..complaints.errors import ComplaintChangeForbidden, ComplaintChangeRefused
 from ..complaints.guards import MIN_REASON_LENGTH, actor, check_text, lock
 from ..complaints.models import Attachment, Channel, Complaint, ComplaintStatus, Resolution
@@ -42,7 +45,7 @@ from ..settings.tiers import TierPolicy
 from . import rules
 from .deadlines import next_alarm, restart_resolution_clock, stopped_resolution_clock
 from .escalation import plan_escalation
-from .models import CaseMessage, Escalation, EscalationReason, MessageKind
+from .models import Breach, CaseMessage, DeadlineKind, Escalation, EscalationReason, MessageKind
 from .states import Action, next_status
 
 log = logging.getLogger(__name__)
@@ -86,7 +89,11 @@ def _record(
     complaint: Complaint, event: str, *, by: User | None, at: datetime, private: dict[str, Any] | None = None,
     **details: Any,
 ) -> RegistryEntry:
-    """Sign an event about `complaint`, its free text (`private`) kept beside it."""
+    """Sign an event about `complaint`, its free text (`private`) kept beside it, with what it
+    did to the complaint's regulatory clocks (met, paused, resumed, stopped: `follow_clocks`)."""
+    clocks = follow_clocks(complaint, at, (details.get("message") or {}).get("kind"))
+    if clocks:
+        details["clocks"] = clocks + details.get("clocks", [])
     payload = event_payload(complaint.number, event, state=state_of(complaint), by=by, at=at, **details)
     return append_entry(EntryKind.EVENT, payload, complaint_id=complaint.id,
                         private=Private(complaint.personal_salt, private) if private else None)
@@ -120,7 +127,23 @@ def _set_status(complaint: Complaint, action: Action) -> bool:
 
 
 def _rearm(complaint: Complaint, policy: TierPolicy) -> None:
-    complaint.next_check_at = next_alarm(complaint, policy)
+    """The next moment enforcement looks at the complaint: its own deadlines' and its clocks'."""
+    complaint.next_check_at = earliest([next_alarm(complaint, policy), *(c.next_check_at for c in complaint.clocks)])
+
+
+def follow_clocks(complaint: Complaint, at: datetime, message_kind: str | None) -> list[dict[str, Any]]:
+    """Bring the complaint's regulatory clocks in line with its status and the message it just
+    sent (app/clocks/running.follow); answers their signed changes."""
+    if not complaint.clocks:
+        return []
+    settings = current_settings()
+    changes = follow(complaint.clocks, status=complaint.status.value, at=at, message_kind=message_kind,
+                     annulled=complaint.is_annulled, calendar=settings.calendar,
+                     fraction=settings.due_soon_fraction)
+    if changes:
+        complaint.clock_due = nearest_due(complaint.clocks)
+        _rearm(complaint, settings.policy)
+    return changes
 
 
 def _to_complainant(complaint: Complaint, kind: NotificationKind, at: datetime, **params: Any) -> dict | None:
@@ -168,7 +191,8 @@ def store_files(complaint: Complaint, evidence: tuple[Evidence, ...], entry: Reg
 
 def _write_message(
     complaint: Complaint, kind: MessageKind, body: str, *, by: User | None, at: datetime, event: str,
-    consulted: User | None = None, evidence: tuple[Evidence, ...] = (), **details: Any,
+    consulted: User | None = None, evidence: tuple[Evidence, ...] = (), private_text: dict[str, str] | None = None,
+    **details: Any,
 ) -> CaseMessage:
     """Store a message with its signed event and the files that came with it (their SHA-256
     signed in the event); outgoing letters take the next outgoing number and are frozen as
@@ -176,7 +200,7 @@ def _write_message(
     same."""
     year = seq = number = None
     files_public, files_private = signed_files(evidence)
-    private: dict[str, Any] = {"body": body, **files_private}
+    private: dict[str, Any] = {"body": body, **files_private, **(private_text or {})}
     if kind.outgoing:
         config = current_app.config
         year = registry_year(at, config["REGISTRY_TIMEZONE"])
@@ -233,6 +257,23 @@ def issued_letter(
     if evidence:  # letters issued before enclosures existed have no such key: they stay as issued
         letter["attachments"] = [{"name": e.filename, "sha256": e.sha256} for e in evidence]
     return letter
+
+
+def breached_at_registration(complaint: Complaint, late: tuple[dict[str, Any], ...]) -> None:
+    """Clocks that registration met after their due time (a letter received days before it was
+    registered): each is a breach, recorded as enforcement records one, in a signed
+    "deadline_breached" event of its own, and its tier is told. Nothing escalates a complaint
+    just registered."""
+    at = complaint.registered_at
+    for row in late:
+        kind = DeadlineKind(row["kind"].value)
+        deadline = {"kind": kind.value, "due_at": iso_utc(row["due_at"]), "tier": complaint.tier}
+        entry = _record(complaint, "deadline_breached", by=None, at=at, deadline=deadline)
+        db.session.add(Breach(complaint_id=complaint.id, kind=kind, tier=complaint.tier, due_at=row["due_at"],
+                              detected_at=at, entry_position=entry.position))
+        _notify(to_responsible(complaint, NotificationKind.BREACH, at, deadline=kind.value,
+                               due_at=deadline["due_at"], tier=complaint.tier))
+    db.session.flush()
 
 
 def escalate_to(
@@ -455,6 +496,65 @@ def resolve(complaint: Complaint, *, resolution: Resolution, reasons: str, by: U
         complaint, Action.RESOLVE, MessageKind.DECISION, reasons, by=by, event="resolved", evidence=evidence,
         resolution=Resolution(resolution), resolved_at=lambda at: at, **stopped_resolution_clock(),
     )
+
+
+def send_holding_response(complaint: Complaint, *, body: str, by: User,
+                          evidence: tuple[Evidence, ...] = ()) -> CaseMessage:
+    """Why there is no final response yet and when it will come (the FCA's 8-week letter, a
+    holding response): a numbered letter that meets the clocks its policy says it meets (a
+    holding-response clock); the status stays as it is."""
+    return _write_to_complainant(complaint, Action.HOLD, MessageKind.HOLDING_RESPONSE,
+                                 check_text(body, _("holding response")), by=by, event="holding_response_sent",
+                                 evidence=evidence)
+
+
+def _extension_refused(refusal: str, clock: ComplaintClock) -> str:
+    rule = rule_of(clock)
+    name = clock.kind.title.lower()
+    return {
+        "not_extendable": _("The %(clock)s deadline cannot be extended under its policy.", clock=name),
+        "not_running": _("The %(clock)s deadline no longer runs.", clock=name),
+        "extended_already": _("The %(clock)s deadline was extended already; it is extended once at most.",
+                              clock=name),
+        "beyond_limit": _("The %(clock)s deadline may be extended by %(limit)d %(unit)s at most.", clock=name,
+                          limit=rule.extension or 0, unit=rule.period.unit.title),
+        "passed": _("The %(clock)s deadline has passed; it can no longer be extended.", clock=name),
+    }[refusal]
+
+
+def extend_clock(complaint: Complaint, *, kind: ClockKind, amount: int, reason: str, by: User,
+                 notice: str | None = None) -> tuple[dict[str, Any], CaseMessage | None]:
+    """The owner extends a regulatory clock once, by at most what its policy allows, before it
+    passes, with a reason; where the policy requires it, the complainant is told in a numbered
+    notice letter (`notice`, in the complaint's language), signed in the same event. Answers
+    the signed change and the letter."""
+    reason = check_text(reason, _("reason"), MIN_REASON_LENGTH)
+    lock(complaint)
+    next_status(complaint.status, Action.EXTEND)
+    _require_owner(by, complaint)
+    clock = next((c for c in complaint.clocks if c.kind == kind), None)
+    _require(clock is not None, _("This complaint runs no %(clock)s deadline.", clock=ClockKind(kind).title.lower()))
+    at = now_utc()
+    refusal = extension_refusal(clock, amount, at)
+    if refusal is not None:
+        raise ComplaintChangeRefused(_extension_refused(refusal, clock))
+    needs_notice = rule_of(clock).extension_notice
+    if needs_notice:
+        notice = check_text(notice or "", _("notice to the complainant"))
+    settings = current_settings()
+    change = extend(clock, amount, at, calendar=settings.calendar, fraction=settings.due_soon_fraction)
+    complaint.clock_due = nearest_due(complaint.clocks)
+    _rearm(complaint, settings.policy)
+    message = None
+    if needs_notice:
+        message = _write_message(complaint, MessageKind.EXTENSION_NOTICE, notice, by=by, at=at,
+                                 event="clock_extended", clocks=[change], private_text={"reason": reason})
+        _notify(_to_complainant(complaint, NotificationKind.MESSAGE, at, message_id=message.id))
+    else:
+        _record(complaint, "clock_extended", by=by, at=at, clocks=[change], private=_text(reason=reason))
+        db.session.flush()
+    log.info("complaint %s: %s deadline extended by %d by %s", complaint.number, kind, amount, by.username)
+    return change, message
 
 
 def _change_status(complaint: Complaint, action: Action, *, by: User, event: str, **changes: Any) -> Complaint:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from ..auth.models import User
 from ..auth.permissions import Permission
+from ..clocks.models import ComplaintClock
+from ..clocks.policy import ClockRule, MetBy
+from ..clocks.running import rule_of
 from ..complaints.models import Complaint
 from .states import Action, allowed
 
@@ -79,3 +82,25 @@ def tier_after_transfer(to: User, complaint: Complaint) -> int:
     """The tier a complaint is at once transferred to `to`: it follows its new owner up to their
     tier (it is then worked, and looked for, where they work) and never goes down."""
     return max(complaint.tier, to.tier or 0)
+
+
+def extendable_clocks(complaint: Complaint) -> list[tuple[ComplaintClock, ClockRule]]:
+    """The complaint's running regulatory clocks its policy lets be extended, not extended yet."""
+    found = []
+    for clock in complaint.clocks:
+        if clock.running and clock.extended_at is None and clock.breached_at is None:
+            rule = rule_of(clock)
+            if rule.extension is not None:
+                found.append((clock, rule))
+    return found
+
+
+def can_extend(user: User, complaint: Complaint) -> bool:
+    """The owner extends a regulatory clock where its policy allows it."""
+    return can_act(user, complaint, Action.EXTEND) and bool(extendable_clocks(complaint))
+
+
+def can_send_holding_response(user: User, complaint: Complaint) -> bool:
+    """The owner sends a holding response where a running clock of the complaint's policy is met by one."""
+    return can_act(user, complaint, Action.HOLD) and any(
+        clock.running and MetBy.HOLDING_RESPONSE in rule_of(clock).met_by for clock in complaint.clocks)

@@ -30,6 +30,8 @@ class Action(TitledEnum):
     CONSULT = "consult", _l("add a consultation note")  # an internal note or a question to a colleague
     TRANSFER = "transfer", _l("transfer ownership")
     ESCALATE = "escalate", _l("escalate")
+    HOLD = "hold", _l("send a holding response")  # why there is no final response yet, and when it will come
+    EXTEND = "extend", _l("extend a deadline")  # a regulatory clock, once, with a reason (and a notice letter)
 
 
 #: Statuses in which the organisation still owes the complainant something.
@@ -77,6 +79,8 @@ STATUS_KEEPING: dict[Action, frozenset[Status]] = {
     Action.CONSULT: OPEN | {Status.RESOLVED},
     Action.TRANSFER: OPEN - {Status.REGISTERED},
     Action.ESCALATE: OPEN,
+    Action.HOLD: OPEN - {Status.REGISTERED},
+    Action.EXTEND: OPEN - {Status.REGISTERED},
 }
 
 

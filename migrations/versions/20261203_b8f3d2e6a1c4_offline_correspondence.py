@@ -52,8 +52,17 @@ def upgrade():
 
 def downgrade():
     if op.get_bind().dialect.name == 'sqlite':
-        for column in ('posted_at', 'recorded_by_id', 'received_on', 'channel'):
-            op.execute(f"ALTER TABLE case_messages DROP COLUMN {column}")
+        # A later revision may have rebuilt case_messages (regulatory clocks), leaving these
+        # checks on the table rather than on their columns, where DROP COLUMN cannot take them:
+        # rebuild it without them, and make its trigger again (the rebuild drops it).
+        with op.batch_alter_table('case_messages', schema=None) as batch_op:
+            for name in ('posted_letter', 'received_by_hand', 'channel'):
+                batch_op.drop_constraint(op.f(f'ck_case_messages_{name}'), type_='check')
+            for column in ('posted_at', 'recorded_by_id', 'received_on', 'channel'):
+                batch_op.drop_column(column)
+        op.execute("DROP TRIGGER IF EXISTS complaint_facts_dispute")
+        op.execute("CREATE TRIGGER complaint_facts_dispute AFTER INSERT ON case_messages WHEN NEW.kind = 'dispute' "
+                   "BEGIN UPDATE complaint_facts SET disputed = 1 WHERE complaint_id = NEW.complaint_id; END")
         return
     for name in ('posted_letter', 'received_by_hand', 'channel'):
         op.drop_constraint(op.f(f'ck_case_messages_{name}'), 'case_messages', type_='check')
