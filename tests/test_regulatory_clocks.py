@@ -6,7 +6,7 @@ in the comments. docs/clock-policies.md gives the rules and their sources."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -26,6 +26,14 @@ from app.settings.store import current_policy
 from app.workflow import operations as ops
 from app.workflow.enforcement import enforce
 from app.workflow.models import Breach, CaseMessage, Escalation, MessageKind
+
+#: The ADR entity / ombudsman of each regime's installation (the setting final responses name).
+FOS = {"name": "Financial Ombudsman Service", "address": "Exchange Tower, London E14 9SR",
+       "website": "https://www.financial-ombudsman.org.uk", "time_limit_months": 6}
+IBAS = {"name": "IBAS", "address": "PO Box 62639, London EC3P 3AS", "website": "https://www.ibas-uk.com",
+        "time_limit_months": 12}
+COURT = {"name": "Judecătoria sectorului", "address": "str. Example 1", "website": "https://instante.justice.md",
+         "time_limit_months": 3}
 
 
 def utc(*args: int) -> datetime:
@@ -78,7 +86,7 @@ def assert_verified(app):
 
 def test_ukgc_a_letter_received_before_the_bank_holiday_is_acknowledged_late_and_its_eight_weeks_pause(
         make_app, staff):
-    app = make_app(CLOCK_POLICY="ukgc", CALENDAR_COUNTRY="GB", CALENDAR_SUBDIVISION="ENG",
+    app = make_app(CLOCK_POLICY="ukgc", REFERRAL_BODY=IBAS, CALENDAR_COUNTRY="GB", CALENDAR_SUBDIVISION="ENG",
                    REGISTRY_TIMEZONE="Europe/London")
     # Received by post on Friday 28 Aug 2026 at 19:00 BST (18:00 UTC), before the summer bank
     # holiday (Monday 31 Aug); registered on Tuesday 1 Sep at 09:00 BST (08:00 UTC).
@@ -119,7 +127,7 @@ def test_ukgc_a_letter_received_before_the_bank_holiday_is_acknowledged_late_and
 
 
 def test_ukgc_an_unanswered_complaint_breaches_its_eight_weeks_once_and_rises_a_tier(make_app, staff):
-    app = make_app(CLOCK_POLICY="ukgc", CALENDAR_COUNTRY="GB", CALENDAR_SUBDIVISION="ENG",
+    app = make_app(CLOCK_POLICY="ukgc", REFERRAL_BODY=IBAS, CALENDAR_COUNTRY="GB", CALENDAR_SUBDIVISION="ENG",
                    REGISTRY_TIMEZONE="Europe/London")
     number = file(app, registered=utc(2026, 8, 28, 18))
     act(app, number, ops.take_complaint, by=staff["olga"], at=utc(2026, 8, 28, 19))
@@ -144,7 +152,7 @@ def test_ukgc_an_unanswered_complaint_breaches_its_eight_weeks_once_and_rises_a_
 
 def test_fca_payments_fifteen_business_days_skip_the_bank_holiday_and_extend_to_thirty_five_with_a_letter(
         make_app, staff):
-    app = make_app(CLOCK_POLICY="fca_payments", CALENDAR_COUNTRY="GB", CALENDAR_SUBDIVISION="ENG",
+    app = make_app(CLOCK_POLICY="fca_payments", REFERRAL_BODY=FOS, CALENDAR_COUNTRY="GB", CALENDAR_SUBDIVISION="ENG",
                    REGISTRY_TIMEZONE="Europe/London")
     # Filed online on Friday 28 Aug 2026, 19:00 BST. Business days after the day of receipt,
     # Monday 31 Aug being a bank holiday: 1, 2, 3, 4, 7, 8, 9, 10, 11, 14, 15, 16, 17, 18 and
@@ -184,15 +192,15 @@ def test_fca_payments_fifteen_business_days_skip_the_bank_holiday_and_extend_to_
 
 
 def test_fca_general_the_eight_week_letter_meets_the_clock(make_app, staff):
-    app = make_app(CLOCK_POLICY="fca_general", CALENDAR_COUNTRY="GB", CALENDAR_SUBDIVISION="ENG",
+    app = make_app(CLOCK_POLICY="fca_general", REFERRAL_BODY=FOS, CALENDAR_COUNTRY="GB", CALENDAR_SUBDIVISION="ENG",
                    REGISTRY_TIMEZONE="Europe/London")
     # 8 weeks from Friday 28 Aug 2026: day 56 is Friday 23 Oct, due at its end (23:00 UTC).
     number = file(app, registered=utc(2026, 8, 28, 18))
     assert clocks(app, number)["final_response"].due_at == utc(2026, 10, 23, 23)
     act(app, number, ops.take_complaint, by=staff["olga"], at=utc(2026, 9, 1, 9))
     act(app, number, ops.send_holding_response, by=staff["olga"], at=utc(2026, 10, 20, 9),
-        body="We cannot give a final response yet; we expect to by 20 November. "
-             "You may refer your complaint to the Financial Ombudsman Service now.")
+        body="Thank you for your patience while we look into your card payment.",
+        reason="the card scheme has not yet answered our chargeback request", expected_on=date(2026, 11, 20))
     final = clocks(app, number)["final_response"]
     assert final.met_at == utc(2026, 10, 20, 9)
     assert load(app, number).status.value == "in_progress"  # the status stays
@@ -204,7 +212,7 @@ def test_fca_general_the_eight_week_letter_meets_the_clock(make_app, staff):
 # 59-FZ ---------------------------------------------------------------------------------------
 
 def test_59_fz_registration_in_three_days_and_thirty_days_from_registration_extended_by_thirty(make_app, staff):
-    app = make_app(CLOCK_POLICY="ru_59fz", CALENDAR_COUNTRY="RU", REGISTRY_TIMEZONE="Europe/Moscow")
+    app = make_app(CLOCK_POLICY="ru_59fz", REFERRAL_BODY=COURT, CALENDAR_COUNTRY="RU", REGISTRY_TIMEZONE="Europe/Moscow")
     # Arrived by post on Friday 25 Dec 2026 at 18:00 MSK (15:00 UTC); registered on Wednesday
     # 30 Dec at 10:00 MSK (07:00 UTC). Registration within 3 days: day 0 is 25 Dec, due at the
     # end of 28 Dec, midnight MSK = 28 Dec 21:00 UTC: late, a breach.
@@ -232,7 +240,7 @@ def test_59_fz_registration_in_three_days_and_thirty_days_from_registration_exte
 # Ukraine -------------------------------------------------------------------------------------
 
 def test_ukraine_one_month_extended_to_forty_five_days_at_most(make_app, staff):
-    app = make_app(CLOCK_POLICY="ua_appeals", CALENDAR_COUNTRY="UA", REGISTRY_TIMEZONE="Europe/Kyiv")
+    app = make_app(CLOCK_POLICY="ua_appeals", REFERRAL_BODY=COURT, CALENDAR_COUNTRY="UA", REGISTRY_TIMEZONE="Europe/Kyiv")
     # Filed online on Friday 25 Dec 2026 at 19:00 EET (17:00 UTC). 30 days from receipt: day 30
     # is 24 Jan 2027, due at its end, midnight EET = 24 Jan 22:00 UTC.
     number = file(app, registered=utc(2026, 12, 25, 17), language="uk")
@@ -257,7 +265,7 @@ def test_ukraine_one_month_extended_to_forty_five_days_at_most(make_app, staff):
 # Romania -------------------------------------------------------------------------------------
 
 def test_romania_thirty_days_from_registration_plus_fifteen(make_app, staff):
-    app = make_app(CLOCK_POLICY="ro_og27", CALENDAR_COUNTRY="RO", REGISTRY_TIMEZONE="Europe/Bucharest")
+    app = make_app(CLOCK_POLICY="ro_og27", REFERRAL_BODY=COURT, CALENDAR_COUNTRY="RO", REGISTRY_TIMEZONE="Europe/Bucharest")
     # Arrived by post on Friday 27 Nov 2026 at 18:00 EET (16:00 UTC), before St Andrew's Day
     # and National Day (30 Nov, 1 Dec); registered on Wednesday 2 Dec at 09:00 EET (07:00 UTC).
     # 30 days from registration: day 30 is 1 Jan 2027, due at its end: 1 Jan 22:00 UTC.
@@ -292,7 +300,7 @@ def test_a_postal_complaint_received_five_days_before_registration_starts_its_cl
 
 
 def test_verify_notices_a_clock_changed_outside_the_registry(make_app, staff):
-    app = make_app(CLOCK_POLICY="ukgc", CALENDAR_COUNTRY="GB", CALENDAR_SUBDIVISION="ENG",
+    app = make_app(CLOCK_POLICY="ukgc", REFERRAL_BODY=IBAS, CALENDAR_COUNTRY="GB", CALENDAR_SUBDIVISION="ENG",
                    REGISTRY_TIMEZONE="Europe/London")
     number = file(app, registered=utc(2026, 8, 28, 18))
     with app.app_context():

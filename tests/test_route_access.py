@@ -128,6 +128,8 @@ ROUTES: dict[str, Access] = {
     "/staff/complaints/<path:reference>/resolve": needs(P.HANDLE_COMPLAINTS),
     "/staff/complaints/<path:reference>/hold": needs(P.HANDLE_COMPLAINTS),
     "/staff/complaints/<path:reference>/extend": needs(P.HANDLE_COMPLAINTS),
+    "/staff/complaints/<path:reference>/redress-paid": needs(P.HANDLE_COMPLAINTS),
+    "/staff/complaints/<path:reference>/referral": needs(P.HANDLE_COMPLAINTS),
     "/staff/complaints/<path:reference>/resume": needs(P.HANDLE_COMPLAINTS),
     "/staff/complaints/<path:reference>/close": needs(P.HANDLE_COMPLAINTS),
     "/staff/complaints/<path:reference>/transfer": needs(P.HANDLE_COMPLAINTS),

@@ -9,8 +9,7 @@ import json
 import pytest
 
 from app.clocks.policy import Letter
-from app.languages import SUPPORTED_LANGUAGES
-from app.letters.statutory import (
+from app.clocks.statutory import (
     STATUTORY_WORDING,
     ReferralBody,
     StatutoryLetter,
@@ -18,6 +17,7 @@ from app.letters.statutory import (
     _wording,
     statutory_paragraphs,
 )
+from app.languages import SUPPORTED_LANGUAGES
 
 FOS = ReferralBody("Financial Ombudsman Service", "Exchange Tower, London E14 9SR",
                    "https://www.financial-ombudsman.org.uk", 6)

@@ -39,7 +39,9 @@ def test_a_move_not_in_the_table_is_refused_with_a_message(status, action):
 
 def test_nothing_leaves_an_annulled_complaint_and_a_closed_one_only_reopens():
     assert [a for a in Action if allowed(S.ANNULLED, a)] == []
-    assert [a for a in Action if allowed(S.CLOSED, a)] == [Action.DISPUTE, Action.REOPEN]
+    # A closed complaint is reopened, or what became of its final response is recorded.
+    assert [a for a in Action if allowed(S.CLOSED, a)] == [
+        Action.DISPUTE, Action.REOPEN, Action.RECORD_REDRESS_PAID, Action.RECORD_REFERRAL]
     assert S.CLOSED not in OPEN and S.RESOLVED not in OPEN
 
 

@@ -43,6 +43,8 @@ TITLES = {
     "documents_added": _l("Documents added"),
     "holding_response_sent": _l("Holding response sent"),
     "clock_extended": _l("Deadline extended"),
+    "redress_paid": _l("Redress paid"),
+    "referred": _l("Referred to the ADR entity or ombudsman"),
 }
 
 

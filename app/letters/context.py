@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
+
+from babel.numbers import format_decimal
 
 from ..dates import format_day
 
@@ -36,6 +39,14 @@ class LetterContext:
     verify_url: str  # absolute URL of the public verify page (QR code target)
     #: The files enclosed with the letter: (name, the start of its SHA-256), as issued.
     enclosures: tuple[tuple[str, str], ...] = ()
+    #: The redress a decision offers: the amount in the language's number style ("1 500,00")
+    #: and its currency, and a remedy that is not money; empty: none.
+    redress_amount: str = ""
+    redress_currency: str = ""
+    remedy: str = ""
+    #: The paragraphs the regulator requires (where to refer the complaint next, the extension's
+    #: terms), as they read when the letter was sent; after the body.
+    statutory: tuple[str, ...] = ()
 
 
 def build_letter_context(issued: dict[str, Any], *, language: str, fingerprint: str, verify_url: str) -> LetterContext:
@@ -46,6 +57,7 @@ def build_letter_context(issued: dict[str, Any], *, language: str, fingerprint: 
     sent_on = format_day(datetime.fromisoformat(issued["sent_at"]), language, zone)
     registered_on = format_day(datetime.fromisoformat(issued["registered_at"]), language, zone)
     addressee = issued["addressee"]
+    redress = issued.get("redress") or {}  # letters issued before redress existed have none
     return LetterContext(
         language=language,
         kind=issued["kind"],
@@ -64,4 +76,9 @@ def build_letter_context(issued: dict[str, Any], *, language: str, fingerprint: 
         fingerprint=fingerprint,
         verify_url=verify_url,
         enclosures=tuple((file["name"], file["sha256"][:16]) for file in issued.get("attachments", ())),
+        redress_amount=format_decimal(Decimal(redress["amount"]), "#,##0.00", locale=language)
+        if redress.get("amount") else "",
+        redress_currency=redress.get("currency") or "",
+        remedy=redress.get("remedy") or "",
+        statutory=tuple((issued.get("statutory") or {}).get("paragraphs", ())),
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 import segno
 from reportlab.lib.pagesizes import A4
@@ -94,6 +95,7 @@ def render_letter(context: LetterContext, template: LetterTemplate) -> bytes:
     signatory = _signatory(context, template, frame, fonts)
     pages = _paginate(
         _body_lines(context.body, fonts.regular, layout, frame.width)
+        + _body_lines(_after_body(context, wording), fonts.regular, layout, frame.width, gap_first=True)
         + _enclosure_lines(context, wording.enclosures_label, fonts.regular, layout, frame.width),
         first_top=first_top,
         next_top=next_top,
@@ -200,13 +202,26 @@ def _draw_decision(
 # --- the flowing body ---------------------------------------------------------------------
 
 
-def _body_lines(body: str, font: str, layout: LetterLayout, width: float) -> list[_Line]:
-    """The body wrapped to the column: a line break is kept, a blank line opens a paragraph."""
+def _after_body(context: LetterContext, wording: Any) -> str:
+    """What follows the writer's text, each a paragraph: the redress offered, then the
+    paragraphs the regulator requires, as issued."""
+    paragraphs = []
+    if context.redress_amount:
+        paragraphs.append(wording.redress_line.format(amount=context.redress_amount,
+                                                      currency=context.redress_currency))
+    if context.remedy:
+        paragraphs.append(wording.remedy_line.format(remedy=context.remedy))
+    return "\n\n".join([*paragraphs, *context.statutory])
+
+
+def _body_lines(body: str, font: str, layout: LetterLayout, width: float, *, gap_first: bool = False) -> list[_Line]:
+    """The body wrapped to the column: a line break is kept, a blank line opens a paragraph
+    (`gap_first`: so does the first line, which follows other text)."""
     lines: list[_Line] = []
-    gap = 0.0
+    gap = layout.paragraph_gap if gap_first else 0.0
     for source in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         if not source.strip():
-            gap = layout.paragraph_gap if lines else 0.0
+            gap = layout.paragraph_gap if lines or gap_first else 0.0
             continue
         for index, text in enumerate(wrap(source, font, layout.body_size, width)):
             lines.append(_Line(text, gap if index == 0 else 0.0))

@@ -29,6 +29,8 @@ class LetterWording:
     titles: Mapping[str, str]  # message kind ("response", "information_request", "decision") -> title
     decision_line: str  # {resolution}
     resolutions: Mapping[str, str]  # resolution code ("upheld", ...) -> its printed name
+    redress_line: str  # {amount} {currency}: the redress a decision offers
+    remedy_line: str  # {remedy}: the remedy (not money) a decision offers
     closing: str
     #: Sign-offs a writer may end the body with ("Cu stimă", "Kind regards"): a body that ends
     #: with one (in its last lines) keeps its own, and the letter does not print `closing` again.

@@ -549,7 +549,8 @@ _REGISTERED = {"status": "registered", "tier": 1, "owner_id": None, "first_respo
 
 _FACTS = (Complaint.id, Complaint.number, Complaint.status, Complaint.tier, Complaint.owner_id,
           Complaint.first_responded_at, Complaint.first_response_breached_at, Complaint.resolution,
-          Complaint.resolved_at, Complaint.closed_at, Complaint.transfer_count, Complaint.contact_count)
+          Complaint.resolved_at, Complaint.closed_at, Complaint.transfer_count, Complaint.contact_count,
+          Complaint.redress_amount, Complaint.redress_currency, Complaint.redress_paid_at, Complaint.referred_at)
 
 
 def _states_differ(

@@ -3,14 +3,24 @@ these only read and keep what was typed, so a refused action shows it again."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, IntegerField, MultipleFileField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    MultipleFileField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ..auth.models import User
 from ..clock import local_today
@@ -20,13 +30,17 @@ from ..complaints.storage import Evidence
 from ..complaints.uploads import checked_evidence, uploaded_files
 from ..forms import AppForm
 from ..text import clean_text
-from .operations import DOCUMENT_CHANNELS, RECEIVED_CHANNELS
+from .operations import DOCUMENT_CHANNELS, RECEIVED_CHANNELS, Redress
 from .rules import extendable_clocks
 from .states import Action, allowed
 
 
 def _clean(value: Any) -> Any:
     return clean_text(value) if isinstance(value, str) else value
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
 
 
 def _text_field(label: Any, required: Any, minimum: int = 1) -> TextAreaField:
@@ -74,16 +88,37 @@ class InformationRequestForm(FilesForm):
 class DecisionForm(FilesForm):
     resolution = SelectField(_l("Decision"), validators=[DataRequired(_l("Choose the decision."))])
     reasons = _text_field(_l("Reasons for the decision"), _l("Give the reasons."), MIN_REASON_LENGTH)
+    redress_amount = DecimalField(_l("Redress offered: amount (optional)"), places=2,
+                                  validators=[Optional(), NumberRange(min=Decimal("0.01"), max=Decimal("999999999999"),
+                                                                      message=_l("Give a positive amount."))])
+    redress_currency = StringField(_l("Currency (three letters, e.g. MDL, EUR, GBP)"), filters=[_upper],
+                                   validators=[Optional(), Regexp(r"^[A-Z]{3}$", message=_l(
+                                       "Give the currency as its three-letter code."))])
+    redress_remedy = TextAreaField(_l("Other remedy offered (optional): what you will do, not money"),
+                                   filters=[_clean], validators=[Optional(), Length(max=MAX_TEXT_LENGTH)])
     attachments = MultipleFileField(_l("Documents to enclose (optional)"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.resolution.choices = [("", "—")] + [(r.value, r.title) for r in Resolution]
 
+    def validate_redress_currency(self, field: StringField) -> None:
+        if self.redress_amount.data is not None and not field.data:
+            raise ValidationError(_("Give the currency of the amount."))
+
+    @property
+    def redress(self) -> Redress | None:
+        if self.redress_amount.data is None and not self.redress_remedy.data:
+            return None
+        return Redress(self.redress_amount.data, self.redress_currency.data, self.redress_remedy.data)
+
 
 class HoldingResponseForm(FilesForm):
-    body = _text_field(_l("Why there is no final response yet, and when it will come"),
-                       _l("Write the holding response."))
+    reason = _text_field(_l("Why there is no final response yet (printed in the letter's statutory part)"),
+                         _l("Give the reason."), MIN_REASON_LENGTH)
+    expected_on = DateField(_l("The final response is expected by"),
+                            validators=[DataRequired(_l("Give the day the final response is expected."))])
+    body = _text_field(_l("Letter to the complainant"), _l("Write the holding response."))
     attachments = MultipleFileField(_l("Documents to enclose (optional)"))
 
 
@@ -105,6 +140,17 @@ class ExtensionForm(AppForm):
                                  limit=rule.extension, unit=rule.period.unit.title))
             for clock, rule in extendable_clocks(complaint)
         ]
+
+
+class RedressPaidForm(AppForm):
+    paid_on = DateField(_l("Paid (or carried out) on"), validators=[DataRequired(_l("Give the day it was paid."))])
+
+
+class ReferralForm(AppForm):
+    referred_on = DateField(_l("Referred on (as the body's notice says)"),
+                            validators=[DataRequired(_l("Give the day of the referral."))])
+    reference = StringField(_l("The body's reference (optional)"), filters=[_clean],
+                            validators=[Optional(), Length(max=100)])
 
 
 class ColleagueForm(AppForm):

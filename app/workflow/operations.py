@@ -11,8 +11,10 @@ They flush but never commit: the caller commits the unit of work.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,10 +25,17 @@ from flask_babel import gettext as _
 
 from ..auth.models import User
 from ..auth.permissions import Permission
-from ..clock import local_today, now_utc
+from ..clock import local_day_start, local_today, now_utc
 from ..clocks.models import ComplaintClock
 from ..clocks.policy import ClockKind
 from ..clocks.running import earliest, extend, extension_refusal, follow, nearest_due, rule_of
+from ..clocks.statutory import (
+    NEEDS_BODY,
+    ReferralBody,
+    StatutoryWordingError,
+    letter_for,
+    statutory_paragraphs,
+)
 from ..complaints.errors import ComplaintChangeForbidden, ComplaintChangeRefused
 from ..complaints.guards import MIN_REASON_LENGTH, actor, check_text, lock
 from ..complaints.models import Attachment, Channel, Complaint, ComplaintStatus, Resolution
@@ -82,7 +91,19 @@ def state_of(complaint: Any) -> dict[str, Any]:
         "closed_at": _moment(complaint.closed_at),
         "transfer_count": complaint.transfer_count,
         "contact_count": complaint.contact_count,
+        # The final response's redress and what became of it: only once set, so the facts signed
+        # before these existed stay what they were.
+        **{name: value for name, value in (
+            ("redress_amount", _amount(getattr(complaint, "redress_amount", None))),
+            ("redress_currency", getattr(complaint, "redress_currency", None)),
+            ("redress_paid_at", _moment(getattr(complaint, "redress_paid_at", None))),
+            ("referred_at", _moment(getattr(complaint, "referred_at", None))),
+        ) if value is not None},
     }
+
+
+def _amount(value: Decimal | None) -> str | None:
+    return None if value is None else f"{Decimal(value):.2f}"
 
 
 def _record(
@@ -192,7 +213,7 @@ def store_files(complaint: Complaint, evidence: tuple[Evidence, ...], entry: Reg
 def _write_message(
     complaint: Complaint, kind: MessageKind, body: str, *, by: User | None, at: datetime, event: str,
     consulted: User | None = None, evidence: tuple[Evidence, ...] = (), private_text: dict[str, str] | None = None,
-    **details: Any,
+    statutory_values: dict[str, str] | None = None, **details: Any,
 ) -> CaseMessage:
     """Store a message with its signed event and the files that came with it (their SHA-256
     signed in the event); outgoing letters take the next outgoing number and are frozen as
@@ -203,13 +224,17 @@ def _write_message(
     private: dict[str, Any] = {"body": body, **files_private, **(private_text or {})}
     if kind.outgoing:
         config = current_app.config
+        statutory = statutory_content(complaint, kind, at, statutory_values or {})  # refused before a number is taken
         year = registry_year(at, config["REGISTRY_TIMEZONE"])
         settings = current_settings()
         seq = take_number(outgoing_scope(year))
         number = format_number(year, seq, settings.outgoing_number_format)
         private["letter"] = issued_letter(complaint, kind, number, body, by=by, at=at,
                                           organisation=settings.organisation,
-                                          timezone_name=config["REGISTRY_TIMEZONE"], evidence=evidence)
+                                          timezone_name=config["REGISTRY_TIMEZONE"], evidence=evidence,
+                                          statutory=statutory)
+        if statutory is not None:
+            details["statutory_letter"] = statutory["letter"]
     entry = _record(
         complaint, event, by=by, at=at, message={"kind": kind.value, "outgoing_number": number}, private=private,
         **({"consulted": actor(consulted)} if consulted else {}), **files_public, **details,
@@ -230,6 +255,7 @@ def _write_message(
 def issued_letter(
     complaint: Complaint, kind: MessageKind, number: str, body: str, *, by: User | None, at: datetime,
     organisation: Organisation, timezone_name: str, evidence: tuple[Evidence, ...] = (),
+    statutory: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An outgoing letter as it is issued: everything printed on it, captured now (the addressee,
     the decision, the organisation, the enclosed files by name and SHA-256), so a later
@@ -256,7 +282,41 @@ def issued_letter(
     }
     if evidence:  # letters issued before enclosures existed have no such key: they stay as issued
         letter["attachments"] = [{"name": e.filename, "sha256": e.sha256} for e in evidence]
+    if kind == MessageKind.DECISION and (complaint.redress_amount is not None or complaint.redress_remedy):
+        letter["redress"] = {"amount": _amount(complaint.redress_amount), "currency": complaint.redress_currency,
+                             "remedy": complaint.redress_remedy or ""}
+    if statutory is not None:  # the paragraphs the regulator requires, as they read when sent
+        letter["statutory"] = statutory
     return letter
+
+
+def statutory_content(complaint: Complaint, kind: MessageKind, at: datetime,
+                      values: dict[str, str]) -> dict[str, Any] | None:
+    """What the regulator requires an outgoing letter of `kind` to say (app/clocks/statutory.py),
+    under the complaint's policy, in its language: the statutory letter it is and its
+    paragraphs; None: nothing required. Refused (nothing sent) when the letter must name where
+    the complainant may take the complaint and no ADR entity or ombudsman is set, or a value it
+    needs is missing."""
+    settings = current_settings()
+    policy = settings.clock_policies.for_category(complaint.category)
+    early = policy.early_resolution is not None and at <= settings.calendar.due(complaint.received_at,
+                                                                                policy.early_resolution)
+    letter = letter_for(kind.value, policy.letters, early=early)
+    if letter is None:
+        return None
+    body = ReferralBody.from_json(settings.referral_body) if settings.referral_body else None
+    if body is None and letter in NEEDS_BODY:
+        if policy.referral_wording is None and not policy.clocks:
+            return None  # no regulator's clocks, no body set: the letter is the officer's alone
+        raise ComplaintChangeRefused(_(
+            "This letter must say where the complainant may take the complaint next, and no ADR entity or "
+            "ombudsman is set: an administrator sets it on the regulatory clocks page first."))
+    try:
+        paragraphs = statutory_paragraphs(letter, wording=policy.referral_wording, body=body,
+                                          language=complaint.language, values=values)
+    except StatutoryWordingError as error:
+        raise ComplaintChangeRefused(str(error)) from error
+    return {"letter": letter.value, "paragraphs": list(paragraphs)}
 
 
 def breached_at_registration(complaint: Complaint, late: tuple[dict[str, Any], ...]) -> None:
@@ -460,13 +520,23 @@ def _owner_moves(complaint: Complaint, action: Action, by: User, changes: dict[s
 
 
 def _write_to_complainant(complaint: Complaint, action: Action, kind: MessageKind, body: str, *, by: User,
-                          event: str, evidence: tuple[Evidence, ...] = (), **changes: Any) -> CaseMessage:
+                          event: str, evidence: tuple[Evidence, ...] = (), signed: dict[str, Any] | None = None,
+                          private_text: dict[str, str] | None = None,
+                          statutory_values: Callable[[datetime], dict[str, str]] | None = None,
+                          **changes: Any) -> CaseMessage:
+    """The owner writes to the complainant: the status moves by `action`, `changes` are made
+    (a callable gets the moment), the numbered letter is written with its statutory content
+    (`statutory_values(at)`: what its paragraphs need), `signed` goes in the event's payload
+    and `private_text` in its private part."""
     at = _owner_moves(complaint, action, by, changes)
     if kind in (MessageKind.RESPONSE, MessageKind.DECISION) and complaint.first_responded_at is None:
         complaint.first_responded_at = at  # a substantive answer stops the first-response clock
     _rearm(complaint, current_policy())
     message = _write_message(complaint, kind, body, by=by, at=at, event=event, evidence=evidence,
-                             **({"resolution": complaint.resolution.value} if kind == MessageKind.DECISION else {}))
+                             private_text=private_text,
+                             statutory_values=statutory_values(at) if statutory_values else None,
+                             **({"resolution": complaint.resolution.value} if kind == MessageKind.DECISION else {}),
+                             **(signed or {}))
     _notify(_to_complainant(complaint, NotificationKind.MESSAGE, at, message_id=message.id))
     log.info("complaint %s: %s by %s", complaint.number, event, by.username)
     return message
@@ -488,24 +558,68 @@ def request_information(complaint: Complaint, *, body: str, by: User,
                                  evidence=evidence)
 
 
+@dataclass(frozen=True)
+class Redress:
+    """What a decision offers: an amount in a currency, a remedy that is not money, or both."""
+
+    amount: Decimal | None = None
+    currency: str | None = None
+    remedy: str | None = None
+
+    def checked(self) -> Redress | None:
+        """The redress tidied, or ComplaintChangeRefused; None when it offers nothing."""
+        remedy = (self.remedy or "").strip() or None
+        currency = (self.currency or "").strip().upper() or None
+        if self.amount is None and remedy is None:
+            return None
+        if self.amount is not None:
+            _require(self.amount > 0 and self.amount == round(self.amount, 2) and self.amount < Decimal("1e12"),
+                     _("The redress amount must be positive, with at most two decimals."))
+            _require(currency is not None and len(currency) == 3 and currency.isascii() and currency.isalpha(),
+                     _("Give the redress's currency as its three-letter code (e.g. MDL, EUR, GBP)."))
+        if remedy is not None:
+            remedy = check_text(remedy, _("remedy"))
+        return Redress(Decimal(self.amount).quantize(Decimal("0.01")) if self.amount is not None else None,
+                       currency if self.amount is not None else None, remedy)
+
+
 def resolve(complaint: Complaint, *, resolution: Resolution, reasons: str, by: User,
-            evidence: tuple[Evidence, ...] = ()) -> CaseMessage:
-    """The decision, with its reasons, sent to the complainant; the resolution clock stops."""
+            evidence: tuple[Evidence, ...] = (), redress: Redress | None = None) -> CaseMessage:
+    """The final response: the decision (upheld, partly upheld or rejected) with its reasons and
+    the redress it offers, sent to the complainant as a numbered letter carrying what the
+    regulator requires (where to refer the complaint next, in the policy's wording); the
+    resolution clock stops and every regulatory clock is met."""
     reasons = check_text(reasons, _("reasons for the decision"), MIN_REASON_LENGTH)
+    redress = redress.checked() if redress is not None else None
+    signed = {"redress": {"amount": _amount(redress.amount), "currency": redress.currency,
+                          "remedy": redress.remedy is not None}} if redress else {}
     return _write_to_complainant(
         complaint, Action.RESOLVE, MessageKind.DECISION, reasons, by=by, event="resolved", evidence=evidence,
+        signed=signed, private_text={"remedy": redress.remedy} if redress and redress.remedy else None,
         resolution=Resolution(resolution), resolved_at=lambda at: at, **stopped_resolution_clock(),
+        redress_amount=redress.amount if redress else None, redress_currency=redress.currency if redress else None,
+        redress_remedy=redress.remedy if redress else None,
     )
 
 
-def send_holding_response(complaint: Complaint, *, body: str, by: User,
+def _letter_day(moment: datetime | date, complaint: Complaint) -> str:
+    """A day as the complaint's letters print it (its language's style, the registry's zone)."""
+    return format_day(moment, complaint.language, current_app.config["REGISTRY_TIMEZONE"])
+
+
+def send_holding_response(complaint: Complaint, *, body: str, by: User, expected_on: date, reason: str,
                           evidence: tuple[Evidence, ...] = ()) -> CaseMessage:
-    """Why there is no final response yet and when it will come (the FCA's 8-week letter, a
-    holding response): a numbered letter that meets the clocks its policy says it meets (a
-    holding-response clock); the status stays as it is."""
-    return _write_to_complainant(complaint, Action.HOLD, MessageKind.HOLDING_RESPONSE,
-                                 check_text(body, _("holding response")), by=by, event="holding_response_sent",
-                                 evidence=evidence)
+    """Why there is no final response yet (`reason`) and when it will come (`expected_on`): the
+    FCA's 8-week letter, a holding response, with the paragraphs its policy requires; a numbered
+    letter that meets the clocks its policy says it meets; the status stays as it is."""
+    reason = check_text(reason, _("reason"), MIN_REASON_LENGTH)
+    _require(expected_on > local_today(current_app.config["REGISTRY_TIMEZONE"]),
+             _("The day the final response is expected must be in the future."))
+    return _write_to_complainant(
+        complaint, Action.HOLD, MessageKind.HOLDING_RESPONSE, check_text(body, _("holding response")), by=by,
+        event="holding_response_sent", evidence=evidence, signed={"expected_on": expected_on.isoformat()},
+        private_text={"reason": reason},
+        statutory_values=lambda at: {"due": _letter_day(expected_on, complaint), "reason": reason})
 
 
 def _extension_refused(refusal: str, clock: ComplaintClock) -> str:
@@ -547,14 +661,66 @@ def extend_clock(complaint: Complaint, *, kind: ClockKind, amount: int, reason: 
     _rearm(complaint, settings.policy)
     message = None
     if needs_notice:
+        last_day = clock.due_at - timedelta(microseconds=1)  # a day's count ends at its midnight
         message = _write_message(complaint, MessageKind.EXTENSION_NOTICE, notice, by=by, at=at,
-                                 event="clock_extended", clocks=[change], private_text={"reason": reason})
+                                 event="clock_extended", clocks=[change], private_text={"reason": reason},
+                                 statutory_values={"days": str(amount), "due": _letter_day(last_day, complaint),
+                                                   "reason": reason})
         _notify(_to_complainant(complaint, NotificationKind.MESSAGE, at, message_id=message.id))
     else:
         _record(complaint, "clock_extended", by=by, at=at, clocks=[change], private=_text(reason=reason))
         db.session.flush()
     log.info("complaint %s: %s deadline extended by %d by %s", complaint.number, kind, amount, by.username)
     return change, message
+
+
+def _recorded_day(complaint: Complaint, day: date, what: str) -> datetime:
+    """A day something happened outside (a payment, a referral), checked: not in the future, not
+    before the decision; as the start of that day in the registry's time zone."""
+    zone = current_app.config["REGISTRY_TIMEZONE"]
+    _require(day <= local_today(zone), _("The date cannot be in the future."))
+    if complaint.resolved_at is not None and what == "redress":
+        _require(day >= complaint.resolved_at.astimezone(ZoneInfo(zone)).date(),
+                 _("The redress cannot have been paid before the decision (%(date)s).",
+                   date=_letter_day(complaint.resolved_at, complaint)))
+    return local_day_start(day, zone)
+
+
+def record_redress_paid(complaint: Complaint, *, paid_on: date, by: User) -> Complaint:
+    """The redress the decision offered was paid (or the remedy carried out) on `paid_on`: kept
+    on the complaint and signed as a "redress_paid" event; the returns count it in that period."""
+    lock(complaint)
+    next_status(complaint.status, Action.RECORD_REDRESS_PAID)
+    _require(rules.is_handler(by), _("Only complaints officers record this."))
+    _require(complaint.redress_amount is not None or bool(complaint.redress_remedy),
+             _("The decision on %(number)s offered no redress.", number=complaint.number))
+    _require(complaint.redress_paid_at is None, _("The redress is recorded as paid already."))
+    complaint.redress_paid_at = _recorded_day(complaint, paid_on, "redress")
+    _record(complaint, "redress_paid", by=by, at=now_utc(),
+            redress={"paid_on": paid_on.isoformat(), "amount": _amount(complaint.redress_amount),
+                     "currency": complaint.redress_currency})
+    db.session.flush()
+    return complaint
+
+
+def record_referral(complaint: Complaint, *, referred_on: date, reference: str | None, by: User) -> Complaint:
+    """The complainant took the complaint to the ADR entity or ombudsman on `referred_on` (as
+    its notice says), under its `reference`: kept on the complaint and signed as a "referred"
+    event, with the body it went to; the Gambling Commission's return counts it."""
+    reference = (reference or "").strip() or None
+    _require(reference is None or len(reference) <= 100, _("The reference is at most 100 characters."))
+    lock(complaint)
+    next_status(complaint.status, Action.RECORD_REFERRAL)
+    _require(rules.is_handler(by), _("Only complaints officers record this."))
+    _require(complaint.referred_at is None, _("The referral is recorded already."))
+    complaint.referred_at = _recorded_day(complaint, referred_on, "referral")
+    complaint.referral_reference = reference
+    body = current_settings().referral_body
+    _record(complaint, "referred", by=by, at=now_utc(),
+            referral={"referred_on": referred_on.isoformat(), "reference": reference,
+                      "body": body["name"] if body else None})
+    db.session.flush()
+    return complaint
 
 
 def _change_status(complaint: Complaint, action: Action, *, by: User, event: str, **changes: Any) -> Complaint:

@@ -104,3 +104,15 @@ def can_send_holding_response(user: User, complaint: Complaint) -> bool:
     """The owner sends a holding response where a running clock of the complaint's policy is met by one."""
     return can_act(user, complaint, Action.HOLD) and any(
         clock.running and MetBy.HOLDING_RESPONSE in rule_of(clock).met_by for clock in complaint.clocks)
+
+
+def can_record_redress_paid(user: User, complaint: Complaint) -> bool:
+    """A handler records that the redress a decision offered was paid, once."""
+    return (is_handler(user) and allowed(complaint.status, Action.RECORD_REDRESS_PAID)
+            and (complaint.redress_amount is not None or bool(complaint.redress_remedy))
+            and complaint.redress_paid_at is None)
+
+
+def can_record_referral(user: User, complaint: Complaint) -> bool:
+    """A handler records that the complainant took the complaint to the ADR entity or ombudsman, once."""
+    return is_handler(user) and allowed(complaint.status, Action.RECORD_REFERRAL) and complaint.referred_at is None

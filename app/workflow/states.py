@@ -32,6 +32,8 @@ class Action(TitledEnum):
     ESCALATE = "escalate", _l("escalate")
     HOLD = "hold", _l("send a holding response")  # why there is no final response yet, and when it will come
     EXTEND = "extend", _l("extend a deadline")  # a regulatory clock, once, with a reason (and a notice letter)
+    RECORD_REDRESS_PAID = "record_redress_paid", _l("record the redress as paid")
+    RECORD_REFERRAL = "record_referral", _l("record a referral to the ADR entity or ombudsman")
 
 
 #: Statuses in which the organisation still owes the complainant something.
@@ -81,6 +83,9 @@ STATUS_KEEPING: dict[Action, frozenset[Status]] = {
     Action.ESCALATE: OPEN,
     Action.HOLD: OPEN - {Status.REGISTERED},
     Action.EXTEND: OPEN - {Status.REGISTERED},
+    # What happens after the final response: the redress is paid, the complainant goes further.
+    Action.RECORD_REDRESS_PAID: frozenset({Status.RESOLVED, Status.CLOSED}),
+    Action.RECORD_REFERRAL: OPEN | {Status.RESOLVED, Status.CLOSED},
 }
 
 

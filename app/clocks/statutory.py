@@ -155,3 +155,25 @@ def _wording(path: Path = STATUTORY_WORDING) -> dict[str, dict[str, Any]]:
         if f"{letter.value}.generic" not in expected:
             raise StatutoryWordingError(f"{path.name}: no generic text for the {letter.value} letter")
     return texts
+
+
+def letter_for(message_kind: str, letters: frozenset[str], *, early: bool) -> StatutoryLetter | None:
+    """Which statutory letter an outgoing message of `message_kind` is under a policy naming
+    `letters` (app.clocks.policy.Letter values): a decision is the summary resolution
+    communication when resolved early and the policy names one, the end-of-procedure (deadlock)
+    letter where the policy names that, else the final response; a holding response is the
+    statutory holding letter where named; a notice of extension is the extension notice (the
+    FCA's holding response where the policy names that instead). None: no statutory content."""
+    if message_kind == "decision":
+        if early and StatutoryLetter.SUMMARY_RESOLUTION in letters:
+            return StatutoryLetter.SUMMARY_RESOLUTION
+        if StatutoryLetter.DEADLOCK in letters:
+            return StatutoryLetter.DEADLOCK
+        return StatutoryLetter.FINAL_RESPONSE
+    if message_kind == "holding_response":
+        return StatutoryLetter.HOLDING if StatutoryLetter.HOLDING in letters else None
+    if message_kind == "extension_notice":
+        if StatutoryLetter.EXTENSION_NOTICE not in letters and StatutoryLetter.HOLDING in letters:
+            return StatutoryLetter.HOLDING
+        return StatutoryLetter.EXTENSION_NOTICE
+    return None
