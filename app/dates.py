@@ -18,7 +18,7 @@ come through here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -85,6 +85,16 @@ def format_day(value: date | datetime, language: object, zone: str | tzinfo | No
         value = local(value, zone).date()
     style = style_of(language)
     return format_date(value, style.day if year else style.day_month, locale=_code(language))
+
+
+def format_deadline(value: datetime, language: object, zone: str | tzinfo) -> str:
+    """A due time for people: a deadline that ends at local midnight is "the end of" the day
+    before, written as that day ("23 Oct 2026"): the way a day-counted term is read; any
+    other as the moment ("29 Aug 2026, 19:00")."""
+    moment = local(value, zone)
+    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
+        return format_day((moment - timedelta(microseconds=1)).date(), language)
+    return format_moment(value, language, zone)
 
 
 def format_time_of_day(value: datetime, zone: str | tzinfo) -> str:

@@ -145,6 +145,13 @@ def format_day(value: date | datetime | None, year: bool = True) -> str:
     return dates.format_day(value, get_locale(), current_app.config["REGISTRY_TIMEZONE"], year=year)
 
 
+def format_deadline(value: datetime | None) -> str:
+    """`{{ x|deadline }}`: a due time, its day alone where it ends at midnight (app/dates.py)."""
+    if value is None:
+        return ""
+    return dates.format_deadline(value, get_locale(), current_app.config["REGISTRY_TIMEZONE"])
+
+
 def format_time_of_day(value: datetime | None) -> str:
     """`{{ x|time_of_day }}`: the time of a moment alone, 24-hour, in the registry's time zone."""
     if value is None:
@@ -167,3 +174,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_moment, "moment")
     app.add_template_filter(format_day, "day")
     app.add_template_filter(format_time_of_day, "time_of_day")
+    app.add_template_filter(format_deadline, "deadline")

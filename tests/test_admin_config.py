@@ -278,7 +278,7 @@ def test_first_response_hours_set_a_new_complaints_deadline_and_the_forms_promis
 
 
 @pytest.mark.parametrize(("language", "hours", "words"), [
-    ("en", 1, "(1 hour after registration)"), ("en", 48, "(48 hours after registration)"),
+    ("en", 1, "(1 hour after receipt)"), ("en", 48, "(48 hours after receipt)"),
     ("ru", 1, "в течение 1 часа после"), ("ru", 21, "в течение 21 часа после"), ("ru", 48, "в течение 48 часов после"),
     ("uk", 24, "протягом 24 годин після"), ("ro", 1, "în termen de 1 oră de la"), ("ro", 12, "în termen de 12 ore de la"),
     ("ro", 72, "în termen de 72 de ore de la"),

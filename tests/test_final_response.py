@@ -225,3 +225,20 @@ def test_a_decision_with_bad_redress_is_refused_and_changes_nothing(make_app, st
         act(app, number, ops.resolve, by=staff["olga"], at=T + timedelta(days=1), resolution=Resolution.UPHELD,
             reasons="The withdrawal was late; it is paid now.", redress=redress)
     assert load(app, number).resolution is None
+
+
+def test_the_receipt_states_when_the_final_response_is_due_where_the_policy_runs_that_clock(
+        make_app, staff, artifacts_dir):
+    from app.complaints.access import find_by_reference
+    from app.receipts.service import complaint_receipt_pdf
+    app = make_app(CLOCK_POLICY="ukgc", REFERRAL_BODY=IBAS, CALENDAR_COUNTRY="GB", CALENDAR_SUBDIVISION="ENG",
+                   REGISTRY_TIMEZONE="Europe/London")
+    number = file(app, at=datetime(2026, 8, 28, 18, tzinfo=UTC), language="en")
+    with app.test_request_context():
+        pdf = complaint_receipt_pdf(find_by_reference(number), language="en")
+    (artifacts_dir / "final-responses").mkdir(parents=True, exist_ok=True)
+    (artifacts_dir / "final-responses" / "receipt-ukgc-en.pdf").write_bytes(pdf)
+    text = text_of(pdf)
+    # 24 hours after receipt; 8 weeks (56 days) after 28 Aug 2026 end at midnight on 23 Oct.
+    assert "First response due by 29 Aug 2026, 19:00 (24 hours after receipt)." in text
+    assert "Final response due by 23 Oct 2026." in text  # by the end of that day

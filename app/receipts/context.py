@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..complaints.access import display_access_code
-from ..dates import format_day, format_moment
+from ..dates import format_day, format_deadline, format_moment
 
 if TYPE_CHECKING:
     from ..complaints.models import Complaint
@@ -39,7 +39,10 @@ class ReceiptContext:
     verify_url: str  # absolute URL of the public verify page for this record (QR code target)
     stamp_date: str  # short date shown in the stamp's centre, e.g. "22.11.2026"
     duplicate_count: int = 0  # 0 for the first print; n > 0 prints "DUPLICATE n" on both copies
-    first_response_hours: int = 24  # the promise the record was registered with (deadline - registration)
+    first_response_hours: int = 24  # the promise the record was registered with (deadline - receipt)
+    #: The final response's due time where the complaint's policy runs that clock (the
+    #: acknowledgement states when the organisation will respond), formatted; empty: none.
+    final_response_due: str = ""
     #: The complainant's access code in display form ("ABCD-2345-WXYZ"), printed on the
     #: complainant's copy only; empty: no tracking block.
     access_code: str = ""
@@ -88,7 +91,9 @@ def build_receipt_context(
         verify_url=verify_url,
         stamp_date=format_day(record.registered_at, language, timezone_name),
         duplicate_count=duplicate_count,
-        first_response_hours=round((record.first_response_due - record.registered_at).total_seconds() / 3600),
+        first_response_hours=round((record.first_response_due - record.received_at).total_seconds() / 3600),
+        final_response_due=format_deadline(record.final_response_due, language, timezone_name)
+        if record.final_response_due else "",
         access_code=display_access_code(record.access_code),
         tracking_url=tracking_url,
         officer=officer,

@@ -199,7 +199,9 @@ def _draw_fields(
     hours_text = hours.get(Locale.parse(context.language).plural_form(context.first_response_hours), hours["other"])
     note = wording.first_response_note.format(due=context.first_response_due,
                                               hours=hours_text.format(n=context.first_response_hours))
-    note_lines = wrap(note, fonts.bold, layout.value_size, right - left - 14, 2)
+    if context.final_response_due:
+        note += " " + wording.final_response_note.format(due=context.final_response_due)
+    note_lines = wrap(note, fonts.bold, layout.value_size, right - left - 14, 3 if context.final_response_due else 2)
     band_top = y + layout.leading - 1.5
     band_height = len(note_lines) * layout.leading + 3.5
     draw_note_band(canvas, left, right, band_top, band_height, layout)

@@ -92,7 +92,10 @@ def as_registered(complaint: Complaint, payload: dict[str, Any], private: dict[s
         sender=(person.get("email") or "") if channel == Channel.EMAIL else "",
         category=payload["category"],
         registered_at=datetime.fromisoformat(payload["registered_at"]),
+        received_at=datetime.fromisoformat(payload.get("received_at") or payload["registered_at"]),
         first_response_due=datetime.fromisoformat(payload["first_response_due"]),
+        final_response_due=next((datetime.fromisoformat(clock["due_at"]) for clock in registration.get("clocks", ())
+                                 if clock["kind"] == "final_response"), None),
         declaration_confirmed=payload["declaration"],
         full_name=person.get("full_name", ""),
         contact_line=", ".join(part for part in (person.get("email"), person.get("phone")) if part),

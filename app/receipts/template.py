@@ -38,6 +38,7 @@ class Wording:
     subject_label: str
     excerpt_label: str
     first_response_note: str  # {due} {hours}
+    final_response_note: str  # {due}: the final response's due time, where a regulatory clock runs one
     #: "{n} hours" per CLDR plural category ("one", "few", "many", "other"), in the case
     #: `first_response_note` needs; `other` is used for a category not given.
     first_response_hours: Mapping[str, str]
