@@ -309,3 +309,63 @@ def test_verify_notices_a_clock_changed_outside_the_registry(make_app, staff):
         db.session.commit()
         report = verify_registry(files=False)
     assert any("final_response clock differs" in p.what and p.number == number for p in report.problems)
+
+
+def test_three_enforcement_passes_at_once_breach_each_clock_exactly_once(make_app, staff):
+    import threading
+
+    from test_deadlines import run_in_thread
+
+    app = make_app(CLOCK_POLICY="ukgc", REFERRAL_BODY=IBAS, CALENDAR_COUNTRY="GB", CALENDAR_SUBDIVISION="ENG",
+                   REGISTRY_TIMEZONE="Europe/London")
+    numbers = [file(app, registered=utc(2026, 8, 28, 18), subject=f"Complaint {i}") for i in range(20)]
+    for days in (2, 12, 30, 50):  # the complaints' own deadlines take them up to the top tier first
+        run_enforcement(app, utc(2026, 8, 28, 18) + timedelta(days=days))
+    at = utc(2026, 10, 24, 9)  # every final-response clock passed on 23 Oct at 23:00 UTC
+    results, errors = [], []
+    start = threading.Barrier(3)
+
+    def worker():
+        try:
+            start.wait()
+            results.append(run_in_thread(app, at, batch_size=3))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    with frozen_clock(at):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert sum(r.breaches for r in results) == 20
+    with app.app_context():
+        rows = db.session.execute(select(Breach.complaint_id, Breach.entry_position)
+                                  .where(Breach.kind == "final_response")).all()
+    assert len(rows) == 20 and len({c for c, _ in rows}) == 20 and all(p is not None for _, p in rows)
+    assert run_enforcement(app, at + timedelta(minutes=1)).breaches == 0
+    assert all(clocks(app, n)["final_response"].breached_at == at for n in numbers)
+    assert_verified(app)
+
+
+def test_the_case_page_shows_each_clock_its_state_and_history_and_offers_the_extension(make_app, staff, login):
+    app = make_app(CLOCK_POLICY="ro_og27", REFERRAL_BODY=COURT, CALENDAR_COUNTRY="RO", REGISTRY_TIMEZONE="Europe/Bucharest")
+    number = file(app, received=utc(2026, 11, 27, 16), registered=utc(2026, 12, 2, 7))
+    act(app, number, ops.take_complaint, by=staff["olga"], at=utc(2026, 12, 3, 7))
+    act(app, number, ops.extend_clock, by=staff["olga"], at=utc(2026, 12, 20, 7), kind=ClockKind.FINAL_RESPONSE,
+        amount=15, reason="Așteptăm răspunsul procesatorului de plăți",
+        notice="Termenul de soluționare a petiției dumneavoastră se prelungește cu 15 zile.")
+    client = app.test_client()
+    with frozen_clock(utc(2026, 12, 21, 7)):
+        assert client.post("/staff/login", data={"username": "olga", "password": "correct horse 1"}).status_code == 302
+        response = client.get(f"/staff/complaints/{load(app, number).slug}")
+    assert response.status_code == 200, response.status_code
+    page = response.get_data(as_text=True)
+    panel = page[page.index('data-testid="clock-final_response"'):]
+    panel = panel[:panel.index("</dd>")]
+    # 30 days from registration on 2 Dec, extended by 15: due at the end of 16 Jan 2027.
+    assert "due 16 Jan 2027" in panel and "on time" in panel
+    assert "30 calendar days from 2 Dec 2026, 09:00" in panel and "extended 20 Dec 2026, 09:00" in panel
+    assert "started" in panel and "extended" in panel
+    assert "form-extend" not in page  # extended once: nothing more to extend
