@@ -109,6 +109,13 @@ def test_ukgc_a_letter_received_before_the_bank_holiday_is_acknowledged_late_and
     act(app, number, ops.request_information, by=staff["olga"], at=utc(2026, 9, 10, 9),
         body="Please send the bank statement showing the deposit.")
     assert clocks(app, number)["final_response"].paused_at == utc(2026, 9, 10, 9)
+    with frozen_clock(utc(2026, 9, 11, 9)):  # the complainant sees it on the tracking page
+        complaint = load(app, number)
+        track = app.test_client().get(f"/track?number={complaint.number}&code={complaint.access_code}",
+                                      follow_redirects=True).get_data(as_text=True)
+    # In the complaint's language (Romanian), by the end of 23 Oct.
+    assert "Răspunsul final — până la" in track and "23.10.2026" in track
+    assert "Cât timp așteptăm răspunsul dumneavoastră, termenul nu curge." in track
     act(app, number, ops.complainant_reply, by=None, at=utc(2026, 9, 15, 9), body="Statement attached.")
     final = clocks(app, number)["final_response"]
     assert (final.paused_at, final.due_at) == (None, utc(2026, 10, 28, 23))
