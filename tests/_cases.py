@@ -60,3 +60,33 @@ def notifications(app, number: str) -> list[tuple[str, str, int | None, int | No
         complaint = find_by_reference(number)
         return [(n.kind.value, n.audience.value, n.user_id, n.tier) for n in db.session.scalars(
             select(Notification).where(Notification.complaint_id == complaint.id).order_by(Notification.id))]
+
+
+def enforce_at_once(app, at: datetime, passes: int = 3, **kwargs) -> list:
+    """Run `passes` enforcement passes at `at` at the same moment, each in its own thread with
+    its own session (the clock, one for the process, frozen meanwhile); their reports. Any
+    exception in a pass fails the test."""
+    import threading
+
+    from app.settings.store import current_policy
+    from app.workflow.enforcement import enforce
+
+    results, errors = [], []
+    start = threading.Barrier(passes)
+
+    def worker():
+        try:
+            start.wait()
+            with app.app_context():
+                results.append(enforce(at, current_policy(), **kwargs))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(passes)]
+    with frozen_clock(at):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    return results

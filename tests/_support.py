@@ -81,3 +81,12 @@ def empty_database() -> None:
     if postgresql:
         db.session.execute(_RESTART_SEQUENCES, {"tables": tables})
     db.session.commit()
+
+
+#: ADR entities and ombudsmen (the REFERRAL_BODY setting final responses name), one per kind of regime.
+FOS = {"name": "Financial Ombudsman Service", "address": "Exchange Tower, London E14 9SR",
+       "website": "https://www.financial-ombudsman.org.uk", "time_limit_months": 6}
+IBAS = {"name": "IBAS", "address": "PO Box 62639, London EC3P 3AS", "website": "https://www.ibas-uk.com",
+        "time_limit_months": 12}
+COURT = {"name": "Judecătoria Chișinău", "address": "str. Teilor 4, Chișinău", "website": "https://jc.instante.justice.md",
+         "time_limit_months": 3}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from _cases import T0, act, load, notifications
+from _cases import T0, act, enforce_at_once, load, notifications
 from app.clock import frozen_clock
 from app.extensions import db
 from app.notifications.models import Notification, NotificationKind
@@ -25,12 +24,6 @@ MIN = timedelta(minutes=1)
 
 def run(app, at: datetime, **kwargs):
     with app.app_context(), frozen_clock(at):
-        return enforce(at, current_policy(), **kwargs)
-
-
-def run_in_thread(app, at: datetime, **kwargs):
-    """Like `run`, for a thread: the clock (one for the process) is frozen by the caller."""
-    with app.app_context():
         return enforce(at, current_policy(), **kwargs)
 
 
@@ -193,23 +186,7 @@ def test_an_interrupted_run_can_be_rerun_without_escalating_twice(app, register,
 def test_two_enforcement_runs_at_once_escalate_each_complaint_exactly_once(app, register):
     numbers = [register(subject=f"Complaint {i}") for i in range(40)]
     at = T0 + 25 * H
-    results, errors = [], []
-    start = threading.Barrier(3)
-
-    def worker():
-        try:
-            start.wait()
-            results.append(run_in_thread(app, at, batch_size=4))
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    with frozen_clock(at):
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    assert errors == []
+    results = enforce_at_once(app, at, passes=3, batch_size=4)
     assert sum(r.escalations for r in results) == 40
     with app.app_context():
         per_complaint = db.session.execute(

@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from _cases import act, events, load, private_parts
-from _support import valid_payload
+from _support import COURT, FOS, IBAS, valid_payload
 from app.clock import frozen_clock
 from app.clocks.statutory import ReferralBody, StatutoryLetter, statutory_paragraphs
 from app.complaints.errors import ComplaintChangeRefused
@@ -28,12 +28,6 @@ from app.registry.verify import verify_registry
 from app.workflow import operations as ops
 from app.workflow.models import CaseMessage, MessageKind
 
-FOS = {"name": "Financial Ombudsman Service", "address": "Exchange Tower, London E14 9SR",
-       "website": "https://www.financial-ombudsman.org.uk", "time_limit_months": 6}
-IBAS = {"name": "IBAS", "address": "PO Box 62639, London EC3P 3AS", "website": "https://www.ibas-uk.com",
-        "time_limit_months": 12}
-COURT = {"name": "Judecătoria Chișinău", "address": "str. Teilor 4, Chișinău", "website": "https://jc.instante.justice.md",
-         "time_limit_months": 3}
 #: (preset, referral body, the statutory letter its decision is, the fixed words it must carry in English)
 PRESETS = [
     ("ukgc", IBAS, StatutoryLetter.DEADLOCK, ("internal procedure has now ended", "free of charge")),

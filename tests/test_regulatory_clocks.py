@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from _cases import act, events, load, private_parts
-from _support import valid_payload
+from _cases import act, enforce_at_once, events, load, private_parts
+from _support import COURT, FOS, IBAS, valid_payload
 from app.clock import frozen_clock
 from app.clocks.models import ComplaintClock
 from app.clocks.policy import ClockKind
@@ -26,14 +26,6 @@ from app.settings.store import current_policy
 from app.workflow import operations as ops
 from app.workflow.enforcement import enforce
 from app.workflow.models import Breach, CaseMessage, Escalation, MessageKind
-
-#: The ADR entity / ombudsman of each regime's installation (the setting final responses name).
-FOS = {"name": "Financial Ombudsman Service", "address": "Exchange Tower, London E14 9SR",
-       "website": "https://www.financial-ombudsman.org.uk", "time_limit_months": 6}
-IBAS = {"name": "IBAS", "address": "PO Box 62639, London EC3P 3AS", "website": "https://www.ibas-uk.com",
-        "time_limit_months": 12}
-COURT = {"name": "Judecătoria sectorului", "address": "str. Example 1", "website": "https://instante.justice.md",
-         "time_limit_months": 3}
 
 
 def utc(*args: int) -> datetime:
@@ -319,33 +311,13 @@ def test_verify_notices_a_clock_changed_outside_the_registry(make_app, staff):
 
 
 def test_three_enforcement_passes_at_once_breach_each_clock_exactly_once(make_app, staff):
-    import threading
-
-    from test_deadlines import run_in_thread
-
     app = make_app(CLOCK_POLICY="ukgc", REFERRAL_BODY=IBAS, CALENDAR_COUNTRY="GB", CALENDAR_SUBDIVISION="ENG",
                    REGISTRY_TIMEZONE="Europe/London")
     numbers = [file(app, registered=utc(2026, 8, 28, 18), subject=f"Complaint {i}") for i in range(20)]
     for days in (2, 12, 30, 50):  # the complaints' own deadlines take them up to the top tier first
         run_enforcement(app, utc(2026, 8, 28, 18) + timedelta(days=days))
     at = utc(2026, 10, 24, 9)  # every final-response clock passed on 23 Oct at 23:00 UTC
-    results, errors = [], []
-    start = threading.Barrier(3)
-
-    def worker():
-        try:
-            start.wait()
-            results.append(run_in_thread(app, at, batch_size=3))
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    with frozen_clock(at):
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    assert errors == []
+    results = enforce_at_once(app, at, passes=3, batch_size=3)
     assert sum(r.breaches for r in results) == 20
     with app.app_context():
         rows = db.session.execute(select(Breach.complaint_id, Breach.entry_position)
