@@ -157,6 +157,12 @@ ROUTES: dict[str, Access] = {
     "/admin/organisation": needs(P.CONFIGURE_REGISTRY),
     "/admin/tiers": needs(P.CONFIGURE_REGISTRY),
     "/admin/mail": needs(P.CONFIGURE_REGISTRY),
+    "/admin/clocks": needs(P.CONFIGURE_REGISTRY),
+    "/admin/clocks/preset": needs(P.CONFIGURE_REGISTRY),
+    "/admin/clocks/policy": needs(P.CONFIGURE_REGISTRY),
+    "/admin/clocks/categories": needs(P.CONFIGURE_REGISTRY),
+    "/admin/clocks/calendar": needs(P.CONFIGURE_REGISTRY),
+    "/admin/clocks/referral": needs(P.CONFIGURE_REGISTRY),
     # The tray of received e-mail (the clerks who register complaints).
     "/staff/mail/": needs(P.REGISTER),
     "/staff/mail/<int:mail_id>": needs(P.REGISTER),

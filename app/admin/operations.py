@@ -17,8 +17,12 @@ from ..audit.models import AuditAction
 from ..audit.service import record
 from ..auth.models import User
 from ..clock import now_utc
+from ..clocks.calendar import CalendarError, WorkingCalendar
+from ..clocks.policy import ClockPolicies, PolicyError
+from ..clocks.presets import PRESETS
 from ..complaints.guards import actor
 from ..extensions import db
+from ..clocks.statutory import ReferralBody, StatutoryWordingError
 from ..registry.chain import append_entry
 from ..registry.digest import iso_utc
 from ..registry.models import EntryKind
@@ -116,6 +120,67 @@ def change_tier_addresses(data: Mapping[str, Any], *, by: User) -> bool:
 def change_mail_intake(data: Mapping[str, Any], *, by: User) -> bool:
     latest_for_change()
     return save("mail_auto_register", bool(data.get("mail_auto_register")), by=by)
+
+
+def use_clock_preset(data: Mapping[str, Any], *, by: User) -> bool:
+    """The installation's policy replaced by a preset's, unadjusted (field `preset`); the
+    categories' own policies stay."""
+    policies = latest_for_change()["clock_policy"]
+    code = str(data.get("preset") or "")
+    if code not in PRESETS:
+        raise InvalidSettings({"preset": [str(_l("Choose one of the presets."))]})
+    return _save_policies(policies | {"default": PRESETS[code].policy.to_json()}, "preset", by)
+
+
+def change_clock_policy(data: Mapping[str, Any], *, by: User) -> bool:
+    """The installation's policy with its clocks and first response adjusted as typed."""
+    policies = latest_for_change()["clock_policy"]
+    default, errors = rules.check_clock_policy(data, policies["default"])
+    _raise_if(errors)
+    return _save_policies(policies | {"default": default}, "first_response_amount", by)
+
+
+def change_category_clocks(data: Mapping[str, Any], *, by: User) -> bool:
+    """The offered categories' own presets (or the installation's policy)."""
+    latest = latest_for_change()
+    policies = latest["clock_policy"]
+    by_category, errors = rules.check_category_clocks(data, latest["categories"], policies.get("by_category") or {})
+    _raise_if(errors)
+    return _save_policies(policies | {"by_category": by_category}, None, by)
+
+
+def _save_policies(value: dict[str, Any], field: str | None, by: User) -> bool:
+    """Save the clock policies once `ClockPolicies` accepts them (the rules' checks should
+    leave nothing for it to refuse; if they do, its reason goes on `field`)."""
+    try:
+        ClockPolicies.from_json(value)
+    except (PolicyError, KeyError, TypeError, ValueError) as error:
+        raise InvalidSettings({field or "policy": [str(error)]}) from error
+    return save("clock_policy", value, by=by)
+
+
+def change_calendar(data: Mapping[str, Any], *, by: User) -> bool:
+    """The working calendar the clocks count on; the time zone is the installation's own."""
+    calendar, errors = rules.check_calendar(data, latest_for_change()["calendar"])
+    _raise_if(errors)
+    try:
+        WorkingCalendar.from_json(calendar, settings_store().config["REGISTRY_TIMEZONE"])
+    except CalendarError as error:
+        raise InvalidSettings({"country": [str(error)]}) from error
+    return save("calendar", calendar, by=by)
+
+
+def change_referral_body(data: Mapping[str, Any], *, by: User) -> bool:
+    """The ADR entity or ombudsman final responses name, or none."""
+    latest_for_change()
+    body, errors = rules.check_referral_body(data)
+    _raise_if(errors)
+    if body is not None:
+        try:
+            body = ReferralBody.from_json(body).to_json()
+        except StatutoryWordingError as error:
+            raise InvalidSettings({"name": [str(error)]}) from error
+    return save("referral_body", body, by=by)
 
 
 def save(key: str, value: Any, *, by: User | None) -> bool:

@@ -1,15 +1,17 @@
 """Administration pages (/admin/...): categories, tiers and deadlines, the organisation and
-its stamp, number formats, tier mailboxes. Each page shows the newest values; a save appends a
+its stamp, number formats, tier mailboxes, the regulator's clocks and the working calendar. Each page shows the newest values; a save appends a
 version (app/settings) and an audit entry in one unit of work. Also the staff accounts that are
 locked or failing to sign in, with an unlock button (app/auth/lockout.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -19,7 +21,10 @@ from ..auth.forms import UnlockForm
 from ..auth.lockout import troubled_accounts, unlock_account
 from ..auth.models import User
 from ..auth.permissions import Permission
-from ..clock import now_utc
+from ..clock import local_today, now_utc
+from ..clocks.calendar import WorkingCalendar
+from ..clocks.policy import ClockKind, ClockPolicy
+from ..clocks.presets import PRESETS
 from ..complaints.models import Complaint
 from ..database import commit_with_retry
 from ..extensions import db
@@ -31,13 +36,18 @@ from ..settings.models import SettingVersion
 from ..settings.store import KEYS, settings_store
 from . import operations
 from .forms import (
+    CalendarForm,
     CategoryForm,
     MailIntakeForm,
     NewCategoryForm,
     NumberingForm,
     OrganisationForm,
+    PresetForm,
+    ReferralBodyForm,
     SettingsForm,
     addresses_form,
+    category_clocks_form,
+    clock_policy_form,
     names_data,
     tiers_form,
 )
@@ -86,8 +96,9 @@ def index() -> str:
         select(SettingVersion).order_by(SettingVersion.id.desc()).limit(RECENT_CHANGES)
     ).all()
     store = settings_store()
-    return render_template("admin/index.html", values=_latest(), changes=changes, now=now_utc(),
-                           last={key: store.latest_version(key) for key in KEYS})
+    values = _latest()
+    return render_template("admin/index.html", values=values, changes=changes, now=now_utc(),
+                           last={key: store.latest_version(key) for key in KEYS}, clocks=_clocks_summary(values))
 
 
 # --- categories ---------------------------------------------------------------------------
@@ -202,6 +213,168 @@ def mail() -> Response | tuple[str, int]:
     config = current_app.config
     return _page("admin/mail.html", form, mailbox=mailbox_health(config), reply_to=reply_address(config),
                  imap_host=config.get("MAIL_IMAP_HOST"))
+
+
+# --- the regulator's clocks and the working calendar ------------------------------------------
+
+#: How far ahead the calendar's preview lists the non-working days.
+PREVIEW_DAYS = 60
+
+
+def _clocks_summary(values: dict[str, Any]) -> dict[str, Any]:
+    """What the overview says of the clocks: the installation's preset (adjusted or not), how
+    many categories have their own, the calendar's country and the referral body."""
+    default = values["clock_policy"]["default"]
+    known = PRESETS.get(default.get("preset"))
+    return {
+        "preset": known.title if known else default.get("preset"),
+        "adjusted": known is None or ClockPolicy.from_json(default) != known.policy,
+        "categories": len(values["clock_policy"].get("by_category") or {}),
+        "country": values["calendar"].get("country"),
+        "referral_body": (values["referral_body"] or {}).get("name"),
+    }
+
+
+def _policy_data(policy: dict[str, Any]) -> dict[str, Any]:
+    """The policy form's fields from a stored policy."""
+    data: dict[str, Any] = {}
+    for rule in policy["clocks"]:
+        kind = rule["kind"]
+        data |= {
+            f"{kind}_amount": str(rule["period"]["amount"]), f"{kind}_unit": rule["period"]["unit"],
+            f"{kind}_pauses": bool(rule.get("pauses_in")),
+            f"{kind}_extension": "" if rule.get("extension") is None else str(rule["extension"]),
+            f"{kind}_extension_notice": bool(rule.get("extension_notice")),
+            f"{kind}_escalates": bool(rule.get("escalates")),
+        }
+    first = policy.get("first_response")
+    data["first_response_amount"] = str(first["amount"]) if first else ""
+    data["first_response_unit"] = first["unit"] if first else "hours"
+    return data
+
+
+def _kinds(latest: dict[str, Any]) -> list[ClockKind]:
+    return [ClockKind(rule["kind"]) for rule in latest["clock_policy"]["default"]["clocks"]]
+
+
+def _offered(latest: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for c in latest["categories"] if not c.get("retired")]
+
+
+def _category_names(latest: dict[str, Any]) -> dict[str, str]:
+    language = str(get_locale())
+    return {c["code"]: c["names"].get(language) or c["names"]["en"] for c in _offered(latest)}
+
+
+def _clock_forms(latest: dict[str, Any]) -> dict[str, SettingsForm]:
+    """The page's forms filled from the newest values, none reading the request: a refused
+    form replaces its own with what was typed."""
+    policies = latest["clock_policy"]
+    calendar = latest["calendar"]
+    opening = calendar.get("opening") or ["", ""]
+    body = latest["referral_body"] or {}
+    by_category = policies.get("by_category") or {}
+    return {
+        "preset_form": PresetForm(formdata=None, data={"preset": policies["default"].get("preset")}),
+        "policy_form": clock_policy_form(_kinds(latest), formdata=None, data=_policy_data(policies["default"])),
+        "categories_form": category_clocks_form(
+            [c["code"] for c in _offered(latest)], _category_names(latest), formdata=None,
+            data={f"category_{c['code']}": (by_category.get(c["code"]) or {}).get("preset", "")
+                  for c in _offered(latest)}),
+        "calendar_form": CalendarForm(formdata=None, data={
+            "country": calendar.get("country") or "", "subdivision": calendar.get("subdivision") or "",
+            "added_holidays": "\n".join(calendar.get("added_holidays") or ()),
+            "added_working_days": "\n".join(calendar.get("added_working_days") or ()),
+            "opening_from": opening[0], "opening_to": opening[1]}),
+        "referral_form": ReferralBodyForm(formdata=None, data={
+            "name": body.get("name", ""), "address": body.get("address", ""), "website": body.get("website", ""),
+            "time_limit_months": str(body["time_limit_months"]) if body else ""}),
+    }
+
+
+def _non_working_days(calendar: WorkingCalendar, first: date) -> list[tuple[date, str, str | None]]:
+    """The non-working days of the PREVIEW_DAYS from `first`: (day, weekday, holiday name)."""
+    weekdays = get_locale().days["format"]["wide"]
+    days = (first + timedelta(days=n) for n in range(PREVIEW_DAYS))
+    return [(day, weekdays[day.weekday()], calendar.holiday_name(day))
+            for day in days if not calendar.is_working_day(day)]
+
+
+def _source(url: str) -> tuple[str, str]:
+    """A source link and its short text (the site's name: the whole address would not fit a phone)."""
+    return url, urlsplit(url).hostname or url
+
+
+def _clocks_page(latest: dict[str, Any], **refused: SettingsForm) -> tuple[str, int]:
+    forms = _clock_forms(latest) | refused
+    timezone = current_app.config["REGISTRY_TIMEZONE"]
+    calendar = WorkingCalendar.from_json(latest["calendar"], timezone)
+    policy = ClockPolicy.from_json(latest["clock_policy"]["default"])
+    known = PRESETS.get(policy.preset)
+    presets = [{"code": item.code, "title": item.title, "summary": item.summary,
+                "sources": [_source(url) for url in item.sources]} for item in PRESETS.values()]
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "admin/clocks.html", **forms, presets=presets, policy=policy,
+        policy_title=known.title if known else policy.preset, adjusted=known is None or policy != known.policy,
+        first_response_hours=latest["first_response_hours"],
+        non_working=_non_working_days(calendar, local_today(timezone)), preview_days=PREVIEW_DAYS,
+    ), status
+
+
+@bp.get("/clocks")
+@requires(Permission.CONFIGURE_REGISTRY)
+def clocks() -> tuple[str, int]:
+    """The regulator's clocks: the installation's preset and its adjustments, the categories'
+    own presets, the working calendar and the referral body; one form (and one setting) each."""
+    return _clocks_page(_latest())
+
+
+@bp.post("/clocks/preset")
+@requires(Permission.CONFIGURE_REGISTRY)
+def clocks_preset() -> Response | tuple[str, int]:
+    form = PresetForm()
+    if form.validate_on_submit() and _save(form, operations.use_clock_preset):
+        return redirect(url_for(".clocks", _anchor="policy"), code=303)
+    return _clocks_page(_latest(), preset_form=form)
+
+
+@bp.post("/clocks/policy")
+@requires(Permission.CONFIGURE_REGISTRY)
+def clocks_policy() -> Response | tuple[str, int]:
+    latest = _latest()
+    form = clock_policy_form(_kinds(latest))
+    if form.validate_on_submit() and _save(form, operations.change_clock_policy):
+        return redirect(url_for(".clocks", _anchor="policy"), code=303)
+    return _clocks_page(latest, policy_form=form)
+
+
+@bp.post("/clocks/categories")
+@requires(Permission.CONFIGURE_REGISTRY)
+def clocks_categories() -> Response | tuple[str, int]:
+    latest = _latest()
+    form = category_clocks_form([c["code"] for c in _offered(latest)], _category_names(latest))
+    if form.validate_on_submit() and _save(form, operations.change_category_clocks):
+        return redirect(url_for(".clocks", _anchor="categories"), code=303)
+    return _clocks_page(latest, categories_form=form)
+
+
+@bp.post("/clocks/calendar")
+@requires(Permission.CONFIGURE_REGISTRY)
+def clocks_calendar() -> Response | tuple[str, int]:
+    form = CalendarForm()
+    if form.validate_on_submit() and _save(form, operations.change_calendar):
+        return redirect(url_for(".clocks", _anchor="calendar"), code=303)
+    return _clocks_page(_latest(), calendar_form=form)
+
+
+@bp.post("/clocks/referral")
+@requires(Permission.CONFIGURE_REGISTRY)
+def clocks_referral() -> Response | tuple[str, int]:
+    form = ReferralBodyForm()
+    if form.validate_on_submit() and _save(form, operations.change_referral_body):
+        return redirect(url_for(".clocks", _anchor="referral"), code=303)
+    return _clocks_page(_latest(), referral_form=form)
 
 
 # --- staff accounts locked or failing to sign in ----------------------------------------------

@@ -83,7 +83,7 @@ class Settings:
     clock_policies: ClockPolicies
     #: The working days and hours the clocks count on.
     calendar: WorkingCalendar
-    #: The ADR entity or ombudsman final responses name (app/letters/statutory.ReferralBody's
+    #: The ADR entity or ombudsman final responses name (app/clocks/statutory.ReferralBody's
     #: JSON: name, address, website, time_limit_months); None: not set yet.
     referral_body: Mapping[str, Any] | None
     # Not editable on the web (config.py only), kept here so the tier policy is built in one place.
