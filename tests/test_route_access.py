@@ -144,6 +144,8 @@ ROUTES: dict[str, Access] = {
     "/manage/analysis/": needs(P.VIEW_DASHBOARD),
     "/manage/reports/dashboard.xlsx": needs(P.VIEW_DASHBOARD),
     "/manage/reports/monthly.pdf": needs(P.VIEW_DASHBOARD),
+    "/manage/returns": needs(P.VIEW_DASHBOARD),
+    "/manage/returns/<any(fca, ukgc):kind>.<any(pdf, csv, xlsx):file_format>": needs(P.VIEW_DASHBOARD),
     # Administration.
     "/admin/": needs(P.CONFIGURE_REGISTRY),
     "/admin/categories": needs(P.CONFIGURE_REGISTRY),
@@ -223,6 +225,8 @@ def make_records(app: Flask, client: FlaskClient, make_user) -> Records:
             "user_id": str(clerk),  # an account to unlock (administration)
             "mail_id": str(mail.id),  # a message in the tray, and its second file
             "position": "2",
+            "kind": "fca",  # a regulator return (management)
+            "file_format": "csv",
         }
     return Records(values=values, code=code)
 
