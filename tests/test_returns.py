@@ -304,3 +304,21 @@ def test_the_returns_page_shows_the_figures_and_refuses_a_period_in_reverse(clie
 def test_a_period_is_whole_local_days():
     assert period_of(date(2026, 11, 1), date(2026, 11, 30), ZONE) == (NOV_START.astimezone(UTC),
                                                                       NOV_END.astimezone(UTC))
+
+
+def test_the_monthly_report_of_an_ended_month_is_issued_once(app, client, login, november):
+    login(client, "manager")
+    with frozen_clock(NOW):
+        first = client.get("/manage/reports/monthly.pdf?month=2026-11&language=uk")
+    assert first.status_code == 200
+    _set(app, november["e"], received_at=local(2026, 11, 30, 10), status="annulled")
+    with frozen_clock(NOW + timedelta(hours=1)):
+        again = client.get("/manage/reports/monthly.pdf?month=2026-11&language=uk")
+        current = client.get("/manage/reports/monthly.pdf?month=2026-12&language=uk")
+    assert again.data == first.data
+    assert current.status_code == 200
+    with app.app_context():
+        rows = db.session.scalars(select(IssuedReturn)).all()
+        assert [(r.kind, r.format, r.language, r.period_start, r.period_end) for r in rows] == [
+            ("monthly_report", "pdf", "uk", NOV_START, NOV_END)]
+        assert [p for p in verify_registry().problems if "return" in p.what] == []

@@ -139,7 +139,7 @@ ROUTES: dict[str, Access] = {
     # Management.
     "/manage/escalations/": needs(P.REVIEW_ESCALATIONS),
     "/manage/": needs(P.VIEW_DASHBOARD),
-    "/manage/<any(summary, weeks, categories, backlog, open_status, open_tier, tiers, owners, timings, breaches):table>.csv":
+    "/manage/<any(summary, weeks, categories, backlog, open_status, open_tier, tiers, owners, timings, breaches, flow, outcomes, redress, closure, extensions):table>.csv":
         needs(P.VIEW_DASHBOARD),
     "/manage/analysis/": needs(P.VIEW_DASHBOARD),
     "/manage/reports/dashboard.xlsx": needs(P.VIEW_DASHBOARD),
