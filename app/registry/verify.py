@@ -15,7 +15,8 @@ What is checked (docs/security.md, "What verify checks"):
 6. Evidence files on disk against the SHA-256 their intake record names, each received e-mail
    (its raw .eml) against the SHA-256 its signed arrival entry names, and each issued
    document's file (receipt, reprint, letter as first delivered) against the SHA-256 its
-   "document_issued" event signs.
+   "document_issued" event signs; each issued return and monthly report (`issued_returns`)
+   against its "return_issued" event, and its stored file against the signed SHA-256.
 7. The audit trail's own hash chain, and the signed checkpoints kept outside the database
    (so removing the newest records together with the counters and the head is caught).
 """
