@@ -8,7 +8,7 @@ from .clocks.models import ComplaintClock
 from .complaints.models import Attachment, Complaint
 from .intake.models import IdempotencyKey
 from .mailin.models import InboundMail, InboundMailAttachment, MailboxStatus
-from .manage.models import ComplaintFacts
+from .manage.models import ComplaintFacts, IssuedReturn
 from .notifications.models import Notification
 from .receipts.models import ReceiptPrint
 from .registry.models import ChainHead, IssuedDocument, NumberCounter, RegistryEntry
@@ -31,6 +31,7 @@ __all__ = [
     "InboundMailAttachment",
     "MailboxStatus",
     "IssuedDocument",
+    "IssuedReturn",
     "Notification",
     "NumberCounter",
     "ReceiptPrint",

@@ -141,11 +141,13 @@ ROUTES: dict[str, Access] = {
     # Management.
     "/manage/escalations/": needs(P.REVIEW_ESCALATIONS),
     "/manage/": needs(P.VIEW_DASHBOARD),
-    "/manage/<any(summary, weeks, categories, backlog, open_status, open_tier, tiers, owners, timings, breaches):table>.csv":
+    "/manage/<any(summary, weeks, categories, backlog, open_status, open_tier, tiers, owners, timings, breaches, flow, outcomes, redress, closure, extensions):table>.csv":
         needs(P.VIEW_DASHBOARD),
     "/manage/analysis/": needs(P.VIEW_DASHBOARD),
     "/manage/reports/dashboard.xlsx": needs(P.VIEW_DASHBOARD),
     "/manage/reports/monthly.pdf": needs(P.VIEW_DASHBOARD),
+    "/manage/returns": needs(P.VIEW_DASHBOARD),
+    "/manage/returns/<any(fca, ukgc):kind>.<any(pdf, csv, xlsx):file_format>": needs(P.VIEW_DASHBOARD),
     # Administration.
     "/admin/": needs(P.CONFIGURE_REGISTRY),
     "/admin/categories": needs(P.CONFIGURE_REGISTRY),
@@ -231,6 +233,8 @@ def make_records(app: Flask, client: FlaskClient, make_user) -> Records:
             "user_id": str(clerk),  # an account to unlock (administration)
             "mail_id": str(mail.id),  # a message in the tray, and its second file
             "position": "2",
+            "kind": "fca",  # a regulator return (management)
+            "file_format": "csv",
         }
     return Records(values=values, code=code)
 

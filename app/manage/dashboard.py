@@ -28,16 +28,16 @@ from ..audit.models import AuditAction
 from ..audit.service import record
 from ..auth.access import requires
 from ..auth.permissions import Permission
-from ..clock import now_utc
+from ..clock import local_day_start, now_utc
 from ..complaints.categories import category_choices
 from ..complaints.filters import ComplaintFilter
 from ..complaints.models import Channel, ComplaintStatus
 from ..database import commit_with_retry
 from ..dates import format_day, local
 from ..forms import AppForm
-from ..settings.store import current_policy
+from ..settings.store import current_policy, current_settings
 from ..workflow.models import DeadlineKind
-from . import charts, figures
+from . import charts, figures, outcomes
 from .blueprint import bp
 from .figures import Share
 
@@ -141,6 +141,26 @@ class Context:
 
     def backlog(self) -> list[figures.Bucket]:
         return self.overview().backlog
+
+    def period(self) -> tuple[datetime, datetime]:
+        """The period of the outcome figures: the filter's days; without a first day, the
+        current month (in the organisation's time zone); without a last, up to now."""
+        start = self.filters.registered_from
+        if start is None:
+            today = local(self.now, self.timezone).date()
+            start = local_day_start(today.replace(day=1), self.timezone)
+        return start, self.filters.registered_before or self.now
+
+    def outcomes(self) -> outcomes.OutcomeFigures:
+        """Outcomes, redress, closure bands, extensions and breaches of the period, by the dates
+        they happened (app/manage/outcomes.py), for the category chosen."""
+        def compute() -> outcomes.OutcomeFigures:
+            settings = current_settings()
+            start, end = self.period()
+            return outcomes.outcome_figures(start, end, category=self.filters.category,
+                                            policies=settings.clock_policies, calendar=settings.calendar)
+
+        return self.figure("outcomes", compute)
 
 
 def _percent(share: Share) -> float | None:
@@ -252,6 +272,58 @@ def backlog_table(c: Context) -> Table:
     return Table("backlog", _("Age of the open complaints"), (_("Registered"), _("Open complaints")), rows)
 
 
+def band_label(band: outcomes.Band) -> str:
+    """"Within 3 working days", "Over 56 calendar days"."""
+    unit = band.limit.unit.title
+    if band.over:
+        return _("Over %(amount)d %(unit)s", amount=band.limit.amount, unit=unit)
+    return _("Within %(amount)d %(unit)s", amount=band.limit.amount, unit=unit)
+
+
+def flow_table(c: Context) -> Table:
+    o = c.outcomes()
+    rows = [
+        (_("Outstanding at the start of the period"), o.outstanding_at_start),
+        (_("Received in the period"), o.opened),
+        (_("Decided in the period"), o.resolved),
+        (_("Closed in the period"), o.closed),
+        (_("Outstanding at the end of the period"), o.outstanding_at_end),
+    ]
+    return Table("flow", _("Complaints received, decided and outstanding"), (_("Figure"), _("Complaints")), rows)
+
+
+def outcomes_table(c: Context) -> Table:
+    o = c.outcomes()
+    rows = [(resolution.title, count) for resolution, count in o.outcomes.items()]
+    rows.append((_("Upheld or partly upheld (FCA)"), o.upheld_fca))
+    return Table("outcomes", _("Outcomes of the complaints decided in the period"), (_("Outcome"), _("Complaints")),
+                 rows)
+
+
+def redress_table(c: Context) -> Table:
+    o = c.outcomes()
+    rows: list[tuple[Any, ...]] = [(currency, total, count) for currency, (total, count) in o.redress.items()]
+    rows.append((_("Non-monetary remedy"), None, o.remedies))
+    return Table("redress", _("Redress paid in the period"), (_("Currency"), _("Paid"), _("Complaints")), rows)
+
+
+def closure_table(c: Context) -> Table:
+    o = c.outcomes()
+    rows = [(band_label(band), count) for band, count in o.bands.items()]
+    return Table("closure", _("Time from receipt to the decision, paused time left out"),
+                 (_("Decided"), _("Complaints")), rows)
+
+
+def extensions_table(c: Context) -> Table:
+    o = c.outcomes()
+    extended_kinds = {kind.value for kind in o.extensions}
+    kinds = [kind for kind in DeadlineKind if kind in o.breaches or kind.value in extended_kinds]
+    extended = {kind.value: count for kind, count in o.extensions.items()}  # a clock kind is a deadline kind
+    rows = [(kind.title, extended.get(kind.value, 0), o.breaches.get(kind, 0)) for kind in kinds]
+    return Table("extensions", _("Deadlines extended and breached in the period"),
+                 (_("Deadline"), _("Extensions"), _("Breaches")), rows)
+
+
 #: Every table, by the name in its CSV address, in the order the page shows them.
 TABLES: dict[str, Callable[[Context], Table]] = {
     "summary": summary_table,
@@ -264,6 +336,11 @@ TABLES: dict[str, Callable[[Context], Table]] = {
     "owners": owners_table,
     "timings": timings_table,
     "breaches": breaches_table,
+    "flow": flow_table,
+    "outcomes": outcomes_table,
+    "redress": redress_table,
+    "closure": closure_table,
+    "extensions": extensions_table,
 }
 
 
@@ -322,6 +399,7 @@ def index() -> tuple[str, int]:
         summary=context.summary(), timings=context.timings(), breaches=context.breaches(),
         now=context.now, DeadlineKind=DeadlineKind, ComplaintStatus=ComplaintStatus,
         report_month=f"{local(context.now, context.timezone):%Y-%m}",  # the month input's (ISO) value
+        outcome_period=context.period(),
     ), 200
 
 
@@ -362,3 +440,7 @@ def export_csv(table: str) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="dashboard-{table}-{day.isoformat()}.csv"'},
     )
+
+
+# The returns page shares the manage blueprint; app/__init__.py imports this module for its routes.
+from . import returns_page  # noqa: E402,F401

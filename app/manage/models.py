@@ -171,3 +171,39 @@ class FigureDuration(_RollupKey, db.Model):
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     monday: Mapped[date] = mapped_column(Date, primary_key=True)
     complaints: Mapped[int] = mapped_column(Integer)
+
+
+# --- regulator returns and monthly reports as issued (app/manage/issued_returns.py) ------------
+
+
+class IssuedReturn(db.Model):
+    """A return (or monthly report) for a period that had ended, as first downloaded: the file
+    kept once in the write-once return store under its SHA-256, which a signed "return_issued"
+    event names together with the figures. Every later download serves that file.
+
+    One per (kind, period, format, language): a concurrent second first download fails on that
+    key and serves the first one's file.
+    """
+
+    __tablename__ = "issued_returns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: "fca", "ukgc" or "monthly_report" (app/manage/returns.py: ReturnKind).
+    kind: Mapped[str] = mapped_column(String(30))
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: "pdf", "csv" or "xlsx".
+    format: Mapped[str] = mapped_column(String(10))
+    language: Mapped[str] = mapped_column(String(5))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The signed "return_issued" event (NULL: none did; verify reports it).
+    entry_position: Mapped[int | None] = mapped_column(ForeignKey("registry_entries.position"), unique=True)
+
+    __table_args__ = (
+        db.UniqueConstraint("kind", "period_start", "period_end", "format", "language"),
+        CheckConstraint("format IN ('pdf', 'csv', 'xlsx')", name="known_format"),
+        CheckConstraint("period_start < period_end", name="period_in_order"),
+        CheckConstraint("size > 0", name="size_positive"),
+    )

@@ -15,7 +15,8 @@ What is checked (docs/security.md, "What verify checks"):
 6. Evidence files on disk against the SHA-256 their intake record names, each received e-mail
    (its raw .eml) against the SHA-256 its signed arrival entry names, and each issued
    document's file (receipt, reprint, letter as first delivered) against the SHA-256 its
-   "document_issued" event signs.
+   "document_issued" event signs; each issued return and monthly report (`issued_returns`)
+   against its "return_issued" event, and its stored file against the signed SHA-256.
 7. The audit trail's own hash chain, and the signed checkpoints kept outside the database
    (so removing the newest records together with the counters and the head is caught).
 """
@@ -41,6 +42,9 @@ from ..complaints.models import CORRECTABLE, REGISTRATION_ONLY, Attachment, Comp
 from ..complaints.storage import EvidenceStore
 from ..extensions import db
 from ..mailin.models import InboundMail, arrival_facts
+from ..manage.issued_returns import RETURN_ISSUED, return_store
+from ..manage.issued_returns import signed_facts as signed_return_facts
+from ..manage.models import IssuedReturn
 from ..receipts.models import ReceiptPrint
 from ..settings.models import SettingVersion
 from ..workflow.models import Breach, CaseMessage, Escalation
@@ -444,6 +448,7 @@ def verify_registry(batch_size: int = 2000, *, files: bool = True, since: Checkp
         report.problems.extend(_evidence_files(report, None if since is None else touched))
         report.problems.extend(_mail_files(report, start))
         report.problems.extend(_document_files(report, None if since is None else touched))
+    report.problems.extend(_issued_returns(report, files=files))
     report.problems.extend(verify_audit_trail())
     report.problems.extend(check_checkpoints())
     return report
@@ -717,3 +722,44 @@ def _document_files(report: Report, only: set[int] | None) -> Iterator[Problem]:
         if digest != signed:
             yield Problem(f"altered: the file of an issued document differs from its signed SHA-256: {what}",
                           number=number, expected=signed, found=digest)
+
+
+def _issued_returns(report: Report, *, files: bool) -> Iterator[Problem]:
+    """Each issued return (and monthly report): its row against its signed "return_issued"
+    event, a row no event vouches for, an event whose row is gone, and (`files`) its file
+    against the signed SHA-256."""
+    store = return_store()
+    vouched: set[int] = set()
+    for row, payload in db.session.execute(
+        select(IssuedReturn, RegistryEntry.payload)
+        .outerjoin(RegistryEntry, RegistryEntry.position == IssuedReturn.entry_position).order_by(IssuedReturn.id)
+    ):
+        what = f"{row.kind} {iso_utc(row.period_start)}..{iso_utc(row.period_end)} ({row.format}, {row.language})"
+        said = json.loads(payload) if payload else {}
+        if said.get("type") != RETURN_ISSUED:
+            yield Problem(f"an issued return (row {row.id}, {what}) that no signed event recorded "
+                          "(added outside the registry)")
+            continue
+        vouched.add(row.entry_position)
+        signed = {name: value for name, value in said["return"].items() if name != "figures"}
+        for problem in _compare("the issued return", {**signed, "at": said["at"]},
+                                {**signed_return_facts(row), "at": iso_utc(row.issued_at)}):
+            found = problem if isinstance(problem, Problem) else Problem(problem)
+            yield Problem(f"{found.what}: {what}", row.entry_position, None, found.expected, found.found)
+        if not files:
+            continue
+        report.files_checked += 1
+        try:
+            digest = _file_sha256(store.path_for(signed["sha256"]))
+        except OSError:
+            yield Problem(f"the file of an issued return is missing: {what}", expected=signed["sha256"], found="no file")
+            continue
+        if digest != signed["sha256"]:
+            yield Problem(f"altered: the file of an issued return differs from its signed SHA-256: {what}",
+                          expected=signed["sha256"], found=digest)
+    for position in db.session.scalars(
+        select(RegistryEntry.position).where(RegistryEntry.complaint_id.is_(None), RegistryEntry.kind == EntryKind.EVENT,
+                                            RegistryEntry.payload.contains(f'"type":"{RETURN_ISSUED}"'))
+    ):
+        if position not in vouched:
+            yield Problem("the issued return this entry records is missing (removed)", position)

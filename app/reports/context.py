@@ -209,8 +209,33 @@ def _tables(c: dashboard.Context, page: dict[str, dashboard.Table]) -> dict[str,
                     _relabel(page["timings"], [Term("measure.first_response"), Term("measure.resolution")])),
         "breaches": (_columns(("deadline", "text"), ("breaches", "count")),
                      _relabel(page["breaches"], [Term(f"deadline.{kind.value}") for kind in c.breaches().by_kind])),
+        **_outcome_tables(c, page),
     }
     return {code: ReportTable(code, columns, lines) for code, (columns, lines) in rows.items()}
+
+
+def _outcome_tables(
+    c: dashboard.Context, page: dict[str, dashboard.Table]
+) -> dict[str, tuple[tuple[Column, ...], tuple[tuple[Cell, ...], ...]]]:
+    """The month's outcomes, redress, closure bands, extensions and breaches, by the day each
+    happened (app/manage/outcomes.py): the dashboard's lines in the report's words."""
+    o = c.outcomes()
+    flow = ["flow.outstanding_start", "flow.received", "flow.decided", "flow.closed", "flow.outstanding_end"]
+    outcome_terms = [Term(f"outcome.{resolution.value}") for resolution in o.outcomes] + [Term("outcome.upheld_fca")]
+    currencies: list[str | Term] = [*o.redress, Term("redress.remedy")]
+    bands = [Term(f"band.{'over' if band.over else 'within'}.{band.limit.unit.value}",
+                  (("amount", band.limit.amount),)) for band in o.bands]
+    extended = {kind.value for kind in o.extensions}
+    deadlines = [Term(f"deadline.{kind.value}") for kind in DeadlineKind if kind in o.breaches or kind.value in extended]
+    return {
+        "flow": (_columns(("figure", "text"), ("complaints", "count")), _relabel(page["flow"], [Term(t) for t in flow])),
+        "outcomes": (_columns(("outcome", "text"), ("complaints", "count")), _relabel(page["outcomes"], outcome_terms)),
+        "redress": (_columns(("currency", "text"), ("paid", "decimal"), ("complaints", "count")),
+                    _relabel(page["redress"], currencies)),
+        "closure": (_columns(("band", "text"), ("complaints", "count")), _relabel(page["closure"], bands)),
+        "extensions": (_columns(("deadline", "text"), ("extensions", "count"), ("breaches", "count")),
+                       _relabel(page["extensions"], deadlines)),
+    }
 
 
 def _charts(tables: dict[str, ReportTable]) -> tuple[BarChart, ...]:
