@@ -108,7 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from .mailin.cli import cli as mailin_cli
     from .mailin.routes import bp as mailin_bp  # the clerks' tray of received e-mail
     from .mailin.routes import init_app as init_mail_intake
-    from .manage import analysis, dashboard, escalations  # noqa: F401  (their routes are on manage_bp)
+    from .manage import analysis, dashboard, escalations, returns_page  # noqa: F401  (their routes are on manage_bp)
     from .manage.blueprint import bp as manage_bp
     from .manage.cli import cli as figures_cli
     from .queue.routes import bp as queue_bp

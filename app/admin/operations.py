@@ -20,9 +20,9 @@ from ..clock import now_utc
 from ..clocks.calendar import CalendarError, WorkingCalendar
 from ..clocks.policy import ClockPolicies, PolicyError
 from ..clocks.presets import PRESETS
+from ..clocks.statutory import ReferralBody, StatutoryWordingError
 from ..complaints.guards import actor
 from ..extensions import db
-from ..clocks.statutory import ReferralBody, StatutoryWordingError
 from ..registry.chain import append_entry
 from ..registry.digest import iso_utc
 from ..registry.models import EntryKind

@@ -441,6 +441,3 @@ def export_csv(table: str) -> Response:
         headers={"Content-Disposition": f'attachment; filename="dashboard-{table}-{day.isoformat()}.csv"'},
     )
 
-
-# The returns page shares the manage blueprint; app/__init__.py imports this module for its routes.
-from . import returns_page  # noqa: E402,F401
