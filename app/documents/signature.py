@@ -45,6 +45,28 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from ..clock import now_utc
 from ..files import write_new_file
 
+def _prepare_asn1_maps() -> None:
+    """Set up every asn1crypto class of the signing path now, at import, in one thread. It sets
+    each class up lazily, on first use, by assigning empty maps and then filling them, so two
+    threads signing their first documents at once could see a map half-filled (a KeyError such
+    as 'organization_name')."""
+    from asn1crypto import algos, cms, core, keys, x509  # noqa: F401  (load every class of the signing path)
+
+    pending: list[type] = [core.Asn1Value, core.ValueMap]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if getattr(cls, "_map", None) is not None and getattr(cls, "_reverse_map", 1) is None:
+            cls._reverse_map = {value: key for key, value in cls._map.items()}  # complete before it is seen
+        if issubclass(cls, core.Asn1Value) and cls not in core._SETUP_CLASSES:
+            try:
+                cls()  # its first instance sets the class up (core.Asn1Value.__init__)
+            except Exception:  # noqa: S112  (a class that needs arguments is set up at its first real use)
+                continue
+
+
+_prepare_asn1_maps()
+
 #: The name of the embedded file that carries the registry's record of the document.
 RECORD_FILE_NAME = "registry-record.json"
 #: The name of the (invisible) signature field.
