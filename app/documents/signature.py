@@ -45,6 +45,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from ..clock import now_utc
 from ..files import write_new_file
 
+
 def _prepare_asn1_maps() -> None:
     """Set up every asn1crypto class of the signing path now, at import, in one thread. It sets
     each class up lazily, on first use, by assigning empty maps and then filling them, so two
