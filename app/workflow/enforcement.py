@@ -20,7 +20,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, tuple_, update
+from sqlalchemy import ARRAY, Integer, any_, bindparam, select, text, tuple_, update
 
 from ..clocks.models import ComplaintClock
 from ..clocks.policy import ClockKind
@@ -316,9 +316,11 @@ def _clocks_of(rows: list[Any]) -> dict[int, list[SimpleNamespace]]:
     one else changes their clocks meanwhile), per complaint, in the order they are enforced."""
     if not rows:
         return {}
-    found = db.session.execute(
-        select(*_CLOCK_READ).where(_K.c.complaint_id.in_([row.id for row in rows]), _K.c.next_check_at.is_not(None))
-    ).all()
+    ids = [row.id for row in rows]
+    # PostgreSQL: one array parameter, not a placeholder per complaint (thousands to parse).
+    of_rows = (_K.c.complaint_id == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
+               if db.session.get_bind().dialect.name == "postgresql" else _K.c.complaint_id.in_(ids))
+    found = db.session.execute(select(*_CLOCK_READ).where(of_rows, _K.c.next_check_at.is_not(None))).all()
     clocks: dict[int, list[SimpleNamespace]] = {}
     for clock in sorted(found, key=lambda c: (ORDER.index(ClockKind(c.kind)), c.id)):
         clocks.setdefault(clock.complaint_id, []).append(SimpleNamespace(**clock._mapping))
