@@ -197,7 +197,9 @@ def check_sample(clocks: ClockPolicy, fraction: float) -> list[str]:
         expected = next(r for r in started.rows if r["kind"].value == row.kind)
         if (row.due_at, row.rule, row.started_at) != (expected["due_at"], expected["rule"], expected["started_at"]):
             problems.append(f"clock {row.id}: {row.due_at} {row.started_at} != {expected['due_at']}")
-        fresh = row.status == "registered" or (row.met_at is None and row.warned_at is None and row.paused_at is None)
+        # As started: not yet warned, paused, stopped, nor met other than by registration.
+        fresh = (row.warned_at is None and row.paused_at is None and row.stopped_at is None
+                 and row.met_at in (None, row.registered_at))
         if fresh and (row.met_at, row.next_check_at) != (expected["met_at"], expected["next_check_at"]):
             problems.append(f"clock {row.id}: met/alarm {row.met_at} {row.next_check_at} != "
                             f"{expected['met_at']} {expected['next_check_at']}")
