@@ -63,7 +63,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -114,10 +114,16 @@ class Groups:
     fresh: int
     working: int
     annulled: int
+    #: The regulatory-clock benchmark's groups (benchmarks/clocks.py): open at tier 2, first
+    #: response sent, resolution restarted within the last day; their escalating clock is
+    #: overdue (`clock_late`) or past its warning (`clock_soon`). None here.
+    clock_late: int = 0
+    clock_soon: int = 0
 
     @property
     def closed(self) -> int:
-        return self.total - self.overdue - self.due_soon - self.fresh - self.working - self.annulled
+        return (self.total - self.overdue - self.due_soon - self.clock_late - self.clock_soon - self.fresh
+                - self.working - self.annulled)
 
     @classmethod
     def of(cls, total: int, overdue_share: float, due_soon: int) -> Groups:
@@ -135,6 +141,8 @@ WITH g AS (
     SELECT i,
            CASE WHEN i <= :b_overdue THEN 'overdue'
                 WHEN i <= :b_soon THEN 'soon'
+                WHEN i <= :b_clock_late THEN 'clock_late'
+                WHEN i <= :b_clock_soon THEN 'clock_soon'
                 WHEN i <= :b_fresh THEN 'fresh'
                 WHEN i <= :b_working THEN 'working'
                 WHEN i <= :b_annulled THEN 'annulled'
@@ -156,6 +164,12 @@ WITH g AS (
                -- resolution warning 2 .. 54 h away
                WHEN 'working' THEN CAST(:seed_at AS timestamptz) - :res_warn_h * interval '1 hour'
                                    + interval '2 hours' + r1 * (:res_warn_h - 2) * interval '1 hour'
+               -- the escalating clock due 1 min .. 48 h ago (:late_span: the longest it can run)
+               WHEN 'clock_late' THEN CAST(:seed_at AS timestamptz) - CAST(:late_span AS interval)
+                                      - interval '1 minute' - r1 * interval '24 hours'
+               -- its warning passed, due more than 2 h from now
+               WHEN 'clock_soon' THEN CAST(:seed_at AS timestamptz) - CAST(:soon_lo AS interval)
+                                      - r1 * (CAST(:soon_hi AS interval) - CAST(:soon_lo AS interval))
                ELSE CAST(:seed_at AS timestamptz) - interval '10 days' - r1 * interval '290 days'
            END AS registered_at
     FROM g
@@ -169,9 +183,11 @@ WITH g AS (
     SELECT n.*,
            year || '/' || (CASE WHEN seq < 1000000 THEN lpad(seq::text, 6, '0') ELSE seq::text END) AS number,
            registered_at + :frh * interval '1 hour' AS first_due,
-           CASE WHEN grp IN ('working', 'closed')
+           CASE WHEN grp IN ('working', 'closed', 'clock_late', 'clock_soon')
                 THEN registered_at + least(:frh * interval '1 hour', CAST(:seed_at AS timestamptz) - registered_at)
                      * (0.1 + 0.8 * r2) END AS responded_at,
+           CASE WHEN grp IN ('clock_late', 'clock_soon') THEN CAST(:seed_at AS timestamptz) - r3 * interval '1 day'
+                ELSE registered_at END AS restarted_at,
            CASE WHEN grp = 'closed' THEN registered_at + interval '1 day' + r2 * interval '8 days' END AS decided_at,
            o.ids[1 + (i % array_length(o.ids, 1))] AS officer
     FROM n CROSS JOIN (
@@ -179,7 +195,7 @@ WITH g AS (
     ) AS o
 )
 INSERT INTO complaints (
-    year, seq, number, slug, access_code, status, channel, registered_at, received_at, first_response_due,
+    year, seq, number, slug, access_code, personal_salt, status, channel, registered_at, received_at, first_response_due,
     full_name, email, phone, postal_address, category, subject, description, desired_outcome, language,
     signature_name, declaration_confirmed, registered_by_id,
     owner_id, tier, resolution_started_at, transfer_count, contact_count, first_responded_at,
@@ -189,8 +205,11 @@ INSERT INTO complaints (
 SELECT
     year, seq, number, replace(number, '/', '-'),
     translate(upper(substr(md5(i::text || 'access'), 1, 12)), '01', 'GH'),
+    md5(i::text || 'salt'),
     CASE grp WHEN 'overdue' THEN (CASE WHEN i % 2 = 0 THEN 'registered' ELSE 'in_progress' END)
              WHEN 'soon' THEN 'registered'
+             WHEN 'clock_late' THEN 'in_progress'
+             WHEN 'clock_soon' THEN (CASE WHEN i % 2 = 0 THEN 'in_progress' ELSE 'responded' END)
              WHEN 'fresh' THEN (CASE WHEN i % 2 = 0 THEN 'registered' ELSE 'in_progress' END)
              WHEN 'working' THEN (ARRAY['in_progress', 'waiting', 'responded'])[1 + i % 3]
              WHEN 'annulled' THEN 'annulled'
@@ -209,12 +228,14 @@ SELECT
     'Plata retragerii și explicația întârzierii.',
     (ARRAY['ro', 'ru', 'en', 'uk'])[1 + i % 4],
     'Semnătura ' || i, true, NULL,
-    CASE WHEN grp IN ('working', 'closed') OR (grp IN ('overdue', 'fresh') AND i % 2 = 1) THEN officer END,
-    1, registered_at, 0, 1,
+    CASE WHEN grp IN ('working', 'closed', 'clock_late', 'clock_soon') OR (grp IN ('overdue', 'fresh') AND i % 2 = 1)
+         THEN officer END,
+    CASE WHEN grp IN ('clock_late', 'clock_soon') THEN 2 ELSE 1 END, restarted_at, 0, 1,
     responded_at,
     CASE grp WHEN 'overdue' THEN registered_at + :warn_h * interval '1 hour' END,
     NULL,
-    CASE WHEN grp IN ('overdue', 'soon', 'fresh', 'working') THEN registered_at + :res_days * interval '1 day' END,
+    CASE WHEN grp IN ('overdue', 'soon', 'fresh', 'working') THEN registered_at + :res_days * interval '1 day'
+         WHEN grp IN ('clock_late', 'clock_soon') THEN restarted_at + :res2_days * interval '1 day' END,
     NULL,
     CASE WHEN grp = 'closed' THEN (ARRAY['upheld', 'partly_upheld', 'rejected'])[1 + i % 3] END,
     decided_at,
@@ -222,7 +243,10 @@ SELECT
     CASE grp WHEN 'overdue' THEN first_due
              WHEN 'soon' THEN registered_at + :warn_h * interval '1 hour'
              WHEN 'fresh' THEN registered_at + :warn_h * interval '1 hour'
-             WHEN 'working' THEN registered_at + :res_warn_h * interval '1 hour' END
+             WHEN 'working' THEN registered_at + :res_warn_h * interval '1 hour'
+             -- the clocks' alarms are added by the clock benchmark's seeding
+             WHEN 'clock_late' THEN restarted_at + :res2_warn_h * interval '1 hour'
+             WHEN 'clock_soon' THEN restarted_at + :res2_warn_h * interval '1 hour' END
 FROM v
 ORDER BY year, seq
 """
@@ -286,8 +310,13 @@ def settle(tables: tuple[str, ...]) -> None:
         connection.execute(text("CHECKPOINT"))
 
 
-def seed(groups: Groups, policy: TierPolicy, seed_at: datetime, timezone_name: str, key_id: str) -> float:
-    """Load the complaints and their placeholder intake entries; returns the seconds it took."""
+def seed(groups: Groups, policy: TierPolicy, seed_at: datetime, timezone_name: str, key_id: str, *,
+         spans: Mapping[str, timedelta] | None = None, clocks: Callable[[Any], None] | None = None) -> float:
+    """Load the complaints and their placeholder intake entries; returns the seconds it took.
+
+    The clock benchmark (benchmarks/clocks.py) passes `spans` (how long ago its `clock_late` and
+    `clock_soon` groups were received: `late_span`, `soon_lo`, `soon_hi`) and `clocks`, which
+    loads the complaints' clocks on the same connection, before the dashboard's copy is built."""
     began = time.perf_counter()
     for tier in (1, 2, 3):
         for k in range(1, OFFICERS_PER_TIER + 1):
@@ -300,16 +329,21 @@ def seed(groups: Groups, policy: TierPolicy, seed_at: datetime, timezone_name: s
     res_days = policy.tier(1).resolution_days
     bounds = {}
     running = 0
-    for name in ("overdue", "soon", "fresh", "working", "annulled"):
-        running += {"overdue": groups.overdue, "soon": groups.due_soon, "fresh": groups.fresh,
-                    "working": groups.working, "annulled": groups.annulled}[name]
+    for name in ("overdue", "soon", "clock_late", "clock_soon", "fresh", "working", "annulled"):
+        running += {"overdue": groups.overdue, "soon": groups.due_soon, "clock_late": groups.clock_late,
+                    "clock_soon": groups.clock_soon, "fresh": groups.fresh, "working": groups.working,
+                    "annulled": groups.annulled}[name]
         bounds[f"b_{name}"] = running
     params = {
         **bounds, "total": groups.total, "seed_at": seed_at, "tz": timezone_name,
         "frh": policy.first_response_hours, "warn_h": warn_h, "res_days": res_days,
         "res_warn_h": res_days * 24 * policy.due_soon_fraction,
+        "res2_days": policy.tier(2).resolution_days,
+        "res2_warn_h": policy.tier(2).resolution_days * 24 * policy.due_soon_fraction,
+        **{"late_span": timedelta(0), "soon_lo": timedelta(0), "soon_hi": timedelta(0), **(spans or {})},
     }
-    with bulk_load(("complaints", "registry_entries")) as connection:
+    tables = ("complaints", "registry_entries") + (("complaint_clocks",) if clocks else ())
+    with bulk_load(tables) as connection:
         step = time.perf_counter()
         connection.execute(text(_SEED_COMPLAINTS), params)
         print(f"  complaints inserted: {time.perf_counter() - step:.1f} s", flush=True)
@@ -323,6 +357,10 @@ def seed(groups: Groups, policy: TierPolicy, seed_at: datetime, timezone_name: s
             INSERT INTO number_counters (scope, last_value)
             SELECT 'incoming:' || year, max(seq) FROM complaints GROUP BY year"""))
         print(f"  intake entries inserted: {time.perf_counter() - step:.1f} s", flush=True)
+        if clocks:
+            step = time.perf_counter()
+            clocks(connection)
+            print(f"  clocks inserted, complaints' alarms set: {time.perf_counter() - step:.1f} s", flush=True)
         step = time.perf_counter()
         # The dashboard's copy (its triggers are off for the load): enforcement updates it too.
         connection.execute(facts.rebuild_statement())
@@ -333,7 +371,7 @@ def seed(groups: Groups, policy: TierPolicy, seed_at: datetime, timezone_name: s
 
 #: What a seed and a pass write: vacuumed and checkpointed before anything is timed.
 SETTLED_TABLES = ("complaints", "registry_entries", "registry_chain_head", "breaches", "escalations",
-                  "notifications", "complaint_facts")
+                  "notifications", "complaint_facts", "complaint_clocks")
 
 
 def undo_pass(policy: TierPolicy, base_position: int) -> None:

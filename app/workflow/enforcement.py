@@ -16,10 +16,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, tuple_, update
+from sqlalchemy import ARRAY, Integer, any_, bindparam, select, text, tuple_, update
 
 from ..clocks.models import ComplaintClock
 from ..clocks.policy import ClockKind
@@ -241,7 +242,7 @@ def _clock_step(plan: _Plan, clocks: list[SimpleNamespace], changed: dict[int, S
             clock.breached_at = at
             changed[clock.id] = clock
             return _breach(plan, DeadlineKind(clock.kind), clock.due_at, EscalationReason.CLOCK_BREACH, at, policy,
-                           escalates=rule_of(clock).escalates, clock=clock)
+                           escalates=_escalates(clock.rule), clock=clock)
     for clock in running:
         if clock.warned_at is None and at >= warning_at(clock, fraction):
             clock.warned_at = at
@@ -251,6 +252,13 @@ def _clock_step(plan: _Plan, clocks: list[SimpleNamespace], changed: dict[int, S
                                                      due_at=iso_utc(clock.due_at)))
             return _Step(SweepStep(plan.state.number, "warning", kind, clock.due_at, plan.state.tier, None))
     return None
+
+
+@lru_cache(maxsize=64)
+def _escalates(rule: str) -> bool:
+    """Whether a clock started with the rule JSON `rule` escalates when breached (running.rule_of
+    reads it); a pass breaches thousands of clocks that share a few rules, so each is read once."""
+    return rule_of(SimpleNamespace(rule=rule)).escalates
 
 
 def _breach(plan: _Plan, kind: DeadlineKind, due: datetime, reason: EscalationReason, at: datetime,
@@ -308,21 +316,41 @@ def _clocks_of(rows: list[Any]) -> dict[int, list[SimpleNamespace]]:
     one else changes their clocks meanwhile), per complaint, in the order they are enforced."""
     if not rows:
         return {}
-    found = db.session.execute(
-        select(*_CLOCK_READ).where(_K.c.complaint_id.in_([row.id for row in rows]), _K.c.next_check_at.is_not(None))
-    ).all()
+    ids = [row.id for row in rows]
+    # PostgreSQL: one array parameter, not a placeholder per complaint (thousands to parse).
+    of_rows = (_K.c.complaint_id == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
+               if db.session.get_bind().dialect.name == "postgresql" else _K.c.complaint_id.in_(ids))
+    found = db.session.execute(select(*_CLOCK_READ).where(of_rows, _K.c.next_check_at.is_not(None))).all()
     clocks: dict[int, list[SimpleNamespace]] = {}
     for clock in sorted(found, key=lambda c: (ORDER.index(ClockKind(c.kind)), c.id)):
         clocks.setdefault(clock.complaint_id, []).append(SimpleNamespace(**clock._mapping))
     return clocks
 
 
+#: PostgreSQL: the batch's clock changes in one statement, like `_UPDATE_FROM_ARRAYS`.
+_UPDATE_CLOCKS_FROM_ARRAYS = text(
+    "UPDATE complaint_clocks AS k SET warned_at = v.warned_at, breached_at = v.breached_at, "
+    "next_check_at = v.next_check_at "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:warned_at AS timestamptz[]), CAST(:breached_at AS timestamptz[]), "
+    "CAST(:next_check_at AS timestamptz[])) AS v(id, warned_at, breached_at, next_check_at) WHERE k.id = v.id"
+)
+
+
 def _update_clocks(clocks: list[SimpleNamespace], fraction: float) -> None:
-    if clocks:
-        db.session.execute(_UPDATE_CLOCK, [
-            {"clock_id": clock.id, "new_warned_at": clock.warned_at, "new_breached_at": clock.breached_at,
-             "new_next_check_at": alarm(clock, fraction)} for clock in clocks
-        ])
+    """Write the warnings, breaches and new alarms of a batch's changed clocks."""
+    if not clocks:
+        return
+    alarms = [alarm(clock, fraction) for clock in clocks]
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_UPDATE_CLOCKS_FROM_ARRAYS, {
+            "ids": [clock.id for clock in clocks], "warned_at": [clock.warned_at for clock in clocks],
+            "breached_at": [clock.breached_at for clock in clocks], "next_check_at": alarms,
+        })
+        return
+    db.session.execute(_UPDATE_CLOCK, [
+        {"clock_id": clock.id, "new_warned_at": clock.warned_at, "new_breached_at": clock.breached_at,
+         "new_next_check_at": moment} for clock, moment in zip(clocks, alarms, strict=True)
+    ])
 
 
 def _enforce_batch(at: datetime, policy: TierPolicy, batch_size: int) -> tuple[int, int, list[SweepStep]]:
