@@ -192,9 +192,14 @@ SELECT
         || ' ' || (ARRAY['Ștefănescu', 'Popescu', 'Rusu', 'Ciobanu', 'Lungu', 'Moraru', 'Cebotari',
                          'Smirnov', 'Țurcanu', 'Munteanu', 'Rotaru'])[1 + i % 11],
     -- the repeat complainants, at any size: an address is shared by 1.4 complaints on average
-    -- (typed with a capital by one in five) and so is the phone number a third of them give
-    CASE WHEN i % 5 = 0 THEN 'Client' ELSE 'client' END || (i % greatest(1, :total * 7 / 10)) || '@'
-        || (ARRAY['example.md', 'mail.example.com', 'example.ro'])[1 + (i % greatest(1, :total * 7 / 10)) % 3],
+    -- (typed with a capital by one in five) and so is the phone number a third of them give;
+    -- one complaint in 50 comes from a frequent complainant (one per 1,000 complaints, about
+    -- 20 complaints each, their address typed in two ways)
+    CASE WHEN i % 50 = 0 THEN
+        CASE WHEN (i / 50 / greatest(1, :total / 1000)) % 2 = 1 THEN 'Frequent' ELSE 'frequent' END
+        || ((i / 50) % greatest(1, :total / 1000)) || '@example.md'
+    ELSE CASE WHEN i % 5 = 0 THEN 'Client' ELSE 'client' END || (i % greatest(1, :total * 7 / 10)) || '@'
+        || (ARRAY['example.md', 'mail.example.com', 'example.ro'])[1 + (i % greatest(1, :total * 7 / 10)) % 3] END,
     CASE WHEN i % 3 = 0 THEN '+3736' || lpad(((i / 3) % greatest(1, :total * 7 / 30))::text, 7, '0') END,
     CASE WHEN i % 4 = 0 THEN 'str. Mihai Eminescu ' || (1 + i % 120) || ', Chișinău' END,
     category,
