@@ -173,7 +173,7 @@ WITH g AS (
     FROM t
 )
 INSERT INTO complaints (
-    year, seq, number, slug, access_code, status, channel, registered_at, received_at, first_response_due,
+    year, seq, number, slug, access_code, personal_salt, status, channel, registered_at, received_at, first_response_due,
     full_name, email, phone, postal_address, category, subject, description, desired_outcome, language,
     signature_name, declaration_confirmed, registered_by_id,
     owner_id, tier, resolution_started_at, transfer_count, contact_count, first_responded_at,
@@ -183,6 +183,7 @@ INSERT INTO complaints (
 SELECT
     year, seq, year || '/' || padded, year || '-' || padded,
     translate(upper(substr(md5(i::text || 'access'), 1, 12)), '01', 'GH'),
+    substr(md5(i::text || 'salt'), 1, 32),
     status,
     (ARRAY['web', 'web', 'web', 'web', 'api', 'api', 'email', 'email', 'phone', 'post', 'paper',
            'in_person'])[1 + i % 12],
@@ -190,9 +191,16 @@ SELECT
     (ARRAY['Ana-Maria', 'Ion', 'Elena', 'Vasile', 'Natalia', 'Sergiu', 'Olga', 'Dmitri'])[1 + i % 8]
         || ' ' || (ARRAY['Ștefănescu', 'Popescu', 'Rusu', 'Ciobanu', 'Lungu', 'Moraru', 'Cebotari',
                          'Smirnov', 'Țurcanu', 'Munteanu', 'Rotaru'])[1 + i % 11],
-    -- shared by 1.4 complaints on average: the repeat complainants
-    'client' || (i % 700000) || '@' || (ARRAY['example.md', 'mail.example.com', 'example.ro'])[1 + i % 3],
-    CASE WHEN i % 3 = 0 THEN '+3736' || lpad((i % 400000)::text, 7, '0') END,
+    -- the repeat complainants, at any size: an address is shared by 1.4 complaints on average
+    -- (typed with a capital by one in five) and so is the phone number a third of them give;
+    -- one complaint in 50 comes from a frequent complainant (one per 1,000 complaints, about
+    -- 20 complaints each, their address typed in two ways)
+    CASE WHEN i % 50 = 0 THEN
+        CASE WHEN (i / 50 / greatest(1, :total / 1000)) % 2 = 1 THEN 'Frequent' ELSE 'frequent' END
+        || ((i / 50) % greatest(1, :total / 1000)) || '@example.md'
+    ELSE CASE WHEN i % 5 = 0 THEN 'Client' ELSE 'client' END || (i % greatest(1, :total * 7 / 10)) || '@'
+        || (ARRAY['example.md', 'mail.example.com', 'example.ro'])[1 + (i % greatest(1, :total * 7 / 10)) % 3] END,
+    CASE WHEN i % 3 = 0 THEN '+3736' || lpad(((i / 3) % greatest(1, :total * 7 / 30))::text, 7, '0') END,
     CASE WHEN i % 4 = 0 THEN 'str. Mihai Eminescu ' || (1 + i % 120) || ', Chișinău' END,
     category,
     'Retragerea de ' || (50 * (1 + i % 40)) || ' MDL nu a ajuns',

@@ -192,6 +192,8 @@ class Complaint(db.Model):
             postgresql_where=db.text("next_check_at IS NOT NULL"),
             sqlite_where=db.text("next_check_at IS NOT NULL"),
         ),
+        # Repeat complainants (app/manage/analysis): an address counts once whatever its case.
+        db.Index("ix_complaints_lower_email", db.text("lower(email)")),
         # The registry journal (app/journal): a status filter read in number order ...
         db.Index("ix_complaints_status_year_seq", "status", "year", "seq"),
         # ... and "contains" searches: trigram GIN indexes on PostgreSQL. On SQLite no index

@@ -4,7 +4,7 @@
 - *Spikes*: a category whose weekly count reached at least `SPIKE_MIN_COUNT` and grew by at
   least `SPIKE_GROWTH` (50 %) over the week before.
 - *Repeat complainants*: the same e-mail address (case-insensitive) or phone number behind two
-  or more complaints in the period.
+  or more complaints in the period, with their latest numbers (two statements, however many).
 - *Why complaints rose*: escalations in the period by reason, breaches by deadline, and the
   complaints that were passed on (transferred at least once).
 
@@ -21,7 +21,7 @@ from flask import current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import and_, func, select
+from sqlalchemy import Subquery, and_, func, select, union_all
 
 from ..auth.access import requires
 from ..auth.permissions import Permission
@@ -102,29 +102,58 @@ def spikes(trend: CategoryTrend, *, min_count: int = SPIKE_MIN_COUNT, growth: fl
     return sorted(found, key=lambda s: (s.week, s.count - s.previous), reverse=True)
 
 
-def repeat_complainants(f: ComplaintFilter, limit: int = REPEAT_LIMIT) -> list[Repeat]:
-    """Contacts behind two complaints or more in the period, the most frequent first."""
-    found: dict[str, int] = {}
+def _contacts(f: ComplaintFilter, among: list[str] | None = None) -> Subquery:
+    """Every counted complaint once per contact it gives: its e-mail address (lower case) and
+    its phone number, one row each (UNION ALL). `among` narrows both halves to those contacts,
+    so each half reads its own index (ix_complaints_lower_email, ix_complaints_phone).
+
+    The two kinds never meet: an address holds an "@", a phone number is in E.164 ("+" and digits).
+    """
+    halves = []
     for column in (func.lower(Complaint.email), Complaint.phone):
-        rows = db.session.execute(
-            select(column, func.count())
-            .where(*counted(f, Complaint), column.is_not(None))
-            .group_by(column)
-            .having(func.count() > 1)
-            .order_by(func.count().desc(), column)
-            .limit(limit)
-        ).all()
-        found.update({contact: n for contact, n in rows})
-    top = sorted(found.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    repeats = []
-    for contact, n in top:
-        column = Complaint.phone if contact.startswith("+") else func.lower(Complaint.email)
-        numbers = db.session.scalars(
-            select(Complaint.number).where(*counted(f, Complaint), column == contact)
-            .order_by(Complaint.registered_at.desc()).limit(5)
-        ).all()
-        repeats.append(Repeat(contact, n, list(numbers)))
-    return repeats
+        conditions = [*counted(f, Complaint), column.is_not(None)]
+        if among is not None:
+            conditions.append(column.in_(among))
+        halves.append(
+            select(column.label("contact"), Complaint.id, Complaint.number, Complaint.registered_at).where(*conditions)
+        )
+    return union_all(*halves).subquery("contacts")
+
+
+def repeat_complainants(f: ComplaintFilter, limit: int = REPEAT_LIMIT) -> list[Repeat]:
+    """Contacts behind two complaints or more in the period, the most frequent first (ties by
+    contact), each with its five latest complaint numbers.
+
+    Two statements whatever `limit` is: the grouped counts of e-mail addresses and phone numbers
+    together, then the latest numbers of all the contacts found (a window per contact).
+    """
+    contacts = _contacts(f)
+    complaints = func.count().label("complaints")
+    # Ties in byte order on both databases (a PostgreSQL database's collation may sort "+", "."
+    # and "_" unlike SQLite), so the same contacts make the cut at `limit`.
+    in_order = contacts.c.contact
+    if db.session.get_bind().dialect.name == "postgresql":
+        in_order = in_order.collate("C")
+    top = db.session.execute(
+        select(contacts.c.contact, complaints)
+        .group_by(contacts.c.contact)
+        .having(func.count() > 1)
+        .order_by(complaints.desc(), in_order)
+        .limit(limit)
+    ).all()
+    if not top:
+        return []
+    theirs = _contacts(f, among=[row.contact for row in top])
+    place = func.row_number().over(
+        partition_by=theirs.c.contact, order_by=(theirs.c.registered_at.desc(), theirs.c.id.desc())
+    ).label("place")
+    ranked = select(theirs.c.contact, theirs.c.number, place).subquery("ranked")
+    numbers: dict[str, list[str]] = {}
+    for contact, number in db.session.execute(
+        select(ranked.c.contact, ranked.c.number).where(ranked.c.place <= 5).order_by(ranked.c.contact, ranked.c.place)
+    ):
+        numbers.setdefault(contact, []).append(number)
+    return [Repeat(row.contact, row.complaints, numbers.get(row.contact, [])) for row in top]
 
 
 def rise_reasons(f: ComplaintFilter) -> RiseReasons:
