@@ -90,3 +90,10 @@ def enforce_at_once(app, at: datetime, passes: int = 3, **kwargs) -> list:
             thread.join()
     assert errors == []
     return results
+
+
+def post(client, path: str, data: dict, at: datetime = T0 + timedelta(hours=1)):
+    """POST a form at `at` (an hour after the tests' complaints are registered: when the tests'
+    administrator saves a change)."""
+    with frozen_clock(at):
+        return client.post(path, data=data)

@@ -179,6 +179,12 @@ def login(make_user: Callable[..., Any]) -> Callable[..., FlaskClient]:
 
 
 @pytest.fixture
+def admin(client: FlaskClient, login: Callable[..., FlaskClient]) -> FlaskClient:
+    """The test client, signed in as an administrator ("ada")."""
+    return login(client, "administrator", "ada")
+
+
+@pytest.fixture
 def register(client: FlaskClient) -> Callable[..., str]:
     """File a complaint through the API at a moment (default: _cases.T0); returns its number."""
     from _cases import T0

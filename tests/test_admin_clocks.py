@@ -15,7 +15,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from _cases import T0, load
+from _cases import T0, load, post
 from _support import valid_payload
 from app.audit.models import AuditAction, AuditEvent
 from app.clock import frozen_clock
@@ -33,14 +33,6 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-@pytest.fixture
-def admin(client, login):
-    return login(client, "administrator", "ada")
-
-
-def post(client, path: str, data: dict, at=LATER):
-    with frozen_clock(at):
-        return client.post(path, data=data)
 
 
 def page(client, at=LATER) -> str:

@@ -15,7 +15,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from _cases import T0, act, load
+from _cases import T0, act, load, post
 from _support import form_data, valid_payload
 from app.audit.models import AuditAction, AuditEvent
 from app.clock import frozen_clock
@@ -50,14 +50,6 @@ def receipt(client, body: dict) -> bytes:
     return response.data
 
 
-@pytest.fixture
-def admin(client, login):
-    return login(client, "administrator", "ada")
-
-
-def post(client, path: str, data: dict, at=LATER):
-    with frozen_clock(at):
-        return client.post(path, data=data)
 
 
 def audit_events(app) -> list[dict]:
