@@ -9,12 +9,13 @@ from sqlalchemy import func, select
 
 from _cases import T0, act, enforce_at_once, load, notifications
 from app.clock import frozen_clock
+from app.clocks.running import warning_time
 from app.extensions import db
 from app.notifications.models import Notification, NotificationKind
 from app.settings.store import current_policy
 from app.workflow import enforcement
 from app.workflow import operations as ops
-from app.workflow.deadlines import DueState, first_response_state, next_alarm, warning_time
+from app.workflow.deadlines import DueState, first_response_state, next_alarm
 from app.workflow.enforcement import enforce
 from app.workflow.models import Breach, DeadlineKind, Escalation, EscalationReason
 

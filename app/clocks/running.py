@@ -63,8 +63,15 @@ def signed_change(clock: Any, event: str, **details: Any) -> dict[str, Any]:
     return {"event": event, **details, **clock_state(clock)}
 
 
+def warning_time(start: datetime, due: datetime, fraction: float) -> datetime:
+    """The moment `fraction` of the time from `start` to `due` is used up: when a deadline is
+    "due soon" (a clock's here, the complaint's own in app/workflow/deadlines.py)."""
+    return start + (due - start) * fraction
+
+
 def warning_at(clock: Any, fraction: float) -> datetime:
-    return clock.started_at + (clock.due_at - clock.started_at) * fraction
+    """A clock's `warning_time`."""
+    return warning_time(clock.started_at, clock.due_at, fraction)
 
 
 def alarm(clock: Any, fraction: float) -> datetime | None:

@@ -18,7 +18,7 @@ from ..auth.models import User
 from ..clock import now_utc
 from ..clocks.models import ComplaintClock
 from ..clocks.policy import ClockRule
-from ..clocks.running import ORDER, rule_of, warning_at
+from ..clocks.running import ORDER, rule_of
 from ..complaints.categories import category_name
 from ..complaints.models import Attachment, Channel, Complaint
 from ..extensions import db
@@ -28,7 +28,7 @@ from ..registry.models import RegistryEntry
 from ..registry.verify import signed_clocks
 from ..settings.store import current_policy
 from ..settings.tiers import Tier
-from ..workflow.deadlines import DueState, first_response_state, resolution_state
+from ..workflow.deadlines import DueState, clock_due_state, first_response_state, resolution_state
 from ..workflow.models import Breach, CaseMessage, Escalation
 from .actions import ACTIONS, handlers, make_form
 from .forms import ReasonForm
@@ -55,16 +55,6 @@ CLOCK_EVENTS = {
 }
 
 
-def clock_state(clock: ComplaintClock, now: datetime, fraction: float) -> DueState:
-    if clock.met_at is not None:
-        return DueState.MET_LATE if clock.breached_at is not None or clock.met_at > clock.due_at else DueState.MET
-    if clock.stopped_at is not None:
-        return DueState.NOT_RUNNING
-    if now >= clock.due_at or clock.breached_at is not None:
-        return DueState.OVERDUE
-    return DueState.DUE_SOON if clock.paused_at is None and now >= warning_at(clock, fraction) else DueState.ON_TIME
-
-
 def clock_views(complaint: Complaint, now: datetime, fraction: float) -> list[ClockView]:
     """The complaint's regulatory clocks, each with its history read from the signed entries."""
     if not complaint.clocks:
@@ -80,7 +70,7 @@ def clock_views(complaint: Complaint, now: datetime, fraction: float) -> list[Cl
                 (recorded_at, str(CLOCK_EVENTS.get(change["event"], change["event"])),
                  datetime.fromisoformat(change["due_at"]) if change.get("due_at") else None))
     ordered = sorted(complaint.clocks, key=lambda c: ORDER.index(c.kind))
-    return [ClockView(clock, rule_of(clock), clock_state(clock, now, fraction), histories.get(clock.kind.value, []))
+    return [ClockView(clock, rule_of(clock), clock_due_state(clock, now, fraction), histories.get(clock.kind.value, []))
             for clock in ordered]
 
 

@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 
 from ..auth.models import User
+from ..clocks.running import warning_time
 from ..complaints.models import Complaint
 from ..database import UTCDateTime, epoch_ms
 from ..extensions import db
@@ -43,7 +44,6 @@ from ..workflow.deadlines import (
     next_due_sql,
     own_due,
     resolution_state,
-    warning_time,
 )
 from ..workflow.states import OPEN
 

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, case, null
 
 from ..clocks.calendar import WorkingCalendar
 from ..clocks.policy import Period
+from ..clocks.running import warning_time
 from ..complaints.models import Complaint, ComplaintStatus
 from ..settings.tiers import TierPolicy
 from .states import OPEN, is_open
@@ -53,11 +54,6 @@ def resolution_due(entered_at: datetime, tier: int, policy: TierPolicy) -> datet
     return None if days is None else entered_at + timedelta(days=days)
 
 
-def warning_time(start: datetime, due: datetime, fraction: float) -> datetime:
-    """The moment `fraction` of the time from `start` to `due` is used up."""
-    return start + (due - start) * fraction
-
-
 class DueState(enum.StrEnum):
     """How a deadline stands, for queues and case pages."""
 
@@ -81,6 +77,20 @@ def resolution_state(c: DeadlineFields, now: datetime, fraction: float) -> DueSt
     if c.resolution_due is None or not is_open(c.status):
         return DueState.NOT_RUNNING
     return _running_state(c.resolution_started_at or c.registered_at, c.resolution_due, now, fraction)
+
+
+def clock_due_state(clock: Any, now: datetime, fraction: float) -> DueState:
+    """How a regulatory clock (app/clocks) stands, in the same states as the complaint's own
+    deadlines: met (late if it was breached), not running once stopped, overdue once breached,
+    and never "due soon" while it stands still."""
+    if clock.met_at is not None:
+        return DueState.MET_LATE if clock.breached_at is not None or clock.met_at > clock.due_at else DueState.MET
+    if clock.stopped_at is not None:
+        return DueState.NOT_RUNNING
+    if clock.breached_at is not None:
+        return DueState.OVERDUE
+    state = _running_state(clock.started_at, clock.due_at, now, fraction)
+    return DueState.ON_TIME if state == DueState.DUE_SOON and clock.paused_at is not None else state
 
 
 def _running_state(start: datetime, due: datetime, now: datetime, fraction: float) -> DueState:
