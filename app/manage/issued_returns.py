@@ -22,14 +22,12 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from ..clock import now_utc
-from ..database import commit_with_retry, in_unit_of_work
 from ..extensions import db
 from ..registry.chain import append_entry
 from ..registry.digest import iso_utc
-from ..registry.issued import DocumentStore
+from ..registry.issued import DocumentStore, kept_once
 from ..registry.models import EntryKind, RegistryEntry
 from .models import IssuedReturn
 
@@ -114,19 +112,15 @@ def issued_file(key: ReturnKey, render: Callable[[dict[str, Any] | None], tuple[
     stored and signed in its own unit of work first. `render` gets the figures signed with an
     earlier file of the same period (None: none) and returns the file and the figures it states.
     Only for a period that has ended; called outside a unit of work (it commits)."""
-    if in_unit_of_work():
-        raise RuntimeError("a return is issued outside a unit of work (its first download commits)")
     if key.end > now_utc():
         raise ValueError("a return is kept only once its period has ended")
-    store = return_store()
-    row = db.session.scalars(key.lookup()).one_or_none()
-    if row is None:
+    stated: dict[str, Any] = {}  # the figures the first file states, signed with it
+
+    def make() -> bytes:
         content, figures = render(issued_figures(key.kind, key.start, key.end))
-        store.put(content)  # before the commit, so no committed row names a file not there yet
-        try:
-            row = commit_with_retry(lambda: issue_return(key, content, figures))
-        except IntegrityError:
-            row = db.session.scalars(key.lookup()).one_or_none()  # a concurrent download issued it first
-            if row is None:
-                raise
-    return store.read(row.sha256)
+        stated.update(figures=figures)
+        return content
+
+    return kept_once(return_store(), lambda: db.session.scalars(key.lookup()).one_or_none(), make,
+                     lambda content: issue_return(key, content, stated["figures"]),
+                     what=f"the {key.kind} return {key.format} ({key.language})")

@@ -157,20 +157,32 @@ def issued_pdf(key: DocumentKey, *, number: str, render: Callable[[], bytes], ou
     """The document `key` exactly as it was issued: the stored file; at its first delivery,
     `render()`'s PDF, stored and recorded in its own unit of work first. Call it outside a unit
     of work (it commits the request's read transaction, as `commit_with_retry` does)."""
+    return kept_once(
+        document_store(), lambda: issued_document(key), render,
+        lambda pdf: issue_document(key, pdf, number=number, outgoing_number=outgoing_number),
+        what=f"the {key.kind.value} of {outgoing_number or number}",
+    )
+
+
+def kept_once(store: DocumentStore, find: Callable[[], Any], make: Callable[[], bytes],
+              record: Callable[[bytes], Any], *, what: str) -> bytes:
+    """A file issued once and kept: the one `find()`'s row names (by its `sha256`), read from
+    `store`; at its first request, `make()`'s bytes, put in the store and then recorded by
+    `record(content)` in a unit of work of its own. A concurrent first request that recorded it
+    first fails `record` on its row's unique key, and that one's file is served. Documents
+    (here) and regulator returns (app/manage/issued_returns.py) are kept this way. Call it
+    outside a unit of work: it commits."""
     if in_unit_of_work():
-        raise RuntimeError("a document is delivered outside a unit of work (its first delivery commits)")
-    store = document_store()
-    document = issued_document(key)
-    if document is None:
-        pdf = render()
-        store.put(pdf)  # before the commit, so no committed row names a file not there yet
+        raise RuntimeError(f"{what} is issued outside a unit of work (its first delivery commits)")
+    row = find()
+    if row is None:
+        content = make()
+        store.put(content)  # before the commit, so no committed row names a file not there yet
         try:
-            document = commit_with_retry(lambda: issue_document(key, pdf, number=number,
-                                                                outgoing_number=outgoing_number))
+            row = commit_with_retry(lambda: record(content))
         except IntegrityError:
-            document = issued_document(key)  # another delivery issued it first: that one is the document
-            if document is None:
+            row = find()  # another delivery issued it first: that one is the file
+            if row is None:
                 raise
-            log.info("%s of %s was issued by a concurrent delivery; serving that one", key.kind.value,
-                     outgoing_number or number)
-    return store.read(document.sha256)
+            log.info("%s was issued by a concurrent delivery; serving that one", what)
+    return store.read(row.sha256)
