@@ -196,6 +196,19 @@ def test_ninety_working_days_are_counted_quickly() -> None:
     assert stopwatch.perf_counter() - began < 0.5
 
 
+@pytest.mark.parametrize("calendar", [FCA, MOLDOVA, RUSSIA], ids=["fca-opening-hours", "moldova", "russia"])
+@pytest.mark.parametrize("period", [Period(24, Unit.HOURS), Period(56, Unit.CALENDAR_DAYS),
+                                    Period(3, Unit.WORKING_DAYS), Period(8, Unit.BUSINESS_HOURS)],
+                         ids=lambda period: period.unit.value)
+def test_due_for_many_starts_gives_the_due_time_of_each(calendar: WorkingCalendar, period: Period) -> None:
+    # Starts every 97 minutes over 40 days around the October clock change and two holidays
+    # (the closure bands of a period's complaints are counted this way): the same moments
+    # as `due` one by one, including several starts on one local day and both sides of midnight.
+    starts = [utc(2026, 10, 1) + timedelta(minutes=97 * n) for n in range(40 * 24 * 60 // 97)]
+    due = calendar.due_for_many(period)
+    assert [due(start) for start in starts] == [calendar.due(start, period) for start in starts]
+
+
 def test_business_hours_started_on_a_weekend_night_count_from_monday_morning() -> None:
     calendar = WorkingCalendar("Europe/Chisinau", "MD", opening=(time(9), time(18)))
     # Sat 5 Dec 2026 23:00: Mon 7 Dec gives 9 hours (09-18), Tue 8 the 10th: 10:00 EET = 08:00 UTC.

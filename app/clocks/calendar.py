@@ -54,7 +54,7 @@ Country notes (holidays 0.108):
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -272,6 +272,23 @@ class WorkingCalendar:
     def due(self, start: datetime, period: Period) -> datetime:
         """When a period started at `start` ends (UTC)."""
         return self._after(start, period.amount, period.unit, last_day=self._local_date(start))
+
+    def due_for_many(self, period: Period) -> Callable[[datetime], datetime]:
+        """`lambda start: self.due(start, period)`, for many starts at once (a period's
+        complaints): the same moments, but a period counted in days is counted once per local
+        day of the start, since its end depends on nothing else."""
+        if period.unit not in (Unit.CALENDAR_DAYS, Unit.WORKING_DAYS):
+            return lambda start: self.due(start, period)
+        zone, by_day = self._zone, {}
+
+        def due(start: datetime) -> datetime:
+            day = _aware(start).astimezone(zone).date()
+            moment = by_day.get(day)
+            if moment is None:
+                moment = by_day[day] = self._after(start, period.amount, period.unit, last_day=day)
+            return moment
+
+        return due
 
     def extended(self, due: datetime, amount: int, unit: Unit) -> datetime:
         """`due` moved later by `amount` more units, as if the period had been that much longer."""
