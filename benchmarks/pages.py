@@ -58,6 +58,7 @@ import shutil
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -441,59 +442,85 @@ def percentiles(times: list[float]) -> tuple[float, float]:
     return dashboard.percentiles(times)
 
 
-def measure(url: str, env: dict[str, str], log: Path, token: str, zone: str, rounds: int, warm_up: int,
-            only: str | None) -> dict[str, Any]:
-    """Serve `url` with gunicorn and time every page; {name: (p50, p95)}, skipped, loads."""
-    s = sample(url, zone)
+@dataclass
+class Target:
+    """One seeded database to serve: its size, URL, gunicorn environment and API token."""
+
+    size: int
+    url: str
+    env: dict[str, str]
+    token: str
+
+
+def serve_and_sign_in(target: Target, log: Path, stack: ExitStack, only: str | None, zone: str) -> dict[str, Any]:
+    """gunicorn on `target` (2 sync workers, `wsgi:app`), signed-in sessions, the pages that answer."""
     from app.manage.dashboard import TABLES
-    listed = [p for p in pages(s, tuple(TABLES)) if not only or only in p.name or p.name == CASE_PAGE]
+
+    listed = [p for p in pages(sample(target.url, zone), tuple(TABLES))
+              if not only or only in p.name or p.name == CASE_PAGE]
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
                "--worker-class", "sync", "--timeout", str(REQUEST_TIMEOUT_S), "--graceful-timeout", "10",
                "wsgi:app"]
-    load_start = os.getloadavg()
-    with serve(command, env, port, log):
-        sessions = {"officer": signed_in(base, OFFICER, OFFICER_PASSWORD),
-                    "manager": signed_in(base, MANAGER, MANAGER_PASSWORD),
-                    "admin": signed_in(base, ADMIN, ADMIN_PASSWORD),
-                    "anonymous": requests.Session(), "api": requests.Session()}
-        sessions["api"].headers["Authorization"] = f"Bearer {token}"
+    stack.enter_context(serve(command, target.env, port, log))
+    sessions = {"officer": signed_in(base, OFFICER, OFFICER_PASSWORD),
+                "manager": signed_in(base, MANAGER, MANAGER_PASSWORD),
+                "admin": signed_in(base, ADMIN, ADMIN_PASSWORD),
+                "anonymous": requests.Session(), "api": requests.Session()}
+    sessions["api"].headers["Authorization"] = f"Bearer {target.token}"
+    if not only or "receipt" in only:
         listed += registered_pages(base)
-        ready, skipped = [], []
-        for page in listed:
-            session = sessions[page.role]
-            if page.url.startswith("NEXT:"):
-                found = next_link(session, base, page.url.removeprefix("NEXT:"))
-                if not found:
-                    skipped.append((page.name, "no next page"))
-                    continue
-                page.url = found
-            response = session.get(base + page.url, timeout=REQUEST_TIMEOUT_S, allow_redirects=False)
-            if response.status_code != 200:
-                skipped.append((page.name, f"answered {response.status_code}"))
+    ready, skipped = {}, []
+    for page in listed:
+        session = sessions[page.role]
+        if page.url.startswith("NEXT:"):
+            found = next_link(session, base, page.url.removeprefix("NEXT:"))
+            if not found:
+                skipped.append((page.name, "no next page"))
                 continue
-            ready.append(page)
-        print(f"  {len(ready)} pages answer 200; left out: "
-              + ("; ".join(f"{n} ({why})" for n, why in skipped) or "none"), flush=True)
-        times: dict[str, list[float]] = {p.name: [] for p in ready}
-        sizes: dict[str, int] = {}
+            page.url = found
+        response = session.get(base + page.url, timeout=REQUEST_TIMEOUT_S, allow_redirects=False)
+        if response.status_code != 200:
+            skipped.append((page.name, f"answered {response.status_code}"))
+            continue
+        ready[page.name] = page
+    print(f"  {target.size:,}: {len(ready)} pages answer 200; left out: "
+          + ("; ".join(f"{n} ({why})" for n, why in skipped) or "none"), flush=True)
+    return {"base": base, "sessions": sessions, "ready": ready, "skipped": skipped}
+
+
+def measure(targets: list[Target], log: Path, zone: str, rounds: int, warm_up: int,
+            only: str | None) -> dict[int, dict[str, Any]]:
+    """Serve every target at once and time every page, one request of each page at each size
+    per round (so a change in the machine's load hits both sizes alike); per size: the
+    percentiles by page, the pages left out, and the load average before and after."""
+    with ExitStack() as stack:
+        served = {t.size: serve_and_sign_in(t, log, stack, only, zone) for t in targets}
+        names = list(dict.fromkeys(name for run in served.values() for name in run["ready"]))
+        times: dict[int, dict[str, list[float]]] = {size: {} for size in served}
+        load_start = os.getloadavg()
         for round_ in range(warm_up + rounds):
-            for page in ready:
-                began = time.perf_counter()
-                response = sessions[page.role].get(base + page.url, timeout=REQUEST_TIMEOUT_S,
-                                                   allow_redirects=False)
-                body = response.content
-                ms = (time.perf_counter() - began) * 1000
-                if response.status_code != 200:
-                    raise RuntimeError(f"{page.name} {page.url} answered {response.status_code}")
-                if round_ >= warm_up:
-                    times[page.name].append(ms)
-                sizes[page.name] = len(body)
+            for name in names:
+                for size, run in served.items():
+                    page = run["ready"].get(name)
+                    if page is None:
+                        continue
+                    began = time.perf_counter()
+                    response = run["sessions"][page.role].get(run["base"] + page.url, timeout=REQUEST_TIMEOUT_S,
+                                                              allow_redirects=False)
+                    response.content
+                    ms = (time.perf_counter() - began) * 1000
+                    if response.status_code != 200:
+                        raise RuntimeError(f"{name} {page.url} at {size:,} answered {response.status_code}")
+                    if round_ >= warm_up:
+                        times[size].setdefault(name, []).append(ms)
             if round_ == warm_up - 1 or (round_ + 1) % 5 == 0:
                 print(f"  round {round_ + 1}/{warm_up + rounds} done, load {os.getloadavg()[0]:.2f}", flush=True)
-    return {"results": {name: percentiles(t) for name, t in times.items()}, "skipped": skipped,
-            "pages": ready, "bytes": sizes, "load": (load_start, os.getloadavg())}
+        load_end = os.getloadavg()
+    return {size: {"results": {name: percentiles(t) for name, t in times[size].items()},
+                   "skipped": run["skipped"], "pages": list(run["ready"].values()), "load": (load_start, load_end)}
+            for size, run in served.items()}
 
 
 def prepare_users(url: str, instance: Path) -> str:
@@ -552,12 +579,13 @@ def table(dialect: str, small: int, large: int, runs: dict[int, dict[str, Any]])
                      f"{'-' if weight is None else f'{weight:.1f}'}{' **over**' if w_flag else ''} |")
     lines.append(f"over the growth target ({len(over_growth)}): {', '.join(over_growth) or 'none'}")
     lines.append(f"over the weight target ({len(over_weight)}): {', '.join(over_weight) or 'none'}")
+    run = b or a
+    if run:
+        (s1, s5, s15), (e1, e5, e15) = run["load"]
+        lines.append(f"load average during the timing: start {s1:.2f} {s5:.2f} {s15:.2f}, end {e1:.2f} {e5:.2f} {e15:.2f}")
     for size, run in ((small, a), (large, b)):
-        if run:
-            (s1, s5, s15), (e1, e5, e15) = run["load"]
-            lines.append(f"load average at {size:,}: start {s1:.2f} {s5:.2f} {s15:.2f}, end {e1:.2f} {e5:.2f} {e15:.2f}"
-                         + (f"; left out: {'; '.join(f'{n} ({w})' for n, w in run['skipped'])}"
-                            if run["skipped"] else ""))
+        if run and run["skipped"]:
+            lines.append(f"left out at {size:,}: {'; '.join(f'{n} ({w})' for n, w in run['skipped'])}")
     return lines
 
 
@@ -598,12 +626,13 @@ def main() -> None:
     zone = os.environ.get("REGISTRY_TIMEZONE", "Europe/Chisinau")
     try:
         if args.db in ("sqlite", "both"):
-            runs = {}
+            targets = []
             for size in args.sqlite_sizes:
                 path = Path(f"{args.sqlite_file}_{size}.sqlite3")
                 instance = Path(f"{args.sqlite_file}_{size}.sqlite3-instance")
                 url = f"sqlite:///{path}"
                 print(f"\n== SQLite, {size:,} complaints: {path}", flush=True)
+                sqlite_files.append(path)
                 if not (args.keep and path.exists()):
                     source = postgres.seeded(size)
                     shutil.copytree(postgres.instance(size), instance, dirs_exist_ok=True)  # the signing key
@@ -612,26 +641,28 @@ def main() -> None:
                     rebuild_figures(app_environment(url, instance), log)
                     if not args.keep and (size not in args.postgresql_sizes or args.db == "sqlite"):
                         postgres.drop(size)
-                sqlite_files.append(path)
-                token = prepare_users(url, instance)
-                runs[size] = measure(url, app_environment(url, instance), log, token, zone,
-                                     args.requests, args.warm_up, args.only)
+                targets.append(Target(size, url, app_environment(url, instance), prepare_users(url, instance)))
+            print(f"\n== SQLite: timing {len(targets)} sizes side by side", flush=True)
+            runs = measure(targets, log, zone, args.requests, args.warm_up, args.only)
             report += table("SQLite", *args.sqlite_sizes, runs)
             print("\n".join(report), flush=True)
         if args.db in ("postgresql", "both"):
-            runs = {}
+            targets = []
             for size in args.postgresql_sizes:
                 print(f"\n== PostgreSQL, {size:,} complaints: {postgres.name(size)}", flush=True)
                 url = postgres.seeded(size)
                 env = app_environment(url, postgres.instance(size))
                 rebuild_figures(env, log)
-                with create_engine(url).connect() as connection:
-                    connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
-                token = prepare_users(url, postgres.instance(size))
-                runs[size] = measure(url, env, log, token, zone, args.requests, args.warm_up, args.only)
+                engine = create_engine(url, isolation_level="AUTOCOMMIT")
+                with engine.connect() as connection:
+                    connection.exec_driver_sql("VACUUM ANALYZE")
+                engine.dispose()
+                targets.append(Target(size, url, env, prepare_users(url, postgres.instance(size))))
             with create_engine(args.postgres_url).connect() as connection:
                 version = connection.scalar(text("SHOW server_version"))
-            report += table(f"PostgreSQL {version}", *args.postgresql_sizes, runs)
+            print(f"\n== PostgreSQL: timing {len(targets)} sizes side by side", flush=True)
+            runs = measure(targets, log, zone, args.requests, args.warm_up, args.only)
+            report += table(f"PostgreSQL {version.split()[0]}", *args.postgresql_sizes, runs)
     finally:
         postgres.close()
         if not args.keep:
