@@ -667,7 +667,7 @@ def main() -> None:
         postgres.close()
         if not args.keep:
             for path in sqlite_files:
-                for suffix in ("", "-wal", "-shm"):
+                for suffix in ("", "-wal", "-shm", ".write-lock"):
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
                 shutil.rmtree(f"{path}-instance", ignore_errors=True)
     print("\n".join(report))
