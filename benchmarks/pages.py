@@ -678,13 +678,14 @@ def main() -> None:
 
 
 def drop_leftovers(postgres: Postgres) -> None:
-    """Drop bench_pages_<pid>_<size> databases whose process is gone (a run that was killed)."""
+    """Drop bench_pages_<pid>_<size> databases whose process is gone (a run that was killed);
+    databases named by --database are never touched."""
     with postgres.admin.connect() as connection:
         names = connection.scalars(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
                                    {"p": PREFIX + "%"}).all()
         for name in names:
-            pid = name.removeprefix(PREFIX).split("_")[0]
-            if pid.isdigit() and not Path(f"/proc/{pid}").exists() and not name.startswith(postgres.base + "_"):
+            found = re.fullmatch(PREFIX + r"(\d+)_(\d+)", name)
+            if found and not Path(f"/proc/{found.group(1)}").exists() and not name.startswith(postgres.base + "_"):
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 print(f"dropped {name}, left behind by an earlier run")
 
