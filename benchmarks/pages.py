@@ -253,7 +253,7 @@ def seed_extras(app: Any) -> float:
     return time.perf_counter() - began
 
 
-_WRITES = re.compile(r"(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+\"?(\w+)", re.I)
+_WRITES = re.compile(r"(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|(?<!DO\s)UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+\"?(\w+)", re.I)
 
 
 def copy_to_sqlite(source_url: str, path: Path, instance: Path, log: Path) -> float:
@@ -271,7 +271,8 @@ def copy_to_sqlite(source_url: str, path: Path, instance: Path, log: Path) -> fl
     with target.connect() as connection:
         triggers = connection.exec_driver_sql(
             "SELECT sql FROM sqlite_master WHERE type = 'trigger'").scalars().all()
-        written = {m.lower() for sql in triggers for m in _WRITES.findall(sql or "")}
+        # The tables written in each trigger's body (its header names the table it watches).
+        written = {m.lower() for sql in triggers for m in _WRITES.findall(re.split(r"\bBEGIN\b", sql or "", 1, re.I)[-1])}
         filled = {name for (name,) in connection.exec_driver_sql(
             "SELECT name FROM sqlite_master WHERE type = 'table'").all()
                   if connection.exec_driver_sql(f'SELECT 1 FROM "{name}" LIMIT 1').first()}
