@@ -272,7 +272,8 @@ def copy_to_sqlite(source_url: str, path: Path, instance: Path, log: Path) -> fl
         triggers = connection.exec_driver_sql(
             "SELECT sql FROM sqlite_master WHERE type = 'trigger'").scalars().all()
         # The tables written in each trigger's body (its header names the table it watches).
-        written = {m.lower() for sql in triggers for m in _WRITES.findall(re.split(r"\bBEGIN\b", sql or "", 1, re.I)[-1])}
+        bodies = [re.split(r"\bBEGIN\b", sql or "", maxsplit=1, flags=re.I)[-1] for sql in triggers]
+        written = {m.lower() for body in bodies for m in _WRITES.findall(body)}
         filled = {name for (name,) in connection.exec_driver_sql(
             "SELECT name FROM sqlite_master WHERE type = 'table'").all()
                   if connection.exec_driver_sql(f'SELECT 1 FROM "{name}" LIMIT 1').first()}
@@ -512,7 +513,7 @@ def measure(targets: list[Target], log: Path, zone: str, rounds: int, warm_up: i
                     began = time.perf_counter()
                     response = run["sessions"][page.role].get(run["base"] + page.url, timeout=REQUEST_TIMEOUT_S,
                                                               allow_redirects=False)
-                    response.content
+                    _ = response.content  # the whole body read
                     ms = (time.perf_counter() - began) * 1000
                     if response.status_code != 200:
                         raise RuntimeError(f"{name} {page.url} at {size:,} answered {response.status_code}")
