@@ -30,17 +30,15 @@ entries; no complaint's own deadline is due) with the preset as the clock policy
   complaint's `clock_due` (nearest due of its running clocks) and `next_check_at` (the earliest of
   its own alarm and its clocks': app/workflow/operations._rearm).
 
-Measured in one run, --rounds times, alternating: (a) one pass on the big database; (b) one pass
-on the small one; (c) a bare SQL script doing the writes of (a) (captured from (a)'s first
-round): one transaction run by psql, one statement per table, UPDATE ... FROM (VALUES ...) for
-the clocks and the complaints, INSERT of the breaches, escalations, notifications and the
-registry entries with their digests and signatures precomputed, the chain head moved. Before
-each, the database is put back as seeded (from a snapshot of the due rows) and vacuumed and
-checkpointed. After (a)'s first round: the checks (exactly one breach, escalation and signed
+Measured as benchmarks/deadlines.py measures (`compare`, with its Bench subclassed here), in one
+run, --rounds times, alternating: (a) one pass on the big database; (b) one pass on the small
+one; (c) a bare SQL script doing the writes of (a) (UPDATE ... FROM (VALUES ...) of the clocks
+and the complaints, COPY of the notifications, registry entries, breaches and escalations, the
+chain head moved; one transaction by psql); each on a database put back as seeded, vacuumed
+and checkpointed. After (a)'s first round: the checks (exactly one breach, escalation and signed
 event per overdue clock, one warning per due-soon clock, the clocks' rows) and (d)
 --nothing-due-passes passes right after, each of which must do nothing. Prints the load average
-before and after, the machine and a summary for docs/performance.md. The databases are
-dropped at the end unless --keep.
+before and after and the machine. The databases are dropped at the end unless --keep.
 """
 
 from __future__ import annotations
