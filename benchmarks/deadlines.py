@@ -406,7 +406,7 @@ class Timings:
     commits: list[float] = field(default_factory=list)  # perf_counter at each commit's end
     due_rows: list[int] = field(default_factory=list)  # rows each due-rows SELECT returned
     cpu_s: float = 0.0  # CPU time of this process (the pass's Python and the driver), not the server's
-    gc_s: float = 0.0  # of which in Python's garbage collector
+    gc_s: float = 0.0  # wall-clock time in Python's garbage collector during the pass
     _started: float = 0.0
     _commit_started: float = 0.0
 
@@ -508,8 +508,8 @@ def show_pass(run: Pass, title: str) -> None:
     print(f"  time in SQL statements {sql_total:.3f} s, in COMMIT {t.commit_s:.3f} s, "
           f"the rest (Python: planning, JSON, SHA-256, Ed25519, parameter handling; and COPY) "
           f"{run.seconds - sql_total - t.commit_s:.3f} s")
-    print(f"  CPU time of the pass's process (Python and the driver, not the server) {t.cpu_s:.3f} s, "
-          f"of which in the garbage collector {t.gc_s:.3f} s")
+    print(f"  CPU time of the pass's process (Python and the driver, not the server) {t.cpu_s:.3f} s; "
+          f"garbage-collector pauses (wall clock) {t.gc_s:.3f} s")
     for name, seconds in sorted(t.sql_s.items(), key=lambda item: -item[1]):
         print(f"    {seconds:7.3f} s  {t.sql_calls[name]:5d} calls  {name}")
     if t.commits:
