@@ -30,33 +30,23 @@ entries; no complaint's own deadline is due) with the preset as the clock policy
   complaint's `clock_due` (nearest due of its running clocks) and `next_check_at` (the earliest of
   its own alarm and its clocks': app/workflow/operations._rearm).
 
-Measured in one run, --rounds times, alternating: (a) one pass on the big database; (b) one pass
-on the small one; (c) a bare SQL script doing the writes of (a) (captured from (a)'s first
-round): one transaction run by psql, one statement per table, UPDATE ... FROM (VALUES ...) for
-the clocks and the complaints, INSERT of the breaches, escalations, notifications and the
-registry entries with their digests and signatures precomputed, the chain head moved. Before
-each, the database is put back as seeded (from a snapshot of the due rows) and vacuumed and
-checkpointed. After (a)'s first round: the checks (exactly one breach, escalation and signed
+Measured as benchmarks/deadlines.py measures (`compare`, with its Bench subclassed here), in one
+run, --rounds times, alternating: (a) one pass on the big database; (b) one pass on the small
+one; (c) a bare SQL script doing the writes of (a) (UPDATE ... FROM (VALUES ...) of the clocks
+and the complaints, COPY of the notifications, registry entries, breaches and escalations, the
+chain head moved; one transaction by psql); each on a database put back as seeded, vacuumed
+and checkpointed. After (a)'s first round: the checks (exactly one breach, escalation and signed
 event per overdue clock, one warning per due-soon clock, the clocks' rows) and (d)
 --nothing-due-passes passes right after, each of which must do nothing. Prints the load average
-before and after, the machine and a summary for docs/performance.md. The databases are
-dropped at the end unless --keep.
+before and after and the machine. The databases are dropped at the end unless --keep.
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
-import io
 import json
 import os
-import pstats
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -64,43 +54,25 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import flask_migrate  # noqa: E402
-from sqlalchemy import create_engine, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
-from app import create_app  # noqa: E402
-from app.clock import now_utc  # noqa: E402
 from app.clocks.policy import AT_REGISTRATION, ClockPolicy, Unit  # noqa: E402
 from app.clocks.presets import preset  # noqa: E402
 from app.clocks.running import start_clocks  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.registry.chain import digest_of, get_signer  # noqa: E402
-from app.registry.digest import GENESIS_DIGEST  # noqa: E402
-from app.registry.models import RegistryEntry  # noqa: E402
-from app.settings.store import current_policy, current_settings  # noqa: E402
+from app.settings.store import current_settings  # noqa: E402
 from benchmarks.deadlines import (  # noqa: E402
     ANNULLED_SHARE,
     FRESH_SHARE,
-    SETTLED_TABLES,
     WORKING_SHARE,
+    Bench,
     Groups,
     Pass,
-    Recorder,
-    one_pass,
-    seed,
-    settle,
-    show_pass,
+    compare,
+    databases,
 )
-from benchmarks.harness import machine  # noqa: E402
-from tests._support import config_class  # noqa: E402
 
-TARGET_RATIO_TENTH = 1.3
-TARGET_RATIO_BARE = 2.0
 PREFIX = "bench_clocks_"
-#: The columns a pass writes (app/workflow/enforcement._WRITTEN and _UPDATE_CLOCK).
-COMPLAINT_COLUMNS = ("tier", "resolution_started_at", "resolution_due", "resolution_warned_at",
-                     "first_response_warned_at", "first_response_breached_at", "next_check_at")
-CLOCK_COLUMNS = ("warned_at", "breached_at", "next_check_at")
 
 # --- seeding -----------------------------------------------------------------------------------
 
@@ -212,114 +184,34 @@ def check_sample(clocks: ClockPolicy, fraction: float) -> list[str]:
 # --- one database ------------------------------------------------------------------------------
 
 
-class Bench:
-    """One seeded database with its app: seeding, snapshots, undo, passes, checks."""
+class ClockBench(Bench):
+    """One seeded database whose due complaints are due by their regulatory clock."""
 
-    def __init__(self, name: str, url: str, preset_code: str, groups: Groups) -> None:
-        self.name, self.groups, self.preset_code = name, groups, preset_code
-        self.database = make_url(url).database
-        self.instance = Path(tempfile.mkdtemp(prefix=f"{self.database}-"))
-        self.app = create_app(config_class(
-            SQLALCHEMY_DATABASE_URI=url, CLOCK_POLICY=preset_code,
-            INSTANCE_PATH=str(self.instance), REGISTRY_KEY_PATH=str(self.instance / "registry_ed25519.pem"),
-            ATTACHMENTS_DIR=str(self.instance / "attachments"), MAIL_OUTBOX_DIR=str(self.instance / "outbox"),
-        ))
-        self.recorder: Recorder | None = None
-        self.base_position = 0
-        self.seed_at: datetime | None = None
-        self.batch_size = self.app.config["ENFORCEMENT_BATCH_SIZE"]
-        self.url = url
+    def __init__(self, name: str, url: str, groups: Groups, preset_code: str) -> None:
+        super().__init__(name, url, groups, CLOCK_POLICY=preset_code)
+        self.preset_code = preset_code
 
-    def setup(self) -> list[str]:
-        with self.app.app_context():
-            began = time.perf_counter()
-            flask_migrate.upgrade()
-            print(f"[{self.name}] schema: {time.perf_counter() - began:.1f} s", flush=True)
-            policy = current_policy()
-            settings = current_settings()
-            clocks = settings.clock_policies.default
-            fraction = settings.due_soon_fraction
-            self.seed_at = seed_at = now_utc()
-            g = self.groups
-            print(f"[{self.name}] seeding {g.total:,} complaints with the {self.preset_code} clocks: "
-                  f"{g.clock_late:,} with an overdue clock, {g.clock_soon:,} due soon, {g.fresh:,} fresh, "
-                  f"{g.working:,} working, {g.annulled:,} annulled, {g.closed:,} closed/resolved ...", flush=True)
-            zone = self.app.config["REGISTRY_TIMEZONE"]
-            seconds = seed(g, policy, seed_at, zone, get_signer().key_id, spans=spans(clocks, fraction),
-                           clocks=clock_loader(clocks, seed_at, zone, fraction))
-            stats = db.session.execute(text("""
-                SELECT pg_size_pretty(pg_database_size(current_database())),
-                       (SELECT count(*) FROM complaint_clocks),
-                       (SELECT count(*) FROM complaint_clocks WHERE next_check_at IS NOT NULL),
-                       (SELECT count(*) FROM complaint_clocks WHERE paused_at IS NOT NULL),
-                       (SELECT count(*) FROM complaints WHERE next_check_at <= now()),
-                       (SELECT position FROM registry_chain_head)""")).one()
-            size, clock_rows, armed, paused, due, self.base_position = stats
-            db.session.remove()
-            print(f"[{self.name}] seeded in {seconds:.1f} s; database {size}; {clock_rows:,} clocks "
-                  f"({armed:,} with an alarm, {paused:,} paused); {due:,} complaints due now", flush=True)
-            problems = check_sample(clocks, fraction)
-            if due != g.clock_late + g.clock_soon:
-                problems.append(f"[{self.name}] {due} complaints due after seeding, not {g.clock_late + g.clock_soon}")
-            self.snapshot()
-            self.recorder = Recorder()
-            return problems
+    def describe(self) -> str:
+        g = self.groups
+        return (f"the {self.preset_code} clocks, {g.clock_late:,} with an overdue clock, {g.clock_soon:,} due soon, "
+                f"{g.fresh:,} fresh, {g.working:,} working, {g.annulled:,} annulled, {g.closed:,} closed/resolved")
 
-    def snapshot(self) -> None:
-        """Keep the due complaints' and their clocks' written columns, to put them back."""
-        with db.engine.begin() as connection:
-            connection.execute(text(
-                f"CREATE TABLE bench_due_complaints AS SELECT id, {', '.join(COMPLAINT_COLUMNS)} "
-                "FROM complaints WHERE next_check_at <= now()"))
-            connection.execute(text(
-                f"CREATE TABLE bench_due_clocks AS SELECT id, {', '.join(CLOCK_COLUMNS)} FROM complaint_clocks "
-                "WHERE complaint_id IN (SELECT id FROM bench_due_complaints)"))
+    def seed_options(self, seed_at: datetime, zone: str) -> dict[str, Any]:
+        settings = current_settings()
+        clocks, fraction = settings.clock_policies.default, settings.due_soon_fraction
+        return {"spans": spans(clocks, fraction), "clocks": clock_loader(clocks, seed_at, zone, fraction)}
 
-    def undo(self) -> None:
-        """Put the database back as seeded, vacuumed and checkpointed."""
-        with self.app.app_context():
-            with db.engine.begin() as connection:
-                connection.execute(text(
-                    "UPDATE complaints c SET " + ", ".join(f"{n} = s.{n}" for n in COMPLAINT_COLUMNS)
-                    + " FROM bench_due_complaints s WHERE c.id = s.id"))
-                connection.execute(text(
-                    "UPDATE complaint_clocks k SET " + ", ".join(f"{n} = s.{n}" for n in CLOCK_COLUMNS)
-                    + " FROM bench_due_clocks s WHERE k.id = s.id"))
-                for table in ("escalations", "breaches", "notifications"):
-                    connection.execute(text(f"DELETE FROM {table}"))
-                connection.execute(text("DELETE FROM registry_entries WHERE position > :p"), {"p": self.base_position})
-                connection.execute(text("""
-                    UPDATE registry_chain_head SET position = :p,
-                           digest = coalesce((SELECT digest FROM registry_entries WHERE position = :p), :genesis)
-                    WHERE id = 1"""), {"p": self.base_position, "genesis": GENESIS_DIGEST})
-            settle(SETTLED_TABLES)
+    def after_seed(self) -> list[str]:
+        settings = current_settings()
+        clock_rows, armed, paused = db.session.execute(text("""
+            SELECT count(*), count(*) FILTER (WHERE next_check_at IS NOT NULL),
+                   count(*) FILTER (WHERE paused_at IS NOT NULL) FROM complaint_clocks""")).one()
+        print(f"[{self.name}] {clock_rows:,} clocks ({armed:,} with an alarm, {paused:,} paused)")
+        return check_sample(settings.clock_policies.default, settings.due_soon_fraction)
 
-    def settle(self) -> None:
-        with self.app.app_context():
-            settle(SETTLED_TABLES)
-
-    def one_pass(self, profiler: cProfile.Profile | None = None) -> Pass:
-        with self.app.app_context():
-            return one_pass(self.recorder, self.batch_size, profiler)
-
-    def written(self) -> dict[str, int]:
-        """What a pass (or the bare script) wrote, by table."""
-        with self.app.app_context():
-            row = db.session.execute(text("""
-                SELECT (SELECT count(*) FROM breaches), (SELECT count(*) FROM escalations),
-                       (SELECT count(*) FROM notifications),
-                       (SELECT position FROM registry_chain_head) - :base,
-                       (SELECT count(*) FROM complaint_clocks WHERE breached_at IS NOT NULL),
-                       (SELECT count(*) FROM complaints WHERE next_check_at <= now())"""),
-                {"base": self.base_position}).one()
-            db.session.remove()
-        return dict(zip(("breaches", "escalations", "notifications", "entries", "clocks breached", "due now"),
-                        row, strict=True))
-
-    def verify(self, run: Pass) -> list[str]:
-        """Everything the pass had to do, exactly once."""
+    def expectations(self, run: Pass) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[str, int]]]:
         g, r = self.groups, run.report
-        expect = {
+        report = {
             "breaches (report)": (r.breaches, g.clock_late),
             "escalations (report)": (r.escalations, g.clock_late),
             "due-soon warnings (report)": (r.warnings, g.clock_soon),
@@ -344,101 +236,8 @@ class Bench:
                 "SELECT count(DISTINCT complaint_id) FROM registry_entries WHERE position > :base AND kind = 'event' "
                 "AND payload::json->>'type' = 'deadline_breached' "
                 "AND payload::json->'clocks'->0->>'event' = 'breached'", g.clock_late),
-            "escalations pointing at their complaint's entry": (
-                "SELECT count(*) FROM escalations e JOIN registry_entries r ON r.position = e.entry_position "
-                "AND r.complaint_id = e.complaint_id", g.clock_late),
-            "entries not linked to their predecessor": (
-                "SELECT count(*) FROM registry_entries r JOIN registry_entries p ON p.position = r.position - 1 "
-                "WHERE r.position > :base AND r.prev_digest <> p.digest", 0),
-            "complaints still due": ("SELECT count(*) FROM complaints WHERE next_check_at <= now()", 0),
         }
-        problems = []
-        with self.app.app_context():
-            for name, (sql, wanted) in queries.items():
-                expect[name] = (db.session.scalar(text(sql), {"base": self.base_position, "seed_at": self.seed_at}),
-                                wanted)
-            signer = get_signer()
-            sample = db.session.scalars(
-                select(RegistryEntry).where(RegistryEntry.position > self.base_position).order_by(RegistryEntry.position)
-            ).all()[:: max(1, g.clock_late // 200)]
-            bad = [e.position for e in sample if digest_of(e) != e.digest
-                   or not signer.verify(bytes.fromhex(e.digest), bytes.fromhex(e.signature))]
-            db.session.remove()
-        for name, (got, wanted) in expect.items():
-            status = "ok" if got == wanted else "WRONG"
-            print(f"  {status:5} {name}: {got:,} (expected {wanted:,})")
-            if got != wanted:
-                problems.append(f"[{self.name}] {name}: {got} != {wanted}")
-        print(f"  {'ok' if not bad else 'WRONG':5} digests and signatures recomputed for {len(sample)} sampled entries")
-        if bad:
-            problems.append(f"[{self.name}] bad digest or signature at {bad[:5]}")
-        return problems
-
-    def nothing_due(self, passes: int) -> tuple[list[float], list[str]]:
-        times, problems = [], []
-        for index in range(passes):
-            run = self.one_pass()
-            times.append(run.seconds * 1000)
-            r = run.report
-            if r.breaches or r.warnings or r.escalations or run.notifications or run.entries or r.batches != 1:
-                problems.append(f"[{self.name}] pass {index + 2} did something: {r}")
-        return times, problems
-
-    # --- the bare SQL script ---------------------------------------------------------------
-
-    def bare_script(self, path: Path) -> int:
-        """Write the SQL script that makes the same writes as the pass just did (read back from
-        the database), as literal values; answers its size in bytes."""
-        updates = {
-            "complaint_clocks": ("bench_due_clocks", CLOCK_COLUMNS),
-            "complaints": ("bench_due_complaints", COMPLAINT_COLUMNS),
-        }
-        parts = ["BEGIN;"]
-        with self.app.app_context(), db.engine.connect() as connection:
-            for table, (snapshot, columns) in updates.items():
-                types = {"tier": "integer"}
-                changed = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in columns)
-                values = connection.scalar(text(
-                    "SELECT string_agg(format('(%s, " + ", ".join("%L::" + types.get(c, "timestamptz") for c in columns)
-                    + ")', t.id, " + ", ".join(f"t.{c}" for c in columns) + "), ',\n') "
-                    f"FROM {table} t JOIN {snapshot} s ON s.id = t.id WHERE {changed}"))
-                parts.append(f"UPDATE {table} AS t SET " + ", ".join(f"{c} = v.{c}" for c in columns)
-                             + f" FROM (VALUES\n{values}) AS v(id, {', '.join(columns)}) WHERE t.id = v.id;")
-            for table, where in (("registry_entries", f"position > {self.base_position}"), ("breaches", "true"),
-                                 ("escalations", "true"), ("notifications", "true")):
-                values = connection.scalar(text(
-                    f"SELECT string_agg(format('(%L::{table})', t::text), ',\n' ORDER BY 1) FROM {table} t WHERE {where}"))
-                parts.append(f"INSERT INTO {table} SELECT (v.r).* FROM (VALUES\n{values}) AS v(r);")
-            head = connection.execute(text("SELECT position, digest FROM registry_chain_head WHERE id = 1")).one()
-            parts.append(f"UPDATE registry_chain_head SET position = {head.position}, digest = '{head.digest}' "
-                         "WHERE id = 1;")
-            for table in ("breaches", "escalations", "notifications"):
-                parts.append(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                             f"(SELECT max(id) FROM {table}));")
-            parts.append("COMMIT;")
-            db.session.remove()
-        path.write_text("\n".join(parts))
-        return path.stat().st_size
-
-    def run_script(self, path: Path, url: str) -> float:
-        """Run the bare script with psql; answers the wall-clock seconds."""
-        u = make_url(url)
-        command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", u.host or "127.0.0.1", "-p", str(u.port or 5432),
-                   "-U", u.username or "postgres", "-d", self.database, "-f", str(path), "-o", os.devnull]
-        began = time.perf_counter()
-        subprocess.run(command, check=True)
-        return time.perf_counter() - began
-
-    def drop(self, admin: Any, keep: bool) -> None:
-        with self.app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        if keep:
-            print(f"kept database {self.database}")
-        else:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
-        shutil.rmtree(self.instance, ignore_errors=True)
+        return report, queries
 
 
 # --- main --------------------------------------------------------------------------------------
@@ -469,121 +268,29 @@ def main() -> None:
     args = parser.parse_args()
     preset(args.preset)  # refuses an unknown code
     late = args.clock_overdue if args.clock_overdue is not None else round(args.complaints * 0.01)
+    sizes = {name: groups_of(total, late, args.clock_due_soon)
+             for name, total in (("big", args.complaints), ("small", args.complaints // 10))}
 
-    load_before = os.getloadavg()
-    admin = create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
-    benches: list[Bench] = []
+    def make(name: str, url: str, groups: Groups) -> Bench:
+        bench = ClockBench(name, url, groups, args.preset)
+        bench.batch_size = args.batch_size or bench.batch_size
+        return bench
+
+    admin, benches = None, []
     failed = True
     try:
-        for name, total in (("big", args.complaints), ("small", args.complaints // 10)):
-            database = f"{PREFIX}{os.getpid()}_{name}"
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{database}"'))
-            url = make_url(args.postgres_url).set(database=database).render_as_string(hide_password=False)
-            bench = Bench(name, url, args.preset, groups_of(total, late, args.clock_due_soon))
-            if args.batch_size:
-                bench.batch_size = args.batch_size
-            benches.append(bench)
-        failed = run(benches, args, load_before)
+        admin, benches = databases(PREFIX, args.postgres_url, sizes, make)
+        big, small = benches
+        problems = compare(big, small, rounds=args.rounds, idle_passes=args.nothing_due_passes, profile=args.profile,
+                           due_work=f"{late:,} overdue {args.preset} clocks (breach, signed event, escalation 2 -> 3, "
+                                    f"2 notifications each) + {args.clock_due_soon:,} due soon (warning)")
+        failed = bool(problems)
     finally:
         for bench in benches:
             bench.drop(admin, args.keep)
-        admin.dispose()
+        if admin is not None:
+            admin.dispose()
     sys.exit(1 if failed else 0)
-
-
-def run(benches: list[Bench], args: argparse.Namespace, load_before: tuple[float, float, float]) -> bool:
-    big, small = benches
-    problems: list[str] = []
-    print(f"== enforcement with the {args.preset} clocks: {big.database} and {small.database}; "
-          f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}", flush=True)
-    for bench in benches:
-        problems += bench.setup()
-    with big.app.app_context():
-        version = db.session.scalar(text("SHOW server_version"))
-        db.session.remove()
-    script = big.instance / "bare.sql"
-    figures: dict[str, list[Pass | float]] = {"a": [], "b": [], "c": []}
-    idle_ms: list[float] = []
-    for round_ in range(1, args.rounds + 1):
-        print(f"\n--- round {round_} of {args.rounds}", flush=True)
-        (big.settle if round_ == 1 else big.undo)()
-        run_a = big.one_pass()
-        show_pass(run_a, f"(a) pass over {big.groups.total:,} complaints [{big.name}]")
-        figures["a"].append(run_a)
-        if round_ == 1:
-            print("checks:")
-            problems += big.verify(run_a)
-            idle_ms, idle_problems = big.nothing_due(args.nothing_due_passes)
-            problems += idle_problems
-            print(f"(d) {len(idle_ms)} passes with nothing due, right after (ms): "
-                  f"{', '.join(f'{ms:.1f}' for ms in idle_ms)}"
-                  + ("" if not idle_problems else f"; SOME DID SOMETHING: {idle_problems[:2]}"))
-            size = big.bare_script(script)
-            print(f"bare SQL script written from the pass's writes: {size / 1e6:.1f} MB")
-            wanted = big.written()
-        else:
-            got = big.written()
-            if got != wanted:
-                problems.append(f"round {round_}: (a) wrote {got}, not {wanted}")
-        (small.settle if round_ == 1 else small.undo)()
-        run_b = small.one_pass()
-        show_pass(run_b, f"(b) pass over {small.groups.total:,} complaints [{small.name}]")
-        figures["b"].append(run_b)
-        if round_ == 1:
-            print("checks:")
-            problems += small.verify(run_b)
-        big.undo()
-        load = os.getloadavg()[0]
-        seconds = big.run_script(script, big.url)
-        print(f"\n(c) bare SQL script (psql, one transaction): {seconds:.3f} s (load average before: {load:.2f})")
-        figures["c"].append(seconds)
-        got = big.written()
-        if got != wanted:
-            problems.append(f"round {round_}: the bare script wrote {got}, not {wanted}")
-            print(f"  WRONG: the script wrote {got}, the pass {wanted}")
-        else:
-            print(f"  ok    the script wrote what the pass did: {got}")
-
-    if args.profile:
-        big.undo()
-        profiler = cProfile.Profile()
-        profiled = big.one_pass(profiler)
-        print(f"\nprofiled pass [{big.name}]: {profiled.seconds:.3f} s under cProfile")
-        for order in ("tottime", "cumulative"):
-            out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(30)
-            print(f"--- top 30 by {order} ---")
-            print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
-
-    load_after = os.getloadavg()
-    a = [p.seconds for p in figures["a"]]
-    b = [p.seconds for p in figures["b"]]
-    c = figures["c"]
-    ratios_tenth = [x / y for x, y in zip(a, b, strict=True)]
-    ratios_bare = [x / y for x, y in zip(a, c, strict=True)]
-    tenth_ok = statistics.median(ratios_tenth) <= TARGET_RATIO_TENTH
-    bare_ok = statistics.median(ratios_bare) <= TARGET_RATIO_BARE
-    idle_median, idle_max = statistics.median(idle_ms), max(idle_ms)
-    g = big.groups
-    print("\n== results")
-    print(f"due work D: {g.clock_late:,} overdue {args.preset} clocks (breach, signed event, escalation 2 -> 3, "
-          f"2 notifications each) + {g.clock_soon:,} due soon (warning)")
-    print(f"(a) pass, {g.total:,} complaints:       " + ", ".join(f"{x:.3f} s" for x in a)
-          + "  (load " + ", ".join(f"{p.load:.2f}" for p in figures["a"]) + ")")
-    print(f"(b) pass, {small.groups.total:,} complaints:         " + ", ".join(f"{x:.3f} s" for x in b)
-          + "  (load " + ", ".join(f"{p.load:.2f}" for p in figures["b"]) + ")")
-    print("(c) bare SQL script:                  " + ", ".join(f"{x:.3f} s" for x in c))
-    print(f"(d) nothing due: median {idle_median:.1f} ms, max {idle_max:.1f} ms")
-    print(f"(a)/(b): {', '.join(f'{r:.2f}' for r in ratios_tenth)} (target <= {TARGET_RATIO_TENTH}: "
-          f"{'met' if tenth_ok else 'NOT met'} on the median)")
-    print(f"(a)/(c): {', '.join(f'{r:.2f}' for r in ratios_bare)} (target <= {TARGET_RATIO_BARE}: "
-          f"{'met' if bare_ok else 'NOT met'} on the median)")
-    print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
-          f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
-    print(f"checks: {'all passed' if not problems else '; '.join(problems)}")
-    print(f"Machine: {machine()}; PostgreSQL {version}")
-    return bool(problems)
 
 
 if __name__ == "__main__":
