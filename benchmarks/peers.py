@@ -21,9 +21,10 @@ benchmarks/peers.py --install` does only that. Its site (settings, urls, the pub
 benchmarks/helpdesk_site/, run from benchmarks/ with that environment's python.
 
 Every server is started as `python -m gunicorn --bind 127.0.0.1:PORT --workers N
---worker-class sync --no-control-socket --graceful-timeout 10 MODULE:APP` with its own
-environment's python; the app is `wsgi:app` as shipped (without gunicorn.conf.py, so that the
-three share the same settings).
+--worker-class sync --config benchmarks/gunicorn_peers.conf.py --no-control-socket
+--graceful-timeout 10 MODULE:APP` with its own environment's python: the app is `wsgi:app`,
+without the project's gunicorn.conf.py (an empty config file instead), so that all of them run
+with the same settings.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def gunicorn_command(python: Path | str, target: str, port: int, workers: int = 
         "--workers", str(workers),
         "--worker-class", "gthread" if threads > 1 else "sync",
         "--threads", str(threads),
+        "--config", str(BENCHMARKS / "gunicorn_peers.conf.py"),  # not ./gunicorn.conf.py
         "--no-control-socket",
         "--graceful-timeout", "10",
         target,
