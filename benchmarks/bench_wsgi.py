@@ -13,6 +13,9 @@ work that storing a complaint costs whatever the application does. Comparing its
 `BENCH_BARE_TABLE=plain` keeps the earlier baseline instead: a narrow table without secondary
 indexes (`id, scope, seq, created_at, payload`), holding the raw body.
 
+Running inside the app, the route pays the app's request frame (hooks, rate-limit check,
+logging) too; benchmarks/bare_flask_app.py is the independent bare endpoint (intake_peers.py).
+
 The route lives here, never in the production app; settings come from the environment exactly
 as in `wsgi.py`.
 """

@@ -20,6 +20,10 @@ threads, each holding one keep-alive connection (http.client) and posting back t
 `BENCH_BARE_TABLE=plain` makes bare store the raw body in a narrow table without secondary
 indexes instead (the earlier, harsher baseline: it leaves the complaints' index pages to intake).
 
+Bare runs inside the full app here (its request frame, logging and rate-limit hooks included),
+which hides what every request pays: benchmarks/intake_peers.py measures the app against an
+independent bare Flask app (benchmarks/bare_flask_app.py) and django-helpdesk instead.
+
 Each endpoint is warmed up for `--warm-up` seconds (not counted), then measured for
 `--seconds` in two halves, intake-bare-bare-intake, so that a drift in the machine's
 background load or in the database's size favours neither.

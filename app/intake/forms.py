@@ -56,7 +56,8 @@ class ComplaintForm(AppForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         locale = str(get_locale() or "en")
-        self.category.choices = [("", _l("— choose —"))] + category_choices(locale)
+        # Read when the form is drawn: a registered form redirects without drawing it.
+        self.category.choices = lambda: [("", _l("— choose —")), *category_choices(locale)]
         self.language.choices = language_choices()
         if not self.language.data:
             self.language.data = locale if locale in LANGUAGES else "en"

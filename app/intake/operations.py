@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..clock import now_utc
 from ..clocks.models import ComplaintClock
@@ -24,7 +25,7 @@ from ..complaints.access import new_access_code
 from ..complaints.guards import actor
 from ..complaints.models import CHANNEL_SIGNATURE, Attachment, Channel, Complaint, ComplaintStatus
 from ..complaints.storage import Evidence, EvidenceStore
-from ..database import RetryableConflict, insert_if_absent
+from ..database import Precompiled, RetryableConflict
 from ..extensions import db
 from ..notifications.models import Audience, NotificationKind
 from ..notifications.queue import outbox_row
@@ -103,7 +104,6 @@ def register_complaint(
         if earlier is not None:
             return Registration(earlier, intake_entry(earlier.id), created=False)
 
-    store = evidence_store()
     complaint = Complaint(
         access_code=new_access_code(),
         personal_salt=new_salt(),
@@ -121,15 +121,7 @@ def register_complaint(
         signature_name=submission.signature_name,
         declaration_confirmed=submission.declaration_confirmed,
         registered_by_id=registered_by.id if registered_by is not None else None,
-        attachments=[
-            Attachment(
-                filename=evidence.filename,
-                content_type=evidence.content_type,
-                size=len(evidence.content),
-                sha256=store.put(db.session, evidence),
-            )
-            for evidence in submission.attachments
-        ],
+        attachments=_attachments(submission.attachments),
     )
     place, clocks = _number(complaint, received_at)
     rows = [(ComplaintClock.__table__, row) for row in clocks.rows]
@@ -146,6 +138,22 @@ def register_complaint(
         _record_idempotency_key(idempotency_key, complaint.id)
     log.info("registered complaint %s via %s", complaint.number, channel.value)
     return Registration(complaint, entry, created=True)
+
+
+def _attachments(files: tuple[Evidence, ...]) -> list[Attachment]:
+    """The records of a submission's files, each file stored on the way (none: no store opened)."""
+    if not files:
+        return []
+    store = evidence_store()
+    return [
+        Attachment(
+            filename=evidence.filename,
+            content_type=evidence.content_type,
+            size=len(evidence.content),
+            sha256=store.put(db.session, evidence),
+        )
+        for evidence in files
+    ]
 
 
 def _number(complaint: Complaint, received_at: datetime | None) -> tuple[Reservation, Started]:
@@ -176,11 +184,26 @@ def _number(complaint: Complaint, received_at: datetime | None) -> tuple[Reserva
     return place, clocks
 
 
+_KEYS = IdempotencyKey.__table__
+#: Claim a key unless it exists (a concurrent claim not yet committed is waited for on
+#: PostgreSQL); answers the key when this call inserted it. Precompiled, as every statement of
+#: a registration is: the public form sends a key with every complaint.
+_CLAIM = {
+    dialect: Precompiled(
+        dialect_insert(_KEYS).on_conflict_do_nothing().returning(_KEYS.c.key),
+        column_keys=("key", "request_hash", "created_at"),
+    )
+    for dialect, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+_RECORD = Precompiled(
+    update(_KEYS).where(_KEYS.c.key == bindparam("claimed_key")).values(complaint_id=bindparam("registered_id"))
+)
+
+
 def _claim_idempotency_key(key: str, request_hash: str) -> Complaint | None:
     """Claim `key` for this transaction; if it was used before, return what it registered."""
-    if insert_if_absent(
-        IdempotencyKey, key=key, request_hash=request_hash, created_at=now_utc()
-    ):
+    claim = _CLAIM[db.session.get_bind().dialect.name]
+    if claim.rows({"key": key, "request_hash": request_hash, "created_at": now_utc()}):
         return None
     earlier = db.session.get(IdempotencyKey, key)
     if earlier.request_hash != request_hash or earlier.complaint is None:
@@ -190,5 +213,4 @@ def _claim_idempotency_key(key: str, request_hash: str) -> Complaint | None:
 
 def _record_idempotency_key(key: str, complaint_id: int) -> None:
     """Name the complaint that the claimed `key` registered."""
-    keys = IdempotencyKey.__table__
-    db.session.execute(update(keys).where(keys.c.key == key).values(complaint_id=complaint_id))
+    _RECORD.rows({"claimed_key": key, "registered_id": complaint_id})
