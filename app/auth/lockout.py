@@ -37,7 +37,6 @@ from ..clock import now_utc
 from ..extensions import db
 from .models import User
 
-
 #: The dummy hash for the shipped PASSWORD_HASH_METHOD, made once and written here, so that
 #: neither a worker's start (a fifth of a second of scrypt) nor its first sign-in waits for it.
 _PRECOMPUTED_DUMMY_HASHES = {
