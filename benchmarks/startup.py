@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import re
 import signal
@@ -160,6 +161,48 @@ def _respawn(app_spec: str, root: Path, env: dict[str, str], log: Path) -> float
         _stop(server)
 
 
+#: In one process, no server: each app's own entry point (the registry's wsgi.py, whatever it does
+#: after create_app), N requests per path through the WSGI call; CPU per request, wall p50 / p99
+#: / max, and the garbage collector's full (generation 2) passes with the longest one.
+INPROCESS = r"""
+import gc, json, sys, time, logging
+module, paths, count = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3])
+app = __import__(module).app
+from werkzeug.test import EnvironBuilder
+logging.getLogger("app.requests").disabled = True
+pauses, started = [], {}
+def watch(phase, info):
+    if phase == "start":
+        started["t"] = time.perf_counter()
+    elif info["generation"] == 2:
+        pauses.append((time.perf_counter() - started["t"]) * 1000)
+gc.callbacks.append(watch)
+out = {}
+for path in paths:
+    environ = EnvironBuilder(path=path, headers={"Accept-Language": "ro,en;q=0.5"}).get_environ()
+    def call():
+        body = app(dict(environ), lambda *a: None)
+        b"".join(body)
+        getattr(body, "close", lambda: None)()
+    for _ in range(50):
+        call()
+    wall, cpu0 = [], time.process_time()
+    for _ in range(count):
+        t = time.perf_counter(); call(); wall.append((time.perf_counter() - t) * 1000)
+    cpu = (time.process_time() - cpu0) / count * 1000
+    wall.sort()
+    out[path] = {"cpu": cpu, "p50": wall[count // 2], "p99": wall[int(count * 0.99)], "max": wall[-1]}
+out["gen2"] = {"count": len(pauses), "max": max(pauses, default=0.0)}
+print(json.dumps(out))
+"""
+
+
+def _in_process(module: str, paths: list[str], root: Path, env: dict[str, str], count: int) -> dict:
+    result = subprocess.run([sys.executable, "-c", INPROCESS, module, ",".join(paths), str(count)], cwd=root,
+                            env={**env, "PYTHONPATH": f"{root}:{HERE}"}, capture_output=True, check=True)
+    return json.loads(result.stdout.decode().strip().splitlines()[-1])
+
+
 def _pct(values: list[float], fraction: float) -> float:
     return values[min(len(values) - 1, int(len(values) * fraction))]
 
@@ -169,6 +212,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--root", type=Path, default=ROOT, help="the project tree to measure (default: this one)")
+    parser.add_argument("--in-process", type=int, default=2000, help="requests per path in one process (0: skip)")
     parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated subset of: " + ", ".join(CONFIGS))
     args = parser.parse_args()
     root = args.root.resolve()
@@ -189,6 +233,7 @@ def main() -> None:
                 raise RuntimeError(f"flask {' '.join(step)} failed:\n{result.stderr.decode()[-2000:]}")
 
         results: dict[tuple[str, str], dict[str, list[float]]] = {}
+        inprocess: dict[str, dict[str, list[float]]] = {}
         apps = {"registry": "wsgi:app", "bare": "bare_flask:app"}
         for round_ in range(args.rounds):
             for config in configs:
@@ -218,6 +263,16 @@ def main() -> None:
                     if config.startswith("2 workers"):
                         cell.setdefault("respawn", []).append(_respawn(spec, root, config_env, log))
                 print(f"round {round_ + 1}/{args.rounds}: {config} done", file=sys.stderr, flush=True)
+            if args.in_process:
+                for name, module, paths in (("registry", "wsgi", ["/health", "/track"]),
+                                            ("bare", "bare_flask", ["/health", "/page"])):
+                    measured = _in_process(module, paths, root, env, args.in_process)
+                    cell = inprocess.setdefault(name, {})
+                    for label, path in zip(("health", "page"), paths, strict=True):
+                        for key, value in measured[path].items():
+                            cell.setdefault(f"{label}_{key}", []).append(value)
+                    cell.setdefault("gen2_count", []).append(measured["gen2"]["count"])
+                    cell.setdefault("gen2_max", []).append(measured["gen2"]["max"])
 
     load = os.getloadavg()
     print(f"# Start-up and memory: {root.name} vs bare Flask ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})")
@@ -241,6 +296,16 @@ def main() -> None:
     row("GET page p95", "page95", "{:.1f} ms")
     row("RSS per worker, largest", "rss_max", "{:.0f} MiB")
     row("PSS per worker, mean", "pss_mean", "{:.0f} MiB")
+    if inprocess:
+        print(f"\nIn one process, no server ({args.in_process} requests per path; page: /track, bare /page):\n")
+        print("| figure | registry / bare | registry | bare |\n|---|---:|---:|---:|")
+        ours, bare = inprocess["registry"], inprocess["bare"]
+        for key, label in (("health_cpu", "GET /health, CPU per request"), ("health_p50", "GET /health p50"),
+                           ("health_p99", "GET /health p99"), ("page_cpu", "GET page, CPU per request"),
+                           ("page_p50", "GET page p50"), ("page_p99", "GET page p99"), ("page_max", "GET page max")):
+            print(f"| {label} | {med(ours[key]) / med(bare[key]):.2f}x | {med(ours[key]):.3f} ms | {med(bare[key]):.3f} ms |")
+        print(f"| full GC passes (generation 2) | | {med(ours['gen2_count']):.0f}, longest {med(ours['gen2_max']):.1f} ms "
+              f"| {med(bare['gen2_count']):.0f}, longest {med(bare['gen2_max']):.1f} ms |")
     workers = {config: int(med(results[(config, 'registry')]['workers'])) for config in configs}
     print("\nworkers: " + ", ".join(f"{config} {count}" for config, count in workers.items()))
 
