@@ -179,9 +179,10 @@ def register_template_context(app: Flask) -> None:
 
     @app.context_processor
     def _globals() -> dict:
+        settings = current_settings()
         return {
-            "organisation": current_settings().organisation,
-            "first_response_hours": current_settings().first_response_hours,
+            "organisation": settings.organisation,
+            "first_response_hours": settings.first_response_hours,
             "current_locale": str(get_locale()),
             "Permission": Permission,
             "LANGUAGES": LANGUAGES,

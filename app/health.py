@@ -17,13 +17,17 @@ from .extensions import db
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
+_PING = text("SELECT 1")
 
 
 @bp.get("/health")
 def health() -> tuple[Response, int]:
-    """200 when the database answers a trivial query, 503 (with the reason) when it does not."""
+    """200 when the database answers a trivial query, 503 (with the reason) when it does not.
+    The query goes through a plain connection, not the ORM session: a load balancer asks often,
+    and the session is only made if a feature's check needs it."""
     try:
-        db.session.execute(text("SELECT 1")).scalar_one()
+        with db.engine.connect() as connection:
+            connection.execute(_PING).scalar_one()
         checks = {name: state for name, check in current_app.extensions.get("health_checks", {}).items()
                   if (state := check()) is not None}
     except SQLAlchemyError as error:

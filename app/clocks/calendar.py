@@ -58,12 +58,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 from .policy import Period, Unit
+
+if TYPE_CHECKING:
+    import holidays
 
 #: The countries whose public holidays an installation may choose (ISO 3166-1 alpha-2), those
 #: the `holidays` package maintains well: Europe, its neighbours and a few common elsewhere.
@@ -92,7 +93,11 @@ class CalendarError(ValueError):
 @cache
 def _public_holidays(country: str, subdivision: str | None) -> holidays.HolidayBase:
     """The country's public holidays, one object per country and subdivision; the package
-    loads each year on its first lookup. Names in English where the package has them."""
+    loads each year on its first lookup. Names in English where the package has them. The
+    package itself is imported here, on the first calendar with a country: it takes a fifth of a
+    second (every country's and calendar's module), which a process may never need."""
+    import holidays
+
     languages = holidays.country_holidays(country).supported_languages
     language = "en_US" if "en_US" in languages else None
     return holidays.country_holidays(country, subdiv=subdivision, language=language)
@@ -125,6 +130,8 @@ class WorkingCalendar:
         elif self.country not in SUPPORTED_COUNTRIES:
             raise CalendarError(f"unknown country {self.country!r} (supported: {', '.join(SUPPORTED_COUNTRIES)})")
         elif self.subdivision is not None:
+            import holidays  # see _public_holidays
+
             known = holidays.list_supported_countries()[self.country]
             if self.subdivision not in known:
                 raise CalendarError(f"unknown subdivision {self.subdivision!r} of {self.country}"

@@ -24,7 +24,6 @@ from reportlab.pdfgen.canvas import Canvas
 from .template import HouseStyle, Organisation
 
 ELLIPSIS = "…"
-NBSP = "\u00a0"  # keeps a name on one line when wrapping; printed as a plain space
 BREAKABLE_SPACE = re.compile(r"[^\S\u00a0]+")  # any whitespace except NBSP
 _DARK_RUN = re.compile(rb"\x01+")  # segno matrix rows: 0x1 dark, 0x0 light
 

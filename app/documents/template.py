@@ -21,6 +21,9 @@ from typing import Any, Generic, TypeVar
 from ..languages import normalise_language
 
 Color = tuple[float, float, float]
+#: A no-break space: keeps a name on one line when wrapping; printed as a plain space. Here, not
+#: in drawing.py, so that the templates' wording needs no reportlab.
+NBSP = "\u00a0"
 T = TypeVar("T")
 WordingT = TypeVar("WordingT")
 LayoutT = TypeVar("LayoutT")

@@ -15,14 +15,12 @@ from ..extensions import db
 from ..languages import normalise_language
 from ..registry.chain import private_of
 from ..registry.digest import fingerprint_of
-from ..registry.document_check import document_record
 from ..registry.issued import DocumentKey, issued_pdf
 from ..registry.models import DocumentKind, RegistryEntry
 from ..registry.numbering import number_slug
 from ..urls import public_url
 from ..workflow.models import CaseMessage
 from .context import build_letter_context
-from .render import render_letter
 from .template import load_letter_template
 
 
@@ -55,6 +53,10 @@ def _issued_letter(message: CaseMessage) -> tuple[RegistryEntry, dict[str, Any]]
 
 
 def _render(message: CaseMessage, entry: RegistryEntry, issued: dict[str, Any]) -> bytes:
+    # Drawing and signing load reportlab, pyHanko and pypdf: only a process that renders does.
+    from ..registry.document_check import document_record
+    from .render import render_letter
+
     template = replace(load_letter_template(Path(current_app.config["PDF_TEMPLATES_DIR"]), issued["language"]),
                        organisation=Organisation(**issued["organisation"]))
     fingerprint = fingerprint_of(entry.digest)

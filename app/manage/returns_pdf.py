@@ -13,13 +13,9 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from reportlab.lib.pagesizes import A4
-
-from ..documents.drawing import Fonts, document_canvas, draw_letterhead, draw_note_band, fit, wrap
 from ..documents.template import HouseStyle, Organisation
 from .returns import ReturnDocument
 
-PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 50.0, 40.0, 46.0
 ROW_HEIGHT = 17.0
 VALUE_WIDTH = 120.0
@@ -47,13 +43,19 @@ class ReturnLabels:
 def render_return_pdf(document: ReturnDocument, organisation: Organisation, labels: ReturnLabels,
                       fonts_paths: tuple[Path, Path]) -> bytes:
     """The PDF bytes of the return (the same input, the same bytes)."""
+    # reportlab and the fonts load with the first return drawn, not when a worker starts.
+    from reportlab.lib.pagesizes import A4
+
+    from ..documents.drawing import Fonts, document_canvas, draw_letterhead, draw_note_band, fit, wrap
+
+    page_width, page_height = A4
     fonts = Fonts.register(*fonts_paths)
     buffer = io.BytesIO()
     canvas = document_canvas(buffer, language=document.language, title=document.title,
                              organisation=organisation, subject=f"{document.title} — {document.period}")
-    left, right = MARGIN_X, PAGE_WIDTH - MARGIN_X
+    left, right = MARGIN_X, page_width - MARGIN_X
     width = right - left
-    y = draw_letterhead(canvas, left, right, PAGE_HEIGHT - MARGIN_TOP, width, organisation, labels, STYLE, fonts)
+    y = draw_letterhead(canvas, left, right, page_height - MARGIN_TOP, width, organisation, labels, STYLE, fonts)
 
     def text(x: float, baseline: float, value: str, *, bold: bool = False, size: float = 9.0,
              color: tuple[float, float, float] = STYLE.text_color, align: str = "left") -> None:

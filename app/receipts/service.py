@@ -17,13 +17,11 @@ from ..documents.signature import sign_document
 from ..languages import normalise_language
 from ..registry.chain import intake_entry, private_of
 from ..registry.digest import fingerprint_of
-from ..registry.document_check import document_record
 from ..registry.issued import DocumentKey, issued_pdf
 from ..registry.models import DocumentKind
 from ..settings.store import settings_at
 from ..urls import public_url
 from .context import build_receipt_context
-from .render import render_receipt
 from .template import load_receipt_template
 
 
@@ -51,6 +49,10 @@ def render_complaint_receipt(complaint: Complaint, *, language: str, duplicate_c
     whatever was corrected since): the organisation and the category's name are those in force
     when it was registered. PDF-signed (PAdES) as issued at registration, with the signed entry
     behind its fingerprint embedded."""
+    # Drawing and signing load reportlab, pyHanko and pypdf: only a process that renders does.
+    from ..registry.document_check import document_record
+    from .render import render_receipt
+
     settings = settings_at(complaint.registered_at)
     template = replace(load_receipt_template(Path(current_app.config["PDF_TEMPLATES_DIR"]), language),
                        organisation=settings.organisation)

@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..documents.drawing import NBSP
-from ..documents.template import Color, DocumentTemplate, HouseStyle, load_document_template
+from ..documents.template import NBSP, Color, DocumentTemplate, HouseStyle, load_document_template
 
 
 @dataclass(frozen=True)

@@ -45,9 +45,10 @@ def count_demo_complaints(count: int) -> None:
 
 def holds_demo_data() -> bool:
     """Whether demo complaints were ever loaded into this registry (one key lookup; once true,
-    remembered by the process)."""
-    if current_app.extensions.get("holds_demo_data"):
-        return True
+    remembered by the process, and so is false where demo data cannot be loaded: production)."""
+    known = current_app.extensions.get("holds_demo_data")
+    if known or (known is not None and not demo_data_allowed()):
+        return bool(known)
     try:
         found = db.session.get(NumberCounter, DEMO_SCOPE) is not None
     except SQLAlchemyError:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import sys
 from datetime import UTC
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .document_check import CheckError, DocumentCheck, check_document
+if TYPE_CHECKING:
+    from .document_check import DocumentCheck
 
 _FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
 
@@ -30,6 +32,8 @@ _FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
 @with_appcontext
 def verify_document_command(file: Path, certificate: Path | None, public_key: Path | None) -> None:
     """Check a receipt or letter PDF offline; exit 1 unless it is genuine."""
+    from .document_check import CheckError, check_document  # pyHanko and pypdf: loaded for this command only
+
     certificate_pem = (certificate.read_bytes() if certificate
                        else current_app.extensions["document_signer"].certificate_pem())
     public_key_pem = (public_key.read_bytes() if public_key

@@ -14,9 +14,6 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from ..audit.models import AuditAction
 from ..audit.service import record
@@ -85,6 +82,10 @@ def _xlsx_cell(value: Any) -> Any:
 def xlsx_bytes(tables: list[Table]) -> bytes:
     """One sheet per table, named after it: the column headings in bold on the first row
     (frozen), one row per line; columns wide enough for their headings."""
+    from openpyxl import Workbook  # loaded by the first export, not by every worker at start-up
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     bold = Font(bold=True)

@@ -16,7 +16,6 @@ from ..languages import normalise_language
 from ..manage.issued_returns import ReturnKey, issued_file
 from ..settings.store import settings_at
 from .context import MonthlyReportContext, Term, build_monthly_report_context, month_filters
-from .render import render_monthly_report
 from .template import load_report_template
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -46,6 +45,8 @@ def parse_month(text: str | None) -> tuple[int, int]:
 
 
 def _rendered(year: int, month: int, language: str) -> tuple[bytes, MonthlyReportContext]:
+    from .render import render_monthly_report  # reportlab loads with the first report drawn
+
     now = now_utc()
     template = replace(load_report_template(Path(current_app.config["PDF_TEMPLATES_DIR"]), language),
                        organisation=settings_at(now).organisation)

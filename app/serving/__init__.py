@@ -1,6 +1,7 @@
 """Serving in production: trusted proxy headers, one structured log line per request, and a
-clear 503 (never a 500) while the database cannot be reached, and no caching of personal data.
-`init_app` binds all four."""
+clear 503 (never a 500) while the database cannot be reached, and no caching of personal data,
+and the session cookie's signer made once (session_cookie.py). `init_app` binds all five;
+workers.py is what a long-running server process does once started or forked."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import headers, logs, outage
+from .session_cookie import SessionCookie
 
 
 def init_app(app: Flask) -> None:
@@ -21,3 +23,4 @@ def init_app(app: Flask) -> None:
     logs.init_app(app)
     outage.init_app(app)
     headers.init_app(app)
+    app.session_interface = SessionCookie()

@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from datetime import date, time
 from typing import Any
 
-import holidays
 from flask_babel import lazy_gettext as _l
 
 from ..clocks.calendar import SUPPORTED_COUNTRIES
@@ -410,6 +409,8 @@ def check_calendar(
         _add(errors, "country", _l("Unknown country %(code)s: choose one from the list.", code=_echo(country)))
     subdivision = _line(data.get("subdivision")) or None
     if subdivision is not None and "country" not in errors:
+        import holidays  # loaded on use: app/clocks/calendar.py, _public_holidays
+
         known = holidays.list_supported_countries()[country] if country else []
         found = next((code for code in known if code.upper() == subdivision.upper()), None)
         if country is None:
