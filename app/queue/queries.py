@@ -199,15 +199,19 @@ QUEUE_INDEX = db.Index(
 def scope_conditions(f: QueueFilter) -> list[ColumnElement[bool]]:
     """Open complaints of the filter's scope and tier (the due-state filter left out)."""
     conditions: list[ColumnElement[bool]] = [open_sql()]
+    # The owner as a value, not the column, so no database reads ix_complaints_owner_id here:
+    # that index holds every complaint a person ever owned, closed ones too, while the queue's
+    # index carries the owner of each open one.
+    owner = Complaint.owner_id + 0
     if f.scope == Scope.MINE_AND_TIER:
-        mine = Complaint.owner_id == f.user_id if f.user_id is not None else false()
+        mine = owner == f.user_id if f.user_id is not None else false()
         conditions.append(or_(mine, Complaint.tier == f.user_tier) if f.user_tier is not None else mine)
     elif f.scope == Scope.MINE:
-        conditions.append(Complaint.owner_id == f.user_id if f.user_id is not None else false())
+        conditions.append(owner == f.user_id if f.user_id is not None else false())
     elif f.scope == Scope.MY_TIER:
         conditions.append(Complaint.tier == f.user_tier if f.user_tier is not None else false())
     elif f.scope == Scope.UNASSIGNED:
-        conditions.append(Complaint.owner_id.is_(None))
+        conditions.append(owner.is_(None))
     if f.tier is not None:
         conditions.append(Complaint.tier == f.tier)
     return conditions
