@@ -11,7 +11,6 @@ from sqlalchemy import Column, text
 from app.extensions import db
 from app.manage.models import POSTGRESQL_ONLY_INDEXES
 
-
 #: Expression indexes PostgreSQL gives back in its own words (casts, parentheses), which
 #: autogenerate then reads as different: checked by name here, and by use in
 #: tests/test_queue_index.py (a planner that uses it for the queue's statements matched them).

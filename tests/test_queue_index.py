@@ -6,7 +6,7 @@ Checked on the plan each database makes for the very statements the queue sends 
 they run), so a change to the sort key that the migration's index no longer matches, or a bound
 value where the index needs a constant, fails here. A test database is too small for a planner
 to prefer an index on its own: SQLite is given the statistics ANALYZE took of a registry of
-100,000 complaints, 8,949 of them open (benchmarks/queue.py), and PostgreSQL is asked to avoid
+100,000 complaints, 8,949 of them open (benchmarks/queue_pages.py), and PostgreSQL is asked to avoid
 plain table scans.
 """
 
@@ -36,7 +36,7 @@ FILTERS = [
 ]
 
 
-#: sqlite_stat1 of the complaints table at 100,000 complaints, 8,949 open (benchmarks/queue.py).
+#: sqlite_stat1 of the complaints table at 100,000 complaints, 8,949 open (benchmarks/queue_pages.py).
 SQLITE_STATISTICS = {
     "ix_complaints_queue": "8949 1 1 1 1 1 1 1 1 1 1 1 1",
     "ix_complaints_lower_email": "100000 2",

@@ -15,9 +15,8 @@ Revises: b4d7e2a9c6f1
 Create Date: 2026-12-04 10:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c8e4a1f6d2b9'
