@@ -5,6 +5,13 @@ line's deadline as staff read it, decided by app/workflow/deadlines.py.
 Pages are cut by keyset on (deadline, year, seq), never by OFFSET. A complaint with no running
 deadline sorts last: its key is NO_DEADLINE, a moment after every real one, so the key is never
 NULL and one row comparison finds the next page on every database.
+
+What a queue request costs follows the open complaints, never the closed ones: every statement
+reads `ix_complaints_queue`, a partial index over the open complaints only, ordered by the sort
+key (an expression index, the same on SQLite and PostgreSQL) and carrying every column the
+counts read, so a page is LIMIT rows read in order and the counts never touch the table. For
+the databases to match the statements to the index, the open statuses and NO_DEADLINE are
+written into the SQL (constants, never bound values).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
+    FunctionElement,
     Row,
     Select,
     and_,
@@ -25,10 +33,12 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     or_,
     select,
     tuple_,
 )
+from sqlalchemy.ext.compiler import compiles
 
 from ..auth.models import User
 from ..clocks.running import warning_time
@@ -41,7 +51,7 @@ from ..workflow.deadlines import (
     DueState,
     first_response_state,
     next_due,
-    next_due_sql,
+    open_next_due_sql,
     own_due,
     resolution_state,
 )
@@ -106,6 +116,30 @@ class QueueCounts:
 # --- deadlines in SQL ---------------------------------------------------------------------------
 
 
+class no_deadline(FunctionElement):  # noqa: N801  (an SQL constant, named like a function)
+    """NO_DEADLINE written into the SQL as a constant of the column type, the same text in the
+    queue's index and in its statements (a bound value would not match the index)."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(no_deadline, "postgresql")
+def _no_deadline_postgresql(element: no_deadline, compiler: Any, **kw: Any) -> str:
+    return "TIMESTAMP WITH TIME ZONE '9999-12-31 00:00:00+00'"
+
+
+@compiles(no_deadline, "sqlite")
+def _no_deadline_sqlite(element: no_deadline, compiler: Any, **kw: Any) -> str:
+    return "'9999-12-31 00:00:00.000000'"  # as SQLAlchemy stores NO_DEADLINE (naive UTC)
+
+
+def open_sql() -> ColumnElement[bool]:
+    """The complaint is open (workflow.states.OPEN), its statuses written out in a fixed order:
+    the predicate of the queue's partial index, matched to the statements on both databases."""
+    return Complaint.status.in_([literal_column(f"'{status.value}'") for status in sorted(OPEN)])
+
+
 def _moment(value: datetime) -> ColumnElement[datetime]:
     return literal(value, UTCDateTime())
 
@@ -120,18 +154,43 @@ def _deadline_start_sql() -> ColumnElement[datetime]:
 
 
 def overdue_sql(now: datetime) -> ColumnElement[bool]:
-    """DueState.OVERDUE of the running deadline: `now` is at or past it."""
-    return next_due_sql() <= now
+    """DueState.OVERDUE of the running deadline of an open complaint: `now` is at or past it
+    (a range of the queue's index: NO_DEADLINE is never past)."""
+    return sort_key() <= now
 
 
 def due_soon_sql(now: datetime, fraction: float) -> ColumnElement[bool]:
-    """DueState.DUE_SOON of the running deadline: not yet due, but `warning_time` has come."""
-    start, due = epoch_ms(_deadline_start_sql()), epoch_ms(next_due_sql())
-    return and_(next_due_sql() > now, start + (due - start) * literal(fraction, Float()) <= epoch_ms(_moment(now)))
+    """DueState.DUE_SOON of the running deadline of an open complaint: not yet due, but
+    `warning_time` has come (no deadline running: never)."""
+    start, due = epoch_ms(_deadline_start_sql()), epoch_ms(open_next_due_sql())
+    return and_(sort_key() > now, start + (due - start) * literal(fraction, Float()) <= epoch_ms(_moment(now)))
 
 
-def _sort_key() -> ColumnElement[datetime]:
-    return func.coalesce(next_due_sql(), _moment(NO_DEADLINE))
+def sort_key() -> ColumnElement[datetime]:
+    """Where an open complaint stands in the queue: its running deadline, or NO_DEADLINE."""
+    return func.coalesce(open_next_due_sql(), no_deadline())
+
+
+#: The queue's one index: the open complaints in queue order, with the columns the scopes and
+#: the counts read (so counting never reads the table). Declared here, beside the expression
+#: it must match; its migration writes the same SQL.
+QUEUE_INDEX = db.Index(
+    "ix_complaints_queue",
+    sort_key(),
+    Complaint.year,
+    Complaint.seq,
+    Complaint.owner_id,
+    Complaint.tier,
+    Complaint.first_responded_at,
+    Complaint.first_response_due,
+    Complaint.resolution_due,
+    Complaint.clock_due,
+    Complaint.registered_at,
+    Complaint.resolution_started_at,
+    Complaint.status,
+    sqlite_where=open_sql(),
+    postgresql_where=open_sql(),
+)
 
 
 # --- filters, counts, pages -----------------------------------------------------------------
@@ -139,16 +198,20 @@ def _sort_key() -> ColumnElement[datetime]:
 
 def scope_conditions(f: QueueFilter) -> list[ColumnElement[bool]]:
     """Open complaints of the filter's scope and tier (the due-state filter left out)."""
-    conditions: list[ColumnElement[bool]] = [Complaint.status.in_(sorted(OPEN))]
+    conditions: list[ColumnElement[bool]] = [open_sql()]
+    # The owner as a value, not the column, so no database reads ix_complaints_owner_id here:
+    # that index holds every complaint a person ever owned, closed ones too, while the queue's
+    # index carries the owner of each open one.
+    owner = Complaint.owner_id + 0
     if f.scope == Scope.MINE_AND_TIER:
-        mine = Complaint.owner_id == f.user_id if f.user_id is not None else false()
+        mine = owner == f.user_id if f.user_id is not None else false()
         conditions.append(or_(mine, Complaint.tier == f.user_tier) if f.user_tier is not None else mine)
     elif f.scope == Scope.MINE:
-        conditions.append(Complaint.owner_id == f.user_id if f.user_id is not None else false())
+        conditions.append(owner == f.user_id if f.user_id is not None else false())
     elif f.scope == Scope.MY_TIER:
         conditions.append(Complaint.tier == f.user_tier if f.user_tier is not None else false())
     elif f.scope == Scope.UNASSIGNED:
-        conditions.append(Complaint.owner_id.is_(None))
+        conditions.append(owner.is_(None))
     if f.tier is not None:
         conditions.append(Complaint.tier == f.tier)
     return conditions
@@ -202,7 +265,7 @@ QUEUE_COLUMNS = (
 def queue_query(f: QueueFilter, now: datetime, fraction: float) -> Select[Any]:
     """The queue's columns for every complaint `f` lets through, not yet ordered or limited."""
     return (
-        select(*QUEUE_COLUMNS, _sort_key().label("sort_key"))
+        select(*QUEUE_COLUMNS, sort_key().label("sort_key"))
         .outerjoin(User, User.id == Complaint.owner_id)
         .where(*filter_conditions(f, now, fraction))
     )
@@ -244,12 +307,13 @@ def queue_page(
     """
     size = size or PAGE_SIZE
     query = queue_query(f, now, fraction)
-    order = tuple_(_sort_key(), Complaint.year, Complaint.seq)
+    key, order = sort_key(), tuple_(sort_key(), Complaint.year, Complaint.seq)
     if before is not None:
-        position = tuple_(_moment(before[0]), literal(before[1]), literal(before[2]))
+        # The key's own bound first: a range of the index on every database (SQLite reads a row
+        # comparison whose first member is an expression as a filter, not as a range).
+        query = query.where(key <= _moment(before[0]), order < _position(before))
         rows = list(db.session.execute(
-            query.where(order < position)
-            .order_by(_sort_key().desc(), Complaint.year.desc(), Complaint.seq.desc()).limit(size + 1)
+            query.order_by(key.desc(), Complaint.year.desc(), Complaint.seq.desc()).limit(size + 1)
         ))
         more_before = len(rows) > size
         rows = rows[:size][::-1]
@@ -259,9 +323,8 @@ def queue_page(
             previous_before=cursor_of(rows[0]) if more_before else None,
         )
     if after is not None:
-        position = tuple_(_moment(after[0]), literal(after[1]), literal(after[2]))
-        query = query.where(order > position)
-    rows = list(db.session.execute(query.order_by(_sort_key(), Complaint.year, Complaint.seq).limit(size + 1)))
+        query = query.where(key >= _moment(after[0]), order > _position(after))
+    rows = list(db.session.execute(query.order_by(key, Complaint.year, Complaint.seq).limit(size + 1)))
     more_after = len(rows) > size
     rows = rows[:size]
     return QueuePage(
@@ -269,6 +332,10 @@ def queue_page(
         next_after=cursor_of(rows[-1]) if more_after else None,
         previous_before=cursor_of(rows[0]) if rows and after is not None else None,
     )
+
+
+def _position(cursor: Cursor) -> Any:
+    return tuple_(_moment(cursor[0]), literal(cursor[1]), literal(cursor[2]))
 
 
 # --- one line as staff read it ----------------------------------------------------------------

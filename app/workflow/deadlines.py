@@ -120,26 +120,24 @@ def next_due(c: DeadlineFields) -> datetime | None:
     return min(own, c.clock_due)
 
 
-def _own_due_sql() -> ColumnElement[datetime | None]:
+def open_next_due_sql() -> ColumnElement[datetime | None]:
+    """`next_due` as SQL for a complaint known to be open (NULL: no deadline runs). Free of
+    bound values, so the staff queue's index on it (app/queue/queries.py) is the same
+    expression on every database; `next_due_sql` is this for open complaints."""
+    own = case((Complaint.first_responded_at.is_(None), Complaint.first_response_due), else_=Complaint.resolution_due)
+    clock = Complaint.clock_due
     return case(
-        (Complaint.status.not_in(sorted(OPEN)), null()),
-        (Complaint.first_responded_at.is_(None), Complaint.first_response_due),
-        else_=Complaint.resolution_due,
+        (clock.is_(None), own),
+        (own.is_(None), clock),
+        (clock < own, clock),
+        else_=own,
     )
 
 
 def next_due_sql() -> ColumnElement[datetime | None]:
     """`next_due` as SQL on the complaints table (NULL where `next_due` answers None), so the
     queue sorts and pages in the database. Keep the two in step."""
-    own = _own_due_sql()
-    clock = Complaint.clock_due
-    return case(
-        (Complaint.status.not_in(sorted(OPEN)), null()),
-        (clock.is_(None), own),
-        (own.is_(None), clock),
-        (clock < own, clock),
-        else_=own,
-    )
+    return case((Complaint.status.not_in(sorted(OPEN)), null()), else_=open_next_due_sql())
 
 
 @dataclass(frozen=True)
