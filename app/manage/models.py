@@ -78,6 +78,22 @@ class ComplaintFacts(db.Model):
     #: Breach rows of each kind.
     first_response_breaches: Mapped[int] = mapped_column(Integer, server_default="0")
     resolution_breaches: Mapped[int] = mapped_column(Integer, server_default="0")
+    #: The complaint's contacts, as the analysis counts recurring complainants: the e-mail
+    #: address in lower case, the phone number (migration `analysis_rollups`).
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    #: Escalation rows per reason (app.workflow.models.EscalationReason) ...
+    escalations_first_response_breach: Mapped[int] = mapped_column(Integer, server_default="0")
+    escalations_resolution_breach: Mapped[int] = mapped_column(Integer, server_default="0")
+    escalations_complainant_request: Mapped[int] = mapped_column(Integer, server_default="0")
+    escalations_transfers: Mapped[int] = mapped_column(Integer, server_default="0")
+    escalations_owner_request: Mapped[int] = mapped_column(Integer, server_default="0")
+    escalations_clock_breach: Mapped[int] = mapped_column(Integer, server_default="0")
+    #: ... and breach rows of the regulatory clocks' deadlines per kind.
+    registration_breaches: Mapped[int] = mapped_column(Integer, server_default="0")
+    acknowledgement_breaches: Mapped[int] = mapped_column(Integer, server_default="0")
+    holding_response_breaches: Mapped[int] = mapped_column(Integer, server_default="0")
+    final_response_breaches: Mapped[int] = mapped_column(Integer, server_default="0")
 
     __table_args__ = (
         db.Index("ix_complaint_facts_registered_at", "registered_at"),
@@ -170,6 +186,34 @@ class FigureDuration(_RollupKey, db.Model):
     measure: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     monday: Mapped[date] = mapped_column(Date, primary_key=True)
+    complaints: Mapped[int] = mapped_column(Integer)
+
+
+class FigureReason(_RollupKey, db.Model):
+    """Escalations (kind 'escalation', by reason) and breaches (kind 'breach', by deadline) of
+    the settled complaints of one week and grouping (never by owner): the analysis page's "why
+    complaints rose" (migration `analysis_rollups`)."""
+
+    __tablename__ = "figure_reasons"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(30), primary_key=True)
+    monday: Mapped[date] = mapped_column(Date, primary_key=True)
+    events: Mapped[int] = mapped_column(Integer)
+
+
+class FigureContact(db.Model):
+    """Settled complaints of one week, category, channel and tier that give a contact (an
+    e-mail address in lower case or a phone number): the analysis page's recurring
+    complainants, counted from weeks (migration `analysis_rollups`)."""
+
+    __tablename__ = "figure_contacts"
+
+    monday: Mapped[date] = mapped_column(Date, primary_key=True)
+    contact: Mapped[str] = mapped_column(String(254), primary_key=True)
+    category: Mapped[str] = mapped_column(String(50), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    tier: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     complaints: Mapped[int] = mapped_column(Integer)
 
 

@@ -59,12 +59,15 @@ from sqlalchemy.orm import Session
 from ..complaints.filters import ComplaintFilter
 from ..database import epoch_ms
 from ..extensions import db
+from .facts import BREACH_COUNTS, ESCALATION_COUNTS
 from .models import (
     SETTLED_SQL,
     FigureBucket,
     FigureCell,
+    FigureContact,
     FigureDuration,
     FigureGrouping,
+    FigureReason,
     FigureState,
     FigureWeek,
 )
@@ -182,9 +185,9 @@ class Split:
 def split(f: ComplaintFilter, timezone: str | None = None) -> Split | None:
     """How the complaints counted under `f` are read; None when all of them are read live: no
     rollups on this database, rollups kept for another time zone than the weeks asked for
-    (`timezone`), or no full week in the period."""
-    rollups_zone = zone()
-    if rollups_zone is None or (timezone is not None and timezone != rollups_zone):
+    (`timezone`), or no full week in the period. With no `timezone`, any zone's weeks split
+    the period (figure_weeks and the rollups are keyed by the same weeks): the zone is not read."""
+    if timezone is not None and timezone != zone():
         return None
     first = last = live_before = live_from = None
     if f.registered_from is not None:
@@ -344,6 +347,61 @@ def stored_durations() -> Select:
     return select(*(getattr(FigureDuration, c) for c in DURATION_COLUMNS)).where(FigureDuration.complaints != 0)
 
 
+# --- the analysis page's rollups (migration `analysis_rollups`) ---------------------------------
+
+REASON_COLUMNS = ("grouping", "category", "channel", "tier", "kind", "reason", "monday", "events")
+CONTACT_COLUMNS = ("monday", "contact", "category", "channel", "tier", "complaints")
+#: (kind, reason, complaint_facts' count column) of each line kind of figure_reasons.
+REASON_COUNTS = (
+    *(("escalation", reason.value, column) for reason, column in ESCALATION_COUNTS.items()),
+    *(("breach", kind.value, column) for kind, column in BREACH_COUNTS.items()),
+)
+
+
+def recomputed_reasons() -> Select:
+    """Every figure_reasons line with an escalation or breach, computed from complaint_facts."""
+    counts = union_all(*(
+        select(
+            Facts.category.label("category"), type_coerce(Facts.channel, String()).label("channel"),
+            Facts.tier.label("tier"), _week_of(Facts.registered_at).label("monday"),
+            literal(kind).label("kind"), literal(reason).label("reason"), getattr(Facts, column).label("n"),
+        ).where(settled(), getattr(Facts, column) != 0)
+        for kind, reason, column in REASON_COUNTS
+    )).subquery("d")
+    g = FigureGrouping.__table__.c
+    keys = [*_keys(g, counts.c), counts.c.kind, counts.c.reason, counts.c.monday]
+    return (
+        select(*keys, func.sum(counts.c.n))
+        .select_from(counts.join(FigureGrouping, literal(True)))
+        .where(g.by_owner == false())
+        .group_by(*keys)
+    )
+
+
+def recomputed_contacts() -> Select:
+    """Every figure_contacts line, computed from complaint_facts."""
+    contacts = union_all(*(
+        select(
+            _week_of(Facts.registered_at).label("monday"), column.label("contact"), Facts.category.label("category"),
+            type_coerce(Facts.channel, String()).label("channel"), Facts.tier.label("tier"),
+        ).where(settled(), column.is_not(None))
+        for column in (Facts.email, Facts.phone)
+    )).subquery("c")
+    keys = [contacts.c.monday, contacts.c.contact, contacts.c.category, contacts.c.channel, contacts.c.tier]
+    return select(*keys, func.count()).group_by(*keys)
+
+
+def stored_reasons() -> Select:
+    return select(*(getattr(FigureReason, c) for c in REASON_COLUMNS)).where(FigureReason.events != 0)
+
+
+def stored_contacts() -> Select:
+    return select(*(getattr(FigureContact, c) for c in CONTACT_COLUMNS)).where(FigureContact.complaints != 0)
+
+
+# --- rebuilding --------------------------------------------------------------------------------
+
+
 def rebuild(zone_name: str) -> None:
     """Key the rollups by the weeks of `zone_name` and recompute them (in the caller's
     transaction; PostgreSQL: lock the facts against changes meanwhile)."""
@@ -356,15 +414,18 @@ def rebuild(zone_name: str) -> None:
         {"monday": monday, "starts": datetime.combine(monday, time(), zone_info)} for monday in mondays
     ])
     db.session.execute(update(FigureState).values(zone=zone_name))
-    db.session.execute(delete(FigureCell))
-    db.session.execute(delete(FigureDuration))
+    for table in (FigureCell, FigureDuration, FigureReason, FigureContact):
+        db.session.execute(delete(table))
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("ANALYZE figure_weeks"))
     for statement in rebuild_statements():
         db.session.execute(statement)
 
 
-def rebuild_statements() -> tuple[Any, Any]:
-    """INSERT every rollup line recomputed from complaint_facts (into empty rollups)."""
+def rebuild_statements() -> tuple[Any, ...]:
+    """INSERT every rollup line recomputed from complaint_facts (into empty rollups): the
+    dashboard's cells and durations, then the analysis page's reasons and contacts."""
     return (insert(FigureCell).from_select(list(CELL_COLUMNS), recomputed_cells()),
-            insert(FigureDuration).from_select(list(DURATION_COLUMNS), recomputed_durations()))
+            insert(FigureDuration).from_select(list(DURATION_COLUMNS), recomputed_durations()),
+            insert(FigureReason).from_select(list(REASON_COLUMNS), recomputed_reasons()),
+            insert(FigureContact).from_select(list(CONTACT_COLUMNS), recomputed_contacts()))

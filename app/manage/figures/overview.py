@@ -126,7 +126,7 @@ def _backlog_bucket(now: datetime) -> ColumnElement[Any]:
     return case((~is_open(), null()), *whens, else_=len(BACKLOG_BUCKETS) - 1)
 
 
-def _week_key(timezone: str | None, limited: tuple[list[date], Any] | None) -> ColumnElement[Any] | None:
+def week_index(timezone: str | None, limited: tuple[list[date], Any] | None) -> ColumnElement[Any] | None:
     """The index (in `limited`'s Mondays) of the week of registration; None when no time zone
     was asked for or nothing was registered. PostgreSQL finds it by binary search among the
     weeks' starts (no time-zone arithmetic per complaint); elsewhere the small weeks table is
@@ -159,7 +159,7 @@ def _add_live(tally: _Tally, f: ComplaintFilter, now: datetime, timezone: str | 
     """
     limited = week_limits(f, timezone) if timezone is not None else None
     mondays = limited[0] if limited is not None else []
-    week = _week_key(timezone, limited)
+    week = week_index(timezone, limited)
     backlog_bucket = _backlog_bucket(now)
     cells = (
         select(
