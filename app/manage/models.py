@@ -46,9 +46,11 @@ def _copied_enum(enum_cls: type[enum.Enum]) -> Enum:
 #: Statuses of a settled complaint (with an answer): neither open nor annulled. The rollups
 #: (app/manage/rollup.py) count these; the migration `figure_rollups` writes the same list out.
 SETTLED = tuple(sorted(s.value for s in ComplaintStatus if s not in OPEN and s is not ComplaintStatus.ANNULLED))
-#: The settled complaints of complaint_facts, as SQL (the partial index below and the figures'
-#: queries write it the same way, so PostgreSQL uses that index for `NOT` it).
-SETTLED_SQL = (f"(complaint_facts.status IN ({', '.join(repr(status) for status in SETTLED)}) "
+#: The settled complaints of complaint_facts, as SQL, written exactly as the migration
+#: `figure_rollups` wrote the partial index's condition (statuses in its order, "resolved"
+#: first): a database uses the partial index below for `NOT` it only when the query's condition
+#: is the index's, and SQLite compares them as written.
+SETTLED_SQL = (f"(complaint_facts.status IN ({', '.join(repr(status) for status in sorted(SETTLED, reverse=True))}) "
                "AND complaint_facts.first_responded_at IS NOT NULL)")
 
 #: Indexes on complaint_facts that the migration makes on PostgreSQL only, one on each duration,

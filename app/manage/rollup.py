@@ -157,21 +157,40 @@ def zone() -> str | None:
 @dataclass(frozen=True)
 class Split:
     """The rollups count the settled complaints of the weeks from `first` to `last` (Mondays;
-    None: unbounded); `live` selects every other complaint of the period."""
+    None: unbounded); `live` selects every other complaint of the period (from `period_from` to
+    `period_before`, the filter's own bounds)."""
 
     first: date | None
     last: date | None
     live_before: datetime | None
     live_from: datetime | None
+    period_from: datetime | None = None
+    period_before: datetime | None = None
 
     @property
     def live(self) -> ColumnElement[bool]:
-        parts: list[Any] = [unsettled()]
+        """PostgreSQL: one condition, which it reads with a bitmap OR of the partial index of
+        unsettled complaints and the registration index. SQLite reads an OR of ranges as one
+        range scan of the whole period; there the complaints are picked by key from the union
+        of three index reads: the partial weeks at each end and the unsettled ones between."""
+        if on_postgresql():
+            parts: list[Any] = [unsettled()]
+            if self.live_before is not None:
+                parts.append(Facts.registered_at < self.live_before)
+            if self.live_from is not None:
+                parts.append(Facts.registered_at >= self.live_from)
+            return or_(*parts)
+
+        def between(start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
+            return [*([] if start is None else [Facts.registered_at >= start]),
+                    *([] if end is None else [Facts.registered_at < end])]
+
+        picks = [select(Facts.complaint_id).where(unsettled(), *between(self.live_before, self.live_from))]
         if self.live_before is not None:
-            parts.append(Facts.registered_at < self.live_before)
+            picks.append(select(Facts.complaint_id).where(*between(self.period_from, self.live_before)))
         if self.live_from is not None:
-            parts.append(Facts.registered_at >= self.live_from)
-        return or_(*parts)
+            picks.append(select(Facts.complaint_id).where(*between(self.live_from, self.period_before)))
+        return Facts.complaint_id.in_(union_all(*(pick.correlate(None) for pick in picks)))
 
     def weeks(self, table: Any) -> list[ColumnElement[bool]]:
         where = []
@@ -208,7 +227,7 @@ def split(f: ComplaintFilter, timezone: str | None = None) -> Split | None:
         last, live_from = week.monday - timedelta(days=7), week.starts
     if first is not None and last is not None and first > last:
         return None
-    return Split(first, last, live_before, live_from)
+    return Split(first, last, live_before, live_from, f.registered_from, f.registered_before)
 
 
 def filtered(table: Any, s: Split, f: ComplaintFilter, by: int = 0) -> list[ColumnElement[bool]]:
