@@ -8,8 +8,11 @@
 - *Why complaints rose*: escalations in the period by reason, breaches by deadline, and the
   complaints that were passed on (transferred at least once).
 
-Every figure is one grouped query over the complaints counted by the dashboard's filters
-(app.manage.figures.counted); comparing weeks is done on those few grouped rows.
+The complaints counted are the dashboard's (app.manage.figures.counted), read as the dashboard
+reads them (app/manage/rollup.py): the settled complaints of the period's full weeks from the
+rollups (figure_cells by category and transfer count, figure_reasons, figure_contacts), every
+other complaint live from complaint_facts; exact, and bounded by the weeks shown rather than by
+the registry. Comparing weeks is done on the few grouped rows.
 """
 
 from __future__ import annotations

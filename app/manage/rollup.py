@@ -18,7 +18,12 @@ complaints in that one bucket. Exact by construction: every complaint is counted
 a rollup or live, and the rollups change in the same transaction as the complaint (on
 PostgreSQL at its commit, after its other locks).
 
-`recomputed_cells()` / `recomputed_durations()` compute the rollups from scratch (the tests
+The analysis page's rollups (migration `analysis_rollups`) are kept the same way from the same
+rows: `figure_reasons` (escalations by reason, breaches by deadline) and `figure_contacts`
+(complaints per contact, week, category, channel and tier).
+
+`recomputed_cells()` / `recomputed_durations()` (`recomputed_reasons()`, `recomputed_contacts()`)
+compute the rollups from scratch (the tests
 compare them with the stored ones); `rebuild()` replaces them, for another time zone too.
 """
 
