@@ -217,3 +217,19 @@ def test_the_migration_writes_out_the_reasons_and_kinds_of_the_app():
     assert tuple(column for _, _, column in module.COUNTS) == tuple(
         column for _, _, column in rollup.REASON_COUNTS)
     assert {column for _, _, column in module.COUNTS} <= set(ComplaintFacts.__table__.columns.keys())
+
+
+def test_sqlite_indexes_each_duration_as_the_percentiles_compute_it(app):
+    """SQLite uses an expression index only for the same expression: the migration's must be the
+    one `rollup.duration_ms` compiles to, or a percentile's bucket is read by a scan."""
+    from app.manage.models import SQLITE_ONLY_INDEXES
+
+    with app.app_context():
+        if db.session.get_bind().dialect.name != "sqlite":
+            pytest.skip("SQLite's indexes")
+        indexes = dict(db.session.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'complaint_facts'")).all())
+        for name, end in zip(SQLITE_ONLY_INDEXES, rollup.ENDS.values(), strict=True):
+            compiled = str(rollup.duration_ms(end).compile(db.engine, compile_kwargs={"literal_binds": True}))
+            assert compiled.replace("complaint_facts.", "") in indexes[name], name
+            assert f"WHERE {end.name} IS NOT NULL" in indexes[name]

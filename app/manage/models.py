@@ -57,6 +57,9 @@ SETTLED_SQL = (f"(complaint_facts.status IN ({', '.join(repr(status) for status 
 #: (first_responded_at - registered_at) and (resolved_at - registered_at): a percentile's bucket
 #: read in order. Expression indexes, which the schema comparison cannot reflect on SQLite.
 POSTGRESQL_ONLY_INDEXES = ("ix_complaint_facts_first_response_time", "ix_complaint_facts_resolution_time")
+#: Their SQLite counterparts (migration `analysis_rollups`), on each duration in milliseconds as
+#: `app.database.epoch_ms` writes it there; SQLite's reflection skips expression indexes.
+SQLITE_ONLY_INDEXES = ("ix_complaint_facts_first_response_ms", "ix_complaint_facts_resolution_ms")
 
 
 class ComplaintFacts(db.Model):
