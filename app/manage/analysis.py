@@ -91,7 +91,7 @@ def category_trend(f: ComplaintFilter, timezone: str) -> CategoryTrend:
             counts.setdefault(category, [0] * len(mondays))[week] += n
 
         s = rollup.split(f, timezone)
-        week = week_index(timezone, limited)
+        week = week_index(timezone, limited, rollup_weeks=s is not None)
         for row in rollup.reader().execute(
             select(week.label("week"), Facts.category, func.count())
             .where(*counted(f), *([] if s is None else [s.live])).group_by(week, Facts.category)
