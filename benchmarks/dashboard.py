@@ -110,7 +110,8 @@ PREFIX = "bench_dashboard_"
 MANAGER, PASSWORD = "bench-manager", "bench-manager-password"
 OFFICERS_PER_TIER = 8
 TABLES_LOADED = ("complaints", "case_messages", "escalations", "breaches", "registry_entries", "complaint_facts",
-                 "figure_cells", "figure_durations")
+                 "figure_cells", "figure_durations",
+                 "figure_reasons", "figure_contacts")  # the analysis page's rollups
 
 
 # --- seeding -----------------------------------------------------------------------------------
@@ -349,6 +350,9 @@ def seed(total: int, seed_at: datetime, timezone_name: str) -> float:
         # ... and so are those that keep its rollups of settled complaints.
         ("dashboard rollups (cells)", rollup.rebuild_statements()[0]),
         ("dashboard rollups (durations)", rollup.rebuild_statements()[1]),
+        # ... and the analysis page's rollups (escalations and breaches by reason, contacts).
+        ("analysis rollups (reasons)", rollup.rebuild_statements()[2]),
+        ("analysis rollups (contacts)", rollup.rebuild_statements()[3]),
     ]
     with bulk_load(TABLES_LOADED) as connection:
         connection.execute(text("SET work_mem = '256MB'"))

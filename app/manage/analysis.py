@@ -8,32 +8,39 @@
 - *Why complaints rose*: escalations in the period by reason, breaches by deadline, and the
   complaints that were passed on (transferred at least once).
 
-Every figure is one grouped query over the complaints counted by the dashboard's filters
-(app.manage.figures.counted); comparing weeks is done on those few grouped rows.
+The complaints counted are the dashboard's (app.manage.figures.counted), read as the dashboard
+reads them (app/manage/rollup.py): the settled complaints of the period's full weeks from the
+rollups (figure_cells by category and transfer count, figure_reasons, figure_contacts), every
+other complaint live from complaint_facts; exact, and bounded by the weeks shown rather than by
+the registry. Comparing weeks is done on the few grouped rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask import current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import Subquery, and_, func, select, union_all
+from sqlalchemy import func, literal, select, union_all
 
 from ..auth.access import requires
 from ..auth.permissions import Permission
 from ..complaints.categories import category_name
 from ..complaints.filters import ComplaintFilter
 from ..complaints.models import Complaint
-from ..extensions import db
-from ..workflow.models import Breach, DeadlineKind, Escalation, EscalationReason
-from . import charts
+from ..workflow.models import DeadlineKind, EscalationReason
+from . import charts, rollup
 from .blueprint import bp
 from .dashboard import DashboardFilterForm
+from .facts import BREACH_COUNTS, ESCALATION_COUNTS
 from .figures import counted, week_limits
+from .figures.overview import week_index
+from .models import ComplaintFacts as Facts
+from .models import FigureCell, FigureContact, FigureReason
 
 SPIKE_MIN_COUNT = 5
 SPIKE_GROWTH = 0.5
@@ -70,23 +77,34 @@ class RiseReasons:
 
 
 def category_trend(f: ComplaintFilter, timezone: str) -> CategoryTrend:
-    limited = week_limits(f, timezone)
-    if limited is None:
-        return CategoryTrend([], {})
-    mondays, limits = limited
-    complaints = (
-        select(Complaint.registered_at, Complaint.category).where(*counted(f, Complaint)).subquery("counted")
-    )
-    rows = db.session.execute(
-        select(limits.c.week, complaints.c.category, func.count().label("complaints"))
-        .select_from(limits)
-        .join(complaints, and_(complaints.c.registered_at >= limits.c.starts,
-                               complaints.c.registered_at < limits.c.ends))
-        .group_by(limits.c.week, complaints.c.category)
-    ).all()
-    counts: dict[str, list[int]] = {}
-    for row in rows:
-        counts.setdefault(row.category, [0] * len(mondays))[row.week] = row.complaints
+    """Complaints per category per ISO week of registration in `timezone`: the settled ones of
+    the full weeks from the dashboard's rollups (figure_cells by category), the rest live."""
+    with rollup.snapshot():
+        limited = week_limits(f, timezone)
+        if limited is None:
+            return CategoryTrend([], {})
+        mondays = limited[0]
+        place = {monday: index for index, monday in enumerate(mondays)}
+        counts: dict[str, list[int]] = {}
+
+        def add(category: str, week: int, n: int) -> None:
+            counts.setdefault(category, [0] * len(mondays))[week] += n
+
+        s = rollup.split(f, timezone)
+        week = week_index(timezone, limited, rollup_weeks=s is not None)
+        for row in rollup.reader().execute(
+            select(week.label("week"), Facts.category, func.count())
+            .where(*counted(f), *([] if s is None else [s.live])).group_by(week, Facts.category)
+        ):
+            add(row[1], row[0], row[2])
+        if s is not None:
+            total = func.sum(FigureCell.complaints)
+            for monday, category, n in rollup.reader().execute(
+                select(FigureCell.monday, FigureCell.category, total)
+                .where(*rollup.filtered(FigureCell, s, f, rollup.BY_CATEGORY))
+                .group_by(FigureCell.monday, FigureCell.category).having(total != 0)
+            ):
+                add(category, place[monday], n)
     ordered = dict(sorted(counts.items(), key=lambda item: (-sum(item[1]), item[0])))
     return CategoryTrend(mondays, ordered)
 
@@ -102,75 +120,115 @@ def spikes(trend: CategoryTrend, *, min_count: int = SPIKE_MIN_COUNT, growth: fl
     return sorted(found, key=lambda s: (s.week, s.count - s.previous), reverse=True)
 
 
-def _contacts(f: ComplaintFilter, among: list[str] | None = None) -> Subquery:
-    """Every counted complaint once per contact it gives: its e-mail address (lower case) and
-    its phone number, one row each (UNION ALL). `among` narrows both halves to those contacts,
-    so each half reads its own index (ix_complaints_lower_email, ix_complaints_phone).
+def _live_contacts(f: ComplaintFilter, s: rollup.Split | None) -> list[Any]:
+    """The contacts of the complaints counted that are read live (all when `s` is None), one
+    row per contact a complaint gives, from complaint_facts (address in lower case, phone)."""
+    where = [*counted(f), *([] if s is None else [s.live])]
+    return [
+        select(column.label("contact"), literal(1).label("complaints")).where(*where, column.is_not(None))
+        for column in (Facts.email, Facts.phone)
+    ]
 
-    The two kinds never meet: an address holds an "@", a phone number is in E.164 ("+" and digits).
-    """
-    halves = []
-    for column in (func.lower(Complaint.email), Complaint.phone):
-        conditions = [*counted(f, Complaint), column.is_not(None)]
-        if among is not None:
-            conditions.append(column.in_(among))
-        halves.append(
-            select(column.label("contact"), Complaint.id, Complaint.number, Complaint.registered_at).where(*conditions)
-        )
-    return union_all(*halves).subquery("contacts")
+
+def _latest(f: ComplaintFilter, among: list[str]) -> dict[str, list[str]]:
+    """The five latest numbers of each contact in `among`, among the complaints counted: one
+    statement, each half reading its own index (ix_complaints_lower_email, ix_complaints_phone).
+    An address holds an "@", a phone number is in E.164 ("+" and digits): the two never meet."""
+    halves = [
+        select(column.label("contact"), Complaint.id, Complaint.number, Complaint.registered_at)
+        .where(*counted(f, Complaint), column.in_(among))
+        for column in (func.lower(Complaint.email), Complaint.phone)
+    ]
+    theirs = union_all(*halves).subquery("theirs")
+    place = func.row_number().over(
+        partition_by=theirs.c.contact, order_by=(theirs.c.registered_at.desc(), theirs.c.id.desc())
+    ).label("place")
+    ranked = select(theirs.c.contact, theirs.c.number, place).subquery("ranked")
+    numbers: dict[str, list[str]] = {}
+    for contact, number in rollup.reader().execute(
+        select(ranked.c.contact, ranked.c.number).where(ranked.c.place <= 5).order_by(ranked.c.contact, ranked.c.place)
+    ):
+        numbers.setdefault(contact, []).append(number)
+    return numbers
 
 
 def repeat_complainants(f: ComplaintFilter, limit: int = REPEAT_LIMIT) -> list[Repeat]:
     """Contacts behind two complaints or more in the period, the most frequent first (ties by
     contact), each with its five latest complaint numbers.
 
-    Two statements whatever `limit` is: the grouped counts of e-mail addresses and phone numbers
-    together, then the latest numbers of all the contacts found (a window per contact).
+    Two statements whatever `limit` is: the counts per contact (the settled complaints of the
+    period's full weeks summed from figure_contacts, the others read live), then the latest
+    numbers of the contacts found.
     """
-    contacts = _contacts(f)
-    complaints = func.count().label("complaints")
-    # Ties in byte order on both databases (a PostgreSQL database's collation may sort "+", "."
-    # and "_" unlike SQLite), so the same contacts make the cut at `limit`.
+    # The counts are one statement (on PostgreSQL one snapshot of the rollups and the live rows).
+    s = rollup.split(f)
+    parts = _live_contacts(f, s)
+    if s is not None:
+        where = s.weeks(FigureContact)
+        if f.category:
+            where.append(FigureContact.category == f.category)
+        if f.channel is not None:
+            where.append(FigureContact.channel == f.channel.value)
+        if f.tier is not None:
+            where.append(FigureContact.tier == f.tier)
+        parts.append(select(FigureContact.contact.label("contact"), FigureContact.complaints).where(*where))
+    contacts = union_all(*parts).subquery("contacts")
+    complaints = func.sum(contacts.c.complaints).label("complaints")
+    # Ties in byte order on both databases (a PostgreSQL database's collation may sort "+",
+    # "." and "_" unlike SQLite), so the same contacts make the cut at `limit`.
     in_order = contacts.c.contact
-    if db.session.get_bind().dialect.name == "postgresql":
+    if rollup.on_postgresql():
         in_order = in_order.collate("C")
-    top = db.session.execute(
+    top = rollup.reader().execute(
         select(contacts.c.contact, complaints)
         .group_by(contacts.c.contact)
-        .having(func.count() > 1)
+        .having(func.sum(contacts.c.complaints) > 1)
         .order_by(complaints.desc(), in_order)
         .limit(limit)
     ).all()
     if not top:
         return []
-    theirs = _contacts(f, among=[row.contact for row in top])
-    place = func.row_number().over(
-        partition_by=theirs.c.contact, order_by=(theirs.c.registered_at.desc(), theirs.c.id.desc())
-    ).label("place")
-    ranked = select(theirs.c.contact, theirs.c.number, place).subquery("ranked")
-    numbers: dict[str, list[str]] = {}
-    for contact, number in db.session.execute(
-        select(ranked.c.contact, ranked.c.number).where(ranked.c.place <= 5).order_by(ranked.c.contact, ranked.c.place)
-    ):
-        numbers.setdefault(contact, []).append(number)
-    return [Repeat(row.contact, row.complaints, numbers.get(row.contact, [])) for row in top]
+    numbers = _latest(f, [row.contact for row in top])
+    return [Repeat(row.contact, int(row.complaints), numbers.get(row.contact, [])) for row in top]
 
 
 def rise_reasons(f: ComplaintFilter) -> RiseReasons:
-    in_figures = and_(*counted(f, Complaint))
-    escalations = dict(db.session.execute(
-        select(Escalation.reason, func.count()).join(Complaint, Complaint.id == Escalation.complaint_id)
-        .where(in_figures).group_by(Escalation.reason)
-    ).all())
-    breaches = dict(db.session.execute(
-        select(Breach.kind, func.count()).join(Complaint, Complaint.id == Breach.complaint_id)
-        .where(in_figures).group_by(Breach.kind)
-    ).all())
-    transferred, complaints = db.session.execute(
-        select(func.count().filter(Complaint.transfer_count > 0), func.count()).where(in_figures)
-    ).one()
-    ordered = dict(sorted(((EscalationReason(r), n) for r, n in escalations.items()), key=lambda item: -item[1]))
-    return RiseReasons(ordered, {DeadlineKind(k): n for k, n in breaches.items()}, transferred, complaints)
+    """Escalations by reason and breaches by deadline of the complaints counted, and how many of
+    them were passed on: the settled complaints of the full weeks from the rollups
+    (figure_reasons, figure_cells), the rest live from complaint_facts."""
+    escalations = dict.fromkeys(EscalationReason, 0)
+    breaches = dict.fromkeys(DeadlineKind, 0)
+    with rollup.snapshot():
+        s = rollup.split(f)
+        live = rollup.reader().execute(
+            select(
+                *(func.coalesce(func.sum(getattr(Facts, column)), 0) for column in ESCALATION_COUNTS.values()),
+                *(func.coalesce(func.sum(getattr(Facts, column)), 0) for column in BREACH_COUNTS.values()),
+                func.count().filter(Facts.transfer_count > 0), func.count(),
+            ).where(*counted(f), *([] if s is None else [s.live]))
+        ).one()
+        for reason, n in zip(ESCALATION_COUNTS, live, strict=False):
+            escalations[reason] += int(n)
+        for kind, n in zip(BREACH_COUNTS, live[len(ESCALATION_COUNTS):], strict=False):
+            breaches[kind] += int(n)
+        transferred, complaints = int(live[-2]), int(live[-1])
+        if s is not None:
+            for kind, reason, n in rollup.reader().execute(
+                select(FigureReason.kind, FigureReason.reason, func.sum(FigureReason.events))
+                .where(*rollup.filtered(FigureReason, s, f)).group_by(FigureReason.kind, FigureReason.reason)
+            ):
+                if kind == "escalation":
+                    escalations[EscalationReason(reason)] += int(n)
+                else:
+                    breaches[DeadlineKind(reason)] += int(n)
+            for transfer_count, n in rollup.reader().execute(
+                select(FigureCell.transfer_count, func.sum(FigureCell.complaints))
+                .where(*rollup.filtered(FigureCell, s, f)).group_by(FigureCell.transfer_count)
+            ):
+                complaints += int(n)
+                transferred += int(n) if transfer_count > 0 else 0
+    ordered = dict(sorted(((r, n) for r, n in escalations.items() if n), key=lambda item: -item[1]))
+    return RiseReasons(ordered, {k: n for k, n in breaches.items() if n}, transferred, complaints)
 
 
 @bp.get("/analysis/", endpoint="analysis")

@@ -16,7 +16,7 @@ from ..extensions import db
 from . import rollup
 from .models import FigureCell
 
-cli = AppGroup("figures", help="The dashboard's rollups of settled complaints.")
+cli = AppGroup("figures", help="The dashboard's and the analysis page's rollups of settled complaints.")
 
 
 @cli.command("rebuild")

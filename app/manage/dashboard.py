@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -411,16 +411,27 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def csv_text(table: Table) -> str:
-    """The table as CSV: a UTF-8 byte order mark (so spreadsheet programs read Cyrillic and
-    Romanian letters right), the heading line, one line per row; no data is an empty cell."""
+def csv_lines(table: Table) -> Iterator[str]:
+    """The table as CSV, line by line (a response streams them): a UTF-8 byte order mark (so
+    spreadsheet programs read Cyrillic and Romanian letters right), the heading line, one line
+    per row; no data is an empty cell."""
     buffer = io.StringIO()
-    buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    writer.writerow(table.columns)
+
+    def line(values: list[Any]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(values)
+        return buffer.getvalue()
+
+    yield "\ufeff" + line(list(table.columns))
     for row in table.rows:
-        writer.writerow([_csv_cell(value) for value in row])
-    return buffer.getvalue()
+        yield line([_csv_cell(value) for value in row])
+
+
+def csv_text(table: Table) -> str:
+    """The table as CSV in one string (`csv_lines` joined)."""
+    return "".join(csv_lines(table))
 
 
 @bp.get(f"/<any({', '.join(TABLES)}):table>.csv")
@@ -435,8 +446,8 @@ def export_csv(table: str) -> Response:
         AuditAction.FIGURES_EXPORT, target=f"dashboard: {table}", details={"format": "csv", "filters": form.filter_args()}
     ))
     day = context.now.astimezone(ZoneInfo(context.timezone)).date()
-    return Response(
-        csv_text(built),
+    return Response(  # streamed: the figures were read above, the lines are written as they are sent
+        csv_lines(built),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="dashboard-{table}-{day.isoformat()}.csv"'},
     )

@@ -12,13 +12,17 @@ from sqlalchemy import Select, delete, exists, func, insert, select
 
 from ..complaints.models import Complaint
 from ..extensions import db
-from ..workflow.models import Breach, CaseMessage, DeadlineKind, MessageKind
+from ..workflow.models import Breach, CaseMessage, DeadlineKind, Escalation, EscalationReason, MessageKind
 from .models import ComplaintFacts
 
 #: Columns copied from the complaint as they are (the same list as the migration's triggers).
 COPIED = ("registered_at", "category", "channel", "tier", "status", "owner_id", "transfer_count",
           "first_response_due", "first_responded_at", "resolved_at")
-COLUMNS = ("complaint_id", *COPIED, "disputed", "first_response_breaches", "resolution_breaches")
+#: complaint_facts' count of escalation rows per reason and of breach rows per kind of deadline.
+ESCALATION_COUNTS = {reason: f"escalations_{reason.value}" for reason in EscalationReason}
+BREACH_COUNTS = {kind: f"{kind.value}_breaches" for kind in DeadlineKind}
+COLUMNS = ("complaint_id", *COPIED, "disputed", *BREACH_COUNTS.values(), "email", "phone",
+           *ESCALATION_COUNTS.values())
 
 
 def _breaches(kind: DeadlineKind) -> Any:
@@ -28,14 +32,24 @@ def _breaches(kind: DeadlineKind) -> Any:
     )
 
 
+def _escalations(reason: EscalationReason) -> Any:
+    return (
+        select(func.count()).where(Escalation.complaint_id == Complaint.id, Escalation.reason == reason)
+        .scalar_subquery()
+    )
+
+
 def recomputed() -> Select:
-    """Every complaint's facts row, from the complaints, their dispute messages and breaches."""
+    """Every complaint's facts row, from the complaints, their dispute messages, breaches and
+    escalations."""
     return select(
         Complaint.id,
         *(getattr(Complaint, name) for name in COPIED),
         exists().where(CaseMessage.complaint_id == Complaint.id, CaseMessage.kind == MessageKind.DISPUTE),
-        _breaches(DeadlineKind.FIRST_RESPONSE),
-        _breaches(DeadlineKind.RESOLUTION),
+        *(_breaches(kind) for kind in BREACH_COUNTS),
+        func.lower(Complaint.email),
+        Complaint.phone,
+        *(_escalations(reason) for reason in ESCALATION_COUNTS),
     )
 
 

@@ -46,15 +46,20 @@ def _copied_enum(enum_cls: type[enum.Enum]) -> Enum:
 #: Statuses of a settled complaint (with an answer): neither open nor annulled. The rollups
 #: (app/manage/rollup.py) count these; the migration `figure_rollups` writes the same list out.
 SETTLED = tuple(sorted(s.value for s in ComplaintStatus if s not in OPEN and s is not ComplaintStatus.ANNULLED))
-#: The settled complaints of complaint_facts, as SQL (the partial index below and the figures'
-#: queries write it the same way, so PostgreSQL uses that index for `NOT` it).
-SETTLED_SQL = (f"(complaint_facts.status IN ({', '.join(repr(status) for status in SETTLED)}) "
+#: The settled complaints of complaint_facts, as SQL, written exactly as the migration
+#: `figure_rollups` wrote the partial index's condition (statuses in its order, "resolved"
+#: first): a database uses the partial index below for `NOT` it only when the query's condition
+#: is the index's, and SQLite compares them as written.
+SETTLED_SQL = (f"(complaint_facts.status IN ({', '.join(repr(status) for status in sorted(SETTLED, reverse=True))}) "
                "AND complaint_facts.first_responded_at IS NOT NULL)")
 
 #: Indexes on complaint_facts that the migration makes on PostgreSQL only, one on each duration,
 #: (first_responded_at - registered_at) and (resolved_at - registered_at): a percentile's bucket
 #: read in order. Expression indexes, which the schema comparison cannot reflect on SQLite.
 POSTGRESQL_ONLY_INDEXES = ("ix_complaint_facts_first_response_time", "ix_complaint_facts_resolution_time")
+#: Their SQLite counterparts (migration `analysis_rollups`), on each duration in milliseconds as
+#: `app.database.epoch_ms` writes it there; SQLite's reflection skips expression indexes.
+SQLITE_ONLY_INDEXES = ("ix_complaint_facts_first_response_ms", "ix_complaint_facts_resolution_ms")
 
 
 class ComplaintFacts(db.Model):
@@ -78,6 +83,22 @@ class ComplaintFacts(db.Model):
     #: Breach rows of each kind.
     first_response_breaches: Mapped[int] = mapped_column(Integer, server_default="0")
     resolution_breaches: Mapped[int] = mapped_column(Integer, server_default="0")
+    #: The complaint's contacts, as the analysis counts recurring complainants: the e-mail
+    #: address in lower case, the phone number (migration `analysis_rollups`).
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    #: Escalation rows per reason (app.workflow.models.EscalationReason) ...
+    escalations_first_response_breach: Mapped[int] = mapped_column(Integer, server_default="0")
+    escalations_resolution_breach: Mapped[int] = mapped_column(Integer, server_default="0")
+    escalations_complainant_request: Mapped[int] = mapped_column(Integer, server_default="0")
+    escalations_transfers: Mapped[int] = mapped_column(Integer, server_default="0")
+    escalations_owner_request: Mapped[int] = mapped_column(Integer, server_default="0")
+    escalations_clock_breach: Mapped[int] = mapped_column(Integer, server_default="0")
+    #: ... and breach rows of the regulatory clocks' deadlines per kind.
+    registration_breaches: Mapped[int] = mapped_column(Integer, server_default="0")
+    acknowledgement_breaches: Mapped[int] = mapped_column(Integer, server_default="0")
+    holding_response_breaches: Mapped[int] = mapped_column(Integer, server_default="0")
+    final_response_breaches: Mapped[int] = mapped_column(Integer, server_default="0")
 
     __table_args__ = (
         db.Index("ix_complaint_facts_registered_at", "registered_at"),
@@ -170,6 +191,34 @@ class FigureDuration(_RollupKey, db.Model):
     measure: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     monday: Mapped[date] = mapped_column(Date, primary_key=True)
+    complaints: Mapped[int] = mapped_column(Integer)
+
+
+class FigureReason(_RollupKey, db.Model):
+    """Escalations (kind 'escalation', by reason) and breaches (kind 'breach', by deadline) of
+    the settled complaints of one week and grouping (never by owner): the analysis page's "why
+    complaints rose" (migration `analysis_rollups`)."""
+
+    __tablename__ = "figure_reasons"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(30), primary_key=True)
+    monday: Mapped[date] = mapped_column(Date, primary_key=True)
+    events: Mapped[int] = mapped_column(Integer)
+
+
+class FigureContact(db.Model):
+    """Settled complaints of one week, category, channel and tier that give a contact (an
+    e-mail address in lower case or a phone number): the analysis page's recurring
+    complainants, counted from weeks (migration `analysis_rollups`)."""
+
+    __tablename__ = "figure_contacts"
+
+    monday: Mapped[date] = mapped_column(Date, primary_key=True)
+    contact: Mapped[str] = mapped_column(String(254), primary_key=True)
+    category: Mapped[str] = mapped_column(String(50), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    tier: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     complaints: Mapped[int] = mapped_column(Integer)
 
 

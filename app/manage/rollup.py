@@ -18,7 +18,12 @@ complaints in that one bucket. Exact by construction: every complaint is counted
 a rollup or live, and the rollups change in the same transaction as the complaint (on
 PostgreSQL at its commit, after its other locks).
 
-`recomputed_cells()` / `recomputed_durations()` compute the rollups from scratch (the tests
+The analysis page's rollups (migration `analysis_rollups`) are kept the same way from the same
+rows: `figure_reasons` (escalations by reason, breaches by deadline) and `figure_contacts`
+(complaints per contact, week, category, channel and tier).
+
+`recomputed_cells()` / `recomputed_durations()` (`recomputed_reasons()`, `recomputed_contacts()`)
+compute the rollups from scratch (the tests
 compare them with the stored ones); `rebuild()` replaces them, for another time zone too.
 """
 
@@ -59,12 +64,15 @@ from sqlalchemy.orm import Session
 from ..complaints.filters import ComplaintFilter
 from ..database import epoch_ms
 from ..extensions import db
+from .facts import BREACH_COUNTS, ESCALATION_COUNTS
 from .models import (
     SETTLED_SQL,
     FigureBucket,
     FigureCell,
+    FigureContact,
     FigureDuration,
     FigureGrouping,
+    FigureReason,
     FigureState,
     FigureWeek,
 )
@@ -154,21 +162,40 @@ def zone() -> str | None:
 @dataclass(frozen=True)
 class Split:
     """The rollups count the settled complaints of the weeks from `first` to `last` (Mondays;
-    None: unbounded); `live` selects every other complaint of the period."""
+    None: unbounded); `live` selects every other complaint of the period (from `period_from` to
+    `period_before`, the filter's own bounds)."""
 
     first: date | None
     last: date | None
     live_before: datetime | None
     live_from: datetime | None
+    period_from: datetime | None = None
+    period_before: datetime | None = None
 
     @property
     def live(self) -> ColumnElement[bool]:
-        parts: list[Any] = [unsettled()]
+        """PostgreSQL: one condition, which it reads with a bitmap OR of the partial index of
+        unsettled complaints and the registration index. SQLite reads an OR of ranges as one
+        range scan of the whole period; there the complaints are picked by key from the union
+        of three index reads: the partial weeks at each end and the unsettled ones between."""
+        if on_postgresql():
+            parts: list[Any] = [unsettled()]
+            if self.live_before is not None:
+                parts.append(Facts.registered_at < self.live_before)
+            if self.live_from is not None:
+                parts.append(Facts.registered_at >= self.live_from)
+            return or_(*parts)
+
+        def between(start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
+            return [*([] if start is None else [Facts.registered_at >= start]),
+                    *([] if end is None else [Facts.registered_at < end])]
+
+        picks = [select(Facts.complaint_id).where(unsettled(), *between(self.live_before, self.live_from))]
         if self.live_before is not None:
-            parts.append(Facts.registered_at < self.live_before)
+            picks.append(select(Facts.complaint_id).where(*between(self.period_from, self.live_before)))
         if self.live_from is not None:
-            parts.append(Facts.registered_at >= self.live_from)
-        return or_(*parts)
+            picks.append(select(Facts.complaint_id).where(*between(self.live_from, self.period_before)))
+        return Facts.complaint_id.in_(union_all(*(pick.correlate(None) for pick in picks)))
 
     def weeks(self, table: Any) -> list[ColumnElement[bool]]:
         where = []
@@ -182,9 +209,9 @@ class Split:
 def split(f: ComplaintFilter, timezone: str | None = None) -> Split | None:
     """How the complaints counted under `f` are read; None when all of them are read live: no
     rollups on this database, rollups kept for another time zone than the weeks asked for
-    (`timezone`), or no full week in the period."""
-    rollups_zone = zone()
-    if rollups_zone is None or (timezone is not None and timezone != rollups_zone):
+    (`timezone`), or no full week in the period. With no `timezone`, any zone's weeks split
+    the period (figure_weeks and the rollups are keyed by the same weeks): the zone is not read."""
+    if timezone is not None and timezone != zone():
         return None
     first = last = live_before = live_from = None
     if f.registered_from is not None:
@@ -205,7 +232,7 @@ def split(f: ComplaintFilter, timezone: str | None = None) -> Split | None:
         last, live_from = week.monday - timedelta(days=7), week.starts
     if first is not None and last is not None and first > last:
         return None
-    return Split(first, last, live_before, live_from)
+    return Split(first, last, live_before, live_from, f.registered_from, f.registered_before)
 
 
 def filtered(table: Any, s: Split, f: ComplaintFilter, by: int = 0) -> list[ColumnElement[bool]]:
@@ -344,6 +371,61 @@ def stored_durations() -> Select:
     return select(*(getattr(FigureDuration, c) for c in DURATION_COLUMNS)).where(FigureDuration.complaints != 0)
 
 
+# --- the analysis page's rollups (migration `analysis_rollups`) ---------------------------------
+
+REASON_COLUMNS = ("grouping", "category", "channel", "tier", "kind", "reason", "monday", "events")
+CONTACT_COLUMNS = ("monday", "contact", "category", "channel", "tier", "complaints")
+#: (kind, reason, complaint_facts' count column) of each line kind of figure_reasons.
+REASON_COUNTS = (
+    *(("escalation", reason.value, column) for reason, column in ESCALATION_COUNTS.items()),
+    *(("breach", kind.value, column) for kind, column in BREACH_COUNTS.items()),
+)
+
+
+def recomputed_reasons() -> Select:
+    """Every figure_reasons line with an escalation or breach, computed from complaint_facts."""
+    counts = union_all(*(
+        select(
+            Facts.category.label("category"), type_coerce(Facts.channel, String()).label("channel"),
+            Facts.tier.label("tier"), _week_of(Facts.registered_at).label("monday"),
+            literal(kind).label("kind"), literal(reason).label("reason"), getattr(Facts, column).label("n"),
+        ).where(settled(), getattr(Facts, column) != 0)
+        for kind, reason, column in REASON_COUNTS
+    )).subquery("d")
+    g = FigureGrouping.__table__.c
+    keys = [*_keys(g, counts.c), counts.c.kind, counts.c.reason, counts.c.monday]
+    return (
+        select(*keys, func.sum(counts.c.n))
+        .select_from(counts.join(FigureGrouping, literal(True)))
+        .where(g.by_owner == false())
+        .group_by(*keys)
+    )
+
+
+def recomputed_contacts() -> Select:
+    """Every figure_contacts line, computed from complaint_facts."""
+    contacts = union_all(*(
+        select(
+            _week_of(Facts.registered_at).label("monday"), column.label("contact"), Facts.category.label("category"),
+            type_coerce(Facts.channel, String()).label("channel"), Facts.tier.label("tier"),
+        ).where(settled(), column.is_not(None))
+        for column in (Facts.email, Facts.phone)
+    )).subquery("c")
+    keys = [contacts.c.monday, contacts.c.contact, contacts.c.category, contacts.c.channel, contacts.c.tier]
+    return select(*keys, func.count()).group_by(*keys)
+
+
+def stored_reasons() -> Select:
+    return select(*(getattr(FigureReason, c) for c in REASON_COLUMNS)).where(FigureReason.events != 0)
+
+
+def stored_contacts() -> Select:
+    return select(*(getattr(FigureContact, c) for c in CONTACT_COLUMNS)).where(FigureContact.complaints != 0)
+
+
+# --- rebuilding --------------------------------------------------------------------------------
+
+
 def rebuild(zone_name: str) -> None:
     """Key the rollups by the weeks of `zone_name` and recompute them (in the caller's
     transaction; PostgreSQL: lock the facts against changes meanwhile)."""
@@ -356,15 +438,18 @@ def rebuild(zone_name: str) -> None:
         {"monday": monday, "starts": datetime.combine(monday, time(), zone_info)} for monday in mondays
     ])
     db.session.execute(update(FigureState).values(zone=zone_name))
-    db.session.execute(delete(FigureCell))
-    db.session.execute(delete(FigureDuration))
+    for table in (FigureCell, FigureDuration, FigureReason, FigureContact):
+        db.session.execute(delete(table))
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("ANALYZE figure_weeks"))
     for statement in rebuild_statements():
         db.session.execute(statement)
 
 
-def rebuild_statements() -> tuple[Any, Any]:
-    """INSERT every rollup line recomputed from complaint_facts (into empty rollups)."""
+def rebuild_statements() -> tuple[Any, ...]:
+    """INSERT every rollup line recomputed from complaint_facts (into empty rollups): the
+    dashboard's cells and durations, then the analysis page's reasons and contacts."""
     return (insert(FigureCell).from_select(list(CELL_COLUMNS), recomputed_cells()),
-            insert(FigureDuration).from_select(list(DURATION_COLUMNS), recomputed_durations()))
+            insert(FigureDuration).from_select(list(DURATION_COLUMNS), recomputed_durations()),
+            insert(FigureReason).from_select(list(REASON_COLUMNS), recomputed_reasons()),
+            insert(FigureContact).from_select(list(CONTACT_COLUMNS), recomputed_contacts()))

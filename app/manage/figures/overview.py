@@ -37,7 +37,7 @@ from ...workflow.models import DeadlineKind
 from ...workflow.states import OPEN
 from .. import rollup
 from ..models import ComplaintFacts as Facts
-from ..models import FigureCell
+from ..models import FigureCell, FigureWeek
 from .definitions import (
     BACKLOG_BUCKETS,
     Breaches,
@@ -65,7 +65,7 @@ def overview(f: ComplaintFilter, now: datetime, timezone: str | None = None) -> 
     with rollup.snapshot():
         tally = _Tally()
         s = rollup.split(f, timezone)
-        _add_live(tally, f, now, timezone, None if s is None else s.live)
+        _add_live(tally, f, now, timezone, None if s is None else s.live, rollup_weeks=s is not None)
         if s is not None:
             _add_rollups(tally, f, s, weeks=timezone is not None)
         return _finished(tally)
@@ -126,11 +126,14 @@ def _backlog_bucket(now: datetime) -> ColumnElement[Any]:
     return case((~is_open(), null()), *whens, else_=len(BACKLOG_BUCKETS) - 1)
 
 
-def _week_key(timezone: str | None, limited: tuple[list[date], Any] | None) -> ColumnElement[Any] | None:
+def week_index(timezone: str | None, limited: tuple[list[date], Any] | None,
+               rollup_weeks: bool = False) -> ColumnElement[Any] | None:
     """The index (in `limited`'s Mondays) of the week of registration; None when no time zone
     was asked for or nothing was registered. PostgreSQL finds it by binary search among the
-    weeks' starts (no time-zone arithmetic per complaint); elsewhere the small weeks table is
-    looked up."""
+    weeks' starts (no time-zone arithmetic per complaint). SQLite looks the Monday up in
+    figure_weeks through its index on `starts`, as the rollups' triggers do, when those weeks
+    are the zone's (`rollup_weeks`: the caller's split said so), and counts the weeks from the
+    first Monday; otherwise it looks the small weeks table of `limited` through."""
     if timezone is None or limited is None:
         return None
     mondays, limits = limited
@@ -138,6 +141,13 @@ def _week_key(timezone: str | None, limited: tuple[list[date], Any] | None) -> C
         starts = [local_day_start(monday, timezone) for monday in mondays]
         return func.width_bucket(Facts.registered_at, literal(starts, ARRAY(DateTime(timezone=True))),
                                  type_=Integer()) - 1
+    if rollup_weeks:
+        monday = (
+            select(FigureWeek.monday).where(FigureWeek.starts <= Facts.registered_at)
+            .order_by(FigureWeek.starts.desc()).limit(1).scalar_subquery()
+        )
+        days = func.julianday(monday) - func.julianday(literal(mondays[0].isoformat()))
+        return cast(days / 7, Integer())
     return (
         select(limits.c.week)
         .where(Facts.registered_at >= limits.c.starts, Facts.registered_at < limits.c.ends)
@@ -150,7 +160,8 @@ def _typed_null(column: Any) -> Any:
     return null() if isinstance(column.type, NullType) else cast(null(), column.type)
 
 
-def _add_live(tally: _Tally, f: ComplaintFilter, now: datetime, timezone: str | None, live: Any) -> None:
+def _add_live(tally: _Tally, f: ComplaintFilter, now: datetime, timezone: str | None, live: Any,
+              rollup_weeks: bool = False) -> None:
     """The complaints counted that `live` selects (all when None), in one statement.
 
     They are first grouped into cells (category, tier, owner, week, status, backlog age), each
@@ -159,7 +170,7 @@ def _add_live(tally: _Tally, f: ComplaintFilter, now: datetime, timezone: str | 
     """
     limited = week_limits(f, timezone) if timezone is not None else None
     mondays = limited[0] if limited is not None else []
-    week = _week_key(timezone, limited)
+    week = week_index(timezone, limited, rollup_weeks)
     backlog_bucket = _backlog_bucket(now)
     cells = (
         select(
@@ -263,11 +274,13 @@ def week_limits(f: ComplaintFilter, timezone: str) -> tuple[list[date], Any] | N
     """The ISO weeks (in `timezone`) from the first to the last complaint registered in the
     period, as their Mondays and a small CTE (week index, starts, ends) to join complaints
     against; None when the period has no complaint."""
-    span = rollup.reader().execute(
-        select(func.min(Facts.registered_at).label("first"), func.max(Facts.registered_at).label("last")).where(
-            *counted(ComplaintFilter(registered_from=f.registered_from, registered_before=f.registered_before))
-        )
-    ).one()
+    # The first and the last in registration order, each read from one end of the index (a
+    # min() / max() with a WHERE reads every complaint of the period on SQLite).
+    where = counted(ComplaintFilter(registered_from=f.registered_from, registered_before=f.registered_before))
+    span = rollup.reader().execute(select(*(
+        select(Facts.registered_at).where(*where).order_by(order).limit(1).scalar_subquery().label(name)
+        for name, order in (("first", Facts.registered_at), ("last", Facts.registered_at.desc()))
+    ))).one()
     if span.first is None:
         return None
     zone = ZoneInfo(timezone)

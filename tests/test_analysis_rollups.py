@@ -1,0 +1,235 @@
+"""The analysis page's rollups (figure_reasons, figure_contacts; app/manage/rollup.py): the
+triggers keep them equal to a recomputation after a realistic workflow (registrations with
+repeated contacts, transfers, enforcement's breaches and escalations, escalations on request,
+decisions, disputes, corrections, annulment, a regulatory clock's breach); the analysis read
+through them equals the analysis read from every complaint live, for every period and filter;
+`flask figures rebuild` and the migration's backfill compute the same lines."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import flask_migrate
+import pytest
+from sqlalchemy import insert, select, text, update
+
+from _cases import T0, act
+from app.clock import frozen_clock, local_day_start
+from app.complaints.filters import ComplaintFilter
+from app.complaints.models import Channel, Complaint, Resolution
+from app.desk.operations import annul_complaint, correct_complaint
+from app.extensions import db
+from app.manage import analysis, facts, rollup
+from app.manage.models import ComplaintFacts, FigureContact, FigureReason
+from app.settings.store import current_policy
+from app.workflow import operations as ops
+from app.workflow.enforcement import enforce
+from app.workflow.models import Breach, DeadlineKind, EscalationReason
+
+H, D = timedelta(hours=1), timedelta(days=1)
+ZONE = "Europe/Chisinau"
+CATEGORIES = ("payments", "technical", "bonuses")
+EMAILS = ("Ana@Example.md", "ana@example.md", "bob@example.md", None)
+PHONES = ("+373 69 111 222", None, "+37369333444")
+
+
+def _lines(app) -> dict[str, tuple[list, list]]:
+    """(stored, recomputed) lines of each analysis rollup and of complaint_facts, sorted."""
+    with app.app_context():
+        def rows(statement):
+            return sorted(tuple(row) for row in db.session.execute(statement))
+
+        return {
+            "reasons": (rows(rollup.stored_reasons()), rows(rollup.recomputed_reasons())),
+            "contacts": (rows(rollup.stored_contacts()), rows(rollup.recomputed_contacts())),
+            "facts": (rows(facts.stored()), rows(facts.recomputed())),
+        }
+
+
+def _assert_kept(app) -> dict[str, list]:
+    lines = _lines(app)
+    for name, (stored, fresh) in lines.items():
+        assert stored == fresh, name
+    return {name: stored for name, (stored, _) in lines.items()}
+
+
+@pytest.fixture
+def worked(app, register, staff) -> list[str]:
+    """Fifteen complaints every 2 days and 19 hours over six weeks before T0, three categories,
+    contacts repeated (one address typed two ways, two phone numbers) and one complaint without
+    an address; each taken, some transferred, some breached by enforcement (and risen a tier)
+    before the answer, then answered, decided, every other one closed; one disputed with a
+    request to escalate, one escalated by its owner and left open, one corrected to another
+    category, one more registered and annulled, a regulatory clock's breach recorded on a closed one."""
+    olga, petru, mihai = staff["olga"], staff["petru"], staff["mihai"]
+    numbers = []
+    for i in range(15):
+        at = T0 - 42 * D + i * (2 * D + 19 * H)
+        changes = {"email": EMAILS[i % 4], "phone": PHONES[i % 3]}
+        if changes["email"] is None and changes["phone"] is None:
+            changes["phone"] = PHONES[0]
+        number = register(at=at, category=CATEGORIES[i % 3], **changes)
+        numbers.append(number)
+        owner = olga
+        act(app, number, ops.take_complaint, by=olga, at=at + H / 2)
+        if i % 4 == 2:
+            act(app, number, ops.transfer_complaint, by=olga, to=petru, reason="Petru knows this bank", at=at + H)
+            owner = petru
+        if i % 5 == 1:  # not answered in time: breached, risen to tier 2
+            with app.app_context(), frozen_clock(at + 25 * H):
+                enforce(at + 25 * H, current_policy())
+            act(app, number, ops.take_complaint, by=mihai, at=at + 26 * H)
+            owner = mihai
+        if i == 14:
+            act(app, number, ops.escalate, by=owner, reason="Needs the payments team", at=at + 27 * H)
+            continue
+        act(app, number, ops.respond, by=owner, body="Our answer.", at=at + 28 * H)
+        act(app, number, ops.resolve, by=owner, resolution=Resolution.UPHELD, reasons="Paid in full today.",
+            at=at + 30 * H)
+        if i % 2 == 0:
+            act(app, number, ops.close, by=owner, at=at + 31 * H)
+    act(app, numbers[4], ops.complainant_reply, by=None, body="Still not paid.", dispute=True,
+        ask_escalation=True, at=T0 - 42 * D + 4 * (2 * D + 19 * H) + 40 * H)
+    act(app, numbers[7], correct_complaint, by=staff["clerk"], changes={"category": "other"},
+        reason="Filed under the wrong category.", at=T0 - D)
+    twice = register(at=T0 - 20 * D, category="payments", email="ana@example.md", phone=None)
+    act(app, twice, annul_complaint, by=staff["clerk"], reason="Registered twice by mistake.", at=T0 - 20 * D + H)
+    numbers.append(twice)
+    with app.app_context():  # a breach and a channel written behind the ORM's back reach the rollups too
+        closed = db.session.scalar(select(Complaint.id).where(Complaint.number == numbers[6]))
+        db.session.execute(insert(Breach).values(complaint_id=closed, kind=DeadlineKind.FINAL_RESPONSE, tier=1,
+                                                 due_at=T0 - 5 * D, detected_at=T0 - 4 * D))
+        db.session.execute(update(Complaint).where(Complaint.number.in_(numbers[::5])).values(channel=Channel.EMAIL))
+        db.session.commit()
+    return numbers
+
+
+def test_the_analysis_rollups_equal_a_recomputation_after_a_realistic_workflow(app, worked):
+    kept = _assert_kept(app)
+    reasons = {(line[4], line[5]): 0 for line in kept["reasons"]}
+    for line in kept["reasons"]:
+        if line[0] == 0:  # grouping 0: every complaint, by week
+            reasons[line[4], line[5]] += line[7]
+    assert reasons[("escalation", "first_response_breach")] >= 2
+    assert reasons[("breach", "first_response")] >= 2
+    assert reasons[("breach", "final_response")] == 1
+    contacts = {}
+    for line in kept["contacts"]:
+        contacts[line[1]] = contacts.get(line[1], 0) + line[5]
+    assert contacts["ana@example.md"] >= 4  # typed two ways, counted as one
+    assert "Ana@Example.md" not in contacts
+    assert "+37369111222" in contacts
+
+
+def test_a_change_rolled_back_leaves_the_analysis_rollups_as_they_were(app, worked):
+    before = _assert_kept(app)
+    with app.app_context():
+        db.session.execute(update(Complaint).values(category="other", tier=3))
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+        assert db.session.scalar(select(FigureReason.events).where(
+            FigureReason.grouping == rollup.BY_CATEGORY, FigureReason.category == "other",
+            FigureReason.events != 0).limit(1))
+        db.session.rollback()
+    assert _assert_kept(app) == before
+
+
+PERIODS = [
+    (None, None),
+    (local_day_start(date(2026, 10, 20), ZONE), local_day_start(date(2026, 11, 21), ZONE)),  # partial weeks
+    (local_day_start(date(2026, 10, 19), ZONE), local_day_start(date(2026, 11, 16), ZONE)),  # whole weeks
+    (T0 - 30 * D + 5 * H, T0 - 3 * D + 7 * H),  # any instants
+    (T0 - 20 * D, None),
+    (None, T0 - 20 * D),
+    (T0 - 10 * D, T0 - 8 * D),  # no full week
+]
+NARROWED = [{}, {"category": "technical"}, {"channel": Channel.EMAIL}, {"tier": 1}, {"tier": 2},
+            {"category": "payments", "channel": Channel.API}, {"category": "bonuses", "tier": 1}]
+
+
+def _analysis(f: ComplaintFilter) -> tuple:
+    return (analysis.category_trend(f, ZONE), analysis.repeat_complainants(f), analysis.rise_reasons(f))
+
+
+def test_the_analysis_through_the_rollups_equals_the_analysis_read_live(app, worked, monkeypatch):
+    used = 0
+    for period in PERIODS:
+        for narrowed in NARROWED:
+            f = ComplaintFilter(registered_from=period[0], registered_before=period[1], **narrowed)
+            with app.app_context():
+                rolled_up = _analysis(f)
+                used += rollup.split(f, ZONE) is not None
+                with monkeypatch.context() as m:
+                    m.setattr(rollup, "split", lambda *_args, **_kwargs: None)  # every complaint read live
+                    live = _analysis(f)
+                db.session.rollback()
+            assert rolled_up == live, f
+    assert used >= 30  # most of the cases did read rollups
+
+
+def test_the_whole_registry_is_counted_once(app, worked):
+    with app.app_context():
+        trend, repeats, reasons = _analysis(ComplaintFilter())
+    assert reasons.complaints == 15  # sixteen, one annulled
+    assert sum(sum(counts) for counts in trend.counts.values()) == 15
+    assert "other" in trend.counts
+    assert reasons.breaches[DeadlineKind.FINAL_RESPONSE] == 1
+    assert reasons.escalations[EscalationReason.COMPLAINANT_REQUEST] == 1
+    assert reasons.escalations[EscalationReason.OWNER_REQUEST] == 1
+    assert repeats[0].contact in {"ana@example.md", "+37369111222"}
+
+
+def test_figures_rebuild_recomputes_the_analysis_rollups(app, worked, runner):
+    expected = _assert_kept(app)
+    with app.app_context():
+        for table in (FigureReason, FigureContact):
+            db.session.execute(table.__table__.delete())
+        db.session.commit()
+    result = runner.invoke(args=["figures", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert _assert_kept(app) == expected
+
+
+def test_the_migration_backfills_the_analysis_rollups_and_its_downgrade_undoes_them(app, worked):
+    expected = _assert_kept(app)
+    with app.app_context():
+        flask_migrate.downgrade(revision="b4d7e2a9c6f1")
+        db.session.remove()
+        columns = {column["name"] for column in db.inspect(db.engine).get_columns("complaint_facts")}
+        assert "email" not in columns and "escalations_transfers" not in columns
+        flask_migrate.upgrade()
+        db.session.remove()
+    assert _assert_kept(app) == expected
+
+
+def test_the_migration_writes_out_the_reasons_and_kinds_of_the_app():
+    """The migration lists the escalation reasons and breach kinds (migrations do not import the
+    app); a reason or kind added to the app needs a column and a trigger in a new migration."""
+    import importlib.util
+    from pathlib import Path
+
+    path = next(Path("migrations/versions").glob("*_c8e4a1f6b2d9_analysis_rollups.py"))
+    spec = importlib.util.spec_from_file_location("analysis_rollups", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.REASONS == tuple(reason.value for reason in EscalationReason)
+    assert ("first_response", "resolution", *module.CLOCK_KINDS) == tuple(kind.value for kind in DeadlineKind)
+    assert tuple(column for _, _, column in module.COUNTS) == tuple(
+        column for _, _, column in rollup.REASON_COUNTS)
+    assert {column for _, _, column in module.COUNTS} <= set(ComplaintFacts.__table__.columns.keys())
+
+
+def test_sqlite_indexes_each_duration_as_the_percentiles_compute_it(app):
+    """SQLite uses an expression index only for the same expression: the migration's must be the
+    one `rollup.duration_ms` compiles to, or a percentile's bucket is read by a scan."""
+    from app.manage.models import SQLITE_ONLY_INDEXES
+
+    with app.app_context():
+        if db.session.get_bind().dialect.name != "sqlite":
+            pytest.skip("SQLite's indexes")
+        indexes = dict(db.session.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'complaint_facts'")).all())
+        for name, end in zip(SQLITE_ONLY_INDEXES, rollup.ENDS.values(), strict=True):
+            compiled = str(rollup.duration_ms(end).compile(db.engine, compile_kwargs={"literal_binds": True}))
+            assert compiled.replace("complaint_facts.", "") in indexes[name], name
+            assert f"WHERE {end.name} IS NOT NULL" in indexes[name]
