@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 
 from _cases import act, events, load
 from _support import FOS, valid_payload
-from app.clock import frozen_clock
+from app.clock import frozen_clock, local_day_start
 from app.clocks.bands import Band
 from app.clocks.policy import ClockKind, Period, Unit
 from app.complaints.models import Channel, Complaint, Resolution
@@ -50,14 +50,18 @@ def _file(app, at: datetime, category: str) -> str:
 
 
 def _assert_kept(app) -> list:
-    """The stored rollup equals a recomputation, and no delta waits to be folded."""
+    """The stored rollups equal a recomputation, and no delta waits to be folded. Answers the days'."""
     with app.app_context():
-        stored = sorted(tuple(row) for row in db.session.execute(outcome_rollup.stored()))
-        fresh = sorted(tuple(row) for row in db.session.execute(outcome_rollup.recomputed()))
+        def rows(statement):
+            return sorted(tuple(row) for row in db.session.execute(statement))
+
+        days, weeks = rows(outcome_rollup.stored_days()), rows(outcome_rollup.stored_weeks())
+        fresh_days, fresh_weeks = rows(outcome_rollup.recomputed_days()), rows(outcome_rollup.recomputed_weeks())
         waiting = db.session.scalar(select(func.count()).select_from(OutcomeDelta))
-    assert stored == fresh
+    assert days == fresh_days
+    assert weeks == fresh_weeks
     assert waiting == 0
-    return stored
+    return days
 
 
 @pytest.fixture
@@ -120,6 +124,7 @@ def test_the_rollup_equals_a_recomputation_through_the_workflow_and_after_a_rebu
     assert ("extension", "final_response") in measures and ("redress", "GBP") in measures
     with fca.app_context():
         db.session.execute(text("UPDATE outcome_weeks SET complaints = complaints + 5"))
+        db.session.execute(text("UPDATE outcome_days SET cents = cents + 1"))
         db.session.commit()
     assert fca.test_cli_runner().invoke(args=["figures", "rebuild"]).exit_code == 0
     assert _assert_kept(fca) == stored
@@ -158,7 +163,9 @@ def test_the_figures_through_the_rollup_equal_the_figures_read_live(fca, workflo
         (START + 2 * D + 5 * H, START + 45 * D - 3 * H),  # partial weeks at both ends
         (START - 30 * D, START + 60 * D),  # whole weeks around everything
         (START + 14 * D, START + 28 * D),  # exactly two weeks, on Mondays (BST midnight: 23:00 UTC)
-        (START + 15 * D, START + 19 * D),  # within one week: all live
+        (START + 15 * D, START + 19 * D),  # within one week
+        (START + 15 * D + 3 * H, START + 15 * D + 9 * H),  # within one day: all live
+        (local_day_start(date(2026, 9, 9), ZONE), local_day_start(date(2026, 10, 20), ZONE)),  # whole local days
     ]
     through = [_figures(fca, start, end, category) for start, end in periods]
     monkeypatch.setattr(outcome_rollup, "_kept", lambda: False)

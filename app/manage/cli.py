@@ -27,7 +27,7 @@ def rebuild_command() -> None:
     began = time.perf_counter()
     def rebuild() -> None:
         rollup.rebuild(zone)
-        outcome_rollup.rebuild()
+        outcome_rollup.rebuild(zone)
 
     commit_with_retry(rebuild)
     lines = db.session.scalar(select(func.count()).select_from(FigureCell))

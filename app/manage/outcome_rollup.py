@@ -1,9 +1,10 @@
-"""The weekly rollup of the outcome figures (app/manage/outcomes.py): how they stay bounded by
-the period they show, and exact.
+"""The rollups of the outcome figures (app/manage/outcomes.py): how they stay bounded by the
+period they show, and exact.
 
-`outcome_weeks` holds, per ISO week (the registry's time zone, as `figure_weeks` keys it),
-category, *measure* and *item*, a count of complaints and, for the redress, the amount paid in
-cents. Each complaint, regulatory clock and breach counts in the week of its moment:
+`outcome_days` and `outcome_weeks` hold, per local day (and per ISO week, by its Monday) in the
+time zone of the dashboard's rollups (`local_days`: each day's first moment), category,
+*measure* and *item*, a count of complaints and, for the redress, the amount paid in cents.
+Each complaint, regulatory clock and breach counts on the day of its moment:
 
   received   received_at                    item ''
   closed     closed_at                      item ''
@@ -14,16 +15,18 @@ cents. Each complaint, regulatory clock and breach counts in the week of its mom
   extension  complaint_clocks.extended_at   item: the clock's kind
   breach     breaches.detected_at           item: the deadline's kind
 
-Annulled complaints never count. Triggers (the migration `outcome_rollups`) keep it in the same
-transaction as the change, on SQLite at once and on PostgreSQL through `outcome_deltas`, folded
-at the commit. A period's figures add the rollup's full weeks inside it and read the days at its
-ends live (`counts`); the complaints outstanding at a moment are those received before it less
-those resolved before it (`outstanding`), every full week before it from the rollup.
+Annulled complaints never count. Triggers (the migration `outcome_rollups`) keep both in the
+same transaction as the change, on SQLite at once and on PostgreSQL through `outcome_deltas`,
+folded at the commit. A period's figures (`counts`) add the full weeks inside it from the weeks,
+the full days at its ends from the days, and read only the part of a day at each end live (none
+when the period is whole days, but for today's); the complaints outstanding at a moment are
+those received before it less those resolved before it (`outstanding`). Exact whatever the time
+zone: every moment is counted once, in a rollup or live.
 
-`recomputed()` computes the lines from scratch (the tests compare them with `stored()`);
-`rebuild()` replaces them (`flask figures rebuild`, after the time zone changed or a bulk load
-bypassed the triggers); `fill_closure_bands()` sets the band of decided complaints that have
-none (a bulk load's).
+`recomputed_days()` / `recomputed_weeks()` compute the lines from scratch (the tests compare
+them with `stored_days()` / `stored_weeks()`); `rebuild()` replaces them (`flask figures
+rebuild`: after the time zone changed, or a bulk load bypassed the triggers);
+`fill_closure_bands()` sets the band of decided complaints that have none (a bulk load's).
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BigInteger,
@@ -43,6 +47,8 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
+    cast,
     delete,
     func,
     insert,
@@ -62,14 +68,36 @@ from ..clocks.calendar import WorkingCalendar
 from ..clocks.models import ComplaintClock
 from ..clocks.policy import ClockKind, ClockPolicies
 from ..complaints.models import Complaint, ComplaintStatus
+from ..database import UTCDateTime
 from ..extensions import db
 from ..workflow.models import Breach
 from . import rollup
-from .models import FigureWeek
+
+
+class LocalDay(db.Model):
+    """A local day (the rollups' time zone) and the moment it starts."""
+
+    __tablename__ = "local_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    starts: Mapped[datetime] = mapped_column(UTCDateTime(), unique=True)
+
+
+class OutcomeDay(db.Model):
+    """One line of the daily rollup. Written by the database's triggers only."""
+
+    __tablename__ = "outcome_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(50), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(12), primary_key=True)
+    item: Mapped[str] = mapped_column(String(32), primary_key=True)
+    complaints: Mapped[int] = mapped_column(Integer)
+    cents: Mapped[int] = mapped_column(BigInteger)
 
 
 class OutcomeWeek(db.Model):
-    """One line of the rollup. Written by the database's triggers only."""
+    """One line of the weekly rollup (ISO weeks, by their Monday). Written by the triggers only."""
 
     __tablename__ = "outcome_weeks"
 
@@ -88,7 +116,7 @@ class OutcomeDelta(db.Model):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
     txid: Mapped[int] = mapped_column(BigInteger, index=True)
-    monday: Mapped[date] = mapped_column(Date)
+    day: Mapped[date] = mapped_column(Date)
     category: Mapped[str] = mapped_column(String(50))
     measure: Mapped[str] = mapped_column(String(12))
     item: Mapped[str] = mapped_column(String(32))
@@ -129,8 +157,8 @@ _DEPENDENT_MEASURES: dict[str, tuple[Any, Any, Any]] = {
 }
 
 
-def _lines(measures: Iterable[str], moment_in: Any, category: str | None, *, weekly: bool = False) -> Any:
-    """(measure, category, item, complaints, cents) [and monday, with `weekly`] per measure of
+def _lines(measures: Iterable[str], moment_in: Any, category: str | None, *, daily: bool = False) -> Any:
+    """(measure, category, item, complaints, cents) [and day, with `daily`] per measure of
     the complaints, clocks and breaches whose moment satisfies `moment_in(column)`."""
     selects = []
     for measure in measures:
@@ -149,22 +177,22 @@ def _lines(measures: Iterable[str], moment_in: Any, category: str | None, *, wee
         # Constants written out, not bound (and not grouped by: PostgreSQL refuses a constant there).
         empty = literal_column("''")
         item_of = func.coalesce(type_coerce(item, String()), empty) if item is not None else empty
-        monday = _week_of(moment)
+        day = _day_of(moment)
         statement = select(
             literal_column(f"'{measure}'").label("measure"), Complaint.category.label("category"),
-            item_of.label("item"), *([monday.label("monday")] if weekly else []),
+            item_of.label("item"), *([day.label("day")] if daily else []),
             func.count().label("complaints"),
             (func.coalesce(func.sum(cents()), literal_column("0")) if cents else literal_column("0")).label("cents"))
         if frm is not None:
             statement = statement.select_from(frm)
-        grouped = [Complaint.category, *([item_of] if item is not None else []), *([monday] if weekly else [])]
+        grouped = [Complaint.category, *([item_of] if item is not None else []), *([day] if daily else [])]
         selects.append(statement.where(*where).group_by(*grouped))
     return union_all(*selects)
 
 
-def _week_of(moment: Any) -> Any:
-    return (select(FigureWeek.monday).where(FigureWeek.starts <= moment)
-            .order_by(FigureWeek.starts.desc()).limit(1).scalar_subquery())
+def _day_of(moment: Any) -> Any:
+    return (select(LocalDay.day).where(LocalDay.starts <= moment)
+            .order_by(LocalDay.starts.desc()).limit(1).scalar_subquery())
 
 
 ALL = (RECEIVED, CLOSED, RESOLVED, REMEDY, BAND, REDRESS, EXTENSION, BREACH)
@@ -183,38 +211,59 @@ def _rows(statement: Any) -> list[Line]:
     return [Line(m, c, str(i), int(n or 0), int(cents or 0)) for m, c, i, n, cents in rollup.reader().execute(statement)]
 
 
-def _week_starting(moment: datetime, *, on_or_after: bool) -> tuple[date, datetime] | None:
-    """The first week starting at or after `moment`, or the last starting at or before it."""
-    statement = select(FigureWeek.monday, FigureWeek.starts)
-    statement = (statement.where(FigureWeek.starts >= moment).order_by(FigureWeek.starts) if on_or_after
-                 else statement.where(FigureWeek.starts <= moment).order_by(FigureWeek.starts.desc()))
+def _day_starting(moment: datetime, *, on_or_after: bool) -> tuple[date, datetime] | None:
+    """The first local day starting at or after `moment`, or the last starting at or before it."""
+    statement = select(LocalDay.day, LocalDay.starts)
+    statement = (statement.where(LocalDay.starts >= moment).order_by(LocalDay.starts) if on_or_after
+                 else statement.where(LocalDay.starts <= moment).order_by(LocalDay.starts.desc()))
     row = rollup.reader().execute(statement.limit(1)).first()
-    return (row.monday, row.starts) if row is not None else None
+    return (row.day, row.starts) if row is not None else None
 
 
 def _kept() -> bool:
-    """The rollup is kept for the weeks figure_weeks holds (its time zone is the registry's)."""
+    """The rollups are kept (the migration made them; else everything is read live)."""
     return rollup.zone() is not None
 
 
-def _from_rollup(where: list[Any], measures: Iterable[str], category: str | None) -> Any:
-    conditions = [*where, OutcomeWeek.measure.in_(list(measures))]
-    if category is not None:
-        conditions.append(OutcomeWeek.category == category)
-    return (select(OutcomeWeek.measure, OutcomeWeek.category, OutcomeWeek.item, func.sum(OutcomeWeek.complaints),
-                   func.sum(OutcomeWeek.cents))
-            .where(*conditions).group_by(OutcomeWeek.measure, OutcomeWeek.category, OutcomeWeek.item))
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _from_rollups(first: date | None, last: date, measures: list[str], category: str | None) -> list[Line]:
+    """The lines of the local days [first, last) (None: since the beginning): the full ISO weeks
+    among them from outcome_weeks, the other days from outcome_days."""
+    weeks_from = _monday(first + timedelta(days=6)) if first is not None else None  # first Monday >= first
+    weeks_to = _monday(last)
+    spans: list[tuple[Any, date | None, date]] = []
+    if weeks_from is None or weeks_from < weeks_to:
+        spans.append((OutcomeWeek.monday, weeks_from, weeks_to))
+        if first is not None and first < weeks_from:  # type: ignore[operator]
+            spans.append((OutcomeDay.day, first, weeks_from))  # type: ignore[arg-type]
+        spans.append((OutcomeDay.day, weeks_to, last))
+    else:
+        spans.append((OutcomeDay.day, first, last))
+    selects = []
+    for column, since, until in spans:
+        if since is not None and since >= until:
+            continue
+        table = column.class_
+        where = [column < until, table.measure.in_(measures)] + ([column >= since] if since is not None else [])
+        if category is not None:
+            where.append(table.category == category)
+        selects.append(select(table.measure, table.category, table.item, func.sum(table.complaints).label("n"),
+                              func.sum(table.cents).label("cents"))
+                       .where(*where).group_by(table.measure, table.category, table.item))
+    return _rows(union_all(*selects)) if selects else []
 
 
 def counts(start: datetime, end: datetime, category: str | None, measures: Iterable[str] = ALL) -> list[Line]:
-    """The lines of [start, end): the rollup's full weeks inside it, the days at its ends live."""
+    """The lines of [start, end): its full local days from the rollups, the rest live."""
     measures = list(measures)
-    first = _week_starting(start, on_or_after=True) if _kept() else None
-    last = _week_starting(end, on_or_after=False) if first is not None else None
-    if first is None or last is None or first[1] >= last[1]:  # no full week: all of it live
+    first = _day_starting(start, on_or_after=True) if _kept() else None
+    last = _day_starting(end, on_or_after=False) if first is not None else None
+    if first is None or last is None or first[1] >= last[1]:  # no full day: all of it live
         return _rows(_lines(measures, lambda m: and_(m >= start, m < end), category))
-    weeks = [OutcomeWeek.monday >= first[0], OutcomeWeek.monday < last[0]]
-    lines = _rows(_from_rollup(weeks, measures, category))
+    lines = _from_rollups(first[0], last[0], measures, category)
     ends = [(a, b) for a, b in ((start, first[1]), (last[1], end)) if a < b]
     if ends:
         lines += _rows(_lines(measures, lambda m: or_(*(and_(m >= a, m < b) for a, b in ends)), category))
@@ -222,14 +271,16 @@ def counts(start: datetime, end: datetime, category: str | None, measures: Itera
 
 
 def before(moment: datetime, category: str | None, measures: Iterable[str]) -> list[Line]:
-    """The lines of everything before `moment`: every full week before its week from the rollup,
-    the rest of its week live."""
+    """The lines of everything before `moment`: every full local day before it from the
+    rollups, the rest of its day live."""
     measures = list(measures)
-    week = _week_starting(moment, on_or_after=False) if _kept() else None
-    if week is None:
+    day = _day_starting(moment, on_or_after=False) if _kept() else None
+    if day is None:
         return _rows(_lines(measures, lambda m: m < moment, category))
-    return _merged(_rows(_from_rollup([OutcomeWeek.monday < week[0]], measures, category))
-                   + _rows(_lines(measures, lambda m: and_(m >= week[1], m < moment), category)))
+    lines = _from_rollups(None, day[0], measures, category)
+    if day[1] < moment:
+        lines += _rows(_lines(measures, lambda m: and_(m >= day[1], m < moment), category))
+    return _merged(lines)
 
 
 def _merged(lines: list[Line]) -> list[Line]:
@@ -251,44 +302,84 @@ def outstanding(moment: datetime, category: str | None) -> int:
 # --- from scratch ----------------------------------------------------------------------------
 
 
-COLUMNS = ("monday", "category", "measure", "item", "complaints", "cents")
+KEYS = ("category", "measure", "item")
+SUMS = ("complaints", "cents")
 
 
-def recomputed() -> Select:
-    """Every line of the rollup with a complaint, computed from the complaints, clocks, breaches."""
-    lines = _lines(ALL, lambda m: true(), None, weekly=True).subquery("l")
-    return (select(lines.c.monday, lines.c.category, lines.c.measure, lines.c.item,
-                   func.sum(lines.c.complaints), func.sum(lines.c.cents))
-            .where(lines.c.monday.is_not(None))
-            .group_by(lines.c.monday, lines.c.category, lines.c.measure, lines.c.item))
+def recomputed_days() -> Select:
+    """Every line of the daily rollup with a complaint, computed from the complaints, clocks, breaches."""
+    lines = _lines(ALL, lambda m: true(), None, daily=True).subquery("l")
+    keys = [lines.c.day, lines.c.category, lines.c.measure, lines.c.item]
+    return (select(*keys, func.sum(lines.c.complaints), func.sum(lines.c.cents))
+            .where(lines.c.day.is_not(None)).group_by(*keys))
 
 
-def stored() -> Select:
-    """The stored lines with a complaint (lines counted down to zero are kept, unread)."""
-    return select(*(getattr(OutcomeWeek, c) for c in COLUMNS)).where(
+def recomputed_weeks() -> Select:
+    """The weekly rollup, computed from the days' (each day in the ISO week of its Monday)."""
+    days = recomputed_days().subquery("d")
+    monday = _monday_sql(days.c.day)
+    keys = [monday, days.c.category, days.c.measure, days.c.item]
+    return select(*keys, *(func.sum(c) for c in list(days.c)[4:])).group_by(*keys)
+
+
+def _monday_sql(day: Any) -> Any:
+    if db.session.get_bind().dialect.name == "postgresql":
+        return day - (func.extract("isodow", day).cast(Integer) - 1)
+    weekday = (cast(func.strftime("%w", day), Integer) + 6) % 7  # Monday 0
+    return type_coerce(func.date(day, "-" + cast(weekday, String) + " days"), Date())
+
+
+def stored_days() -> Select:
+    """The stored daily lines with a complaint (lines counted down to zero are kept, unread)."""
+    return select(OutcomeDay.day, *(getattr(OutcomeDay, c) for c in KEYS + SUMS)).where(
+        or_(OutcomeDay.complaints != 0, OutcomeDay.cents != 0))
+
+
+def stored_weeks() -> Select:
+    return select(OutcomeWeek.monday, *(getattr(OutcomeWeek, c) for c in KEYS + SUMS)).where(
         or_(OutcomeWeek.complaints != 0, OutcomeWeek.cents != 0))
 
 
-def rebuild() -> None:
-    """Recompute the rollup (in the caller's transaction, after figure_weeks is rebuilt;
-    PostgreSQL: lock the counted tables against changes meanwhile)."""
+def rebuild(zone_name: str) -> None:
+    """Key the rollups by the days of `zone_name` and recompute them (in the caller's
+    transaction; PostgreSQL: lock the counted tables against changes meanwhile)."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("LOCK TABLE complaints, complaint_clocks, breaches IN SHARE ROW EXCLUSIVE MODE"))
+    zone = ZoneInfo(zone_name)
+    days = list(db.session.scalars(select(LocalDay.day).order_by(LocalDay.day)))
+    db.session.execute(delete(LocalDay))
+    db.session.execute(insert(LocalDay), [{"day": day, "starts": datetime.combine(day, time(), zone)} for day in days])
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE local_days"))
+    db.session.execute(delete(OutcomeDay))
     db.session.execute(delete(OutcomeWeek))
-    db.session.execute(insert(OutcomeWeek).from_select(list(COLUMNS), recomputed()))
+    for statement in rebuild_statements():
+        db.session.execute(statement)
 
 
-def fill_closure_bands(policies: ClockPolicies, calendar: WorkingCalendar, batch: int = 20_000) -> int:
+def rebuild_statements() -> tuple[Any, Any]:
+    """INSERT every rollup line recomputed from scratch (into empty rollups)."""
+    columns = ["category", "measure", "item", "complaints", "cents"]
+    return (insert(OutcomeDay).from_select(["day", *columns], recomputed_days()),
+            insert(OutcomeWeek).from_select(["monday", *columns], recomputed_weeks()))
+
+
+def fill_closure_bands(policies: ClockPolicies, calendar: WorkingCalendar, *, connection: Any = None,
+                       batch: int = 20_000) -> int:
     """Set the closure band of every decided complaint that has none, by `policies` and
-    `calendar` (a bulk load's complaints; the triggers move them to their band). Returns how
-    many were set."""
+    `calendar` (a bulk load's complaints; the triggers move them to their band), through
+    `connection` (default: the application's session). Returns how many were set."""
+    run = connection if connection is not None else db.session
+    table = Complaint.__table__
+    set_band = (update(table).where(table.c.id == bindparam("complaint_id"))
+                .values(closure_band=bindparam("band")))
     paused = (select(ComplaintClock.paused_seconds)
               .where(ComplaintClock.complaint_id == Complaint.id, ComplaintClock.kind == ClockKind.FINAL_RESPONSE)
               .scalar_subquery())
     banding: dict[tuple[Any, ...], Banding] = {}
     last, done = 0, 0
     while True:
-        rows = db.session.execute(
+        rows = run.execute(
             select(Complaint.id, Complaint.category, Complaint.received_at, Complaint.resolved_at,
                    func.coalesce(paused, 0))
             .where(Complaint.resolved_at.is_not(None), Complaint.closure_band.is_(None), Complaint.id > last)
@@ -301,8 +392,8 @@ def fill_closure_bands(policies: ClockPolicies, calendar: WorkingCalendar, batch
             if limits:
                 of_limits = banding.get(limits) or banding.setdefault(limits, Banding(limits, calendar))
                 band = of_limits.band(received_at, resolved_at, int(paused_seconds or 0))
-                changes.append({"id": complaint_id, "closure_band": band.code})  # type: ignore[union-attr]
+                changes.append({"complaint_id": complaint_id, "band": band.code})  # type: ignore[union-attr]
         if changes:
-            db.session.execute(update(Complaint), changes)
+            run.execute(set_band, changes)
             done += len(changes)
         last = rows[-1][0]

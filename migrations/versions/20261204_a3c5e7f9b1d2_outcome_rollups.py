@@ -5,10 +5,13 @@ weekly rollups of the outcome counts kept by triggers.
   `resolve` with the policy and calendar in force then and signed with the decision. Existing
   decisions get theirs here from the settings in force now (their signed facts predate the band,
   so `flask registry verify` does not hold them to one).
-- `outcome_weeks`: per ISO week (the registry's time zone, `figure_weeks`), category, measure
-  and item, the count of complaints (and the redress paid, in cents): received, closed,
-  resolved (by resolution), remedy, band (by band code, '' unbanded), redress (by currency),
-  extension (by clock), breach (by deadline). Annulled complaints never count.
+- `outcome_days` and `outcome_weeks`: per local day (and per ISO week, its Monday) in the time
+  zone of the dashboard's rollups (`figure_state`; `local_days` holds each day's first moment),
+  category, measure and item, the count of complaints (and the redress paid, in cents):
+  received, closed, resolved (by resolution), remedy, band (by band code, '' unbanded), redress
+  (by currency), extension (by clock), breach (by deadline). Annulled complaints never count.
+  A period reads its full weeks from the weeks, the full days at its ends from the days, and
+  only the part of a day at each end live.
 - Triggers on complaints, complaint_clocks and breaches add a row's new contribution and take
   its old one away in the same transaction. SQLite writes the rollup at once (one writer). On
   PostgreSQL each trigger writes its contribution to `outcome_deltas` at once (computed from the
@@ -26,6 +29,8 @@ Create Date: 2026-12-04 10:00:00.000000
 
 """
 import json
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from alembic import op
@@ -40,12 +45,21 @@ depends_on = None
 #: Columns of complaints whose change changes its own contribution.
 COUNTED = ('received_at', 'closed_at', 'resolved_at', 'resolution', 'redress_remedy', 'redress_amount',
            'redress_currency', 'redress_paid_at', 'closure_band', 'category')
-KEYS = 'monday, category, measure, item'
-COLUMNS = f'{KEYS}, complaints, cents'
+KEYS = 'category, measure, item'
+SUMS = 'complaints, cents'
+#: Days covered: 1970 to 2169, as figure_weeks.
+FIRST_DAY, DAYS = date(1970, 1, 1), 73_049
 
 
-def _week(moment):
-    return f"(SELECT monday FROM figure_weeks WHERE starts <= {moment} ORDER BY starts DESC LIMIT 1)"
+def _day(moment):
+    return f"(SELECT day FROM local_days WHERE starts <= {moment} ORDER BY starts DESC LIMIT 1)"
+
+
+def _monday(day, dialect):
+    """The Monday of the ISO week of local date `day`."""
+    if dialect == 'postgresql':
+        return f"({day} - (EXTRACT(ISODOW FROM {day})::int - 1))"
+    return f"date({day}, '-' || ((CAST(strftime('%w', {day}) AS INTEGER) + 6) % 7) || ' days')"
 
 
 def _cents(amount, dialect):
@@ -53,11 +67,11 @@ def _cents(amount, dialect):
 
 
 def _complaint(r, sign, dialect):
-    """What complaint row `r` counts, times `sign`: (monday, category, measure, item, complaints, cents)."""
+    """What complaint row `r` counts, times `sign`: (day, category, measure, item, complaints, cents)."""
     counted = f"{r}.status <> 'annulled'"
 
     def line(moment, measure, item="''", condition="", cents="0"):
-        return (f"SELECT {_week(f'{r}.{moment}')} AS monday, {r}.category AS category, '{measure}' AS measure, "
+        return (f"SELECT {_day(f'{r}.{moment}')} AS day, {r}.category AS category, '{measure}' AS measure, "
                 f"{item} AS item, {sign} AS complaints, {cents} AS cents "
                 f"WHERE {counted} AND {r}.{moment} IS NOT NULL{condition}")
 
@@ -80,7 +94,7 @@ DEPENDENTS = (('complaint_clocks', 'extension', 'extended_at'), ('breaches', 'br
 def _dependents_of_complaint(r, sign):
     """What the clocks and breaches of complaint row `r` count, times `sign`."""
     return " UNION ALL ".join(
-        f"SELECT {_week(f'd.{moment}')} AS monday, {r}.category AS category, '{measure}' AS measure, "
+        f"SELECT {_day(f'd.{moment}')} AS day, {r}.category AS category, '{measure}' AS measure, "
         f"d.kind AS item, {sign} AS complaints, 0 AS cents FROM {table} d "
         f"WHERE d.complaint_id = {r}.id AND d.{moment} IS NOT NULL AND {r}.status <> 'annulled'"
         for table, measure, moment in DEPENDENTS
@@ -89,19 +103,26 @@ def _dependents_of_complaint(r, sign):
 
 def _dependent(d, measure, moment, sign):
     """What clock or breach row `d` counts, times `sign` (its complaint's category; none when annulled)."""
-    return (f"SELECT {_week(f'{d}.{moment}')} AS monday, c.category AS category, '{measure}' AS measure, "
+    return (f"SELECT {_day(f'{d}.{moment}')} AS day, c.category AS category, '{measure}' AS measure, "
             f"{d}.kind AS item, {sign} AS complaints, 0 AS cents FROM complaints c "
             f"WHERE c.id = {d}.complaint_id AND {d}.{moment} IS NOT NULL AND c.status <> 'annulled'")
 
 
+def _upsert(table, period, dialect):
+    return (f"ON CONFLICT ({period}, {KEYS}) DO UPDATE SET complaints = {table}.complaints + excluded.complaints, "
+            f"cents = {table}.cents + excluded.cents")
+
+
 def _apply(lines, dialect):
-    """Add `lines` to the rollup (SQLite) or to the transaction's deltas (PostgreSQL)."""
+    """Add `lines` to the rollups (SQLite) or to the transaction's deltas (PostgreSQL)."""
     if dialect == 'postgresql':
-        return (f"INSERT INTO outcome_deltas (txid, {COLUMNS}) SELECT txid_current(), {COLUMNS} "
-                f"FROM ({lines}) d WHERE d.monday IS NOT NULL")
-    return (f"INSERT INTO outcome_weeks ({COLUMNS}) SELECT {COLUMNS} FROM ({lines}) d WHERE d.monday IS NOT NULL "
-            f"ON CONFLICT ({KEYS}) DO UPDATE SET complaints = outcome_weeks.complaints + excluded.complaints, "
-            f"cents = outcome_weeks.cents + excluded.cents")
+        return (f"INSERT INTO outcome_deltas (txid, day, {KEYS}, {SUMS}) SELECT txid_current(), day, {KEYS}, {SUMS} "
+                f"FROM ({lines}) d WHERE d.day IS NOT NULL")
+    return "; ".join(
+        f"INSERT INTO {table} ({period}, {KEYS}, {SUMS}) SELECT {expression}, {KEYS}, {SUMS} FROM ({lines}) d "
+        f"WHERE d.day IS NOT NULL {_upsert(table, period, dialect)}"
+        for table, period, expression in (('outcome_days', 'day', 'day'),
+                                          ('outcome_weeks', 'monday', _monday('day', dialect))))
 
 
 def _distinct(dialect):
@@ -137,14 +158,13 @@ def _triggers(dialect):
     return triggers
 
 
-_FOLD = (
-    f"INSERT INTO outcome_weeks ({COLUMNS}) "
-    f"SELECT {KEYS}, sum(complaints), sum(cents) FROM outcome_deltas WHERE txid = txid_current() "
-    f"GROUP BY {KEYS} ORDER BY {KEYS} "
-    f"ON CONFLICT ({KEYS}) DO UPDATE SET complaints = outcome_weeks.complaints + excluded.complaints, "
-    f"cents = outcome_weeks.cents + excluded.cents; "
-    f"DELETE FROM outcome_deltas WHERE txid = txid_current()"
-)
+_FOLD = "; ".join(
+    f"INSERT INTO {table} ({period}, {KEYS}, {SUMS}) "
+    f"SELECT {expression}, {KEYS}, sum(complaints), sum(cents) FROM outcome_deltas WHERE txid = txid_current() "
+    f"GROUP BY 1, {KEYS} ORDER BY 1, {KEYS} {_upsert(table, period, 'postgresql')}"
+    for table, period, expression in (('outcome_days', 'day', 'day'),
+                                      ('outcome_weeks', 'monday', _monday('day', 'postgresql')))
+) + "; DELETE FROM outcome_deltas WHERE txid = txid_current()"
 
 
 def _create_triggers(dialect):
@@ -187,15 +207,20 @@ def _backfill(dialect):
         ('redress_paid_at', 'redress', "c.redress_currency",
          " AND c.redress_amount IS NOT NULL AND c.redress_currency IS NOT NULL", _cents('c.redress_amount', dialect)),
     ):
-        parts.append(f"SELECT {_week(f'c.{moment}')} AS monday, c.category AS category, '{measure}' AS measure, "
+        parts.append(f"SELECT {_day(f'c.{moment}')} AS day, c.category AS category, '{measure}' AS measure, "
                      f"{item} AS item, 1 AS complaints, {cents} AS cents FROM complaints c "
                      f"WHERE {counted} AND c.{moment} IS NOT NULL{condition}")
     for table, measure, moment in DEPENDENTS:
-        parts.append(f"SELECT {_week(f'd.{moment}')} AS monday, c.category AS category, '{measure}' AS measure, "
+        parts.append(f"SELECT {_day(f'd.{moment}')} AS day, c.category AS category, '{measure}' AS measure, "
                      f"d.kind AS item, 1 AS complaints, 0 AS cents FROM {table} d JOIN complaints c "
                      f"ON c.id = d.complaint_id WHERE {counted} AND d.{moment} IS NOT NULL")
-    return (f"INSERT INTO outcome_weeks ({COLUMNS}) SELECT {KEYS}, sum(complaints), sum(cents) "
-            f"FROM ({' UNION ALL '.join(parts)}) l WHERE l.monday IS NOT NULL GROUP BY {KEYS}")
+    lines = ' UNION ALL '.join(parts)
+    return [
+        f"INSERT INTO {table} ({period}, {KEYS}, {SUMS}) SELECT {expression}, {KEYS}, sum(complaints), sum(cents) "
+        f"FROM ({lines}) l WHERE l.day IS NOT NULL GROUP BY 1, {KEYS}"
+        for table, period, expression in (('outcome_days', 'day', 'l.day'),
+                                          ('outcome_weeks', 'monday', _monday('l.day', dialect)))
+    ]
 
 
 def _settings():
@@ -258,11 +283,45 @@ def _fill_bands():
         last = rows[-1][0]
 
 
+def day_rows(zone_name):
+    zone = ZoneInfo(zone_name)
+    return [{'day': day, 'starts': datetime.combine(day, time(), zone)}
+            for day in (FIRST_DAY + timedelta(days=n) for n in range(DAYS))]
+
+
+def _fill_days(dialect):
+    """Each local day's first moment, in the time zone the dashboard's rollups are kept in."""
+    zone = op.get_bind().execute(sa.text("SELECT zone FROM figure_state")).scalar() or \
+        current_app.config['REGISTRY_TIMEZONE']
+    rows = day_rows(zone)
+    if dialect == 'sqlite':  # stored as naive UTC there, as the app's UTCDateTime does
+        rows = [{**row, 'starts': row['starts'].astimezone(ZoneInfo('UTC')).replace(tzinfo=None)} for row in rows]
+    days = sa.table('local_days', sa.column('day', sa.Date), sa.column('starts', sa.DateTime(timezone=True)))
+    op.bulk_insert(days, rows)
+    if dialect == 'postgresql':
+        op.execute("ANALYZE local_days")
+
+
 def upgrade():
     dialect = op.get_bind().dialect.name
     if dialect == 'postgresql':  # no change between the backfill and the triggers
         op.execute("LOCK TABLE complaints, complaint_clocks, breaches IN SHARE ROW EXCLUSIVE MODE")
     op.add_column('complaints', sa.Column('closure_band', sa.String(length=16), nullable=True))
+    op.create_table('local_days',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('starts', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('day', name=op.f('pk_local_days')),
+    sa.UniqueConstraint('starts', name=op.f('uq_local_days_starts'))
+    )
+    op.create_table('outcome_days',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('category', sa.String(length=50), nullable=False),
+    sa.Column('measure', sa.String(length=12), nullable=False),
+    sa.Column('item', sa.String(length=32), nullable=False),
+    sa.Column('complaints', sa.Integer(), nullable=False),
+    sa.Column('cents', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('day', 'category', 'measure', 'item', name=op.f('pk_outcome_days'))
+    )
     op.create_table('outcome_weeks',
     sa.Column('monday', sa.Date(), nullable=False),
     sa.Column('category', sa.String(length=50), nullable=False),
@@ -275,7 +334,7 @@ def upgrade():
     op.create_table('outcome_deltas',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('txid', sa.BigInteger(), nullable=False),
-    sa.Column('monday', sa.Date(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
     sa.Column('category', sa.String(length=50), nullable=False),
     sa.Column('measure', sa.String(length=12), nullable=False),
     sa.Column('item', sa.String(length=32), nullable=False),
@@ -289,8 +348,10 @@ def upgrade():
         op.create_index(op.f(f'ix_complaints_{column}'), 'complaints', [column], unique=False)
     op.create_index('ix_complaint_clocks_extended_at', 'complaint_clocks', ['extended_at'], unique=False,
                     postgresql_where=sa.text('extended_at IS NOT NULL'), sqlite_where=sa.text('extended_at IS NOT NULL'))
+    _fill_days(dialect)
     _fill_bands()
-    op.execute(_backfill(dialect))
+    for statement in _backfill(dialect):
+        op.execute(statement)
     _create_triggers(dialect)
 
 
@@ -307,3 +368,5 @@ def downgrade():
     op.drop_index(op.f('ix_outcome_deltas_txid'), table_name='outcome_deltas')
     op.drop_table('outcome_deltas')
     op.drop_table('outcome_weeks')
+    op.drop_table('outcome_days')
+    op.drop_table('local_days')
