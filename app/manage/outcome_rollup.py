@@ -124,6 +124,14 @@ class OutcomeDelta(db.Model):
     cents: Mapped[int] = mapped_column(BigInteger)
 
 
+class OutcomePending(db.Model):
+    """PostgreSQL: a transaction with deltas; its row's deferred trigger folds them at the commit."""
+
+    __tablename__ = "outcome_pending"
+
+    txid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
 #: Clocks extended, read live by the moment of the extension at a period's ends (few: partial).
 Index("ix_complaint_clocks_extended_at", ComplaintClock.extended_at,
       postgresql_where=text("extended_at IS NOT NULL"), sqlite_where=text("extended_at IS NOT NULL"))

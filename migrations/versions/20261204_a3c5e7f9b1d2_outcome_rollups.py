@@ -16,9 +16,9 @@ weekly rollups of the outcome counts kept by triggers.
   its old one away in the same transaction. SQLite writes the rollup at once (one writer). On
   PostgreSQL each trigger writes its contribution to `outcome_deltas` at once (computed from the
   rows as they are at that statement, so a clock and a category change in one transaction add
-  up), and a deferred constraint trigger folds the transaction's deltas into the rollup at its
-  commit, in key order, after its other locks: two transactions never wait for each other's
-  rollup lines in opposite orders.
+  up) and marks its transaction in `outcome_pending`; a deferred constraint trigger on that one
+  row folds the transaction's deltas into the rollups at its commit, in key order, after its
+  other locks: two transactions never wait for each other's rollup lines in opposite orders.
 
 Complaints, clocks and breaches are never deleted by the application, so there are no delete
 triggers; `flask figures rebuild` recomputes the rollups from scratch.
@@ -117,7 +117,9 @@ def _apply(lines, dialect):
     """Add `lines` to the rollups (SQLite) or to the transaction's deltas (PostgreSQL)."""
     if dialect == 'postgresql':
         return (f"INSERT INTO outcome_deltas (txid, day, {KEYS}, {SUMS}) SELECT txid_current(), day, {KEYS}, {SUMS} "
-                f"FROM ({lines}) d WHERE d.day IS NOT NULL")
+                f"FROM ({lines}) d WHERE d.day IS NOT NULL; "
+                # one row per transaction, whose (deferred) insert trigger folds them all at the commit
+                f"INSERT INTO outcome_pending (txid) VALUES (txid_current()) ON CONFLICT DO NOTHING")
     return "; ".join(
         f"INSERT INTO {table} ({period}, {KEYS}, {SUMS}) SELECT {expression}, {KEYS}, {SUMS} FROM ({lines}) d "
         f"WHERE d.day IS NOT NULL {_upsert(table, period, dialect)}"
@@ -160,11 +162,11 @@ def _triggers(dialect):
 
 _FOLD = "; ".join(
     f"INSERT INTO {table} ({period}, {KEYS}, {SUMS}) "
-    f"SELECT {expression}, {KEYS}, sum(complaints), sum(cents) FROM outcome_deltas WHERE txid = txid_current() "
+    f"SELECT {expression}, {KEYS}, sum(complaints), sum(cents) FROM outcome_deltas WHERE txid = NEW.txid "
     f"GROUP BY 1, {KEYS} ORDER BY 1, {KEYS} {_upsert(table, period, 'postgresql')}"
     for table, period, expression in (('outcome_days', 'day', 'day'),
                                       ('outcome_weeks', 'monday', _monday('day', 'postgresql')))
-) + "; DELETE FROM outcome_deltas WHERE txid = txid_current()"
+) + "; DELETE FROM outcome_deltas WHERE txid = NEW.txid; DELETE FROM outcome_pending WHERE txid = NEW.txid"
 
 
 def _create_triggers(dialect):
@@ -177,17 +179,17 @@ def _create_triggers(dialect):
         else:
             op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table}{when} BEGIN {'; '.join(statements)}; END")
     if dialect == 'postgresql':
-        # The first fold of a transaction folds all its deltas; the others find none.
+        # Once per transaction (its outcome_pending row), at the commit: all its deltas.
         op.execute(f"CREATE FUNCTION outcome_fold() RETURNS trigger LANGUAGE plpgsql AS $$ "
                    f"BEGIN {_FOLD}; RETURN NULL; END $$")
-        op.execute("CREATE CONSTRAINT TRIGGER outcome_fold AFTER INSERT ON outcome_deltas "
+        op.execute("CREATE CONSTRAINT TRIGGER outcome_fold AFTER INSERT ON outcome_pending "
                    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION outcome_fold()")
 
 
 def _drop_triggers(dialect):
     names = [(name, table) for name, table, *_ in _triggers(dialect)]
     if dialect == 'postgresql':
-        names.append(('outcome_fold', 'outcome_deltas'))
+        names.append(('outcome_fold', 'outcome_pending'))
     for name, table in names:
         op.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if dialect == 'postgresql' else ""))
         if dialect == 'postgresql':
@@ -343,6 +345,10 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outcome_deltas'))
     )
     op.create_index(op.f('ix_outcome_deltas_txid'), 'outcome_deltas', ['txid'], unique=False)
+    op.create_table('outcome_pending',
+    sa.Column('txid', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.PrimaryKeyConstraint('txid', name=op.f('pk_outcome_pending'))
+    )
     # The live part of the figures: the days at a period's ends, read by these moments.
     for column in ('received_at', 'resolved_at', 'closed_at', 'redress_paid_at'):
         op.create_index(op.f(f'ix_complaints_{column}'), 'complaints', [column], unique=False)
@@ -366,6 +372,7 @@ def downgrade():
         op.drop_column('complaints', 'closure_band')
     op.drop_index('ix_complaint_clocks_extended_at', table_name='complaint_clocks')
     op.drop_index(op.f('ix_outcome_deltas_txid'), table_name='outcome_deltas')
+    op.drop_table('outcome_pending')
     op.drop_table('outcome_deltas')
     op.drop_table('outcome_weeks')
     op.drop_table('outcome_days')
