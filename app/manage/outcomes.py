@@ -74,9 +74,10 @@ class OutcomeFigures:
     #: Currency (ISO 4217) -> (total paid in the period, complaints), currencies in order.
     redress: dict[str, tuple[Decimal, int]]
     remedies: int
-    #: Closure time bands in order (every policy's bands, in the order they first appear).
+    #: Closure time bands in order: the bands of the policy of each category with a decision
+    #: (categories by code), then any other band a decision holds; with `bands=`, those.
     bands: dict[Band, int]
-    #: Resolved in the period under a policy that has no closure bands.
+    #: Resolved in the period without a band (its policy had no closure bands then).
     unbanded: int
     extensions: dict[ClockKind, int]
     breaches: dict[DeadlineKind, int]

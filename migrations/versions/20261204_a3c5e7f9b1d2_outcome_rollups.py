@@ -1,5 +1,5 @@
 """Outcome figures bounded by the period they show: the closure band kept on the decision, and
-weekly rollups of the outcome counts kept by triggers.
+daily and weekly rollups of the outcome counts kept by triggers.
 
 - `complaints.closure_band`: the decision's closure time band (app/clocks/bands.py), fixed by
   `resolve` with the policy and calendar in force then and signed with the decision. Existing
