@@ -9,6 +9,7 @@ from .complaints.models import Attachment, Complaint
 from .intake.models import IdempotencyKey
 from .mailin.models import InboundMail, InboundMailAttachment, MailboxStatus
 from .manage.models import ComplaintFacts, IssuedReturn
+from .manage.outcome_rollup import LocalDay, OutcomeDay, OutcomeDelta, OutcomePending, OutcomeWeek
 from .notifications.models import Notification
 from .receipts.models import ReceiptPrint
 from .registry.models import ChainHead, IssuedDocument, NumberCounter, RegistryEntry
@@ -34,6 +35,11 @@ __all__ = [
     "IssuedReturn",
     "Notification",
     "NumberCounter",
+    "LocalDay",
+    "OutcomeDay",
+    "OutcomeDelta",
+    "OutcomePending",
+    "OutcomeWeek",
     "ReceiptPrint",
     "RegistryEntry",
     "SettingVersion",

@@ -97,11 +97,11 @@ from app.clock import now_utc  # noqa: E402
 from app.complaints.filters import ComplaintFilter  # noqa: E402
 from app.complaints.models import Complaint  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.manage import analysis, facts, figures, rollup  # noqa: E402
+from app.manage import analysis, facts, figures, outcome_rollup, rollup  # noqa: E402
 from app.manage.dashboard import TABLES  # noqa: E402
 from app.registry.chain import get_signer  # noqa: E402
 from app.registry.digest import GENESIS_DIGEST  # noqa: E402
-from app.settings.store import current_policy  # noqa: E402
+from app.settings.store import current_policy, current_settings  # noqa: E402
 from benchmarks.deadlines import bulk_load, machine, settle  # noqa: E402
 from tests._support import config_class  # noqa: E402
 
@@ -111,7 +111,8 @@ MANAGER, PASSWORD = "bench-manager", "bench-manager-password"
 OFFICERS_PER_TIER = 8
 TABLES_LOADED = ("complaints", "case_messages", "escalations", "breaches", "registry_entries", "complaint_facts",
                  "figure_cells", "figure_durations",
-                 "figure_reasons", "figure_contacts")  # the analysis page's rollups
+                 "figure_reasons", "figure_contacts",  # the analysis page's rollups
+                 "outcome_days", "outcome_weeks")  # the outcome figures' rollups
 
 
 # --- seeding -----------------------------------------------------------------------------------
@@ -353,13 +354,22 @@ def seed(total: int, seed_at: datetime, timezone_name: str) -> float:
         # ... and the analysis page's rollups (escalations and breaches by reason, contacts).
         ("analysis rollups (reasons)", rollup.rebuild_statements()[2]),
         ("analysis rollups (contacts)", rollup.rebuild_statements()[3]),
+        # The decisions' closure bands (by the settings in force, as `resolve` fixes them), then
+        # the outcome figures' rollup, from scratch.
+        ("closure bands", lambda connection: outcome_rollup.fill_closure_bands(
+            settings.clock_policies, settings.calendar, connection=connection)),
+        ("outcome rollup (days)", outcome_rollup.rebuild_statements()[0]),
+        ("outcome rollup (weeks)", outcome_rollup.rebuild_statements()[1]),
     ]
+    settings = current_settings()
     with bulk_load(TABLES_LOADED) as connection:
         connection.execute(text("SET work_mem = '256MB'"))
         for name, sql in steps:
             step = time.perf_counter()
             if isinstance(sql, str):
                 connection.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
+            elif callable(sql):
+                sql(connection)
             else:
                 connection.execute(sql)
             print(f"  {name}: {time.perf_counter() - step:.1f} s", flush=True)

@@ -26,7 +26,7 @@ from app.clocks.presets import preset
 from app.complaints.access import find_by_reference
 from app.complaints.models import Complaint, ComplaintStatus, Resolution
 from app.extensions import db
-from app.manage import outcomes
+from app.manage import outcome_rollup, outcomes
 from app.manage.issued_returns import return_store
 from app.manage.models import IssuedReturn
 from app.manage.returns import ReturnKind, period_of, return_figures
@@ -118,6 +118,9 @@ def november(app, register, make_user):
     _breach(app, numbers["d"], local(2026, 11, 26, 9))
     _set(app, numbers["e"], received_at=local(2026, 11, 10, 10))
     _set(app, numbers["g"], received_at=local(2026, 11, 12, 10), status="annulled")
+    with app.app_context():  # the bands their decisions were put in, by the FCA's policy then in force
+        outcome_rollup.fill_closure_bands(FCA, WEEKDAYS)
+        db.session.commit()
     return numbers
 
 

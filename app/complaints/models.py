@@ -105,7 +105,9 @@ class Complaint(db.Model):
     )
     channel: Mapped[Channel] = mapped_column(enum_column(Channel, 20))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: Indexed, as are resolved_at, closed_at and redress_paid_at: the outcome figures read the
+    #: days at a period's ends live by these moments (app/manage/outcome_rollup.py).
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     first_response_due: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
     full_name: Mapped[str] = mapped_column(String(200))
@@ -141,19 +143,23 @@ class Complaint(db.Model):
     resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolution_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolution: Mapped[Resolution | None] = mapped_column(enum_column(Resolution, 20))
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    #: The decision's closure time band (app/clocks/bands.py: "3wd", "56d", "56d+"), fixed when
+    #: it was made by the policy and calendar then in force and signed with it; None: not
+    #: decided, or its policy has no bands.
+    closure_band: Mapped[str | None] = mapped_column(String(16))
     #: The redress the decision offers: an amount in a currency (ISO 4217), or a remedy that is
     #: not money, or both; None: none (signed in the "resolved" event).
     redress_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     redress_currency: Mapped[str | None] = mapped_column(String(3))
     redress_remedy: Mapped[str | None] = mapped_column(Text)
     #: When the redress offered was paid (a signed "redress_paid" event); None: not (yet).
-    redress_paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    redress_paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     #: When the complainant took it to the ADR entity or ombudsman, as its notice says (a signed
     #: "referred" event), and that body's reference; None: not referred, as far as we know.
     referred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     referral_reference: Mapped[str | None] = mapped_column(String(100))
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     #: The next moment deadline enforcement has something to do (warn or breach), for its own
     #: deadlines and its regulatory clocks alike; None: nothing.
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,6 +1,7 @@
-"""`flask figures rebuild`: recompute the dashboard's rollups (app/manage/rollup.py), keyed by
-the weeks of REGISTRY_TIMEZONE. Needed after that setting changes (until then the dashboard
-reads every complaint live: exact, only slower) or after a bulk load that bypassed the triggers."""
+"""`flask figures rebuild`: recompute the dashboard's rollups (app/manage/rollup.py) and the
+outcome figures' (app/manage/outcome_rollup.py), keyed by the weeks of REGISTRY_TIMEZONE.
+Needed after that setting changes (until then the dashboard reads every complaint live: exact,
+only slower) or after a bulk load that bypassed the triggers."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 
 from ..database import commit_with_retry
 from ..extensions import db
-from . import rollup
+from . import outcome_rollup, rollup
 from .models import FigureCell
 
 cli = AppGroup("figures", help="The dashboard's and the analysis page's rollups of settled complaints.")
@@ -21,9 +22,13 @@ cli = AppGroup("figures", help="The dashboard's and the analysis page's rollups 
 
 @cli.command("rebuild")
 def rebuild_command() -> None:
-    """Recompute the dashboard's rollups of settled complaints in the registry's time zone."""
+    """Recompute the dashboard's rollups (settled complaints, outcomes) in the registry's time zone."""
     zone = current_app.config["REGISTRY_TIMEZONE"]
     began = time.perf_counter()
-    commit_with_retry(lambda: rollup.rebuild(zone))
+    def rebuild() -> None:
+        rollup.rebuild(zone)
+        outcome_rollup.rebuild(zone)
+
+    commit_with_retry(rebuild)
     lines = db.session.scalar(select(func.count()).select_from(FigureCell))
     click.echo(f"Rebuilt the dashboard's rollups for {zone}: {lines:,} lines in {time.perf_counter() - began:.1f} s.")

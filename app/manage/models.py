@@ -110,8 +110,9 @@ class ComplaintFacts(db.Model):
 
 # --- the rollups of settled complaints (app/manage/rollup.py; the migration `figure_rollups`) ---
 
-#: Tables the migration fills and only `flask figures rebuild` changes (the tests keep them).
-FIXED_TABLES = ("figure_state", "figure_weeks", "figure_groupings", "figure_buckets")
+#: Tables the migrations fill and only `flask figures rebuild` changes (the tests keep them);
+#: local_days is the outcome rollups' (app/manage/outcome_rollup.py).
+FIXED_TABLES = ("figure_state", "figure_weeks", "figure_groupings", "figure_buckets", "local_days")
 
 
 class FigureState(db.Model):

@@ -18,7 +18,9 @@ registry's time zone). Annulled complaints are never counted. Definitions:
   category's clock policy (`closure_bands`) whose due time, counted from receipt on the
   working calendar (`WorkingCalendar.due`) and moved later by the time its final-response
   clock stood still (`paused_seconds`), is not before the decision; over the last band
-  otherwise. Time paused waiting for the complainant is thus left out.
+  otherwise (app/clocks/bands.py). Time paused waiting for the complainant is thus left out.
+  The band is fixed when the decision is made, by the policy and calendar in force then
+  (`Complaint.closure_band`); a return's fixed bands (`bands=`) are counted afresh.
 - *Extensions*: clocks extended (`extended_at`) in the period, by clock; *breaches*: breaches
   detected in the period, by deadline.
 - *Disputes* (the Gambling Commission's "a complaint ... not resolved at the first stage"): a
@@ -27,38 +29,33 @@ registry's time zone). Annulled complaints are never counted. Definitions:
   referred to the ADR entity (`referred_at`), whichever comes first; a dispute counts in the
   period in which it became one. *Referred to ADR*: `referred_at` in the period.
 
-Aggregates in SQL; only the bands read the period's resolved complaints one by one (four
-columns each), since the calendar that counts them is Python. No request, no Flask.
+The counts come from the weekly rollup (app/manage/outcome_rollup.py): its full weeks inside the
+period, the days at the period's ends read live, so the cost follows the period's length in
+weeks, not the registry's size. Only a return's fixed bands read the period's resolved
+complaints one by one. No request, no Flask.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, cast, exists, func, or_, select
 
+from ..clocks.bands import Band, Banding, band_of
 from ..clocks.calendar import WorkingCalendar
 from ..clocks.models import ComplaintClock
 from ..clocks.policy import ClockKind, ClockPolicies, Period
 from ..complaints.models import Complaint, ComplaintStatus, Resolution
 from ..extensions import db
-from ..workflow.models import Breach, CaseMessage, DeadlineKind, Escalation, MessageKind
+from ..workflow.models import CaseMessage, DeadlineKind, Escalation, MessageKind
+from . import outcome_rollup, rollup
 
-
-@dataclass(frozen=True)
-class Band:
-    """A closure time band: resolved within `limit` (and not within the band before), or, with
-    `over`, later than `limit` (the last band's)."""
-
-    limit: Period
-    over: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {**self.limit.to_json(), "over": self.over}
+__all__ = ["Band", "DisputeFigures", "OutcomeFigures", "band_of", "dispute_figures", "outcome_figures"]
 
 
 @dataclass(frozen=True)
@@ -77,9 +74,10 @@ class OutcomeFigures:
     #: Currency (ISO 4217) -> (total paid in the period, complaints), currencies in order.
     redress: dict[str, tuple[Decimal, int]]
     remedies: int
-    #: Closure time bands in order (every policy's bands, in the order they first appear).
+    #: Closure time bands in order: the bands of the policy of each category with a decision
+    #: (categories by code), then any other band a decision holds; with `bands=`, those.
     bands: dict[Band, int]
-    #: Resolved in the period under a policy that has no closure bands.
+    #: Resolved in the period without a band (its policy had no closure bands then).
     unbanded: int
     extensions: dict[ClockKind, int]
     breaches: dict[DeadlineKind, int]
@@ -113,78 +111,61 @@ def outcome_figures(
     start: datetime, end: datetime, *, category: str | None = None, policies: ClockPolicies,
     calendar: WorkingCalendar, bands: Sequence[Period] | None = None,
 ) -> OutcomeFigures:
-    """The period's figures; the closure bands are each category's policy's, or `bands` for
-    every complaint (a return's fixed bands)."""
-    counted = _counted(category)
-    resolved_in = _in(Complaint.resolved_at, start, end)
-    row = db.session.execute(
-        select(
-            _count_if(_in(Complaint.received_at, start, end)),
-            _count_if(_in(Complaint.closed_at, start, end)),
-            _count_if(and_(Complaint.received_at < start,
-                           or_(Complaint.resolved_at.is_(None), Complaint.resolved_at >= start))),
-            _count_if(and_(Complaint.received_at < end,
-                           or_(Complaint.resolved_at.is_(None), Complaint.resolved_at >= end))),
-            _count_if(and_(resolved_in, func.length(func.trim(func.coalesce(Complaint.redress_remedy, ""))) > 0)),
-        ).where(*counted, Complaint.received_at < end)
-    ).one()
-    opened, closed, at_start, at_end, remedies = (int(value or 0) for value in row)
-    outcomes = dict.fromkeys(Resolution, 0)
-    for resolution, count in db.session.execute(
-        select(Complaint.resolution, func.count()).where(*counted, resolved_in, Complaint.resolution.is_not(None))
-        .group_by(Complaint.resolution)
-    ):
-        outcomes[resolution] = count
-    redress = {
-        currency: (Decimal(total).quantize(Decimal("0.01")), count)
-        for currency, total, count in db.session.execute(
-            select(Complaint.redress_currency, func.sum(Complaint.redress_amount), func.count())
-            .where(*counted, _in(Complaint.redress_paid_at, start, end), Complaint.redress_amount.is_not(None),
-                   Complaint.redress_currency.is_not(None))
-            .group_by(Complaint.redress_currency).order_by(Complaint.redress_currency)
-        )
-    }
-    banded, unbanded = _closure_bands(start, end, category, policies, calendar, bands)
-    extensions = dict(db.session.execute(
-        select(ComplaintClock.kind, func.count()).join(Complaint, Complaint.id == ComplaintClock.complaint_id)
-        .where(*counted, _in(ComplaintClock.extended_at, start, end))
-        .group_by(ComplaintClock.kind)
-    ).all())
-    breaches = dict(db.session.execute(
-        select(Breach.kind, func.count()).join(Complaint, Complaint.id == Breach.complaint_id)
-        .where(*counted, _in(Breach.detected_at, start, end))
-        .group_by(Breach.kind)
-    ).all())
+    """The period's figures; the closure bands are each decision's (by its category's policy
+    when it was made), or `bands` for every complaint (a return's fixed bands)."""
+    with rollup.snapshot():
+        lines = outcome_rollup.counts(start, end, category)
+        at_start = outcome_rollup.outstanding(start, category)
+        at_end = outcome_rollup.outstanding(end, category)
+        if bands is not None:
+            banded, unbanded = _closure_bands(start, end, category, policies, calendar, bands)
+    total: dict[tuple[str, str], int] = defaultdict(int)
+    for line in lines:
+        total[(line.measure, line.item)] += line.complaints
+    outcomes = {resolution: total[(outcome_rollup.RESOLVED, resolution.value)] for resolution in Resolution}
+    redress: dict[str, tuple[Decimal, int]] = {}
+    for line in sorted((line for line in lines if line.measure == outcome_rollup.REDRESS), key=lambda x: x.item):
+        paid, count = redress.get(line.item, (Decimal(0), 0))
+        redress[line.item] = (paid + Decimal(line.cents) / 100, count + line.complaints)
+    redress = {currency: (paid.quantize(Decimal("0.01")), count) for currency, (paid, count) in redress.items()
+               if count}
+    if bands is None:
+        banded, unbanded = _stored_bands(lines, category, policies)
+    extensions = {kind: total[(outcome_rollup.EXTENSION, kind.value)] for kind in ClockKind}
+    breaches = {kind: total[(outcome_rollup.BREACH, kind.value)] for kind in DeadlineKind}
     return OutcomeFigures(
-        start=start, end=end, category=category, opened=opened, closed=closed, outstanding_at_start=at_start,
-        outstanding_at_end=at_end, outcomes=outcomes, redress=redress, remedies=remedies, bands=banded,
+        start=start, end=end, category=category, opened=total[(outcome_rollup.RECEIVED, "")],
+        closed=total[(outcome_rollup.CLOSED, "")], outstanding_at_start=at_start, outstanding_at_end=at_end,
+        outcomes=outcomes, redress=redress, remedies=total[(outcome_rollup.REMEDY, "")], bands=banded,
         unbanded=unbanded,
-        extensions={kind: extensions[kind] for kind in ClockKind if kind in extensions},
-        breaches={kind: breaches[kind] for kind in DeadlineKind if kind in breaches},
+        extensions={kind: count for kind, count in extensions.items() if count},
+        breaches={kind: count for kind, count in breaches.items() if count},
     )
 
 
-def band_of(received_at: datetime, resolved_at: datetime, paused_seconds: int, limits: Sequence[Period],
-            calendar: WorkingCalendar) -> Band | None:
-    """The closure band of one complaint (None: `limits` is empty): the first limit whose due
-    time from receipt, moved by the time paused, is not before the decision."""
-    return _Banding(limits, calendar).band(received_at, resolved_at, paused_seconds)
-
-
-class _Banding:
-    """`band_of` for the many complaints of one set of limits: each limit's due time is found
-    by `WorkingCalendar.due_for_many` (a period in days counted once per day of receipt)."""
-
-    def __init__(self, limits: Sequence[Period], calendar: WorkingCalendar) -> None:
-        self.limits = [(Band(limit), calendar.due_for_many(limit)) for limit in limits]
-        self.over = Band(limits[-1], over=True) if limits else None
-
-    def band(self, received_at: datetime, resolved_at: datetime, paused_seconds: int) -> Band | None:
-        decided = resolved_at - timedelta(seconds=paused_seconds)  # due + paused >= resolved
-        for band, due in self.limits:
-            if due(received_at) >= decided:
-                return band
-        return self.over
+def _stored_bands(lines: list[outcome_rollup.Line], category: str | None,
+                  policies: ClockPolicies) -> tuple[dict[Band, int], int]:
+    """The bands the period's decisions were put in: each policy's bands in order (by category)
+    for every category with a decision, then any other band a decision holds (a policy since
+    changed), shortest first."""
+    decided = [line for line in lines if line.measure == outcome_rollup.BAND and line.complaints]
+    counts: dict[Band, int] = {}
+    for code in sorted({line.category for line in decided}):
+        limits = policies.for_category(code).closure_bands
+        for limit in limits:
+            counts.setdefault(Band(limit), 0)
+        if limits:
+            counts.setdefault(Band(limits[-1], over=True), 0)
+    held = {Band.from_code(line.item) for line in decided if line.item}
+    for band in sorted(held - counts.keys(), key=lambda b: (b.limit.unit.value, b.limit.amount, b.over)):
+        counts[band] = 0
+    unbanded = 0
+    for line in decided:
+        if line.item:
+            counts[Band.from_code(line.item)] += line.complaints
+        else:
+            unbanded += line.complaints
+    return counts, unbanded
 
 
 def _closure_bands(
@@ -205,7 +186,7 @@ def _closure_bands(
             counts[Band(limit)] = 0
         if fixed:
             counts[Band(fixed[-1], over=True)] = 0
-    banding: dict[tuple[Period, ...], _Banding] = {}
+    banding: dict[tuple[Period, ...], Banding] = {}
     unbanded = 0
     for code, received_at, resolved_at, paused_seconds in rows:
         limits = tuple(fixed if fixed is not None else policies.for_category(code).closure_bands)
@@ -214,7 +195,7 @@ def _closure_bands(
             continue
         of_limits = banding.get(limits)
         if of_limits is None:
-            of_limits = banding[limits] = _Banding(limits, calendar)
+            of_limits = banding[limits] = Banding(limits, calendar)
             if fixed is None:  # a policy's bands appear together, in order
                 for limit in limits:
                     counts.setdefault(Band(limit), 0)

@@ -52,7 +52,7 @@ _READ = (
     _C.c.first_response_warned_at, _C.c.first_response_breached_at, _C.c.resolution_due,
     _C.c.resolution_warned_at, _C.c.next_check_at, _C.c.resolution, _C.c.resolved_at, _C.c.closed_at,
     _C.c.transfer_count, _C.c.contact_count, _C.c.redress_amount, _C.c.redress_currency, _C.c.redress_paid_at,
-    _C.c.referred_at,
+    _C.c.referred_at, _C.c.closure_band,
 )
 _WRITTEN = (
     "tier", "resolution_started_at", "resolution_due", "resolution_warned_at", "first_response_warned_at",

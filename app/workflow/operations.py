@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from ..auth.models import User
 from ..auth.permissions import Permission
 from ..clock import local_day_start, local_today, now_utc
+from ..clocks.bands import decided_band
 from ..clocks.models import ComplaintClock
 from ..clocks.policy import ClockKind
 from ..clocks.running import earliest, extend, extension_refusal, follow, nearest_due, rule_of
@@ -98,6 +99,7 @@ def state_of(complaint: Any) -> dict[str, Any]:
             ("redress_currency", getattr(complaint, "redress_currency", None)),
             ("redress_paid_at", _moment(getattr(complaint, "redress_paid_at", None))),
             ("referred_at", _moment(getattr(complaint, "referred_at", None))),
+            ("closure_band", getattr(complaint, "closure_band", None)),
         ) if value is not None},
     }
 
@@ -596,10 +598,21 @@ def resolve(complaint: Complaint, *, resolution: Resolution, reasons: str, by: U
     return _write_to_complainant(
         complaint, Action.RESOLVE, MessageKind.DECISION, reasons, by=by, event="resolved", evidence=evidence,
         signed=signed, private_text={"remedy": redress.remedy} if redress and redress.remedy else None,
-        resolution=Resolution(resolution), resolved_at=lambda at: at, **stopped_resolution_clock(),
+        resolution=Resolution(resolution), resolved_at=lambda at: at,
+        closure_band=lambda at: _closure_band(complaint, at), **stopped_resolution_clock(),
         redress_amount=redress.amount if redress else None, redress_currency=redress.currency if redress else None,
         redress_remedy=redress.remedy if redress else None,
     )
+
+
+def _closure_band(complaint: Complaint, at: datetime) -> str | None:
+    """The closure band of a decision made at `at` (app/clocks/bands.py), by the category's
+    clock policy and the calendar in force now: a fact of the decision, signed with it."""
+    settings = current_settings()
+    paused = next((clock.paused_seconds or 0 for clock in complaint.clocks if clock.kind == ClockKind.FINAL_RESPONSE),
+                  0)
+    return decided_band(complaint.received_at, at, paused,
+                        settings.clock_policies.for_category(complaint.category).closure_bands, settings.calendar)
 
 
 def _letter_day(moment: datetime | date, complaint: Complaint) -> str:
@@ -762,6 +775,7 @@ def _reopen_columns(complaint: Complaint, at: datetime, policy: TierPolicy) -> N
     """A reopened complaint has no decision any more, and its resolution clock starts again."""
     complaint.resolution = None
     complaint.resolved_at = None
+    complaint.closure_band = None
     complaint.closed_at = None
     for name, value in restart_resolution_clock(at, complaint.tier, policy).items():
         setattr(complaint, name, value)

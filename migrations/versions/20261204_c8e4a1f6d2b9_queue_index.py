@@ -11,7 +11,7 @@ A plain CREATE INDEX on both databases: complaints is never rebuilt (on SQLite a
 would drop its triggers).
 
 Revision ID: c8e4a1f6d2b9
-Revises: b4d7e2a9c6f1
+Revises: c8e4a1f6b2d9
 Create Date: 2026-12-04 10:00:00.000000
 
 """
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c8e4a1f6d2b9'
-down_revision = 'b4d7e2a9c6f1'
+down_revision = 'c8e4a1f6b2d9'
 branch_labels = None
 depends_on = None
 

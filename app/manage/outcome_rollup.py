@@ -1,0 +1,407 @@
+"""The rollups of the outcome figures (app/manage/outcomes.py): how they stay bounded by the
+period they show, and exact.
+
+`outcome_days` and `outcome_weeks` hold, per local day (and per ISO week, by its Monday) in the
+time zone of the dashboard's rollups (`local_days`: each day's first moment), category,
+*measure* and *item*, a count of complaints and, for the redress, the amount paid in cents.
+Each complaint, regulatory clock and breach counts on the day of its moment:
+
+  received   received_at                    item ''
+  closed     closed_at                      item ''
+  resolved   resolved_at                    item: the resolution
+  remedy     resolved_at, with a remedy     item ''
+  band       resolved_at                    item: the closure band's code ('' unbanded)
+  redress    redress_paid_at                item: the currency (and the cents paid)
+  extension  complaint_clocks.extended_at   item: the clock's kind
+  breach     breaches.detected_at           item: the deadline's kind
+
+Annulled complaints never count. Triggers (the migration `outcome_rollups`) keep both in the
+same transaction as the change, on SQLite at once and on PostgreSQL through `outcome_deltas`,
+folded at the commit. A period's figures (`counts`) add the full weeks inside it from the weeks,
+the full days at its ends from the days, and read only the part of a day at each end live (none
+when the period is whole days, but for today's); the complaints outstanding at a moment are
+those received before it less those resolved before it (`outstanding`). Exact whatever the time
+zone: every moment is counted once, in a rollup or live.
+
+`recomputed_days()` / `recomputed_weeks()` compute the lines from scratch (the tests compare
+them with `stored_days()` / `stored_weeks()`); `rebuild()` replaces them (`flask figures
+rebuild`: after the time zone changed, or a bulk load bypassed the triggers);
+`fill_closure_bands()` sets the band of decided complaints that have none (a bulk load's).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    Index,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+    type_coerce,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..clocks.bands import Banding
+from ..clocks.calendar import WorkingCalendar
+from ..clocks.models import ComplaintClock
+from ..clocks.policy import ClockKind, ClockPolicies
+from ..complaints.models import Complaint, ComplaintStatus
+from ..database import UTCDateTime
+from ..extensions import db
+from ..workflow.models import Breach
+from . import rollup
+
+
+class LocalDay(db.Model):
+    """A local day (the rollups' time zone) and the moment it starts."""
+
+    __tablename__ = "local_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    starts: Mapped[datetime] = mapped_column(UTCDateTime(), unique=True)
+
+
+class OutcomeDay(db.Model):
+    """One line of the daily rollup. Written by the database's triggers only."""
+
+    __tablename__ = "outcome_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(50), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(12), primary_key=True)
+    item: Mapped[str] = mapped_column(String(32), primary_key=True)
+    complaints: Mapped[int] = mapped_column(Integer)
+    cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class OutcomeWeek(db.Model):
+    """One line of the weekly rollup (ISO weeks, by their Monday). Written by the triggers only."""
+
+    __tablename__ = "outcome_weeks"
+
+    monday: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(50), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(12), primary_key=True)
+    item: Mapped[str] = mapped_column(String(32), primary_key=True)
+    complaints: Mapped[int] = mapped_column(Integer)
+    cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class OutcomeDelta(db.Model):
+    """PostgreSQL: a contribution written by a transaction, folded into the rollup at its commit."""
+
+    __tablename__ = "outcome_deltas"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    txid: Mapped[int] = mapped_column(BigInteger, index=True)
+    day: Mapped[date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(50))
+    measure: Mapped[str] = mapped_column(String(12))
+    item: Mapped[str] = mapped_column(String(32))
+    complaints: Mapped[int] = mapped_column(Integer)
+    cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class OutcomePending(db.Model):
+    """PostgreSQL: a transaction with deltas; its row's deferred trigger folds them at the commit."""
+
+    __tablename__ = "outcome_pending"
+
+    txid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+#: Clocks extended, read live by the moment of the extension at a period's ends (few: partial).
+Index("ix_complaint_clocks_extended_at", ComplaintClock.extended_at,
+      postgresql_where=text("extended_at IS NOT NULL"), sqlite_where=text("extended_at IS NOT NULL"))
+
+RECEIVED, CLOSED, RESOLVED, REMEDY, BAND, REDRESS, EXTENSION, BREACH = (
+    "received", "closed", "resolved", "remedy", "band", "redress", "extension", "breach")
+
+
+def _has_remedy() -> ColumnElement[bool]:
+    return func.length(func.trim(func.coalesce(Complaint.redress_remedy, ""))) > 0
+
+
+def _cents() -> Any:
+    return func.round(Complaint.redress_amount * 100)
+
+
+#: measure -> (its moment, its item, a further condition or None, the cents or None)
+_COMPLAINT_MEASURES: dict[str, tuple[Any, Any, Any, Any]] = {
+    RECEIVED: (Complaint.received_at, None, None, None),
+    CLOSED: (Complaint.closed_at, None, None, None),
+    RESOLVED: (Complaint.resolved_at, Complaint.resolution, None, None),
+    REMEDY: (Complaint.resolved_at, None, _has_remedy, None),
+    BAND: (Complaint.resolved_at, Complaint.closure_band, None, None),
+    REDRESS: (Complaint.redress_paid_at, Complaint.redress_currency,
+              lambda: and_(Complaint.redress_amount.is_not(None), Complaint.redress_currency.is_not(None)), _cents),
+}
+#: measure -> (table, its moment, its item)
+_DEPENDENT_MEASURES: dict[str, tuple[Any, Any, Any]] = {
+    EXTENSION: (ComplaintClock, ComplaintClock.extended_at, ComplaintClock.kind),
+    BREACH: (Breach, Breach.detected_at, Breach.kind),
+}
+
+
+def _lines(measures: Iterable[str], moment_in: Any, category: str | None, *, daily: bool = False) -> Any:
+    """(measure, category, item, complaints, cents) [and day, with `daily`] per measure of
+    the complaints, clocks and breaches whose moment satisfies `moment_in(column)`."""
+    selects = []
+    for measure in measures:
+        counted: list[Any] = [Complaint.status != ComplaintStatus.ANNULLED]
+        if category is not None:
+            counted.append(Complaint.category == category)
+        if measure in _COMPLAINT_MEASURES:
+            moment, item, condition, cents = _COMPLAINT_MEASURES[measure]
+            where = [*counted, moment.is_not(None), moment_in(moment)] + ([condition()] if condition else [])
+            frm = None
+        else:
+            table, moment, item = _DEPENDENT_MEASURES[measure]
+            cents = None
+            where = [*counted, moment.is_not(None), moment_in(moment)]
+            frm = table.__table__.join(Complaint, Complaint.id == table.complaint_id)
+        # Constants written out, not bound (and not grouped by: PostgreSQL refuses a constant there).
+        empty = literal_column("''")
+        item_of = func.coalesce(type_coerce(item, String()), empty) if item is not None else empty
+        day = _day_of(moment)
+        statement = select(
+            literal_column(f"'{measure}'").label("measure"), Complaint.category.label("category"),
+            item_of.label("item"), *([day.label("day")] if daily else []),
+            func.count().label("complaints"),
+            (func.coalesce(func.sum(cents()), literal_column("0")) if cents else literal_column("0")).label("cents"))
+        if frm is not None:
+            statement = statement.select_from(frm)
+        grouped = [Complaint.category, *([item_of] if item is not None else []), *([day] if daily else [])]
+        selects.append(statement.where(*where).group_by(*grouped))
+    return union_all(*selects)
+
+
+def _day_of(moment: Any) -> Any:
+    return (select(LocalDay.day).where(LocalDay.starts <= moment)
+            .order_by(LocalDay.starts.desc()).limit(1).scalar_subquery())
+
+
+ALL = (RECEIVED, CLOSED, RESOLVED, REMEDY, BAND, REDRESS, EXTENSION, BREACH)
+
+
+@dataclass(frozen=True)
+class Line:
+    measure: str
+    category: str
+    item: str
+    complaints: int
+    cents: int
+
+
+def _rows(statement: Any) -> list[Line]:
+    return [Line(m, c, str(i), int(n or 0), int(cents or 0)) for m, c, i, n, cents in rollup.reader().execute(statement)]
+
+
+def _day_starting(moment: datetime, *, on_or_after: bool) -> tuple[date, datetime] | None:
+    """The first local day starting at or after `moment`, or the last starting at or before it."""
+    statement = select(LocalDay.day, LocalDay.starts)
+    statement = (statement.where(LocalDay.starts >= moment).order_by(LocalDay.starts) if on_or_after
+                 else statement.where(LocalDay.starts <= moment).order_by(LocalDay.starts.desc()))
+    row = rollup.reader().execute(statement.limit(1)).first()
+    return (row.day, row.starts) if row is not None else None
+
+
+def _kept() -> bool:
+    """The rollups are kept (the migration made them; else everything is read live)."""
+    return rollup.zone() is not None
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _from_rollups(first: date | None, last: date, measures: list[str], category: str | None) -> list[Line]:
+    """The lines of the local days [first, last) (None: since the beginning): the full ISO weeks
+    among them from outcome_weeks, the other days from outcome_days."""
+    weeks_from = _monday(first + timedelta(days=6)) if first is not None else None  # first Monday >= first
+    weeks_to = _monday(last)
+    spans: list[tuple[Any, date | None, date]] = []
+    if weeks_from is None or weeks_from < weeks_to:
+        spans.append((OutcomeWeek.monday, weeks_from, weeks_to))
+        if first is not None and first < weeks_from:  # type: ignore[operator]
+            spans.append((OutcomeDay.day, first, weeks_from))  # type: ignore[arg-type]
+        spans.append((OutcomeDay.day, weeks_to, last))
+    else:
+        spans.append((OutcomeDay.day, first, last))
+    selects = []
+    for column, since, until in spans:
+        if since is not None and since >= until:
+            continue
+        table = column.class_
+        where = [column < until, table.measure.in_(measures)] + ([column >= since] if since is not None else [])
+        if category is not None:
+            where.append(table.category == category)
+        selects.append(select(table.measure, table.category, table.item, func.sum(table.complaints).label("n"),
+                              func.sum(table.cents).label("cents"))
+                       .where(*where).group_by(table.measure, table.category, table.item))
+    return _rows(union_all(*selects)) if selects else []
+
+
+def counts(start: datetime, end: datetime, category: str | None, measures: Iterable[str] = ALL) -> list[Line]:
+    """The lines of [start, end): its full local days from the rollups, the rest live."""
+    measures = list(measures)
+    first = _day_starting(start, on_or_after=True) if _kept() else None
+    last = _day_starting(end, on_or_after=False) if first is not None else None
+    if first is None or last is None or first[1] >= last[1]:  # no full day: all of it live
+        return _rows(_lines(measures, lambda m: and_(m >= start, m < end), category))
+    lines = _from_rollups(first[0], last[0], measures, category)
+    ends = [(a, b) for a, b in ((start, first[1]), (last[1], end)) if a < b]
+    if ends:
+        lines += _rows(_lines(measures, lambda m: or_(*(and_(m >= a, m < b) for a, b in ends)), category))
+    return _merged(lines)
+
+
+def before(moment: datetime, category: str | None, measures: Iterable[str]) -> list[Line]:
+    """The lines of everything before `moment`: every full local day before it from the
+    rollups, the rest of its day live."""
+    measures = list(measures)
+    day = _day_starting(moment, on_or_after=False) if _kept() else None
+    if day is None:
+        return _rows(_lines(measures, lambda m: m < moment, category))
+    lines = _from_rollups(None, day[0], measures, category)
+    if day[1] < moment:
+        lines += _rows(_lines(measures, lambda m: and_(m >= day[1], m < moment), category))
+    return _merged(lines)
+
+
+def _merged(lines: list[Line]) -> list[Line]:
+    sums: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for line in lines:
+        total = sums[(line.measure, line.category, line.item)]
+        total[0] += line.complaints
+        total[1] += line.cents
+    return [Line(*key, n, cents) for key, (n, cents) in sums.items()]
+
+
+def outstanding(moment: datetime, category: str | None) -> int:
+    """Complaints received before `moment` and not resolved before it (not annulled)."""
+    lines = before(moment, category, (RECEIVED, RESOLVED))
+    return (sum(line.complaints for line in lines if line.measure == RECEIVED)
+            - sum(line.complaints for line in lines if line.measure == RESOLVED))
+
+
+# --- from scratch ----------------------------------------------------------------------------
+
+
+KEYS = ("category", "measure", "item")
+SUMS = ("complaints", "cents")
+
+
+def recomputed_days() -> Select:
+    """Every line of the daily rollup with a complaint, computed from the complaints, clocks, breaches."""
+    lines = _lines(ALL, lambda m: true(), None, daily=True).subquery("l")
+    keys = [lines.c.day, lines.c.category, lines.c.measure, lines.c.item]
+    return (select(*keys, func.sum(lines.c.complaints), func.sum(lines.c.cents))
+            .where(lines.c.day.is_not(None)).group_by(*keys))
+
+
+def recomputed_weeks() -> Select:
+    """The weekly rollup, computed from the days' (each day in the ISO week of its Monday)."""
+    days = recomputed_days().subquery("d")
+    monday = _monday_sql(days.c.day)
+    keys = [monday, days.c.category, days.c.measure, days.c.item]
+    return select(*keys, *(func.sum(c) for c in list(days.c)[4:])).group_by(*keys)
+
+
+def _monday_sql(day: Any) -> Any:
+    if db.session.get_bind().dialect.name == "postgresql":
+        return day - (func.extract("isodow", day).cast(Integer) - 1)
+    weekday = (cast(func.strftime("%w", day), Integer) + 6) % 7  # Monday 0
+    return type_coerce(func.date(day, "-" + cast(weekday, String) + " days"), Date())
+
+
+def stored_days() -> Select:
+    """The stored daily lines with a complaint (lines counted down to zero are kept, unread)."""
+    return select(OutcomeDay.day, *(getattr(OutcomeDay, c) for c in KEYS + SUMS)).where(
+        or_(OutcomeDay.complaints != 0, OutcomeDay.cents != 0))
+
+
+def stored_weeks() -> Select:
+    return select(OutcomeWeek.monday, *(getattr(OutcomeWeek, c) for c in KEYS + SUMS)).where(
+        or_(OutcomeWeek.complaints != 0, OutcomeWeek.cents != 0))
+
+
+def rebuild(zone_name: str) -> None:
+    """Key the rollups by the days of `zone_name` and recompute them (in the caller's
+    transaction; PostgreSQL: lock the counted tables against changes meanwhile)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("LOCK TABLE complaints, complaint_clocks, breaches IN SHARE ROW EXCLUSIVE MODE"))
+    zone = ZoneInfo(zone_name)
+    days = list(db.session.scalars(select(LocalDay.day).order_by(LocalDay.day)))
+    db.session.execute(delete(LocalDay))
+    db.session.execute(insert(LocalDay), [{"day": day, "starts": datetime.combine(day, time(), zone)} for day in days])
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE local_days"))
+    db.session.execute(delete(OutcomeDay))
+    db.session.execute(delete(OutcomeWeek))
+    for statement in rebuild_statements():
+        db.session.execute(statement)
+
+
+def rebuild_statements() -> tuple[Any, Any]:
+    """INSERT every rollup line recomputed from scratch (into empty rollups)."""
+    columns = ["category", "measure", "item", "complaints", "cents"]
+    return (insert(OutcomeDay).from_select(["day", *columns], recomputed_days()),
+            insert(OutcomeWeek).from_select(["monday", *columns], recomputed_weeks()))
+
+
+def fill_closure_bands(policies: ClockPolicies, calendar: WorkingCalendar, *, connection: Any = None,
+                       batch: int = 20_000) -> int:
+    """Set the closure band of every decided complaint that has none, by `policies` and
+    `calendar` (a bulk load's complaints; the triggers move them to their band), through
+    `connection` (default: the application's session). Returns how many were set."""
+    run = connection if connection is not None else db.session
+    table = Complaint.__table__
+    set_band = (update(table).where(table.c.id == bindparam("complaint_id"))
+                .values(closure_band=bindparam("band")))
+    paused = (select(ComplaintClock.paused_seconds)
+              .where(ComplaintClock.complaint_id == Complaint.id, ComplaintClock.kind == ClockKind.FINAL_RESPONSE)
+              .scalar_subquery())
+    banding: dict[tuple[Any, ...], Banding] = {}
+    last, done = 0, 0
+    while True:
+        rows = run.execute(
+            select(Complaint.id, Complaint.category, Complaint.received_at, Complaint.resolved_at,
+                   func.coalesce(paused, 0))
+            .where(Complaint.resolved_at.is_not(None), Complaint.closure_band.is_(None), Complaint.id > last)
+            .order_by(Complaint.id).limit(batch)).all()
+        if not rows:
+            return done
+        changes = []
+        for complaint_id, code, received_at, resolved_at, paused_seconds in rows:
+            limits = tuple(policies.for_category(code).closure_bands)
+            if limits:
+                of_limits = banding.get(limits) or banding.setdefault(limits, Banding(limits, calendar))
+                band = of_limits.band(received_at, resolved_at, int(paused_seconds or 0))
+                changes.append({"complaint_id": complaint_id, "band": band.code})  # type: ignore[union-attr]
+        if changes:
+            run.execute(set_band, changes)
+            done += len(changes)
+        last = rows[-1][0]
