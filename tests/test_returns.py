@@ -201,6 +201,12 @@ def test_a_return_for_an_ended_period_is_issued_once_and_served_byte_for_byte(ap
     workbook = load_workbook(io.BytesIO(_download(client, "fca", "xlsx", "2026-11-01", "2026-11-30").data))
     values = {row[0]: row[1] for row in workbook.active.iter_rows(values_only=True) if row and len(row) > 1}
     assert "Total redress paid, GBP" not in values
+    # So does the returns page: it shows the issued figures, not a recount.
+    page = client.get("/manage/returns?kind=fca&date_from=2026-11-01&date_to=2026-11-30&language=en")
+    assert page.status_code == 200
+    text_shown = page.get_data(as_text=True)
+    assert "Final: issued" in text_shown and "Total redress paid, EUR" in text_shown
+    assert "Total redress paid, GBP" not in text_shown
     with app.app_context():
         rows = db.session.scalars(select(IssuedReturn).order_by(IssuedReturn.id)).all()
         assert [(r.kind, r.format, r.language, r.period_start, r.period_end) for r in rows] == [

@@ -33,7 +33,7 @@ from ..forms import AppForm
 from ..languages import LANGUAGES, normalise_language
 from ..settings.store import current_settings, settings_at
 from .blueprint import bp
-from .issued_returns import ReturnKey, issued_file
+from .issued_returns import ReturnKey, issued_figures, issued_file
 from .models import IssuedReturn
 from .returns import (
     FORMATS,
@@ -146,17 +146,17 @@ def returns_page() -> tuple[str, int]:
     timezone = current_app.config["REGISTRY_TIMEZONE"]
     kind = ReturnKind(form.kind.data)
     start, end = period_of(form.date_from.data, form.date_to.data, timezone)
-    settings = current_settings()
     now = now_utc()
-    document = return_document(
-        kind, return_figures(kind, start, end, policies=settings.clock_policies, calendar=settings.calendar),
-        start=start, end=end, language=str(get_locale() or "en"), timezone=timezone, as_of=now,
-        provisional=end > now)
+    # A period already issued shows the figures its files state (signed once), not a recount.
+    signed = issued_figures(kind.value, start, end) if end <= now else None
+    frozen = signed is not None
+    if signed is None:
+        settings = current_settings()
+        signed = return_figures(kind, start, end, policies=settings.clock_policies, calendar=settings.calendar)
+    document = return_document(kind, signed, start=start, end=end, language=str(get_locale() or "en"),
+                               timezone=timezone, as_of=now, provisional=end > now)
     args = {"date_from": form.date_from.data.isoformat(), "date_to": form.date_to.data.isoformat(),
             "language": form.language.data}
-    frozen = end <= now and db.session.scalar(
-        select(IssuedReturn.id).where(IssuedReturn.kind == kind.value, IssuedReturn.period_start == start,
-                                      IssuedReturn.period_end == end).limit(1)) is not None
     return render_template("manage/returns.html", form=form, document=document, kind=kind, args=args,
                            issued=issued, frozen=frozen, FORMATS=FORMATS, timezone=timezone), 200
 
