@@ -97,3 +97,28 @@ def machine() -> str:
         pass
     return (f"{os.cpu_count()} CPUs ({model}), {memory}, Python {platform.python_version()}, "
             f"{platform.system()} {platform.release()}")
+
+
+@contextmanager
+def fresh_database(kind: str, workdir: Path, postgres_url: str, name: str = "registry") -> Iterator[str]:
+    """The URL of an empty database called `name` for the duration of the block: an SQLite file
+    in `workdir`, or a new PostgreSQL database made from `postgres_url` and dropped at the end."""
+    if kind == "sqlite":
+        yield f"sqlite:///{workdir / (name + '.sqlite3')}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    database = f"bench_{os.getpid()}_{name}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{database}"'))
+        try:
+            yield make_url(postgres_url).set(database=database).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

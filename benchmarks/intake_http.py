@@ -65,7 +65,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -75,9 +75,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from benchmarks.harness import cpu_model, free_port, migrate, serve  # noqa: E402
+from benchmarks.harness import cpu_model, free_port, fresh_database, migrate, serve  # noqa: E402
 from tests._support import valid_payload  # noqa: E402
 
 TARGET_RATIO = 0.7
@@ -231,27 +230,6 @@ def measure(
     for endpoint in (*ENDPOINTS, *reversed(ENDPOINTS)):
         results[endpoint.name].add(drive(port, endpoint, args.clients, args.seconds / 2, numbering))
     return results, warm_ups["intake"].ok + results["intake"].ok
-
-
-@contextmanager
-def fresh_database(kind: str, workdir: Path, postgres_url: str) -> Iterator[str]:
-    """The URL of an empty database that exists for the duration of the block."""
-    if kind == "sqlite":
-        yield f"sqlite:///{workdir / 'registry.sqlite3'}"
-        return
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    name = f"bench_{os.getpid()}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 #: Where the rate-limit counters go with `--rate-limit-storage auto` when a Redis server answers.

@@ -46,7 +46,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -56,9 +56,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from benchmarks.harness import cpu_model, free_port  # noqa: E402
+from benchmarks.harness import cpu_model, free_port, fresh_database  # noqa: E402
 from benchmarks.intake_http import (  # noqa: E402
     DATABASE_TITLES,
     LoadResult,
@@ -232,27 +231,6 @@ class DatabaseRun:
     memory_mib: dict[str, list[tuple[float, float]]]
     checks: dict[str, str]
     ok: bool
-
-
-@contextmanager
-def fresh_database(kind: str, workdir: Path, postgres_url: str, name: str) -> Iterator[str]:
-    """The URL of an empty database called `name` for the duration of the block."""
-    if kind == "sqlite":
-        yield f"sqlite:///{workdir / (name + '.sqlite3')}"
-        return
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    database = f"bench_peers_{os.getpid()}_{name}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{database}"'))
-        try:
-            yield make_url(postgres_url).set(database=database).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 def make_peer(system: str, database_url: str, workdir: Path, storage: str) -> Peer:
