@@ -10,7 +10,7 @@ import threading
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from _cases import T0, act
 from app.clock import frozen_clock, local_day_start
@@ -80,6 +80,19 @@ def test_the_rollups_equal_a_recomputation_after_every_kind_of_change(app, sprea
     settled = [line for line in cells if line[0] == 0]  # grouping 0: every complaint, by week
     assert sum(line[7] for line in settled) == 11  # 12 decided, one of them disputed since
     assert {line[6] for line in settled} >= {date(2026, 10, 12), date(2026, 11, 16)}
+
+
+def test_the_complaints_per_category_read_through_the_rollups_equal_a_count(app, client, login, spread):
+    with app.app_context():
+        db.session.execute(update(Complaint).where(Complaint.number == spread[5]).values(status="annulled"))
+        db.session.commit()
+        counted = dict(db.session.execute(
+            select(Complaint.category, func.count()).group_by(Complaint.category)).all())
+        assert rollup.complaints_per_category() == counted
+        assert sum(counted.values()) == len(spread) and len(counted) == 3
+    login(client, "administrator")
+    page = client.get(f"/admin/categories/{CATEGORIES[0]}").get_data(as_text=True)
+    assert f"{counted[CATEGORIES[0]]} complaints have this category." in page
 
 
 def test_a_change_rolled_back_leaves_the_rollups_as_they_were(app, spread):

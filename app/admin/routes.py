@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..auth.access import requires
 from ..auth.forms import UnlockForm
@@ -25,11 +25,11 @@ from ..clock import local_today, now_utc
 from ..clocks.calendar import WorkingCalendar
 from ..clocks.policy import ClockKind, ClockPolicy
 from ..clocks.presets import PRESETS
-from ..complaints.models import Complaint
 from ..database import commit_with_retry
 from ..extensions import db
 from ..mail.compose import reply_address
 from ..mailin.imap import mailbox_health
+from ..manage.rollup import complaints_per_category
 from ..registry.models import NumberCounter
 from ..registry.numbering import format_number, incoming_scope, number_slug, outgoing_scope, registry_year
 from ..settings.models import SettingVersion
@@ -105,7 +105,7 @@ def index() -> str:
 
 
 def _category_counts() -> dict[str, int]:
-    return dict(db.session.execute(select(Complaint.category, func.count()).group_by(Complaint.category)).all())
+    return complaints_per_category()
 
 
 @bp.route("/categories", methods=["GET", "POST"])

@@ -251,6 +251,26 @@ def filtered(table: Any, s: Split, f: ComplaintFilter, by: int = 0) -> list[Colu
     return where
 
 
+def complaints_per_category() -> dict[str, int]:
+    """Every complaint registered (annulled ones too) per category code, read as the figures
+    are: the settled ones from the rollups' lines by category, the rest live from the partial
+    index of unsettled complaints, in one snapshot; bounded by the weeks and the open work, not
+    by the registry."""
+    totals: dict[str, int] = {}
+    with snapshot():
+        s = split(ComplaintFilter())
+        live = select(Facts.category, func.count()).group_by(Facts.category)
+        parts = [live if s is None else live.where(s.live)]
+        if s is not None:
+            parts.append(select(FigureCell.category, func.sum(FigureCell.complaints))
+                         .where(*filtered(FigureCell, s, ComplaintFilter(), BY_CATEGORY))
+                         .group_by(FigureCell.category))
+        for statement in parts:
+            for category, count in reader().execute(statement):
+                totals[category] = totals.get(category, 0) + int(count or 0)
+    return {category: count for category, count in totals.items() if count}
+
+
 # --- duration buckets ------------------------------------------------------------------------
 
 
