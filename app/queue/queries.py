@@ -33,7 +33,6 @@ from sqlalchemy import (
     false,
     func,
     literal,
-    literal_column,
     or_,
     select,
     tuple_,
@@ -52,10 +51,10 @@ from ..workflow.deadlines import (
     first_response_state,
     next_due,
     open_next_due_sql,
+    open_sql,
     own_due,
     resolution_state,
 )
-from ..workflow.states import OPEN
 
 PAGE_SIZE = 50
 #: The sort key of a complaint with no running deadline: after every real deadline.
@@ -132,12 +131,6 @@ def _no_deadline_postgresql(element: no_deadline, compiler: Any, **kw: Any) -> s
 @compiles(no_deadline, "sqlite")
 def _no_deadline_sqlite(element: no_deadline, compiler: Any, **kw: Any) -> str:
     return "'9999-12-31 00:00:00.000000'"  # as SQLAlchemy stores NO_DEADLINE (naive UTC)
-
-
-def open_sql() -> ColumnElement[bool]:
-    """The complaint is open (workflow.states.OPEN), its statuses written out in a fixed order:
-    the predicate of the queue's partial index, matched to the statements on both databases."""
-    return Complaint.status.in_([literal_column(f"'{status.value}'") for status in sorted(OPEN)])
 
 
 def _moment(value: datetime) -> ColumnElement[datetime]:

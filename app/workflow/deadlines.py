@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, case, null
+from sqlalchemy import ColumnElement, case, literal_column, null
 
 from ..clocks.calendar import WorkingCalendar
 from ..clocks.policy import Period
@@ -235,3 +235,10 @@ def registration_clock(received_at: datetime, registered_at: datetime, policy: T
     clock["next_check_at"] = next_alarm(SimpleNamespace(**clock), policy)
     del clock["status"], clock["registered_at"], clock["received_at"]
     return clock
+
+
+def open_sql() -> ColumnElement[bool]:
+    """The complaint is open (states.OPEN), its statuses written out in a fixed order: the
+    predicate of the partial indexes of open complaints (the queue's, the escalation desk's),
+    which both databases match only to the same text, never to parameters."""
+    return Complaint.status.in_([literal_column(f"'{status.value}'") for status in sorted(OPEN)])
