@@ -20,7 +20,6 @@ import pytest
 from sqlalchemy import event, text
 
 from app.extensions import db
-from app.manage.escalations import desk_page
 from app.queue.queries import DueFilter, QueueFilter, Scope, queue_counts, queue_page
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
@@ -40,7 +39,6 @@ FILTERS = [
 #: sqlite_stat1 of the complaints table at 100,000 complaints, 8,949 open (benchmarks/queue_pages.py).
 SQLITE_STATISTICS = {
     "ix_complaints_queue": "8949 1 1 1 1 1 1 1 1 1 1 1 1",
-    "ix_complaints_open_registered": "8949 1 1",
     "ix_complaints_lower_email": "100000 2",
     "ix_complaints_owner_id": "100000 4000",
     "ix_complaints_next_check_at": "8949 1",
@@ -127,14 +125,3 @@ def test_a_keyset_page_starts_at_its_cursor_in_the_index_on_sqlite(statements):
     for statement, parameters in statements:
         assert "SEARCH complaints USING INDEX ix_complaints_queue (<expr>" in plan(statement, parameters)
 
-
-def test_the_escalation_desk_walks_the_open_complaints_oldest_first(statements):
-    # The desk's order over the open complaints only: a page never reads the closed complaints
-    # registered among the open ones, and is not sorted after reading (first page and next page).
-    desk_page(None)
-    desk_page((datetime(2026, 3, 3, 7, 0, tzinfo=UTC), 5))
-    assert len(statements) == 2
-    for statement, parameters in statements:
-        shown = plan(statement, parameters)
-        assert "ix_complaints_open_registered" in shown, shown
-        assert "TEMP B-TREE" not in shown and "Sort" not in shown, shown

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import render_template, request
-from sqlalchemy import Index, exists, or_, select, tuple_
+from sqlalchemy import exists, or_, select, tuple_
 
 from ..auth.access import requires
 from ..auth.permissions import Permission
@@ -29,12 +29,6 @@ class DeskLine:
     escalations: list[Escalation]
     breaches: list[Breach]
     age_days: float
-
-
-#: The desk's order over the open complaints only (migration `e2b6d4f8a1c3`): a page walks the
-#: open ones, oldest first, never the closed complaints registered among them.
-Index("ix_complaints_open_registered", Complaint.registered_at, Complaint.id,
-      sqlite_where=open_sql(), postgresql_where=open_sql())
 
 
 def on_the_desk():
