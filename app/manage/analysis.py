@@ -219,17 +219,17 @@ def repeat_complainants(f: ComplaintFilter, limit: int = REPEAT_LIMIT) -> list[R
     )
     place_complaints = select(place.c.complaints).scalar_subquery()
     place_contact = select(place.c.contact).scalar_subquery()
-    unsettled = exists(select(literal(1)).select_from(following).where(or_(
+    look_further = exists(select(literal(1)).select_from(following).where(or_(
         ~exists(select(literal(1)).select_from(place)),
         following.c.complaints > place_complaints,
         and_(following.c.complaints == place_complaints,
              _in_byte_order(following.c.contact) <= _in_byte_order(place_contact)),
     )))
-    every = _recurring(f, s, when=unsettled)
+    every = _recurring(f, s, when=look_further)
     if not rollup.on_postgresql():
         # PostgreSQL tests the condition once, before reading a row (a one-time filter); SQLite
         # tests it on every row read, so there a LIMIT of 0 stops the count before it begins.
-        every = select(every.limit(case((unsettled, -1), else_=0)).subquery("every"))
+        every = select(every.limit(case((look_further, -1), else_=0)).subquery("every"))
     counts = union(select(found.c.contact, found.c.complaints), every).subquery("counts")
     top = rollup.reader().execute(
         select(counts.c.contact, counts.c.complaints)
