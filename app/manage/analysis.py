@@ -12,7 +12,8 @@ The complaints counted are the dashboard's (app.manage.figures.counted), read as
 reads them (app/manage/rollup.py): the settled complaints of the period's full weeks from the
 rollups (figure_cells by category and transfer count, figure_reasons, figure_contacts), every
 other complaint live from complaint_facts; exact, and bounded by the weeks shown rather than by
-the registry. Comparing weeks is done on the few grouped rows.
+the registry. Comparing weeks is done on the few grouped rows. Recurring complainants are looked
+for first among the contacts with the most complaints of all time (figure_contact_totals).
 """
 
 from __future__ import annotations
