@@ -1,4 +1,5 @@
-"""The analysis page's rollups (figure_reasons, figure_contacts; app/manage/rollup.py): the
+"""The analysis page's rollups (figure_reasons, figure_contacts, figure_contact_totals;
+app/manage/rollup.py): the
 triggers keep them equal to a recomputation after a realistic workflow (registrations with
 repeated contacts, transfers, enforcement's breaches and escalations, escalations on request,
 decisions, disputes, corrections, annulment, a regulatory clock's breach); the analysis read
@@ -7,11 +8,12 @@ through them equals the analysis read from every complaint live, for every perio
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 
 import flask_migrate
 import pytest
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 
 from _cases import T0, act
 from app.clock import frozen_clock, local_day_start
@@ -20,7 +22,8 @@ from app.complaints.models import Channel, Complaint, Resolution
 from app.desk.operations import annul_complaint, correct_complaint
 from app.extensions import db
 from app.manage import analysis, facts, rollup
-from app.manage.models import ComplaintFacts, FigureContact, FigureReason
+from app.manage.figures import counted
+from app.manage.models import ComplaintFacts, FigureContact, FigureContactTotal, FigureReason
 from app.settings.store import current_policy
 from app.workflow import operations as ops
 from app.workflow.enforcement import enforce
@@ -42,6 +45,7 @@ def _lines(app) -> dict[str, tuple[list, list]]:
         return {
             "reasons": (rows(rollup.stored_reasons()), rows(rollup.recomputed_reasons())),
             "contacts": (rows(rollup.stored_contacts()), rows(rollup.recomputed_contacts())),
+            "contact totals": (rows(rollup.stored_contact_totals()), rows(rollup.recomputed_contact_totals())),
             "facts": (rows(facts.stored()), rows(facts.recomputed())),
         }
 
@@ -134,6 +138,19 @@ def test_a_change_rolled_back_leaves_the_analysis_rollups_as_they_were(app, work
     assert _assert_kept(app) == before
 
 
+def test_the_contact_totals_follow_corrections_of_the_address_and_phone(app, worked, staff):
+    """A corrected address or phone moves the complaint from one contact's total to another's
+    (annulment keeps it counted: the totals hold every complaint that gives the contact)."""
+    act(app, worked[0], correct_complaint, by=staff["clerk"],
+        changes={"email": "Someone.Else@example.md", "phone": "+37369555666"}, reason="Typed wrong.", at=T0)
+    act(app, worked[1], correct_complaint, by=staff["clerk"], changes={"email": "someone.else@example.md"},
+        reason="Typed wrong.", at=T0 + H)
+    totals = dict(_assert_kept(app)["contact totals"])
+    assert totals["someone.else@example.md"] == 2
+    assert totals["+37369555666"] == 1
+    assert totals["ana@example.md"] == 7  # eight of the fifteen and the annulled one, two moved away
+
+
 PERIODS = [
     (None, None),
     (local_day_start(date(2026, 10, 20), ZONE), local_day_start(date(2026, 11, 21), ZONE)),  # partial weeks
@@ -167,6 +184,45 @@ def test_the_analysis_through_the_rollups_equals_the_analysis_read_live(app, wor
     assert used >= 30  # most of the cases did read rollups
 
 
+def _counted_one_by_one(f: ComplaintFilter, limit: int) -> list[tuple[str, int]]:
+    """The recurring complainants as the page shows them, counted from every complaint."""
+    counts: Counter[str] = Counter()
+    for email, phone in db.session.execute(
+            select(func.lower(Complaint.email), Complaint.phone).where(*counted(f, Complaint))):
+        counts.update(contact for contact in (email, phone) if contact is not None)
+    ranked = sorted(((c, n) for c, n in counts.items() if n > 1), key=lambda item: (-item[1], item[0].encode()))
+    return ranked[:limit]
+
+
+def test_recurring_complainants_looked_for_among_the_most_frequent_of_all_time_are_cut_as_when_all_are_counted(
+        app, worked, register, monkeypatch):
+    """The contacts with the most complaints of all time are counted first; the rest of the
+    period only when those cannot settle the places asked for. Every cut equals counting all:
+    contacts frequent long ago and not in the period, ties in byte order ("+" before letters,
+    capitals before small letters in phone-free addresses), open complaints read live."""
+    for k in range(6):  # frequent long ago
+        register(at=T0 - 300 * D + k * D, category="payments", email="old@example.md", phone=None)
+    for k in range(9):  # twice each in the last weeks, one of them three times
+        for n in range(3 if k == 4 else 2):
+            register(at=T0 - (k + 3 * n) * D, category=CATEGORIES[k % 3],
+                     email=f"c{k}@example.md" if k % 2 or not k % 3 else None, phone=f"+3736900000{k}" if k % 3 else None)
+    register(at=T0 - 2 * D, category="payments", email="old@example.md", phone=None)
+    used = 0
+    for period in [(None, None), (T0 - 20 * D, None), (T0 - 30 * D + 5 * H, T0 - 2 * D + 7 * H), (None, T0 - 60 * D)]:
+        for narrowed in [{}, {"category": "payments"}, {"tier": 1}]:
+            f = ComplaintFilter(registered_from=period[0], registered_before=period[1], **narrowed)
+            with app.app_context():
+                used += rollup.split(f) is not None
+                for limit in (1, 2, 3, 5, 8, 25):
+                    for first_look in (1, analysis.FIRST_LOOK, 100):  # from counting all often to never
+                        with monkeypatch.context() as m:
+                            m.setattr(analysis, "FIRST_LOOK", first_look)
+                            found = analysis.repeat_complainants(f, limit)
+                        assert [(r.contact, r.complaints) for r in found] == _counted_one_by_one(f, limit), (
+                            f, limit, first_look)
+    assert used >= 6
+
+
 def test_the_whole_registry_is_counted_once(app, worked):
     with app.app_context():
         trend, repeats, reasons = _analysis(ComplaintFilter())
@@ -182,7 +238,7 @@ def test_the_whole_registry_is_counted_once(app, worked):
 def test_figures_rebuild_recomputes_the_analysis_rollups(app, worked, runner):
     expected = _assert_kept(app)
     with app.app_context():
-        for table in (FigureReason, FigureContact):
+        for table in (FigureReason, FigureContact, FigureContactTotal):
             db.session.execute(table.__table__.delete())
         db.session.commit()
     result = runner.invoke(args=["figures", "rebuild"])

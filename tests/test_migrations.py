@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Column, text
 
 from app.extensions import db
-from app.manage.models import POSTGRESQL_ONLY_INDEXES
+from app.manage.models import CONTACT_TOTALS_INDEX, POSTGRESQL_ONLY_INDEXES
 
 #: Expression indexes PostgreSQL gives back in its own words (casts, parentheses), which
 #: autogenerate then reads as different: checked by name here, and by use in
@@ -18,7 +18,7 @@ REWORDED_BY_POSTGRESQL = ("ix_complaints_queue",)
 
 
 def _compared(item, name, type_, reflected, compare_to) -> bool:
-    return not (type_ == "index" and name in POSTGRESQL_ONLY_INDEXES + REWORDED_BY_POSTGRESQL)
+    return not (type_ == "index" and name in (*POSTGRESQL_ONLY_INDEXES, *REWORDED_BY_POSTGRESQL, CONTACT_TOTALS_INDEX))
 
 
 def _expression_indexes() -> dict[str, str]:

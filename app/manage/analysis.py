@@ -12,7 +12,8 @@ The complaints counted are the dashboard's (app.manage.figures.counted), read as
 reads them (app/manage/rollup.py): the settled complaints of the period's full weeks from the
 rollups (figure_cells by category and transfer count, figure_reasons, figure_contacts), every
 other complaint live from complaint_facts; exact, and bounded by the weeks shown rather than by
-the registry. Comparing weeks is done on the few grouped rows.
+the registry. Comparing weeks is done on the few grouped rows. Recurring complainants are looked
+for first among the contacts with the most complaints of all time (figure_contact_totals).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from flask import current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union, union_all
 
 from ..auth.access import requires
 from ..auth.permissions import Permission
@@ -40,11 +41,14 @@ from .facts import BREACH_COUNTS, ESCALATION_COUNTS
 from .figures import counted, week_limits
 from .figures.overview import week_index
 from .models import ComplaintFacts as Facts
-from .models import FigureCell, FigureContact, FigureReason
+from .models import FigureCell, FigureContact, FigureContactTotal, FigureReason
 
 SPIKE_MIN_COUNT = 5
 SPIKE_GROWTH = 0.5
 REPEAT_LIMIT = 25
+#: Recurring complainants: how many contacts with the most complaints of all time are counted
+#: first, per place asked for.
+FIRST_LOOK = 4
 
 
 @dataclass(frozen=True)
@@ -120,14 +124,43 @@ def spikes(trend: CategoryTrend, *, min_count: int = SPIKE_MIN_COUNT, growth: fl
     return sorted(found, key=lambda s: (s.week, s.count - s.previous), reverse=True)
 
 
-def _live_contacts(f: ComplaintFilter, s: rollup.Split | None) -> list[Any]:
-    """The contacts of the complaints counted that are read live (all when `s` is None), one
-    row per contact a complaint gives, from complaint_facts (address in lower case, phone)."""
-    where = [*counted(f), *([] if s is None else [s.live])]
-    return [
-        select(column.label("contact"), literal(1).label("complaints")).where(*where, column.is_not(None))
+def _contact_rows(f: ComplaintFilter, s: rollup.Split | None, among: Any = None, when: Any = None) -> list[Any]:
+    """One row (contact, complaints) per contact a complaint counted under `f` gives: the
+    settled complaints of the split's full weeks from figure_contacts, the others live from
+    complaint_facts (all of them live when `s` is None); only the contacts `among` selects
+    (None: every contact), and none unless `when` holds (None: always)."""
+    only = [] if when is None else [when]
+    where = [*counted(f), *([] if s is None else [s.live]), *only]
+    rows = [
+        select(column.label("contact"), literal(1).label("complaints"))
+        .where(*where, column.is_not(None), *([] if among is None else [column.in_(among)]))
         for column in (Facts.email, Facts.phone)
     ]
+    if s is not None:
+        weeks = [*s.weeks(FigureContact), *only]
+        if f.category:
+            weeks.append(FigureContact.category == f.category)
+        if f.channel is not None:
+            weeks.append(FigureContact.channel == f.channel.value)
+        if f.tier is not None:
+            weeks.append(FigureContact.tier == f.tier)
+        if among is not None:
+            weeks.append(FigureContact.contact.in_(among))
+        rows.append(select(FigureContact.contact.label("contact"), FigureContact.complaints).where(*weeks))
+    return rows
+
+
+def _recurring(f: ComplaintFilter, s: rollup.Split | None, among: Any = None, when: Any = None) -> Select:
+    """The contacts behind two complaints or more under `f`, with their count (as `_contact_rows`)."""
+    rows = union_all(*_contact_rows(f, s, among, when)).subquery("contact_rows")
+    complaints = func.sum(rows.c.complaints)
+    return select(rows.c.contact, complaints.label("complaints")).group_by(rows.c.contact).having(complaints > 1)
+
+
+def _in_byte_order(contact: Any) -> Any:
+    """Ties in byte order on both databases (a PostgreSQL database's collation may sort "+",
+    "." and "_" unlike SQLite), so the same contacts make the cut at `limit`."""
+    return contact.collate("C") if rollup.on_postgresql() else contact
 
 
 def _latest(f: ComplaintFilter, among: list[str]) -> dict[str, list[str]]:
@@ -156,34 +189,52 @@ def repeat_complainants(f: ComplaintFilter, limit: int = REPEAT_LIMIT) -> list[R
     """Contacts behind two complaints or more in the period, the most frequent first (ties by
     contact), each with its five latest complaint numbers.
 
-    Two statements whatever `limit` is: the counts per contact (the settled complaints of the
-    period's full weeks summed from figure_contacts, the others read live), then the latest
-    numbers of the contacts found.
+    Two statements whatever `limit` is and however many complaints the registry holds: the
+    counts per contact, then the latest numbers of the contacts found. No period holds more of
+    a contact's complaints than it has of all time (figure_contact_totals), so the counts are
+    first taken for the `FIRST_LOOK` x `limit` contacts with the most complaints of all time,
+    in the page's order (a few index reads each: figure_contacts by contact and week for the
+    settled complaints of the full weeks, the others live). When the contact that would come
+    next could still reach the `limit`-th place found (it has as many complaints of all time
+    as that place has in the period, or more), or fewer than `limit` were found, the same
+    statement counts every contact of the period as well (the settled complaints of the full
+    weeks summed from figure_contacts): bounded by the period, not by the registry.
     """
-    # The counts are one statement (on PostgreSQL one snapshot of the rollups and the live rows).
     s = rollup.split(f)
-    parts = _live_contacts(f, s)
-    if s is not None:
-        where = s.weeks(FigureContact)
-        if f.category:
-            where.append(FigureContact.category == f.category)
-        if f.channel is not None:
-            where.append(FigureContact.channel == f.channel.value)
-        if f.tier is not None:
-            where.append(FigureContact.tier == f.tier)
-        parts.append(select(FigureContact.contact.label("contact"), FigureContact.complaints).where(*where))
-    contacts = union_all(*parts).subquery("contacts")
-    complaints = func.sum(contacts.c.complaints).label("complaints")
-    # Ties in byte order on both databases (a PostgreSQL database's collation may sort "+",
-    # "." and "_" unlike SQLite), so the same contacts make the cut at `limit`.
-    in_order = contacts.c.contact
-    if rollup.on_postgresql():
-        in_order = in_order.collate("C")
+    totals = FigureContactTotal
+    in_order = (totals.complaints.desc(), _in_byte_order(totals.contact))
+    looked_at = FIRST_LOOK * limit
+    first = (
+        select(totals.contact).where(totals.complaints > 1).order_by(*in_order).limit(looked_at).cte("first_look")
+    )
+    found = _recurring(f, s, among=select(first.c.contact)).cte("found")
+    # The `limit`-th place among those found, and the first contact not looked at.
+    place = (
+        select(found.c.complaints, found.c.contact)
+        .order_by(found.c.complaints.desc(), _in_byte_order(found.c.contact)).offset(limit - 1).limit(1)
+        .subquery("place")
+    )
+    following = (
+        select(totals.complaints, totals.contact).where(totals.complaints > 1).order_by(*in_order)
+        .offset(looked_at).limit(1).subquery("following")
+    )
+    place_complaints = select(place.c.complaints).scalar_subquery()
+    place_contact = select(place.c.contact).scalar_subquery()
+    look_further = exists(select(literal(1)).select_from(following).where(or_(
+        ~exists(select(literal(1)).select_from(place)),
+        following.c.complaints > place_complaints,
+        and_(following.c.complaints == place_complaints,
+             _in_byte_order(following.c.contact) <= _in_byte_order(place_contact)),
+    )))
+    every = _recurring(f, s, when=look_further)
+    if not rollup.on_postgresql():
+        # PostgreSQL tests the condition once, before reading a row (a one-time filter); SQLite
+        # tests it on every row read, so there a LIMIT of 0 stops the count before it begins.
+        every = select(every.limit(case((look_further, -1), else_=0)).subquery("every"))
+    counts = union(select(found.c.contact, found.c.complaints), every).subquery("counts")
     top = rollup.reader().execute(
-        select(contacts.c.contact, complaints)
-        .group_by(contacts.c.contact)
-        .having(func.sum(contacts.c.complaints) > 1)
-        .order_by(complaints.desc(), in_order)
+        select(counts.c.contact, counts.c.complaints)
+        .order_by(counts.c.complaints.desc(), _in_byte_order(counts.c.contact))
         .limit(limit)
     ).all()
     if not top:

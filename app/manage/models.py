@@ -222,6 +222,27 @@ class FigureContact(db.Model):
     tier: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     complaints: Mapped[int] = mapped_column(Integer)
 
+    #: One contact's weeks of a period, read by key (migration `contact_totals`).
+    __table_args__ = (db.Index("ix_figure_contacts_contact", "contact", "monday"),)
+
+
+#: The contacts of figure_contact_totals with two complaints or more, in the analysis page's
+#: order (most complaints first, then the contact in byte order): (complaints DESC, contact)
+#: WHERE complaints > 1, the contact COLLATE "C" on PostgreSQL. Made by the migration
+#: `contact_totals` alone: the schema comparison cannot compare a collation in an index.
+CONTACT_TOTALS_INDEX = "ix_figure_contact_totals_recurring"
+
+
+class FigureContactTotal(db.Model):
+    """Every complaint ever registered (of any status) that gives a contact, per contact: no
+    period holds more of a contact's complaints, so the analysis page's recurring complainants
+    are looked for among the contacts with the most first (migration `contact_totals`)."""
+
+    __tablename__ = "figure_contact_totals"
+
+    contact: Mapped[str] = mapped_column(String(254), primary_key=True)
+    complaints: Mapped[int] = mapped_column(Integer)
+
 
 # --- regulator returns and monthly reports as issued (app/manage/issued_returns.py) ------------
 

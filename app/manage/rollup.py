@@ -20,9 +20,12 @@ PostgreSQL at its commit, after its other locks).
 
 The analysis page's rollups (migration `analysis_rollups`) are kept the same way from the same
 rows: `figure_reasons` (escalations by reason, breaches by deadline) and `figure_contacts`
-(complaints per contact, week, category, channel and tier).
+(complaints per contact, week, category, channel and tier); `figure_contact_totals` (migration
+`contact_totals`) counts every complaint that gives a contact, of all time and any status, so
+the recurring complainants are looked for among the contacts with the most.
 
-`recomputed_cells()` / `recomputed_durations()` (`recomputed_reasons()`, `recomputed_contacts()`)
+`recomputed_cells()` / `recomputed_durations()` (`recomputed_reasons()`, `recomputed_contacts()`,
+`recomputed_contact_totals()`)
 compute the rollups from scratch (the tests
 compare them with the stored ones); `rebuild()` replaces them, for another time zone too.
 """
@@ -70,6 +73,7 @@ from .models import (
     FigureBucket,
     FigureCell,
     FigureContact,
+    FigureContactTotal,
     FigureDuration,
     FigureGrouping,
     FigureReason,
@@ -435,12 +439,25 @@ def recomputed_contacts() -> Select:
     return select(*keys, func.count()).group_by(*keys)
 
 
+def recomputed_contact_totals() -> Select:
+    """Every figure_contact_totals line, computed from complaint_facts: every complaint that
+    gives the contact, of any status (migration `contact_totals`)."""
+    contacts = union_all(*(
+        select(column.label("contact")).where(column.is_not(None)) for column in (Facts.email, Facts.phone)
+    )).subquery("c")
+    return select(contacts.c.contact, func.count()).group_by(contacts.c.contact)
+
+
 def stored_reasons() -> Select:
     return select(*(getattr(FigureReason, c) for c in REASON_COLUMNS)).where(FigureReason.events != 0)
 
 
 def stored_contacts() -> Select:
     return select(*(getattr(FigureContact, c) for c in CONTACT_COLUMNS)).where(FigureContact.complaints != 0)
+
+
+def stored_contact_totals() -> Select:
+    return select(FigureContactTotal.contact, FigureContactTotal.complaints).where(FigureContactTotal.complaints != 0)
 
 
 # --- rebuilding --------------------------------------------------------------------------------
@@ -458,7 +475,7 @@ def rebuild(zone_name: str) -> None:
         {"monday": monday, "starts": datetime.combine(monday, time(), zone_info)} for monday in mondays
     ])
     db.session.execute(update(FigureState).values(zone=zone_name))
-    for table in (FigureCell, FigureDuration, FigureReason, FigureContact):
+    for table in (FigureCell, FigureDuration, FigureReason, FigureContact, FigureContactTotal):
         db.session.execute(delete(table))
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("ANALYZE figure_weeks"))
@@ -468,8 +485,10 @@ def rebuild(zone_name: str) -> None:
 
 def rebuild_statements() -> tuple[Any, ...]:
     """INSERT every rollup line recomputed from complaint_facts (into empty rollups): the
-    dashboard's cells and durations, then the analysis page's reasons and contacts."""
+    dashboard's cells and durations, then the analysis page's reasons, contacts and contacts'
+    totals of all time."""
     return (insert(FigureCell).from_select(list(CELL_COLUMNS), recomputed_cells()),
             insert(FigureDuration).from_select(list(DURATION_COLUMNS), recomputed_durations()),
             insert(FigureReason).from_select(list(REASON_COLUMNS), recomputed_reasons()),
-            insert(FigureContact).from_select(list(CONTACT_COLUMNS), recomputed_contacts()))
+            insert(FigureContact).from_select(list(CONTACT_COLUMNS), recomputed_contacts()),
+            insert(FigureContactTotal).from_select(["contact", "complaints"], recomputed_contact_totals()))
