@@ -5,6 +5,7 @@ Run from the project root:
 
     .venv/bin/python benchmarks/intake_peers.py [--seconds 8] [--connections 4,16]
         [--workers 2] [--db sqlite|postgresql|both] [--systems app,app-form,bare,helpdesk]
+        [--base-root TREE]
 
 For each database, every system gets a fresh database of its own (an SQLite file in a temporary
 directory, or a new PostgreSQL database made from `--postgres-url`, dropped at the end), is
@@ -22,6 +23,9 @@ back (sync workers close the connection after each answer; the client reconnects
                                      fresh submission token each time                   (303)
   bare      POST /complaints         the same JSON: number + one complaint-shaped row   (201)
   helpdesk  POST /tickets/submit/    title, body, e-mail, with its CSRF token            (302)
+  app-base  POST /api/v1/complaints  as `app`, served from another checkout (`--base-root`, e.g. a
+                                     `git worktree` of main with .venv and the compiled catalogues):
+                                     before and after a change in one interleaved run  (201)
 
 The app's rate-limit counters go to a local Redis when one answers (as intake_http.py does).
 Printed: rates, p50/p95, errors per system and connection count; the ratios app/bare (target
@@ -156,7 +160,9 @@ class Helpdesk(Client):
         return urlencode(fields).encode(), {"Content-Type": FORM, "Cookie": self.cookies}
 
 
-CLIENTS: dict[str, type[Client]] = {"app": AppApi, "app-form": AppForm, "bare": Bare, "helpdesk": Helpdesk}
+CLIENTS: dict[str, type[Client]] = {
+    "app": AppApi, "app-form": AppForm, "bare": Bare, "helpdesk": Helpdesk, "app-base": AppApi,
+}
 
 
 def drive(client_type: type[Client], port: int, clients: int, seconds: float, numbering: Iterator[int]) -> LoadResult:
@@ -233,9 +239,16 @@ class DatabaseRun:
     ok: bool
 
 
-def make_peer(system: str, database_url: str, workdir: Path, storage: str) -> Peer:
+def make_peer(system: str, database_url: str, workdir: Path, storage: str, base_root: Path | None = None) -> Peer:
     if system in ("app", "app-form"):
         return app_peer(database_url, workdir / "app", storage)
+    if system == "app-base":
+        if base_root is None:
+            raise SystemExit("--systems app-base needs --base-root")
+        peer = app_peer(database_url, workdir / "app-base", storage)
+        flask = str(Path(sys.executable).parent / "flask")
+        return Peer("app-base", peer.python, peer.target, base_root, peer.env | {"PYTHONPATH": str(base_root)},
+                    [[flask, "--app", "wsgi", "db", "upgrade"]])
     if system == "bare":
         return bare_peer(database_url)
     return helpdesk_peer(database_url, workdir)
@@ -261,7 +274,8 @@ def check_stored(system: str, database_url: str, successes: int) -> tuple[bool, 
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
-            rows, first, last, counter, entries = connection.execute(text(CHECKS["app" if system == "app-form" else system])).one()
+            query = CHECKS["app" if system in ("app-form", "app-base") else system]
+            rows, first, last, counter, entries = connection.execute(text(query)).one()
     finally:
         engine.dispose()
     ok = rows == successes == counter == entries and (rows == 0 or (first == 1 and last == rows))
@@ -280,7 +294,7 @@ def run_database(kind: str, args: argparse.Namespace, numbering: Iterator[int]) 
             owner = stored_by[system]
             if owner not in urls:
                 urls[owner] = stack.enter_context(fresh_database(kind, workdir, args.postgres_url, owner))
-                peer = make_peer(owner, urls[owner], workdir, args.rate_limit_storage)
+                peer = make_peer(owner, urls[owner], workdir, args.rate_limit_storage, args.base_root)
                 peer.prepare(log)
                 servers[owner] = stack.enter_context(started(peer, free_port(), log, args.workers))
         rounds = []
@@ -318,7 +332,9 @@ def print_database(run: DatabaseRun, args: argparse.Namespace) -> None:
             print(f"{system:<9} POST {CLIENTS[system].path:<20} {result.rate:8.1f}/s  p50 {result.percentile_ms(0.5):7.1f} ms"
                   f"  p95 {result.percentile_ms(0.95):7.1f} ms  errors {result.errors}"
                   + (f" ({dict(result.failures)})" if result.failures else ""))
-        for name in ("app", "app-form"):
+        if "app-base" in round_.results and "app" in round_.results:
+            print(f"{title} {round_.connections} conns: app/app-base {round_.ratio('app', 'app-base'):.2f}")
+        for name in ("app", "app-form", "app-base"):
             if name in round_.results:
                 print(f"{title} {round_.connections} conns: {name}/bare {ratio_text(round_.ratio(name, 'bare'), TARGET_BARE)};"
                       f" {name}/helpdesk {ratio_text(round_.ratio(name, 'helpdesk'), TARGET_HELPDESK)}")
@@ -337,15 +353,19 @@ def print_summary(runs: list[DatabaseRun], args: argparse.Namespace) -> None:
           f"{', '.join(run.version for run in runs)}; gunicorn {version('gunicorn')} sync, {args.workers} workers for every system; "
           f"django-helpdesk {HELPDESK_VERSION}; app rate-limit counters in {args.rate_limit_storage}.")
     print()
+    base = "app-base" in args.systems
     print("| database | conns | load | " + " | ".join(f"{s} /s (p95 ms)" for s in args.systems)
-          + " | app/bare | app/helpdesk |" + (" form/helpdesk |" if "app-form" in args.systems else ""))
-    print("|---|---:|---:|" + "---:|" * (len(args.systems) + 2 + ("app-form" in args.systems)))
+          + " | app/bare | app/helpdesk |" + (" form/helpdesk |" if "app-form" in args.systems else "")
+          + (" app-base/bare | app-base/helpdesk | app/app-base |" if base else ""))
+    print("|---|---:|---:|" + "---:|" * (len(args.systems) + 2 + ("app-form" in args.systems) + 3 * base))
     for run in runs:
         for round_ in run.rounds:
             cells = " | ".join(f"{round_.results[s].rate:.0f} ({round_.results[s].percentile_ms(0.95):.0f})" for s in args.systems)
             form = f" {round_.ratio('app-form', 'helpdesk'):.2f} |" if "app-form" in args.systems else ""
+            before = (f" {round_.ratio('app-base', 'bare'):.2f} | {round_.ratio('app-base', 'helpdesk'):.2f} |"
+                      f" {round_.ratio('app', 'app-base'):.2f} |") if base else ""
             print(f"| {DATABASE_TITLES[run.kind]} | {round_.connections} | {round_.load_average:.2f} | {cells} | "
-                  f"{round_.ratio('app', 'bare'):.2f} | {round_.ratio('app', 'helpdesk'):.2f} |{form}")
+                  f"{round_.ratio('app', 'bare'):.2f} | {round_.ratio('app', 'helpdesk'):.2f} |{form}{before}")
     print()
     print("| database | system | first answer s | worker RSS after the run, MiB (peak) |")
     print("|---|---|---:|---|")
@@ -375,7 +395,11 @@ def parse_args() -> argparse.Namespace:
         default=os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
         help="a database to connect to while creating and dropping the benchmark's own",
     )
+    parser.add_argument("--base-root", type=Path, default=None,
+                        help="another checkout served as system app-base (before/after in one run)")
     args = parser.parse_args()
+    if args.base_root is not None:
+        args.base_root = args.base_root.resolve()
     args.connections = [int(n) for n in args.connections.split(",")]
     args.systems = args.systems.split(",")
     unknown = set(args.systems) - set(CLIENTS)

@@ -1,0 +1,108 @@
+"""What one registration through the API sends to the database: a fixed, short list of
+statements, none of them twice and none that the transaction does not need.
+
+A registration holds the number lock from its first statement to its commit, so every
+statement it sends is paid by every registration queued behind it. Counted at the driver
+(each statement the DBAPI cursor executes, whether SQLAlchemy or a precompiled statement sent
+it), on a second registration of the year (the first one also creates the year's counter).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Any
+
+from _support import valid_payload
+from app.extensions import db
+
+#: Each statement as the tables it writes, in order.
+SQLITE = [
+    ["SELECT 1"],  # the pool's check of the connection it hands out (pool_pre_ping)
+    ["BEGIN IMMEDIATE"],  # the write lock, taken before the number
+    ["UPDATE number_counters"],  # the number
+    ["UPDATE registry_chain_head"],  # the entry's place on the chain
+    ["INSERT INTO complaints"],
+    ["INSERT INTO notifications"],  # the acknowledgement, sent after the commit
+    ["INSERT INTO registry_entries"],  # the signed intake entry
+    ["INSERT INTO registry_private"],  # its private part
+    ["UPDATE registry_chain_head"],  # the head names the new entry's digest
+]
+POSTGRESQL = [
+    [";"],  # the pool's check of the connection it hands out (pool_pre_ping)
+    ["UPDATE number_counters", "UPDATE registry_chain_head"],  # the number and the place, one round trip
+    ["INSERT INTO complaints", "INSERT INTO notifications", "INSERT INTO registry_entries",
+     "INSERT INTO registry_private", "UPDATE registry_chain_head"],  # everything else, one round trip
+]
+
+_WRITE = re.compile(r"\b(UPDATE \w+|INSERT INTO \w+)")
+
+
+def _shape(statement: str) -> list[str]:
+    writes = _WRITE.findall(statement)
+    return writes or [statement.strip()]
+
+
+def _counting_connect_args(dialect: str, sent: list[str]) -> dict[str, Any]:
+    """Connection arguments whose cursors note each statement they execute."""
+    if dialect == "sqlite":
+
+        class SqliteCursor(sqlite3.Cursor):
+            def execute(self, sql: str, *args: Any) -> Any:
+                sent.append(sql)
+                return super().execute(sql, *args)
+
+        class SqliteConnection(sqlite3.Connection):
+            def cursor(self, factory: Any = SqliteCursor) -> Any:
+                return super().cursor(factory)
+
+        return {"factory": SqliteConnection}
+    import psycopg
+
+    class PostgresCursor(psycopg.Cursor):
+        def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+            sent.append(query if isinstance(query, str) else str(query))
+            return super().execute(query, *args, **kwargs)
+
+    return {"cursor_factory": PostgresCursor}
+
+
+def test_one_registration_sends_only_what_its_transaction_needs(app, make_app):
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        engine_options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    sent: list[str] = []
+    counting = make_app(
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options | {"connect_args": _counting_connect_args(dialect, sent)}
+    )
+    client = counting.test_client()
+    assert client.post("/api/v1/complaints", json=valid_payload()).status_code == 201  # the year's counter
+    sent.clear()
+    answer = client.post("/api/v1/complaints", json=valid_payload(subject="A second complaint"))
+    assert answer.status_code == 201
+    assert answer.get_json()["number"].endswith("2")
+    expected = {"sqlite": SQLITE, "postgresql": POSTGRESQL}[dialect]
+    assert [_shape(statement) for statement in sent] == expected
+    assert len(sent) == {"sqlite": 9, "postgresql": 3}[dialect]
+
+
+def test_a_registration_with_an_idempotency_key_adds_its_claim_and_record_only(app, make_app):
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        engine_options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    sent: list[str] = []
+    counting = make_app(
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options | {"connect_args": _counting_connect_args(dialect, sent)}
+    )
+    client = counting.test_client()
+    assert client.post("/api/v1/complaints", json=valid_payload()).status_code == 201
+    sent.clear()
+    answer = client.post("/api/v1/complaints", json=valid_payload(), headers={"Idempotency-Key": "one-key"})
+    assert answer.status_code == 201
+    shapes = [_shape(statement) for statement in sent]
+    plain = {"sqlite": SQLITE, "postgresql": POSTGRESQL}[dialect]
+    claim, record = ["INSERT INTO idempotency_keys"], ["UPDATE idempotency_keys"]
+    if dialect == "sqlite":  # the claim is the transaction's first statement
+        assert shapes == [*plain[:2], claim, *plain[2:], record]
+    else:
+        assert shapes == [plain[0], claim, *plain[1:], record]
