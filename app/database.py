@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from flask import current_app
 from sqlalchemy import DateTime, Enum, Float, event, func, insert, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import make_transient_to_detached
@@ -165,25 +165,6 @@ def insert_if_absent(model: type, **values: Any) -> bool:
     return db.session.execute(statement).first() is not None
 
 
-_CONNECTION = "transaction_connection"
-
-
-def transaction_connection() -> Connection:
-    """The session's connection in its current transaction, begun if there is none: what
-    `db.session.connection()` answers, kept in `session.info` for the same transaction's
-    next statements (a registration runs several, and asking the session each time cost
-    about as much CPU as SQLite spends running them)."""
-    session = db.session()
-    transaction = session.get_transaction()
-    if transaction is not None:
-        kept = session.info.get(_CONNECTION)
-        if kept is not None and kept[0] is transaction:
-            return kept[1]
-    connection = session.connection()
-    session.info[_CONNECTION] = (session.get_transaction(), connection)
-    return connection
-
-
 @dataclass(frozen=True)
 class _Rendered:
     """A statement as one dialect runs it."""
@@ -241,7 +222,7 @@ class Precompiled:
 
     def rows(self, params: Mapping[str, Any]) -> list[tuple]:
         """Run the statement in the session's transaction; the rows it returns, if any."""
-        connection = transaction_connection()  # begins the transaction (BEGIN IMMEDIATE on SQLite)
+        connection = db.session.connection()  # begins the transaction (BEGIN IMMEDIATE on SQLite)
         dialect = connection.dialect
         rendered = self._rendered(dialect)
         values = dict(rendered.fixed)
