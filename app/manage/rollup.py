@@ -42,6 +42,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Integer,
+    Interval,
     Numeric,
     Select,
     String,
@@ -289,6 +290,18 @@ def bucket_of(ms: Any, lowers: list[int]) -> Any:
         select(FigureBucket.bucket).where(FigureBucket.lower_ms <= cast(ms, BigInteger()))
         .order_by(FigureBucket.lower_ms.desc()).limit(1).scalar_subquery()
     )
+
+
+def duration_bucket(end: Any, lowers: list[int]) -> Any:
+    """The bucket of a complaint's `end - registered_at`, the one `bucket_of(duration_ms(end))`
+    and the triggers find, computed more cheaply per complaint. PostgreSQL: the interval itself
+    among the bounds as intervals (exact: an interval of whole microseconds is at least a bound
+    of whole milliseconds exactly when its milliseconds are; `numeric` epochs cost about ten
+    times as much per complaint). SQLite: `bucket_of` (its index on the bounds)."""
+    if on_postgresql():
+        bounds = [timedelta(milliseconds=lower) for lower in lowers]
+        return func.width_bucket(end - Facts.registered_at, literal(bounds, ARRAY(Interval())), type_=Integer()) - 1
+    return bucket_of(duration_ms(end), lowers)
 
 
 # --- from scratch ----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, func, literal, select, union_all
 
 from ...complaints.filters import ComplaintFilter
 from .. import rollup
@@ -36,13 +36,14 @@ def timings(f: ComplaintFilter) -> Timings:
     with rollup.snapshot():
         s = rollup.split(f)
         lowers = rollup.bucket_lowers()
-        return Timings(*(_percentiles(f, s, measure, lowers) for measure in (rollup.FIRST_RESPONSE, rollup.RESOLUTION)))
+        counts = _bucket_counts(f, s, lowers)
+        return Timings(*(_percentiles(f, measure, counts.get(measure, {}), lowers)
+                         for measure in (rollup.FIRST_RESPONSE, rollup.RESOLUTION)))
 
 
-def _percentiles(f: ComplaintFilter, s: rollup.Split | None, measure: int, lowers: list[int]) -> Percentiles:
+def _percentiles(f: ComplaintFilter, measure: int, counts: dict[int, int], lowers: list[int]) -> Percentiles:
     """Nearest-rank median and p90 of one measure: each wanted rank found in its bucket from
-    the counts, then read from that bucket."""
-    counts = _bucket_counts(f, s, measure, lowers)
+    the counts (durations per bucket number), then read from that bucket."""
     n = sum(counts.values())
     if not n:
         return Percentiles(0, None, None)
@@ -58,27 +59,30 @@ def _percentiles(f: ComplaintFilter, s: rollup.Split | None, measure: int, lower
     return Percentiles(n, *values)
 
 
-def _bucket_counts(f: ComplaintFilter, s: rollup.Split | None, measure: int, lowers: list[int]) -> dict[int, int]:
-    """How many durations of the complaints counted fall in each bucket (by bucket number): the
-    rollups' counts of the split's full weeks' settled complaints (none when `s` is None) plus
-    those of the others, counted live."""
-    end = rollup.ENDS[measure]
-    bucket = rollup.bucket_of(rollup.duration_ms(end), lowers).label("bucket")
+def _bucket_counts(f: ComplaintFilter, s: rollup.Split | None, lowers: list[int]) -> dict[int, dict[int, int]]:
+    """How many durations of the complaints counted fall in each bucket, by measure and bucket
+    number: the rollups' counts of the split's full weeks' settled complaints (none when `s` is
+    None) plus those of the others, counted live. Two statements for both measures: one grouped
+    read of the rollups, one of the complaints read live."""
     statements = []
     if s is not None:
         statements.append(
-            select(FigureDuration.bucket.label("bucket"), func.sum(FigureDuration.complaints).label("complaints"))
-            .where(*rollup.filtered(FigureDuration, s, f), FigureDuration.measure == measure)
-            .group_by(FigureDuration.bucket)
+            select(FigureDuration.measure, FigureDuration.bucket, func.sum(FigureDuration.complaints))
+            .where(*rollup.filtered(FigureDuration, s, f), FigureDuration.measure.in_(sorted(rollup.ENDS)))
+            .group_by(FigureDuration.measure, FigureDuration.bucket)
         )
     live = [] if s is None else [s.live]
-    statements.append(
-        select(bucket, func.count().label("complaints")).where(*counted(f), *live, end.is_not(None)).group_by(bucket)
-    )
-    counts: dict[int, int] = {}
+    statements.append(union_all(*(
+        select(literal(measure, Integer()).label("measure"), bucket.label("bucket"), func.count().label("complaints"))
+        .where(*counted(f), *live, end.is_not(None)).group_by(bucket)
+        for measure, end in rollup.ENDS.items()
+        for bucket in [rollup.duration_bucket(end, lowers)]
+    )))
+    counts: dict[int, dict[int, int]] = {}
     for statement in statements:
-        for row in rollup.reader().execute(statement):
-            counts[row.bucket] = counts.get(row.bucket, 0) + int(row.complaints)
+        for measure, bucket, complaints in rollup.reader().execute(statement):
+            buckets = counts.setdefault(measure, {})
+            buckets[bucket] = buckets.get(bucket, 0) + int(complaints)
     return counts
 
 
