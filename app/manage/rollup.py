@@ -62,7 +62,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from ..complaints.filters import ComplaintFilter
+from ..complaints.filters import ComplaintFilter, filter_conditions
 from ..database import epoch_ms
 from ..extensions import db
 from .facts import BREACH_COUNTS, ESCALATION_COUNTS
@@ -172,6 +172,10 @@ class Split:
     live_from: datetime | None
     period_from: datetime | None = None
     period_before: datetime | None = None
+    #: Parts of the first and last weeks outside the period, (Monday, from, before), whose
+    #: settled complaints the rollups of those weeks count and the figures take away again
+    #: (`split_complemented`); empty for `split`.
+    less: tuple[tuple[date, datetime, datetime], ...] = ()
 
     @property
     def live(self) -> ColumnElement[bool]:
@@ -234,6 +238,44 @@ def split(f: ComplaintFilter, timezone: str | None = None) -> Split | None:
     if first is not None and last is not None and first > last:
         return None
     return Split(first, last, live_before, live_from, f.registered_from, f.registered_before)
+
+
+def split_complemented(f: ComplaintFilter, timezone: str | None = None) -> Split | None:
+    """As `split`, but a partial week at either end of the period is read from that week's
+    rollups when the part of it outside the period is the shorter: the settled complaints of
+    that part (`Split.less`) are then read live and taken away, instead of reading those of the
+    longer part inside. A period that ends today ends in a week whose rest is still to come,
+    and nothing is registered there yet; the dashboard's own figures (app/manage/figures/)
+    read it so, other readers of `split` are left as they were."""
+    s = split(f, timezone)
+    if s is None:
+        return None
+    first, last, live_before, live_from, less = s.first, s.last, s.live_before, s.live_from, []
+
+    def starts(monday: date) -> datetime | None:
+        return reader().scalar(select(FigureWeek.starts).where(FigureWeek.monday == monday))
+
+    if first is not None and live_before is not None and s.period_from is not None and s.period_from < live_before:
+        monday = first - timedelta(days=7)
+        begins = starts(monday)
+        if begins is not None and s.period_from - begins < live_before - s.period_from:
+            first, live_before = monday, None
+            less.append((monday, begins, s.period_from))
+    if last is not None and live_from is not None and s.period_before is not None and live_from < s.period_before:
+        monday = last + timedelta(days=7)
+        ends = starts(monday + timedelta(days=7))
+        if ends is not None and ends - s.period_before < s.period_before - live_from:
+            last, live_from = monday, None
+            less.append((monday, s.period_before, ends))
+    return Split(first, last, live_before, live_from, s.period_from, s.period_before, tuple(less))
+
+
+def less_where(s: Split, index: int, f: ComplaintFilter) -> list[ColumnElement[bool]]:
+    """The settled complaints of the `index`-th part of `s.less` that the filters `f` (category,
+    channel, tier; not its period) count."""
+    _, start, before = s.less[index]
+    return [settled(), Facts.registered_at >= start, Facts.registered_at < before,
+            *filter_conditions(ComplaintFilter(category=f.category, channel=f.channel, tier=f.tier), Facts)]
 
 
 def filtered(table: Any, s: Split, f: ComplaintFilter, by: int = 0) -> list[ColumnElement[bool]]:

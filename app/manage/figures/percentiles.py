@@ -34,7 +34,7 @@ def timings(f: ComplaintFilter) -> Timings:
     complaints counted under `f` (one snapshot: the counts per bucket and the read inside a
     bucket agree)."""
     with rollup.snapshot():
-        s = rollup.split(f)
+        s = rollup.split_complemented(f)
         lowers = rollup.bucket_lowers()
         counts = _bucket_counts(f, s, lowers)
         return Timings(*(_percentiles(f, measure, counts.get(measure, {}), lowers)
@@ -62,8 +62,10 @@ def _percentiles(f: ComplaintFilter, measure: int, counts: dict[int, int], lower
 def _bucket_counts(f: ComplaintFilter, s: rollup.Split | None, lowers: list[int]) -> dict[int, dict[int, int]]:
     """How many durations of the complaints counted fall in each bucket, by measure and bucket
     number: the rollups' counts of the split's full weeks' settled complaints (none when `s` is
-    None) plus those of the others, counted live. Two statements for both measures: one grouped
-    read of the rollups, one of the complaints read live."""
+    None) plus those of the others, counted live, less those of the parts of the first and last
+    weeks outside the period that the rollups of those weeks count (`Split.less`). One
+    statement for both measures each: a grouped read of the rollups, of the complaints read
+    live, of the parts taken away."""
     statements = []
     if s is not None:
         statements.append(
@@ -78,11 +80,22 @@ def _bucket_counts(f: ComplaintFilter, s: rollup.Split | None, lowers: list[int]
         for measure, end in rollup.ENDS.items()
         for bucket in [rollup.duration_bucket(end, lowers)]
     )))
+    signs = [1] * len(statements)
+    if s is not None and s.less:  # the parts of the first and last weeks outside the period
+        statements.append(union_all(*(
+            select(literal(measure, Integer()).label("measure"), bucket.label("bucket"),
+                   func.count().label("complaints"))
+            .where(*rollup.less_where(s, index, f), end.is_not(None)).group_by(bucket)
+            for index in range(len(s.less))
+            for measure, end in rollup.ENDS.items()
+            for bucket in [rollup.duration_bucket(end, lowers)]
+        )))
+        signs.append(-1)
     counts: dict[int, dict[int, int]] = {}
-    for statement in statements:
+    for statement, sign in zip(statements, signs, strict=True):
         for measure, bucket, complaints in rollup.reader().execute(statement):
             buckets = counts.setdefault(measure, {})
-            buckets[bucket] = buckets.get(bucket, 0) + int(complaints)
+            buckets[bucket] = buckets.get(bucket, 0) + sign * int(complaints)
     return counts
 
 
