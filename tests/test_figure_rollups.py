@@ -261,3 +261,43 @@ def test_the_migration_counts_as_settled_the_statuses_the_figures_read_as_settle
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     assert tuple(sorted(migration.SETTLED)) == SETTLED
+
+
+def test_a_percentile_is_read_inside_its_bucket_from_the_duration_index_alone(app, spread):
+    """The rank-th duration of a bucket is read from the index on that duration without the
+    table (migration e7b2c4d6f8a1): an index-only scan on PostgreSQL (asked to avoid table and
+    bitmap scans and sorts, after a VACUUM, as on a real registry), a covering index on SQLite;
+    for every filter the dashboard has."""
+    from sqlalchemy import event
+
+    sent: list[tuple[str, object]] = []
+
+    def catch(conn, cursor, statement, parameters, context, executemany):
+        if "OFFSET" in statement and "complaint_facts" in statement and "AS measure" not in statement:
+            sent.append((statement, parameters))
+
+    f = ComplaintFilter(registered_from=T0 - 30 * D, registered_before=T0, category="technical",
+                        channel=Channel.API, tier=1)
+    with app.app_context():
+        postgresql = db.session.get_bind().dialect.name == "postgresql"
+        if postgresql:
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("VACUUM ANALYZE complaint_facts"))
+        event.listen(db.engine, "before_cursor_execute", catch)
+        try:
+            figures.timings(ComplaintFilter())
+            figures.timings(f)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", catch)
+        assert len(sent) == 8  # median and p90 of two measures, twice
+        with db.engine.connect() as connection:
+            for statement, parameters in sent:
+                if postgresql:
+                    for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+                        connection.execute(text(f"SET LOCAL {setting} = off"))
+                    plan = "\n".join(connection.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
+                    assert "Index Only Scan using ix_complaint_facts_" in plan, plan
+                else:
+                    plan = "\n".join(row[3] for row in connection.exec_driver_sql(
+                        "EXPLAIN QUERY PLAN " + statement, parameters))
+                    assert "USING COVERING INDEX ix_complaint_facts_" in plan, plan
