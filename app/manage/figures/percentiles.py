@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Integer, func, literal, select, union_all
+from sqlalchemy import Integer, and_, func, literal, or_, select, union_all
 
 from ...complaints.filters import ComplaintFilter
 from .. import rollup
@@ -73,23 +73,11 @@ def _bucket_counts(f: ComplaintFilter, s: rollup.Split | None, lowers: list[int]
             .where(*rollup.filtered(FigureDuration, s, f), FigureDuration.measure.in_(sorted(rollup.ENDS)))
             .group_by(FigureDuration.measure, FigureDuration.bucket)
         )
-    live = [] if s is None else [s.live]
-    statements.append(union_all(*(
-        select(literal(measure, Integer()).label("measure"), bucket.label("bucket"), func.count().label("complaints"))
-        .where(*counted(f), *live, end.is_not(None)).group_by(bucket)
-        for measure, end in rollup.ENDS.items()
-        for bucket in [rollup.duration_bucket(end, lowers)]
-    )))
+    statements.append(_durations_by_bucket([*counted(f), *([] if s is None else [s.live])], lowers, "live"))
     signs = [1] * len(statements)
     if s is not None and s.less:  # the parts of the first and last weeks outside the period
-        statements.append(union_all(*(
-            select(literal(measure, Integer()).label("measure"), bucket.label("bucket"),
-                   func.count().label("complaints"))
-            .where(*rollup.less_where(s, index, f), end.is_not(None)).group_by(bucket)
-            for index in range(len(s.less))
-            for measure, end in rollup.ENDS.items()
-            for bucket in [rollup.duration_bucket(end, lowers)]
-        )))
+        parts = [and_(*rollup.less_where(s, index, f)) for index in range(len(s.less))]
+        statements.append(_durations_by_bucket([or_(*parts)], lowers, "less"))
         signs.append(-1)
     counts: dict[int, dict[int, int]] = {}
     for statement, sign in zip(statements, signs, strict=True):
@@ -97,6 +85,22 @@ def _bucket_counts(f: ComplaintFilter, s: rollup.Split | None, lowers: list[int]
             buckets = counts.setdefault(measure, {})
             buckets[bucket] = buckets.get(bucket, 0) + sign * int(complaints)
     return counts
+
+
+def _durations_by_bucket(where: list[Any], lowers: list[int], name: str) -> Any:
+    """Both measures' counts per bucket of the complaints `where` selects, read once: each
+    complaint's two buckets are computed once (a materialized CTE), then counted per measure
+    (a complaint without the measure's end has no bucket)."""
+    buckets = (
+        select(*(rollup.duration_bucket(end, lowers).label(f"bucket_{measure}") for measure, end in rollup.ENDS.items()))
+        .where(*where).cte(f"{name}_buckets").prefix_with("MATERIALIZED")
+    )
+    return union_all(*(
+        select(literal(measure, Integer()).label("measure"), bucket.label("bucket"), func.count().label("complaints"))
+        .where(bucket.is_not(None)).group_by(bucket)
+        for measure in rollup.ENDS
+        for bucket in [buckets.c[f"bucket_{measure}"]]
+    ))
 
 
 def _in_bucket(f: ComplaintFilter, end: Any, lower_ms: int, upper_ms: int | None, rank: int) -> float:
