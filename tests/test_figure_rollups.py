@@ -18,7 +18,7 @@ from app.complaints.filters import ComplaintFilter
 from app.complaints.models import Channel, Complaint, Resolution
 from app.extensions import db
 from app.manage import figures, rollup
-from app.manage.models import FigureCell
+from app.manage.models import ComplaintFacts, FigureCell
 from app.workflow import operations as ops
 
 H, D = timedelta(hours=1), timedelta(days=1)
@@ -111,6 +111,9 @@ PERIODS = [
     (None, None),
     (local_day_start(date(2026, 10, 20), ZONE), local_day_start(date(2026, 11, 21), ZONE)),  # partial weeks
     (local_day_start(date(2026, 10, 19), ZONE), local_day_start(date(2026, 11, 16), ZONE)),  # whole weeks
+    # partial weeks, each read as its week less the shorter part outside the period, which holds
+    # a settled complaint (Monday 19 October, Sunday 15 November)
+    (local_day_start(date(2026, 10, 20), ZONE), local_day_start(date(2026, 11, 14), ZONE)),
     (T0 - 30 * D + 5 * H, T0 - 3 * D + 7 * H),  # any instants
     (T0 - 20 * D, None),
     (None, T0 - 20 * D),
@@ -137,6 +140,47 @@ def test_the_figures_through_the_rollups_equal_the_figures_read_live(app, spread
             for timezone in (ZONE, None):
                 rolled_up, live = _live_and_rolled_up(app, monkeypatch, f, timezone)
                 assert rolled_up == live, (f, timezone)
+
+
+def test_a_partial_week_is_read_as_its_week_less_the_shorter_part_outside_the_period(app, spread):
+    """The dashboard's figures read the first and last weeks of 20 October to 13 November from
+    their rollups, less the settled complaints of Monday 19 October and of 14-15 November (the
+    figures equal those read live: the test above)."""
+    f = ComplaintFilter(registered_from=local_day_start(date(2026, 10, 20), ZONE),
+                        registered_before=local_day_start(date(2026, 11, 14), ZONE))
+    with app.app_context():
+        plain, complemented = rollup.split(f, ZONE), rollup.split_complemented(f, ZONE)
+        assert (plain.first, plain.last, plain.less) == (date(2026, 10, 26), date(2026, 11, 2), ())
+        assert (complemented.first, complemented.last) == (date(2026, 10, 19), date(2026, 11, 9))
+        assert complemented.live_before is None and complemented.live_from is None
+        assert [part[0] for part in complemented.less] == [date(2026, 10, 19), date(2026, 11, 9)]
+        taken_away = [db.session.scalar(select(func.count()).select_from(ComplaintFacts)
+                                        .where(*rollup.less_where(complemented, index, f)))
+                      for index in range(len(complemented.less))]
+        assert taken_away == [1, 1]
+        # a week whose part inside the period is the shorter is read live, as before
+        f = ComplaintFilter(registered_from=local_day_start(date(2026, 10, 24), ZONE))
+        assert rollup.split_complemented(f, ZONE).less == ()
+
+
+def test_the_live_durations_fall_in_the_buckets_the_triggers_put_them_in(app, spread):
+    """PostgreSQL buckets the durations read live as intervals, the triggers as milliseconds:
+    the same bucket at each bound, a microsecond under it and over it."""
+    with app.app_context():
+        lowers = rollup.bucket_lowers()
+        rows = db.session.execute(select(Complaint.id, Complaint.registered_at).order_by(Complaint.id)).all()
+        offsets = [timedelta(microseconds=m) for m in (-1, 0, 1)]
+        bounds = [lowers[n] for n in (2, 3, 40, 120, 200, len(lowers) - 1)]
+        for (complaint_id, registered_at), (lower, offset) in zip(
+                rows, [(lower, offset) for lower in bounds for offset in offsets], strict=False):
+            db.session.execute(update(Complaint).where(Complaint.id == complaint_id).values(
+                first_responded_at=registered_at + timedelta(milliseconds=lower) + offset))
+        db.session.commit()
+        for end in rollup.ENDS.values():
+            pairs = db.session.execute(select(rollup.duration_bucket(end, lowers), rollup.bucket_of(
+                rollup.duration_ms(end), lowers)).where(end.is_not(None))).all()
+            assert len(pairs) >= 11 and all(a == b for a, b in pairs), pairs
+    _assert_kept(app)
 
 
 def test_the_whole_registry_is_read_through_the_rollups(app, spread):
@@ -217,3 +261,43 @@ def test_the_migration_counts_as_settled_the_statuses_the_figures_read_as_settle
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     assert tuple(sorted(migration.SETTLED)) == SETTLED
+
+
+def test_a_percentile_is_read_inside_its_bucket_from_the_duration_index_alone(app, spread):
+    """The rank-th duration of a bucket is read from the index on that duration without the
+    table (migration e7b2c4d6f8a1): an index-only scan on PostgreSQL (asked to avoid table and
+    bitmap scans and sorts, after a VACUUM, as on a real registry), a covering index on SQLite;
+    for every filter the dashboard has."""
+    from sqlalchemy import event
+
+    sent: list[tuple[str, object]] = []
+
+    def catch(conn, cursor, statement, parameters, context, executemany):
+        if "OFFSET" in statement and "complaint_facts" in statement and "AS measure" not in statement:
+            sent.append((statement, parameters))
+
+    f = ComplaintFilter(registered_from=T0 - 30 * D, registered_before=T0, category="technical",
+                        channel=Channel.API, tier=1)
+    with app.app_context():
+        postgresql = db.session.get_bind().dialect.name == "postgresql"
+        if postgresql:
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("VACUUM ANALYZE complaint_facts"))
+        event.listen(db.engine, "before_cursor_execute", catch)
+        try:
+            figures.timings(ComplaintFilter())
+            figures.timings(f)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", catch)
+        assert len(sent) == 8  # median and p90 of two measures, twice
+        with db.engine.connect() as connection:
+            for statement, parameters in sent:
+                if postgresql:
+                    for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+                        connection.execute(text(f"SET LOCAL {setting} = off"))
+                    plan = "\n".join(connection.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
+                    assert "Index Only Scan using ix_complaint_facts_" in plan, plan
+                else:
+                    plan = "\n".join(row[3] for row in connection.exec_driver_sql(
+                        "EXPLAIN QUERY PLAN " + statement, parameters))
+                    assert "USING COVERING INDEX ix_complaint_facts_" in plan, plan

@@ -45,6 +45,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Integer,
+    Interval,
     Numeric,
     Select,
     String,
@@ -64,7 +65,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from ..complaints.filters import ComplaintFilter
+from ..complaints.filters import ComplaintFilter, filter_conditions
 from ..database import epoch_ms
 from ..extensions import db
 from .facts import BREACH_COUNTS, ESCALATION_COUNTS
@@ -149,8 +150,11 @@ def _settle_planner(session: Session) -> None:
     the planner expects as many groups and compiles for seconds, longer than the query runs),
     room to group and sort in memory instead of in temporary files, and a plan made for each
     statement's own values: the driver prepares a statement run often, and the generic plan of
-    a period's bounds cannot tell a few days from a year."""
+    a period's bounds cannot tell a few days from a year. No parallel workers: the statements
+    read a few thousand rows each, and starting workers took longer (5 ms and more) than they
+    saved."""
     session.execute(text("SET LOCAL jit = off"))
+    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     session.execute(text("SET LOCAL work_mem = '64MB'"))
     session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
@@ -175,6 +179,10 @@ class Split:
     live_from: datetime | None
     period_from: datetime | None = None
     period_before: datetime | None = None
+    #: Parts of the first and last weeks outside the period, (Monday, from, before), whose
+    #: settled complaints the rollups of those weeks count and the figures take away again
+    #: (`split_complemented`); empty for `split`.
+    less: tuple[tuple[date, datetime, datetime], ...] = ()
 
     @property
     def live(self) -> ColumnElement[bool]:
@@ -194,7 +202,11 @@ class Split:
             return [*([] if start is None else [Facts.registered_at >= start]),
                     *([] if end is None else [Facts.registered_at < end])]
 
-        picks = [select(Facts.complaint_id).where(unsettled(), *between(self.live_before, self.live_from))]
+        # the unsettled ones of the period's weeks read from the rollups (of the whole period
+        # where a partial week is read from them too: `split_complemented`)
+        picks = [select(Facts.complaint_id).where(unsettled(), *between(
+            self.period_from if self.live_before is None else self.live_before,
+            self.period_before if self.live_from is None else self.live_from))]
         if self.live_before is not None:
             picks.append(select(Facts.complaint_id).where(*between(self.period_from, self.live_before)))
         if self.live_from is not None:
@@ -237,6 +249,44 @@ def split(f: ComplaintFilter, timezone: str | None = None) -> Split | None:
     if first is not None and last is not None and first > last:
         return None
     return Split(first, last, live_before, live_from, f.registered_from, f.registered_before)
+
+
+def split_complemented(f: ComplaintFilter, timezone: str | None = None) -> Split | None:
+    """As `split`, but a partial week at either end of the period is read from that week's
+    rollups when the part of it outside the period is the shorter: the settled complaints of
+    that part (`Split.less`) are then read live and taken away, instead of reading those of the
+    longer part inside. A period that ends today ends in a week whose rest is still to come,
+    and nothing is registered there yet; the dashboard's own figures (app/manage/figures/)
+    read it so, other readers of `split` are left as they were."""
+    s = split(f, timezone)
+    if s is None:
+        return None
+    first, last, live_before, live_from, less = s.first, s.last, s.live_before, s.live_from, []
+
+    def starts(monday: date) -> datetime | None:
+        return reader().scalar(select(FigureWeek.starts).where(FigureWeek.monday == monday))
+
+    if first is not None and live_before is not None and s.period_from is not None and s.period_from < live_before:
+        monday = first - timedelta(days=7)
+        begins = starts(monday)
+        if begins is not None and s.period_from - begins < live_before - s.period_from:
+            first, live_before = monday, None
+            less.append((monday, begins, s.period_from))
+    if last is not None and live_from is not None and s.period_before is not None and live_from < s.period_before:
+        monday = last + timedelta(days=7)
+        ends = starts(monday + timedelta(days=7))
+        if ends is not None and ends - s.period_before < s.period_before - live_from:
+            last, live_from = monday, None
+            less.append((monday, s.period_before, ends))
+    return Split(first, last, live_before, live_from, s.period_from, s.period_before, tuple(less))
+
+
+def less_where(s: Split, index: int, f: ComplaintFilter) -> list[ColumnElement[bool]]:
+    """The settled complaints of the `index`-th part of `s.less` that the filters `f` (category,
+    channel, tier; not its period) count."""
+    _, start, before = s.less[index]
+    return [settled(), Facts.registered_at >= start, Facts.registered_at < before,
+            *filter_conditions(ComplaintFilter(category=f.category, channel=f.channel, tier=f.tier), Facts)]
 
 
 def filtered(table: Any, s: Split, f: ComplaintFilter, by: int = 0) -> list[ColumnElement[bool]]:
@@ -293,6 +343,18 @@ def bucket_of(ms: Any, lowers: list[int]) -> Any:
         select(FigureBucket.bucket).where(FigureBucket.lower_ms <= cast(ms, BigInteger()))
         .order_by(FigureBucket.lower_ms.desc()).limit(1).scalar_subquery()
     )
+
+
+def duration_bucket(end: Any, lowers: list[int]) -> Any:
+    """The bucket of a complaint's `end - registered_at`, the one `bucket_of(duration_ms(end))`
+    and the triggers find, computed more cheaply per complaint. PostgreSQL: the interval itself
+    among the bounds as intervals (exact: an interval of whole microseconds is at least a bound
+    of whole milliseconds exactly when its milliseconds are; `numeric` epochs cost about ten
+    times as much per complaint). SQLite: `bucket_of` (its index on the bounds)."""
+    if on_postgresql():
+        bounds = [timedelta(milliseconds=lower) for lower in lowers]
+        return func.width_bucket(end - Facts.registered_at, literal(bounds, ARRAY(Interval())), type_=Integer()) - 1
+    return bucket_of(duration_ms(end), lowers)
 
 
 # --- from scratch ----------------------------------------------------------------------------

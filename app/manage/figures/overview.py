@@ -64,10 +64,11 @@ def overview(f: ComplaintFilter, now: datetime, timezone: str | None = None) -> 
     every other complaint of the period is read live; one snapshot."""
     with rollup.snapshot():
         tally = _Tally()
-        s = rollup.split(f, timezone)
+        s = rollup.split_complemented(f, timezone)
         _add_live(tally, f, now, timezone, None if s is None else s.live, rollup_weeks=s is not None)
         if s is not None:
             _add_rollups(tally, f, s, weeks=timezone is not None)
+            _take_less(tally, f, s, weeks=timezone is not None)
         return _finished(tally)
 
 
@@ -94,6 +95,9 @@ class _Tally:
     transfers_max: int | None = None
     first_response_breaches: int = 0
     resolution_breaches: int = 0
+    #: Settled complaints per transfer count, from the rollups less the parts of weeks outside
+    #: the period: the most transfers is the largest count with a complaint.
+    transfer_counts: dict[int, int] = field(default_factory=dict)
     categories: dict[Any, _Line] = field(default_factory=dict)
     tiers: dict[Any, _Line] = field(default_factory=dict)
     owners: dict[Any, _Line] = field(default_factory=dict)
@@ -322,7 +326,7 @@ def _add_rollups(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool
         tally.answered += line.complaints
         tally.disputed += line.disputed
         tally.transfers += line.transfers
-        tally.most_transfers(line.grouped_by)  # the transfer count
+        tally.transfer_counts[line.grouped_by] = tally.transfer_counts.get(line.grouped_by, 0) + line.complaints
         tally.first_response_breaches += line.first_response_breaches
         tally.resolution_breaches += line.resolution_breaches
     for by, key, groups in (
@@ -338,6 +342,42 @@ def _add_rollups(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool
             tally.add(tally.weeks, line.grouped_by, line.complaints, line.met, line.complaints)
 
 
+def _take_less(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool) -> None:
+    """Take away the settled complaints of the parts of the first and last weeks outside the
+    period (`s.less`), which those weeks' rollups counted: one small grouped read of them (a
+    part still to come holds none)."""
+    if not s.less:
+        return
+    statement = union_all(*(
+        select(
+            literal(index, Integer()).label("part"), Facts.category, Facts.tier, Facts.owner_id, Facts.transfer_count,
+            func.count().label("complaints"), func.count().filter(met()).label("met"),
+            func.count().filter(Facts.disputed).label("disputed"), func.sum(Facts.transfer_count).label("transfers"),
+            func.sum(Facts.first_response_breaches).label("first_response_breaches"),
+            func.sum(Facts.resolution_breaches).label("resolution_breaches"),
+        )
+        .where(*rollup.less_where(s, index, f))
+        .group_by(Facts.category, Facts.tier, Facts.owner_id, Facts.transfer_count)
+        for index in range(len(s.less))
+    ))
+    for row in rollup.reader().execute(statement):
+        n, met_ = -int(row.complaints), -int(row.met)
+        tally.complaints += n
+        tally.met += met_
+        tally.eligible += n
+        tally.answered += n
+        tally.disputed -= int(row.disputed)
+        tally.transfers -= int(row.transfers)
+        tally.transfer_counts[row.transfer_count] = tally.transfer_counts.get(row.transfer_count, 0) + n
+        tally.first_response_breaches -= int(row.first_response_breaches)
+        tally.resolution_breaches -= int(row.resolution_breaches)
+        tally.add(tally.categories, row.category, n, met_, n)
+        tally.add(tally.tiers, row.tier, n, met_, n)
+        tally.add(tally.owners, row.owner_id, n, met_, n)
+        if weeks:
+            tally.add(tally.weeks, s.less[row.part][0], n, met_, n)
+
+
 # --- the figures from their sums ---------------------------------------------------------------
 
 
@@ -346,6 +386,12 @@ def _finished(tally: _Tally) -> Overview:
 
     def group(key: Any, line: _Line, name: str | None = None) -> Group:
         return Group(key, line.complaints, Share(line.met, line.eligible), name)
+
+    # A line is a group with a complaint: the parts taken away (`_take_less`) can leave none.
+    for groups in (tally.categories, tally.tiers, tally.owners, tally.weeks):
+        for key in [key for key, line in groups.items() if not line.complaints]:
+            del groups[key]
+    tally.most_transfers(max((count for count, n in tally.transfer_counts.items() if n > 0), default=None))
 
     summary = Summary(
         complaints=tally.complaints, open=tally.open, compliance=Share(tally.met, tally.eligible),

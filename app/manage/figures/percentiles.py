@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, and_, func, literal, or_, select, union_all
 
 from ...complaints.filters import ComplaintFilter
 from .. import rollup
@@ -34,15 +34,16 @@ def timings(f: ComplaintFilter) -> Timings:
     complaints counted under `f` (one snapshot: the counts per bucket and the read inside a
     bucket agree)."""
     with rollup.snapshot():
-        s = rollup.split(f)
+        s = rollup.split_complemented(f)
         lowers = rollup.bucket_lowers()
-        return Timings(*(_percentiles(f, s, measure, lowers) for measure in (rollup.FIRST_RESPONSE, rollup.RESOLUTION)))
+        counts = _bucket_counts(f, s, lowers)
+        return Timings(*(_percentiles(f, measure, counts.get(measure, {}), lowers)
+                         for measure in (rollup.FIRST_RESPONSE, rollup.RESOLUTION)))
 
 
-def _percentiles(f: ComplaintFilter, s: rollup.Split | None, measure: int, lowers: list[int]) -> Percentiles:
+def _percentiles(f: ComplaintFilter, measure: int, counts: dict[int, int], lowers: list[int]) -> Percentiles:
     """Nearest-rank median and p90 of one measure: each wanted rank found in its bucket from
-    the counts, then read from that bucket."""
-    counts = _bucket_counts(f, s, measure, lowers)
+    the counts (durations per bucket number), then read from that bucket."""
     n = sum(counts.values())
     if not n:
         return Percentiles(0, None, None)
@@ -58,28 +59,48 @@ def _percentiles(f: ComplaintFilter, s: rollup.Split | None, measure: int, lower
     return Percentiles(n, *values)
 
 
-def _bucket_counts(f: ComplaintFilter, s: rollup.Split | None, measure: int, lowers: list[int]) -> dict[int, int]:
-    """How many durations of the complaints counted fall in each bucket (by bucket number): the
-    rollups' counts of the split's full weeks' settled complaints (none when `s` is None) plus
-    those of the others, counted live."""
-    end = rollup.ENDS[measure]
-    bucket = rollup.bucket_of(rollup.duration_ms(end), lowers).label("bucket")
+def _bucket_counts(f: ComplaintFilter, s: rollup.Split | None, lowers: list[int]) -> dict[int, dict[int, int]]:
+    """How many durations of the complaints counted fall in each bucket, by measure and bucket
+    number: the rollups' counts of the split's full weeks' settled complaints (none when `s` is
+    None) plus those of the others, counted live, less those of the parts of the first and last
+    weeks outside the period that the rollups of those weeks count (`Split.less`). One
+    statement for both measures each: a grouped read of the rollups, of the complaints read
+    live, of the parts taken away."""
     statements = []
     if s is not None:
         statements.append(
-            select(FigureDuration.bucket.label("bucket"), func.sum(FigureDuration.complaints).label("complaints"))
-            .where(*rollup.filtered(FigureDuration, s, f), FigureDuration.measure == measure)
-            .group_by(FigureDuration.bucket)
+            select(FigureDuration.measure, FigureDuration.bucket, func.sum(FigureDuration.complaints))
+            .where(*rollup.filtered(FigureDuration, s, f), FigureDuration.measure.in_(sorted(rollup.ENDS)))
+            .group_by(FigureDuration.measure, FigureDuration.bucket)
         )
-    live = [] if s is None else [s.live]
-    statements.append(
-        select(bucket, func.count().label("complaints")).where(*counted(f), *live, end.is_not(None)).group_by(bucket)
-    )
-    counts: dict[int, int] = {}
-    for statement in statements:
-        for row in rollup.reader().execute(statement):
-            counts[row.bucket] = counts.get(row.bucket, 0) + int(row.complaints)
+    statements.append(_durations_by_bucket([*counted(f), *([] if s is None else [s.live])], lowers, "live"))
+    signs = [1] * len(statements)
+    if s is not None and s.less:  # the parts of the first and last weeks outside the period
+        parts = [and_(*rollup.less_where(s, index, f)) for index in range(len(s.less))]
+        statements.append(_durations_by_bucket([or_(*parts)], lowers, "less"))
+        signs.append(-1)
+    counts: dict[int, dict[int, int]] = {}
+    for statement, sign in zip(statements, signs, strict=True):
+        for measure, bucket, complaints in rollup.reader().execute(statement):
+            buckets = counts.setdefault(measure, {})
+            buckets[bucket] = buckets.get(bucket, 0) + sign * int(complaints)
     return counts
+
+
+def _durations_by_bucket(where: list[Any], lowers: list[int], name: str) -> Any:
+    """Both measures' counts per bucket of the complaints `where` selects, read once: each
+    complaint's two buckets are computed once (a materialized CTE), then counted per measure
+    (a complaint without the measure's end has no bucket)."""
+    buckets = (
+        select(*(rollup.duration_bucket(end, lowers).label(f"bucket_{measure}") for measure, end in rollup.ENDS.items()))
+        .where(*where).cte(f"{name}_buckets").prefix_with("MATERIALIZED")
+    )
+    return union_all(*(
+        select(literal(measure, Integer()).label("measure"), bucket.label("bucket"), func.count().label("complaints"))
+        .where(bucket.is_not(None)).group_by(bucket)
+        for measure in rollup.ENDS
+        for bucket in [buckets.c[f"bucket_{measure}"]]
+    ))
 
 
 def _in_bucket(f: ComplaintFilter, end: Any, lower_ms: int, upper_ms: int | None, rank: int) -> float:
