@@ -13,7 +13,7 @@ when the columns the expression reads are in it too, hence the end and registere
 Same names, same expressions and conditions: the queries need no change.
 
 Revision ID: e7b2c4d6f8a1
-Revises: a3c5e7f9b1d2
+Revises: e5b9d3a7c2f8
 Create Date: 2026-12-04 14:00:00.000000
 
 """
@@ -21,7 +21,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e7b2c4d6f8a1'
-down_revision = 'a3c5e7f9b1d2'
+down_revision = 'e5b9d3a7c2f8'
 branch_labels = None
 depends_on = None
 
