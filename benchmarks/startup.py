@@ -80,7 +80,9 @@ def _wait_for(port: int, server: subprocess.Popen, started: float, limit: float 
 
 
 def _start(app_spec: str, root: Path, env: dict[str, str], port: int, log: Path) -> tuple[subprocess.Popen, float]:
-    command = [GUNICORN, "-c", str(root / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+    # The bare app always runs under this tree's settings, so that it is the same in every run.
+    settings = root if app_spec == "wsgi:app" else ROOT
+    command = [GUNICORN, "-c", str(settings / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
                "--pythonpath", f"{root},{HERE}", app_spec]
     with log.open("ab") as output:
         started = time.perf_counter()

@@ -4,6 +4,7 @@ database connections, serves requests, and leaves the master's connections worki
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import runpy
@@ -16,7 +17,7 @@ from sqlalchemy import select, text
 from _support import valid_payload
 from app.complaints.models import Complaint
 from app.extensions import db
-from app.serving.workers import after_fork
+from app.serving.workers import after_fork, settle
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,3 +132,14 @@ def test_gunicorn_preloads_by_default_and_warns_that_a_hup_loads_no_new_code(mon
     server.cfg.preload_app = False
     settings["on_reload"](server)
     assert len(warnings) == 1  # each worker loads the app: a HUP loads new code, nothing to say
+
+
+def test_settle_freezes_what_start_up_made_and_turns_the_collector_back_on():
+    """wsgi.py keeps the collector off while the app is imported and built; settle ends that."""
+    gc.disable()
+    try:
+        settle()
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.enable()
+        gc.unfreeze()
