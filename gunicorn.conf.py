@@ -13,9 +13,11 @@ be changed without editing this file:
   GUNICORN_GRACEFUL_TIMEOUT  30               seconds running requests get to finish on stop / reload
   GUNICORN_KEEPALIVE         5                seconds an idle keep-alive connection stays open (gthread)
   GUNICORN_MAX_REQUESTS      0                replace a worker after this many requests (0: never)
-  GUNICORN_PRELOAD           0                1: the master loads the app once and forks its workers
-                                              from it (they share its memory; a HUP then does NOT
-                                              load new code: restart instead, docs/deployment.md)
+  GUNICORN_PRELOAD           1                the master loads the app once and forks its workers
+                                              from it: they start in a fraction of a second and
+                                              share its memory. A HUP then does NOT load new code:
+                                              deploy with a restart (docs/deployment.md). 0: each
+                                              worker loads the app itself (and a HUP loads new code)
   FORWARDED_ALLOW_IPS        127.0.0.1,::1    proxies whose X-Forwarded-Proto gunicorn believes
   GUNICORN_LOG_LEVEL         info
   GUNICORN_ACCESS_LOG        (off)            "-" adds gunicorn's own access lines on stderr
@@ -29,6 +31,7 @@ gunicorn's own messages go to stderr, as JSON lines when the app's LOG_FORMAT is
 from __future__ import annotations
 
 import os
+import sys
 
 
 def _int(name: str, default: int) -> int:
@@ -47,7 +50,7 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
 max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = max_requests // 10
-preload_app = os.environ.get("GUNICORN_PRELOAD", "0") == "1"
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") == "1"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proc_name = "complaint-registry"
 
@@ -79,8 +82,18 @@ if os.environ.get("LOG_FORMAT", "json" if _production else "text") == "json":
 
 
 def post_fork(server, worker):  # noqa: ANN001, ARG001  (gunicorn's hook signature)
-    """A worker forked from a preloading master makes its own database connections."""
-    if server.cfg.preload_app:
-        from app.serving.workers import after_fork
+    """A worker forked from a preloading master makes its own database connections. Only the
+    registry needs it, and then the master loaded app/serving/workers.py with it (wsgi.py):
+    importing it here for another WSGI app (a benchmark's bare one) would load the registry
+    in each of its workers."""
+    workers = sys.modules.get("app.serving.workers")
+    if server.cfg.preload_app and workers is not None:
+        workers.after_fork(server.app.wsgi())  # the app the master loaded (no second load)
 
-        after_fork(server.app.wsgi())  # the app the master loaded (no second load)
+
+def on_reload(server):  # noqa: ANN001  (gunicorn's hook signature)
+    """A HUP re-reads these settings and replaces the workers, but a preloading master forks the
+    new ones from the application it loaded when it started: say so where the operator looks."""
+    if server.cfg.preload_app:
+        server.log.warning("HUP: the new workers run the code loaded when the server started; "
+                           "restart the server to load new code (docs/deployment.md)")

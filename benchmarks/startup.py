@@ -4,10 +4,12 @@ gunicorn.conf.py and on the same SQLite database, measured in one interleaved ru
 
     .venv/bin/python benchmarks/startup.py [--rounds 3] [--requests 200] [--root TREE]
 
-Per server configuration (GUNICORN_WORKERS=2; the shipped defaults, 2 x CPUs + 1 workers; and
-both again with GUNICORN_PRELOAD=1), for each app:
+Per server configuration (GUNICORN_WORKERS=2; the shipped worker count, 2 x CPUs + 1; each
+without and with GUNICORN_PRELOAD=1), for each app:
 
-- first answer: seconds from starting gunicorn to the first 200 on GET /health;
+- first answer: seconds from starting gunicorn to the first 200 on GET /health, and the CPU
+  seconds the master and its workers had used by then (steadier than the wall clock on a
+  loaded machine; workers still loading count what they did so far);
 - respawn: seconds from killing one worker of a one-worker server to the next 200 (what a
   crash, a timeout or max_requests costs);
 - per request: p50 / p95 of GET /health and of a GET page (the registry's /track form; the
@@ -44,9 +46,11 @@ from harness import free_port, machine  # noqa: E402
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+#: "shipped": the worker count gunicorn.conf.py ships with (2 x CPUs + 1). Preloading is set
+#: either way, so that trees whose default differs are measured alike.
 CONFIGS = {
-    "2 workers": {"GUNICORN_WORKERS": "2"},
-    "shipped": {},
+    "2 workers": {"GUNICORN_WORKERS": "2", "GUNICORN_PRELOAD": "0"},
+    "shipped": {"GUNICORN_PRELOAD": "0"},
     "2 workers + preload": {"GUNICORN_WORKERS": "2", "GUNICORN_PRELOAD": "1"},
     "shipped + preload": {"GUNICORN_PRELOAD": "1"},
 }
@@ -76,12 +80,27 @@ def _wait_for(port: int, server: subprocess.Popen, started: float, limit: float 
 
 
 def _start(app_spec: str, root: Path, env: dict[str, str], port: int, log: Path) -> tuple[subprocess.Popen, float]:
-    command = [GUNICORN, "-c", str(root / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+    # The bare app always runs under this tree's settings, so that it is the same in every run.
+    settings = root if app_spec == "wsgi:app" else ROOT
+    command = [GUNICORN, "-c", str(settings / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
                "--pythonpath", f"{root},{HERE}", app_spec]
     with log.open("ab") as output:
         started = time.perf_counter()
         server = subprocess.Popen(command, cwd=root, env=env, stdout=output, stderr=output)
     return server, _wait_for(port, server, started)
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_to_answer(server: subprocess.Popen) -> float:
+    """CPU the master and its workers used to start and give the first answer: unlike the wall
+    clock, it does not grow with what else the machine runs. The workers that answered later
+    are still loading, so this is read at once and counts part of their start too."""
+    return _cpu(server.pid) + sum(_cpu(pid) for pid in _workers(server.pid))
 
 
 def _stop(server: subprocess.Popen) -> None:
@@ -260,6 +279,7 @@ def main() -> None:
                     server, first = _start(spec, root, config_env, port, log)
                     try:
                         cell.setdefault("first", []).append(first)
+                        cell.setdefault("first_cpu", []).append(_cpu_to_answer(server))
                         _exercise(port, name == "registry")
                         page = "/track" if name == "registry" else "/page"
                         if round_ == 0 or config == configs[0]:
@@ -305,6 +325,7 @@ def main() -> None:
 
     print("\n| figure | gunicorn | registry / bare | registry | bare |\n|---|---|---:|---:|---:|")
     row("first answer", "first", "{:.2f} s")
+    row("CPU of master + workers at the first answer", "first_cpu", "{:.2f} s")
     row("worker respawn to answer", "respawn", "{:.3f} s")
     row("GET /health p50", "health50", "{:.1f} ms")
     row("GET /health p95", "health95", "{:.1f} ms")

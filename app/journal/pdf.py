@@ -13,13 +13,15 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reportlab.lib.pagesizes import A4, landscape
-from reportlab.pdfgen.canvas import Canvas
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
 
-from ..documents.drawing import DocumentCanvas, register_font, wrap_paragraphs
-
-PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
+# reportlab (through ..documents.drawing) is imported by the first journal drawn, not by every
+# worker at start-up (the journal's routes import this module).
+_MM = 72.0 / 2.54 * 0.1  # reportlab.lib.units.mm
+PAGE_WIDTH, PAGE_HEIGHT = 297 * _MM, 210 * _MM  # landscape(A4), as reportlab.lib.pagesizes has it
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 28.0, 26.0, 30.0
 ORG_SIZE, TITLE_SIZE, SUBTITLE_SIZE = 10.0, 13.0, 7.5
 HEAD_SIZE, BODY_SIZE, FOOTER_SIZE = 7.5, 7.5, 7.5
@@ -82,6 +84,8 @@ class _Row:
 
 def render_journal(document: JournalDocument, fonts: JournalFonts) -> bytes:
     """Return the PDF bytes of the journal."""
+    from ..documents.drawing import DocumentCanvas, register_font, wrap_paragraphs
+
     regular, bold = register_font(fonts.regular), register_font(fonts.bold)
     table_width = PAGE_WIDTH - 2 * MARGIN_X
     total = sum(c.weight for c in document.columns)
@@ -136,6 +140,8 @@ def _layout_row(
     cells: tuple[str, ...] | list[str], widths: list[float], font: str, size: float, max_lines: list[int],
     fill: Color | None,
 ) -> _Row:
+    from ..documents.drawing import wrap_paragraphs
+
     wrapped = tuple(
         tuple(wrap_paragraphs(text, font, size, width - 2 * PAD_X, limit))
         for text, width, limit in zip(cells, widths, max_lines, strict=True)

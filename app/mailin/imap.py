@@ -18,10 +18,9 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
-from imapclient import IMAPClient
 from sqlalchemy import select
 
 from ..clock import now_utc
@@ -29,6 +28,9 @@ from ..database import commit_with_retry, insert_if_absent
 from ..extensions import db
 from .models import MailboxStatus, MailSource
 from .store import store_message
+
+if TYPE_CHECKING:
+    from imapclient import IMAPClient
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,8 @@ class Mailbox:
 
     def connect(self) -> IMAPClient:
         """A logged-in session with the folder selected."""
+        from imapclient import IMAPClient  # loaded by the first fetch, not by every worker at start-up
+
         context = ssl.create_default_context(cafile=self.ca_file or None)
         client = IMAPClient(self.host, self.port, ssl=self.security == "ssl", ssl_context=context,
                             timeout=self.timeout)

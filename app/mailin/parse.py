@@ -20,11 +20,12 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
-
-import lxml.html
-from charset_normalizer import from_bytes
+from typing import TYPE_CHECKING
 
 from ..text import clean_text, normalise_email, single_line
+
+if TYPE_CHECKING:
+    import lxml.html
 
 #: Longest visible text kept on the tray item (the raw message keeps everything).
 TEXT_LIMIT = 100_000
@@ -180,6 +181,8 @@ def _decode_bytes(data: bytes, charset: str | None) -> str:
             return data.decode(candidate)
         except (LookupError, UnicodeDecodeError):
             continue
+    from charset_normalizer import from_bytes  # loaded by the first such message, not at start-up
+
     guess = from_bytes(data).best()
     if guess is not None:
         return str(guess)
@@ -211,6 +214,8 @@ def html_to_text(html: str) -> str:
     no scripts, no styles, no images). For reading only: the HTML stays in the raw message."""
     if not html.strip():
         return ""
+    import lxml.html  # loaded by the first HTML body, not by every worker at start-up
+
     try:
         root = lxml.html.document_fromstring(html.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
     except Exception:  # noqa: BLE001 - not HTML at all: strip anything tag-like

@@ -28,8 +28,6 @@ from babel.numbers import format_decimal
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from ..clock import local_day_start
 from ..clocks.calendar import WorkingCalendar
@@ -202,6 +200,9 @@ def return_csv(document: ReturnDocument) -> bytes:
 def return_xlsx(document: ReturnDocument) -> bytes:
     """The return as one sheet: the title, period and status, then the figures (counts as
     numbers, amounts as text in the language's way)."""
+    from openpyxl import Workbook  # loaded by the first spreadsheet, not by every worker at start-up
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = document.kind.upper()
