@@ -212,24 +212,25 @@ def _draw_page_header(
 def _draw_rows(canvas: Canvas, rows: list[_Row], widths: list[float], top: float, font: str, size: float) -> float:
     """Draw `rows` one below the other from `top`; return the y of the last one's bottom edge.
 
-    Each row's text is one PDF text object: each cell starts at its own origin and its lines
-    follow `LEADING` apart. A line with characters `font` lacks is drawn by the canvas on
-    its own, in its fallback fonts (DocumentCanvas). A row's fill is drawn before its text
-    and its rule after it, as the row above's rule was drawn before.
+    The rows' text is one PDF text object, drawn after their fills and rules (a cell's text
+    keeps PAD_X and PAD_Y off them, so nothing overlaps): each cell starts at its own origin
+    and its lines follow `LEADING` apart. A line with characters `font` lacks is drawn by the
+    canvas on its own, in its fallback fonts (DocumentCanvas). Each row's fill is drawn after
+    the rule above it, as before, so a shaded row covers the same half of that rule.
     """
     right = MARGIN_X + sum(widths)
     canvas.setFont(font, size)
     canvas.setFillColorRGB(*INK)
     canvas.setStrokeColorRGB(*RULE)
     canvas.setLineWidth(0.5)
+    text = canvas.beginText()
+    text.setFont(font, size, LEADING)
     for row in rows:
         bottom = top - row.height
         if row.fill is not None:
             canvas.setFillColorRGB(*row.fill)
             canvas.rect(MARGIN_X, bottom, right - MARGIN_X, row.height, stroke=0, fill=1)
             canvas.setFillColorRGB(*INK)
-        text = canvas.beginText()
-        text.setFont(font, size, LEADING)
         x = MARGIN_X
         for lines, width in zip(row.cells, widths, strict=True):
             baseline = top - PAD_Y - size
@@ -242,9 +243,9 @@ def _draw_rows(canvas: Canvas, rows: list[_Row], widths: list[float], top: float
                     text.textLine(line)
                     baseline -= LEADING
             x += width
-        canvas.drawText(text)
         canvas.line(MARGIN_X, bottom, right, bottom)
         top = bottom
+    canvas.drawText(text)
     return top
 
 
