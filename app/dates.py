@@ -17,6 +17,7 @@ come through here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
@@ -73,6 +74,25 @@ def local(value: datetime, zone: str | tzinfo) -> datetime:
 def format_moment(value: datetime, language: object, zone: str | tzinfo, *, seconds: bool = False) -> str:
     """A moment for people: "3 Dec 2026, 17:44" (en), "03.12.2026, 17:44" (ro, ru, uk)."""
     return format_datetime(local(value, zone), style_of(language).moment(seconds=seconds), locale=_code(language))
+
+
+def moment_writer(language: object, zone: str | tzinfo) -> Callable[[datetime], str]:
+    """`format_moment` for many moments in one language and zone (an export's thousands of lines):
+    the same text, but Babel writes each day once and the 24-hour time is appended to it, as
+    `Style.moment` composes the pattern, at a small fraction of the cost per moment."""
+    code, zone = _code(language), ZoneInfo(zone) if isinstance(zone, str) else zone
+    pattern = STYLES[code].day
+    days: dict[date, str] = {}
+
+    def write(value: datetime) -> str:
+        moment = local(value, zone)
+        day = moment.date()
+        text = days.get(day)
+        if text is None:
+            text = days[day] = format_date(day, pattern, locale=code)
+        return f"{text}, {moment.hour:02d}:{moment.minute:02d}"
+
+    return write
 
 
 def format_day(value: date | datetime, language: object, zone: str | tzinfo | None = None, *,

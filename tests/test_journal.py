@@ -309,6 +309,66 @@ def test_the_csv_export_streams_the_whole_journal_in_batches(client, login, regi
     assert [row[0] for row in _csv(response)[1:]] == numbers
 
 
+def _csv_line_by_line(rows, language: str, zone: str) -> str:
+    """The CSV as the export wrote it before it kept each day's text (every moment through
+    `format_moment`): the reference the streamed file must equal byte for byte."""
+    from flask_babel import gettext
+
+    from app.dates import format_moment
+    from app.journal.export import Titles, _cell
+
+    titles = Titles.for_language(language, zone)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow([gettext(h) for h in ("Number", "Registered", "Received", "Status", "Channel", "Category",
+                                          "Complainant", "E-mail", "Phone", "Subject")])
+    for row in rows:
+        writer.writerow([
+            row.number, format_moment(row.registered_at, language, zone), format_moment(row.received_at, language, zone),
+            titles.status[row.status], titles.channel[row.channel],
+            _cell(titles.category.get(row.category, row.category)),
+            _cell(row.full_name), _cell(row.email), _cell(row.phone), _cell(row.subject),
+        ])
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("language", ["en", "ro", "ru", "uk", "de"])
+def test_an_exports_moments_read_exactly_as_format_moment_writes_them(language):
+    from datetime import UTC, timedelta
+
+    from app.dates import format_moment, moment_writer
+
+    write = moment_writer(language, "Europe/Chisinau")
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    while moment.year < 2027:  # both changes of the clocks, every hour and minute of the day
+        assert write(moment) == format_moment(moment, language, "Europe/Chisinau"), moment
+        moment += timedelta(minutes=97)
+    assert write(datetime(2026, 3, 29, 0, 30)) == format_moment(datetime(2026, 3, 29, 0, 30), language, CHISINAU)
+
+
+@pytest.mark.parametrize("language", ["en", "ro", "ru", "uk"])
+def test_the_csv_export_is_byte_for_byte_the_file_of_every_moment_formatted_on_its_own(
+    app, client, login, registry, register, language
+):
+    from flask_babel import force_locale
+
+    from app.complaints.filters import ComplaintFilter
+    from app.journal.queries import journal_query
+
+    register(_local(3, 29, 2, 59), full_name="@Ana Vieru", subject="=1+1")  # the night clocks go forward
+    register(_local(3, 29, 4, 1))
+    register(_local(10, 25, 3, 30), email="x@example.md")  # the night clocks go back
+    register(_local(12, 31, 23, 59))
+    login(client, "clerk", f"clerk-{language}", language=language)
+    body = client.get("/staff/registry/export.csv").data
+    with app.test_request_context(), force_locale(language):
+        rows = db.session.execute(journal_query(ComplaintFilter()).order_by(Complaint.year, Complaint.seq)).all()
+        expected = _csv_line_by_line(rows, language, app.config["REGISTRY_TIMEZONE"])
+    assert len(rows) == 10
+    assert body == expected.encode()
+
+
 # --- PDF -------------------------------------------------------------------------------------
 
 
@@ -377,6 +437,48 @@ def test_the_pdf_renderer_wraps_and_shortens_long_text_without_a_database():
     assert pdf == render_journal(document, fonts)  # pure: the same input, the same bytes
     [page] = _pdf_pages(pdf)
     assert page.count("…") == 2 and "Țară" in page
+
+
+_CELLS = [
+    "", "2026/000001", "5 Jan 2026, 12:00", "Иван Петров\nIvan.Petrov@example.ru", "Олена Ґонта\n", "\nonly a contact",
+    "Registered, awaiting first response", "Reopened: the complainant disputes the response",
+    "  spaces  around and\tinside ", "a\u00a0b\u00a0c", "Țară " * 12, "x" * 80, "李小龙 Lee", "Jo 👍🏽 Smith",
+    "one\ntwo\nthree\nfour", "very.long.email.address.for.testing@sub.domain.example.co.uk",
+]
+
+
+@pytest.mark.parametrize("text", _CELLS)
+def test_a_cell_that_fits_its_column_is_laid_out_as_wrapping_would_lay_it_out(text):
+    from app.documents.drawing import register_font, text_width, wrap_paragraphs
+    from app.journal.pdf import _cell_lines
+
+    fonts_dir = Path(__file__).resolve().parent.parent / "pdf_templates" / "fonts"
+    font = register_font(fonts_dir / "DejaVuSans.ttf")
+    widths = {text_width(line, font, 7.5) for line in text.split("\n")}
+    rooms = [20.0, 60.0, 120.0, 400.0, *widths, *(w + 1e-9 for w in widths), *(w + 1e-3 for w in widths)]
+    for room in rooms:
+        for limit in (1, 2, 3):
+            assert list(_cell_lines(text, font, 7.5, room, limit)) == wrap_paragraphs(text, font, 7.5, room, limit), (
+                room, limit)
+
+
+def test_the_pdf_journal_prints_every_line_of_a_row_also_where_a_fallback_font_draws_it():
+    from app.journal.pdf import Column, JournalDocument, JournalFonts, Line, render_journal
+
+    fonts_dir = Path(__file__).resolve().parent.parent / "pdf_templates" / "fonts"
+    document = JournalDocument(
+        language="ro", organisation="Demo", title="Registry journal", subtitle="everything",
+        columns=(Column("Number", 1, 2), Column("Complainant", 2, 3), Column("Subject", 2, 2)),
+        lines=(Line(("2026/000001", "Иван Петров\nivan@example.ru", "Plată dublă")),
+               Line(("2026/000002", "李小龙 Lee\nlee@example.cn", "Card 👍 charged"), shaded=True),
+               Line(("2026/000003", "", "Ставка"))),
+        page_label="Page {page} of {pages}", empty_note="none",
+    )
+    pdf = render_journal(document, JournalFonts(fonts_dir / "DejaVuSans.ttf", fonts_dir / "DejaVuSans-Bold.ttf"))
+    [page] = _pdf_pages(pdf)
+    for shown in ("2026/000001", "Иван Петров", "ivan@example.ru", "Plată dublă", "2026/000002", "李小龙", "Lee",
+                   "lee@example.cn", "charged", "2026/000003", "Ставка", "Page 1 of 1"):
+        assert shown in page
 
 
 # --- the audit trail -------------------------------------------------------------------------

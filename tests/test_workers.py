@@ -143,3 +143,24 @@ def test_settle_freezes_what_start_up_made_and_turns_the_collector_back_on():
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+#: What a worker loads only when it first needs it (a document, a spreadsheet, the mailbox), not
+#: at start-up: each of these took a tenth of a second or more of every worker's start.
+LOADED_ON_FIRST_USE = ("reportlab", "openpyxl", "imapclient", "pyhanko", "pypdf", "lxml", "holidays")
+
+
+def test_building_the_app_loads_no_document_spreadsheet_or_mail_library(tmp_path):
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from app import create_app; create_app(); "
+        f"print(','.join(name for name in {LOADED_ON_FIRST_USE!r} if name in sys.modules))"
+    )
+    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'start.sqlite3'}"}
+    finished = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120,
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip() == ""

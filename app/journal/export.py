@@ -9,23 +9,25 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ..complaints.categories import category_choices
 from ..complaints.models import Channel, ComplaintStatus
-from ..dates import format_moment
-from .pdf import Column, JournalDocument, Line
+from ..dates import moment_writer
+
+if TYPE_CHECKING:
+    from .pdf import JournalDocument
 
 #: Lines per chunk of the streamed CSV.
 CSV_CHUNK = 500
 #: Cells a spreadsheet would run as a formula; a leading apostrophe keeps them text.
-_FORMULA = re.compile(r"^[=+\-@\t\r]")
+_FORMULA_STARTS = "=+-@\t\r"
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d[\d ]*$")  # e.g. a phone number: harmless as it is
 
 
@@ -38,6 +40,8 @@ class Titles:
     category: dict[str, str]
     language: str
     timezone: str
+    #: `format_moment` in this language and zone, each day written by Babel once (app/dates.py).
+    write_moment: Callable[[datetime], str] = field(compare=False, repr=False)
 
     @classmethod
     def for_language(cls, language: str, timezone: str) -> Titles:
@@ -47,22 +51,33 @@ class Titles:
             category=dict(category_choices(language, include_retired=True)),
             language=language,
             timezone=timezone,
+            write_moment=moment_writer(language, timezone),
         )
 
     def moment(self, value: datetime) -> str:
-        return format_moment(value, self.language, self.timezone)
+        return self.write_moment(value)
 
 
 def _cell(value: str | None) -> str:
     value = value or ""
-    if _FORMULA.match(value) and not _PLAIN_NUMBER.match(value):
+    if value and value[0] in _FORMULA_STARTS and not _PLAIN_NUMBER.match(value):
         return "'" + value
     return value
 
 
+class _CategoryCells(dict[str, str]):
+    """A category's cell by its code: its title, made safe once; an unknown code as it is."""
+
+    def __missing__(self, code: str) -> str:
+        return _cell(code)
+
+
 def csv_chunks(rows: Iterable[Any], titles: Titles) -> Iterator[str]:
     """The CSV file in pieces: a UTF-8 byte order mark (so spreadsheet programs read Cyrillic
-    and Romanian letters right), a heading line, then one line per complaint."""
+    and Romanian letters right), a heading line, then one line per complaint.
+
+    What repeats is worked out once per export (titles as cells, each day's date), so a line
+    costs little more than writing it."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
@@ -70,23 +85,29 @@ def csv_chunks(rows: Iterable[Any], titles: Titles) -> Iterator[str]:
         _("Number"), _("Registered"), _("Received"), _("Status"), _("Channel"), _("Category"),
         _("Complainant"), _("E-mail"), _("Phone"), _("Subject"),
     ])
-    for count, row in enumerate(rows, start=1):
-        writer.writerow([
+    moment, status, channel = titles.write_moment, titles.status, titles.channel
+    category = _CategoryCells({code: _cell(name) for code, name in titles.category.items()})
+    lines: list[tuple[str, ...]] = []
+    for row in rows:
+        lines.append((
             row.number,
-            titles.moment(row.registered_at),
-            titles.moment(row.received_at),
-            titles.status[row.status],
-            titles.channel[row.channel],
-            _cell(titles.category.get(row.category, row.category)),
+            moment(row.registered_at),
+            moment(row.received_at),
+            status[row.status],
+            channel[row.channel],
+            category[row.category],
             _cell(row.full_name),
             _cell(row.email),
             _cell(row.phone),
             _cell(row.subject),
-        ])
-        if count % CSV_CHUNK == 0:
+        ))
+        if len(lines) == CSV_CHUNK:
+            writer.writerows(lines)
+            lines.clear()
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
+    writer.writerows(lines)
     yield buffer.getvalue()
 
 
@@ -95,6 +116,8 @@ def journal_document(
     printed_at: datetime,
 ) -> JournalDocument:
     """The PDF book's content: headings, one line per complaint, and what it was filtered to."""
+    from .pdf import Column, JournalDocument, Line  # reportlab with it: on the first PDF, not at start-up
+
     described = "; ".join(f"{key}: {value}" for key, value in filters.items()) or _("all complaints")
     columns = (
         Column(_("Number"), 7.5, 2),

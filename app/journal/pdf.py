@@ -13,15 +13,20 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from reportlab.pdfgen.canvas import Canvas
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.pdfgen.canvas import Canvas
 
-# reportlab (through ..documents.drawing) is imported by the first journal drawn, not by every
-# worker at start-up (the journal's routes import this module).
-_MM = 72.0 / 2.54 * 0.1  # reportlab.lib.units.mm
-PAGE_WIDTH, PAGE_HEIGHT = 297 * _MM, 210 * _MM  # landscape(A4), as reportlab.lib.pagesizes has it
+from ..documents.drawing import (
+    BREAKABLE_SPACE,
+    DocumentCanvas,
+    font_runs,
+    register_font,
+    text_width,
+    wrap_paragraphs,
+)
+
+PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 28.0, 26.0, 30.0
 ORG_SIZE, TITLE_SIZE, SUBTITLE_SIZE = 10.0, 13.0, 7.5
 HEAD_SIZE, BODY_SIZE, FOOTER_SIZE = 7.5, 7.5, 7.5
@@ -29,6 +34,10 @@ LEADING = 9.0  # body and heading lines
 PAD_X, PAD_Y = 3.0, 3.5  # inside each cell
 MIN_ROW_HEIGHT = 24.0  # room for a handwritten signature
 SUBTITLE_LINES = 2
+#: A cell's text is taken as one line without wrapping only when it is at least this much
+#: narrower than its room, so that rounding in the sums of word widths that `wrap` adds
+#: up can never decide a line differently.
+FIT_MARGIN = 1e-6
 
 INK = (0.1, 0.12, 0.15)
 MUTED = (0.36, 0.38, 0.44)
@@ -84,8 +93,6 @@ class _Row:
 
 def render_journal(document: JournalDocument, fonts: JournalFonts) -> bytes:
     """Return the PDF bytes of the journal."""
-    from ..documents.drawing import DocumentCanvas, register_font, wrap_paragraphs
-
     regular, bold = register_font(fonts.regular), register_font(fonts.bold)
     table_width = PAGE_WIDTH - 2 * MARGIN_X
     total = sum(c.weight for c in document.columns)
@@ -97,11 +104,11 @@ def render_journal(document: JournalDocument, fonts: JournalFonts) -> bytes:
     subtitle = wrap_paragraphs(document.subtitle, regular, SUBTITLE_SIZE, table_width, SUBTITLE_LINES)
     table_top = PAGE_HEIGHT - MARGIN_TOP - ORG_SIZE - 4 - TITLE_SIZE - 6 - len(subtitle) * (SUBTITLE_SIZE + 2) - 4
     room = table_top - heading.height - (MARGIN_BOTTOM + 6)
+    body_limits = [c.max_lines for c in document.columns]
+    cell_lines: dict[tuple[str, float, int], tuple[str, ...]] = {}  # statuses, categories: wrapped once
     body = [
-        _layout_row(
-            line.cells, widths, regular, BODY_SIZE, [c.max_lines for c in document.columns],
-            SHADE_FILL if line.shaded else None,
-        )
+        _layout_row(line.cells, widths, regular, BODY_SIZE, body_limits, SHADE_FILL if line.shaded else None,
+                    cell_lines)
         for line in document.lines
     ]
     pages = _paginate(body, room)
@@ -114,9 +121,8 @@ def render_journal(document: JournalDocument, fonts: JournalFonts) -> bytes:
     canvas.setSubject(document.subtitle)
     for number, rows in enumerate(pages, start=1):
         _draw_page_header(canvas, document, subtitle, regular, bold)
-        y = _draw_row(canvas, heading, widths, table_top, bold, HEAD_SIZE)
-        for row in rows:
-            y = _draw_row(canvas, row, widths, y, regular, BODY_SIZE)
+        y = _draw_rows(canvas, [heading], widths, table_top, bold, HEAD_SIZE)
+        y = _draw_rows(canvas, rows, widths, y, regular, BODY_SIZE)
         if not document.lines:
             canvas.setFont(regular, BODY_SIZE + 1)
             canvas.setFillColorRGB(*MUTED)
@@ -138,16 +144,35 @@ def render_journal(document: JournalDocument, fonts: JournalFonts) -> bytes:
 
 def _layout_row(
     cells: tuple[str, ...] | list[str], widths: list[float], font: str, size: float, max_lines: list[int],
-    fill: Color | None,
+    fill: Color | None, known: dict[tuple[str, float, int], tuple[str, ...]] | None = None,
 ) -> _Row:
-    from ..documents.drawing import wrap_paragraphs
-
-    wrapped = tuple(
-        tuple(wrap_paragraphs(text, font, size, width - 2 * PAD_X, limit))
-        for text, width, limit in zip(cells, widths, max_lines, strict=True)
-    )
+    known = {} if known is None else known
+    wrapped = []
+    for text, width, limit in zip(cells, widths, max_lines, strict=True):
+        key = (text, width, limit)
+        lines = known.get(key)
+        if lines is None:
+            lines = _cell_lines(text, font, size, width - 2 * PAD_X, limit)
+            if len(known) < 1000:
+                known[key] = lines
+        wrapped.append(lines)
     tallest = max((len(lines) for lines in wrapped), default=1)
-    return _Row(wrapped, max(MIN_ROW_HEIGHT, tallest * LEADING + 2 * PAD_Y), fill)
+    return _Row(tuple(wrapped), max(MIN_ROW_HEIGHT, tallest * LEADING + 2 * PAD_Y), fill)
+
+
+def _cell_lines(text: str, font: str, size: float, room: float, limit: int) -> tuple[str, ...]:
+    """`wrap_paragraphs` of a cell. Most cells are a line or two that fit their column as
+    they are (a number, a moment, a name over its e-mail address): each such line is measured
+    once and kept, and only a line that is too wide, or has spaces `wrap` would tidy, is wrapped."""
+    paragraphs = text.split("\n")
+    if len(paragraphs) <= limit and all(_fits_as_is(line, font, size, room) for line in paragraphs):
+        return tuple(paragraphs)
+    return tuple(wrap_paragraphs(text, font, size, room, limit))
+
+
+def _fits_as_is(line: str, font: str, size: float, room: float) -> bool:
+    """Whether `wrap` would return `line` unchanged as its one line."""
+    return line == " ".join(BREAKABLE_SPACE.split(line.strip())) and text_width(line, font, size) < room - FIT_MARGIN
 
 
 def _paginate(rows: list[_Row], room: float) -> list[list[_Row]]:
@@ -184,26 +209,50 @@ def _draw_page_header(
         canvas.drawString(MARGIN_X, y, line)
 
 
-def _draw_row(canvas: Canvas, row: _Row, widths: list[float], top: float, font: str, size: float) -> float:
-    """Draw `row` below `top`; return the y of its bottom edge."""
-    bottom = top - row.height
+def _draw_rows(canvas: Canvas, rows: list[_Row], widths: list[float], top: float, font: str, size: float) -> float:
+    """Draw `rows` one below the other from `top`; return the y of the last one's bottom edge.
+
+    The rows' text is one PDF text object, drawn after their fills and rules (a cell's text
+    keeps PAD_X and PAD_Y off them, so nothing overlaps): each cell starts at its own origin
+    and its lines follow `LEADING` apart. A line with characters `font` lacks is drawn by the
+    canvas on its own, in its fallback fonts (DocumentCanvas). Each row's fill is drawn after
+    the rule above it, as before, so a shaded row covers the same half of that rule.
+    """
     right = MARGIN_X + sum(widths)
-    if row.fill is not None:
-        canvas.setFillColorRGB(*row.fill)
-        canvas.rect(MARGIN_X, bottom, right - MARGIN_X, row.height, stroke=0, fill=1)
-    canvas.setFillColorRGB(*INK)
     canvas.setFont(font, size)
-    x = MARGIN_X
-    for lines, width in zip(row.cells, widths, strict=True):
-        baseline = top - PAD_Y - size
-        for text in lines:
-            canvas.drawString(x + PAD_X, baseline, text)
-            baseline -= LEADING
-        x += width
+    canvas.setFillColorRGB(*INK)
     canvas.setStrokeColorRGB(*RULE)
     canvas.setLineWidth(0.5)
-    canvas.line(MARGIN_X, bottom, right, bottom)
-    return bottom
+    text = canvas.beginText()
+    text.setFont(font, size, LEADING)
+    for row in rows:
+        bottom = top - row.height
+        if row.fill is not None:
+            canvas.setFillColorRGB(*row.fill)
+            canvas.rect(MARGIN_X, bottom, right - MARGIN_X, row.height, stroke=0, fill=1)
+            canvas.setFillColorRGB(*INK)
+        x = MARGIN_X
+        for lines, width in zip(row.cells, widths, strict=True):
+            baseline = top - PAD_Y - size
+            if any(lines):
+                text.setTextOrigin(x + PAD_X, baseline)
+                for line in lines:
+                    if line and not _plain(line, font):
+                        canvas.drawString(x + PAD_X, baseline, line)
+                        line = ""
+                    text.textLine(line)
+                    baseline -= LEADING
+            x += width
+        canvas.line(MARGIN_X, bottom, right, bottom)
+        top = bottom
+    canvas.drawText(text)
+    return top
+
+
+def _plain(line: str, font: str) -> bool:
+    """Whether `font` has every character of `line` (no fallback font needed)."""
+    runs = font_runs(line, font)
+    return len(runs) == 1 and runs[0] == (font, line)
 
 
 def _draw_column_rules(canvas: Canvas, widths: list[float], top: float, bottom: float) -> None:

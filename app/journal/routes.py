@@ -28,7 +28,6 @@ from ..documents.template import house_fonts
 from ..settings.store import current_settings
 from .export import Titles, csv_chunks, journal_document
 from .forms import JournalFilterForm
-from .pdf import JournalFonts, render_journal
 from .queries import format_cursor, iter_journal, journal_page, journal_rows, parse_cursor
 
 bp = Blueprint("journal", __name__, url_prefix="/staff/registry", template_folder="templates")
@@ -110,6 +109,8 @@ def export_pdf() -> Response:
         rows, _titles(), language=str(get_locale() or "en"), organisation=current_settings().organisation.name,
         filters=form.described_filters(), printed_at=now_utc(),
     )
+    from .pdf import JournalFonts, render_journal  # reportlab with it: on the first PDF, not at start-up
+
     pdf = render_journal(document, JournalFonts(*house_fonts(Path(current_app.config["PDF_TEMPLATES_DIR"]))))
     return Response(
         pdf,
