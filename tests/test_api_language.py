@@ -3,9 +3,9 @@ options the registering request depends on: behaviour kept while the request got
 
 from __future__ import annotations
 
-from _support import valid_payload
 from flask_babel import force_locale
 
+from _support import valid_payload
 from app.complaints.models import ComplaintStatus
 from app.database import engine_options
 
