@@ -127,6 +127,7 @@ class Config:
     DATABASE_RETRIES = _env_int("DATABASE_RETRIES", 8)
     #: Test a pooled connection before each request uses it, so the app recovers by itself
     #: after the database restarts (a connection that fails mid-request is replaced too).
+    #: Not on SQLite, which has no server to restart (app.database.engine_options).
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     #: Seconds clients are asked to wait (Retry-After) when the database cannot be reached.
     DATABASE_UNAVAILABLE_RETRY_AFTER = _env_int("DATABASE_UNAVAILABLE_RETRY_AFTER", 5)

@@ -50,9 +50,12 @@ def register_input_guard(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from . import i18n
-    from .database import configure_sqlite, sqlite_write_lock_path
+    from .database import configure_sqlite, engine_options, sqlite_write_lock_path
     from .mail import delivery as mail_delivery
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+    )
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)

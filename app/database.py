@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from flask import current_app
 from sqlalchemy import DateTime, Enum, Float, event, func, insert, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import make_transient_to_detached
@@ -102,6 +102,16 @@ _writing: ContextVar[bool] = ContextVar("writing", default=False)
 def in_unit_of_work() -> bool:
     """True while `commit_with_retry` runs a unit of work (its errors are its own to handle)."""
     return _writing.get()
+
+
+def engine_options(database_uri: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The engine's options for `database_uri`: on SQLite without the pool's pre-ping. It
+    exists to replace a pooled connection that a database server dropped (a restart); an
+    SQLite file is opened in the process and has no server to lose, so the ping was one more
+    statement in every request (a registration's among them) that could not fail."""
+    if make_url(database_uri).get_backend_name() == "sqlite":
+        return {**options, "pool_pre_ping": False}
+    return dict(options)
 
 
 def configure_sqlite(engine: Engine, busy_timeout_s: int) -> None:

@@ -25,6 +25,9 @@ PUBLIC_BLUEPRINTS = frozenset({"intake", "receipts", "registry", "health", "i18n
 
 bp = Blueprint("i18n", __name__)
 
+#: The bodies `request.form` reads (werkzeug's form parser); any other has no form fields.
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
 
 def page_languages() -> list[str]:
     """Languages the pages can be shown in: configured ones that have a compiled catalogue
@@ -48,7 +51,10 @@ def select_locale() -> str:
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = page_languages()
-    if request.blueprint not in PUBLIC_BLUEPRINTS and current_user.is_authenticated:
+    # Only a session cookie signs a staff member in (app/auth/routes.py `load_user`): without
+    # one, no user is looked up (an API client sends none).
+    if (request.blueprint not in PUBLIC_BLUEPRINTS and current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+            and current_user.is_authenticated):
         return current_user.language if current_user.language in languages else "en"
     chosen = session.get("language")
     if chosen in languages:
@@ -75,7 +81,8 @@ def remember_language(language: str) -> None:
 
 def posts_language_switch() -> bool:
     """This request is the language switcher posting the page's form back (it registers nothing)."""
-    return request.method == "POST" and "switch_language" in request.form
+    # Only a form carries the switcher: a JSON body (the API) is not parsed as one to find out.
+    return request.method == "POST" and request.mimetype in _FORM_TYPES and "switch_language" in request.form
 
 
 def switched_language() -> bool:

@@ -17,7 +17,6 @@ database error with its statement).
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any
@@ -25,6 +24,7 @@ from urllib.parse import unquote_to_bytes
 
 from flask import Flask, abort, request
 from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 from .serving.logs import where_raised
@@ -106,8 +106,9 @@ def guard_request() -> None:
         if not body:
             return
         try:
-            document = json.loads(body)
-        except (ValueError, RecursionError):  # syntax, encoding (UnicodeDecodeError), depth
+            # Parsed once for the whole request: the view's `request.get_json()` gets this document.
+            document = request.get_json(cache=True)
+        except (BadRequest, RecursionError):  # syntax, encoding (UnicodeDecodeError), depth
             abort(400, _("The body is not valid JSON."))
         _check_json(document)
 

@@ -1,0 +1,35 @@
+"""The language of what the registering API answers (the status title), and the engine
+options the registering request depends on: behaviour kept while the request got lighter."""
+
+from __future__ import annotations
+
+from flask_babel import force_locale
+
+from _support import valid_payload
+from app.complaints.models import ComplaintStatus
+from app.database import engine_options
+
+
+def _title(app, language: str) -> str:
+    with app.test_request_context(), force_locale(language):
+        return ComplaintStatus.REGISTERED.title
+
+
+def test_an_api_client_without_a_session_gets_the_status_title_in_its_accept_language(app, client):
+    answer = client.post("/api/v1/complaints", json=valid_payload(), headers={"Accept-Language": "ru"})
+    assert answer.status_code == 201
+    assert answer.get_json()["status_title"] == _title(app, "ru") != _title(app, "en")
+
+
+def test_a_signed_in_staff_member_gets_the_status_title_in_their_own_language(app, client, login):
+    login(client, "clerk", language="uk")
+    answer = client.post("/api/v1/complaints", json=valid_payload(), headers={"Accept-Language": "ru"})
+    assert answer.status_code == 201
+    assert answer.get_json()["status_title"] == _title(app, "uk") != _title(app, "ru")
+
+
+def test_the_pool_pings_a_database_server_but_not_an_sqlite_file():
+    assert engine_options("sqlite:////tmp/registry.sqlite3", {"pool_pre_ping": True}) == {"pool_pre_ping": False}
+    assert engine_options("sqlite://", {}) == {"pool_pre_ping": False}
+    options = {"pool_pre_ping": True, "hide_parameters": True}
+    assert engine_options("postgresql+psycopg://postgres@127.0.0.1/registry", options) == options
