@@ -5,7 +5,7 @@ Run from the project root:
     .venv/bin/python benchmarks/pages.py [--db sqlite|postgresql|both]
         [--sqlite-sizes 10000,100000] [--postgresql-sizes 100000,1000000]
         [--requests 20] [--warm-up 2] [--only SUBSTRING]
-        [--database NAME] [--sqlite-file PATH] [--keep]
+        [--database NAME] [--sqlite-file PATH] [--keep] [--same-intake]
         [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
 Targets (issue 18), as ratios measured in one run:
@@ -17,7 +17,11 @@ Seeding. Each size is seeded once in PostgreSQL by benchmarks/dashboard.py's set
 (the same year of workflow the dashboard benchmark measures: states mostly closed, some resolved,
 open at every age and annulled; a response, a decision and some disputes per complaint;
 escalations, breaches, transfers, officers per tier and a manager; the placeholder registry
-entries; complaint_facts and the figure rollups computed from scratch), then
+entries; complaint_facts and the figure rollups computed from scratch). With --same-intake the
+large size of each pair is seeded over large / small x 365 days instead (ten years for 10 x),
+so both sizes have the same complaints a day, the same open work and the same complaints in any
+period of the last year: the large registry is larger because it is older (see
+benchmarks/dashboard.py for what the longer history keeps alike). Then
 
   PostgreSQL  served as it is (`flask figures rebuild` is run again after a fresh seeding, so
               rollups a newer checkout adds are computed by the checkout's own code);
@@ -31,8 +35,8 @@ A few complaints also get a request for information (an outgoing letter) on Post
 the copy, so the case page and the journal show that kind too. No regulator clocks are seeded:
 the default clock policy (`current`) runs none (complaint_clocks stays empty, as in use).
 
-Databases are `NAME_<size>` (NAME defaults to bench_pages_<pid>) and SQLite files
-`PATH_<size>.sqlite3`; with --keep they are kept and reused by the next run with the same
+Databases are `NAME_<size>` (NAME defaults to bench_pages_<pid>; `NAME_<size>_<days>d` for a
+history other than 365 days) and SQLite files `PATH_<size>.sqlite3` (`PATH_<size>_<days>d.sqlite3`); with --keep they are kept and reused by the next run with the same
 names (not seeded again), else dropped at the end, also on failure.
 
 Measuring. For each database and size: gunicorn (2 sync workers, `wsgi:app`, development
@@ -167,30 +171,31 @@ class Postgres:
     admin_url: str
     base: str
     keep: bool
-    created: dict[int, str] = field(default_factory=dict)
-    fresh: set[int] = field(default_factory=set)  # the sizes seeded by this run
+    created: dict[tuple[int, int], str] = field(default_factory=dict)
+    fresh: set[tuple[int, int]] = field(default_factory=set)  # the (size, days) seeded by this run
 
     def __post_init__(self) -> None:
         self.admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
 
-    def name(self, size: int) -> str:
-        return f"{self.base}_{size}"
+    def name(self, size: int, days: int = 365) -> str:
+        return f"{self.base}_{size}" + ("" if days == 365 else f"_{days}d")
 
-    def url(self, size: int) -> str:
-        return make_url(self.admin_url).set(database=self.name(size)).render_as_string(hide_password=False)
+    def url(self, size: int, days: int = 365) -> str:
+        return make_url(self.admin_url).set(database=self.name(size, days)).render_as_string(hide_password=False)
 
-    def instance(self, size: int) -> Path:
-        return Path(tempfile.gettempdir()) / f"{self.name(size)}-instance"
+    def instance(self, size: int, days: int = 365) -> Path:
+        return Path(tempfile.gettempdir()) / f"{self.name(size, days)}-instance"
 
-    def seeded(self, size: int) -> str:
-        """The URL of a database holding `size` seeded complaints (seeded now if need be)."""
-        name = self.name(size)
+    def seeded(self, size: int, days: int = 365) -> str:
+        """The URL of a database holding `size` complaints seeded over `days` days (seeded now
+        if need be)."""
+        name = self.name(size, days)
         with self.admin.connect() as connection:
             exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
             if not exists:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
-        self.created[size] = name
-        app = app_for(self.url(size), self.instance(size))
+        self.created[(size, days)] = name
+        app = app_for(self.url(size, days), self.instance(size, days))
         with app.app_context():
             try:
                 flask_migrate.upgrade()
@@ -198,33 +203,34 @@ class Postgres:
                 if have:
                     print(f"  [{name}] reusing its {have:,} complaints", flush=True)
                 else:
-                    print(f"  [{name}] seeding {size:,} complaints (benchmarks/dashboard.py's seeding) ...",
-                          flush=True)
-                    seconds = dashboard.seed(size, now_utc(), app.config["REGISTRY_TIMEZONE"])
+                    print(f"  [{name}] seeding {size:,} complaints over {days:,} days "
+                          f"(benchmarks/dashboard.py's seeding) ...", flush=True)
+                    seconds = dashboard.seed(size, now_utc(), app.config["REGISTRY_TIMEZONE"], days)
                     seconds += seed_extras(app)
-                    self.fresh.add(size)
+                    self.fresh.add((size, days))
                     print(f"  [{name}] seeded in {seconds:.1f} s", flush=True)
                 print("  seeded: " + ", ".join(dashboard.shape()), flush=True)
             finally:
                 db.session.remove()
                 db.engine.dispose()
-        return self.url(size)
+        return self.url(size, days)
 
-    def drop(self, size: int) -> None:
-        name = self.created.pop(size, None)
+    def drop(self, size: int, days: int = 365) -> None:
+        name = self.created.pop((size, days), None)
         if name is None:
             return
         with self.admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        shutil.rmtree(self.instance(size), ignore_errors=True)
+        shutil.rmtree(self.instance(size, days), ignore_errors=True)
 
     def close(self) -> None:
         if self.keep:
-            for size, name in self.created.items():
-                print(f"kept database {name} ({size:,} complaints; reuse with --database {self.base} --keep)")
+            for (size, days), name in self.created.items():
+                print(f"kept database {name} ({size:,} complaints over {days:,} days; reuse with "
+                      f"--database {self.base} --keep)")
         else:
-            for size in list(self.created):
-                self.drop(size)
+            for size, days in list(self.created):
+                self.drop(size, days)
         self.admin.dispose()
 
 
@@ -601,6 +607,22 @@ def sizes(value: str) -> tuple[int, int]:
     return small, large
 
 
+def history_days(size: int, pair: tuple[int, int], same_intake: bool) -> int:
+    """The days of history `size` is seeded over: a year, or with --same-intake the large size
+    of the pair over large / small years, so both sizes have the same complaints a day."""
+    small, _ = pair
+    return round(365 * size / small) if same_intake and size != small else 365
+
+
+def history_line(dialect: str, pair: tuple[int, int], same_intake: bool) -> str:
+    small, large = pair
+    days = [history_days(size, pair, same_intake) for size in pair]
+    return (f"{dialect}: {small:,} over {days[0]:,} days, {large:,} over {days[1]:,} days "
+            f"({small / days[0]:,.0f} and {large / days[1]:,.0f} complaints a day; "
+            + ("--same-intake: the large registry is larger because it is older)" if same_intake
+               else "one year each: the large registry has large / small x the intake)"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
@@ -616,9 +638,15 @@ def main() -> None:
     parser.add_argument("--sqlite-file", default=str(Path(tempfile.gettempdir()) / f"{PREFIX}{os.getpid()}"),
                         help="SQLite files are PATH_<size>.sqlite3")
     parser.add_argument("--keep", action="store_true", help="keep the databases and files (reused next time)")
+    parser.add_argument("--same-intake", action="store_true",
+                        help="seed the large size over large/small x 365 days (the same complaints a day "
+                             "at both sizes: ten times the history, not ten times the intake)")
     args = parser.parse_args()
 
     print(f"== pages at scale, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; machine: {machine()}")
+    for dialect, pair in (("SQLite", args.sqlite_sizes), ("PostgreSQL", args.postgresql_sizes)):
+        if args.db in (dialect.lower(), "both"):
+            print("history: " + history_line(dialect, pair, args.same_intake))
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     workdir = Path(tempfile.mkdtemp(prefix="bench_pages_"))
     log = workdir / "server.log"
@@ -632,42 +660,50 @@ def main() -> None:
         if args.db in ("sqlite", "both"):
             targets = []
             for size in args.sqlite_sizes:
-                path = Path(f"{args.sqlite_file}_{size}.sqlite3")
-                instance = Path(f"{args.sqlite_file}_{size}.sqlite3-instance")
+                days = history_days(size, args.sqlite_sizes, args.same_intake)
+                suffix = "" if days == 365 else f"_{days}d"
+                path = Path(f"{args.sqlite_file}_{size}{suffix}.sqlite3")
+                instance = Path(f"{args.sqlite_file}_{size}{suffix}.sqlite3-instance")
                 url = f"sqlite:///{path}"
-                print(f"\n== SQLite, {size:,} complaints: {path}", flush=True)
+                print(f"\n== SQLite, {size:,} complaints over {days:,} days: {path}", flush=True)
                 sqlite_files.append(path)
                 if not (args.keep and path.exists()):
-                    source = postgres.seeded(size)
-                    shutil.copytree(postgres.instance(size), instance, dirs_exist_ok=True)  # the signing key
+                    source = postgres.seeded(size, days)
+                    shutil.copytree(postgres.instance(size, days), instance, dirs_exist_ok=True)  # the signing key
                     seconds = copy_to_sqlite(source, path, instance, log)
                     print(f"  copied to SQLite in {seconds:.1f} s", flush=True)
                     rebuild_figures(app_environment(url, instance), log)
-                    if not args.keep and (size not in args.postgresql_sizes or args.db == "sqlite"):
-                        postgres.drop(size)
+                    needed_by_postgresql = args.db == "both" and size in args.postgresql_sizes and days == \
+                        history_days(size, args.postgresql_sizes, args.same_intake)
+                    if not args.keep and not needed_by_postgresql:
+                        postgres.drop(size, days)
                 targets.append(Target(size, url, app_environment(url, instance), prepare_users(url, instance)))
             print(f"\n== SQLite: timing {len(targets)} sizes side by side", flush=True)
             runs = measure(targets, log, zone, args.requests, args.warm_up, args.only)
             report += table("SQLite", *args.sqlite_sizes, runs)
+            report.append(history_line("SQLite", args.sqlite_sizes, args.same_intake))
             print("\n".join(report), flush=True)
         if args.db in ("postgresql", "both"):
             targets = []
             for size in args.postgresql_sizes:
-                print(f"\n== PostgreSQL, {size:,} complaints: {postgres.name(size)}", flush=True)
-                url = postgres.seeded(size)
-                env = app_environment(url, postgres.instance(size))
-                if size in postgres.fresh:  # rollups a newer checkout adds, by its own code
+                days = history_days(size, args.postgresql_sizes, args.same_intake)
+                print(f"\n== PostgreSQL, {size:,} complaints over {days:,} days: {postgres.name(size, days)}",
+                      flush=True)
+                url = postgres.seeded(size, days)
+                env = app_environment(url, postgres.instance(size, days))
+                if (size, days) in postgres.fresh:  # rollups a newer checkout adds, by its own code
                     rebuild_figures(env, log)
                 engine = create_engine(url, isolation_level="AUTOCOMMIT")
                 with engine.connect() as connection:
                     connection.exec_driver_sql("VACUUM ANALYZE")
                 engine.dispose()
-                targets.append(Target(size, url, env, prepare_users(url, postgres.instance(size))))
+                targets.append(Target(size, url, env, prepare_users(url, postgres.instance(size, days))))
             with create_engine(args.postgres_url).connect() as connection:
                 version = connection.scalar(text("SHOW server_version"))
             print(f"\n== PostgreSQL: timing {len(targets)} sizes side by side", flush=True)
             runs = measure(targets, log, zone, args.requests, args.warm_up, args.only)
             report += table(f"PostgreSQL {version.split()[0]}", *args.postgresql_sizes, runs)
+            report.append(history_line("PostgreSQL", args.postgresql_sizes, args.same_intake))
     finally:
         postgres.close()
         if not args.keep:
@@ -689,7 +725,7 @@ def drop_leftovers(postgres: Postgres) -> None:
         names = connection.scalars(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
                                    {"p": PREFIX + "%"}).all()
         for name in names:
-            found = re.fullmatch(PREFIX + r"(\d+)_(\d+)", name)
+            found = re.fullmatch(PREFIX + r"(\d+)_(\d+)(?:_\d+d)?", name)
             if found and not Path(f"/proc/{found.group(1)}").exists() and not name.startswith(postgres.base + "_"):
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 print(f"dropped {name}, left behind by an earlier run")
