@@ -13,6 +13,8 @@ import re
 import sqlite3
 from typing import Any
 
+import pytest
+
 from _support import valid_payload
 from app.extensions import db
 
@@ -67,17 +69,24 @@ def _counting_connect_args(dialect: str, sent: list[str]) -> dict[str, Any]:
     return {"cursor_factory": PostgresCursor}
 
 
-def test_one_registration_sends_only_what_its_transaction_needs(app, make_app):
+@pytest.fixture
+def counting(app, make_app) -> tuple[str, Any, list[str]]:
+    """(the database's dialect, a test client of an app whose driver lists every statement it
+    sends, that list), after one registration has made the year's counter."""
     with app.app_context():
         dialect = db.engine.dialect.name
         engine_options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     sent: list[str] = []
-    counting = make_app(
+    client = make_app(
         SQLALCHEMY_ENGINE_OPTIONS=engine_options | {"connect_args": _counting_connect_args(dialect, sent)}
-    )
-    client = counting.test_client()
+    ).test_client()
     assert client.post("/api/v1/complaints", json=valid_payload()).status_code == 201  # the year's counter
     sent.clear()
+    return dialect, client, sent
+
+
+def test_one_registration_sends_only_what_its_transaction_needs(counting):
+    dialect, client, sent = counting
     answer = client.post("/api/v1/complaints", json=valid_payload(subject="A second complaint"))
     assert answer.status_code == 201
     assert answer.get_json()["number"].endswith("2")
@@ -86,23 +95,12 @@ def test_one_registration_sends_only_what_its_transaction_needs(app, make_app):
     assert len(sent) == {"sqlite": 8, "postgresql": 3}[dialect]
 
 
-def test_a_registration_with_an_idempotency_key_adds_its_claim_and_record_only(app, make_app):
-    with app.app_context():
-        dialect = db.engine.dialect.name
-        engine_options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-    sent: list[str] = []
-    counting = make_app(
-        SQLALCHEMY_ENGINE_OPTIONS=engine_options | {"connect_args": _counting_connect_args(dialect, sent)}
-    )
-    client = counting.test_client()
-    assert client.post("/api/v1/complaints", json=valid_payload()).status_code == 201
-    sent.clear()
+def test_a_registration_with_an_idempotency_key_adds_its_claim_and_record_only(counting):
+    dialect, client, sent = counting
     answer = client.post("/api/v1/complaints", json=valid_payload(), headers={"Idempotency-Key": "one-key"})
     assert answer.status_code == 201
-    shapes = [_shape(statement) for statement in sent]
     plain = {"sqlite": SQLITE, "postgresql": POSTGRESQL}[dialect]
-    claim, record = ["INSERT INTO idempotency_keys"], ["UPDATE idempotency_keys"]
-    if dialect == "sqlite":  # the claim is the transaction's first statement
-        assert shapes == [plain[0], claim, *plain[1:], record]
-    else:
-        assert shapes == [plain[0], claim, *plain[1:], record]
+    # the claim comes first in the transaction, the record last
+    assert [_shape(statement) for statement in sent] == [
+        plain[0], ["INSERT INTO idempotency_keys"], *plain[1:], ["UPDATE idempotency_keys"],
+    ]
