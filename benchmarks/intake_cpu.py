@@ -94,20 +94,6 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps([batch() for _ in range(args.batches)]))
 
 
-def _database(kind: str, workdir: Path, name: str) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / (name + '.sqlite3')}"
-    dbname = f"intake2_cpu_{name}_{os.getpid()}"
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", dbname], check=True)
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{dbname}"
-
-
-def _drop(url: str) -> None:
-    if url.startswith("postgresql"):
-        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", url.rsplit("/", 1)[1]],
-                       check=False)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
@@ -117,6 +103,11 @@ def main() -> None:
     parser.add_argument("--storage", default="auto", help="RATELIMIT_STORAGE_URI (auto: Redis if it answers)")
     parser.add_argument("--root", action="append", type=Path, help="checkouts to compare (default: this one)")
     parser.add_argument("--profile", help="write a cProfile of one batch to this file (first checkout)")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+        help="a database to connect to while creating and dropping the benchmark's own",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -124,6 +115,7 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(ROOT))
+    from benchmarks.harness import fresh_database
     from benchmarks.intake_http import app_environment, rate_limit_storage
 
     roots = [r.resolve() for r in (args.root or [ROOT])]
@@ -134,8 +126,7 @@ def main() -> None:
             for number, root in enumerate(roots):
                 workdir = Path(tmp) / f"{number}-{run}"
                 workdir.mkdir()
-                url = _database(args.db, workdir, f"{number}_{run}")
-                try:
+                with fresh_database(args.db, workdir, args.postgres_url, f"cpu_{number}_{run}") as url:
                     env = app_environment(url, workdir, storage) | {"PYTHONPATH": str(root)}
                     flask = str(Path(sys.executable).parent / "flask")
                     subprocess.run([flask, "--app", "wsgi", "db", "upgrade"], cwd=root, env=env, check=True,
@@ -146,8 +137,6 @@ def main() -> None:
                         command += ["--profile", str(Path(args.profile).resolve())]
                     out = subprocess.run(command, cwd=root, env=env, check=True, capture_output=True, text=True)
                     figures = json.loads(out.stdout.strip().splitlines()[-1])
-                finally:
-                    _drop(url)
                 results[root].append(min(figures))
                 print(f"run {run + 1} {root}: {min(figures):.3f} ms CPU per registration", flush=True)
     print(f"{args.db}, {args.count} registrations a batch, storage {storage}, load {os.getloadavg()[0]:.2f}")
