@@ -8,6 +8,8 @@ import gc
 import json
 import os
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -151,9 +153,6 @@ LOADED_ON_FIRST_USE = ("reportlab", "openpyxl", "imapclient", "pyhanko", "pypdf"
 
 
 def test_building_the_app_loads_no_document_spreadsheet_or_mail_library(tmp_path):
-    import subprocess
-    import sys
-
     script = (
         "import sys; from app import create_app; create_app(); "
         f"print(','.join(name for name in {LOADED_ON_FIRST_USE!r} if name in sys.modules))"
