@@ -21,9 +21,8 @@ from ..complaints.errors import ComplaintChangeRefused
 from ..complaints.models import Channel, Complaint, Resolution
 from ..extensions import db
 from ..forms import AppForm
-from ..workflow import joins
+from ..workflow import joins, rules
 from ..workflow import operations as ops
-from ..workflow import rules
 from ..workflow.forms import (
     AssignForm,
     ConfirmForm,
