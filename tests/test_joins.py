@@ -335,6 +335,7 @@ def test_the_case_page_joins_and_links_and_shows_both_ways(app, register, staff,
     assert 'data-testid="joined-banner"' in repeat_page and f"Joined to {main}" in repeat_page
     assert 'data-testid="form-join"' not in repeat_page
     assert 'data-testid="joined-here"' in main_page and repeat in main_page
+    assert 'data-testid="form-join"' not in main_page  # a main complaint is not joined itself
     assert 'data-testid="related"' in main_page and "The same card outage" in main_page
     assert 'data-testid="related"' in other_page and main in other_page
     assert "Joined to an earlier complaint" in repeat_page  # its history

@@ -158,7 +158,8 @@ ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
     # The front desk as well as officers: a repeat joined to the earlier complaint, related ones linked.
     CaseAction("join", JoinForm,
                lambda c, u, f: joins.join_complaint(c, into=f.into.found, reason=f.reason.data, by=u),
-               _l("%(number)s is joined to the earlier complaint and handled there now."), offered=rules.can_join,
+               _l("%(number)s is joined to the earlier complaint and handled there now."),
+               offered=lambda user, complaint: rules.can_join(user, complaint) and not joins.joined_here(complaint),
                permission=Permission.JOIN_COMPLAINTS),
     CaseAction("link", LinkForm, lambda c, u, f: joins.link_complaints(c, to=f.to.found, note=f.note.data, by=u),
                _l("The related complaint is linked to %(number)s."), offered=rules.can_link,

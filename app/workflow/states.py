@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import inspect
 from flask_babel import lazy_gettext as _l
 
 from ..complaints.errors import ComplaintChangeRefused
@@ -123,7 +124,11 @@ def is_open(status: Status) -> bool:
 
 def is_joined(complaint: Any) -> bool:
     """Joined to an earlier complaint (a model with its `joined` row; plain rows never are: the
-    queue and deadline enforcement do not read joined complaints)."""
+    queue and deadline enforcement do not read joined complaints). A model read outside its
+    session answers from what was loaded with it."""
+    state = inspect(complaint, raiseerr=False)
+    if state is not None and state.detached and "joined" in state.unloaded:
+        return False
     return getattr(complaint, "joined", None) is not None
 
 
