@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from test_browser_layout import OVERFLOW
 
 from _support import valid_payload
 from app.clock import frozen_clock
 from test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _sync_playwright
-from test_browser_layout import OVERFLOW
 
 pytestmark = pytest.mark.browser
 

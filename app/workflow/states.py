@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import inspect
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect
 
 from ..complaints.errors import ComplaintChangeRefused
 from ..complaints.models import ComplaintStatus as Status
