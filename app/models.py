@@ -14,7 +14,7 @@ from .notifications.models import Notification
 from .receipts.models import ReceiptPrint
 from .registry.models import ChainHead, IssuedDocument, NumberCounter, RegistryEntry
 from .settings.models import SettingVersion
-from .workflow.models import Breach, CaseMessage, Escalation
+from .workflow.models import Breach, CaseMessage, ComplaintJoin, ComplaintLink, Escalation
 
 __all__ = [
     "ApiToken",
@@ -26,6 +26,8 @@ __all__ = [
     "ChainHead",
     "Complaint",
     "ComplaintFacts",
+    "ComplaintJoin",
+    "ComplaintLink",
     "Escalation",
     "IdempotencyKey",
     "InboundMail",

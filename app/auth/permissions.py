@@ -38,6 +38,8 @@ class Permission(TitledEnum):
     MANAGE_USERS = "manage_users", _l("Manage staff accounts")
     #: Categories, tiers, organisation, numbers, mailboxes.
     CONFIGURE_REGISTRY = "configure_registry", _l("Configure the registry")
+    #: Join a repeated complaint to the earlier one from the same complainant; link related ones.
+    JOIN_COMPLAINTS = "join_complaints", _l("Join and link complaints")
 
 
 _CLERK = {
@@ -49,6 +51,7 @@ _CLERK = {
     Permission.ANNUL,
     Permission.CORRECT,
     Permission.CORRESPONDENCE,
+    Permission.JOIN_COMPLAINTS,
 }
 
 _OFFICER = {
@@ -57,6 +60,7 @@ _OFFICER = {
     Permission.PRINT_RECEIPT,
     Permission.HANDLE_COMPLAINTS,
     Permission.CORRESPONDENCE,
+    Permission.JOIN_COMPLAINTS,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

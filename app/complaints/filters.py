@@ -27,7 +27,8 @@ class ComplaintFilter:
     """What a list of complaints or a figure is narrowed to. Empty fields do not filter.
 
     Text fields match anywhere, ignoring case (on SQLite only the case of ASCII letters);
-    `text` is words that must each appear in the subject or the description. The journal
+    `text` is words that must each appear in the subject or the description; `correspondence`
+    words that must each appear in a message of the complaint (the journal's queries add it). The journal
     narrows by every field but the tier; the dashboard's figures by the period, category,
     channel and tier only (what their rollups are kept by).
     """
@@ -45,9 +46,13 @@ class ComplaintFilter:
     email: str | None = None
     phone: str | None = None  # digits only
     text: str | None = None
+    #: Words that must each appear in the correspondence (the case messages; app/journal only)
+    #: and whether internal notes count (only for staff allowed to see them).
+    correspondence: str | None = None
+    internal_notes: bool = False
 
 
-def _contains(column: Any, value: str) -> ColumnElement[bool]:
+def contains(column: Any, value: str) -> ColumnElement[bool]:
     """`column` contains `value`, ignoring case. ILIKE on PostgreSQL, so a trigram index serves it."""
     escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.ilike(f"%{escaped}%", escape="\\")
@@ -89,11 +94,11 @@ def filter_conditions(f: ComplaintFilter, table: Any = Complaint) -> list[Column
     if f.tier is not None:
         conditions.append(table.tier == f.tier)
     if f.name:
-        conditions.append(_contains(table.full_name, f.name))
+        conditions.append(contains(table.full_name, f.name))
     if f.email:
-        conditions.append(_contains(table.email, f.email))
+        conditions.append(contains(table.email, f.email))
     if f.phone:
-        conditions.append(_contains(table.phone, f.phone))
+        conditions.append(contains(table.phone, f.phone))
     for word in (f.text or "").split():
-        conditions.append(or_(_contains(table.subject, word), _contains(table.description, word)))
+        conditions.append(or_(contains(table.subject, word), contains(table.description, word)))
     return conditions

@@ -29,6 +29,7 @@ from ..registry.digest import iso_utc
 if TYPE_CHECKING:
     from ..auth.models import User
     from ..clocks.models import ComplaintClock
+    from ..workflow.models import ComplaintJoin
 
 
 class Channel(TitledEnum):
@@ -177,6 +178,10 @@ class Complaint(db.Model):
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     #: Its regulatory clocks (app/clocks/models.py), in the order they were started.
     clocks: Mapped[list[ComplaintClock]] = relationship(order_by="ComplaintClock.id", viewonly=True)
+    #: Its join to an earlier complaint of the same complainant (None: not joined); from then on
+    #: it is handled through that one (app/workflow/joins.py).
+    joined: Mapped[ComplaintJoin | None] = relationship(
+        primaryjoin="Complaint.id == ComplaintJoin.complaint_id", viewonly=True, uselist=False)
 
     __table_args__ = (
         UniqueConstraint("year", "seq"),

@@ -16,12 +16,13 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..auth.permissions import ROLE_PERMISSIONS, Permission
 from ..clocks.policy import ClockKind
+from ..complaints.access import find_by_reference
 from ..complaints.errors import ComplaintChangeRefused
 from ..complaints.models import Channel, Complaint, Resolution
 from ..extensions import db
 from ..forms import AppForm
+from ..workflow import joins, rules
 from ..workflow import operations as ops
-from ..workflow import rules
 from ..workflow.forms import (
     AssignForm,
     ConfirmForm,
@@ -31,6 +32,8 @@ from ..workflow.forms import (
     ExtensionForm,
     HoldingResponseForm,
     InformationRequestForm,
+    JoinForm,
+    LinkForm,
     ReasonedForm,
     ReceivedForm,
     RedressPaidForm,
@@ -38,6 +41,7 @@ from ..workflow.forms import (
     ResponseForm,
     SendBackForm,
     TransferForm,
+    UnlinkForm,
 )
 from ..workflow.states import Action
 
@@ -151,6 +155,21 @@ ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
                _l("%(number)s is sent back down."),
                offered=lambda user, complaint: rules.can_assign(user, complaint) and complaint.tier > 1,
                permission=Permission.REVIEW_ESCALATIONS, colleagues=lambda u, c, me: u.tier < c.tier),
+    # The front desk as well as officers: a repeat joined to the earlier complaint, related ones linked.
+    CaseAction("join", JoinForm,
+               lambda c, u, f: joins.join_complaint(c, into=f.into.found, reason=f.reason.data, by=u),
+               _l("%(number)s is joined to the earlier complaint and handled there now."),
+               offered=lambda user, complaint: rules.can_join(user, complaint) and not joins.joined_here(complaint),
+               permission=Permission.JOIN_COMPLAINTS),
+    CaseAction("link", LinkForm, lambda c, u, f: joins.link_complaints(c, to=f.to.found, note=f.note.data, by=u),
+               _l("The related complaint is linked to %(number)s."), offered=rules.can_link,
+               permission=Permission.JOIN_COMPLAINTS),
+    CaseAction("unlink", UnlinkForm,
+               lambda c, u, f: joins.unlink_complaints(c, other=find_by_reference(f.other.data), note=f.note.data,
+                                                       by=u),
+               _l("The link is undone; %(number)s keeps it in its history."),
+               offered=lambda user, complaint: rules.can_link(user, complaint) and bool(joins.related_to(complaint)),
+               permission=Permission.JOIN_COMPLAINTS, takes_complaint=True),
 )}
 
 

@@ -29,6 +29,7 @@ from ..registry.verify import signed_clocks
 from ..settings.store import current_policy
 from ..settings.tiers import Tier
 from ..workflow.deadlines import DueState, clock_due_state, first_response_state, resolution_state
+from ..workflow.joins import joined_here, related_to
 from ..workflow.models import Breach, CaseMessage, Escalation
 from .actions import ACTIONS, handlers, make_form
 from .forms import ReasonForm
@@ -187,4 +188,6 @@ def case_page(complaint: Complaint, user: User, bound: dict[str, Any] | None = N
         "annul_form": ReasonForm(prefix="annul"),
         "added_documents": added_documents(complaint),
         "panel": case_panel(complaint, user, bound),
+        "joined_here": joined_here(complaint),
+        "related": related_to(complaint),
     }

@@ -45,6 +45,10 @@ TITLES = {
     "clock_extended": _l("Deadline extended"),
     "redress_paid": _l("Redress paid"),
     "referred": _l("Referred to the ADR entity or ombudsman"),
+    "joined": _l("Joined to an earlier complaint"),
+    "join_received": _l("A repeated complaint joined here"),
+    "linked": _l("Related complaint linked"),
+    "unlinked": _l("Link undone"),
 }
 
 
@@ -102,7 +106,8 @@ def _changes(changes: dict[str, dict[str, Any]], language: str) -> dict[str, dic
 
 
 def _details(payload: dict[str, Any]) -> dict[str, Any]:
-    details = {k: payload[k] for k in ("escalation", "tiers", "to", "consulted", "receipt", "received", "letter")
+    details = {k: payload[k] for k in ("escalation", "tiers", "to", "consulted", "receipt", "received", "letter",
+                                       "join", "joined", "link")
                if payload.get(k)}
     if payload.get("received"):  # a reply or dispute on paper: its channel by name
         details["received"] = {**payload["received"], "channel": Channel(payload["received"]["channel"]).title}

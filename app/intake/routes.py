@@ -31,7 +31,7 @@ from ..ratelimits import complaint_limit, tracking_limit
 from ..workflow.forms import DisputeForm, ReplyForm
 from ..workflow.messages import complainant_attachment, complainant_messages, later_documents
 from ..workflow.operations import complainant_reply
-from ..workflow.states import Action, allowed
+from ..workflow.states import Action, allowed_for
 from .forms import ComplaintForm
 from .links import confirmation_url, receipt_url, tracking_url
 from .operations import IdempotencyKeyReused, register_complaint
@@ -136,7 +136,7 @@ def _tracking_page(
     forms = {
         name: form_class(prefix=name, formdata=None)
         for name, (form_class, action) in REPLY_FORMS.items()
-        if allowed(complaint.status, action)
+        if allowed_for(complaint, action)
     }
     forms.update(bound or {})
     return render_template(

@@ -53,6 +53,8 @@ class JournalFilterForm(AppForm):
     email = StringField(_l("E-mail"), validators=[Optional(), Length(max=SEARCH_MAX_LENGTH)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=SEARCH_MAX_LENGTH)])
     text = StringField(_l("Words in subject or description"), validators=[Optional(), Length(max=SEARCH_MAX_LENGTH)])
+    correspondence = StringField(_l("Words in the correspondence"),
+                                 validators=[Optional(), Length(max=SEARCH_MAX_LENGTH)])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -85,10 +87,12 @@ class JournalFilterForm(AppForm):
             raise ValidationError(lazy_ngettext("Type at least %(num)d digit of the number.",
                                                 "Type at least %(num)d digits of the number.", MIN_SEARCH_LENGTH))
 
-    def validate_text(self, field: Field) -> None:
+    def validate_text(self, field: Field) -> None:  # also the correspondence's words
         if any(len(word) < MIN_SEARCH_LENGTH for word in _text(field).split()):
             raise ValidationError(lazy_ngettext("Each word must have at least %(num)d character.",
                                                 "Each word must have at least %(num)d characters.", MIN_SEARCH_LENGTH))
+
+    validate_correspondence = validate_text
 
     # --- the fields together ----------------------------------------------------------------
 
@@ -119,8 +123,9 @@ class JournalFilterForm(AppForm):
 
         return bound(self.number_from), bound(self.number_to)
 
-    def to_filter(self, timezone: str) -> ComplaintFilter:
-        """The filter the (validated) fields stand for; dates are days in `timezone`."""
+    def to_filter(self, timezone: str, *, internal_notes: bool = False) -> ComplaintFilter:
+        """The filter the (validated) fields stand for; dates are days in `timezone`; the
+        correspondence's words are looked for in internal notes too where `internal_notes`."""
         low, high = self._number_bounds()
         registered_from, registered_before = self.day_range(self.date_from.data, self.date_to.data, timezone)
         phone = re.sub(r"\D", "", self.phone.data or "")
@@ -137,6 +142,8 @@ class JournalFilterForm(AppForm):
             email=_text(self.email) or None,
             phone=phone or None,
             text=" ".join(_text(self.text).split()) or None,
+            correspondence=" ".join(_text(self.correspondence).split()) or None,
+            internal_notes=internal_notes,
         )
 
     def described_filters(self) -> dict[str, str]:

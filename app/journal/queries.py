@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, select, text, tuple_
+from sqlalchemy import ColumnElement, Row, Select, exists, select, text, tuple_
 
-from ..complaints.filters import ComplaintFilter, filter_conditions
+from ..complaints.filters import ComplaintFilter, contains, filter_conditions
 from ..complaints.models import Complaint
 from ..extensions import db
+from ..workflow.models import CaseMessage, MessageKind
 
 PAGE_SIZE = 50
 #: How far app servers' clocks may disagree without a date filter missing a complaint.
@@ -119,10 +120,24 @@ def date_window(f: ComplaintFilter) -> list[ColumnElement[bool]]:
     return window
 
 
+def correspondence_conditions(f: ComplaintFilter) -> list[ColumnElement[bool]]:
+    """Each word of `f.correspondence` in a message of the complaint: to or from the
+    complainant, and internal notes only where `f.internal_notes`. Each an EXISTS on the
+    complaint's messages (their complaint_id index; on PostgreSQL the body's trigram index
+    serves a rare word across all of them)."""
+    conditions: list[ColumnElement[bool]] = []
+    for word in (f.correspondence or "").split():
+        found = exists().where(CaseMessage.complaint_id == Complaint.id, contains(CaseMessage.body, word))
+        if not f.internal_notes:
+            found = found.where(CaseMessage.kind != MessageKind.CONSULTATION)
+        conditions.append(found)
+    return conditions
+
+
 def journal_query(f: ComplaintFilter, window: list[ColumnElement[bool]] | None = None) -> Select[Any]:
     """The journal's columns for every complaint `f` lets through, not yet ordered or limited;
     `window` narrows the numbers to search (see `date_window`)."""
-    return select(*JOURNAL_COLUMNS).where(*filter_conditions(f), *(window or ()))
+    return select(*JOURNAL_COLUMNS).where(*filter_conditions(f), *correspondence_conditions(f), *(window or ()))
 
 
 def journal_page(

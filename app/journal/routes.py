@@ -17,12 +17,14 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..audit.models import AuditAction
 from ..audit.service import record
 from ..auth.access import requires
 from ..auth.permissions import Permission
 from ..clock import local_today, now_utc
+from ..complaints.filters import ComplaintFilter
 from ..database import commit_with_retry
 from ..documents.template import house_fonts
 from ..settings.store import current_settings
@@ -55,6 +57,13 @@ def _record_export(form: JournalFilterForm, file_format: str, **details: object)
     )
 
 
+def _filter(form: JournalFilterForm) -> ComplaintFilter:
+    """The form's filter; internal notes are searched only for those who handle complaints
+    (internal notes are theirs: app/workflow/rules.can_consult)."""
+    return form.to_filter(current_app.config["REGISTRY_TIMEZONE"],
+                          internal_notes=current_user.can(Permission.HANDLE_COMPLAINTS))
+
+
 @bp.get("")
 @requires(Permission.VIEW_JOURNAL)
 def index() -> tuple[str, int]:
@@ -63,7 +72,7 @@ def index() -> tuple[str, int]:
     if not form.validate():
         return render_template("journal/index.html", form=form, page=None, args=args), 400
     page = journal_page(
-        form.to_filter(current_app.config["REGISTRY_TIMEZONE"]),
+        _filter(form),
         after=parse_cursor(request.args.get("after")),
         before=parse_cursor(request.args.get("before")),
         newest=request.args.get("newest") == "1",
@@ -80,7 +89,7 @@ def export_csv() -> Response:
     form = JournalFilterForm(request.args)
     if not form.validate():
         return redirect(url_for(".index", **form.filter_args()))
-    journal_filter = form.to_filter(current_app.config["REGISTRY_TIMEZONE"])
+    journal_filter = _filter(form)
     _record_export(form, "csv")
     chunks = csv_chunks(iter_journal(journal_filter), _titles())
     return Response(
@@ -96,7 +105,7 @@ def export_pdf() -> Response:
     form = JournalFilterForm(request.args)
     if not form.validate():
         return redirect(url_for(".index", **form.filter_args()))
-    rows = journal_rows(form.to_filter(current_app.config["REGISTRY_TIMEZONE"]), PDF_MAX_LINES + 1)
+    rows = journal_rows(_filter(form), PDF_MAX_LINES + 1)
     if len(rows) > PDF_MAX_LINES:
         flash(_(
             "The printed journal holds at most %(limit)d entries, and this filter matches more. "

@@ -59,7 +59,7 @@ from ..registry.models import EntryKind
 from ..settings.store import current_settings
 from ..text import has_bidi_controls, single_line
 from ..workflow.operations import complainant_reply
-from ..workflow.states import Action, allowed
+from ..workflow.states import Action, allowed_for
 from .classify import Verdict, classify
 from .models import InboundMail, InboundMailAttachment, MailKind, MailOutcome, MailSource, arrival_facts
 from .parse import MailFile, ParsedMail, language_of, parse, peek_headers
@@ -195,7 +195,7 @@ def _add_reply(mail: InboundMail, parsed: ParsedMail, complaint: Complaint) -> N
     """The complainant's reply by e-mail becomes their message on the complaint, as a reply on the
     tracking page does; held in the tray when the complaint's status takes no reply."""
     lock(complaint)
-    if not allowed(complaint.status, Action.COMPLAINANT_REPLY):
+    if not allowed_for(complaint, Action.COMPLAINANT_REPLY):
         mail.kind = MailKind.HELD
         mail.reason = (f"a reply to complaint {complaint.number}, which is {complaint.status.value}: "
                        "it takes no reply by e-mail now (a clerk records a dispute by hand)")

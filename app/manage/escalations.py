@@ -17,6 +17,7 @@ from ..complaints.models import Complaint
 from ..extensions import db
 from ..settings.store import current_policy
 from ..workflow.deadlines import open_sql
+from ..workflow.joins import not_joined_sql
 from ..workflow.models import Breach, Escalation
 from .blueprint import bp
 
@@ -37,6 +38,7 @@ def on_the_desk():
     breached = exists().where(Breach.complaint_id == Complaint.id)
     return (
         open_sql(),
+        not_joined_sql(),  # handled through its main complaint
         or_(Complaint.tier >= policy.management_tier, Complaint.first_response_breached_at.is_not(None), breached),
     )
 

@@ -6,8 +6,8 @@ What is checked (docs/security.md, "What verify checks"):
 2. Each entry's private part (personal data, free text, a letter as issued) against the salted
    commitment its signed payload holds.
 3. Every row an entry vouches for: the complaint (its intake record with its signed corrections
-   applied), each message and letter, escalation, breach, receipt print, issued document and
-   settings version;
+   applied), each message and letter, escalation, breach, receipt print, issued document,
+   settings version, join and link;
    a row no entry vouches for, and an entry whose row is gone.
 4. Each complaint's facts (status, tier, owner, first response, decision, closing, transfer and
    contact counts, first-response breach) against its last signed event.
@@ -47,7 +47,7 @@ from ..manage.issued_returns import signed_facts as signed_return_facts
 from ..manage.models import IssuedReturn
 from ..receipts.models import ReceiptPrint
 from ..settings.models import SettingVersion
-from ..workflow.models import Breach, CaseMessage, Escalation
+from ..workflow.models import Breach, CaseMessage, ComplaintJoin, ComplaintLink, Escalation
 from ..workflow.operations import state_of
 from .chain import digest_of, get_signer
 from .checkpoint_check import check_checkpoints
@@ -211,6 +211,8 @@ def _vouched_rows(
         "receipt print": payload.get("receipt"),
         "issued document": payload.get("document"),
         "settings version": payload if entry.kind == EntryKind.SETTING else None,
+        "join": payload.get("join"),
+        "link": payload.get("link"),
         "received e-mail": payload.get("mail") if payload.get("type") == "mail_received" else None,
     }
     for what, row in rows.items():
@@ -261,6 +263,18 @@ def _row_facts(
         return "the receipt print", {**said, "at": at, "by_id": _by_id(payload), "complaint_id": complaint_id}, {
             "reprint": row.reprint_number, "language": row.language, "at": iso_utc(row.printed_at),
             "by_id": row.printed_by_id, "complaint_id": row.complaint_id}
+    if what == "join":
+        return "the join", {"main_id": said["main_id"], "at": at, "by_id": _by_id(payload),
+                            "complaint_id": complaint_id}, {
+            "main_id": row.main_id, "at": iso_utc(row.joined_at), "by_id": row.by_id, "complaint_id": row.complaint_id}
+    if what == "link":
+        expected = {"related_id": said["related_id"], "linked": said["linked"], "at": at, "by_id": _by_id(payload),
+                    "complaint_id": complaint_id}
+        found = {"related_id": row.related_id, "linked": row.linked, "at": iso_utc(row.created_at),
+                 "by_id": row.by_id, "complaint_id": row.complaint_id}
+        if private is not None:
+            expected["note"], found["note"] = private.get("note"), row.note
+        return "the link", expected, found
     if what == "received e-mail":
         return "the received e-mail", {**said, "at": at}, {**arrival_facts(row), "at": iso_utc(row.stored_at)}
     return "the settings version", {
@@ -297,7 +311,8 @@ def _brought_files(
 # --- the walk --------------------------------------------------------------------------------
 
 _VOUCHED = {"message": CaseMessage, "escalation": Escalation, "breach": Breach, "receipt print": ReceiptPrint,
-            "issued document": IssuedDocument, "settings version": SettingVersion, "received e-mail": InboundMail}
+            "issued document": IssuedDocument, "settings version": SettingVersion, "join": ComplaintJoin,
+            "link": ComplaintLink, "received e-mail": InboundMail}  # the e-mail last: `verify_registry` reads it so
 
 
 def _bundle(name: str, model: Any) -> Bundle:

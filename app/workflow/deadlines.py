@@ -4,6 +4,10 @@ Deadlines are stored on the complaint (first_response_due, resolution_due), so w
 complaint is due soon or overdue is read from the row at any moment, between enforcement
 runs too. Enforcement asks `due_work` what a complaint needs now and `next_alarm` when to
 look at it again. Everything here is plain computation on values: no database, no request.
+
+A joined complaint (app/workflow/joins.py) runs no deadline of its own: its own deadlines
+read "not running" (a first response already sent still reads met), enforcement has nothing
+to do for it and never looks at it again; its main complaint's deadlines answer for both.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from ..clocks.policy import Period
 from ..clocks.running import warning_time
 from ..complaints.models import Complaint, ComplaintStatus
 from ..settings.tiers import TierPolicy
-from .states import OPEN, is_open
+from .states import OPEN, is_joined, is_open
 
 
 class DeadlineFields(Protocol):
@@ -39,6 +43,11 @@ class DeadlineFields(Protocol):
     resolution_due: datetime | None
     resolution_warned_at: datetime | None
     clock_due: datetime | None
+
+
+def runs(c: DeadlineFields) -> bool:
+    """Whether the complaint's own deadlines run: open, and not joined to another complaint."""
+    return is_open(c.status) and not is_joined(c)
 
 
 def first_response_due(received_at: datetime, period: Period, calendar: WorkingCalendar) -> datetime:
@@ -68,13 +77,13 @@ class DueState(enum.StrEnum):
 def first_response_state(c: DeadlineFields, now: datetime, fraction: float) -> DueState:
     if c.first_responded_at is not None:
         return DueState.MET if c.first_responded_at <= c.first_response_due else DueState.MET_LATE
-    if not is_open(c.status):
+    if not runs(c):
         return DueState.NOT_RUNNING
     return _running_state(c.received_at, c.first_response_due, now, fraction)
 
 
 def resolution_state(c: DeadlineFields, now: datetime, fraction: float) -> DueState:
-    if c.resolution_due is None or not is_open(c.status):
+    if c.resolution_due is None or not runs(c):
         return DueState.NOT_RUNNING
     return _running_state(c.resolution_started_at or c.registered_at, c.resolution_due, now, fraction)
 
@@ -104,7 +113,7 @@ def _running_state(start: datetime, due: datetime, now: datetime, fraction: floa
 def own_due(c: DeadlineFields) -> datetime | None:
     """The complaint's own deadline it is working against now: the first response until it is
     sent, then the resolution at the current tier."""
-    if not is_open(c.status):
+    if not runs(c):
         return None
     if c.first_responded_at is None:
         return c.first_response_due
@@ -116,7 +125,7 @@ def next_due(c: DeadlineFields) -> datetime | None:
     clocks' (`clock_due`). The staff queue sorts by it."""
     own = own_due(c)
     if own is None or c.clock_due is None:
-        return own if own is not None or not is_open(c.status) else c.clock_due
+        return own if own is not None or not runs(c) else c.clock_due
     return min(own, c.clock_due)
 
 
@@ -159,7 +168,7 @@ def due_work(c: DeadlineFields, at: datetime, policy: TierPolicy) -> DueWork:
     """The one thing a complaint needs at `at`: a breach wins over a warning, and the first
     response over the resolution (escalating restarts the resolution clock anyway). A
     warning is skipped when the deadline has already passed: the breach says more."""
-    if not is_open(c.status):
+    if not runs(c):
         return DueWork()
     first_pending = c.first_responded_at is None and c.first_response_breached_at is None
     if first_pending and at >= c.first_response_due:
@@ -184,7 +193,7 @@ def due_work(c: DeadlineFields, at: datetime, policy: TierPolicy) -> DueWork:
 
 def next_alarm(c: DeadlineFields, policy: TierPolicy) -> datetime | None:
     """The next moment `due_work` will have something to do (None: nothing ever, as things stand)."""
-    if not is_open(c.status):
+    if not runs(c):
         return None
     fraction = policy.due_soon_fraction
     moments = []

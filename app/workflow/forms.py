@@ -24,12 +24,14 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from ..auth.models import User
 from ..clock import local_today
+from ..complaints.access import find_by_reference
 from ..complaints.guards import MAX_TEXT_LENGTH, MIN_REASON_LENGTH
 from ..complaints.models import Complaint, Resolution
 from ..complaints.storage import Evidence
 from ..complaints.uploads import checked_evidence, uploaded_files
 from ..forms import AppForm
 from ..text import clean_text
+from .joins import related_to
 from .operations import DOCUMENT_CHANNELS, RECEIVED_CHANNELS, Redress
 from .rules import extendable_clocks
 from .states import Action, allowed
@@ -267,3 +269,42 @@ class DisputeForm(FilesForm):
     body = _text_field(_l("Why you do not accept the response"), _l("Tell us why."))
     escalate = BooleanField(_l("Pass my complaint to a higher level of the organisation"))
     attachments = MultipleFileField(_l("Documents (optional)"))
+
+
+def _existing_complaint(form: Any, field: Any) -> None:
+    """The field names a complaint by its number: kept as `field.found`, or an error."""
+    field.found = find_by_reference(field.data)
+    if field.found is None:
+        raise ValidationError(_l("No complaint has this number."))
+
+
+def _number_field(label: Any) -> StringField:
+    """A complaint's number (2026/000123); the valid form holds the complaint as `found`."""
+    return StringField(label, filters=[_clean], validators=[DataRequired(_l("Type the complaint's number.")),
+                                                            Length(max=40), _existing_complaint])
+
+
+class JoinForm(AppForm):
+    """Join this complaint to an earlier one of the same complainant (app/workflow/joins.py)."""
+
+    into = _number_field(_l("Number of the earlier complaint"))
+    reason = _text_field(_l("Why it repeats that complaint (kept on the record)"), _l("Give the reason."),
+                         MIN_REASON_LENGTH)
+
+
+class LinkForm(AppForm):
+    """Link a related complaint (the same incident, the same outage), with a note."""
+
+    to = _number_field(_l("Number of the related complaint"))
+    note = _text_field(_l("How they are related"), _l("Write a note."))
+
+
+class UnlinkForm(AppForm):
+    """Undo a link of this complaint (`complaint=`), with a note."""
+
+    other = SelectField(_l("Linked complaint"), validators=[DataRequired(_l("Choose the linked complaint."))])
+    note = _text_field(_l("Why the link is undone"), _l("Write a note."))
+
+    def __init__(self, *args: Any, complaint: Complaint, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.other.choices = [("", "—")] + [(r.complaint.number, r.complaint.number) for r in related_to(complaint)]

@@ -10,11 +10,21 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
-from ..complaints.models import Attachment, Channel
+from ..complaints.models import Attachment, Channel, Complaint
 from ..database import UTCDateTime, enum_column
 from ..enums import TitledEnum
 from ..extensions import db
@@ -100,6 +110,10 @@ class CaseMessage(db.Model):
             name="received_by_hand",
         ),
         CheckConstraint("posted_at IS NULL OR outgoing_number IS NOT NULL", name="posted_letter"),
+        # The journal's search of the correspondence (app/journal/queries.py): a trigram GIN index
+        # on PostgreSQL, as the complaints' text columns have; kept empty on SQLite (WHERE 0).
+        db.Index("ix_case_messages_body_trgm", "body", postgresql_using="gin",
+                 postgresql_ops={"body": "gin_trgm_ops"}, sqlite_where=db.text("0")),
     )
 
 
@@ -162,3 +176,46 @@ class Breach(db.Model):
     entry_position: Mapped[int | None] = mapped_column(ForeignKey("registry_entries.position"), unique=True)
 
     __table_args__ = (UniqueConstraint("complaint_id", "kind", "due_at"),)
+
+
+class ComplaintJoin(db.Model):
+    """A repeated complaint joined to the earlier one from the same complainant about the same
+    matter (app/workflow/joins.py). Once, never undone: the joined complaint keeps its number and
+    receipt, and is handled through its main one from then on."""
+
+    __tablename__ = "complaint_joins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The joined complaint (joined once).
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), unique=True)
+    #: The main complaint it follows.
+    main_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: The signed "joined" event that recorded it.
+    entry_position: Mapped[int] = mapped_column(ForeignKey("registry_entries.position"), unique=True)
+
+    main: Mapped[Complaint] = relationship(foreign_keys=[main_id])
+
+    __table_args__ = (CheckConstraint("main_id <> complaint_id", name="not_itself"),)
+
+
+class ComplaintLink(db.Model):
+    """Two related complaints (the same incident, the same outage) linked with a note, or the
+    link undone: one row per signed "linked" or "unlinked" event, so the latest row of a pair
+    says whether they are linked now (app/workflow/joins.py)."""
+
+    __tablename__ = "complaint_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The complaint whose case page it was done from (the event is signed on it) ...
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    #: ... and the other one.
+    related_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    linked: Mapped[bool] = mapped_column(Boolean)  # False: the link was undone
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    entry_position: Mapped[int] = mapped_column(ForeignKey("registry_entries.position"), unique=True)
+
+    __table_args__ = (CheckConstraint("related_id <> complaint_id", name="not_itself"),)

@@ -56,7 +56,7 @@ from . import rules
 from .deadlines import next_alarm, restart_resolution_clock, stopped_resolution_clock
 from .escalation import plan_escalation
 from .models import Breach, CaseMessage, DeadlineKind, Escalation, EscalationReason, MessageKind
-from .states import Action, next_status
+from .states import Action, next_status, next_status_of
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,10 @@ def _record(
                         private=Private(complaint.personal_salt, private) if private else None)
 
 
+#: Sign an event about a complaint (what `_record` does), for the other workflow modules (joins.py).
+record_event = _record
+
+
 def _text(**values: str | None) -> dict[str, str] | None:
     """The free text of an event (reasons, notes, instructions) as its private part."""
     present = {name: value for name, value in values.items() if value}
@@ -143,7 +147,7 @@ def _require_owner(user: User, complaint: Complaint) -> None:
 
 def _set_status(complaint: Complaint, action: Action) -> bool:
     """Move the complaint by `action` (TransitionRefused if not allowed); True if it changed."""
-    status = next_status(complaint.status, action)
+    status = next_status(complaint.status, action)  # the caller checked the complaint (next_status_of)
     changed = status != complaint.status
     complaint.status = status
     return changed
@@ -364,7 +368,7 @@ def take_complaint(complaint: Complaint, *, by: User) -> Complaint:
     """The first handler who takes the complaint owns it (or takes it over once it rose past
     its owner's tier)."""
     lock(complaint)
-    next_status(complaint.status, Action.TAKE)  # a clear refusal for a closed or annulled complaint
+    next_status_of(complaint, Action.TAKE)  # a clear refusal for a closed or annulled complaint
     if not rules.can_take(by, complaint):
         if not rules.is_handler(by) or by.tier < complaint.tier:
             raise ComplaintChangeRefused(_("You cannot take this complaint: it is at tier %(tier)d.",
@@ -454,7 +458,7 @@ def transfer_complaint(complaint: Complaint, *, to: User, reason: str, by: User)
     reason = check_text(reason, _("reason"), MIN_REASON_LENGTH)
     lock(complaint)
     _require_owner(by, complaint)
-    next_status(complaint.status, Action.TRANSFER)
+    next_status_of(complaint, Action.TRANSFER)
     policy = current_policy()
     at = now_utc()
     if complaint.transfer_count >= policy.max_transfers:
@@ -495,7 +499,7 @@ def add_consultation(complaint: Complaint, *, note: str, by: User, colleague: Us
     note = check_text(note, _("note"))
     lock(complaint)
     _require(rules.can_consult(by, complaint), _("Internal notes are for complaints officers."))
-    next_status(complaint.status, Action.CONSULT)
+    next_status_of(complaint, Action.CONSULT)
     if colleague is not None:
         _require(rules.is_handler(colleague) and colleague.active and colleague.id != by.id,
                  _("%(name)s cannot be asked: choose another complaints officer.", name=colleague.full_name))
@@ -512,7 +516,7 @@ def _owner_moves(complaint: Complaint, action: Action, by: User, changes: dict[s
     """The owner moves the complaint by `action`: lock, check, change the status and the given
     columns (a callable value gets the moment). Returns the moment."""
     lock(complaint)
-    next_status(complaint.status, action)  # the clearest refusal first
+    next_status_of(complaint, action)  # the clearest refusal first
     _require_owner(by, complaint)
     at = now_utc()
     _set_status(complaint, action)
@@ -657,7 +661,7 @@ def extend_clock(complaint: Complaint, *, kind: ClockKind, amount: int, reason: 
     the signed change and the letter."""
     reason = check_text(reason, _("reason"), MIN_REASON_LENGTH)
     lock(complaint)
-    next_status(complaint.status, Action.EXTEND)
+    next_status_of(complaint, Action.EXTEND)
     _require_owner(by, complaint)
     clock = next((c for c in complaint.clocks if c.kind == kind), None)
     _require(clock is not None, _("This complaint runs no %(clock)s deadline.", clock=ClockKind(kind).title.lower()))
@@ -703,7 +707,7 @@ def record_redress_paid(complaint: Complaint, *, paid_on: date, by: User) -> Com
     """The redress the decision offered was paid (or the remedy carried out) on `paid_on`: kept
     on the complaint and signed as a "redress_paid" event; the returns count it in that period."""
     lock(complaint)
-    next_status(complaint.status, Action.RECORD_REDRESS_PAID)
+    next_status_of(complaint, Action.RECORD_REDRESS_PAID)
     _require(rules.is_handler(by), _("Only complaints officers record this."))
     _require(complaint.redress_amount is not None or bool(complaint.redress_remedy),
              _("The decision on %(number)s offered no redress.", number=complaint.number))
@@ -723,7 +727,7 @@ def record_referral(complaint: Complaint, *, referred_on: date, reference: str |
     reference = (reference or "").strip() or None
     _require(reference is None or len(reference) <= 100, _("The reference is at most 100 characters."))
     lock(complaint)
-    next_status(complaint.status, Action.RECORD_REFERRAL)
+    next_status_of(complaint, Action.RECORD_REFERRAL)
     _require(rules.is_handler(by), _("Only complaints officers record this."))
     _require(complaint.referred_at is None, _("The referral is recorded already."))
     complaint.referred_at = _recorded_day(complaint, referred_on, "referral")
@@ -759,7 +763,7 @@ def escalate(complaint: Complaint, *, reason: str, by: User) -> Escalation:
     reason = check_text(reason, _("reason"), MIN_REASON_LENGTH)
     lock(complaint)
     _require_owner(by, complaint)
-    next_status(complaint.status, Action.ESCALATE)
+    next_status_of(complaint, Action.ESCALATE)
     policy = current_policy()
     to_tier = policy.next_level(complaint.tier)
     _require(to_tier is not None, _("The complaint is already at the highest tier (%(tier)d).",
@@ -786,7 +790,7 @@ def reopen(complaint: Complaint, *, reason: str, by: User) -> Complaint:
     decision is set aside and the resolution clock starts again, as on a dispute."""
     reason = check_text(reason, _("reason"), MIN_REASON_LENGTH)
     lock(complaint)
-    next_status(complaint.status, Action.REOPEN)  # the clearest refusal first
+    next_status_of(complaint, Action.REOPEN)  # the clearest refusal first
     if not rules.can_reopen(by, complaint):
         raise ComplaintChangeForbidden(_("Only the complaint's owner or management can reopen it."))
     policy = current_policy()
@@ -853,7 +857,7 @@ def complainant_reply(
     body = check_text(body, _("message"))
     lock(complaint)
     action = Action.DISPUTE if dispute else Action.COMPLAINANT_REPLY
-    next_status(complaint.status, action)
+    next_status_of(complaint, action)
     if received is not None:
         _check_received(complaint, received)
     policy = current_policy()

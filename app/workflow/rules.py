@@ -8,7 +8,7 @@ from ..clocks.models import ComplaintClock
 from ..clocks.policy import ClockRule, MetBy
 from ..clocks.running import rule_of
 from ..complaints.models import Complaint
-from .states import Action, allowed
+from .states import Action, allowed_for
 
 
 def is_handler(user: User) -> bool:
@@ -25,7 +25,7 @@ def can_take(user: User, complaint: Complaint) -> bool:
     """The first handler at (or above) the complaint's tier who takes it owns it; once it rose
     above its owner's tier, a handler of the new tier takes it over; management may take over
     any open complaint."""
-    if not is_handler(user) or not allowed(complaint.status, Action.TAKE):
+    if not is_handler(user) or not allowed_for(complaint, Action.TAKE):
         return False
     owner = complaint.owner
     if owner is not None and owner.id == user.id:
@@ -37,7 +37,7 @@ def can_take(user: User, complaint: Complaint) -> bool:
 
 def can_assign(user: User, complaint: Complaint) -> bool:
     """Management assigns an owner at any tier (not counted as a transfer)."""
-    return is_reviewer(user) and (allowed(complaint.status, Action.TRANSFER) or allowed(complaint.status, Action.TAKE))
+    return is_reviewer(user) and (allowed_for(complaint, Action.TRANSFER) or allowed_for(complaint, Action.TAKE))
 
 
 def is_owner(user: User, complaint: Complaint) -> bool:
@@ -46,12 +46,12 @@ def is_owner(user: User, complaint: Complaint) -> bool:
 
 def can_act(user: User, complaint: Complaint, action: Action) -> bool:
     """The owner's actions (respond, resolve, transfer, escalate, ...), where the status allows."""
-    return is_owner(user, complaint) and allowed(complaint.status, action)
+    return is_owner(user, complaint) and allowed_for(complaint, action)
 
 
 def can_reopen(user: User, complaint: Complaint) -> bool:
     """The owner, or management, reopens a resolved or closed complaint."""
-    return (is_owner(user, complaint) or is_reviewer(user)) and allowed(complaint.status, Action.REOPEN)
+    return (is_owner(user, complaint) or is_reviewer(user)) and allowed_for(complaint, Action.REOPEN)
 
 
 def can_add_documents(user: User, complaint: Complaint) -> bool:
@@ -64,12 +64,12 @@ def can_record_received(user: User, complaint: Complaint) -> bool:
     """Staff who keep the paper correspondence (the front desk as well as officers) record a
     reply or a dispute that came by post, by phone or in person, where the status allows one."""
     return user.can(Permission.CORRESPONDENCE) and (
-        allowed(complaint.status, Action.COMPLAINANT_REPLY) or allowed(complaint.status, Action.DISPUTE))
+        allowed_for(complaint, Action.COMPLAINANT_REPLY) or allowed_for(complaint, Action.DISPUTE))
 
 
 def can_consult(user: User, complaint: Complaint) -> bool:
     """Any handler may add an internal note; the owner uses it to ask colleagues for input."""
-    return is_handler(user) and allowed(complaint.status, Action.CONSULT)
+    return is_handler(user) and allowed_for(complaint, Action.CONSULT)
 
 
 def may_receive(user: User, complaint: Complaint) -> bool:
@@ -108,11 +108,23 @@ def can_send_holding_response(user: User, complaint: Complaint) -> bool:
 
 def can_record_redress_paid(user: User, complaint: Complaint) -> bool:
     """A handler records that the redress a decision offered was paid, once."""
-    return (is_handler(user) and allowed(complaint.status, Action.RECORD_REDRESS_PAID)
+    return (is_handler(user) and allowed_for(complaint, Action.RECORD_REDRESS_PAID)
             and (complaint.redress_amount is not None or bool(complaint.redress_remedy))
             and complaint.redress_paid_at is None)
 
 
 def can_record_referral(user: User, complaint: Complaint) -> bool:
     """A handler records that the complainant took the complaint to the ADR entity or ombudsman, once."""
-    return is_handler(user) and allowed(complaint.status, Action.RECORD_REFERRAL) and complaint.referred_at is None
+    return is_handler(user) and allowed_for(complaint, Action.RECORD_REFERRAL) and complaint.referred_at is None
+
+
+def can_join(user: User, complaint: Complaint) -> bool:
+    """The front desk and officers join a repeated complaint to an earlier one (app/workflow/joins.py)
+    while it is open and not joined; once someone owns it, only its owner or management."""
+    return (user.can(Permission.JOIN_COMPLAINTS) and allowed_for(complaint, Action.JOIN)
+            and (complaint.owner_id is None or is_owner(user, complaint) or is_reviewer(user)))
+
+
+def can_link(user: User, complaint: Complaint) -> bool:
+    """The front desk and officers link related complaints (and undo a link); not annulled ones."""
+    return user.can(Permission.JOIN_COMPLAINTS) and not complaint.is_annulled

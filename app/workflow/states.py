@@ -7,8 +7,11 @@ listed with the statuses they are allowed in.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect
 
 from ..complaints.errors import ComplaintChangeRefused
 from ..complaints.models import ComplaintStatus as Status
@@ -34,6 +37,7 @@ class Action(TitledEnum):
     EXTEND = "extend", _l("extend a deadline")  # a regulatory clock, once, with a reason (and a notice letter)
     RECORD_REDRESS_PAID = "record_redress_paid", _l("record the redress as paid")
     RECORD_REFERRAL = "record_referral", _l("record a referral to the ADR entity or ombudsman")
+    JOIN = "join", _l("join the complaint to an earlier one")  # a repeat of it (app/workflow/joins.py)
 
 
 #: Statuses in which the organisation still owes the complainant something.
@@ -86,7 +90,13 @@ STATUS_KEEPING: dict[Action, frozenset[Status]] = {
     # What happens after the final response: the redress is paid, the complainant goes further.
     Action.RECORD_REDRESS_PAID: frozenset({Status.RESOLVED, Status.CLOSED}),
     Action.RECORD_REFERRAL: OPEN | {Status.RESOLVED, Status.CLOSED},
+    # Only a complaint still owed an answer is joined: the main one's answers answer it.
+    Action.JOIN: OPEN,
 }
+
+#: What a joined complaint still allows (app/workflow/joins.py): internal notes. Everything else
+#: happens on its main complaint, whose response answers both.
+AFTER_JOINING = frozenset({Action.CONSULT})
 
 
 class TransitionRefused(ComplaintChangeRefused):
@@ -110,3 +120,26 @@ def next_status(status: Status, action: Action) -> Status:
 
 def is_open(status: Status) -> bool:
     return status in OPEN
+
+
+def is_joined(complaint: Any) -> bool:
+    """Joined to an earlier complaint (a model with its `joined` row; plain rows never are: the
+    queue and deadline enforcement do not read joined complaints). A model read outside its
+    session answers from what was loaded with it."""
+    state = inspect(complaint, raiseerr=False)
+    if state is not None and state.detached and "joined" in state.unloaded:
+        return False
+    return getattr(complaint, "joined", None) is not None
+
+
+def allowed_for(complaint: Any, action: Action) -> bool:
+    """`allowed` for a complaint: a joined one allows only `AFTER_JOINING`."""
+    return (not is_joined(complaint) or action in AFTER_JOINING) and allowed(complaint.status, action)
+
+
+def next_status_of(complaint: Any, action: Action) -> Status:
+    """`next_status` for a complaint, refusing what a joined complaint no longer allows."""
+    if is_joined(complaint) and action not in AFTER_JOINING:
+        raise TransitionRefused(_("%(number)s is joined to %(main)s: it is handled there now.",
+                                  number=complaint.number, main=complaint.joined.main.number))
+    return next_status(complaint.status, action)
