@@ -14,7 +14,7 @@ from .notifications.models import Notification
 from .receipts.models import ReceiptPrint
 from .registry.models import ChainHead, IssuedDocument, NumberCounter, RegistryEntry
 from .settings.models import SettingVersion
-from .workflow.models import Breach, CaseMessage, Escalation
+from .workflow.models import Breach, CaseMessage, Escalation, EscalationReview
 
 __all__ = [
     "ApiToken",
@@ -27,6 +27,7 @@ __all__ = [
     "Complaint",
     "ComplaintFacts",
     "Escalation",
+    "EscalationReview",
     "IdempotencyKey",
     "InboundMail",
     "InboundMailAttachment",

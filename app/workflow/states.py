@@ -34,6 +34,9 @@ class Action(TitledEnum):
     EXTEND = "extend", _l("extend a deadline")  # a regulatory clock, once, with a reason (and a notice letter)
     RECORD_REDRESS_PAID = "record_redress_paid", _l("record the redress as paid")
     RECORD_REFERRAL = "record_referral", _l("record a referral to the ADR entity or ombudsman")
+    # Management:
+    REVIEW = "review", _l("record a review decision")  # keep with the owner, take over or send back (the desk)
+    MOVE = "move", _l("move to another tier")  # a manager moves the complaint to a tier, with a reason
 
 
 #: Statuses in which the organisation still owes the complainant something.
@@ -86,6 +89,11 @@ STATUS_KEEPING: dict[Action, frozenset[Status]] = {
     # What happens after the final response: the redress is paid, the complainant goes further.
     Action.RECORD_REDRESS_PAID: frozenset({Status.RESOLVED, Status.CLOSED}),
     Action.RECORD_REFERRAL: OPEN | {Status.RESOLVED, Status.CLOSED},
+    # A review decision that takes the complaint over or sends it back to an officer of a lower
+    # tier makes the manager or that officer its owner: a registered complaint is taken in
+    # passing (Action.TAKE moves it), any other open one keeps its status.
+    Action.REVIEW: OPEN,
+    Action.MOVE: OPEN,
 }
 
 
