@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from _cases import T0, act, events, load, notifications, private_parts
+from app.auth.models import User
 from app.clock import frozen_clock
 from app.complaints.errors import ComplaintChangeRefused
 from app.complaints.models import ComplaintStatus, Resolution
@@ -214,3 +215,11 @@ def test_verify_catches_a_review_changed_outside_the_registry(app, runner, escal
         db.session.commit()
     problems = verify(runner)
     assert any(what in p["what"] and p["number"] == escalated for p in problems), problems
+
+
+def test_a_complaint_is_not_kept_with_an_owner_who_left(app, escalated, staff):
+    with app.app_context():
+        db.session.get(User, staff["sofia"]).active = False
+        db.session.commit()
+    with pytest.raises(ComplaintChangeRefused, match="Sofia Specialist is no longer active"):
+        review(app, escalated, staff["mihai"], ReviewDecision.KEEP, instruction="Carry on, refund approved.")

@@ -511,6 +511,8 @@ def review_escalation(complaint: Complaint, *, decision: ReviewDecision, instruc
     details: dict[str, Any] = {}
     if decision == ReviewDecision.KEEP:
         _require(complaint.owner_id is not None, _("Nobody owns it: take it over or send it back to an officer."))
+        _require(complaint.owner.active, _("%(name)s is no longer active: take it over or send it back to an officer.",
+                                           name=complaint.owner.full_name))
         _notify(notification_row(NotificationKind.ASSIGNED, complaint.id, Audience.USER, user_id=complaint.owner_id,
                                  at=at, params={"by": by.full_name, "reason": instruction}))
     elif decision == ReviewDecision.TAKE_OVER:
