@@ -14,7 +14,7 @@ from .notifications.models import Notification
 from .receipts.models import ReceiptPrint
 from .registry.models import ChainHead, IssuedDocument, NumberCounter, RegistryEntry
 from .settings.models import SettingVersion
-from .workflow.models import Breach, CaseMessage, ComplaintJoin, ComplaintLink, Escalation
+from .workflow.models import Breach, CaseMessage, ComplaintJoin, ComplaintLink, Escalation, EscalationReview
 
 __all__ = [
     "ApiToken",
@@ -29,6 +29,7 @@ __all__ = [
     "ComplaintJoin",
     "ComplaintLink",
     "Escalation",
+    "EscalationReview",
     "IdempotencyKey",
     "InboundMail",
     "InboundMailAttachment",

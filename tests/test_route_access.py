@@ -125,6 +125,7 @@ ROUTES: dict[str, Access] = {
     "/staff/audit/": needs(P.VIEW_AUDIT),
     # Handling complaints.
     "/staff/queue": needs(P.HANDLE_COMPLAINTS),
+    "/staff/queue/bulk": needs(P.REVIEW_ESCALATIONS),
     "/staff/complaints/<path:reference>/take": needs(P.HANDLE_COMPLAINTS),
     "/staff/complaints/<path:reference>/respond": needs(P.HANDLE_COMPLAINTS),
     "/staff/complaints/<path:reference>/request-information": needs(P.HANDLE_COMPLAINTS),
@@ -143,6 +144,7 @@ ROUTES: dict[str, Access] = {
     "/staff/complaints/<path:reference>/send-back": needs(P.REVIEW_ESCALATIONS),
     # Management.
     "/manage/escalations/": needs(P.REVIEW_ESCALATIONS),
+    "/manage/escalations/<path:reference>/review": needs(P.REVIEW_ESCALATIONS),
     "/manage/": needs(P.VIEW_DASHBOARD),
     "/manage/<any(summary, weeks, categories, backlog, open_status, open_tier, tiers, owners, timings, breaches, flow, outcomes, redress, closure, extensions):table>.csv":
         needs(P.VIEW_DASHBOARD),

@@ -30,7 +30,8 @@ from ..settings.store import current_policy
 from ..settings.tiers import Tier
 from ..workflow.deadlines import DueState, clock_due_state, first_response_state, resolution_state
 from ..workflow.joins import joined_here, related_to
-from ..workflow.models import Breach, CaseMessage, Escalation
+from ..workflow.models import Breach, CaseMessage, Escalation, EscalationReview
+from ..workflow.reviews import standing_reviews
 from .actions import ACTIONS, handlers, make_form
 from .forms import ReasonForm
 from .history import case_history
@@ -89,6 +90,8 @@ class CasePanel:
     offered: list[str]  # names of the action forms this user may use, in display order
     forms: dict[str, Any] = field(default_factory=dict)
     tiers: dict[int, Tier] = field(default_factory=dict)
+    #: Management's review decision that still stands (until the complaint escalates again).
+    review: EscalationReview | None = None
 
 
 def case_panel(complaint: Complaint, user: User, bound: dict[str, Any] | None = None) -> CasePanel:
@@ -123,6 +126,7 @@ def case_panel(complaint: Complaint, user: User, bound: dict[str, Any] | None = 
         offered=offered,
         forms=forms,
         tiers={t.level: t for t in policy.tiers},
+        review=standing_reviews([complaint.id]).get(complaint.id),
     )
 
 

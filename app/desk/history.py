@@ -16,6 +16,7 @@ from ..complaints.models import FIELD_TITLES, Channel
 from ..extensions import db
 from ..registry.digest import fingerprint_of
 from ..registry.models import EntryKind, EntryPrivate, RegistryEntry
+from ..workflow.models import ReviewDecision
 
 #: Titles of the signed events, by the kind of entry or the event's type.
 TITLES = {
@@ -33,6 +34,7 @@ TITLES = {
     "escalated": _l("Escalated"),
     "assigned": _l("Owner assigned"),
     "sent_back": _l("Sent back down"),
+    "moved": _l("Moved to another tier"),
     "deadline_breached": _l("Deadline breached"),
     "complainant_replied": _l("The complainant replied"),
     "disputed": _l("The complainant disputed"),
@@ -83,9 +85,9 @@ def case_history(complaint_id: int, language: str = "en") -> list[HistoryItem]:
             HistoryItem(
                 at=entry.recorded_at,
                 kind=entry.kind,
-                title=str(TITLES.get(key, key)),
+                title=_review_title(payload) if key == "reviewed" else str(TITLES.get(key, key)),
                 by=by["name"] if by else None,
-                reason=private.get("reason") or private.get("note"),
+                reason=private.get("reason") or private.get("note") or private.get("instruction"),
                 changes=_changes(private.get("changes", {}), language),
                 details=_details(payload),
                 fingerprint=fingerprint_of(entry.digest),
@@ -93,6 +95,11 @@ def case_history(complaint_id: int, language: str = "en") -> list[HistoryItem]:
             )
         )
     return items
+
+
+def _review_title(payload: dict[str, Any]) -> str:
+    """"Escalation reviewed: Take it over"."""
+    return _("Escalation reviewed: %(decision)s", decision=ReviewDecision(payload["review"]["decision"]).title)
 
 
 def _changes(changes: dict[str, dict[str, Any]], language: str) -> dict[str, dict[str, Any]]:

@@ -1,5 +1,6 @@
 """The escalation review desk (/manage/escalations): what rose to management or broke a
-deadline, oldest first, with why; the actions are on each case page."""
+deadline, oldest first, with why and how it was reviewed; the review decision (keep with the
+owner, take over, send back) on its own page, the other actions on each case page."""
 
 from __future__ import annotations
 
@@ -7,18 +8,29 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import render_template, request
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import exists, or_, select, tuple_
 
 from ..auth.access import requires
+from ..auth.models import User
 from ..auth.permissions import Permission
 from ..clock import now_utc
+from ..complaints.access import find_by_reference
+from ..complaints.errors import ComplaintChangeRefused
 from ..complaints.models import Complaint
+from ..database import commit_with_retry
+from ..desk.actions import handlers
 from ..extensions import db
 from ..settings.store import current_policy
+from ..workflow import rules
 from ..workflow.deadlines import open_sql
+from ..workflow.forms import ReviewForm
 from ..workflow.joins import not_joined_sql
-from ..workflow.models import Breach, Escalation
+from ..workflow.models import Breach, Escalation, EscalationReview, ReviewDecision
+from ..workflow.operations import latest_escalation, review_escalation
+from ..workflow.reviews import standing_reviews
 from .blueprint import bp
 
 PAGE_SIZE = 50
@@ -30,6 +42,8 @@ class DeskLine:
     escalations: list[Escalation]
     breaches: list[Breach]
     age_days: float
+    #: The review decision that still stands (None: not reviewed since it last escalated).
+    review: EscalationReview | None = None
 
 
 def on_the_desk():
@@ -59,8 +73,9 @@ def desk_page(after: tuple[datetime, int] | None) -> tuple[list[DeskLine], tuple
     for breach in db.session.scalars(select(Breach).where(Breach.complaint_id.in_(ids)).order_by(Breach.id)):
         breaches[breach.complaint_id].append(breach)
     now = now_utc()
-    lines = [DeskLine(c, escalations[c.id], breaches[c.id], (now - c.registered_at).total_seconds() / 86400)
-             for c in complaints]
+    reviews = standing_reviews(ids)
+    lines = [DeskLine(c, escalations[c.id], breaches[c.id], (now - c.registered_at).total_seconds() / 86400,
+                      reviews.get(c.id)) for c in complaints]
     cursor = (complaints[-1].registered_at, complaints[-1].id) if more else None
     return lines, cursor
 
@@ -83,3 +98,49 @@ def index() -> str:
         next_after=f"{cursor[0].isoformat()}_{cursor[1]}" if cursor else None,
         tiers={t.level: t for t in current_policy().tiers},
     )
+
+
+def review_form(complaint: Complaint, *, submitted: bool) -> tuple[ReviewForm, int | None]:
+    """The review form, empty or bound to the request, and the tier a "send back" returns the
+    complaint to (None: it did not rise from a lower tier). The officers offered are those
+    `rules.may_take_back` allows; the owner, who kept it through the escalation, is chosen first."""
+    escalation = latest_escalation(complaint)
+    back_to = escalation.from_tier if escalation is not None and escalation.from_tier < complaint.tier else None
+    officers = [u for u in handlers() if back_to is not None and rules.may_take_back(u, back_to, complaint)]
+    form = ReviewForm(prefix="review", colleagues=officers, **({} if submitted else {"formdata": None}))
+    if not submitted and any(u.id == complaint.owner_id for u in officers):
+        form.to.data = complaint.owner_id
+    return form, back_to
+
+
+@bp.route("/escalations/<path:reference>/review", methods=["GET", "POST"], endpoint="review")
+@requires(Permission.REVIEW_ESCALATIONS)
+def review(reference: str) -> Response | tuple[str, int]:
+    """Record a review decision on one complaint; back to the desk once done, or the page
+    again with what was chosen and why it was refused."""
+    complaint = find_by_reference(reference)
+    if complaint is None:
+        abort(404)
+    user: User = current_user._get_current_object()
+    form, back_to = review_form(complaint, submitted=request.method == "POST")
+    if form.validate_on_submit():
+        to = db.session.get(User, form.to.data) if form.to.data else None
+        try:
+            commit_with_retry(lambda: review_escalation(
+                complaint, decision=ReviewDecision(form.decision.data), instruction=form.instruction.data,
+                by=user, to=to))
+        except ComplaintChangeRefused as refused:
+            db.session.rollback()
+            form.form_errors.append(str(refused))
+        else:
+            flash(_("The review of %(number)s is recorded: %(decision)s.", number=complaint.number,
+                    decision=ReviewDecision(form.decision.data).title))
+            return redirect(url_for("manage.escalations"), code=303)
+        db.session.refresh(complaint)
+    escalations = list(db.session.scalars(
+        select(Escalation).where(Escalation.complaint_id == complaint.id).order_by(Escalation.id)))
+    return render_template(
+        "manage/review.html", complaint=complaint, form=form, back_to=back_to, escalations=escalations,
+        review=standing_reviews([complaint.id]).get(complaint.id), open=rules.can_review(user, complaint),
+        tiers={t.level: t for t in current_policy().tiers},
+    ), 422 if request.method == "POST" else 200

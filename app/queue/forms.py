@@ -1,20 +1,28 @@
-"""The queue's filter form: read from the query string (a GET search, no CSRF token) and shown
+"""The queue's forms. The filter form: read from the query string (a GET search, no CSRF token) and shown
 again with what was chosen. Whose complaints it shows defaults to the user's own and their
 tier's (a complaint transferred to them rose to their tier; one that rose past them, or that
 they took below their tier, is still theirs), or to every open complaint for someone who works
-at no tier."""
+at no tier. The bulk form: management's action on the complaints ticked."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
-from wtforms.validators import Optional
+from wtforms import Field, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..auth.models import User
+from ..complaints.guards import MAX_TEXT_LENGTH
 from ..forms import AppForm
 from ..settings.tiers import TierPolicy
+from ..text import ascii_integer, clean_text
+from .bulk import BULK_MAX, BulkAction, Refusal
 from .queries import DueFilter, QueueFilter, Scope
+
+
+def _clean(value: Any) -> Any:
+    return clean_text(value) if isinstance(value, str) else value
 
 
 class QueueFilterForm(AppForm):
@@ -55,3 +63,62 @@ class QueueFilterForm(AppForm):
             tier=int(self.tier.data) if self.tier.data else None,
             due=DueFilter(self.due.data) if self.due.data else None,
         )
+
+
+class SelectionField(Field):
+    """The complaints ticked in the queue (each checkbox named like this field): their ids,
+    whole numbers in the digits 0-9, at least one and at most BULK_MAX, each once."""
+
+    def _value(self) -> str:
+        return ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = []
+
+    def pre_validate(self, form: Any) -> None:
+        values = self.raw_data or []
+        if not values:
+            raise ValidationError(_l("Select at least one complaint."))
+        if len(values) > BULK_MAX:
+            raise ValidationError(_l("Select at most %(n)d complaints at a time.", n=BULK_MAX))
+        ids = [ascii_integer(value, 1) if isinstance(value, str) else None for value in values]
+        if any(i is None for i in ids):
+            raise ValidationError(_l("The selection is not valid: reload the queue and select again."))
+        self.data = list(dict.fromkeys(ids))
+
+
+class BulkForm(AppForm):
+    """A bulk action on the complaints ticked in the queue: assign them to an officer, or move
+    them to a tier (with a reason). What was chosen and ticked is shown again when refused."""
+
+    ids = SelectionField()
+    action = SelectField(_l("Action"), validators=[DataRequired(_l("Choose an action."))])
+    to = SelectField(_l("Officer"), coerce=int, validators=[Optional()])
+    tier = SelectField(_l("Tier"), coerce=int, validators=[Optional()])
+    note = TextAreaField(_l("Reason or instruction (a reason is required to move)"), filters=[_clean],
+                         validators=[Optional(), Length(max=MAX_TEXT_LENGTH)])
+
+    def __init__(self, *args: Any, officers: list[User], policy: TierPolicy, language: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.action.choices = [(BulkAction.ASSIGN.value, _l("Assign to an officer")),
+                               (BulkAction.MOVE.value, _l("Move to a tier"))]
+        self.to.choices = [(0, "—")] + [
+            (u.id, _l("%(name)s (tier %(tier)d)", name=u.full_name, tier=u.tier or 0)) for u in officers]
+        self.tier.choices = [(0, "—")] + [(t.level, f"{t.level} · {t.name(language)}") for t in policy.tiers]
+        self.refusals: list[Refusal] = []
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.action.data == BulkAction.ASSIGN and not self.to.errors and not self.to.data:
+            self.to.errors = [_l("Choose the officer.")]
+            valid = False
+        if self.action.data == BulkAction.MOVE and not self.tier.errors and not self.tier.data:
+            self.tier.errors = [_l("Choose the tier.")]
+            valid = False
+        return valid
+
+    @property
+    def selected(self) -> set[int]:
+        """The ids ticked (those that are whole numbers), to tick them again."""
+        return {i for value in (self.ids.raw_data or []) if isinstance(value, str)
+                and (i := ascii_integer(value, 1)) is not None}

@@ -6,8 +6,8 @@ What is checked (docs/security.md, "What verify checks"):
 2. Each entry's private part (personal data, free text, a letter as issued) against the salted
    commitment its signed payload holds.
 3. Every row an entry vouches for: the complaint (its intake record with its signed corrections
-   applied), each message and letter, escalation, breach, receipt print, issued document,
-   settings version, join and link;
+   applied), each message and letter, escalation, review decision, breach, receipt print,
+   issued document, settings version, join and link;
    a row no entry vouches for, and an entry whose row is gone.
 4. Each complaint's facts (status, tier, owner, first response, decision, closing, transfer and
    contact counts, first-response breach) against its last signed event.
@@ -47,7 +47,7 @@ from ..manage.issued_returns import signed_facts as signed_return_facts
 from ..manage.models import IssuedReturn
 from ..receipts.models import ReceiptPrint
 from ..settings.models import SettingVersion
-from ..workflow.models import Breach, CaseMessage, ComplaintJoin, ComplaintLink, Escalation
+from ..workflow.models import Breach, CaseMessage, ComplaintJoin, ComplaintLink, Escalation, EscalationReview
 from ..workflow.operations import state_of
 from .chain import digest_of, get_signer
 from .checkpoint_check import check_checkpoints
@@ -207,6 +207,7 @@ def _vouched_rows(
     signed = {
         "message": payload.get("message"),
         "escalation": payload.get("escalation"),
+        "review": payload.get("review"),
         "breach": payload.get("deadline"),
         "receipt print": payload.get("receipt"),
         "issued document": payload.get("document"),
@@ -251,6 +252,16 @@ def _row_facts(
         if private is not None or row.note:
             expected["note"], found["note"] = (private or {}).get("note"), row.note
         return "the escalation", expected, found
+    if what == "review":
+        state = payload.get("state") or {}
+        expected = {"decision": said["decision"], "escalation_id": said["escalation_id"], "at": at,
+                    "by_id": _by_id(payload), "complaint_id": complaint_id, "owner_id": state.get("owner_id"),
+                    "tier": state.get("tier")}
+        found = {"decision": row.decision.value, "escalation_id": row.escalation_id, "at": iso_utc(row.reviewed_at),
+                 "by_id": row.by_id, "complaint_id": row.complaint_id, "owner_id": row.owner_id, "tier": row.tier}
+        if private is not None or row.instruction:
+            expected["instruction"], found["instruction"] = (private or {}).get("instruction"), row.instruction
+        return "the review", expected, found
     if what == "breach":
         return "the breach", {**said, "at": at, "complaint_id": complaint_id}, {
             "kind": row.kind.value, "due_at": iso_utc(row.due_at), "tier": row.tier,
@@ -310,9 +321,10 @@ def _brought_files(
 
 # --- the walk --------------------------------------------------------------------------------
 
-_VOUCHED = {"message": CaseMessage, "escalation": Escalation, "breach": Breach, "receipt print": ReceiptPrint,
-            "issued document": IssuedDocument, "settings version": SettingVersion, "join": ComplaintJoin,
-            "link": ComplaintLink, "received e-mail": InboundMail}  # the e-mail last: `verify_registry` reads it so
+_VOUCHED = {"message": CaseMessage, "escalation": Escalation, "review": EscalationReview, "breach": Breach,
+            "receipt print": ReceiptPrint, "issued document": IssuedDocument, "settings version": SettingVersion,
+            "join": ComplaintJoin, "link": ComplaintLink,
+            "received e-mail": InboundMail}  # the e-mail last: `verify_registry` reads it so
 
 
 def _bundle(name: str, model: Any) -> Bundle:

@@ -16,6 +16,7 @@ from wtforms import (
     DecimalField,
     IntegerField,
     MultipleFileField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -32,6 +33,7 @@ from ..complaints.uploads import checked_evidence, uploaded_files
 from ..forms import AppForm
 from ..text import clean_text
 from .joins import related_to
+from .models import ReviewDecision
 from .operations import DOCUMENT_CHANNELS, RECEIVED_CHANNELS, Redress
 from .rules import extendable_clocks
 from .states import Action, allowed
@@ -189,6 +191,20 @@ class SendBackForm(ColleagueForm):
 
     to = SelectField(_l("Officer at a lower tier"), coerce=int, validators=[DataRequired(_l("Choose the officer."))])
     instruction = _text_field(_l("Instruction"), _l("Say what is to be done."), MIN_REASON_LENGTH)
+
+
+class ReviewForm(ColleagueForm):
+    """Management's review decision on the escalation desk: keep with the owner (with an
+    instruction), take over, or send back down to an officer of the tier it rose from."""
+
+    decision = RadioField(_l("Decision"), validators=[DataRequired(_l("Choose a decision."))])
+    instruction = TextAreaField(_l("Instruction to the owner (required to keep it with them or to send it back)"),
+                                filters=[_clean], validators=[Optional(), Length(max=MAX_TEXT_LENGTH)])
+    to = SelectField(_l("Send back to"), coerce=int, validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.decision.choices = [(d.value, d.title) for d in ReviewDecision]
 
 
 class ConsultationForm(ColleagueForm):

@@ -145,6 +145,38 @@ class Escalation(db.Model):
     __table_args__ = (CheckConstraint("to_tier > from_tier", name="rises"),)
 
 
+class ReviewDecision(TitledEnum):
+    """What management decided about an escalated complaint on the escalation desk."""
+
+    KEEP = "keep", _l("Keep with the owner, with an instruction")
+    TAKE_OVER = "take_over", _l("Take it over")
+    SEND_BACK = "send_back", _l("Send it back down")
+
+
+class EscalationReview(db.Model):
+    """A manager's review decision on a complaint on the escalation desk: which decision, the
+    escalation it answered (None: on the desk for a breach alone), the owner and tier after it,
+    the instruction, when and by whom. The complaint shows as reviewed until it escalates again
+    (an escalation signed after the review's entry)."""
+
+    __tablename__ = "escalation_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
+    decision: Mapped[ReviewDecision] = mapped_column(enum_column(ReviewDecision, 20))
+    #: The owner and the tier once decided.
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    tier: Mapped[int] = mapped_column(Integer)
+    instruction: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    entry_position: Mapped[int] = mapped_column(ForeignKey("registry_entries.position"), unique=True)
+
+    by: Mapped[User] = relationship(foreign_keys=[by_id])
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+
+
 class DeadlineKind(TitledEnum):
     """A deadline that can be breached: the complaint's own (the first response, the resolution
     at its tier) and the regulatory clocks' (app/clocks/policy.ClockKind, the same values)."""

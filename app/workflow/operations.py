@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from ..auth.models import User
 from ..auth.permissions import Permission
@@ -55,7 +56,16 @@ from ..settings.tiers import TierPolicy
 from . import rules
 from .deadlines import next_alarm, restart_resolution_clock, stopped_resolution_clock
 from .escalation import plan_escalation
-from .models import Breach, CaseMessage, DeadlineKind, Escalation, EscalationReason, MessageKind
+from .models import (
+    Breach,
+    CaseMessage,
+    DeadlineKind,
+    Escalation,
+    EscalationReason,
+    EscalationReview,
+    MessageKind,
+    ReviewDecision,
+)
 from .states import Action, next_status, next_status_of
 
 log = logging.getLogger(__name__)
@@ -406,6 +416,8 @@ def assign_owner(complaint: Complaint, *, to: User, note: str | None, by: User) 
     """Management names the owner, at any tier; not counted as a transfer."""
     note = (note or "").strip() or None
     lock(complaint)
+    # The clearest refusal first: a closed or annulled complaint is nobody's to assign.
+    next_status_of(complaint, Action.TAKE if complaint.status == ComplaintStatus.REGISTERED else Action.TRANSFER)
     _require(rules.can_assign(by, complaint), _("Only management can assign an owner to this complaint."))
     _require(to.active and rules.is_handler(to),
              _("%(name)s cannot own complaints: choose a complaints officer.", name=to.full_name))
@@ -430,17 +442,111 @@ def send_back(complaint: Complaint, *, to: User, instruction: str, by: User) -> 
              _("Choose an officer of a tier below %(tier)d.", tier=complaint.tier))
     policy = current_policy()
     at = now_utc()
-    from_tier = complaint.tier
     previous = _hand_over(complaint, to, by=by, reason=instruction, at=at)
-    complaint.tier = to.tier
-    for name, value in restart_resolution_clock(at, to.tier, policy).items():
-        setattr(complaint, name, value)
+    tiers = _enter_tier(complaint, to.tier, at, policy)
     _rearm(complaint, policy)
     _record(complaint, "sent_back", by=by, at=at, to=actor(to), previous_owner=actor(previous),
-            tiers={"from": from_tier, "to": to.tier}, private=_text(reason=instruction))
+            tiers=tiers, private=_text(reason=instruction))
     db.session.flush()
-    log.info("complaint %s sent back from tier %d to %s (tier %d)", complaint.number, from_tier, to.username, to.tier)
+    log.info("complaint %s sent back from tier %d to %s (tier %d)", complaint.number, tiers["from"], to.username,
+             to.tier)
     return complaint
+
+
+def _enter_tier(complaint: Complaint, tier: int, at: datetime, policy: TierPolicy) -> dict[str, int]:
+    """The complaint moves to `tier`, whose resolution clock starts, as on any entry into a
+    tier; answers the move as its events sign it (`tiers`). The caller re-arms the alarm."""
+    moved = {"from": complaint.tier, "to": tier}
+    complaint.tier = tier
+    for name, value in restart_resolution_clock(at, tier, policy).items():
+        setattr(complaint, name, value)
+    return moved
+
+
+def move_to_tier(complaint: Complaint, *, tier: int, reason: str, by: User) -> Complaint:
+    """Management moves an open complaint to another tier, with a reason (the queue's bulk
+    move): that tier's resolution clock starts, as on any entry into a tier, and a "moved"
+    event signs the tiers. Not an escalation (no escalation row, nobody told): the owner stays,
+    and where the complaint is now above their tier an officer of it may take it over, as after
+    an escalation."""
+    reason = check_text(reason, _("reason"), MIN_REASON_LENGTH)
+    lock(complaint)
+    next_status_of(complaint, Action.MOVE)
+    _require(rules.is_reviewer(by), _("Only management moves complaints between tiers."))
+    policy = current_policy()
+    _require(tier in {t.level for t in policy.tiers}, _("There is no tier %(tier)d.", tier=tier))
+    _require(tier != complaint.tier, _("It is at tier %(tier)d already.", tier=tier))
+    at = now_utc()
+    tiers = _enter_tier(complaint, tier, at, policy)
+    _rearm(complaint, policy)
+    _record(complaint, "moved", by=by, at=at, tiers=tiers, private=_text(reason=reason))
+    db.session.flush()
+    log.info("complaint %s moved from tier %d to %d by %s", complaint.number, tiers["from"], tier, by.username)
+    return complaint
+
+
+def latest_escalation(complaint: Complaint) -> Escalation | None:
+    return db.session.scalar(select(Escalation).where(Escalation.complaint_id == complaint.id)
+                             .order_by(Escalation.id.desc()).limit(1))
+
+
+def review_escalation(complaint: Complaint, *, decision: ReviewDecision, instruction: str | None, by: User,
+                      to: User | None = None) -> EscalationReview:
+    """A manager's review decision on a complaint on the escalation desk, signed as a "reviewed"
+    event (the decision and the escalation it answers; the instruction in its private part):
+
+    - KEEP: the owner keeps it and is told the instruction (required), shown on the case page;
+    - TAKE_OVER: the manager becomes the owner (a registered complaint is taken in passing);
+    - SEND_BACK: the complaint goes back down to the tier its latest escalation rose from, to
+      `to`, an active officer of that tier or above but below the complaint's tier (by default
+      its owner, who kept it through the escalation); that tier's resolution clock starts.
+
+    The complaint shows as reviewed on the desk until it escalates again."""
+    decision = ReviewDecision(decision)
+    instruction = (instruction or "").strip() or None
+    if decision != ReviewDecision.TAKE_OVER or instruction is not None:
+        instruction = check_text(instruction or "", _("instruction"), MIN_REASON_LENGTH)
+    lock(complaint)
+    next_status_of(complaint, Action.REVIEW)
+    _require(rules.is_reviewer(by), _("Only a manager who works at a tier reviews escalations."))
+    escalation = latest_escalation(complaint)
+    policy = current_policy()
+    at = now_utc()
+    details: dict[str, Any] = {}
+    if decision == ReviewDecision.KEEP:
+        _require(complaint.owner_id is not None, _("Nobody owns it: take it over or send it back to an officer."))
+        _require(complaint.owner.active, _("%(name)s is no longer active: take it over or send it back to an officer.",
+                                           name=complaint.owner.full_name))
+        _notify(notification_row(NotificationKind.ASSIGNED, complaint.id, Audience.USER, user_id=complaint.owner_id,
+                                 at=at, params={"by": by.full_name, "reason": instruction}))
+    elif decision == ReviewDecision.TAKE_OVER:
+        _require(complaint.owner_id != by.id, _("You own it already."))
+        previous = complaint.owner
+        changed = _set_status(complaint, Action.TAKE)
+        complaint.owner_id = by.id
+        details["previous_owner"] = actor(previous)
+        if changed:
+            _notify(_to_complainant(complaint, NotificationKind.STATUS_CHANGED, at, status=complaint.status.value))
+    else:
+        _require(escalation is not None and escalation.from_tier < complaint.tier,
+                 _("It did not rise from a lower tier, so there is nowhere to send it back; assign an owner instead."))
+        _require(to is not None and rules.may_take_back(to, escalation.from_tier, complaint),
+                 _("Choose an officer of tier %(tier)d or above, below tier %(current)d.",
+                   tier=escalation.from_tier, current=complaint.tier))
+        previous = _hand_over(complaint, to, by=by, reason=instruction, at=at)
+        details.update(to=actor(to), previous_owner=actor(previous),
+                       tiers=_enter_tier(complaint, escalation.from_tier, at, policy))
+    _rearm(complaint, policy)
+    entry = _record(complaint, "reviewed", by=by, at=at, private=_text(instruction=instruction),
+                    review={"decision": decision.value, "escalation_id": escalation.id if escalation else None},
+                    **details)
+    review = EscalationReview(complaint_id=complaint.id, escalation_id=escalation.id if escalation else None,
+                              decision=decision, owner_id=complaint.owner_id, tier=complaint.tier,
+                              instruction=instruction, reviewed_at=at, by_id=by.id, entry_position=entry.position)
+    db.session.add(review)
+    db.session.flush()
+    log.info("complaint %s reviewed by %s: %s", complaint.number, by.username, decision.value)
+    return review
 
 
 @dataclass(frozen=True)
@@ -478,11 +584,8 @@ def transfer_complaint(complaint: Complaint, *, to: User, reason: str, by: User)
     complaint.transfer_count += 1
     moved: dict[str, Any] = {}
     if to_tier != from_tier:  # up to the new owner's tier, whose resolution clock starts, as on entering any tier
-        complaint.tier = to_tier
-        for name, value in restart_resolution_clock(at, to_tier, policy).items():
-            setattr(complaint, name, value)
+        moved = {"tiers": _enter_tier(complaint, to_tier, at, policy)}
         _rearm(complaint, policy)
-        moved = {"tiers": {"from": from_tier, "to": to_tier}}
     _record(complaint, "transferred", by=by, at=at, to=actor(to), transfers=complaint.transfer_count,
             private=_text(reason=reason), **moved)
     _notify(notification_row(NotificationKind.ASSIGNED, complaint.id, Audience.USER, user_id=to.id, at=at,

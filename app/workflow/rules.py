@@ -78,6 +78,17 @@ def may_receive(user: User, complaint: Complaint) -> bool:
     return user.active and is_handler(user) and user.tier >= complaint.tier
 
 
+def may_take_back(user: User, tier: int, complaint: Complaint) -> bool:
+    """Who a complaint may be sent back to by a review decision: an active officer at `tier`
+    (the one it rose from) or above, but below the complaint's tier."""
+    return user.active and is_handler(user) and tier <= user.tier < complaint.tier
+
+
+def can_review(user: User, complaint: Complaint) -> bool:
+    """Management records a review decision on an open complaint (the escalation desk)."""
+    return is_reviewer(user) and allowed_for(complaint, Action.REVIEW)
+
+
 def tier_after_transfer(to: User, complaint: Complaint) -> int:
     """The tier a complaint is at once transferred to `to`: it follows its new owner up to their
     tier (it is then worked, and looked for, where they work) and never goes down."""

@@ -38,6 +38,9 @@ class Action(TitledEnum):
     RECORD_REDRESS_PAID = "record_redress_paid", _l("record the redress as paid")
     RECORD_REFERRAL = "record_referral", _l("record a referral to the ADR entity or ombudsman")
     JOIN = "join", _l("join the complaint to an earlier one")  # a repeat of it (app/workflow/joins.py)
+    # Management:
+    REVIEW = "review", _l("record a review decision")  # keep with the owner, take over or send back (the desk)
+    MOVE = "move", _l("move to another tier")  # a manager moves the complaint to a tier, with a reason
 
 
 #: Statuses in which the organisation still owes the complainant something.
@@ -92,6 +95,11 @@ STATUS_KEEPING: dict[Action, frozenset[Status]] = {
     Action.RECORD_REFERRAL: OPEN | {Status.RESOLVED, Status.CLOSED},
     # Only a complaint still owed an answer is joined: the main one's answers answer it.
     Action.JOIN: OPEN,
+    # A review decision that takes the complaint over or sends it back to an officer of a lower
+    # tier makes the manager or that officer its owner: a registered complaint is taken in
+    # passing (Action.TAKE moves it), any other open one keeps its status.
+    Action.REVIEW: OPEN,
+    Action.MOVE: OPEN,
 }
 
 #: What a joined complaint still allows (app/workflow/joins.py): internal notes. Everything else
