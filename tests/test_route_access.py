@@ -93,6 +93,7 @@ ROUTES: dict[str, Access] = {
     "/static/<path:filename>": PUBLIC,
     # Signing in and out.
     "/staff/login": PUBLIC,
+    "/staff/set-password/<secret>": PUBLIC,
     "/staff/logout": SIGNED_IN,
     "/staff/password": needs(P.USE_STAFF_DESK),
     "/staff/settings": needs(P.USE_STAFF_DESK),
@@ -155,6 +156,15 @@ ROUTES: dict[str, Access] = {
     "/admin/notifications": needs(P.CONFIGURE_REGISTRY),
     "/admin/accounts": needs(P.MANAGE_USERS),
     "/admin/accounts/<int:user_id>/unlock": needs(P.MANAGE_USERS),
+    "/admin/staff/": needs(P.MANAGE_USERS),
+    "/admin/staff/new": needs(P.MANAGE_USERS),
+    "/admin/staff/<int:user_id>": needs(P.MANAGE_USERS),
+    "/admin/staff/<int:user_id>/role": needs(P.MANAGE_USERS),
+    "/admin/staff/<int:user_id>/deactivate": needs(P.MANAGE_USERS),
+    "/admin/staff/<int:user_id>/reactivate": needs(P.MANAGE_USERS),
+    "/admin/staff/<int:user_id>/unlock": needs(P.MANAGE_USERS),
+    "/admin/staff/<int:user_id>/password": needs(P.MANAGE_USERS),
+    "/admin/staff/<int:user_id>/sessions/end": needs(P.MANAGE_USERS),
     "/admin/numbering": needs(P.CONFIGURE_REGISTRY),
     "/admin/organisation": needs(P.CONFIGURE_REGISTRY),
     "/admin/tiers": needs(P.CONFIGURE_REGISTRY),
@@ -231,6 +241,7 @@ def make_records(app: Flask, client: FlaskClient, make_user) -> Records:
             "filename": "style.css",
             "code": "payments",  # a category code (administration)
             "user_id": str(clerk),  # an account to unlock (administration)
+            "secret": "not-a-link",  # a set-password link that does not exist (answered 404)
             "mail_id": str(mail.id),  # a message in the tray, and its second file
             "position": "2",
             "kind": "fca",  # a regulator return (management)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 from flask import current_app
@@ -11,15 +13,28 @@ from sqlalchemy import func, select
 
 from ..audit.models import AuditAction
 from ..audit.service import record
+from ..clock import now_utc
 from ..database import commit_with_retry
 from ..extensions import db
 from ..languages import LANGUAGES
 from ..registry.demo import suggest_demo_data
+from ..settings.store import current_policy
 from .lockout import unlock_account
 from .models import User
-from .operations import AccountError, create_user, deactivate_user
+from .operations import (
+    AccountError,
+    change_role_and_tier,
+    create_user,
+    deactivate_user,
+    end_user_sessions,
+    reactivate_user,
+    reset_password,
+    staff_list,
+)
 from .permissions import Role
 from .tokens import NewToken
+
+T = TypeVar("T")
 
 cli = AppGroup("users", help="Staff accounts and their API tokens.")
 
@@ -103,6 +118,40 @@ def demo_accounts() -> dict[str, User]:
     return accounts
 
 
+@cli.command("list")
+def list_command() -> None:
+    """Every account: user name, role, tier, state, last sign-in, full name."""
+    now = now_utc()
+    for line in staff_list():
+        user = line.user
+        state = ",".join(word for word, true in (("active", user.active), ("deactivated", not user.active),
+                                                 ("locked", user.is_locked(now)),
+                                                 ("temporary-password", user.must_change_password)) if true)
+        last = f"{line.last_sign_in:%Y-%m-%d %H:%M}" if line.last_sign_in else "never"
+        tier = "-" if user.tier is None else str(user.tier)
+        click.echo(f"{user.username:<20} {user.role.value:<13} {tier:>4}  {state:<30} {last:<16}  {user.full_name}")
+
+
+def _levels() -> list[int]:
+    return [tier.level for tier in current_policy().tiers]
+
+
+def _run(work: Callable[[], T]) -> T:
+    """One operation in one unit of work; its refusal becomes the command's error (nothing changed)."""
+    try:
+        return commit_with_retry(work)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _tier_option(value: str) -> int | None:
+    if value.strip().lower() in ("", "none", "-"):
+        return None
+    if not value.strip().isdigit():
+        raise click.BadParameter("a tier number, or 'none'")
+    return int(value)
+
+
 @cli.command("unlock")
 @click.argument("username")
 def unlock_command(username: str) -> None:
@@ -115,13 +164,72 @@ def unlock_command(username: str) -> None:
 @cli.command("deactivate")
 @click.argument("username")
 def deactivate_command(username: str) -> None:
-    """Take an account out of use: its sessions end and its API tokens stop working."""
+    """Take an account out of use: its sessions end and its API tokens are revoked."""
     user = _user_named(username)
-    try:
-        commit_with_retry(lambda: deactivate_user(user, by=None, via="cli"))
-    except AccountError as error:
-        raise click.ClickException(str(error)) from None
+    _run(lambda: deactivate_user(user, by=None, via="cli"))
     click.echo(f"{user.username!r} is deactivated; its sessions ended and its API tokens no longer work.")
+
+
+@cli.command("reactivate")
+@click.argument("username")
+def reactivate_command(username: str) -> None:
+    """Put a deactivated account back in use (its revoked API tokens stay revoked)."""
+    user = _user_named(username)
+    _run(lambda: reactivate_user(user, by=None, via="cli"))
+    click.echo(f"{user.username!r} is active again.")
+
+
+@cli.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@click.option("--tier", default=None, help="The tier to work at with the new role ('none' for a clerk); "
+                                           "default: the current one.")
+def set_role_command(username: str, role: str, tier: str | None) -> None:
+    """Give an account another role (never the last active administrator's)."""
+    user = _user_named(username)
+    level = user.tier if tier is None else _tier_option(tier)
+    changed = _run(lambda: change_role_and_tier(user, role=role, tier=level, levels=_levels(), by=None, via="cli"))
+    click.echo(f"{user.username!r} is {user.role.value} at tier {user.tier}." if changed else "Nothing changed.")
+
+
+@cli.command("set-tier")
+@click.argument("username")
+@click.argument("tier")
+def set_tier_command(username: str, tier: str) -> None:
+    """Move an account to another tier ('none': no tier, for clerks)."""
+    user = _user_named(username)
+    level = _tier_option(tier)
+    changed = _run(lambda: change_role_and_tier(user, role=user.role, tier=level, levels=_levels(), by=None,
+                                                via="cli"))
+    click.echo(f"{user.username!r} works at tier {user.tier}." if changed else "Nothing changed.")
+
+
+@cli.command("reset-password")
+@click.argument("username")
+@click.option("--temporary-password", default=None,
+              help="Give this temporary password (changed at the first sign-in) instead of a one-time link.")
+def reset_password_command(username: str, temporary_password: str | None) -> None:
+    """The old password stops working and every session ends; prints a one-time set-password
+    link (or takes a temporary password)."""
+    from .routes import set_password_url
+
+    user = _user_named(username)
+    issued = _run(lambda: reset_password(user, temporary_password=temporary_password, by=None, via="cli"))
+    if issued.link:
+        click.echo(f"One-time link for {user.username!r}, valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC "
+                   "(shown only now):")
+        click.echo(set_password_url(issued.link))
+    else:
+        click.echo(f"{user.username!r} must change the temporary password at the first sign-in.")
+
+
+@cli.command("end-sessions")
+@click.argument("username")
+def end_sessions_command(username: str) -> None:
+    """End every session of an account (it must sign in again)."""
+    user = _user_named(username)
+    ended = _run(lambda: end_user_sessions(user, by=None, via="cli"))
+    click.echo(f"{ended} session(s) of {user.username!r} ended.")
 
 
 @cli.group("token")

@@ -18,6 +18,7 @@ from ..extensions import db
 from ..settings.store import current_policy
 from ..workflow.deadlines import open_sql
 from ..workflow.models import Breach, Escalation
+from ..workflow.staffing import unstaffed_tiers
 from .blueprint import bp
 
 PAGE_SIZE = 50
@@ -79,5 +80,5 @@ def index() -> str:
     return render_template(
         "manage/escalations.html", lines=lines, total=total,
         next_after=f"{cursor[0].isoformat()}_{cursor[1]}" if cursor else None,
-        tiers={t.level: t for t in current_policy().tiers},
+        tiers={t.level: t for t in current_policy().tiers}, unstaffed=unstaffed_tiers(current_policy()),
     )

@@ -56,6 +56,7 @@ from . import rules
 from .deadlines import next_alarm, restart_resolution_clock, stopped_resolution_clock
 from .escalation import plan_escalation
 from .models import Breach, CaseMessage, DeadlineKind, Escalation, EscalationReason, MessageKind
+from .staffing import unstaffed_notices
 from .states import Action, next_status
 
 log = logging.getLogger(__name__)
@@ -351,7 +352,7 @@ def escalate_to(
     entry = _record(complaint, "escalated", by=by, at=at, escalation=plan.signed, private=_text(note=note))
     escalation = Escalation(**plan.row, entry_position=entry.position)
     db.session.add(escalation)
-    _notify(*plan.notices)
+    _notify(*plan.notices, *unstaffed_notices([plan], policy))
     log.info("complaint %s escalated from tier %d to %d (%s)", complaint.number, escalation.from_tier, to_tier,
              reason.value)
     return escalation
