@@ -112,7 +112,8 @@ def test_a_temporary_password_must_be_changed_at_the_first_sign_in(app, ada):
     for path in ("/staff/", "/staff/queue", "/staff/settings"):
         response = nina.get(path)
         assert response.status_code == 302 and response.headers["Location"].endswith("/staff/password"), path
-    assert "You signed in with a temporary password" in nina.get("/staff/password").get_data(as_text=True)
+    # In her language (Romanian, as the administrator set it).
+    assert "V-ați autentificat cu o parolă temporară" in nina.get("/staff/password").get_data(as_text=True)
     changed = nina.post("/staff/password", data={"current_password": "temporary pass 1",
                                                   "new_password": "nina's own pass", "confirm": "nina's own pass"})
     assert changed.status_code == 302
@@ -312,6 +313,29 @@ def test_the_command_line_administers_accounts_with_the_same_operations(app, run
     again = runner.invoke(args=["users", "reactivate", "olga"])
     assert again.exit_code != 0 and "active already" in again.output
     assert runner.invoke(args=["users", "end-sessions", "nobody"]).exit_code != 0
+
+
+def test_the_command_line_creates_an_account_with_a_link_or_a_temporary_password(app, runner):
+    made = runner.invoke(args=["users", "create", "--username", "nina", "--name", "Nina Nou", "--role", "officer",
+                               "--tier", "2", "--link"])
+    assert made.exit_code == 0, made.output
+    link = made.output.strip().splitlines()[-1]
+    assert "/staff/set-password/" in link
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    assert app.test_client().post(path, data={"new_password": "nina's own pass", "confirm": "nina's own pass"}
+                                  ).status_code == 303
+    assert _signed_in(_client(app, "nina", "nina's own pass"))
+    assert _audit(app, AuditAction.USER_CREATED)[-1][2]["password"] == "link"
+    temporary = runner.invoke(args=["users", "create", "--username", "ion", "--role", "clerk", "--temporary",
+                                    "--password", "temporary pass 1"])
+    assert temporary.exit_code == 0 and _user(app, "ion").must_change_password
+    before = _users(app)
+    for refused in (["--username", "vera", "--role", "officer", "--link"],  # an officer needs a tier
+                    ["--username", "vera", "--role", "clerk", "--link", "--password", "a password 1"],
+                    ["--username", "vera", "--role", "clerk", "--temporary", "--password", "short"]):
+        result = runner.invoke(args=["users", "create", *refused])
+        assert result.exit_code != 0, refused
+    assert _users(app) == before
 
 
 # -- tiers nobody works at -----------------------------------------------------------------

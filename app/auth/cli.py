@@ -23,7 +23,9 @@ from .lockout import unlock_account
 from .models import User
 from .operations import (
     AccountError,
+    Issued,
     change_role_and_tier,
+    create_account,
     create_user,
     deactivate_user,
     end_user_sessions,
@@ -60,19 +62,44 @@ DEMO_ACCOUNTS = [
 @click.option("--email", default=None)
 @click.option("--language", default="en", show_default=True,
               help="Language of the person's staff pages and e-mails (en, ru, ro, uk); they can change it later.")
-@click.password_option(help="Asked for when not given.")
+@click.option("--link", is_flag=True,
+              help="Set no password: print a one-time set-password link to give the person (expires in 72 hours).")
+@click.option("--temporary", is_flag=True, help="The password is temporary: it must be changed at the first sign-in.")
+@click.option("--password", default=None, help="Asked for when not given (not with --link).")
 def create_command(username: str, full_name: str, role: str, tier: int | None, email: str | None,
-                   language: str, password: str) -> None:
-    """Create a staff account."""
+                   language: str, link: bool, temporary: bool, password: str | None) -> None:
+    """Create a staff account: with a password (the first administrator's), or, as the staff
+    administration page does, with a one-time link or a temporary password."""
     if language not in LANGUAGES:
         raise click.BadParameter(f"one of {', '.join(LANGUAGES)}", param_hint="--language")
-    try:
-        user = commit_with_retry(lambda: _create_and_audit(
+    if link and (temporary or password is not None):
+        raise click.UsageError("--link sets no password: leave out --password and --temporary")
+    if password is None and not link:
+        password = click.prompt("Temporary password" if temporary else "Password", hide_input=True,
+                                confirmation_prompt=True)
+    if not (link or temporary):
+        user = _run(lambda: _create_and_audit(
             username=username, full_name=full_name, password=password, role=Role(role), tier=tier, email=email,
             language=language))
-    except AccountError as error:
-        raise click.ClickException(str(error)) from None
+        click.echo(f"Created {user.role.value} {user.username!r}.")
+        return
+    user, issued = _run(lambda: create_account(
+        username=username, full_name=full_name or username, email=email, role=role, tier=tier, language=language,
+        temporary_password=password, levels=_levels(), by=None, via="cli"))
     click.echo(f"Created {user.role.value} {user.username!r}.")
+    _show_issued(user, issued)
+
+
+def _show_issued(user: User, issued: Issued) -> None:
+    """A new link (shown once) or a word on the temporary password."""
+    from .routes import set_password_url
+
+    if issued.link:
+        click.echo(f"One-time link for {user.username!r}, valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC "
+                   "(shown only now):")
+        click.echo(set_password_url(issued.link))
+    else:
+        click.echo(f"{user.username!r} must change the temporary password at the first sign-in.")
 
 
 def _create_and_audit(**fields: object) -> User:
@@ -211,16 +238,9 @@ def set_tier_command(username: str, tier: str) -> None:
 def reset_password_command(username: str, temporary_password: str | None) -> None:
     """The old password stops working and every session ends; prints a one-time set-password
     link (or takes a temporary password)."""
-    from .routes import set_password_url
-
     user = _user_named(username)
     issued = _run(lambda: reset_password(user, temporary_password=temporary_password, by=None, via="cli"))
-    if issued.link:
-        click.echo(f"One-time link for {user.username!r}, valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC "
-                   "(shown only now):")
-        click.echo(set_password_url(issued.link))
-    else:
-        click.echo(f"{user.username!r} must change the temporary password at the first sign-in.")
+    _show_issued(user, issued)
 
 
 @cli.command("end-sessions")
