@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 from flask import current_app
@@ -179,31 +179,30 @@ def _tier_option(value: str) -> int | None:
     return int(value)
 
 
-@cli.command("unlock")
-@click.argument("username")
-def unlock_command(username: str) -> None:
-    """Unlock an account and forget its failed sign-ins (every address may try again)."""
-    user = _user_named(username)
-    commit_with_retry(lambda: unlock_account(user, by=None, via="cli"))
-    click.echo(f"{user.username!r} is unlocked; its failed sign-ins are forgotten.")
+def _account_command(name: str, operation: Callable[..., Any], help_text: str,
+                     done: Callable[[User, Any], str]) -> None:
+    """`flask users NAME USERNAME`: one operation on one account, as the account's page does it."""
+
+    @cli.command(name, help=help_text)
+    @click.argument("username")
+    def command(username: str) -> None:
+        user = _user_named(username)
+        result = _run(lambda: operation(user, by=None, via="cli"))
+        click.echo(done(user, result))
 
 
-@cli.command("deactivate")
-@click.argument("username")
-def deactivate_command(username: str) -> None:
-    """Take an account out of use: its sessions end and its API tokens are revoked."""
-    user = _user_named(username)
-    _run(lambda: deactivate_user(user, by=None, via="cli"))
-    click.echo(f"{user.username!r} is deactivated; its sessions ended and its API tokens no longer work.")
-
-
-@cli.command("reactivate")
-@click.argument("username")
-def reactivate_command(username: str) -> None:
-    """Put a deactivated account back in use (its revoked API tokens stay revoked)."""
-    user = _user_named(username)
-    _run(lambda: reactivate_user(user, by=None, via="cli"))
-    click.echo(f"{user.username!r} is active again.")
+_account_command("unlock", unlock_account,
+                 "Unlock an account and forget its failed sign-ins (every address may try again).",
+                 lambda user, _: f"{user.username!r} is unlocked; its failed sign-ins are forgotten.")
+_account_command("deactivate", deactivate_user,
+                 "Take an account out of use: its sessions end and its API tokens are revoked.",
+                 lambda user, _: f"{user.username!r} is deactivated; its sessions ended and its API tokens "
+                                 "no longer work.")
+_account_command("reactivate", reactivate_user,
+                 "Put a deactivated account back in use (its revoked API tokens stay revoked).",
+                 lambda user, _: f"{user.username!r} is active again.")
+_account_command("end-sessions", end_user_sessions, "End every session of an account (it must sign in again).",
+                 lambda user, ended: f"{ended} session(s) of {user.username!r} ended.")
 
 
 @cli.command("set-role")
@@ -241,15 +240,6 @@ def reset_password_command(username: str, temporary_password: str | None) -> Non
     user = _user_named(username)
     issued = _run(lambda: reset_password(user, temporary_password=temporary_password, by=None, via="cli"))
     _show_issued(user, issued)
-
-
-@cli.command("end-sessions")
-@click.argument("username")
-def end_sessions_command(username: str) -> None:
-    """End every session of an account (it must sign in again)."""
-    user = _user_named(username)
-    ended = _run(lambda: end_user_sessions(user, by=None, via="cli"))
-    click.echo(f"{ended} session(s) of {user.username!r} ended.")
 
 
 @cli.group("token")
