@@ -93,7 +93,7 @@ ROUTES: dict[str, Access] = {
     "/static/<path:filename>": PUBLIC,
     # Signing in and out.
     "/staff/login": PUBLIC,
-    "/staff/set-password/<secret>": PUBLIC,
+    "/staff/set-password": PUBLIC,
     "/staff/logout": SIGNED_IN,
     "/staff/password": needs(P.USE_STAFF_DESK),
     "/staff/settings": needs(P.USE_STAFF_DESK),
@@ -241,7 +241,6 @@ def make_records(app: Flask, client: FlaskClient, make_user) -> Records:
             "filename": "style.css",
             "code": "payments",  # a category code (administration)
             "user_id": str(clerk),  # an account to unlock (administration)
-            "secret": "not-a-link",  # a set-password link that does not exist (answered 404)
             "mail_id": str(mail.id),  # a message in the tray, and its second file
             "position": "2",
             "kind": "fca",  # a regulator return (management)

@@ -192,16 +192,18 @@ def set_password_url(secret: str) -> str:
     """The absolute address of a one-time set-password link (PUBLIC_BASE_URL; outside a request,
     as from `flask users`, flask run's default when it is not set)."""
     if has_request_context():
-        return public_url("auth.set_password", secret=secret)
+        return public_url("auth.set_password", key=secret)
     base = current_app.config.get("PUBLIC_BASE_URL") or DEVELOPMENT_BASE_URL
     with current_app.test_request_context(base_url=base):
-        return public_url("auth.set_password", secret=secret)
+        return public_url("auth.set_password", key=secret)
 
 
-@bp.route("/set-password/<secret>", methods=["GET", "POST"])
+@bp.route("/set-password", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-def set_password(secret: str) -> Response | tuple[str, int]:
-    """A one-time set-password link an administrator gave: choose a password, then sign in."""
+def set_password() -> Response | tuple[str, int]:
+    """A one-time set-password link an administrator gave: choose a password, then sign in. The
+    secret is in the query string, which the request log leaves out (app/serving/logs.py)."""
+    secret = request.args.get("key", "")
     form = SetPasswordForm()
     if live_link(secret) is None:
         return render_template("auth/set_password.html", form=None), 404
