@@ -2,6 +2,7 @@
 
 from .audit.models import AuditEvent
 from .auth.models import User
+from .auth.password_links import PasswordLink
 from .auth.sessions import StaffSession
 from .auth.tokens import ApiToken
 from .clocks.models import ComplaintClock
@@ -43,6 +44,7 @@ __all__ = [
     "OutcomeDelta",
     "OutcomePending",
     "OutcomeWeek",
+    "PasswordLink",
     "ReceiptPrint",
     "RegistryEntry",
     "SettingVersion",

@@ -16,7 +16,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.manage", "app.journal", "app.queue", "app.desk", "app.mail", "app.mailin",
      "app.registry.cli", "app.registry.document_cli", "app.registry.routes", "app.registry.verify",
      "app.audit.verify", "app.audit.details", "app.audit.routes", "app.registry.checkpoint_check",
-     "app.registry.checkpoint_cli"),
+     "app.registry.checkpoint_cli", "app.auth.cli"),
     ("app.intake",),
     ("app.letters", "app.receipts"),
     ("app.workflow",),
@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.settings",),
     ("app.clocks",),  # the regulator's clocks: policies, presets, the working calendar, running clocks
     ("app.registry", "app.audit",
-     "app.auth.access", "app.auth.cli", "app.auth.forms", "app.auth.lockout", "app.auth.operations",
+     "app.auth.access", "app.auth.forms", "app.auth.lockout", "app.auth.operations",
      "app.auth.routes", "app.auth.token_routes"),
     ("app.auth",),
     ("app.documents", "app.forms", "app.input_guard", "app.i18n", "app.dates", "app.ratelimits", "app.serving", "app.health",

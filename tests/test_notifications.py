@@ -268,11 +268,13 @@ def _params_for(kind: NotificationKind, message_ids: dict[MessageKind, int]) -> 
         NotificationKind.DUE_SOON: {"deadline": "resolution", "due_at": "2030-03-05T08:30:00+00:00"},
         NotificationKind.BREACH: {"deadline": "first_response", "due_at": "2030-03-05T08:30:00+00:00", "tier": 1},
         NotificationKind.ESCALATED: {"from_tier": 1, "to_tier": 2, "reason": "owner_request", "note": "VIP"},
+        NotificationKind.UNSTAFFED_ESCALATION: {"from_tier": 3, "to_tier": 4, "reason": "resolution_breach"},
     }[kind]
 
 
 STAFF_KINDS = {NotificationKind.ASSIGNED, NotificationKind.CONSULTATION, NotificationKind.COMPLAINANT_REPLY,
-               NotificationKind.DUE_SOON, NotificationKind.BREACH, NotificationKind.ESCALATED}
+               NotificationKind.DUE_SOON, NotificationKind.BREACH, NotificationKind.ESCALATED,
+               NotificationKind.UNSTAFFED_ESCALATION}
 
 
 @pytest.mark.parametrize("kind", [k for k in NotificationKind if k != NotificationKind.MESSAGE])

@@ -33,7 +33,8 @@ from ..manage.rollup import complaints_per_category
 from ..registry.models import NumberCounter
 from ..registry.numbering import format_number, incoming_scope, number_slug, outgoing_scope, registry_year
 from ..settings.models import SettingVersion
-from ..settings.store import KEYS, settings_store
+from ..settings.store import KEYS, current_policy, settings_store
+from ..workflow.staffing import unstaffed_tiers
 from . import operations
 from .forms import (
     CalendarForm,
@@ -51,8 +52,10 @@ from .forms import (
     names_data,
     tiers_form,
 )
+from .staff import bp as staff_bp
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+bp.register_blueprint(staff_bp)  # /admin/staff: the staff accounts, endpoints admin.staff.*
 
 RECENT_CHANGES = 15
 
@@ -98,7 +101,8 @@ def index() -> str:
     store = settings_store()
     values = _latest()
     return render_template("admin/index.html", values=values, changes=changes, now=now_utc(),
-                           last={key: store.latest_version(key) for key in KEYS}, clocks=_clocks_summary(values))
+                           last={key: store.latest_version(key) for key in KEYS}, clocks=_clocks_summary(values),
+                           unstaffed=unstaffed_tiers(current_policy()))
 
 
 # --- categories ---------------------------------------------------------------------------

@@ -50,6 +50,11 @@ LABELS = {
     "reprint": _l("Copy"),
     "file": _l("File"),
     "entries": _l("Lines"),
+    "tier": _l("Tier"),
+    "active": _l("Active"),
+    "email": _l("E-mail"),
+    "tokens_revoked": _l("API tokens revoked"),
+    "password": _l("Password"),
 }
 
 #: The settings administrators change, as the administration pages name them.
@@ -64,7 +69,11 @@ SETTINGS = {
 }
 
 #: Where an action was taken from.
-VIA = {"web": _l("the staff pages"), "admin page": _l("the administration pages"), "cli": _l("the command line")}
+VIA = {"web": _l("the staff pages"), "admin page": _l("the administration pages"), "cli": _l("the command line"),
+       "link": _l("a one-time set-password link")}
+
+#: How an account was given its password (staff administration).
+PASSWORDS = {"link": _l("a one-time set-password link"), "temporary": _l("a temporary password")}
 
 #: The filters the journal and the dashboard are exported with, as their forms label them.
 FILTERS = {
@@ -88,7 +97,7 @@ def detail_lines(details: str | None, language: str) -> list[Line]:
     lines: list[Line] = []
     for key, value in values.items():
         if key == "changes" and isinstance(value, list):
-            lines += [_setting_change(change) for change in value]
+            lines += [_setting_change(change, language) for change in value]
         elif key == "filters" and isinstance(value, dict):
             lines.append((str(LABELS[key]), _filters(value, language) or "—"))
         else:
@@ -103,6 +112,7 @@ def _value(key: str, value: Any, language: str) -> str | datetime:
         "channel": lambda v: _title(Channel, v),
         "language": lambda v: _language(v),
         "via": lambda v: str(VIA.get(v, v)),
+        "password": lambda v: str(PASSWORDS.get(v, v)),
         "setting": lambda v: str(SETTINGS.get(v, v)),
         "until": _moment,
         "effective_from": _moment,
@@ -144,11 +154,14 @@ def _moment(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def _setting_change(change: Any) -> Line:
-    """One changed field of a setting: "organisation.name: old → new"."""
+def _setting_change(change: Any, language: str) -> Line:
+    """One changed field of a setting or an account: "organisation.name: old → new", "Role:
+    Complaints officer → Manager"."""
     if not isinstance(change, dict):
         return (_("Details"), _plain(change))
-    return (str(change.get("field", "")), f"{_plain(change.get('old'))} → {_plain(change.get('new'))}")
+    field = str(change.get("field", ""))
+    old, new = (_value(field, change.get(key), language) for key in ("old", "new"))
+    return (str(LABELS.get(field, field)), f"{old} → {new}")
 
 
 def _filters(filters: dict[str, Any], language: str) -> str:

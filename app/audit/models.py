@@ -41,6 +41,10 @@ class AuditAction(TitledEnum):
     MONTHLY_REPORT = "monthly_report", _l("Generated the monthly report")
     FIGURES_EXPORT = "figures_export", _l("Exported the dashboard figures")
     MAIL_FILED = "mail_filed", _l("Filed an e-mail as not a complaint")
+    USER_REACTIVATED = "user_reactivated", _l("Reactivated a user")
+    USER_CHANGED = "user_changed", _l("Changed a user's role or tier")
+    PASSWORD_RESET = "password_reset", _l("Reset a user's password")  # noqa: S105  (an action name)
+    USER_SESSIONS_ENDED = "user_sessions_ended", _l("Ended a user's sessions")
 
 
 class AuditEvent(db.Model):

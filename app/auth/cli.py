@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 from flask import current_app
@@ -11,15 +13,30 @@ from sqlalchemy import func, select
 
 from ..audit.models import AuditAction
 from ..audit.service import record
+from ..clock import now_utc
 from ..database import commit_with_retry
 from ..extensions import db
 from ..languages import LANGUAGES
 from ..registry.demo import suggest_demo_data
+from ..settings.store import current_policy
 from .lockout import unlock_account
 from .models import User
-from .operations import AccountError, create_user, deactivate_user
+from .operations import (
+    AccountError,
+    Issued,
+    change_role_and_tier,
+    create_account,
+    create_user,
+    deactivate_user,
+    end_user_sessions,
+    reactivate_user,
+    reset_password,
+    staff_list,
+)
 from .permissions import Role
 from .tokens import NewToken
+
+T = TypeVar("T")
 
 cli = AppGroup("users", help="Staff accounts and their API tokens.")
 
@@ -45,19 +62,44 @@ DEMO_ACCOUNTS = [
 @click.option("--email", default=None)
 @click.option("--language", default="en", show_default=True,
               help="Language of the person's staff pages and e-mails (en, ru, ro, uk); they can change it later.")
-@click.password_option(help="Asked for when not given.")
+@click.option("--link", is_flag=True,
+              help="Set no password: print a one-time set-password link to give the person (expires in 72 hours).")
+@click.option("--temporary", is_flag=True, help="The password is temporary: it must be changed at the first sign-in.")
+@click.option("--password", default=None, help="Asked for when not given (not with --link).")
 def create_command(username: str, full_name: str, role: str, tier: int | None, email: str | None,
-                   language: str, password: str) -> None:
-    """Create a staff account."""
+                   language: str, link: bool, temporary: bool, password: str | None) -> None:
+    """Create a staff account: with a password (the first administrator's), or, as the staff
+    administration page does, with a one-time link or a temporary password."""
     if language not in LANGUAGES:
         raise click.BadParameter(f"one of {', '.join(LANGUAGES)}", param_hint="--language")
-    try:
-        user = commit_with_retry(lambda: _create_and_audit(
+    if link and (temporary or password is not None):
+        raise click.UsageError("--link sets no password: leave out --password and --temporary")
+    if password is None and not link:
+        password = click.prompt("Temporary password" if temporary else "Password", hide_input=True,
+                                confirmation_prompt=True)
+    if not (link or temporary):
+        user = _run(lambda: _create_and_audit(
             username=username, full_name=full_name, password=password, role=Role(role), tier=tier, email=email,
             language=language))
-    except AccountError as error:
-        raise click.ClickException(str(error)) from None
+        click.echo(f"Created {user.role.value} {user.username!r}.")
+        return
+    user, issued = _run(lambda: create_account(
+        username=username, full_name=full_name or username, email=email, role=role, tier=tier, language=language,
+        temporary_password=password, levels=_levels(), by=None, via="cli"))
     click.echo(f"Created {user.role.value} {user.username!r}.")
+    _show_issued(user, issued)
+
+
+def _show_issued(user: User, issued: Issued) -> None:
+    """A new link (shown once) or a word on the temporary password."""
+    from .routes import set_password_url
+
+    if issued.link:
+        click.echo(f"One-time link for {user.username!r}, valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC "
+                   "(shown only now):")
+        click.echo(set_password_url(issued.link))
+    else:
+        click.echo(f"{user.username!r} must change the temporary password at the first sign-in.")
 
 
 def _create_and_audit(**fields: object) -> User:
@@ -103,25 +145,101 @@ def demo_accounts() -> dict[str, User]:
     return accounts
 
 
-@cli.command("unlock")
-@click.argument("username")
-def unlock_command(username: str) -> None:
-    """Unlock an account and forget its failed sign-ins (every address may try again)."""
-    user = _user_named(username)
-    commit_with_retry(lambda: unlock_account(user, by=None, via="cli"))
-    click.echo(f"{user.username!r} is unlocked; its failed sign-ins are forgotten.")
+@cli.command("list")
+def list_command() -> None:
+    """Every account: user name, role, tier, state, last sign-in, full name."""
+    now = now_utc()
+    for line in staff_list():
+        user = line.user
+        state = ",".join(word for word, true in (("active", user.active), ("deactivated", not user.active),
+                                                 ("locked", user.is_locked(now)),
+                                                 ("temporary-password", user.must_change_password)) if true)
+        last = f"{line.last_sign_in:%Y-%m-%d %H:%M}" if line.last_sign_in else "never"
+        tier = "-" if user.tier is None else str(user.tier)
+        click.echo(f"{user.username:<20} {user.role.value:<13} {tier:>4}  {state:<30} {last:<16}  {user.full_name}")
 
 
-@cli.command("deactivate")
-@click.argument("username")
-def deactivate_command(username: str) -> None:
-    """Take an account out of use: its sessions end and its API tokens stop working."""
-    user = _user_named(username)
+def _levels() -> list[int]:
+    return [tier.level for tier in current_policy().tiers]
+
+
+def _run(work: Callable[[], T]) -> T:
+    """One operation in one unit of work; its refusal becomes the command's error (nothing changed)."""
     try:
-        commit_with_retry(lambda: deactivate_user(user, by=None, via="cli"))
+        return commit_with_retry(work)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"{user.username!r} is deactivated; its sessions ended and its API tokens no longer work.")
+
+
+def _tier_option(value: str) -> int | None:
+    if value.strip().lower() in ("", "none", "-"):
+        return None
+    if not value.strip().isdigit():
+        raise click.BadParameter("a tier number, or 'none'")
+    return int(value)
+
+
+def _account_command(name: str, operation: Callable[..., Any], help_text: str,
+                     done: Callable[[User, Any], str]) -> None:
+    """`flask users NAME USERNAME`: one operation on one account, as the account's page does it."""
+
+    @cli.command(name, help=help_text)
+    @click.argument("username")
+    def command(username: str) -> None:
+        user = _user_named(username)
+        result = _run(lambda: operation(user, by=None, via="cli"))
+        click.echo(done(user, result))
+
+
+_account_command("unlock", unlock_account,
+                 "Unlock an account and forget its failed sign-ins (every address may try again).",
+                 lambda user, _: f"{user.username!r} is unlocked; its failed sign-ins are forgotten.")
+_account_command("deactivate", deactivate_user,
+                 "Take an account out of use: its sessions end and its API tokens are revoked.",
+                 lambda user, _: f"{user.username!r} is deactivated; its sessions ended and its API tokens "
+                                 "no longer work.")
+_account_command("reactivate", reactivate_user,
+                 "Put a deactivated account back in use (its revoked API tokens stay revoked).",
+                 lambda user, _: f"{user.username!r} is active again.")
+_account_command("end-sessions", end_user_sessions, "End every session of an account (it must sign in again).",
+                 lambda user, ended: f"{ended} session(s) of {user.username!r} ended.")
+
+
+@cli.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@click.option("--tier", default=None, help="The tier to work at with the new role ('none' for a clerk); "
+                                           "default: the current one.")
+def set_role_command(username: str, role: str, tier: str | None) -> None:
+    """Give an account another role (never the last active administrator's)."""
+    user = _user_named(username)
+    level = user.tier if tier is None else _tier_option(tier)
+    changed = _run(lambda: change_role_and_tier(user, role=role, tier=level, levels=_levels(), by=None, via="cli"))
+    click.echo(f"{user.username!r} is {user.role.value} at tier {user.tier}." if changed else "Nothing changed.")
+
+
+@cli.command("set-tier")
+@click.argument("username")
+@click.argument("tier")
+def set_tier_command(username: str, tier: str) -> None:
+    """Move an account to another tier ('none': no tier, for clerks)."""
+    user = _user_named(username)
+    level = _tier_option(tier)
+    changed = _run(lambda: change_role_and_tier(user, role=user.role, tier=level, levels=_levels(), by=None,
+                                                via="cli"))
+    click.echo(f"{user.username!r} works at tier {user.tier}." if changed else "Nothing changed.")
+
+
+@cli.command("reset-password")
+@click.argument("username")
+@click.option("--temporary-password", default=None,
+              help="Give this temporary password (changed at the first sign-in) instead of a one-time link.")
+def reset_password_command(username: str, temporary_password: str | None) -> None:
+    """The old password stops working and every session ends; prints a one-time set-password
+    link (or takes a temporary password)."""
+    user = _user_named(username)
+    issued = _run(lambda: reset_password(user, temporary_password=temporary_password, by=None, via="cli"))
+    _show_issued(user, issued)
 
 
 @cli.group("token")

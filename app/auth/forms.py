@@ -20,9 +20,8 @@ class LoginForm(AppForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
-class PasswordChangeForm(AppForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new_password = PasswordField(
+def _new_password() -> PasswordField:
+    return PasswordField(
         _l("New password"),
         validators=[
             DataRequired(),
@@ -34,10 +33,26 @@ class PasswordChangeForm(AppForm):
             ),
         ],
     )
-    confirm = PasswordField(
+
+
+def _confirm() -> PasswordField:
+    return PasswordField(
         _l("New password again"),
         validators=[DataRequired(), EqualTo("new_password", _l("The two new passwords differ."))],
     )
+
+
+class PasswordChangeForm(AppForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = _new_password()
+    confirm = _confirm()
+
+
+class SetPasswordForm(AppForm):
+    """A one-time set-password link's form: the new password, twice."""
+
+    new_password = _new_password()
+    confirm = _confirm()
 
 
 class SettingsForm(AppForm):

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -40,6 +40,9 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Failed sign-ins before this moment are forgotten (set when an administrator unlocks).
     login_failures_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Signed in with a temporary password an administrator gave: every staff page sends them
+    #: to change it first (app/auth/access.py).
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot sign in

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext, refresh
 from flask_login import current_user, login_required, login_user, logout_user
@@ -16,13 +26,14 @@ from ..audit.service import record
 from ..database import commit_with_retry
 from ..extensions import limiter, login_manager
 from ..i18n import page_languages
-from ..urls import local_path
+from ..urls import DEVELOPMENT_BASE_URL, local_path, public_url
 from .access import requires
-from .forms import LoginForm, PasswordChangeForm, SettingsForm, SignOutElsewhereForm
+from .forms import LoginForm, PasswordChangeForm, SetPasswordForm, SettingsForm, SignOutElsewhereForm
 from .lockout import sign_in
 from .models import User
-from .operations import change_language, sign_out_elsewhere
+from .operations import AccountError, change_language, set_password_with_link, sign_out_elsewhere
 from .operations import change_password as change_password_operation
+from .password_links import live_link
 from .permissions import Permission
 from .sessions import end_session, session_count, start_session, user_for_session
 from .token_routes import bp as tokens_bp
@@ -38,7 +49,7 @@ login_manager.login_message = None  # the sign-in page explains itself
 SESSION_KEY = "_staff_session"
 
 
-def _lifetime() -> timedelta:
+def lifetime() -> timedelta:
     lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
     return lifetime if isinstance(lifetime, timedelta) else timedelta(seconds=lifetime)
 
@@ -48,7 +59,7 @@ def load_user(user_id: str) -> User | None:
     """The user of this request's session, if the session is still live on the server (one
     indexed look-up). Flask-Login's remember-me cookie is not used: it carries no session key,
     so it would be refused here anyway."""
-    return user_for_session(user_id, session.get(SESSION_KEY), lifetime=_lifetime())
+    return user_for_session(user_id, session.get(SESSION_KEY), lifetime=lifetime())
 
 
 def _login_limit() -> str:
@@ -88,7 +99,7 @@ def login() -> Response | tuple[str, int] | str:
                 return None, None
             if chosen in page_languages():  # the language the sign-in page was read in becomes theirs
                 change_language(attempt.user, chosen)
-            return attempt.user, start_session(attempt.user, ip=address, lifetime=_lifetime())
+            return attempt.user, start_session(attempt.user, ip=address, lifetime=lifetime())
 
         user, key = commit_with_retry(work)
         if user is not None:
@@ -148,7 +159,7 @@ def settings() -> Response | tuple[str, int]:
         return redirect(url_for("auth.settings"), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template("auth/settings.html", form=form, elsewhere=SignOutElsewhereForm(),
-                           sessions=session_count(user, lifetime=_lifetime())), status
+                           sessions=session_count(user, lifetime=lifetime())), status
 
 
 @bp.post("/language")
@@ -175,3 +186,34 @@ def end_other_sessions() -> Response:
         ended = commit_with_retry(lambda: sign_out_elsewhere(user, keep_session=key))
         flash(ngettext("%(num)d other session is signed out.", "%(num)d other sessions are signed out.", ended))
     return redirect(url_for("auth.settings"), code=303)
+
+
+def set_password_url(secret: str) -> str:
+    """The absolute address of a one-time set-password link (PUBLIC_BASE_URL; outside a request,
+    as from `flask users`, flask run's default when it is not set)."""
+    if has_request_context():
+        return public_url("auth.set_password", key=secret)
+    base = current_app.config.get("PUBLIC_BASE_URL") or DEVELOPMENT_BASE_URL
+    with current_app.test_request_context(base_url=base):
+        return public_url("auth.set_password", key=secret)
+
+
+@bp.route("/set-password", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def set_password() -> Response | tuple[str, int]:
+    """A one-time set-password link an administrator gave: choose a password, then sign in. The
+    secret is in the query string, which the request log leaves out (app/serving/logs.py)."""
+    secret = request.args.get("key", "")
+    form = SetPasswordForm()
+    if live_link(secret) is None:
+        return render_template("auth/set_password.html", form=None), 404
+    if form.validate_on_submit():
+        try:
+            commit_with_retry(lambda: set_password_with_link(secret, form.new_password.data))
+        except AccountError as error:
+            form.new_password.errors.append(str(error))
+        else:
+            flash(_("Your password is set: sign in with it."))
+            return redirect(url_for("auth.login"), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/set_password.html", form=form), status

@@ -298,4 +298,5 @@ _BUILDERS: dict[NotificationKind, Callable[[Complaint, dict[str, Any], str], Bui
     NotificationKind.DUE_SOON: _deadline,
     NotificationKind.BREACH: _deadline,
     NotificationKind.ESCALATED: _escalated,
+    NotificationKind.UNSTAFFED_ESCALATION: _escalated,
 }

@@ -31,6 +31,7 @@ from ..workflow.joins import not_joined_sql
 from ..workflow.models import Breach, Escalation, EscalationReview, ReviewDecision
 from ..workflow.operations import latest_escalation, review_escalation
 from ..workflow.reviews import standing_reviews
+from ..workflow.staffing import unstaffed_tiers
 from .blueprint import bp
 
 PAGE_SIZE = 50
@@ -96,7 +97,7 @@ def index() -> str:
     return render_template(
         "manage/escalations.html", lines=lines, total=total,
         next_after=f"{cursor[0].isoformat()}_{cursor[1]}" if cursor else None,
-        tiers={t.level: t for t in current_policy().tiers},
+        tiers={t.level: t for t in current_policy().tiers}, unstaffed=unstaffed_tiers(current_policy()),
     )
 
 

@@ -29,6 +29,7 @@ class NotificationKind(enum.StrEnum):
     DUE_SOON = "due_soon"
     BREACH = "breach"
     ESCALATED = "escalated"  # to everyone at the new tier
+    UNSTAFFED_ESCALATION = "unstaffed_escalation"  # to each administrator: it rose to a tier nobody works at
 
 
 class Audience(enum.StrEnum):

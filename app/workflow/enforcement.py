@@ -40,6 +40,7 @@ from .deadlines import FIRST_RESPONSE, DueWork, due_work, next_alarm
 from .escalation import EscalationPlan, plan_escalation
 from .models import Breach, DeadlineKind, Escalation, EscalationReason
 from .operations import event_payload, state_of, to_responsible
+from .staffing import unstaffed_notices
 
 log = logging.getLogger(__name__)
 
@@ -382,7 +383,9 @@ def _enforce_batch(at: datetime, policy: TierPolicy, batch_size: int) -> tuple[i
         return len(rows), 0, []
     _update_complaints([plan.state for plan in plans])
     _update_clocks([clock for plan in plans for clock in plan.clocks], policy.due_soon_fraction)
-    queue_rows([row for plan in plans for row in plan.notifications])
+    queue_rows([row for plan in plans for row in plan.notifications]
+               + unstaffed_notices((step.escalation for plan in plans for step in plan.steps if step.escalation),
+                                   policy))
     # The chain head is locked from here to the commit: registrations wait, so it comes last.
     signed = [(plan, step) for plan in plans for step in plan.steps if step.event]
     entries = append_entries(EntryKind.EVENT, [(step.event, plan.state.id) for plan, step in signed])

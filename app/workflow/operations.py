@@ -66,6 +66,7 @@ from .models import (
     MessageKind,
     ReviewDecision,
 )
+from .staffing import unstaffed_notices
 from .states import Action, next_status, next_status_of
 
 log = logging.getLogger(__name__)
@@ -365,7 +366,7 @@ def escalate_to(
     entry = _record(complaint, "escalated", by=by, at=at, escalation=plan.signed, private=_text(note=note))
     escalation = Escalation(**plan.row, entry_position=entry.position)
     db.session.add(escalation)
-    _notify(*plan.notices)
+    _notify(*plan.notices, *unstaffed_notices([plan], policy))
     log.info("complaint %s escalated from tier %d to %d (%s)", complaint.number, escalation.from_tier, to_tier,
              reason.value)
     return escalation
