@@ -14,6 +14,7 @@ from .notifications.models import Notification
 from .receipts.models import ReceiptPrint
 from .registry.models import ChainHead, IssuedDocument, NumberCounter, RegistryEntry
 from .settings.models import SettingVersion
+from .webhooks.models import WebhookDelivery, WebhookEndpoint
 from .workflow.models import Breach, CaseMessage, Escalation
 
 __all__ = [
@@ -45,4 +46,6 @@ __all__ = [
     "SettingVersion",
     "StaffSession",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
