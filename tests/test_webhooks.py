@@ -236,7 +236,7 @@ def test_an_endpoint_gets_only_its_events_and_nothing_while_switched_off(app, ad
     act(app, first, ops.take_complaint, by=staff["olga"])
     deliver(app, T0 + H)
     assert receiver.events() == ["taken"]
-    form = {"url": receiver.url, "description": "CRM", "events": ["taken"]}  # "active" unticked
+    form = {"url": receiver.url, "label": "CRM", "events": ["taken"]}  # "active" unticked
     assert post(admin, f"/admin/webhooks/{endpoint_id}", form).status_code == 303
     act(app, register(), ops.take_complaint, by=staff["olga"], at=T0 + 2 * H)
     deliver(app, T0 + 3 * H)
@@ -255,7 +255,7 @@ def test_an_endpoint_gets_only_its_events_and_nothing_while_switched_off(app, ad
 def test_an_administrator_registers_a_receiver_and_sees_its_secret(app, admin, receiver):
     page = admin.get("/admin/webhooks")
     assert page.status_code == 200 and "Register a receiver" in page.get_data(as_text=True)
-    response = post(admin, "/admin/webhooks", {"url": receiver.url, "description": "Our CRM",
+    response = post(admin, "/admin/webhooks", {"url": receiver.url, "label": "Our CRM",
                                                "events": ["registered", "closed"]})
     assert response.status_code == 303
     with app.app_context():
@@ -285,7 +285,7 @@ def test_an_administrator_registers_a_receiver_and_sees_its_secret(app, admin, r
     ("https://crm.example.md/hook", ["registered", "deleted"], "events", "at least one event"),
 ])
 def test_a_bad_receiver_is_refused_next_to_its_field_and_nothing_is_saved(app, admin, url, events, field, message):
-    response = post(admin, "/admin/webhooks", {"url": url, "description": "CRM", "events": events})
+    response = post(admin, "/admin/webhooks", {"url": url, "label": "CRM", "events": events})
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     if field is not None:

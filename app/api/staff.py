@@ -1,11 +1,14 @@
 """The staff integrations' endpoints (`/api/v1/staff/...`), behind personal API tokens.
 
 Thin like the staff pages: the token's owner and their permission (auth.py), the queue's own
-filter form and queries, the case page's own response form and `workflow.operations.respond`.
+filter form and queries, the case page's own response form and `workflow.operations.respond`,
+and the case page's other actions from its one table (app/desk/actions.py): the same forms,
+operations, permissions and refusals.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import abort, jsonify, request, url_for
@@ -17,8 +20,10 @@ from ..auth.permissions import Permission
 from ..clock import now_utc
 from ..complaints.access import find_by_reference
 from ..complaints.errors import ComplaintChangeForbidden, ComplaintChangeRefused
-from ..complaints.models import Complaint
+from ..complaints.guards import MAX_TEXT_LENGTH
+from ..complaints.models import Complaint, Resolution
 from ..database import commit_with_retry
+from ..desk.actions import ACTIONS, make_form
 from ..extensions import db
 from ..queue.forms import QueueFilterForm
 from ..queue.queries import PAGE_SIZE, format_cursor, parse_cursor, queue_counts, queue_line, queue_page
@@ -27,7 +32,7 @@ from ..text import ascii_integer
 from ..workflow import operations as ops
 from ..workflow.forms import ResponseForm
 from .auth import api_user, error_response, token_required
-from .blueprint import bp
+from .blueprint import SUB_RESOURCES, bp
 from .views import message_item, queue_item, staff_complaint
 
 MAX_PAGE_SIZE = 100
@@ -145,3 +150,113 @@ def staff_respond(reference: str) -> Response | tuple[Response, int]:
     response.status_code = 201
     response.headers["Location"] = url_for("api.staff_complaint", reference=complaint.slug, _external=True)
     return response
+
+
+# The case workflow ---------------------------------------------------------------------
+
+#: A member of staff by their id (as the case view names the owner).
+USER_ID = {"type": "integer", "minimum": 1, "description": "A member of staff's id (e.g. the case view's owner.id)."}
+TEXT = {"type": "string", "minLength": 1, "description": f"At most {MAX_TEXT_LENGTH:,} characters."}
+
+
+@dataclass(frozen=True)
+class ApiAction:
+    """One action of the case page (app/desk/actions.py, which holds its form, operation and
+    permission) offered to integrations: `POST /staff/complaints/<number>/<path>` with a JSON
+    object of `fields` (its JSON schema per field; `required` among them)."""
+
+    operation_id: str
+    summary: str
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+    required: tuple[str, ...] = ()
+
+
+#: The actions, by the case page's name for them (their URL part is the name with dashes).
+API_ACTIONS: dict[str, ApiAction] = {
+    "take": ApiAction("takeComplaint", "Take the complaint: the token's owner owns it from now on."),
+    "assign": ApiAction("assignOwner", "Give the complaint an owner at any tier (management; not a transfer).",
+                        {"to": USER_ID, "note": TEXT}, ("to",)),
+    "transfer": ApiAction("transferComplaint", "Hand the complaint on to a colleague, with a reason (the owner).",
+                          {"to": USER_ID, "reason": TEXT}, ("to", "reason")),
+    "escalate": ApiAction("escalateComplaint", "Raise the complaint to the next tier, with a reason (the owner).",
+                          {"reason": TEXT}, ("reason",)),
+    "request_information": ApiAction(
+        "requestInformation", "Ask the complainant for something: a numbered letter; the complaint waits.",
+        {"body": TEXT}, ("body",)),
+    "resolve": ApiAction(
+        "decide", "Decide: the final response (a numbered letter with the statutory wording) with its reasons.",
+        {"resolution": {"type": "string", "enum": [r.value for r in Resolution]}, "reasons": TEXT,
+         "redress_amount": {"type": "string", "pattern": r"^[0-9]{1,12}(\.[0-9]{1,2})?$",
+                            "description": "Money offered, e.g. \"150.00\" (optional)."},
+         "redress_currency": {"type": "string", "pattern": "^[A-Za-z]{3}$",
+                              "description": "Its currency (ISO 4217), with an amount."},
+         "redress_remedy": {**TEXT, "description": "Another remedy offered (optional)."}},
+        ("resolution", "reasons")),
+    "consult": ApiAction("addNote", "Add an internal note (staff only), optionally asking a colleague for input.",
+                         {"note": TEXT, "colleague": USER_ID}, ("note",)),
+    "send_back": ApiAction("sendBack", "Send the complaint down to a lower tier's officer, with an instruction "
+                                       "(management).", {"to": USER_ID, "instruction": TEXT}, ("to", "instruction")),
+    "close": ApiAction("closeComplaint", "Close the decided complaint (the owner)."),
+}
+
+
+def _form_data(name: str, spec: ApiAction, payload: Any) -> tuple[MultiDict | None, dict[str, list[str]]]:
+    """The JSON object as the action's form data (names prefixed), or the errors per field."""
+    if payload is None and not request.get_data() and not spec.fields:
+        payload = {}  # an action without fields may be posted with no body
+    if not isinstance(payload, dict):
+        return None, {"body": [_("Send a JSON object (Content-Type: application/json).")]}
+    errors = {key: [_("Unknown field.")] for key in payload if key not in spec.fields}
+    data = MultiDict()
+    for key, schema in spec.fields.items():
+        value = payload.get(key)
+        if value is None:
+            continue
+        if schema["type"] == "integer":
+            if isinstance(value, bool) or not isinstance(value, int):
+                errors[key] = [_("Must be a whole number.")]
+                continue
+        elif not isinstance(value, str):
+            errors[key] = [_("Must be a string.")]
+            continue
+        data.add(f"{name}-{key}", str(value))
+    return data, errors
+
+
+def _perform(name: str, reference: str) -> Response | tuple[Response, int]:
+    """One case-page action through the API: its own form (the same rules and messages), its own
+    operation, committed once; 403 for who asks, 409 for what the complaint's state refuses."""
+    action, spec = ACTIONS[name], API_ACTIONS[name]
+    complaint = _complaint_or_404(reference)
+    user = api_user()
+    data, errors = _form_data(name, spec, request.get_json(silent=True))
+    if data is not None and not errors:
+        form = make_form(action, complaint, user, data=data)
+        if form.validate():
+            try:
+                commit_with_retry(lambda: action.perform(complaint, user, form))
+            except ComplaintChangeForbidden as refused:
+                db.session.rollback()
+                return error_response(403, str(refused))
+            except ComplaintChangeRefused as refused:
+                db.session.rollback()
+                return error_response(409, str(refused))
+            db.session.refresh(complaint)
+            return jsonify({"complaint": staff_complaint(complaint, user, now_utc())})
+        prefix = f"{name}-"
+        errors.update({key.removeprefix(prefix): list(messages) for key, messages in form.errors.items()})
+    return _invalid(errors)
+
+
+def _register(name: str) -> None:
+    def view(reference: str) -> Response | tuple[Response, int]:
+        return _perform(name, reference)
+
+    view.__name__ = f"staff_{name}"
+    bp.add_url_rule(f"/staff/complaints/<path:reference>/{ACTIONS[name].path}", endpoint=f"staff_{name}",
+                    view_func=token_required(ACTIONS[name].permission)(view), methods=["POST"])
+
+
+for _name in API_ACTIONS:
+    _register(_name)
+    SUB_RESOURCES.append(ACTIONS[_name].path)

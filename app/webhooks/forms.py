@@ -14,9 +14,9 @@ from .events import WebhookEvent
 
 class EndpointForm(AppForm):
     url = StringField(_l("Receiver's address (https://...)"))
-    description = StringField(_l("Description (optional)"))
+    label = StringField(_l("Description (optional)"))  # not "description": the stylesheet sizes #description
     events = SelectMultipleField(
-        _l("Events"), choices=[], option_widget=widgets.CheckboxInput(), widget=widgets.ListWidget(prefix_label=False),
+        _l("Events"), choices=[], option_widget=widgets.CheckboxInput(),  # the template lays the boxes out
         validate_choice=False,  # operations.py names an unknown event itself
     )
     active = BooleanField(_l("Active"), default=True)

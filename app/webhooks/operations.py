@@ -72,7 +72,7 @@ def _validated(url: str, description: str, events: Iterable[str], own_urls: Iter
     if (problem := check_url(url, own_urls)) is not None:
         errors["url"] = [problem]
     if len(description) > DESCRIPTION_MAX_LENGTH:
-        errors["description"] = [_l("A description has at most %(n)d characters.", n=DESCRIPTION_MAX_LENGTH)]
+        errors["label"] = [_l("A description has at most %(n)d characters.", n=DESCRIPTION_MAX_LENGTH)]
     values = set(events)
     known = {event.value for event in WebhookEvent}
     if not values or not values <= known:

@@ -68,7 +68,7 @@ def index() -> str | Response:
     elif form.validate_on_submit():
         try:
             endpoint = commit_with_retry(lambda: operations.create_endpoint(
-                url=form.url.data or "", description=form.description.data or "", events=form.events.data or [],
+                url=form.url.data or "", description=form.label.data or "", events=form.events.data or [],
                 by=current_user._get_current_object(), own_urls=_own_urls()))
         except operations.InvalidEndpoint as invalid:
             form.show_errors(invalid.errors)
@@ -85,13 +85,14 @@ def index() -> str | Response:
 def endpoint(endpoint_id: int) -> str | Response:
     """One endpoint: change it, its secret, and its deliveries, newest first."""
     endpoint = _endpoint(endpoint_id)
-    form = EndpointForm(obj=None if request.method == "POST" else endpoint)
+    form = EndpointForm()
     if request.method == "GET":
+        form.url.data, form.label.data, form.active.data = endpoint.url, endpoint.description, endpoint.active
         form.events.data = sorted(event.value for event in endpoint.event_types)
     elif form.validate_on_submit():
         try:
             commit_with_retry(lambda: operations.update_endpoint(
-                endpoint, url=form.url.data or "", description=form.description.data or "",
+                endpoint, url=form.url.data or "", description=form.label.data or "",
                 events=form.events.data or [], active=bool(form.active.data),
                 by=current_user._get_current_object(), own_urls=_own_urls()))
         except operations.InvalidEndpoint as invalid:
