@@ -125,3 +125,64 @@ def test_an_unknown_complaint_is_a_404_and_a_session_is_not_a_token(app, client,
     assert call(client, tokens["olga"], "2026/999999", "take").status_code == 404
     login(client, "officer", "oleg", tier=1)
     assert call(client, {}, "2026/999999", "take").status_code == 401
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def upload(client, who, number: str, files, at=T0 + H, **fields):
+    data = {"channel": "post", "received_on": "2026-11-23", **fields, "attachments": files}
+    with frozen_clock(at):
+        return client.post(f"/api/v1/staff/complaints/{number.replace('/', '-')}/add-documents", headers=who,
+                           data=data, content_type="multipart/form-data")
+
+
+def test_documents_go_up_and_come_down_through_the_api(app, client, register, staff, tokens):
+    import io
+
+    from app.audit.models import AuditAction, AuditEvent
+
+    number = register()
+    added = upload(client, tokens["olga"], number, [(io.BytesIO(PDF), "bank statement.pdf")], note="By post.")
+    assert added.status_code == 200, added.get_json()
+    files = added.get_json()["complaint"]["documents"]
+    assert [f["filename"] for f in files] == ["bank statement.pdf"]
+    slug = number.replace("/", "-")
+    with frozen_clock(T0 + 2 * H):
+        download = client.get(f"/api/v1/staff/complaints/{slug}/attachments/{files[0]['id']}", headers=tokens["olga"])
+    assert download.status_code == 200 and download.data == PDF
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == AuditAction.ATTACHMENT_DOWNLOAD)) == 1
+    other = register()
+    assert client.get(f"/api/v1/staff/complaints/{other.replace('/', '-')}/attachments/{files[0]['id']}",
+                      headers=tokens["olga"]).status_code == 404
+
+
+@pytest.mark.parametrize(("files", "fields", "field"), [
+    ([], {}, "attachments"),
+    ("exe", {}, "attachments"),
+    ("pdf", {"channel": "pigeon"}, "channel"),
+    ("pdf", {"received_on": "2099-01-01"}, "received_on"),
+    ("pdf", {"colour": "blue"}, "colour"),
+])
+def test_bad_documents_are_refused_per_field_and_nothing_is_added(app, client, register, tokens, files, fields, field):
+    import io
+
+    number = register()
+    if files == "exe":
+        sent = [(io.BytesIO(b"MZ\x90\x00" + b"\x00" * 64), "setup.exe")]
+    elif files == "pdf":
+        sent = [(io.BytesIO(PDF), "statement.pdf")]
+    else:
+        sent = files
+    before = entries(app)
+    response = upload(client, tokens["olga"], number, sent, **fields)
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert field in response.get_json()["errors"]
+    assert entries(app) == before
+    with frozen_clock(T0 + H):
+        as_json = client.post(f"/api/v1/staff/complaints/{number.replace('/', '-')}/add-documents",
+                              headers=tokens["olga"], json={"channel": "post"})
+    assert as_json.status_code == 422 and "body" in as_json.get_json()["errors"]

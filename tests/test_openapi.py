@@ -147,7 +147,8 @@ def test_staff_operations_keep_the_contract_on_a_real_complaint(api_schema, scen
     operations = [api_schema["/staff/complaints/{reference}"]["GET"],
                   api_schema["/staff/complaints/{reference}/responses"]["POST"],
                   *(api_schema[f"/staff/complaints/{{reference}}/{name.replace('_', '-')}"]["POST"]
-                    for name in API_ACTIONS)]
+                    for name in API_ACTIONS),
+                  api_schema["/staff/complaints/{reference}/attachments/{attachment_id}"]["GET"]]
     strategies = [
         operation.as_strategy(mode, path_parameters={"reference": reference})
         for operation in operations for reference in (scene.owned, scene.others, scene.unowned)

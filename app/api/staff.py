@@ -19,11 +19,13 @@ from werkzeug.wrappers import Response
 from ..auth.permissions import Permission
 from ..clock import now_utc
 from ..complaints.access import find_by_reference
+from ..complaints.download import evidence_response
 from ..complaints.errors import ComplaintChangeForbidden, ComplaintChangeRefused
 from ..complaints.guards import MAX_TEXT_LENGTH
-from ..complaints.models import Complaint, Resolution
+from ..complaints.models import Attachment, Complaint, Resolution
 from ..database import commit_with_retry
 from ..desk.actions import ACTIONS, make_form
+from ..desk.operations import record_evidence_download
 from ..extensions import db
 from ..queue.forms import QueueFilterForm
 from ..queue.queries import PAGE_SIZE, format_cursor, parse_cursor, queue_counts, queue_line, queue_page
@@ -31,6 +33,7 @@ from ..settings.store import current_policy
 from ..text import ascii_integer
 from ..workflow import operations as ops
 from ..workflow.forms import ResponseForm
+from ..workflow.operations import DOCUMENT_CHANNELS
 from .auth import api_user, error_response, token_required
 from .blueprint import SUB_RESOURCES, bp
 from .views import message_item, queue_item, staff_complaint
@@ -169,6 +172,8 @@ class ApiAction:
     summary: str
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     required: tuple[str, ...] = ()
+    #: Files too: the fields come as multipart/form-data, not JSON (`files`: the file fields).
+    files: tuple[str, ...] = ()
 
 
 #: The actions, by the case page's name for them (their URL part is the name with dashes).
@@ -197,11 +202,27 @@ API_ACTIONS: dict[str, ApiAction] = {
     "send_back": ApiAction("sendBack", "Send the complaint down to a lower tier's officer, with an instruction "
                                        "(management).", {"to": USER_ID, "instruction": TEXT}, ("to", "instruction")),
     "close": ApiAction("closeComplaint", "Close the decided complaint (the owner)."),
+    "add_documents": ApiAction(
+        "addDocuments", "Add documents that arrived later (multipart/form-data: files checked as at intake).",
+        {"attachments": {"type": "array", "items": {"type": "string", "format": "binary"}, "minItems": 1,
+                         "description": "The files (PDF, images, office documents; the intake's limits)."},
+         "channel": {"type": "string", "enum": [c.value for c in DOCUMENT_CHANNELS]},
+         "received_on": {"type": "string", "format": "date", "description": "The day they came (not in the future)."},
+         "note": {**TEXT, "description": "A note, if it helps (optional)."}},
+        ("attachments", "channel", "received_on"), files=("attachments",)),
 }
 
 
-def _form_data(name: str, spec: ApiAction, payload: Any) -> tuple[MultiDict | None, dict[str, list[str]]]:
-    """The JSON object as the action's form data (names prefixed), or the errors per field."""
+def _form_data(name: str, spec: ApiAction) -> tuple[MultiDict | None, dict[str, list[str]]]:
+    """The request as the action's form data (names prefixed), or the errors per field: a JSON
+    object, or multipart/form-data for an action that takes files."""
+    if spec.files:
+        if not request.content_type or not request.content_type.startswith("multipart/form-data"):
+            return None, {"body": [_("Send the fields and files as multipart/form-data.")]}
+        sent = [*request.form.items(multi=True), *request.files.items(multi=True)]
+        errors = {key: [_("Unknown field.")] for key, _value in sent if key not in spec.fields}
+        return MultiDict([(f"{name}-{key}", value) for key, value in sent if key in spec.fields]), errors
+    payload = request.get_json(silent=True)
     if payload is None and not request.get_data() and not spec.fields:
         payload = {}  # an action without fields may be posted with no body
     if not isinstance(payload, dict):
@@ -229,7 +250,7 @@ def _perform(name: str, reference: str) -> Response | tuple[Response, int]:
     action, spec = ACTIONS[name], API_ACTIONS[name]
     complaint = _complaint_or_404(reference)
     user = api_user()
-    data, errors = _form_data(name, spec, request.get_json(silent=True))
+    data, errors = _form_data(name, spec)
     if data is not None and not errors:
         form = make_form(action, complaint, user, data=data)
         if form.validate():
@@ -260,3 +281,17 @@ def _register(name: str) -> None:
 for _name in API_ACTIONS:
     _register(_name)
     SUB_RESOURCES.append(ACTIONS[_name].path)
+
+
+@bp.get("/staff/complaints/<path:reference>/attachments/<int:attachment_id>")
+@token_required(Permission.VIEW_JOURNAL)
+def staff_attachment(reference: str, attachment_id: int) -> Response:
+    """A document of the complaint (the case view lists them), as the case page gives it: always
+    a download, its downloading in the audit trail."""
+    complaint = _complaint_or_404(reference)
+    evidence = db.session.get(Attachment, attachment_id)
+    if evidence is None or evidence.complaint_id != complaint.id:
+        abort(404, _("The complaint has no such document."))
+    user = api_user()
+    commit_with_retry(lambda: record_evidence_download(complaint, evidence, by=user))
+    return evidence_response(evidence)
