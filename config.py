@@ -241,6 +241,12 @@ class Config:
     #: starts) delivers within seconds, and keeps rendering PDFs for e-mails off the web
     #: workers (with it on, intake throughput dropped from ≈ 360 to ≈ 110 complaints/s).
     MAIL_SEND_AFTER_COMMIT = os.environ.get("MAIL_SEND_AFTER_COMMIT", "0") == "1"
+    #: Webhooks (app/webhooks): attempts before a delivery is given up as failed, the first wait
+    #: (doubling after each failure: 30 s, 1 min, 2 min, ... about 4¼ hours over 10 attempts),
+    #: and how long the registry waits for a receiver's answer.
+    WEBHOOK_MAX_ATTEMPTS = _env_int("WEBHOOK_MAX_ATTEMPTS", 10)
+    WEBHOOK_RETRY_SECONDS = _env_int("WEBHOOK_RETRY_SECONDS", 30)
+    WEBHOOK_TIMEOUT_SECONDS = _env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
     #: Shared mailbox per tier (level -> address); without one, a tier's staff are written to.
     TIER_ADDRESSES: dict[int, str] = {}
 

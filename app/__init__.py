@@ -121,15 +121,19 @@ def register_blueprints(app: Flask) -> None:
     from .reports.cli import cli as reports_cli
     from .reports.routes import bp as reports_bp
     from .staff.routes import bp as staff_bp
+    from .webhooks.cli import cli as webhooks_cli
+    from .webhooks.routes import bp as webhooks_bp
     from .workflow.cli import cli as deadlines_cli
 
     for blueprint in (intake_bp, health_bp, receipts_bp, registry_bp, auth_bp, staff_bp, audit_bp,
-                      journal_bp, manage_bp, queue_bp, desk_bp, mail_bp, mailin_bp, reports_bp, admin_bp):
+                      journal_bp, manage_bp, queue_bp, desk_bp, mail_bp, mailin_bp, reports_bp, admin_bp,
+                      webhooks_bp):
         app.register_blueprint(blueprint)
     init_mail_intake(app)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # JSON for integrations: no cookies, so no cross-site forgery
-    for group in (registry_cli, users_cli, deadlines_cli, mail_cli, mailin_cli, reports_cli, figures_cli):
+    for group in (registry_cli, users_cli, deadlines_cli, mail_cli, mailin_cli, reports_cli, figures_cli,
+                  webhooks_cli):
         app.cli.add_command(group)
 
 

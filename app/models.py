@@ -15,6 +15,7 @@ from .notifications.models import Notification
 from .receipts.models import ReceiptPrint
 from .registry.models import ChainHead, IssuedDocument, NumberCounter, RegistryEntry
 from .settings.models import SettingVersion
+from .webhooks.models import WebhookDelivery, WebhookEndpoint
 from .workflow.models import Breach, CaseMessage, ComplaintJoin, ComplaintLink, Escalation, EscalationReview
 
 __all__ = [
@@ -50,4 +51,6 @@ __all__ = [
     "SettingVersion",
     "StaffSession",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -13,7 +13,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app", "app.models"),  # the factory, and every table for it and the migrations
     ("app.api", "app.admin", "app.staff"),  # entry points over several features
     ("app.reports",),  # the monthly report reads the dashboard's figures
-    ("app.manage", "app.journal", "app.queue", "app.desk", "app.mail", "app.mailin",
+    ("app.manage", "app.journal", "app.queue", "app.desk", "app.mail", "app.mailin", "app.webhooks",
      "app.registry.cli", "app.registry.document_cli", "app.registry.routes", "app.registry.verify",
      "app.audit.verify", "app.audit.details", "app.audit.routes", "app.registry.checkpoint_check",
      "app.registry.checkpoint_cli", "app.auth.cli"),
@@ -37,6 +37,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 DELIBERATE = {
     ("app.workflow.cli", "app.mail.delivery"):
         "`flask deadlines watch` delivers the mail its sweeps queued, in the same loop",
+    ("app.workflow.cli", "app.webhooks.dispatch"):
+        "`flask deadlines watch` also posts the webhooks of what its sweeps (and everyone else) recorded",
     ("app.workflow.cli", "app.registry.checkpoint_cli"):
         "`flask deadlines watch` also writes (and e-mails) the periodic registry checkpoint",
 }

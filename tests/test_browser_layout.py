@@ -48,7 +48,7 @@ EXTRA_PAGES = {
     "specialist": [],
     "manager": ["/staff/settings"],
     "admin": ["/staff/audit/", "/admin/categories", "/admin/tiers", "/admin/clocks", "/admin/organisation",
-              "/admin/numbering", "/admin/notifications", "/admin/accounts", "/staff/tokens"],
+              "/admin/numbering", "/admin/notifications", "/admin/accounts", "/admin/webhooks", "/staff/tokens"],
 }
 #: The fewest menu sections each role must be offered (the walk follows what the menu shows).
 MENU_AT_LEAST = {"clerk": 3, "officer": 3, "specialist": 3, "manager": 7, "admin": 8}

@@ -21,6 +21,7 @@ from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from _cases import T0, act
+from app.api.staff import API_ACTIONS
 from app.auth.tokens import create_token
 from app.clock import frozen_clock
 from app.extensions import db
@@ -144,7 +145,10 @@ def test_staff_operations_keep_the_contract_on_a_real_complaint(api_schema, scen
     """Generated input against complaints that exist (the fuzzing above mostly finds none):
     the owner's own complaint, a colleague's (refused, 403) and one nobody has taken (409)."""
     operations = [api_schema["/staff/complaints/{reference}"]["GET"],
-                  api_schema["/staff/complaints/{reference}/responses"]["POST"]]
+                  api_schema["/staff/complaints/{reference}/responses"]["POST"],
+                  *(api_schema[f"/staff/complaints/{{reference}}/{name.replace('_', '-')}"]["POST"]
+                    for name in API_ACTIONS),
+                  api_schema["/staff/complaints/{reference}/attachments/{attachment_id}"]["GET"]]
     strategies = [
         operation.as_strategy(mode, path_parameters={"reference": reference})
         for operation in operations for reference in (scene.owned, scene.others, scene.unowned)
@@ -182,6 +186,14 @@ def test_the_happy_paths_answer_as_documented(api_schema, scene, client):
         refused = call("/staff/complaints/{reference}/responses", "POST", path_parameters={"reference": reference},
                        body={"body": "Not mine to answer."})
         assert refused.status_code == status
+    decided = call("/staff/complaints/{reference}/resolve", "POST", path_parameters={"reference": scene.owned},
+                   body={"resolution": "upheld", "reasons": "The withdrawal was late; the fee is refunded.",
+                         "redress_amount": "25.00", "redress_currency": "MDL"})
+    assert decided.status_code == 200 and decided.json()["complaint"]["status"] == "resolved"
+    assert call("/staff/complaints/{reference}/close", "POST",
+                path_parameters={"reference": scene.owned}).status_code == 200
+    taken = call("/staff/complaints/{reference}/take", "POST", path_parameters={"reference": scene.unowned}, body={})
+    assert taken.status_code == 200 and taken.json()["complaint"]["status"] == "in_progress"
     assert call("/openapi.json", "GET").json()["paths"]
 
 

@@ -32,6 +32,9 @@ from app.desk.operations import record_receipt_print
 from app.extensions import db
 from app.mailin.models import MailSource
 from app.mailin.store import store_message
+from app.webhooks.dispatch import collect
+from app.webhooks.models import WebhookDelivery
+from app.webhooks.operations import create_endpoint
 from app.workflow import operations as ops
 from app.workflow.models import CaseMessage
 
@@ -174,6 +177,10 @@ ROUTES: dict[str, Access] = {
     "/admin/organisation": needs(P.CONFIGURE_REGISTRY),
     "/admin/tiers": needs(P.CONFIGURE_REGISTRY),
     "/admin/mail": needs(P.CONFIGURE_REGISTRY),
+    "/admin/webhooks": needs(P.CONFIGURE_REGISTRY),
+    "/admin/webhooks/<int:endpoint_id>": needs(P.CONFIGURE_REGISTRY),
+    "/admin/webhooks/<int:endpoint_id>/secret": needs(P.CONFIGURE_REGISTRY),
+    "/admin/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/retry": needs(P.CONFIGURE_REGISTRY),
     "/admin/clocks": needs(P.CONFIGURE_REGISTRY),
     "/admin/clocks/preset": needs(P.CONFIGURE_REGISTRY),
     "/admin/clocks/policy": needs(P.CONFIGURE_REGISTRY),
@@ -218,6 +225,9 @@ def records(app: Flask, client: FlaskClient, make_user) -> Records:
 def make_records(app: Flask, client: FlaskClient, make_user) -> Records:
     """A complaint with an attachment, an outgoing letter (the officer's response) and a receipt
     print (tests/test_fuzz_routes.py uses them too)."""
+    with app.app_context():  # a webhook receiver, so that the complaint's events make deliveries
+        endpoint_id = commit_with_retry(lambda: create_endpoint(
+            url="https://crm.example.md/hooks", description="", events=["registered", "taken"], by=None)).id
     data = form_data()
     data["attachments"] = [(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "statement.pdf")]
     with frozen_clock(T0):
@@ -235,6 +245,7 @@ def make_records(app: Flask, client: FlaskClient, make_user) -> Records:
         mail = store_message(raw_mail("alternative-with-pdf"), received_at=T0, source=MailSource.PIPE).mail
         printed = commit_with_retry(
             lambda: record_receipt_print(complaint, language="en", by=db.session.get(User, clerk)))
+        collect()
         values = {
             "reference": complaint.slug,
             "attachment_id": str(db.session.scalar(select(Attachment.id).where(Attachment.complaint_id == complaint.id))),
@@ -250,6 +261,9 @@ def make_records(app: Flask, client: FlaskClient, make_user) -> Records:
             "position": "2",
             "kind": "fca",  # a regulator return (management)
             "file_format": "csv",
+            "endpoint_id": str(endpoint_id),  # a webhook receiver (administration) and one of its deliveries
+            "delivery_id": str(db.session.scalar(select(WebhookDelivery.id).where(
+                WebhookDelivery.endpoint_id == endpoint_id).order_by(WebhookDelivery.id))),
         }
     return Records(values=values, code=code)
 

@@ -25,7 +25,7 @@ from ..workflow.deadlines import FIRST_RESPONSE, RESOLUTION, DueState
 from ..workflow.models import DeadlineKind, EscalationReason, MessageKind
 from .blueprint import bp
 from .intake import MAX_IDEMPOTENCY_KEY
-from .staff import MAX_PAGE_SIZE
+from .staff import API_ACTIONS, MAX_PAGE_SIZE
 
 JSON = "application/json"
 _REF = "#/components/schemas/"
@@ -98,6 +98,8 @@ REFERENCE = {
 def _schemas(categories: list[str], languages: list[str], tiers: list[int]) -> dict[str, Any]:
     tier = {"type": "integer", "enum": tiers}
     person = _nullable(_ref("Person"))
+    file = {"id": {"type": "integer"}, "filename": STRING, "content_type": STRING,
+            "size": {"type": "integer", "minimum": 0}, "sha256": STRING}
     public = {
         "number": NUMBER,
         "status": _enum(ComplaintStatus),
@@ -219,10 +221,10 @@ def _schemas(categories: list[str], languages: list[str], tiers: list[int]) -> d
             "description": STRING,
             "desired_outcome": STRING,
             "signature": STRING,
-            "attachments": {"type": "array", "items": _obj({
-                "id": {"type": "integer"}, "filename": STRING, "content_type": STRING,
-                "size": {"type": "integer", "minimum": 0}, "sha256": STRING,
-            })},
+            "attachments": {"type": "array", "items": _obj(file), "description": "The intake's files."},
+            "documents": {"type": "array", "items": _obj({**file, "entry_position": _nullable({"type": "integer"})}),
+                          "description": "Every file of the complaint (GET .../attachments/{id} gives one), with "
+                                         "the position of the signed event that brought it (null: the intake)."},
             "tier": tier,
             "owner": person,
             "transfer_count": {"type": "integer", "minimum": 0},
@@ -255,7 +257,45 @@ def _schemas(categories: list[str], languages: list[str], tiers: list[int]) -> d
             example={"body": "We have checked your withdrawal: it was paid today. We apologise for the delay."},
         ),
         "ResponseSent": _obj({"message": _ref("StaffMessage"), "complaint": _ref("StaffComplaint")}),
+        "ActionDone": _obj({"complaint": _ref("StaffComplaint")}),
     }
+
+
+def _action_paths() -> dict[str, Any]:
+    """The case page's actions offered to integrations (staff.API_ACTIONS), one path each."""
+    paths = {}
+    for name, spec in API_ACTIONS.items():
+        body = _obj(spec.fields, list(spec.required))
+        media = "multipart/form-data" if spec.files else JSON
+        paths[f"/staff/complaints/{{reference}}/{name.replace('_', '-')}"] = {"post": {
+            "operationId": spec.operation_id, "tags": ["staff"], "security": STAFF,
+            "summary": spec.summary,
+            "description": "The case page's action of the same name: the same form rules, the same operation "
+                           "(a signed event, the letters and e-mails it sends), the same permission.",
+            "parameters": [REFERENCE],
+            "requestBody": {"required": bool(spec.fields), "content": {media: {"schema": body}}},
+            "responses": {
+                "200": _response("Done: the complaint as it is now.", "ActionDone"),
+                "401": UNAUTHORIZED,
+                "403": _error("The token's owner may not do this (not their role, or not the complaint's owner)."),
+                "404": _error("No complaint has this number."),
+                "409": _error("The complaint's status, tier or owner does not allow this now."),
+                "422": INVALID,
+            },
+        }}
+    paths["/staff/complaints/{reference}/attachments/{attachment_id}"] = {"get": {
+        "operationId": "getAttachment", "tags": ["staff"], "security": STAFF,
+        "summary": "A document of the complaint (the case view lists them), always as a download.",
+        "parameters": [REFERENCE, {"name": "attachment_id", "in": "path", "required": True,
+                                   "schema": {"type": "integer", "minimum": 1}}],
+        "responses": {
+            "200": {"description": "The file, with its type as checked at upload.",
+                    "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+            "401": UNAUTHORIZED, "403": FORBIDDEN,
+            "404": _error("No complaint has this number, or it has no such document."),
+        },
+    }}
+    return paths
 
 
 def _paths(tiers: list[int]) -> dict[str, Any]:
@@ -391,7 +431,7 @@ def openapi_document() -> dict[str, Any]:
             ),
         },
         "servers": [{"url": "/api/v1"}],
-        "paths": _with_refusals(_paths(tiers)),
+        "paths": _with_refusals({**_paths(tiers), **_action_paths()}),
         "components": {
             "schemas": _schemas(categories, languages, tiers),
             "securitySchemes": {"staffToken": {

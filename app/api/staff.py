@@ -1,11 +1,14 @@
 """The staff integrations' endpoints (`/api/v1/staff/...`), behind personal API tokens.
 
 Thin like the staff pages: the token's owner and their permission (auth.py), the queue's own
-filter form and queries, the case page's own response form and `workflow.operations.respond`.
+filter form and queries, the case page's own response form and `workflow.operations.respond`,
+and the case page's other actions from its one table (app/desk/actions.py): the same forms,
+operations, permissions and refusals.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import abort, jsonify, request, url_for
@@ -16,9 +19,13 @@ from werkzeug.wrappers import Response
 from ..auth.permissions import Permission
 from ..clock import now_utc
 from ..complaints.access import find_by_reference
+from ..complaints.download import evidence_response
 from ..complaints.errors import ComplaintChangeForbidden, ComplaintChangeRefused
-from ..complaints.models import Complaint
+from ..complaints.guards import MAX_TEXT_LENGTH
+from ..complaints.models import Attachment, Complaint, Resolution
 from ..database import commit_with_retry
+from ..desk.actions import ACTIONS, make_form
+from ..desk.operations import record_evidence_download
 from ..extensions import db
 from ..queue.forms import QueueFilterForm
 from ..queue.queries import PAGE_SIZE, format_cursor, parse_cursor, queue_counts, queue_line, queue_page
@@ -26,8 +33,9 @@ from ..settings.store import current_policy
 from ..text import ascii_integer
 from ..workflow import operations as ops
 from ..workflow.forms import ResponseForm
+from ..workflow.operations import DOCUMENT_CHANNELS
 from .auth import api_user, error_response, token_required
-from .blueprint import bp
+from .blueprint import SUB_RESOURCES, bp
 from .views import message_item, queue_item, staff_complaint
 
 MAX_PAGE_SIZE = 100
@@ -145,3 +153,145 @@ def staff_respond(reference: str) -> Response | tuple[Response, int]:
     response.status_code = 201
     response.headers["Location"] = url_for("api.staff_complaint", reference=complaint.slug, _external=True)
     return response
+
+
+# The case workflow ---------------------------------------------------------------------
+
+#: A member of staff by their id (as the case view names the owner).
+USER_ID = {"type": "integer", "minimum": 1, "description": "A member of staff's id (e.g. the case view's owner.id)."}
+TEXT = {"type": "string", "minLength": 1, "description": f"At most {MAX_TEXT_LENGTH:,} characters."}
+
+
+@dataclass(frozen=True)
+class ApiAction:
+    """One action of the case page (app/desk/actions.py, which holds its form, operation and
+    permission) offered to integrations: `POST /staff/complaints/<number>/<path>` with a JSON
+    object of `fields` (its JSON schema per field; `required` among them)."""
+
+    operation_id: str
+    summary: str
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+    required: tuple[str, ...] = ()
+    #: Files too: the fields come as multipart/form-data, not JSON (`files`: the file fields).
+    files: tuple[str, ...] = ()
+
+
+#: The actions, by the case page's name for them (their URL part is the name with dashes).
+API_ACTIONS: dict[str, ApiAction] = {
+    "take": ApiAction("takeComplaint", "Take the complaint: the token's owner owns it from now on."),
+    "assign": ApiAction("assignOwner", "Give the complaint an owner at any tier (management; not a transfer).",
+                        {"to": USER_ID, "note": TEXT}, ("to",)),
+    "transfer": ApiAction("transferComplaint", "Hand the complaint on to a colleague, with a reason (the owner).",
+                          {"to": USER_ID, "reason": TEXT}, ("to", "reason")),
+    "escalate": ApiAction("escalateComplaint", "Raise the complaint to the next tier, with a reason (the owner).",
+                          {"reason": TEXT}, ("reason",)),
+    "request_information": ApiAction(
+        "requestInformation", "Ask the complainant for something: a numbered letter; the complaint waits.",
+        {"body": TEXT}, ("body",)),
+    "resolve": ApiAction(
+        "decide", "Decide: the final response (a numbered letter with the statutory wording) with its reasons.",
+        {"resolution": {"type": "string", "enum": [r.value for r in Resolution]}, "reasons": TEXT,
+         "redress_amount": {"type": "string", "pattern": r"^[0-9]{1,12}(\.[0-9]{1,2})?$",
+                            "description": "Money offered, e.g. \"150.00\" (optional)."},
+         "redress_currency": {"type": "string", "pattern": "^[A-Za-z]{3}$",
+                              "description": "Its currency (ISO 4217), with an amount."},
+         "redress_remedy": {**TEXT, "description": "Another remedy offered (optional)."}},
+        ("resolution", "reasons")),
+    "consult": ApiAction("addNote", "Add an internal note (staff only), optionally asking a colleague for input.",
+                         {"note": TEXT, "colleague": USER_ID}, ("note",)),
+    "send_back": ApiAction("sendBack", "Send the complaint down to a lower tier's officer, with an instruction "
+                                       "(management).", {"to": USER_ID, "instruction": TEXT}, ("to", "instruction")),
+    "close": ApiAction("closeComplaint", "Close the decided complaint (the owner)."),
+    "add_documents": ApiAction(
+        "addDocuments", "Add documents that arrived later (multipart/form-data: files checked as at intake).",
+        {"attachments": {"type": "array", "items": {"type": "string", "format": "binary"}, "minItems": 1,
+                         "description": "The files (PDF, images, office documents; the intake's limits)."},
+         "channel": {"type": "string", "enum": [c.value for c in DOCUMENT_CHANNELS]},
+         "received_on": {"type": "string", "format": "date", "description": "The day they came (not in the future)."},
+         "note": {**TEXT, "description": "A note, if it helps (optional)."}},
+        ("attachments", "channel", "received_on"), files=("attachments",)),
+}
+
+
+def _form_data(name: str, spec: ApiAction) -> tuple[MultiDict | None, dict[str, list[str]]]:
+    """The request as the action's form data (names prefixed), or the errors per field: a JSON
+    object, or multipart/form-data for an action that takes files."""
+    if spec.files:
+        if not request.content_type or not request.content_type.startswith("multipart/form-data"):
+            return None, {"body": [_("Send the fields and files as multipart/form-data.")]}
+        sent = [*request.form.items(multi=True), *request.files.items(multi=True)]
+        errors = {key: [_("Unknown field.")] for key, _value in sent if key not in spec.fields}
+        return MultiDict([(f"{name}-{key}", value) for key, value in sent if key in spec.fields]), errors
+    payload = request.get_json(silent=True)
+    if payload is None and not request.get_data() and not spec.fields:
+        payload = {}  # an action without fields may be posted with no body
+    if not isinstance(payload, dict):
+        return None, {"body": [_("Send a JSON object (Content-Type: application/json).")]}
+    errors = {key: [_("Unknown field.")] for key in payload if key not in spec.fields}
+    data = MultiDict()
+    for key, schema in spec.fields.items():
+        value = payload.get(key)
+        if value is None:
+            continue
+        if schema["type"] == "integer":
+            if isinstance(value, bool) or not isinstance(value, int):
+                errors[key] = [_("Must be a whole number.")]
+                continue
+        elif not isinstance(value, str):
+            errors[key] = [_("Must be a string.")]
+            continue
+        data.add(f"{name}-{key}", str(value))
+    return data, errors
+
+
+def _perform(name: str, reference: str) -> Response | tuple[Response, int]:
+    """One case-page action through the API: its own form (the same rules and messages), its own
+    operation, committed once; 403 for who asks, 409 for what the complaint's state refuses."""
+    action, spec = ACTIONS[name], API_ACTIONS[name]
+    complaint = _complaint_or_404(reference)
+    user = api_user()
+    data, errors = _form_data(name, spec)
+    if data is not None and not errors:
+        form = make_form(action, complaint, user, data=data)
+        if form.validate():
+            try:
+                commit_with_retry(lambda: action.perform(complaint, user, form))
+            except ComplaintChangeForbidden as refused:
+                db.session.rollback()
+                return error_response(403, str(refused))
+            except ComplaintChangeRefused as refused:
+                db.session.rollback()
+                return error_response(409, str(refused))
+            db.session.refresh(complaint)
+            return jsonify({"complaint": staff_complaint(complaint, user, now_utc())})
+        prefix = f"{name}-"
+        errors.update({key.removeprefix(prefix): list(messages) for key, messages in form.errors.items()})
+    return _invalid(errors)
+
+
+def _register(name: str) -> None:
+    def view(reference: str) -> Response | tuple[Response, int]:
+        return _perform(name, reference)
+
+    view.__name__ = f"staff_{name}"
+    bp.add_url_rule(f"/staff/complaints/<path:reference>/{ACTIONS[name].path}", endpoint=f"staff_{name}",
+                    view_func=token_required(ACTIONS[name].permission)(view), methods=["POST"])
+
+
+for _name in API_ACTIONS:
+    _register(_name)
+    SUB_RESOURCES.append(ACTIONS[_name].path)
+
+
+@bp.get("/staff/complaints/<path:reference>/attachments/<int:attachment_id>")
+@token_required(Permission.VIEW_JOURNAL)
+def staff_attachment(reference: str, attachment_id: int) -> Response:
+    """A document of the complaint (the case view lists them), as the case page gives it: always
+    a download, its downloading in the audit trail."""
+    complaint = _complaint_or_404(reference)
+    evidence = db.session.get(Attachment, attachment_id)
+    if evidence is None or evidence.complaint_id != complaint.id:
+        abort(404, _("The complaint has no such document."))
+    user = api_user()
+    commit_with_retry(lambda: record_evidence_download(complaint, evidence, by=user))
+    return evidence_response(evidence)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..complaints.categories import category_name
-from ..complaints.models import Complaint
+from ..complaints.models import Attachment, Complaint
 from ..desk.history import case_history
 from ..extensions import db
 from ..queue.queries import QueueLine
@@ -72,6 +72,10 @@ def message_item(message: CaseMessage) -> dict[str, Any]:
     }
 
 
+def _file(a: Attachment) -> dict[str, Any]:
+    return {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256}
+
+
 def staff_complaint(complaint: Complaint, user: User, now: datetime) -> dict[str, Any]:
     """The case page's content for `user` at `now`: the record, handling, deadlines,
     correspondence (internal notes included) and the signed history."""
@@ -104,9 +108,13 @@ def staff_complaint(complaint: Complaint, user: User, now: datetime) -> dict[str
         "description": complaint.description,
         "desired_outcome": complaint.desired_outcome,
         "signature": complaint.signature_name,
-        "attachments": [
-            {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256}
-            for a in complaint.attachments
+        "attachments": [_file(a) for a in complaint.attachments],
+        # Every file of the complaint: the intake's, then those that came later (a reply, a letter,
+        # documents added), each with the signed event that brought it (None: the intake).
+        "documents": [
+            {**_file(a), "entry_position": a.entry_position}
+            for a in db.session.scalars(select(Attachment).where(Attachment.complaint_id == complaint.id)
+                                        .order_by(Attachment.id))
         ],
         "tier": complaint.tier,
         "owner": _person(owner.id, owner.full_name) if owner else None,

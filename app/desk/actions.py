@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from ..auth.models import User
 from ..auth.permissions import ROLE_PERMISSIONS, Permission
@@ -183,15 +184,18 @@ def handlers() -> list[User]:
 
 
 def make_form(action: CaseAction, complaint: Complaint, user: User, *, submitted: bool = False,
-              staff: list[User] | None = None) -> Any:
-    """The action's form, empty or (`submitted`) bound to the request's data; `staff` is the
-    list of handlers when the caller has it already."""
+              staff: list[User] | None = None, data: MultiDict | None = None) -> Any:
+    """The action's form, empty or (`submitted`) bound to the request's data, or to `data` (the
+    staff API's JSON, its names prefixed with the action's, no CSRF token: a bearer token has no
+    cookie to forge); `staff` is the list of handlers when the caller has it already."""
     kwargs: dict[str, Any] = {"prefix": action.name}
+    if data is not None:
+        kwargs.update(formdata=data, meta={"csrf": False})
     if action.colleagues is not None:
         offers = action.colleagues
         kwargs["colleagues"] = [u for u in (handlers() if staff is None else staff) if offers(u, complaint, user)]
     if action.takes_complaint:
         kwargs["complaint"] = complaint
-    if not submitted:
+    if not submitted and data is None:
         kwargs["formdata"] = None
     return action.form(**kwargs)

@@ -11,7 +11,8 @@ Three short units of work per run, and none of them open while a mail server is 
 
 A claimed row's `next_attempt_at` is the moment its claim expires (CLAIM_TIMEOUT): if the
 sender dies mid-run, the row is due again then and another run picks it up. The outcome is
-written only while the claim is still this run's (same status and attempt number).
+written only while the claim is still this run's (same status and attempt number). The claiming
+and settling are app/notifications/outbox.py's, shared with the webhook deliveries.
 """
 
 from __future__ import annotations
@@ -21,15 +22,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, select, text, update
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..clock import now_utc
 from ..database import commit_with_retry
 from ..extensions import db
+from ..notifications import outbox
 from ..notifications.models import DeliveryStatus, Notification
 from ..serving.logs import where_raised
 from .compose import NoRecipient, compose
@@ -37,10 +39,8 @@ from .transport import MailError, Transport, TransportUnavailable, build_message
 
 log = logging.getLogger(__name__)
 
-#: How long a sender may hold a claimed row before another run may take it over.
-CLAIM_TIMEOUT = timedelta(minutes=10)
-#: Longest stored error text.
-_ERROR_LIMIT = 2000
+_TABLE = Notification.__table__
+CLAIM_TIMEOUT = outbox.CLAIM_TIMEOUT  # how long a sender may hold a claimed row
 
 
 @dataclass
@@ -99,7 +99,7 @@ def deliver_due(now: datetime | None = None, limit: int = 100) -> DeliveryReport
         for index, (notification_id, attempt) in enumerate(claimed):
             if time.monotonic() > budget_ends:
                 left = claimed[index:]
-                commit_with_retry(lambda left=left: _release(left, clock()))
+                commit_with_retry(lambda left=left: outbox.release(_TABLE, left, clock()))
                 log.warning("notifications: run out of time; %d message(s) left for the next run", len(left))
                 break
             if unavailable is not None:
@@ -121,59 +121,9 @@ def deliver_due(now: datetime | None = None, limit: int = 100) -> DeliveryReport
 def _claim(now: datetime, limit: int, max_attempts: int) -> tuple[list[tuple[int, int]], DeliveryReport]:
     """Mark due rows `sending` (attempts + 1); return [(id, attempt)] and a report holding them."""
     report = DeliveryReport()
-    due = db.session.execute(
-        select(Notification.id, Notification.status, Notification.attempts)
-        # The same predicate as the partial index ix_notifications_pending, written out as text:
-        # a bound parameter list would keep a prepared (generic) plan from using the index.
-        .where(text("notifications.status IN ('queued', 'sending')"), Notification.next_attempt_at <= now)
-        .order_by(Notification.next_attempt_at, Notification.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite already holds the write lock
-    ).all()
-    abandoned = [row.id for row in due if row.status == DeliveryStatus.SENDING and row.attempts >= max_attempts]
-    if abandoned:
-        # A sender died during the last allowed attempt: the message may or may not have left.
-        db.session.execute(
-            update(Notification)
-            .where(Notification.id.in_(abandoned))
-            .values(status=DeliveryStatus.FAILED,
-                    last_error="the sender stopped during the last attempt, before recording its outcome")
-            .execution_options(synchronize_session=False)
-        )
-        report.failed += len(abandoned)
-        log.warning("notifications %s: sender died during the last attempt; marked failed", abandoned)
-    ids = [row.id for row in due if row.id not in abandoned]
-    if not ids:
-        return [], report
-    stale = [row.id for row in due if row.status == DeliveryStatus.SENDING and row.id in ids]
-    if stale:
-        log.warning("notifications %s: claim expired (sender died?); claiming them again", stale)
-    claimed = db.session.execute(
-        update(Notification)
-        .where(Notification.id.in_(ids))
-        .values(
-            status=DeliveryStatus.SENDING,
-            attempts=Notification.attempts + 1,
-            next_attempt_at=now + CLAIM_TIMEOUT,
-        )
-        .returning(Notification.id, Notification.attempts)
-        .execution_options(synchronize_session=False)
-    ).all()
-    pairs = sorted(((row.id, row.attempts) for row in claimed), key=lambda pair: ids.index(pair[0]))
+    pairs, report.failed = outbox.claim_due(_TABLE, now, limit, max_attempts)
     report.ids.extend(nid for nid, _ in pairs)
     return pairs, report
-
-
-def _release(claims: list[tuple[int, int]], now: datetime) -> None:
-    """Give claimed rows back unattempted: queued again, due now, the attempt not counted."""
-    for notification_id, attempt in claims:
-        db.session.execute(
-            update(Notification)
-            .where(Notification.id == notification_id, Notification.status == DeliveryStatus.SENDING,
-                   Notification.attempts == attempt)
-            .values(status=DeliveryStatus.QUEUED, attempts=attempt - 1, next_attempt_at=now)
-            .execution_options(synchronize_session=False)
-        )
 
 
 def _attempt(notification_id: int, transport: Transport, sender: str) -> _Outcome:
@@ -212,26 +162,10 @@ def _record(
                   "recipients": ", ".join(outcome.recipients)[:2000]}
     elif outcome.status == DeliveryStatus.SKIPPED:
         values = {"status": DeliveryStatus.SKIPPED, "last_error": outcome.error}
-    elif outcome.permanent or attempt >= max_attempts:
-        why = "refused for good" if outcome.permanent else f"gave up after {attempt} attempts"
-        values = {"status": DeliveryStatus.FAILED, "last_error": f"{why}: {outcome.error}"[:_ERROR_LIMIT]}
     else:
-        wait = timedelta(seconds=retry_seconds * 2 ** (attempt - 1))
-        values = {"status": DeliveryStatus.QUEUED, "next_attempt_at": now + wait,
-                  "last_error": f"attempt {attempt}: {outcome.error}"[:_ERROR_LIMIT]}
-    written = db.session.execute(
-        update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.status == DeliveryStatus.SENDING,
-            Notification.attempts == attempt,
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not written:
-        log.warning("notification %s: claim lost before the outcome (%s) was recorded", notification_id,
-                    values["status"])
+        values = outbox.failure_values(outcome.error or "", attempt, now, max_attempts=max_attempts,
+                                       retry_seconds=retry_seconds, permanent=outcome.permanent)
+    if not outbox.settle(_TABLE, notification_id, attempt, values):
         return None
     level = logging.INFO if values["status"] in (DeliveryStatus.SENT, DeliveryStatus.SKIPPED) else logging.WARNING
     log.log(level, "notification %s attempt %d: %s %s", notification_id, attempt, values["status"],

@@ -15,6 +15,7 @@ from ..clock import now_utc
 from ..mail.delivery import deliver_all_due
 from ..registry.checkpoint_cli import publish_checkpoint
 from ..settings.store import current_policy
+from ..webhooks.dispatch import run_once as run_webhooks
 from .enforcement import EnforcementReport, SweepStep, enforce
 
 cli = AppGroup("deadlines", help="Enforce the deadlines: once, or in a loop with the e-mail delivery.")
@@ -61,12 +62,12 @@ def enforce_command(at_text: str | None, dry_run: bool, quiet: bool) -> None:
 @click.option("--interval", type=click.IntRange(1), default=60, show_default=True,
               help="Seconds between enforcement passes.")
 @click.option("--mail-interval", type=click.IntRange(1), default=5, show_default=True,
-              help="Seconds between e-mail deliveries.")
+              help="Seconds between e-mail (and webhook) deliveries.")
 @click.option("--passes", type=click.IntRange(1), default=None, help="Stop after this many enforcement passes.")
 def watch_command(interval: int, mail_interval: int, passes: int | None) -> None:
-    """Enforce deadlines and deliver e-mail in a loop (for installations without cron, and
-    `make run`). E-mail goes out within `--mail-interval` seconds of being queued, from this
-    process rather than from the web workers."""
+    """Enforce deadlines and deliver e-mail and webhooks in a loop (for installations without
+    cron, and `make run`). E-mail and webhooks go out within `--mail-interval` seconds of being
+    queued or recorded, from this process rather than from the web workers."""
     stopping = False
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -95,6 +96,10 @@ def watch_command(interval: int, mail_interval: int, passes: int | None) -> None
                 deliver_all_due()
             except Exception:  # a mail server being down is retried row by row; this is anything else
                 current_app.logger.exception("e-mail delivery pass failed")
+            try:
+                run_webhooks()
+            except Exception:  # a receiver being down is retried row by row; this is anything else
+                current_app.logger.exception("webhook delivery pass failed")
         if checkpoint_interval and time.monotonic() >= next_checkpoint:
             next_checkpoint = time.monotonic() + checkpoint_interval
             try:
