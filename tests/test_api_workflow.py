@@ -186,3 +186,23 @@ def test_bad_documents_are_refused_per_field_and_nothing_is_added(app, client, r
         as_json = client.post(f"/api/v1/staff/complaints/{number.replace('/', '-')}/add-documents",
                               headers=tokens["olga"], json={"channel": "post"})
     assert as_json.status_code == 422 and "body" in as_json.get_json()["errors"]
+
+
+def test_a_repeat_is_joined_and_a_related_one_linked_through_the_api(app, client, register, staff, tokens):
+    first, repeat, other = register(), register(at=T0 + H), register(at=T0 + H, email="someone.else@example.md", phone=None)
+    joined = call(client, tokens["clerk"], repeat, "join",
+                  {"into": first, "reason": "The same withdrawal complaint, sent again."}, at=T0 + 2 * H)
+    assert joined.status_code == 200, joined.get_json()
+    assert "joined" in [e["type"] for e in events(app, repeat)]
+    again = call(client, tokens["clerk"], repeat, "take", at=T0 + 3 * H)
+    assert again.status_code in (403, 409)  # handled on the main complaint now
+    across = call(client, tokens["clerk"], other, "join", {"into": first, "reason": "Looks like the same thing."},
+                  at=T0 + 3 * H)
+    assert across.status_code == 409  # another complainant
+    linked = call(client, tokens["olga"], other, "link", {"to": first, "note": "The same payment outage."},
+                  at=T0 + 4 * H)
+    assert linked.status_code == 200, linked.get_json()
+    unlinked = call(client, tokens["olga"], other, "unlink", {"other": first, "note": "Not the same outage."},
+                    at=T0 + 5 * H)
+    assert unlinked.status_code == 200, unlinked.get_json()
+    assert [e["type"] for e in events(app, other)][-2:] == ["linked", "unlinked"]

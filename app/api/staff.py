@@ -160,6 +160,7 @@ def staff_respond(reference: str) -> Response | tuple[Response, int]:
 #: A member of staff by their id (as the case view names the owner).
 USER_ID = {"type": "integer", "minimum": 1, "description": "A member of staff's id (e.g. the case view's owner.id)."}
 TEXT = {"type": "string", "minLength": 1, "description": f"At most {MAX_TEXT_LENGTH:,} characters."}
+NUMBER = {"type": "string", "minLength": 1, "example": "2026/000123"}
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,16 @@ API_ACTIONS: dict[str, ApiAction] = {
     "send_back": ApiAction("sendBack", "Send the complaint down to a lower tier's officer, with an instruction "
                                        "(management).", {"to": USER_ID, "instruction": TEXT}, ("to", "instruction")),
     "close": ApiAction("closeComplaint", "Close the decided complaint (the owner)."),
+    "join": ApiAction("joinComplaint", "Join this complaint to an earlier one of the same complainant about the same "
+                                       "matter: it keeps its number and receipt, its clocks follow the main one.",
+                      {"into": {**NUMBER, "description": "The earlier complaint's number."}, "reason": TEXT},
+                      ("into", "reason")),
+    "link": ApiAction("linkComplaint", "Link a related complaint (the same incident), with a note.",
+                      {"to": {**NUMBER, "description": "The related complaint's number."}, "note": TEXT},
+                      ("to", "note")),
+    "unlink": ApiAction("unlinkComplaint", "Undo a link, with a note (the history keeps both).",
+                        {"other": {**NUMBER, "description": "The linked complaint's number."}, "note": TEXT},
+                        ("other", "note")),
     "add_documents": ApiAction(
         "addDocuments", "Add documents that arrived later (multipart/form-data: files checked as at intake).",
         {"attachments": {"type": "array", "items": {"type": "string", "format": "binary"}, "minItems": 1,
