@@ -85,6 +85,32 @@ class RiseReasons:
     complaints: int
 
 
+def _live_parts(s: rollup.Split | None) -> list[list[Any]]:
+    """The complaints read live (all of them when `s` is None), as the conditions of parts
+    that never overlap, each read by its own index: on PostgreSQL the partial week at each end
+    of the period (by registration) and the unsettled complaints between them (by the partial
+    index of unsettled complaints). One condition of the three, as `rollup.Split.live` gives
+    it, lets the planner read every complaint of the period instead when the period is a small
+    part of an old registry (the complaints of the period: 10,000 rows read for 400 in a year of
+    a ten-year registry). SQLite: `Split.live`, which picks them by key from the same parts."""
+    if s is None:
+        return [[]]
+    if not rollup.on_postgresql():
+        return [[s.live]]
+
+    def between(start: Any, end: Any) -> list[Any]:
+        return [*([] if start is None else [Facts.registered_at >= start]),
+                *([] if end is None else [Facts.registered_at < end])]
+
+    parts = [[rollup.unsettled(), *between(s.period_from if s.live_before is None else s.live_before,
+                                           s.period_before if s.live_from is None else s.live_from)]]
+    if s.live_before is not None:
+        parts.append(between(s.period_from, s.live_before))
+    if s.live_from is not None:
+        parts.append(between(s.live_from, s.period_before))
+    return parts
+
+
 def category_trend(f: ComplaintFilter, timezone: str) -> CategoryTrend:
     """Complaints per category per ISO week of registration in `timezone`: the settled ones of
     the full weeks from the dashboard's rollups (figure_cells by category), the rest live."""
@@ -101,10 +127,10 @@ def category_trend(f: ComplaintFilter, timezone: str) -> CategoryTrend:
 
         s = rollup.split(f, timezone)
         week = week_index(timezone, limited, rollup_weeks=s is not None)
-        for row in rollup.reader().execute(
+        for row in rollup.reader().execute(union_all(*(
             select(week.label("week"), Facts.category, func.count())
-            .where(*counted(f), *([] if s is None else [s.live])).group_by(week, Facts.category)
-        ):
+            .where(*counted(f), *part).group_by(week, Facts.category) for part in _live_parts(s)
+        ))):
             add(row[1], row[0], row[2])
         if s is not None:
             total = func.sum(FigureCell.complaints)
@@ -135,11 +161,10 @@ def _contact_rows(f: ComplaintFilter, s: rollup.Split | None, among: Any = None,
     complaint_facts (all of them live when `s` is None); only the contacts `among` selects
     (None: every contact), and none unless `when` holds (None: always)."""
     only = [] if when is None else [when]
-    where = [*counted(f), *([] if s is None else [s.live]), *only]
     rows = [
         select(column.label("contact"), literal(1).label("complaints"))
-        .where(*where, column.is_not(None), *([] if among is None else [column.in_(among)]))
-        for column in (Facts.email, Facts.phone)
+        .where(*counted(f), *part, *only, column.is_not(None), *([] if among is None else [column.in_(among)]))
+        for part in _live_parts(s) for column in (Facts.email, Facts.phone)
     ]
     if s is not None:
         weeks = [*s.weeks(FigureContact), *only]
@@ -293,13 +318,15 @@ def rise_reasons(f: ComplaintFilter) -> RiseReasons:
     breaches = dict.fromkeys(DeadlineKind, 0)
     with rollup.snapshot():
         s = rollup.split(f)
-        live = rollup.reader().execute(
+        live = [0] * (len(ESCALATION_COUNTS) + len(BREACH_COUNTS) + 2)
+        for row in rollup.reader().execute(union_all(*(
             select(
                 *(func.coalesce(func.sum(getattr(Facts, column)), 0) for column in ESCALATION_COUNTS.values()),
                 *(func.coalesce(func.sum(getattr(Facts, column)), 0) for column in BREACH_COUNTS.values()),
                 func.count().filter(Facts.transfer_count > 0), func.count(),
-            ).where(*counted(f), *([] if s is None else [s.live]))
-        ).one()
+            ).where(*counted(f), *part) for part in _live_parts(s)
+        ))):
+            live = [total + int(n) for total, n in zip(live, row, strict=True)]
         for reason, n in zip(ESCALATION_COUNTS, live, strict=False):
             escalations[reason] += int(n)
         for kind, n in zip(BREACH_COUNTS, live[len(ESCALATION_COUNTS):], strict=False):
