@@ -23,7 +23,13 @@ from app.desk.operations import annul_complaint, correct_complaint
 from app.extensions import db
 from app.manage import analysis, facts, rollup
 from app.manage.figures import counted
-from app.manage.models import ComplaintFacts, FigureContact, FigureContactTotal, FigureContactYear, FigureReason
+from app.manage.models import (
+    ComplaintFacts,
+    FigureContact,
+    FigureContactTotal,
+    FigureContactYear,
+    FigureReason,
+)
 from app.settings.store import current_policy
 from app.workflow import operations as ops
 from app.workflow.enforcement import enforce
