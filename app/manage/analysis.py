@@ -52,8 +52,11 @@ REPEAT_LIMIT = 25
 #: first, per place asked for.
 FIRST_LOOK = 4
 #: ... and for a period that touches this many calendar years (UTC) or fewer, as many of each
-#: year's contacts with the most complaints that year, too.
+#: year's contacts with the most complaints that year, too, when the period is this long at
+#: least (in a shorter one a year's counts are many times the period's and seldom settle the
+#: places: those contacts would be counted for nothing).
 YEARS_AT_MOST = 3
+YEARS_FROM = timedelta(days=180)
 
 
 @dataclass(frozen=True)
@@ -216,10 +219,11 @@ def _latest(f: ComplaintFilter, among: list[str]) -> dict[str, list[str]]:
 
 
 def _years(f: ComplaintFilter) -> range:
-    """The calendar years (UTC) `f`'s period touches, when it has a start and touches
-    `YEARS_AT_MOST` of them or fewer (else none): a period with no end runs to the last year
-    that has a complaint with a contact."""
-    if f.registered_from is None:
+    """The calendar years (UTC) `f`'s period touches, when it has a start, lasts `YEARS_FROM`
+    at least and touches `YEARS_AT_MOST` of them or fewer (else none): a period with no end
+    runs to the last year that has a complaint with a contact."""
+    if f.registered_from is None or (
+            f.registered_before is not None and f.registered_before - f.registered_from < YEARS_FROM):
         return range(0)
     first = f.registered_from.astimezone(UTC).year
     if f.registered_before is not None:
@@ -239,9 +243,9 @@ def repeat_complainants(f: ComplaintFilter, limit: int = REPEAT_LIMIT) -> list[R
     (figure_contact_totals), nor more than it has in the calendar years the period touches
     (figure_contact_years). So the counts are first taken for the `FIRST_LOOK` x `limit`
     contacts with the most complaints of all time (in the page's order), and, for a period of
-    `YEARS_AT_MOST` years or fewer, as many with the most in each of its years (a few index
-    reads each: figure_contacts by contact and week for the settled complaints of the full
-    weeks, the others live). Any other contact has at most as many complaints of all time as
+    `YEARS_AT_MOST` years or fewer and `YEARS_FROM` or longer, as many with the most in each
+    of its years (a few index reads each: figure_contacts by contact and week for the settled
+    complaints of the full weeks, the others live). Any other contact has at most as many complaints of all time as
     the first not looked at, and in each year at most as many as that year's first not looked
     at (one, when every contact with two or more was). When such a contact could still reach
     the `limit`-th place found (by both bounds), or fewer than `limit` were found, the same
