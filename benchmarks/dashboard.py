@@ -122,7 +122,8 @@ MANAGER, PASSWORD = "bench-manager", "bench-manager-password"
 OFFICERS_PER_TIER = 8
 TABLES_LOADED = ("complaints", "case_messages", "escalations", "breaches", "registry_entries", "complaint_facts",
                  "figure_cells", "figure_durations",
-                 "figure_reasons", "figure_contacts", "figure_contact_totals",  # the analysis page's rollups
+                 # the analysis page's rollups
+                 "figure_reasons", "figure_contacts", "figure_contact_totals", "figure_contact_years",
                  "outcome_days", "outcome_weeks")  # the outcome figures' rollups
 
 
@@ -378,6 +379,7 @@ def seed(total: int, seed_at: datetime, timezone_name: str, days: int = 365) -> 
         ("analysis rollups (reasons)", rollup.rebuild_statements()[2]),
         ("analysis rollups (contacts)", rollup.rebuild_statements()[3]),
         ("analysis rollups (contacts' totals)", rollup.rebuild_statements()[4]),
+        ("analysis rollups (contacts' years)", rollup.rebuild_statements()[5]),
         # The decisions' closure bands (by the settings in force, as `resolve` fixes them), then
         # the outcome figures' rollup, from scratch.
         ("closure bands", lambda connection: outcome_rollup.fill_closure_bands(

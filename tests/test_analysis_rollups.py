@@ -1,5 +1,5 @@
-"""The analysis page's rollups (figure_reasons, figure_contacts, figure_contact_totals;
-app/manage/rollup.py): the
+"""The analysis page's rollups (figure_reasons, figure_contacts, figure_contact_totals,
+figure_contact_years; app/manage/rollup.py): the
 triggers keep them equal to a recomputation after a realistic workflow (registrations with
 repeated contacts, transfers, enforcement's breaches and escalations, escalations on request,
 decisions, disputes, corrections, annulment, a regulatory clock's breach); the analysis read
@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import flask_migrate
 import pytest
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, literal, select, text, union_all, update
 
 from _cases import T0, act
 from app.clock import frozen_clock, local_day_start
@@ -23,7 +23,13 @@ from app.desk.operations import annul_complaint, correct_complaint
 from app.extensions import db
 from app.manage import analysis, facts, rollup
 from app.manage.figures import counted
-from app.manage.models import ComplaintFacts, FigureContact, FigureContactTotal, FigureReason
+from app.manage.models import (
+    ComplaintFacts,
+    FigureContact,
+    FigureContactTotal,
+    FigureContactYear,
+    FigureReason,
+)
 from app.settings.store import current_policy
 from app.workflow import operations as ops
 from app.workflow.enforcement import enforce
@@ -46,6 +52,7 @@ def _lines(app) -> dict[str, tuple[list, list]]:
             "reasons": (rows(rollup.stored_reasons()), rows(rollup.recomputed_reasons())),
             "contacts": (rows(rollup.stored_contacts()), rows(rollup.recomputed_contacts())),
             "contact totals": (rows(rollup.stored_contact_totals()), rows(rollup.recomputed_contact_totals())),
+            "contact years": (rows(rollup.stored_contact_years()), rows(rollup.recomputed_contact_years())),
             "facts": (rows(facts.stored()), rows(facts.recomputed())),
         }
 
@@ -207,12 +214,19 @@ def test_recurring_complainants_looked_for_among_the_most_frequent_of_all_time_a
             register(at=T0 - (k + 3 * n) * D, category=CATEGORIES[k % 3],
                      email=f"c{k}@example.md" if k % 2 or not k % 3 else None, phone=f"+3736900000{k}" if k % 3 else None)
     register(at=T0 - 2 * D, category="payments", email="old@example.md", phone=None)
-    used = 0
-    for period in [(None, None), (T0 - 20 * D, None), (T0 - 30 * D + 5 * H, T0 - 2 * D + 7 * H), (None, T0 - 60 * D)]:
+    for years_ago in (1, 2, 4):  # coming back in other years (T0 is in November 2026)
+        register(at=T0 - years_ago * 365 * D, category="payments", email="c1@example.md", phone="+37369000005")
+        register(at=T0 - years_ago * 365 * D - 3 * D, category="technical", email="old@example.md", phone=None)
+    used, by_years = 0, Counter()
+    periods = [(None, None), (T0 - 20 * D, None), (T0 - 30 * D + 5 * H, T0 - 2 * D + 7 * H), (None, T0 - 60 * D),
+               # one calendar year, two, three (no end), four (counted from all time only)
+               (T0 - 200 * D, T0), (T0 - 400 * D, T0 - D), (T0 - 800 * D, None), (T0 - 1500 * D, T0)]
+    for period in periods:
         for narrowed in [{}, {"category": "payments"}, {"tier": 1}]:
             f = ComplaintFilter(registered_from=period[0], registered_before=period[1], **narrowed)
             with app.app_context():
                 used += rollup.split(f) is not None
+                by_years[len(analysis._years(f))] += 1
                 for limit in (1, 2, 3, 5, 8, 25):
                     for first_look in (1, analysis.FIRST_LOOK, 100):  # from counting all often to never
                         with monkeypatch.context() as m:
@@ -221,6 +235,44 @@ def test_recurring_complainants_looked_for_among_the_most_frequent_of_all_time_a
                         assert [(r.contact, r.complaints) for r in found] == _counted_one_by_one(f, limit), (
                             f, limit, first_look)
     assert used >= 6
+    # all time only: with no start, under half a year (a month's), or four years
+    assert by_years == {0: 12, 1: 6, 2: 3, 3: 3}
+
+
+def test_recurring_complainants_of_a_period_are_settled_by_its_years_when_old_customers_come_back_every_year(
+        app, register, monkeypatch):
+    """Customers who come back every year have the most complaints of all time, but not in the
+    period: counted first among the most frequent of the period's years, the places are settled
+    without summing the whole period (a row the whole period's sum would add shows whether it
+    ran), and are the same as when every complaint is counted."""
+    for year in range(5):  # three old customers, one complaint a year for five years
+        for k in range(3):
+            register(at=T0 - (year * 365 + 40 + k) * D, category="payments", email=f"old{k}@example.md", phone=None)
+    for k, times in enumerate((4, 4, 2)):  # frequent this year only
+        for n in range(times):
+            register(at=T0 - (10 + 3 * n + k) * D, category="technical", email=f"new{k}@example.md", phone=None)
+    f = ComplaintFilter(registered_from=T0 - 300 * D, registered_before=T0 + D)
+    real = analysis._recurring
+
+    def marked(f, s, among=None, when=None):
+        statement = real(f, s, among, when)
+        if when is None:
+            return statement
+        return union_all(statement, select(literal("summed@example.md").label("contact"),
+                                           literal(1000).label("complaints")).where(when))
+
+    with app.app_context():
+        expected = _counted_one_by_one(f, 2)
+        assert expected == [("new0@example.md", 4), ("new1@example.md", 4)]
+        assert analysis._years(f) == range(2026, 2027)
+        for years_at_most, summed in ((analysis.YEARS_AT_MOST, False), (0, True)):
+            with monkeypatch.context() as m:
+                m.setattr(analysis, "FIRST_LOOK", 1)
+                m.setattr(analysis, "YEARS_AT_MOST", years_at_most)
+                assert [(r.contact, r.complaints) for r in analysis.repeat_complainants(f, 2)] == expected
+                m.setattr(analysis, "_recurring", marked)
+                found = [r.contact for r in analysis.repeat_complainants(f, 2)]
+            assert ("summed@example.md" in found) is summed, years_at_most
 
 
 def test_the_whole_registry_is_counted_once(app, worked):
@@ -238,7 +290,7 @@ def test_the_whole_registry_is_counted_once(app, worked):
 def test_figures_rebuild_recomputes_the_analysis_rollups(app, worked, runner):
     expected = _assert_kept(app)
     with app.app_context():
-        for table in (FigureReason, FigureContact, FigureContactTotal):
+        for table in (FigureReason, FigureContact, FigureContactTotal, FigureContactYear):
             db.session.execute(table.__table__.delete())
         db.session.commit()
     result = runner.invoke(args=["figures", "rebuild"])

@@ -13,13 +13,15 @@ reads them (app/manage/rollup.py): the settled complaints of the period's full w
 rollups (figure_cells by category and transfer count, figure_reasons, figure_contacts), every
 other complaint live from complaint_facts; exact, and bounded by the weeks shown rather than by
 the registry. Comparing weeks is done on the few grouped rows. Recurring complainants are looked
-for first among the contacts with the most complaints of all time (figure_contact_totals).
+for first among the contacts with the most complaints of all time (figure_contact_totals) and,
+for a period of a few years at most, with the most in the calendar years it touches
+(figure_contact_years).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, timedelta
 from typing import Any
 
 from flask import current_app, render_template, request
@@ -41,7 +43,7 @@ from .facts import BREACH_COUNTS, ESCALATION_COUNTS
 from .figures import counted, week_limits
 from .figures.overview import week_index
 from .models import ComplaintFacts as Facts
-from .models import FigureCell, FigureContact, FigureContactTotal, FigureReason
+from .models import FigureCell, FigureContact, FigureContactTotal, FigureContactYear, FigureReason
 
 SPIKE_MIN_COUNT = 5
 SPIKE_GROWTH = 0.5
@@ -49,6 +51,12 @@ REPEAT_LIMIT = 25
 #: Recurring complainants: how many contacts with the most complaints of all time are counted
 #: first, per place asked for.
 FIRST_LOOK = 4
+#: ... and for a period that touches this many calendar years (UTC) or fewer, as many of each
+#: year's contacts with the most complaints that year, too, when the period is this long at
+#: least (in a shorter one a year's counts are many times the period's and seldom settle the
+#: places: those contacts would be counted for nothing).
+YEARS_AT_MOST = 3
+YEARS_FROM = timedelta(days=180)
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,32 @@ class RiseReasons:
     complaints: int
 
 
+def _live_parts(s: rollup.Split | None) -> list[list[Any]]:
+    """The complaints read live (all of them when `s` is None), as the conditions of parts
+    that never overlap, each read by its own index: on PostgreSQL the partial week at each end
+    of the period (by registration) and the unsettled complaints between them (by the partial
+    index of unsettled complaints). One condition of the three, as `rollup.Split.live` gives
+    it, lets the planner read every complaint of the period instead when the period is a small
+    part of an old registry (the complaints of the period: 10,000 rows read for 400 in a year of
+    a ten-year registry). SQLite: `Split.live`, which picks them by key from the same parts."""
+    if s is None:
+        return [[]]
+    if not rollup.on_postgresql():
+        return [[s.live]]
+
+    def between(start: Any, end: Any) -> list[Any]:
+        return [*([] if start is None else [Facts.registered_at >= start]),
+                *([] if end is None else [Facts.registered_at < end])]
+
+    parts = [[rollup.unsettled(), *between(s.period_from if s.live_before is None else s.live_before,
+                                           s.period_before if s.live_from is None else s.live_from)]]
+    if s.live_before is not None:
+        parts.append(between(s.period_from, s.live_before))
+    if s.live_from is not None:
+        parts.append(between(s.live_from, s.period_before))
+    return parts
+
+
 def category_trend(f: ComplaintFilter, timezone: str) -> CategoryTrend:
     """Complaints per category per ISO week of registration in `timezone`: the settled ones of
     the full weeks from the dashboard's rollups (figure_cells by category), the rest live."""
@@ -96,10 +130,10 @@ def category_trend(f: ComplaintFilter, timezone: str) -> CategoryTrend:
 
         s = rollup.split(f, timezone)
         week = week_index(timezone, limited, rollup_weeks=s is not None)
-        for row in rollup.reader().execute(
+        for row in rollup.reader().execute(union_all(*(
             select(week.label("week"), Facts.category, func.count())
-            .where(*counted(f), *([] if s is None else [s.live])).group_by(week, Facts.category)
-        ):
+            .where(*counted(f), *part).group_by(week, Facts.category) for part in _live_parts(s)
+        ))):
             add(row[1], row[0], row[2])
         if s is not None:
             total = func.sum(FigureCell.complaints)
@@ -130,11 +164,10 @@ def _contact_rows(f: ComplaintFilter, s: rollup.Split | None, among: Any = None,
     complaint_facts (all of them live when `s` is None); only the contacts `among` selects
     (None: every contact), and none unless `when` holds (None: always)."""
     only = [] if when is None else [when]
-    where = [*counted(f), *([] if s is None else [s.live]), *only]
     rows = [
         select(column.label("contact"), literal(1).label("complaints"))
-        .where(*where, column.is_not(None), *([] if among is None else [column.in_(among)]))
-        for column in (Facts.email, Facts.phone)
+        .where(*counted(f), *part, *only, column.is_not(None), *([] if among is None else [column.in_(among)]))
+        for part in _live_parts(s) for column in (Facts.email, Facts.phone)
     ]
     if s is not None:
         weeks = [*s.weeks(FigureContact), *only]
@@ -185,28 +218,55 @@ def _latest(f: ComplaintFilter, among: list[str]) -> dict[str, list[str]]:
     return numbers
 
 
+def _years(f: ComplaintFilter) -> range:
+    """The calendar years (UTC) `f`'s period touches, when it has a start, lasts `YEARS_FROM`
+    at least and touches `YEARS_AT_MOST` of them or fewer (else none): a period with no end
+    runs to the last year that has a complaint with a contact."""
+    if f.registered_from is None or (
+            f.registered_before is not None and f.registered_before - f.registered_from < YEARS_FROM):
+        return range(0)
+    first = f.registered_from.astimezone(UTC).year
+    if f.registered_before is not None:
+        last = (f.registered_before - timedelta(microseconds=1)).astimezone(UTC).year
+    else:
+        last = rollup.reader().scalar(select(func.max(FigureContactYear.year))) or first
+    return range(first, last + 1) if first <= last < first + YEARS_AT_MOST else range(0)
+
+
 def repeat_complainants(f: ComplaintFilter, limit: int = REPEAT_LIMIT) -> list[Repeat]:
     """Contacts behind two complaints or more in the period, the most frequent first (ties by
     contact), each with its five latest complaint numbers.
 
-    Two statements whatever `limit` is and however many complaints the registry holds: the
-    counts per contact, then the latest numbers of the contacts found. No period holds more of
-    a contact's complaints than it has of all time (figure_contact_totals), so the counts are
-    first taken for the `FIRST_LOOK` x `limit` contacts with the most complaints of all time,
-    in the page's order (a few index reads each: figure_contacts by contact and week for the
-    settled complaints of the full weeks, the others live). When the contact that would come
-    next could still reach the `limit`-th place found (it has as many complaints of all time
-    as that place has in the period, or more), or fewer than `limit` were found, the same
+    Two statements whatever `limit` is and however many complaints the registry holds (three
+    for a period with a start and no end): the counts per contact, then the latest numbers of
+    the contacts found. No period holds more of a contact's complaints than it has of all time
+    (figure_contact_totals), nor more than it has in the calendar years the period touches
+    (figure_contact_years). So the counts are first taken for the `FIRST_LOOK` x `limit`
+    contacts with the most complaints of all time (in the page's order), and, for a period of
+    `YEARS_AT_MOST` years or fewer and `YEARS_FROM` or longer, as many with the most in each
+    of its years (a few index reads each: figure_contacts by contact and week for the settled
+    complaints of the full weeks, the others live). Any other contact has at most as many complaints of all time as
+    the first not looked at, and in each year at most as many as that year's first not looked
+    at (one, when every contact with two or more was). When such a contact could still reach
+    the `limit`-th place found (by both bounds), or fewer than `limit` were found, the same
     statement counts every contact of the period as well (the settled complaints of the full
-    weeks summed from figure_contacts): bounded by the period, not by the registry.
+    weeks summed from figure_contacts): bounded by the period, not by the registry. In an old
+    registry whose customers come back every year, the counts of all time stop telling the
+    period's frequent contacts apart; the years' counts do not.
     """
     s = rollup.split(f)
+    looked_at = FIRST_LOOK * limit
+    years = _years(f)
     totals = FigureContactTotal
     in_order = (totals.complaints.desc(), _in_byte_order(totals.contact))
-    looked_at = FIRST_LOOK * limit
-    first = (
-        select(totals.contact).where(totals.complaints > 1).order_by(*in_order).limit(looked_at).cte("first_look")
-    )
+    tops = [select(totals.contact).where(totals.complaints > 1).order_by(*in_order).limit(looked_at)]
+    # A year's contacts with two complaints or more, the most first (ties in any order: only the
+    # count of the first not looked at bounds the others).
+    for year in years:
+        tops.append(select(FigureContactYear.contact).where(FigureContactYear.year == year, FigureContactYear.complaints > 1)
+                    .order_by(FigureContactYear.complaints.desc()).limit(looked_at))
+    looked = [top.subquery(f"top_{index}") for index, top in enumerate(tops)]
+    first = union(*(select(top.c.contact) for top in looked)).cte("first_look")
     found = _recurring(f, s, among=select(first.c.contact)).cte("found")
     # The `limit`-th place among those found, and the first contact not looked at.
     place = (
@@ -220,12 +280,23 @@ def repeat_complainants(f: ComplaintFilter, limit: int = REPEAT_LIMIT) -> list[R
     )
     place_complaints = select(place.c.complaints).scalar_subquery()
     place_contact = select(place.c.contact).scalar_subquery()
+    no_place = ~exists(select(literal(1)).select_from(place))
     look_further = exists(select(literal(1)).select_from(following).where(or_(
-        ~exists(select(literal(1)).select_from(place)),
+        no_place,
         following.c.complaints > place_complaints,
         and_(following.c.complaints == place_complaints,
              _in_byte_order(following.c.contact) <= _in_byte_order(place_contact)),
     )))
+    if years:
+        # The most another contact can have in the years: each year's first not looked at (one
+        # when there is none: every contact with two or more that year was looked at).
+        bound = sum(
+            func.coalesce(
+                select(FigureContactYear.complaints).where(FigureContactYear.year == year, FigureContactYear.complaints > 1)
+                .order_by(FigureContactYear.complaints.desc()).offset(looked_at).limit(1).scalar_subquery(), 1)
+            for year in years
+        )
+        look_further = and_(look_further, bound > 1, or_(no_place, bound >= place_complaints))
     every = _recurring(f, s, when=look_further)
     if not rollup.on_postgresql():
         # PostgreSQL tests the condition once, before reading a row (a one-time filter); SQLite
@@ -251,13 +322,15 @@ def rise_reasons(f: ComplaintFilter) -> RiseReasons:
     breaches = dict.fromkeys(DeadlineKind, 0)
     with rollup.snapshot():
         s = rollup.split(f)
-        live = rollup.reader().execute(
+        live = [0] * (len(ESCALATION_COUNTS) + len(BREACH_COUNTS) + 2)
+        for row in rollup.reader().execute(union_all(*(
             select(
                 *(func.coalesce(func.sum(getattr(Facts, column)), 0) for column in ESCALATION_COUNTS.values()),
                 *(func.coalesce(func.sum(getattr(Facts, column)), 0) for column in BREACH_COUNTS.values()),
                 func.count().filter(Facts.transfer_count > 0), func.count(),
-            ).where(*counted(f), *([] if s is None else [s.live]))
-        ).one()
+            ).where(*counted(f), *part) for part in _live_parts(s)
+        ))):
+            live = [total + int(n) for total, n in zip(live, row, strict=True)]
         for reason, n in zip(ESCALATION_COUNTS, live, strict=False):
             escalations[reason] += int(n)
         for kind, n in zip(BREACH_COUNTS, live[len(ESCALATION_COUNTS):], strict=False):

@@ -244,6 +244,24 @@ class FigureContactTotal(db.Model):
     complaints: Mapped[int] = mapped_column(Integer)
 
 
+class FigureContactYear(db.Model):
+    """Every complaint registered in one calendar year (UTC) that gives a contact, of any
+    status, per year and contact: no period holds more of a contact's complaints than the years
+    it touches, so a period of a year or two looks for its recurring complainants among the
+    contacts with the most in those years, whatever the registry's age (migration
+    `contact_years`)."""
+
+    __tablename__ = "figure_contact_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    contact: Mapped[str] = mapped_column(String(254), primary_key=True)
+    complaints: Mapped[int] = mapped_column(Integer)
+
+    #: A year's contacts with two complaints or more, the most first (read backwards).
+    __table_args__ = (db.Index("ix_figure_contact_years_recurring", "year", "complaints",
+                               postgresql_where=text("complaints > 1"), sqlite_where=text("complaints > 1")),)
+
+
 # --- regulator returns and monthly reports as issued (app/manage/issued_returns.py) ------------
 
 

@@ -22,10 +22,12 @@ The analysis page's rollups (migration `analysis_rollups`) are kept the same way
 rows: `figure_reasons` (escalations by reason, breaches by deadline) and `figure_contacts`
 (complaints per contact, week, category, channel and tier); `figure_contact_totals` (migration
 `contact_totals`) counts every complaint that gives a contact, of all time and any status, so
-the recurring complainants are looked for among the contacts with the most.
+the recurring complainants are looked for among the contacts with the most, and
+`figure_contact_years` (migration `contact_years`) counts them per calendar year (UTC), so a
+period of a year or two does so whatever the registry's age.
 
 `recomputed_cells()` / `recomputed_durations()` (`recomputed_reasons()`, `recomputed_contacts()`,
-`recomputed_contact_totals()`)
+`recomputed_contact_totals()`, `recomputed_contact_years()`)
 compute the rollups from scratch (the tests
 compare them with the stored ones); `rebuild()` replaces them, for another time zone too.
 """
@@ -52,6 +54,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    extract,
     false,
     func,
     insert,
@@ -75,6 +78,7 @@ from .models import (
     FigureCell,
     FigureContact,
     FigureContactTotal,
+    FigureContactYear,
     FigureDuration,
     FigureGrouping,
     FigureReason,
@@ -510,6 +514,24 @@ def recomputed_contact_totals() -> Select:
     return select(contacts.c.contact, func.count()).group_by(contacts.c.contact)
 
 
+def utc_year(moment: Any) -> ColumnElement[int]:
+    """The calendar year (UTC) of a timestamp column, as the triggers of figure_contact_years
+    write it (migration `contact_years`)."""
+    if reader().get_bind().dialect.name == "postgresql":
+        moment = func.timezone("UTC", moment)
+    return cast(extract("year", moment), Integer)
+
+
+def recomputed_contact_years() -> Select:
+    """Every figure_contact_years line, computed from complaint_facts: every complaint that
+    gives the contact, of any status, by its year of registration (migration `contact_years`)."""
+    contacts = union_all(*(
+        select(utc_year(Facts.registered_at).label("year"), column.label("contact")).where(column.is_not(None))
+        for column in (Facts.email, Facts.phone)
+    )).subquery("c")
+    return select(contacts.c.year, contacts.c.contact, func.count()).group_by(contacts.c.year, contacts.c.contact)
+
+
 def stored_reasons() -> Select:
     return select(*(getattr(FigureReason, c) for c in REASON_COLUMNS)).where(FigureReason.events != 0)
 
@@ -520,6 +542,11 @@ def stored_contacts() -> Select:
 
 def stored_contact_totals() -> Select:
     return select(FigureContactTotal.contact, FigureContactTotal.complaints).where(FigureContactTotal.complaints != 0)
+
+
+def stored_contact_years() -> Select:
+    return select(FigureContactYear.year, FigureContactYear.contact, FigureContactYear.complaints).where(
+        FigureContactYear.complaints != 0)
 
 
 # --- rebuilding --------------------------------------------------------------------------------
@@ -537,7 +564,7 @@ def rebuild(zone_name: str) -> None:
         {"monday": monday, "starts": datetime.combine(monday, time(), zone_info)} for monday in mondays
     ])
     db.session.execute(update(FigureState).values(zone=zone_name))
-    for table in (FigureCell, FigureDuration, FigureReason, FigureContact, FigureContactTotal):
+    for table in (FigureCell, FigureDuration, FigureReason, FigureContact, FigureContactTotal, FigureContactYear):
         db.session.execute(delete(table))
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("ANALYZE figure_weeks"))
@@ -548,9 +575,10 @@ def rebuild(zone_name: str) -> None:
 def rebuild_statements() -> tuple[Any, ...]:
     """INSERT every rollup line recomputed from complaint_facts (into empty rollups): the
     dashboard's cells and durations, then the analysis page's reasons, contacts and contacts'
-    totals of all time."""
+    totals of all time and per year."""
     return (insert(FigureCell).from_select(list(CELL_COLUMNS), recomputed_cells()),
             insert(FigureDuration).from_select(list(DURATION_COLUMNS), recomputed_durations()),
             insert(FigureReason).from_select(list(REASON_COLUMNS), recomputed_reasons()),
             insert(FigureContact).from_select(list(CONTACT_COLUMNS), recomputed_contacts()),
-            insert(FigureContactTotal).from_select(["contact", "complaints"], recomputed_contact_totals()))
+            insert(FigureContactTotal).from_select(["contact", "complaints"], recomputed_contact_totals()),
+            insert(FigureContactYear).from_select(["year", "contact", "complaints"], recomputed_contact_years()))
