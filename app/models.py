@@ -1,5 +1,6 @@
 """Every model, imported in one place so the metadata (and Alembic) sees all tables."""
 
+from .answers.models import AnswerTemplate, AnswerTemplateText, AnswerTemplateUse, AnswerTemplateVersion
 from .audit.models import AuditEvent
 from .auth.models import User
 from .auth.sessions import StaffSession
@@ -17,6 +18,10 @@ from .settings.models import SettingVersion
 from .workflow.models import Breach, CaseMessage, Escalation
 
 __all__ = [
+    "AnswerTemplate",
+    "AnswerTemplateText",
+    "AnswerTemplateUse",
+    "AnswerTemplateVersion",
     "ApiToken",
     "Attachment",
     "AuditEvent",

@@ -14,6 +14,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from ..answers.models import AnswerTemplateVersion
+from ..answers.operations import offered_versions
 from ..auth.models import User
 from ..clock import now_utc
 from ..clocks.models import ComplaintClock
@@ -88,6 +90,8 @@ class CasePanel:
     offered: list[str]  # names of the action forms this user may use, in display order
     forms: dict[str, Any] = field(default_factory=dict)
     tiers: dict[int, Tier] = field(default_factory=dict)
+    #: The answer templates offered for the complaint, to the forms that take one.
+    templates: list[AnswerTemplateVersion] = field(default_factory=list)
 
 
 def case_panel(complaint: Complaint, user: User, bound: dict[str, Any] | None = None) -> CasePanel:
@@ -122,6 +126,7 @@ def case_panel(complaint: Complaint, user: User, bound: dict[str, Any] | None = 
         offered=offered,
         forms=forms,
         tiers={t.level: t for t in policy.tiers},
+        templates=offered_versions(complaint) if any(hasattr(f, "template_field") for f in forms.values()) else [],
     )
 
 
