@@ -73,7 +73,7 @@ for _code in SUPPORTED_LANGUAGES:
         _l("Title (%(language)s)", language=LANGUAGES[_code]), filters=[_clean],
         validators=[Length(max=TITLE_MAX_LENGTH)]))
     setattr(TemplateForm, f"body_{_code}", TextAreaField(
-        _l("Text (%(language)s)", language=LANGUAGES[_code]), filters=[_clean],
+        _l("Text (%(language)s)", language=LANGUAGES[_code]), filters=[_clean], render_kw={"rows": 8},
         validators=[Length(max=MAX_TEXT_LENGTH)]))
 
 
