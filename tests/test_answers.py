@@ -11,12 +11,20 @@ from sqlalchemy import func, select
 
 from _cases import T0, act, load, private_parts
 from app.answers.models import AnswerTemplate, AnswerTemplateText, AnswerTemplateUse, AnswerTemplateVersion
-from app.answers.operations import create_template, fill_for, retire_template, revise_template
+from app.answers.operations import (
+    create_template,
+    fill_for,
+    offered_versions,
+    record_use,
+    retire_template,
+    revise_template,
+)
 from app.answers.usage import template_usage
 from app.auth.models import User
 from app.clock import frozen_clock
 from app.complaints.filters import ComplaintFilter
 from app.database import commit_with_retry
+from app.dates import format_deadline
 from app.extensions import db
 from app.workflow import operations as ops
 from app.workflow.models import CaseMessage
@@ -177,12 +185,11 @@ def test_a_deadline_and_the_redress_are_written_in_the_languages_style(app, regi
         complaint = load(app, number)
         filled = fill_for(complaint, current_version(app, template_id), officer=db.session.get(User, staff["olga"]),
                           zone="Europe/Chisinau")
-        from app.dates import format_deadline
         assert filled.text == f"Până la {format_deadline(complaint.first_response_due, 'ro', 'Europe/Chisinau')}; |"
         complaint.redress_amount, complaint.redress_currency = 1500, "MDL"
         filled = fill_for(complaint, current_version(app, template_id), officer=db.session.get(User, staff["olga"]),
                           zone="Europe/Chisinau")
-        assert filled.text.endswith("; 1\N{NO-BREAK SPACE}500,00 MDL|") or filled.text.endswith("; 1.500,00 MDL|")
+        assert filled.text.endswith("; 1.500,00 MDL|")  # Romanian groups thousands with a dot
         db.session.rollback()
 
 
@@ -193,7 +200,6 @@ def test_templates_are_offered_for_their_category_or_every_category_in_the_compl
     payments = make_template(app, staff["mihai"], category="payments")
     other = make_template(app, staff["mihai"], category="bonuses")
     english_only = make_template(app, staff["mihai"], texts={"en": ("Only English", "Dear {name}")})
-    from app.answers.operations import offered_versions
     with app.app_context():
         offered = {v.template_id for v in offered_versions(load(app, number))}
     assert offered == {every, payments}
@@ -303,8 +309,6 @@ def test_a_letter_naming_an_unknown_template_version_is_refused_and_nothing_is_s
 
 
 def _send_from(app, number: str, version_id: int, by: int, at) -> None:
-    from app.answers.operations import record_use
-
     def respond(complaint, **kwargs):
         message = ops.respond(complaint, body="Răspuns.", **kwargs)
         record_use(version_id, message, by=kwargs["by"])
