@@ -236,6 +236,8 @@ def test_an_officer_inserts_a_template_edits_it_and_the_letter_sent_holds_the_ed
         assert message.body == edited
         use = db.session.scalar(select(AnswerTemplateUse))
         assert (use.version_id, use.message_id, use.used_by_id) == (version_id, message.id, staff["olga"])
+    page = client.get(f"/staff/complaints/{slug(number)}").get_data(as_text=True)
+    assert "from the template “Withdrawal delayed”, version 1" in page  # its title in the reader’s language
     # An edit of the template later changes neither the letter sent nor the version it came from.
     with app.app_context():
         revise_template(db.session.get(AnswerTemplate, template_id), category=None,

@@ -118,3 +118,16 @@ def record_use(version_id: int, message: CaseMessage, *, by: User) -> AnswerTemp
     db.session.add(use)
     db.session.flush()
     return use
+
+
+def versions_used(message_ids: list[int]) -> dict[int, AnswerTemplateVersion]:
+    """The template version each of these letters was started from, by message id (letters
+    written from scratch are not in it)."""
+    if not message_ids:
+        return {}
+    rows = db.session.execute(
+        select(AnswerTemplateUse.message_id, AnswerTemplateVersion)
+        .join(AnswerTemplateVersion, AnswerTemplateVersion.id == AnswerTemplateUse.version_id)
+        .where(AnswerTemplateUse.message_id.in_(message_ids))
+        .options(selectinload(AnswerTemplateVersion.texts)))
+    return {message_id: version for message_id, version in rows}
