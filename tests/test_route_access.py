@@ -139,8 +139,9 @@ ROUTES: dict[str, Access] = {
     "/staff/complaints/<path:reference>/reopen": needs(P.HANDLE_COMPLAINTS),
     "/staff/complaints/<path:reference>/assign": needs(P.REVIEW_ESCALATIONS),
     "/staff/complaints/<path:reference>/send-back": needs(P.REVIEW_ESCALATIONS),
-    "/staff/complaints/<path:reference>/<any('respond', 'request-information', 'resolve'):path>/template":
-        needs(P.HANDLE_COMPLAINTS),
+    "/staff/complaints/<path:reference>/respond/template": needs(P.HANDLE_COMPLAINTS),  # insert an answer template
+    "/staff/complaints/<path:reference>/request-information/template": needs(P.HANDLE_COMPLAINTS),
+    "/staff/complaints/<path:reference>/resolve/template": needs(P.HANDLE_COMPLAINTS),
     # Management.
     "/manage/escalations/": needs(P.REVIEW_ESCALATIONS),
     "/manage/": needs(P.VIEW_DASHBOARD),
@@ -244,7 +245,6 @@ def make_records(app: Flask, client: FlaskClient, make_user) -> Records:
             "file_format": "csv",
             "template_id": str(commit_with_retry(lambda: create_template(  # an answer template (management)
                 category=None, texts={"en": ("Late withdrawal", "Dear {name}")}, by=db.session.get(User, clerk))).id),
-            "path": "respond",  # a letter form an answer template is inserted into
         }
     return Records(values=values, code=code)
 

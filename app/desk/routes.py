@@ -126,18 +126,12 @@ def _register_action(action: CaseAction) -> None:
                     view_func=requires(action.permission)(view), methods=["POST"])
 
 
-for _action in ACTIONS.values():
-    _register_action(_action)
-
-
-@bp.post("/<path:reference>/<any('respond', 'request-information', 'resolve'):path>/template")
-@requires(Permission.HANDLE_COMPLAINTS)
-def fill_template(reference: str, path: str) -> tuple[str, int]:
+def _fill_template(action: CaseAction, reference: str) -> tuple[str, int]:
     """The case page again, the letter form's text replaced by the chosen answer template filled
     in for this complaint (what else was typed is kept); nothing is saved. Sending it is the
     action's own route."""
     complaint = _complaint_or_404(reference)
-    action, user = ACTIONS[path.replace("-", "_")], _staff_user()
+    user = _staff_user()
     form = make_form(action, complaint, user, submitted=True)
     chosen = ascii_integer(request.form.get("answer_template"), 1)
     filled = fill_for(complaint, chosen, officer=user, zone=current_app.config["REGISTRY_TIMEZONE"]) \
@@ -149,6 +143,22 @@ def fill_template(reference: str, path: str) -> tuple[str, int]:
     form[form.template_field].raw_data = [filled.text]
     form.template_version.data = str(filled.version.id)
     return render_case(complaint, bound={action.name: form})
+
+
+def _register_template_fill(action: CaseAction) -> None:
+    """`<action>/template`: insert an answer template into the action's letter form."""
+    def view(reference: str) -> tuple[str, int]:
+        return _fill_template(action, reference)
+
+    view.__name__ = f"{action.name}_template"
+    bp.add_url_rule(f"/<path:reference>/{action.path}/template", endpoint=view.__name__,
+                    view_func=requires(Permission.HANDLE_COMPLAINTS)(view), methods=["POST"])
+
+
+for _action in ACTIONS.values():
+    _register_action(_action)
+    if hasattr(_action.form, "template_field"):
+        _register_template_fill(_action)
 
 
 @bp.get("/<path:reference>/letters/<int:message_id>.pdf")
