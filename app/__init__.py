@@ -98,6 +98,7 @@ def register_document_signer(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per package (named after it), and the `flask` command groups."""
     from .admin.routes import bp as admin_bp
+    from .answers.routes import bp as answers_bp  # the managers' answer templates
     from .api import bp as api_bp  # the intake API, staff integrations and the OpenAPI document
     from .audit.routes import bp as audit_bp
     from .auth.cli import cli as users_cli
@@ -127,7 +128,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (intake_bp, health_bp, receipts_bp, registry_bp, auth_bp, staff_bp, audit_bp,
                       journal_bp, manage_bp, queue_bp, desk_bp, mail_bp, mailin_bp, reports_bp, admin_bp,
-                      webhooks_bp):
+                      webhooks_bp, answers_bp):
         app.register_blueprint(blueprint)
     init_mail_intake(app)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -1,5 +1,6 @@
 """Every model, imported in one place so the metadata (and Alembic) sees all tables."""
 
+from .answers.models import AnswerTemplate, AnswerTemplateText, AnswerTemplateUse, AnswerTemplateVersion
 from .audit.models import AuditEvent
 from .auth.models import User
 from .auth.password_links import PasswordLink
@@ -19,6 +20,10 @@ from .webhooks.models import WebhookDelivery, WebhookEndpoint
 from .workflow.models import Breach, CaseMessage, ComplaintJoin, ComplaintLink, Escalation, EscalationReview
 
 __all__ = [
+    "AnswerTemplate",
+    "AnswerTemplateText",
+    "AnswerTemplateUse",
+    "AnswerTemplateVersion",
     "ApiToken",
     "Attachment",
     "AuditEvent",

@@ -18,7 +18,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "app.audit.verify", "app.audit.details", "app.audit.routes", "app.registry.checkpoint_check",
      "app.registry.checkpoint_cli", "app.auth.cli"),
     ("app.intake",),
-    ("app.letters", "app.receipts"),
+    ("app.letters", "app.receipts", "app.answers"),
     ("app.workflow",),
     ("app.notifications",),
     ("app.complaints",),

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from _cases import T0, act
 from _mail import raw_mail
 from _support import form_data
+from app.answers.operations import create_template
 from app.auth.models import User
 from app.auth.permissions import Permission, Role, role_may
 from app.auth.tokens import create_token
@@ -160,6 +161,9 @@ ROUTES: dict[str, Access] = {
     "/staff/complaints/<path:reference>/reopen": needs(P.HANDLE_COMPLAINTS),
     "/staff/complaints/<path:reference>/assign": needs(P.REVIEW_ESCALATIONS),
     "/staff/complaints/<path:reference>/send-back": needs(P.REVIEW_ESCALATIONS),
+    "/staff/complaints/<path:reference>/respond/template": needs(P.HANDLE_COMPLAINTS),  # insert an answer template
+    "/staff/complaints/<path:reference>/request-information/template": needs(P.HANDLE_COMPLAINTS),
+    "/staff/complaints/<path:reference>/resolve/template": needs(P.HANDLE_COMPLAINTS),
     # Management.
     "/manage/escalations/": needs(P.REVIEW_ESCALATIONS),
     "/manage/escalations/<path:reference>/review": needs(P.REVIEW_ESCALATIONS),
@@ -167,6 +171,10 @@ ROUTES: dict[str, Access] = {
     "/manage/<any(summary, weeks, categories, backlog, open_status, open_tier, tiers, owners, timings, breaches, flow, outcomes, redress, closure, extensions):table>.csv":
         needs(P.VIEW_DASHBOARD),
     "/manage/analysis/": needs(P.VIEW_DASHBOARD),
+    "/manage/templates/": needs(P.MANAGE_TEMPLATES),
+    "/manage/templates/new": needs(P.MANAGE_TEMPLATES),
+    "/manage/templates/<int:template_id>": needs(P.MANAGE_TEMPLATES),
+    "/manage/templates/<int:template_id>/retire": needs(P.MANAGE_TEMPLATES),
     "/manage/reports/dashboard.xlsx": needs(P.VIEW_DASHBOARD),
     "/manage/reports/monthly.pdf": needs(P.VIEW_DASHBOARD),
     "/manage/returns": needs(P.VIEW_DASHBOARD),
@@ -278,6 +286,8 @@ def make_records(app: Flask, client: FlaskClient, make_user) -> Records:
             "endpoint_id": str(endpoint_id),  # a webhook receiver (administration) and one of its deliveries
             "delivery_id": str(db.session.scalar(select(WebhookDelivery.id).where(
                 WebhookDelivery.endpoint_id == endpoint_id).order_by(WebhookDelivery.id))),
+            "template_id": str(commit_with_retry(lambda: create_template(  # an answer template (management)
+                category=None, texts={"en": ("Late withdrawal", "Dear {name}")}, by=db.session.get(User, clerk))).id),
         }
     return Records(values=values, code=code)
 

@@ -36,6 +36,8 @@ class Permission(TitledEnum):
     REVIEW_ESCALATIONS = "review_escalations", _l("Review escalations")
     VIEW_DASHBOARD = "view_dashboard", _l("See the dashboard and reports")  # management figures and reports
     MANAGE_USERS = "manage_users", _l("Manage staff accounts")
+    #: The answer templates officers start their letters from (app/answers).
+    MANAGE_TEMPLATES = "manage_templates", _l("Keep the answer templates")
     #: Categories, tiers, organisation, numbers, mailboxes.
     CONFIGURE_REGISTRY = "configure_registry", _l("Configure the registry")
     #: Join a repeated complaint to the earlier one from the same complainant; link related ones.
@@ -66,7 +68,8 @@ _OFFICER = {
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CLERK: frozenset(_CLERK),
     Role.OFFICER: frozenset(_OFFICER),
-    Role.MANAGER: frozenset(_CLERK | _OFFICER | {Permission.REVIEW_ESCALATIONS, Permission.VIEW_DASHBOARD}),
+    Role.MANAGER: frozenset(_CLERK | _OFFICER | {Permission.REVIEW_ESCALATIONS, Permission.VIEW_DASHBOARD,
+                                                      Permission.MANAGE_TEMPLATES}),
     Role.ADMINISTRATOR: frozenset(Permission),
 }
 

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from ..answers.operations import record_use
 from ..auth.models import User
 from ..auth.permissions import ROLE_PERMISSIONS, Permission
 from ..clocks.policy import ClockKind
@@ -86,6 +87,17 @@ def _documents(complaint: Complaint, user: User, form: DocumentsForm) -> list:
                              received=ops.Received(Channel(form.channel.data), form.received_on.data, user))
 
 
+def _templated(perform: Callable[[Complaint, User, Any], Any]) -> Callable[[Complaint, User, Any], Any]:
+    """`perform` (which writes a letter), then the answer template it was started from, if any."""
+    def run(complaint: Complaint, user: User, form: Any) -> Any:
+        message = perform(complaint, user, form)
+        if form.template_version.data:
+            record_use(int(form.template_version.data), message, by=user)
+        return message
+
+    return run
+
+
 def _user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
@@ -97,15 +109,17 @@ def _user(user_id: int) -> User:
 ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
     CaseAction("take", ConfirmForm, lambda c, u, f: ops.take_complaint(c, by=u),
                _l("You own %(number)s now."), offered=rules.can_take),
-    CaseAction("respond", ResponseForm, lambda c, u, f: ops.respond(c, body=f.body.data, by=u, evidence=f.evidence),
+    CaseAction("respond", ResponseForm,
+               _templated(lambda c, u, f: ops.respond(c, body=f.body.data, by=u, evidence=f.evidence)),
                _l("The response to %(number)s is recorded and sent."), offered=_owner_may(Action.RESPOND)),
     CaseAction("request_information", InformationRequestForm,
-               lambda c, u, f: ops.request_information(c, body=f.body.data, by=u, evidence=f.evidence),
+               _templated(lambda c, u, f: ops.request_information(c, body=f.body.data, by=u, evidence=f.evidence)),
                _l("The request is sent; %(number)s waits for the complainant."),
                offered=_owner_may(Action.REQUEST_INFORMATION)),
     CaseAction("resolve", DecisionForm,
-               lambda c, u, f: ops.resolve(c, resolution=Resolution(f.resolution.data), reasons=f.reasons.data, by=u,
-                                          evidence=f.evidence, redress=f.redress),
+               _templated(lambda c, u, f: ops.resolve(c, resolution=Resolution(f.resolution.data),
+                                                      reasons=f.reasons.data, by=u, evidence=f.evidence,
+                                                      redress=f.redress)),
                _l("The decision on %(number)s is recorded and sent."), offered=_owner_may(Action.RESOLVE)),
     CaseAction("hold", HoldingResponseForm,
                lambda c, u, f: ops.send_holding_response(c, body=f.body.data, reason=f.reason.data,

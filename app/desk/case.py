@@ -14,6 +14,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from ..answers.models import AnswerTemplateVersion
+from ..answers.operations import offered_versions, versions_used
 from ..auth.models import User
 from ..clock import now_utc
 from ..clocks.models import ComplaintClock
@@ -92,6 +94,10 @@ class CasePanel:
     tiers: dict[int, Tier] = field(default_factory=dict)
     #: Management's review decision that still stands (until the complaint escalates again).
     review: EscalationReview | None = None
+    #: The answer templates offered for the complaint, to the forms that take one.
+    templates: list[AnswerTemplateVersion] = field(default_factory=list)
+    #: The template version each letter was started from, by message id.
+    started_from: dict[int, AnswerTemplateVersion] = field(default_factory=dict)
 
 
 def case_panel(complaint: Complaint, user: User, bound: dict[str, Any] | None = None) -> CasePanel:
@@ -106,18 +112,19 @@ def case_panel(complaint: Complaint, user: User, bound: dict[str, Any] | None = 
         forms[name] = form
         if name not in offered:
             offered.append(name)
+    messages = list(db.session.scalars(
+        select(CaseMessage).where(CaseMessage.complaint_id == complaint.id)
+        .options(selectinload(CaseMessage.author), selectinload(CaseMessage.consulted),
+                 selectinload(CaseMessage.recorded_by))
+        .order_by(CaseMessage.id)
+    ))
     return CasePanel(
         complaint=complaint,
         tier=policy.tier(complaint.tier),
         max_transfers=policy.max_transfers,
         first_response=first_response_state(complaint, now, policy.due_soon_fraction),
         resolution=resolution_state(complaint, now, policy.due_soon_fraction),
-        messages=list(db.session.scalars(
-            select(CaseMessage).where(CaseMessage.complaint_id == complaint.id)
-            .options(selectinload(CaseMessage.author), selectinload(CaseMessage.consulted),
-                     selectinload(CaseMessage.recorded_by))
-            .order_by(CaseMessage.id)
-        )),
+        messages=messages,
         escalations=list(db.session.scalars(
             select(Escalation).where(Escalation.complaint_id == complaint.id).order_by(Escalation.id))),
         breaches=list(db.session.scalars(
@@ -127,6 +134,8 @@ def case_panel(complaint: Complaint, user: User, bound: dict[str, Any] | None = 
         forms=forms,
         tiers={t.level: t for t in policy.tiers},
         review=standing_reviews([complaint.id]).get(complaint.id),
+        templates=offered_versions(complaint) if any(hasattr(f, "template_field") for f in forms.values()) else [],
+        started_from=versions_used([m.id for m in messages if m.outgoing_number]),
     )
 
 

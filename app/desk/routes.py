@@ -4,11 +4,12 @@ a refused or invalid action shows the case page again with what was typed."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..answers.operations import fill_for
 from ..audit.models import AuditAction
 from ..audit.service import record
 from ..auth.access import requires
@@ -26,6 +27,7 @@ from ..letters.download import letter_response
 from ..receipts.models import ReceiptPrint
 from ..receipts.service import complaint_receipt_pdf, receipt_filename
 from ..serving.headers import CONTENT_SECURITY_POLICY_SAME_ORIGIN_FRAME
+from ..text import ascii_integer
 from ..urls import local_path
 from ..workflow.forms import ConfirmForm
 from ..workflow.models import CaseMessage
@@ -124,8 +126,39 @@ def _register_action(action: CaseAction) -> None:
                     view_func=requires(action.permission)(view), methods=["POST"])
 
 
+def _fill_template(action: CaseAction, reference: str) -> tuple[str, int]:
+    """The case page again, the letter form's text replaced by the chosen answer template filled
+    in for this complaint (what else was typed is kept); nothing is saved. Sending it is the
+    action's own route."""
+    complaint = _complaint_or_404(reference)
+    user = _staff_user()
+    form = make_form(action, complaint, user, submitted=True)
+    chosen = ascii_integer(request.form.get("answer_template"), 1)
+    filled = fill_for(complaint, chosen, officer=user, zone=current_app.config["REGISTRY_TIMEZONE"]) \
+        if chosen is not None and action.offered(user, complaint) else None
+    if filled is None:
+        form.form_errors.append(_("Choose one of the templates offered for this complaint."))
+        return render_case(complaint, bound={action.name: form}, status=422)
+    form[form.template_field].data = filled.text
+    form[form.template_field].raw_data = [filled.text]
+    form.template_version.data = str(filled.version.id)
+    return render_case(complaint, bound={action.name: form})
+
+
+def _register_template_fill(action: CaseAction) -> None:
+    """`<action>/template`: insert an answer template into the action's letter form."""
+    def view(reference: str) -> tuple[str, int]:
+        return _fill_template(action, reference)
+
+    view.__name__ = f"{action.name}_template"
+    bp.add_url_rule(f"/<path:reference>/{action.path}/template", endpoint=view.__name__,
+                    view_func=requires(Permission.HANDLE_COMPLAINTS)(view), methods=["POST"])
+
+
 for _action in ACTIONS.values():
     _register_action(_action)
+    if hasattr(_action.form, "template_field"):
+        _register_template_fill(_action)
 
 
 @bp.get("/<path:reference>/letters/<int:message_id>.pdf")

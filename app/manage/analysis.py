@@ -30,6 +30,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union, union_all
 
+from ..answers.usage import template_usage
 from ..auth.access import requires
 from ..auth.permissions import Permission
 from ..complaints.categories import category_name
@@ -376,4 +377,5 @@ def index() -> tuple[str, int]:
         "manage/analysis.html", form=form, trend=trend, names=names, spikes=spikes(trend),
         repeats=repeat_complainants(f), reasons=reasons, chart=chart,
         spike_min_count=SPIKE_MIN_COUNT, spike_growth=int(SPIKE_GROWTH * 100),
+        template_usage=template_usage(f), language=language,
     ), 200

@@ -14,6 +14,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
+    HiddenField,
     IntegerField,
     MultipleFileField,
     RadioField,
@@ -79,17 +80,27 @@ class ConfirmForm(AppForm):
     """An action without fields (take, resume, close): the CSRF token is all it carries."""
 
 
-class ResponseForm(FilesForm):
+class TemplatedForm(FilesForm):
+    """A letter that may start from an answer template (app/answers): `template_field` is the
+    text it fills in, `template_version` keeps the version it came from until the letter is sent."""
+
+    template_field = "body"
+    template_version = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,9}$", message=_l(
+        "Insert the template again."))])
+
+
+class ResponseForm(TemplatedForm):
     body = _text_field(_l("Response to the complainant"), _l("Write the response."))
     attachments = MultipleFileField(_l("Documents to enclose (optional)"))
 
 
-class InformationRequestForm(FilesForm):
+class InformationRequestForm(TemplatedForm):
     body = _text_field(_l("What you need from the complainant"), _l("Write what you need."))
     attachments = MultipleFileField(_l("Documents to enclose (optional)"))
 
 
-class DecisionForm(FilesForm):
+class DecisionForm(TemplatedForm):
+    template_field = "reasons"
     resolution = SelectField(_l("Decision"), validators=[DataRequired(_l("Choose the decision."))])
     reasons = _text_field(_l("Reasons for the decision"), _l("Give the reasons."), MIN_REASON_LENGTH)
     redress_amount = DecimalField(_l("Redress offered: amount (optional)"), places=2,
