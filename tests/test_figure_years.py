@@ -2,8 +2,9 @@
 triggers keep the yearly lines equal to the weekly ones summed per year after every kind of
 change, a rebuild and a rolled-back change; a period is read as its whole ISO years from the
 yearly lines and only the weeks at its ends from the weekly ones; and the figures, the
-timings and the complaints per category read so equal those read from every complaint live,
-for periods across several years, whole years and none."""
+timings, the complaints per category and the outcome figures (outcome_week_years) read so
+equal those read from every complaint live, for periods across several years, whole years and
+none."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from app.clock import local_day_start
 from app.complaints.filters import ComplaintFilter
 from app.complaints.models import Channel, Complaint, Resolution
 from app.extensions import db
-from app.manage import figures, rollup
+from app.manage import figures, outcome_rollup, outcomes, rollup
 from app.manage.models import FigureCell, FigureCellYear, FigureDuration, FigureDurationYear
+from app.settings.store import current_settings
 from app.workflow import operations as ops
 
 H, D = timedelta(hours=1), timedelta(days=1)
@@ -170,3 +172,28 @@ def test_the_complaints_per_category_of_several_years_equal_a_count(app, years):
         counted = dict(db.session.execute(select(Complaint.category, func.count()).group_by(Complaint.category)).all())
         assert rollup.complaints_per_category() == counted
         assert sum(counted.values()) == 20
+
+
+def _outcome_figures(app, start, end, category):
+    with app.app_context():
+        settings = current_settings()
+        return outcomes.outcome_figures(start, end, category=category, policies=settings.clock_policies,
+                                        calendar=settings.calendar)
+
+
+def test_the_outcome_figures_across_years_equal_the_figures_read_live(app, years, monkeypatch):
+    """The complaints outstanding at a period's start and end are read as the ISO years before
+    it from outcome_week_years, then its weeks and days."""
+    with app.app_context():
+        assert sorted(map(tuple, db.session.execute(outcome_rollup.stored_years()))) == sorted(
+            map(tuple, db.session.execute(outcome_rollup.recomputed_years())))
+        assert {row.year for row in db.session.execute(outcome_rollup.stored_years())} == {2023, 2024, 2025, 2026}
+    periods = [(start, end) for start, end in PERIODS if start is not None] + [
+        (_day(2025, 12, 29), NOW), (_day(2026, 11, 1), NOW)]
+    assert all(end is None or start < end for start, end in periods)
+    periods = [(start, end or NOW) for start, end in periods]
+    through = [_outcome_figures(app, start, end, category) for start, end in periods for category in (None, "bonuses")]
+    monkeypatch.setattr(outcome_rollup, "_kept", lambda: False)
+    live = [_outcome_figures(app, start, end, category) for start, end in periods for category in (None, "bonuses")]
+    assert through == live
+    assert any(f.outstanding_at_start for f in through) and any(f.resolved for f in through)

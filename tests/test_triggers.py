@@ -43,6 +43,9 @@ TRIGGERS = {
     ("figure_durations", "figure_duration_years_delete"),
     ("figure_durations", "figure_duration_years_insert"),
     ("figure_durations", "figure_duration_years_update"),
+    ("outcome_weeks", "outcome_week_years_delete"),
+    ("outcome_weeks", "outcome_week_years_insert"),
+    ("outcome_weeks", "outcome_week_years_update"),
 }
 
 #: PostgreSQL folds the outcome rollups' pending rows at commit (a deferred trigger of its own),

@@ -14,9 +14,13 @@ week of the registry's history. Now:
   (the primary keys lead with the filter columns, so a breakdown by category read the lines of
   every week of every category).
 
+The outcome figures (app/manage/outcome_rollup.py) likewise: `outcome_week_years` holds
+`outcome_weeks` summed per ISO year, so the complaints outstanding at a moment (everything
+received before it less everything resolved before it) read the years before it, not every week.
+
 The yearly lines are kept from the weekly ones by triggers on `figure_cells` and
-`figure_durations`, in the statement that changes a weekly line (that statement runs in the
-complaint_facts triggers, on PostgreSQL at the commit): on PostgreSQL once per statement from
+`figure_durations` and `outcome_weeks`, in the statement that changes a weekly line (that
+statement runs in the rollups' own triggers, on PostgreSQL at the commit): on PostgreSQL once per statement from
 its transition tables (the changed lines summed per year, in key order), on SQLite per line.
 Lines counted down to zero are kept, as the weekly ones are.
 
@@ -41,6 +45,7 @@ ROLLUPS = {
                       'resolution_breaches')),
     'figure_durations': ('figure_duration_years', ('grouping', 'category', 'channel', 'tier', 'measure', 'bucket'),
                          ('complaints',)),
+    'outcome_weeks': ('outcome_week_years', ('category', 'measure', 'item'), ('complaints', 'cents')),
 }
 EVENTS = ('insert', 'update', 'delete')
 
@@ -116,7 +121,7 @@ def upgrade():
     dialect = op.get_bind().dialect.name
     if dialect == 'postgresql':
         # No weekly line changes between the backfill and the triggers.
-        op.execute("LOCK TABLE figure_cells, figure_durations IN SHARE ROW EXCLUSIVE MODE")
+        op.execute("LOCK TABLE figure_cells, figure_durations, outcome_weeks IN SHARE ROW EXCLUSIVE MODE")
     op.create_table('figure_cell_years',
     sa.Column('grouping', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('category', sa.String(length=50), nullable=False),
@@ -146,6 +151,15 @@ def upgrade():
     sa.PrimaryKeyConstraint('grouping', 'category', 'channel', 'tier', 'measure', 'bucket', 'year',
                             name=op.f('pk_figure_duration_years'))
     )
+    op.create_table('outcome_week_years',
+    sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('category', sa.String(length=50), nullable=False),
+    sa.Column('measure', sa.String(length=12), nullable=False),
+    sa.Column('item', sa.String(length=32), nullable=False),
+    sa.Column('complaints', sa.Integer(), nullable=False),
+    sa.Column('cents', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('year', 'category', 'measure', 'item', name=op.f('pk_outcome_week_years'))
+    )
     op.create_index('ix_figure_cells_period', 'figure_cells', ['grouping', 'monday'])
     op.create_index('ix_figure_durations_period', 'figure_durations', ['grouping', 'monday'])
     for table in ROLLUPS:
@@ -154,7 +168,7 @@ def upgrade():
             _postgresql_triggers(table)
         else:
             _sqlite_triggers(table)
-    for table in ('figure_cell_years', 'figure_duration_years', 'figure_cells', 'figure_durations'):
+    for table in (*(years for years, _, _ in ROLLUPS.values()), 'figure_cells', 'figure_durations'):
         op.execute(f"ANALYZE {table}")
 
 
@@ -167,5 +181,6 @@ def downgrade():
                 op.execute(f"DROP FUNCTION IF EXISTS {years}_{event}()")
     op.drop_index('ix_figure_durations_period', table_name='figure_durations')
     op.drop_index('ix_figure_cells_period', table_name='figure_cells')
+    op.drop_table('outcome_week_years')
     op.drop_table('figure_duration_years')
     op.drop_table('figure_cell_years')
