@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from test_figure_rollups import _assert_years_kept
 
 from _cases import T0, act
@@ -120,6 +120,19 @@ def test_a_rebuild_fills_the_yearly_lines_again(app, years, runner):
     _assert_years_kept(app)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(FigureDurationYear)) > 0
+
+
+def test_a_bulk_load_sums_the_yearly_lines_from_the_weekly_ones(app, years):
+    """The statements a bulk load runs with the triggers off (benchmarks/dashboard.py)."""
+    with app.app_context():
+        for table in (FigureCellYear, FigureDurationYear, outcome_rollup.OutcomeWeekYear):
+            db.session.execute(delete(table))
+        for statement in (*rollup.yearly_statements(), outcome_rollup.yearly_statement()):
+            db.session.execute(statement)
+        db.session.commit()
+        assert sorted(map(tuple, db.session.execute(outcome_rollup.stored_years()))) == sorted(
+            map(tuple, db.session.execute(outcome_rollup.recomputed_years())))
+    _assert_years_kept(app)
 
 
 @pytest.mark.parametrize(("first", "last", "expected"), [

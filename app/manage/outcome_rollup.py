@@ -370,6 +370,13 @@ def recomputed_years() -> Select:
     return rollup.yearly_of(recomputed_weeks(), ("monday", *KEYS, *SUMS), SUMS)
 
 
+def yearly_statement() -> Any:
+    """INSERT the yearly lines summed from the weekly ones (into an empty yearly table): for a
+    bulk load with the triggers off; `rebuild()` has its triggers fill them."""
+    return insert(OutcomeWeekYear).from_select(["year", *KEYS, *SUMS],
+                                               rollup.yearly_of(stored_weeks(), ("monday", *KEYS, *SUMS), SUMS))
+
+
 def stored_years() -> Select:
     return select(OutcomeWeekYear.year, *(getattr(OutcomeWeekYear, c) for c in KEYS + SUMS)).where(
         or_(OutcomeWeekYear.complaints != 0, OutcomeWeekYear.cents != 0))

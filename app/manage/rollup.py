@@ -377,7 +377,8 @@ def summed(table: Any, s: Split, f: ComplaintFilter, by: int, keys: tuple[str, .
         for source, where in sources(table, s, f, by)
     ]
     lines = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("lines")
-    return (select(*(lines.c[k] for k in keys), *(func.sum(lines.c[c]).label(c) for c in sums))
+    return (select(*(lines.c[k] for k in keys),  # whole numbers (PostgreSQL sums bigints as numeric)
+                   *(cast(func.sum(lines.c[c]), BigInteger()).label(c) for c in sums))
             .group_by(*(lines.c[k] for k in keys)).having(func.sum(lines.c.complaints) != 0))
 
 
@@ -555,6 +556,15 @@ def recomputed_cell_years() -> Select:
 def recomputed_duration_years() -> Select:
     """Every figure_duration_years line with a complaint, computed from complaint_facts."""
     return yearly_of(recomputed_durations(), DURATION_COLUMNS, ("complaints",))
+
+
+def yearly_statements() -> tuple[Any, Any]:
+    """INSERT the yearly lines summed from the weekly ones (into empty yearly tables): for a bulk
+    load with the triggers off; `rebuild()` has its triggers fill them."""
+    return (insert(FigureCellYear).from_select([c if c != "monday" else "year" for c in CELL_COLUMNS],
+                                                yearly_of(stored_cells(), CELL_COLUMNS, CELL_SUMS)),
+            insert(FigureDurationYear).from_select([c if c != "monday" else "year" for c in DURATION_COLUMNS],
+                                                    yearly_of(stored_durations(), DURATION_COLUMNS, ("complaints",))))
 
 
 def stored_cell_years() -> Select:
