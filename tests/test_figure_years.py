@@ -12,14 +12,14 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import delete, func, select, text, update
-from test_figure_rollups import _assert_years_kept
+from test_figure_rollups import _assert_years_kept, _live_and_rolled_up
 
 from _cases import T0, act
 from app.clock import local_day_start
 from app.complaints.filters import ComplaintFilter
 from app.complaints.models import Channel, Complaint, Resolution
 from app.extensions import db
-from app.manage import figures, outcome_rollup, outcomes, rollup
+from app.manage import outcome_rollup, outcomes, rollup
 from app.manage.models import FigureCell, FigureCellYear, FigureDuration, FigureDurationYear
 from app.settings.store import current_settings
 from app.workflow import operations as ops
@@ -155,16 +155,6 @@ def test_the_whole_registry_is_read_from_the_yearly_lines_alone(app, years):
         assert [table for table, _ in rollup.sources(FigureCell, s, ComplaintFilter())] == [FigureCellYear]
         assert [table for table, _ in rollup.sources(FigureDuration, s, ComplaintFilter(), rollup.BY_CATEGORY)] == [
             FigureDurationYear]
-
-
-def _live_and_rolled_up(app, monkeypatch, f: ComplaintFilter, timezone: str | None):
-    with app.app_context():
-        rolled_up = figures.overview(f, NOW, timezone), figures.timings(f)
-        with monkeypatch.context() as m:
-            m.setattr(rollup, "split", lambda *_: None)  # every complaint read live
-            live = figures.overview(f, NOW, timezone), figures.timings(f)
-        db.session.rollback()
-    return rolled_up, live
 
 
 def test_the_figures_across_years_equal_the_figures_read_live(app, years, monkeypatch):
