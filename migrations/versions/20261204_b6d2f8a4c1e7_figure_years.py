@@ -12,9 +12,9 @@ week of the registry's history. Now:
 - `ix_figure_cells_period` and `ix_figure_durations_period` (grouping, monday): a period's
   weekly lines of one grouping are found by the period, not among every week of the grouping
   (the primary keys lead with the filter columns, so a breakdown by category read the lines of
-  every week of every category). On PostgreSQL the durations' index carries the lines' other
-  columns, so a year of them (some 15,000 lines of duration buckets) is read from the index
-  alone, whatever order the table's rows lie in.
+  every week of every category). On PostgreSQL both carry the lines' other columns, so a
+  year of lines is read from the index alone (a year of duration buckets is some 15,000
+  lines), whatever order the table's rows lie in.
 
 The outcome figures (app/manage/outcome_rollup.py) likewise: `outcome_week_years` holds
 `outcome_weeks` summed per ISO year, so the complaints outstanding at a moment (everything
@@ -162,7 +162,8 @@ def upgrade():
     sa.Column('cents', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('year', 'category', 'measure', 'item', name=op.f('pk_outcome_week_years'))
     )
-    op.create_index('ix_figure_cells_period', 'figure_cells', ['grouping', 'monday'])
+    op.create_index('ix_figure_cells_period', 'figure_cells', ['grouping', 'monday'], postgresql_include=[
+        'category', 'channel', 'tier', 'owner_id', 'transfer_count', *ROLLUPS['figure_cells'][2]])
     op.create_index('ix_figure_durations_period', 'figure_durations', ['grouping', 'monday'],
                     postgresql_include=['category', 'channel', 'tier', 'measure', 'bucket', 'complaints'])
     for table in ROLLUPS:
