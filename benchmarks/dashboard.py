@@ -121,10 +121,10 @@ PREFIX = "bench_dashboard_"
 MANAGER, PASSWORD = "bench-manager", "bench-manager-password"
 OFFICERS_PER_TIER = 8
 TABLES_LOADED = ("complaints", "case_messages", "escalations", "breaches", "registry_entries", "complaint_facts",
-                 "figure_cells", "figure_durations",
+                 "figure_cells", "figure_durations", "figure_cell_years", "figure_duration_years",
                  # the analysis page's rollups
                  "figure_reasons", "figure_contacts", "figure_contact_totals", "figure_contact_years",
-                 "outcome_days", "outcome_weeks")  # the outcome figures' rollups
+                 "outcome_days", "outcome_weeks", "outcome_week_years")  # the outcome figures' rollups
 
 
 # --- seeding -----------------------------------------------------------------------------------
@@ -375,6 +375,8 @@ def seed(total: int, seed_at: datetime, timezone_name: str, days: int = 365) -> 
         # ... and so are those that keep its rollups of settled complaints.
         ("dashboard rollups (cells)", rollup.rebuild_statements()[0]),
         ("dashboard rollups (durations)", rollup.rebuild_statements()[1]),
+        ("dashboard rollups per ISO year", lambda connection: [connection.execute(statement)
+                                                               for statement in rollup.yearly_statements()]),
         # ... and the analysis page's rollups (escalations and breaches by reason, contacts).
         ("analysis rollups (reasons)", rollup.rebuild_statements()[2]),
         ("analysis rollups (contacts)", rollup.rebuild_statements()[3]),
@@ -386,6 +388,7 @@ def seed(total: int, seed_at: datetime, timezone_name: str, days: int = 365) -> 
             settings.clock_policies, settings.calendar, connection=connection)),
         ("outcome rollup (days)", outcome_rollup.rebuild_statements()[0]),
         ("outcome rollup (weeks)", outcome_rollup.rebuild_statements()[1]),
+        ("outcome rollup per ISO year", outcome_rollup.yearly_statement()),
     ]
     settings = current_settings()
     with bulk_load(TABLES_LOADED) as connection:

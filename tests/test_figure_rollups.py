@@ -41,7 +41,18 @@ def _assert_kept(app) -> list:
     cells, fresh_cells, durations, fresh_durations = _rollups(app)
     assert cells == fresh_cells
     assert durations == fresh_durations
+    _assert_years_kept(app)
     return cells
+
+
+def _assert_years_kept(app) -> None:
+    """The yearly lines (migration `figure_years`) equal the weekly ones recomputed and summed
+    per ISO year."""
+    with app.app_context():
+        for stored, recomputed in ((rollup.stored_cell_years, rollup.recomputed_cell_years),
+                                   (rollup.stored_duration_years, rollup.recomputed_duration_years)):
+            assert sorted(map(tuple, db.session.execute(stored()))) == sorted(
+                map(tuple, db.session.execute(recomputed())))
 
 
 @pytest.fixture

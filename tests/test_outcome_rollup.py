@@ -57,9 +57,11 @@ def _assert_kept(app) -> list:
 
         days, weeks = rows(outcome_rollup.stored_days()), rows(outcome_rollup.stored_weeks())
         fresh_days, fresh_weeks = rows(outcome_rollup.recomputed_days()), rows(outcome_rollup.recomputed_weeks())
+        years, fresh_years = rows(outcome_rollup.stored_years()), rows(outcome_rollup.recomputed_years())
         waiting = db.session.scalar(select(func.count()).select_from(OutcomeDelta))
     assert days == fresh_days
     assert weeks == fresh_weeks
+    assert years == fresh_years
     assert waiting == 0
     return days
 

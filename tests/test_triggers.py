@@ -40,6 +40,15 @@ TRIGGERS = {
     ("complaints", "outcome_complaints_moved"),
     ("complaints", "outcome_complaints_update"),
     ("escalations", "complaint_facts_escalation"),
+    ("figure_cells", "figure_cell_years_delete"),
+    ("figure_cells", "figure_cell_years_insert"),
+    ("figure_cells", "figure_cell_years_update"),
+    ("figure_durations", "figure_duration_years_delete"),
+    ("figure_durations", "figure_duration_years_insert"),
+    ("figure_durations", "figure_duration_years_update"),
+    ("outcome_weeks", "outcome_week_years_delete"),
+    ("outcome_weeks", "outcome_week_years_insert"),
+    ("outcome_weeks", "outcome_week_years_update"),
 }
 
 #: PostgreSQL folds the outcome rollups' pending rows at commit (a deferred trigger of its own),

@@ -182,6 +182,12 @@ class FigureCell(_RollupKey, db.Model):
     first_response_breaches: Mapped[int] = mapped_column(Integer)
     resolution_breaches: Mapped[int] = mapped_column(Integer)
 
+    #: A period's lines of one grouping, found by the period (migration `figure_years`) and, on
+    #: PostgreSQL, read from the index alone, whatever order the table's rows are in.
+    __table_args__ = (db.Index("ix_figure_cells_period", "grouping", "monday", postgresql_include=[
+        "category", "channel", "tier", "owner_id", "transfer_count", "complaints", "met", "disputed", "transfers",
+        "first_response_breaches", "resolution_breaches"]),)
+
 
 class FigureDuration(_RollupKey, db.Model):
     """Settled complaints of one week and grouping (never by owner) whose time to first response
@@ -192,6 +198,39 @@ class FigureDuration(_RollupKey, db.Model):
     measure: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     monday: Mapped[date] = mapped_column(Date, primary_key=True)
+    complaints: Mapped[int] = mapped_column(Integer)
+
+    #: As figure_cells' (migration `figure_years`).
+    __table_args__ = (db.Index("ix_figure_durations_period", "grouping", "monday", postgresql_include=[
+        "category", "channel", "tier", "measure", "bucket", "complaints"]),)
+
+
+class FigureCellYear(_RollupKey, db.Model):
+    """figure_cells' lines summed per ISO year of their Monday (each ISO year is whole weeks):
+    kept from the weekly lines by triggers on figure_cells (migration `figure_years`), so a
+    period reads its whole years here and only the weeks at its ends there."""
+
+    __tablename__ = "figure_cell_years"
+
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    transfer_count: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    complaints: Mapped[int] = mapped_column(Integer)
+    met: Mapped[int] = mapped_column(Integer)
+    disputed: Mapped[int] = mapped_column(Integer)
+    transfers: Mapped[int] = mapped_column(Integer)
+    first_response_breaches: Mapped[int] = mapped_column(Integer)
+    resolution_breaches: Mapped[int] = mapped_column(Integer)
+
+
+class FigureDurationYear(_RollupKey, db.Model):
+    """figure_durations' lines summed per ISO year of their Monday (as `FigureCellYear`)."""
+
+    __tablename__ = "figure_duration_years"
+
+    measure: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     complaints: Mapped[int] = mapped_column(Integer)
 
 

@@ -17,16 +17,18 @@ Each complaint, regulatory clock and breach counts on the day of its moment:
 
 Annulled complaints never count. Triggers (the migration `outcome_rollups`) keep both in the
 same transaction as the change, on SQLite at once and on PostgreSQL through `outcome_deltas`,
-folded at the commit. A period's figures (`counts`) add the full weeks inside it from the weeks,
-the full days at its ends from the days, and read only the part of a day at each end live (none
-when the period is whole days, but for today's); the complaints outstanding at a moment are
-those received before it less those resolved before it (`outstanding`). Exact whatever the time
-zone: every moment is counted once, in a rollup or live.
+folded at the commit; `outcome_week_years` sums the weeks per ISO year (migration
+`figure_years`: triggers on outcome_weeks). A period's figures (`counts`) add the whole ISO years
+inside it from the years, the other full weeks from the weeks, the full days at its ends from the
+days, and read only the part of a day at each end live (none when the period is whole days, but
+for today's); the complaints outstanding at a moment are those received before it less those
+resolved before it (`outstanding`), so the years before it and at most a year of weeks. Exact
+whatever the time zone: every moment is counted once, in a rollup or live.
 
-`recomputed_days()` / `recomputed_weeks()` compute the lines from scratch (the tests compare
-them with `stored_days()` / `stored_weeks()`); `rebuild()` replaces them (`flask figures
-rebuild`: after the time zone changed, or a bulk load bypassed the triggers);
-`fill_closure_bands()` sets the band of decided complaints that have none (a bulk load's).
+`recomputed_days()` / `recomputed_weeks()` / `recomputed_years()` compute the lines from scratch
+(the tests compare them with `stored_days()` / `stored_weeks()` / `stored_years()`); `rebuild()`
+replaces them (`flask figures rebuild`: after the time zone changed, or a bulk load bypassed the
+triggers); `fill_closure_bands()` sets the band of decided complaints that have none (a bulk load's).
 """
 
 from __future__ import annotations
@@ -102,6 +104,21 @@ class OutcomeWeek(db.Model):
     __tablename__ = "outcome_weeks"
 
     monday: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(50), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(12), primary_key=True)
+    item: Mapped[str] = mapped_column(String(32), primary_key=True)
+    complaints: Mapped[int] = mapped_column(Integer)
+    cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class OutcomeWeekYear(db.Model):
+    """outcome_weeks' lines summed per ISO year of their Monday (each ISO year is whole weeks):
+    kept from the weekly lines by triggers on outcome_weeks (migration `figure_years`). Named
+    to sort before outcome_weeks: the tests empty the tables in reverse order of their names."""
+
+    __tablename__ = "outcome_week_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     category: Mapped[str] = mapped_column(String(50), primary_key=True)
     measure: Mapped[str] = mapped_column(String(12), primary_key=True)
     item: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -238,13 +255,18 @@ def _monday(day: date) -> date:
 
 
 def _from_rollups(first: date | None, last: date, measures: list[str], category: str | None) -> list[Line]:
-    """The lines of the local days [first, last) (None: since the beginning): the full ISO weeks
-    among them from outcome_weeks, the other days from outcome_days."""
+    """The lines of the local days [first, last) (None: since the beginning): the whole ISO
+    years among them from outcome_week_years, the other full ISO weeks from outcome_weeks, the
+    other days from outcome_days."""
     weeks_from = _monday(first + timedelta(days=6)) if first is not None else None  # first Monday >= first
     weeks_to = _monday(last)
-    spans: list[tuple[Any, date | None, date]] = []
+    spans: list[tuple[Any, Any, Any]] = []
     if weeks_from is None or weeks_from < weeks_to:
-        spans.append((OutcomeWeek.monday, weeks_from, weeks_to))
+        years, weeks = rollup.year_spans(weeks_from, weeks_to - timedelta(days=7))
+        if years is not None:
+            spans.append((OutcomeWeekYear.year, years[0], years[1] + 1))  # type: ignore[operator]  (`last` bounds them)
+        spans += [(OutcomeWeek.monday, since, until + timedelta(days=7))  # type: ignore[operator]
+                  for since, until in weeks]
         if first is not None and first < weeks_from:  # type: ignore[operator]
             spans.append((OutcomeDay.day, first, weeks_from))  # type: ignore[arg-type]
         spans.append((OutcomeDay.day, weeks_to, last))
@@ -343,6 +365,23 @@ def stored_days() -> Select:
         or_(OutcomeDay.complaints != 0, OutcomeDay.cents != 0))
 
 
+def recomputed_years() -> Select:
+    """The yearly rollup, computed from the days' (each day in the ISO year of its Monday)."""
+    return rollup.yearly_of(recomputed_weeks(), ("monday", *KEYS, *SUMS), SUMS)
+
+
+def yearly_statement() -> Any:
+    """INSERT the yearly lines summed from the weekly ones (into an empty yearly table): for a
+    bulk load with the triggers off; `rebuild()` has its triggers fill them."""
+    return insert(OutcomeWeekYear).from_select(["year", *KEYS, *SUMS],
+                                               rollup.yearly_of(stored_weeks(), ("monday", *KEYS, *SUMS), SUMS))
+
+
+def stored_years() -> Select:
+    return select(OutcomeWeekYear.year, *(getattr(OutcomeWeekYear, c) for c in KEYS + SUMS)).where(
+        or_(OutcomeWeekYear.complaints != 0, OutcomeWeekYear.cents != 0))
+
+
 def stored_weeks() -> Select:
     return select(OutcomeWeek.monday, *(getattr(OutcomeWeek, c) for c in KEYS + SUMS)).where(
         or_(OutcomeWeek.complaints != 0, OutcomeWeek.cents != 0))
@@ -360,7 +399,8 @@ def rebuild(zone_name: str) -> None:
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("ANALYZE local_days"))
     db.session.execute(delete(OutcomeDay))
-    db.session.execute(delete(OutcomeWeek))
+    db.session.execute(delete(OutcomeWeek))  # its triggers take the yearly lines down to no complaint ...
+    db.session.execute(delete(OutcomeWeekYear))  # ... emptied here; the weeks' INSERT below fills them again
     for statement in rebuild_statements():
         db.session.execute(statement)
 

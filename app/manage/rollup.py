@@ -76,10 +76,12 @@ from .models import (
     SETTLED_SQL,
     FigureBucket,
     FigureCell,
+    FigureCellYear,
     FigureContact,
     FigureContactTotal,
     FigureContactYear,
     FigureDuration,
+    FigureDurationYear,
     FigureGrouping,
     FigureReason,
     FigureState,
@@ -296,10 +298,16 @@ def less_where(s: Split, index: int, f: ComplaintFilter) -> list[ColumnElement[b
 def filtered(table: Any, s: Split, f: ComplaintFilter, by: int = 0) -> list[ColumnElement[bool]]:
     """The rollup lines for the filters `f` (category, channel, tier; empty: any) in the split's
     full weeks, from the grouping that holds them broken down by `by` as well."""
+    return [*_keyed(table, f, by), *s.weeks(table)]
+
+
+def _keyed(table: Any, f: ComplaintFilter, by: int) -> list[ColumnElement[bool]]:
+    """The lines of `table` (weekly or yearly) for the filters `f`, from the grouping that holds
+    them broken down by `by` as well."""
     channel = f.channel.value if f.channel is not None else None
     grouping = (BY_CATEGORY if f.category else 0) | (BY_CHANNEL if channel else 0) | (
         BY_TIER if f.tier is not None else 0) | by
-    where: list[ColumnElement[bool]] = [table.grouping == grouping, *s.weeks(table)]
+    where: list[ColumnElement[bool]] = [table.grouping == grouping]
     if f.category:
         where.append(table.category == f.category)
     if channel:
@@ -309,20 +317,87 @@ def filtered(table: Any, s: Split, f: ComplaintFilter, by: int = 0) -> list[Colu
     return where
 
 
+# --- whole ISO years from the yearly lines (migration `figure_years`) ---------------------------
+
+#: The yearly lines of each weekly rollup: the same keys, summed per ISO year of the Monday.
+YEARLY = {FigureCell: FigureCellYear, FigureDuration: FigureDurationYear}
+
+
+def _iso_year_start(year: int) -> date:
+    return date.fromisocalendar(year, 1, 1)
+
+
+def year_spans(first: date | None, last: date | None) -> tuple[tuple[int | None, int | None] | None,
+                                                                list[tuple[date | None, date | None]]]:
+    """The weeks from Monday `first` to Monday `last` (None: unbounded) as the ISO years wholly
+    among them, (from, to) inclusive (None: unbounded; the whole result None: no whole year),
+    and the ranges of Mondays (inclusive; None: unbounded) left at either end. Without an end
+    the years run on unbounded: every week after the last whole one is in its ISO year."""
+    y_from: int | None = None
+    if first is not None:
+        year = first.isocalendar().year
+        y_from = year if first == _iso_year_start(year) else year + 1
+    y_to: int | None = None
+    if last is not None:
+        year = last.isocalendar().year
+        y_to = year if (last + timedelta(days=7)).isocalendar().year != year else year - 1
+    if y_from is not None and y_to is not None and y_from > y_to:
+        return None, [(first, last)]
+    weeks: list[tuple[date | None, date | None]] = []
+    if y_from is not None and first is not None and first < _iso_year_start(y_from):
+        weeks.append((first, _iso_year_start(y_from) - timedelta(days=7)))
+    if y_to is not None and last is not None and _iso_year_start(y_to + 1) <= last:
+        weeks.append((_iso_year_start(y_to + 1), last))
+    return (y_from, y_to), weeks
+
+
+def sources(table: Any, s: Split, f: ComplaintFilter, by: int = 0) -> list[tuple[Any, list[ColumnElement[bool]]]]:
+    """Where the lines of the split's full weeks are read, as (table, conditions): the ISO
+    years wholly inside them from the yearly lines, the weeks at either end from the weekly
+    ones (`table`); the same sums as `filtered(table, s, f, by)`, bounded by the period's
+    length, not the registry's age."""
+    years, weeks = year_spans(s.first, s.last)
+    parts = []
+    if years is not None:
+        yearly = YEARLY[table]
+        parts.append((yearly, [*_keyed(yearly, f, by),
+                               *([] if years[0] is None else [yearly.year >= years[0]]),
+                               *([] if years[1] is None else [yearly.year <= years[1]])]))
+    for start, end in weeks:
+        parts.append((table, [*_keyed(table, f, by), *([] if start is None else [table.monday >= start]),
+                              *([] if end is None else [table.monday <= end])]))
+    return parts
+
+
+def summed(table: Any, s: Split, f: ComplaintFilter, by: int, keys: tuple[str, ...], sums: tuple[str, ...],
+           more: Any = None) -> Any:
+    """SELECT keys, sums of the rollup lines of the split's full weeks for the filters `f`,
+    grouped by `keys`, lines summing to no complaint left out: read from `sources()` (each part
+    grouped, then the parts added up). `more(table)`: further conditions on each table."""
+    parts = [
+        select(*(getattr(source, k).label(k) for k in keys), *(func.sum(getattr(source, c)).label(c) for c in sums))
+        .where(*where, *(more(source) if more is not None else []))
+        .group_by(*(getattr(source, k) for k in keys))
+        for source, where in sources(table, s, f, by)
+    ]
+    lines = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("lines")
+    return (select(*(lines.c[k] for k in keys),  # whole numbers (PostgreSQL sums bigints as numeric)
+                   *(cast(func.sum(lines.c[c]), BigInteger()).label(c) for c in sums))
+            .group_by(*(lines.c[k] for k in keys)).having(func.sum(lines.c.complaints) != 0))
+
+
 def complaints_per_category() -> dict[str, int]:
     """Every complaint registered (annulled ones too) per category code, read as the figures
     are: the settled ones from the rollups' lines by category, the rest live from the partial
-    index of unsettled complaints, in one snapshot; bounded by the weeks and the open work, not
-    by the registry."""
+    index of unsettled complaints, in one snapshot; bounded by the years (their yearly lines)
+    and the open work, not by the registry's weeks."""
     totals: dict[str, int] = {}
     with snapshot():
         s = split(ComplaintFilter())
         live = select(Facts.category, func.count()).group_by(Facts.category)
         parts = [live if s is None else live.where(s.live)]
         if s is not None:
-            parts.append(select(FigureCell.category, func.sum(FigureCell.complaints))
-                         .where(*filtered(FigureCell, s, ComplaintFilter(), BY_CATEGORY))
-                         .group_by(FigureCell.category))
+            parts.append(summed(FigureCell, s, ComplaintFilter(), BY_CATEGORY, ("category",), ("complaints",)))
         for statement in parts:
             for category, count in reader().execute(statement):
                 totals[category] = totals.get(category, 0) + int(count or 0)
@@ -461,6 +536,53 @@ def stored_durations() -> Select:
     return select(*(getattr(FigureDuration, c) for c in DURATION_COLUMNS)).where(FigureDuration.complaints != 0)
 
 
+def _iso_year(monday: Any) -> Any:
+    """The ISO year of a Monday (the year of its Thursday), as the migration `figure_years`
+    computes it."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.extract("isoyear", monday), Integer())
+    return cast(func.strftime("%Y", monday, "+3 days"), Integer())
+
+
+def yearly_of(weekly: Select, columns: tuple[str, ...], sums: tuple[str, ...]) -> Select:
+    """The lines of `weekly` (a select of `columns`, Monday among them) summed per ISO year,
+    in the yearly tables' column order (the Monday's place taken by the year)."""
+    lines = dict(zip(columns, weekly.subquery("w").c, strict=True))  # by place: the columns are unnamed
+    keys = [_iso_year(lines[c]) if c == "monday" else lines[c] for c in columns if c not in sums]
+    return select(*keys, *(func.sum(lines[c]) for c in sums)).group_by(*keys)
+
+
+def recomputed_cell_years() -> Select:
+    """Every figure_cell_years line with a complaint, computed from complaint_facts."""
+    return yearly_of(recomputed_cells(), CELL_COLUMNS, CELL_SUMS)
+
+
+def recomputed_duration_years() -> Select:
+    """Every figure_duration_years line with a complaint, computed from complaint_facts."""
+    return yearly_of(recomputed_durations(), DURATION_COLUMNS, ("complaints",))
+
+
+def yearly_statements() -> tuple[Any, Any]:
+    """INSERT the yearly lines summed from the weekly ones (into empty yearly tables): for a bulk
+    load with the triggers off; `rebuild()` has its triggers fill them."""
+    return (insert(FigureCellYear).from_select([c if c != "monday" else "year" for c in CELL_COLUMNS],
+                                                yearly_of(stored_cells(), CELL_COLUMNS, CELL_SUMS)),
+            insert(FigureDurationYear).from_select([c if c != "monday" else "year" for c in DURATION_COLUMNS],
+                                                    yearly_of(stored_durations(), DURATION_COLUMNS, ("complaints",))))
+
+
+def stored_cell_years() -> Select:
+    """The figure_cell_years lines with a complaint, in figure_cells' column order (year for
+    Monday)."""
+    return select(*(FigureCellYear.year if c == "monday" else getattr(FigureCellYear, c) for c in CELL_COLUMNS)
+                  ).where(FigureCellYear.complaints != 0)
+
+
+def stored_duration_years() -> Select:
+    return select(*(FigureDurationYear.year if c == "monday" else getattr(FigureDurationYear, c)
+                    for c in DURATION_COLUMNS)).where(FigureDurationYear.complaints != 0)
+
+
 # --- the analysis page's rollups (migration `analysis_rollups`) ---------------------------------
 
 REASON_COLUMNS = ("grouping", "category", "channel", "tier", "kind", "reason", "monday", "events")
@@ -564,7 +686,10 @@ def rebuild(zone_name: str) -> None:
         {"monday": monday, "starts": datetime.combine(monday, time(), zone_info)} for monday in mondays
     ])
     db.session.execute(update(FigureState).values(zone=zone_name))
-    for table in (FigureCell, FigureDuration, FigureReason, FigureContact, FigureContactTotal, FigureContactYear):
+    # The weekly lines first: their triggers take the yearly lines down with them (to lines of
+    # no complaint, emptied next); the weekly lines' INSERTs below fill the yearly ones again.
+    for table in (FigureCell, FigureDuration, *YEARLY.values(), FigureReason, FigureContact, FigureContactTotal,
+                  FigureContactYear):
         db.session.execute(delete(table))
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("ANALYZE figure_weeks"))

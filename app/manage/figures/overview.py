@@ -304,42 +304,40 @@ def week_limits(f: ComplaintFilter, timezone: str) -> tuple[list[date], Any] | N
 
 
 def _add_rollups(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool) -> None:
-    """The settled complaints of the split's full weeks, from figure_cells: one small grouped
-    read per breakdown (settled complaints were all answered: eligible, answered)."""
+    """The settled complaints of the split's full weeks, from figure_cells and, for the ISO
+    years wholly inside them, figure_cell_years: one small grouped read per breakdown (settled
+    complaints were all answered: eligible, answered); the weeks' breakdown from the weeks."""
 
-    def lines(by: int, key: Any, **sums: Any) -> Any:
-        return rollup.reader().execute(
-            select(key.label("grouped_by"), *(total.label(name) for name, total in sums.items()))
-            .where(*rollup.filtered(FigureCell, s, f, by)).group_by(key)
-            .having(func.sum(FigureCell.complaints) != 0)
-        ).all()
+    def lines(by: int, key: str, *sums: str) -> Any:
+        """The lines summed by `key`: whole ISO years from the yearly lines, the rest by week."""
+        return rollup.reader().execute(rollup.summed(FigureCell, s, f, by, (key,), ("complaints", *sums))).all()
 
-    complaints, met_ = func.sum(FigureCell.complaints), func.sum(FigureCell.met)
-    for line in lines(
-        0, FigureCell.transfer_count, complaints=complaints, met=met_, disputed=func.sum(FigureCell.disputed),
-        transfers=func.sum(FigureCell.transfers), first_response_breaches=func.sum(FigureCell.first_response_breaches),
-        resolution_breaches=func.sum(FigureCell.resolution_breaches),
-    ):
+    for line in lines(0, "transfer_count", "met", "disputed", "transfers", "first_response_breaches",
+                      "resolution_breaches"):
         tally.complaints += line.complaints
         tally.met += line.met
         tally.eligible += line.complaints
         tally.answered += line.complaints
         tally.disputed += line.disputed
         tally.transfers += line.transfers
-        tally.transfer_counts[line.grouped_by] = tally.transfer_counts.get(line.grouped_by, 0) + line.complaints
+        tally.transfer_counts[line.transfer_count] = tally.transfer_counts.get(line.transfer_count, 0) + line.complaints
         tally.first_response_breaches += line.first_response_breaches
         tally.resolution_breaches += line.resolution_breaches
     for by, key, groups in (
-        (rollup.BY_CATEGORY, FigureCell.category, tally.categories),
-        (rollup.BY_TIER, FigureCell.tier, tally.tiers),
-        (rollup.BY_OWNER, FigureCell.owner_id, tally.owners),
+        (rollup.BY_CATEGORY, "category", tally.categories),
+        (rollup.BY_TIER, "tier", tally.tiers),
+        (rollup.BY_OWNER, "owner_id", tally.owners),
     ):
-        for line in lines(by, key, complaints=complaints, met=met_):
-            key_value = (line.grouped_by or None) if by == rollup.BY_OWNER else line.grouped_by  # owner 0: nobody
+        for line in lines(by, key, "met"):
+            key_value = (line[0] or None) if by == rollup.BY_OWNER else line[0]  # owner 0: nobody
             tally.add(groups, key_value, line.complaints, line.met, line.complaints)
-    if weeks:
-        for line in lines(0, FigureCell.monday, complaints=complaints, met=met_):
-            tally.add(tally.weeks, line.grouped_by, line.complaints, line.met, line.complaints)
+    if weeks:  # by week: the weekly lines of every week shown
+        complaints = func.sum(FigureCell.complaints)
+        for line in rollup.reader().execute(
+            select(FigureCell.monday, complaints.label("complaints"), func.sum(FigureCell.met).label("met"))
+            .where(*rollup.filtered(FigureCell, s, f)).group_by(FigureCell.monday).having(complaints != 0)
+        ):
+            tally.add(tally.weeks, line.monday, line.complaints, line.met, line.complaints)
 
 
 def _take_less(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool) -> None:

@@ -61,18 +61,16 @@ def _percentiles(f: ComplaintFilter, measure: int, counts: dict[int, int], lower
 
 def _bucket_counts(f: ComplaintFilter, s: rollup.Split | None, lowers: list[int]) -> dict[int, dict[int, int]]:
     """How many durations of the complaints counted fall in each bucket, by measure and bucket
-    number: the rollups' counts of the split's full weeks' settled complaints (none when `s` is
-    None) plus those of the others, counted live, less those of the parts of the first and last
+    number: the rollups' counts of the split's full weeks' settled complaints (their whole ISO
+    years from the yearly lines; none when `s` is None) plus those of the others, counted live,
+    less those of the parts of the first and last
     weeks outside the period that the rollups of those weeks count (`Split.less`). One
     statement for both measures each: a grouped read of the rollups, of the complaints read
     live, of the parts taken away."""
     statements = []
     if s is not None:
-        statements.append(
-            select(FigureDuration.measure, FigureDuration.bucket, func.sum(FigureDuration.complaints))
-            .where(*rollup.filtered(FigureDuration, s, f), FigureDuration.measure.in_(sorted(rollup.ENDS)))
-            .group_by(FigureDuration.measure, FigureDuration.bucket)
-        )
+        statements.append(rollup.summed(FigureDuration, s, f, 0, ("measure", "bucket"), ("complaints",),
+                                        lambda table: [table.measure.in_(sorted(rollup.ENDS))]))
     statements.append(_durations_by_bucket([*counted(f), *([] if s is None else [s.live])], lowers, "live"))
     signs = [1] * len(statements)
     if s is not None and s.less:  # the parts of the first and last weeks outside the period
