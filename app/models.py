@@ -15,6 +15,7 @@ from .receipts.models import ReceiptPrint
 from .registry.models import ChainHead, IssuedDocument, NumberCounter, RegistryEntry
 from .settings.models import SettingVersion
 from .workflow.models import Breach, CaseMessage, Escalation
+from .workflow.verdict_models import Rating, RatingRequest
 
 __all__ = [
     "ApiToken",
@@ -40,6 +41,8 @@ __all__ = [
     "OutcomeDelta",
     "OutcomePending",
     "OutcomeWeek",
+    "Rating",
+    "RatingRequest",
     "ReceiptPrint",
     "RegistryEntry",
     "SettingVersion",

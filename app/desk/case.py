@@ -30,6 +30,7 @@ from ..settings.store import current_policy
 from ..settings.tiers import Tier
 from ..workflow.deadlines import DueState, clock_due_state, first_response_state, resolution_state
 from ..workflow.models import Breach, CaseMessage, Escalation
+from ..workflow.verdict import verdict_of
 from .actions import ACTIONS, handlers, make_form
 from .forms import ReasonForm
 from .history import case_history
@@ -187,4 +188,5 @@ def case_page(complaint: Complaint, user: User, bound: dict[str, Any] | None = N
         "annul_form": ReasonForm(prefix="annul"),
         "added_documents": added_documents(complaint),
         "panel": case_panel(complaint, user, bound),
+        "verdict": verdict_of(complaint),
     }

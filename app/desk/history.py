@@ -45,6 +45,7 @@ TITLES = {
     "clock_extended": _l("Deadline extended"),
     "redress_paid": _l("Redress paid"),
     "referred": _l("Referred to the ADR entity or ombudsman"),
+    "rated": _l("The complainant rated the handling"),
 }
 
 
@@ -102,7 +103,8 @@ def _changes(changes: dict[str, dict[str, Any]], language: str) -> dict[str, dic
 
 
 def _details(payload: dict[str, Any]) -> dict[str, Any]:
-    details = {k: payload[k] for k in ("escalation", "tiers", "to", "consulted", "receipt", "received", "letter")
+    details = {k: payload[k] for k in ("escalation", "tiers", "to", "consulted", "receipt", "received", "letter",
+                                               "rating")
                if payload.get(k)}
     if payload.get("received"):  # a reply or dispute on paper: its channel by name
         details["received"] = {**payload["received"], "channel": Channel(payload["received"]["channel"]).title}

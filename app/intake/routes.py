@@ -28,10 +28,11 @@ from ..extensions import db, limiter
 from ..i18n import follow_complaint_language, remember_language, switched_language
 from ..letters.download import letter_response
 from ..ratelimits import complaint_limit, tracking_limit
-from ..workflow.forms import DisputeForm, ReplyForm
+from ..workflow.forms import DisputeForm, RatingForm, ReplyForm
 from ..workflow.messages import complainant_attachment, complainant_messages, later_documents
 from ..workflow.operations import complainant_reply
 from ..workflow.states import Action, allowed
+from ..workflow.verdict import rate_handling, verdict_of
 from .forms import ComplaintForm
 from .links import confirmation_url, receipt_url, tracking_url
 from .operations import IdempotencyKeyReused, register_complaint
@@ -130,7 +131,8 @@ def track_complaint(reference: str) -> tuple[str, int]:
 
 
 def _tracking_page(
-    complaint: Complaint, *, bound: dict | None = None, status: int = 200, files_dropped: bool = False
+    complaint: Complaint, *, bound: dict | None = None, status: int = 200, files_dropped: bool = False,
+    rating_form: RatingForm | None = None,
 ) -> tuple[str, int]:
     follow_complaint_language(complaint.language)
     forms = {
@@ -149,6 +151,8 @@ def _tracking_page(
         forms=forms,
         code=complaint.access_code,
         files_dropped=files_dropped,
+        verdict=verdict_of(complaint),
+        rating_form=rating_form or RatingForm(prefix="rating", formdata=None),
     ), status
 
 
@@ -179,6 +183,28 @@ def reply(reference: str, name: str) -> Response | tuple[str, int]:
             return redirect(tracking_url(complaint, external=False) + "#correspondence", code=303)
     db.session.refresh(complaint)
     return _tracking_page(complaint, bound={name: form}, status=422, files_dropped=form.has_files())
+
+
+@bp.post("/track/<path:reference>/rating")
+@limiter.limit(lambda: current_app.config["REPLY_RATE_LIMIT"])
+def rate(reference: str) -> Response | tuple[str, int]:
+    """The complainant rates the handling of their closed complaint, once, within the window.
+    A wrong access code is the same 404 as an unknown number, and changes nothing."""
+    complaint = find_for_complainant_or_404(reference, request.args.get("code"))
+    follow_complaint_language(complaint.language)  # error messages too
+    form = RatingForm(prefix="rating")
+    if form.validate_on_submit():
+        try:
+            commit_with_retry(lambda: rate_handling(complaint, score=form.score.data, reason=form.reason.data))
+        except ComplaintChangeRefused as refused:
+            db.session.rollback()
+            form.form_errors.append(str(refused))
+        else:
+            flash(_("Thank you: your rating of the handling is recorded with complaint %(number)s.",
+                    number=complaint.number))
+            return redirect(tracking_url(complaint, external=False) + "#rating", code=303)
+    db.session.refresh(complaint)
+    return _tracking_page(complaint, status=422, rating_form=form)
 
 
 @bp.get("/track/<path:reference>/attachments/<int:attachment_id>")

@@ -6,8 +6,8 @@ What is checked (docs/security.md, "What verify checks"):
 2. Each entry's private part (personal data, free text, a letter as issued) against the salted
    commitment its signed payload holds.
 3. Every row an entry vouches for: the complaint (its intake record with its signed corrections
-   applied), each message and letter, escalation, breach, receipt print, issued document and
-   settings version;
+   applied), each message and letter, escalation, breach, receipt print, issued document,
+   settings version and the complainant's rating;
    a row no entry vouches for, and an entry whose row is gone.
 4. Each complaint's facts (status, tier, owner, first response, decision, closing, transfer and
    contact counts, first-response breach) against its last signed event.
@@ -49,6 +49,7 @@ from ..receipts.models import ReceiptPrint
 from ..settings.models import SettingVersion
 from ..workflow.models import Breach, CaseMessage, Escalation
 from ..workflow.operations import state_of
+from ..workflow.verdict_models import Rating
 from .chain import digest_of, get_signer
 from .checkpoint_check import check_checkpoints
 from .checkpoints import Checkpoint
@@ -211,6 +212,7 @@ def _vouched_rows(
         "receipt print": payload.get("receipt"),
         "issued document": payload.get("document"),
         "settings version": payload if entry.kind == EntryKind.SETTING else None,
+        "rating": payload.get("rating") if payload.get("type") == "rated" else None,
         "received e-mail": payload.get("mail") if payload.get("type") == "mail_received" else None,
     }
     for what, row in rows.items():
@@ -261,6 +263,14 @@ def _row_facts(
         return "the receipt print", {**said, "at": at, "by_id": _by_id(payload), "complaint_id": complaint_id}, {
             "reprint": row.reprint_number, "language": row.language, "at": iso_utc(row.printed_at),
             "by_id": row.printed_by_id, "complaint_id": row.complaint_id}
+    if what == "rating":
+        expected = {**said, "at": at, "tier": payload["state"]["tier"], "owner_id": payload["state"]["owner_id"],
+                    "complaint_id": complaint_id}
+        found = {"score": row.score, "category": row.category, "at": iso_utc(row.rated_at), "tier": row.tier,
+                 "owner_id": row.owner_id, "complaint_id": row.complaint_id}
+        if private is not None:
+            expected["reason"], found["reason"] = private.get("reason"), row.reason
+        return "the rating", expected, found
     if what == "received e-mail":
         return "the received e-mail", {**said, "at": at}, {**arrival_facts(row), "at": iso_utc(row.stored_at)}
     return "the settings version", {
@@ -297,7 +307,8 @@ def _brought_files(
 # --- the walk --------------------------------------------------------------------------------
 
 _VOUCHED = {"message": CaseMessage, "escalation": Escalation, "breach": Breach, "receipt print": ReceiptPrint,
-            "issued document": IssuedDocument, "settings version": SettingVersion, "received e-mail": InboundMail}
+            "issued document": IssuedDocument, "settings version": SettingVersion, "rating": Rating,
+            "received e-mail": InboundMail}
 
 
 def _bundle(name: str, model: Any) -> Bundle:

@@ -16,10 +16,12 @@ from wtforms import (
     DecimalField,
     IntegerField,
     MultipleFileField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ..auth.models import User
@@ -33,6 +35,8 @@ from ..text import clean_text
 from .operations import DOCUMENT_CHANNELS, RECEIVED_CHANNELS, Redress
 from .rules import extendable_clocks
 from .states import Action, allowed
+from .verdict import RatingRefused, check_reason, check_score
+from .verdict_models import HIGHEST_SCORE, LOWEST_SCORE, MAX_REASON_LENGTH
 
 
 def _clean(value: Any) -> Any:
@@ -267,3 +271,25 @@ class DisputeForm(FilesForm):
     body = _text_field(_l("Why you do not accept the response"), _l("Tell us why."))
     escalate = BooleanField(_l("Pass my complaint to a higher level of the organisation"))
     attachments = MultipleFileField(_l("Documents (optional)"))
+
+
+class RatingForm(AppForm):
+    """The complainant's verdict on the tracking page: a score 1..5 and why, in a sentence. The
+    checks are the operation's (app/workflow/verdict.py), shown at each field."""
+
+    score = RadioField(_l("Your rating, from 1 (very dissatisfied) to 5 (very satisfied)"),
+                       choices=[SelectChoice(str(n), str(n)) for n in range(LOWEST_SCORE, HIGHEST_SCORE + 1)],
+                       validate_choice=False)
+    reason = TextAreaField(_l("Why, in a sentence"), render_kw={"maxlength": MAX_REASON_LENGTH, "rows": 3})
+
+    def validate_score(self, field: RadioField) -> None:
+        try:
+            check_score(field.data)
+        except RatingRefused as refused:
+            raise ValidationError(str(refused)) from None
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        try:
+            field.data = check_reason(field.data)
+        except RatingRefused as refused:
+            raise ValidationError(str(refused)) from None
