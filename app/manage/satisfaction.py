@@ -81,7 +81,7 @@ def satisfaction_figures(start: datetime, end: datetime, *, language: str, categ
         _in_period(select(func.count(), func.avg(Rating.score)), start, end, category)).one()
     owners = _grouped(Rating.owner_id, start, end, category)
     names = dict(db.session.execute(select(User.id, User.full_name).where(
-        User.id.in_([key for key, _n, _a in owners if key is not None])))) if owners else {}
+        User.id.in_([key for key, _n, _a in owners if key is not None]))).all()) if owners else {}
     policy = current_policy()
 
     def tier_name(level: int) -> str:
