@@ -268,6 +268,8 @@ def _params_for(kind: NotificationKind, message_ids: dict[MessageKind, int]) -> 
         NotificationKind.DUE_SOON: {"deadline": "resolution", "due_at": "2030-03-05T08:30:00+00:00"},
         NotificationKind.BREACH: {"deadline": "first_response", "due_at": "2030-03-05T08:30:00+00:00", "tier": 1},
         NotificationKind.ESCALATED: {"from_tier": 1, "to_tier": 2, "reason": "owner_request", "note": "VIP"},
+        NotificationKind.RATING_REQUEST: {},
+        NotificationKind.RATING_REMINDER: {},
     }[kind]
 
 
