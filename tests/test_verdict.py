@@ -4,10 +4,12 @@ by verify; one reminder from the deadline sweep; the satisfaction figures."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
 from _cases import T0, act, events, load, notifications, post, private_parts
@@ -21,6 +23,7 @@ from app.manage.satisfaction import lowest_rated, satisfaction_figures
 from app.notifications.models import Notification, NotificationKind
 from app.registry.models import RegistryEntry
 from app.registry.verify import verify_registry
+from app.reports.context import build_monthly_report_context
 from app.workflow import operations as ops
 from app.workflow.verdict import RatingRefused, rate_handling, send_rating_reminders
 from app.workflow.verdict_models import Rating, RatingRequest
@@ -343,6 +346,30 @@ def test_the_dashboard_and_the_analysis_show_the_periods_satisfaction(app, regis
     assert 'id="table-satisfaction-owners"' in page and "Olga Officer" in page
     rows = analysis.get_data(as_text=True).split('data-testid="lowest-rated"')[1]
     assert rows.index(low) < rows.index(high) and "Nobody answered my calls." in rows
+
+
+@pytest.mark.parametrize(("language", "title"), [("en", "ratings of the handling per owner"),
+                                                 ("ro", "pe responsabili"), ("uk", "за відповідальними")])
+def test_the_monthly_report_shows_the_months_satisfaction_by_category_tier_and_owner(
+        app, register, staff, client, login, language, title):
+    for officer, score in (("olga", "5"), ("olga", "2"), ("petru", "4")):
+        _rate(app, _close(app, register, staff, officer=officer), score=score)
+    with app.app_context():
+        context = build_monthly_report_context(2026, 11, language=language, timezone="Europe/Chisinau",
+                                               now=CLOSED_AT + timedelta(days=10))
+    headline = {h.code: h for h in context.headlines}["satisfaction"]
+    assert (headline.value, headline.detail_values) == (3.67, (("count", 3, "count"),))
+    tables = {t.code: t for t in context.tables}
+    assert tables["satisfaction_owners"].rows == (("Olga Officer", 2, 3.5), ("Petru Officer", 1, 4.0))
+    assert tables["satisfaction_categories"].rows[0][1:] == (3, 3.67)
+    assert [row[1:] for row in tables["satisfaction_tiers"].rows] == [(3, 3.67)]
+    login(client, "manager")
+    with frozen_clock(CLOSED_AT + timedelta(days=10)):
+        pdf = client.get(f"/manage/reports/monthly.pdf?month=2026-11&language={language}")
+    assert pdf.status_code == 200
+    text = " ".join("\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages).split())
+    assert title in text and "Petru Officer" in text
+    assert ("3.67" if language == "en" else "3,67") in text
 
 
 # Administration --------------------------------------------------------------------------------
