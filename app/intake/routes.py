@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
 from flask_babel import get_locale
@@ -168,21 +169,31 @@ def reply(reference: str, name: str) -> Response | tuple[str, int]:
     complaint = find_for_complainant_or_404(reference, request.args.get("code"))
     follow_complaint_language(complaint.language)  # error messages too
     form = REPLY_FORMS[name][0](prefix=name)
+    dispute = name == "dispute"
+    done = _complainant_acts(complaint, form, lambda: complainant_reply(
+        complaint, body=form.body.data, dispute=dispute, evidence=form.evidence,
+        ask_escalation=dispute and bool(form.escalate.data)),
+        _("Your message is registered with complaint %(number)s. We will answer you.", number=complaint.number),
+        "correspondence")
+    return done or _tracking_page(complaint, bound={name: form}, status=422, files_dropped=form.has_files())
+
+
+def _complainant_acts(complaint: Complaint, form: FlaskForm, perform: Callable[[], object], thanks: str,
+                      anchor: str) -> Response | None:
+    """Perform what the complainant sent from the tracking page when its form is valid, commit,
+    say `thanks` and go back to the page at `anchor`; None (the refusal on the form, nothing
+    changed, the complaint read again) when the form or the operation refuses it."""
     if form.validate_on_submit():
-        dispute = name == "dispute"
         try:
-            commit_with_retry(lambda: complainant_reply(
-                complaint, body=form.body.data, dispute=dispute, evidence=form.evidence,
-                ask_escalation=dispute and bool(form.escalate.data)))
+            commit_with_retry(perform)
         except ComplaintChangeRefused as refused:
             db.session.rollback()
             form.form_errors.append(str(refused))
         else:
-            flash(_("Your message is registered with complaint %(number)s. We will answer you.",
-                    number=complaint.number))
-            return redirect(tracking_url(complaint, external=False) + "#correspondence", code=303)
+            flash(thanks)
+            return redirect(tracking_url(complaint, external=False) + f"#{anchor}", code=303)
     db.session.refresh(complaint)
-    return _tracking_page(complaint, bound={name: form}, status=422, files_dropped=form.has_files())
+    return None
 
 
 @bp.post("/track/<path:reference>/rating")
@@ -193,18 +204,11 @@ def rate(reference: str) -> Response | tuple[str, int]:
     complaint = find_for_complainant_or_404(reference, request.args.get("code"))
     follow_complaint_language(complaint.language)  # error messages too
     form = RatingForm(prefix="rating")
-    if form.validate_on_submit():
-        try:
-            commit_with_retry(lambda: rate_handling(complaint, score=form.score.data, reason=form.reason.data))
-        except ComplaintChangeRefused as refused:
-            db.session.rollback()
-            form.form_errors.append(str(refused))
-        else:
-            flash(_("Thank you: your rating of the handling is recorded with complaint %(number)s.",
-                    number=complaint.number))
-            return redirect(tracking_url(complaint, external=False) + "#rating", code=303)
-    db.session.refresh(complaint)
-    return _tracking_page(complaint, status=422, rating_form=form)
+    done = _complainant_acts(complaint, form, lambda: rate_handling(
+        complaint, score=form.score.data, reason=form.reason.data),
+        _("Thank you: your rating of the handling is recorded with complaint %(number)s.", number=complaint.number),
+        "rating")
+    return done or _tracking_page(complaint, status=422, rating_form=form)
 
 
 @bp.get("/track/<path:reference>/attachments/<int:attachment_id>")
