@@ -178,6 +178,9 @@ class Config:
     #: The tier a complaint goes to when it has been transferred MAX_TRANSFERS times.
     MANAGEMENT_TIER = _env_int("MANAGEMENT_TIER", 3)
     MAX_TRANSFERS = _env_int("MAX_TRANSFERS", 2)
+    #: Days after closing during which the complainant may rate the handling (the default of
+    #: the administrators' setting, /admin/ratings); the one reminder goes at half of it.
+    RATING_WINDOW_DAYS = _env_int("RATING_WINDOW_DAYS", 30)
     #: Display format of outgoing letter numbers; fields: year, seq.
     OUTGOING_NUMBER_FORMAT = os.environ.get("OUTGOING_NUMBER_FORMAT", "OUT-{year}/{seq:06d}")
     #: How many complaints one enforcement transaction handles.

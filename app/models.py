@@ -18,6 +18,7 @@ from .registry.models import ChainHead, IssuedDocument, NumberCounter, RegistryE
 from .settings.models import SettingVersion
 from .webhooks.models import WebhookDelivery, WebhookEndpoint
 from .workflow.models import Breach, CaseMessage, ComplaintJoin, ComplaintLink, Escalation, EscalationReview
+from .workflow.verdict_models import Rating, RatingRequest
 
 __all__ = [
     "AnswerTemplate",
@@ -51,6 +52,8 @@ __all__ = [
     "OutcomePending",
     "OutcomeWeek",
     "PasswordLink",
+    "Rating",
+    "RatingRequest",
     "ReceiptPrint",
     "RegistryEntry",
     "SettingVersion",

@@ -269,6 +269,8 @@ def _params_for(kind: NotificationKind, message_ids: dict[MessageKind, int]) -> 
         NotificationKind.BREACH: {"deadline": "first_response", "due_at": "2030-03-05T08:30:00+00:00", "tier": 1},
         NotificationKind.ESCALATED: {"from_tier": 1, "to_tier": 2, "reason": "owner_request", "note": "VIP"},
         NotificationKind.UNSTAFFED_ESCALATION: {"from_tier": 3, "to_tier": 4, "reason": "resolution_breach"},
+        NotificationKind.RATING_REQUEST: {},
+        NotificationKind.RATING_REMINDER: {},
     }[kind]
 
 

@@ -92,6 +92,10 @@ class MailIntakeForm(SettingsForm):
     mail_auto_register = BooleanField(_l("Register every new e-mail as a complaint at once"))
 
 
+class RatingWindowForm(SettingsForm):
+    rating_window_days = StringField(_l("Days after closing during which the complainant may rate the handling"))
+
+
 # --- the regulator's clocks (/admin/clocks) --------------------------------------------------
 # Selects leave the check of the chosen value to app/settings/rules.py, whose message says what
 # to choose (WTForms' own would only say "Not a valid choice"). Choices are set per form, so

@@ -122,6 +122,14 @@ def change_mail_intake(data: Mapping[str, Any], *, by: User) -> bool:
     return save("mail_auto_register", bool(data.get("mail_auto_register")), by=by)
 
 
+def change_rating_window(data: Mapping[str, Any], *, by: User) -> bool:
+    """How long after closing the complainant may rate the handling (app/workflow/verdict.py)."""
+    latest_for_change()
+    days, errors = rules.check_rating_window(data)
+    _raise_if(errors)
+    return save("rating_window_days", days, by=by)
+
+
 def use_clock_preset(data: Mapping[str, Any], *, by: User) -> bool:
     """The installation's policy replaced by a preset's, unadjusted (field `preset`); the
     categories' own policies stay."""

@@ -44,6 +44,7 @@ from .forms import (
     NumberingForm,
     OrganisationForm,
     PresetForm,
+    RatingWindowForm,
     ReferralBodyForm,
     SettingsForm,
     addresses_form,
@@ -217,6 +218,19 @@ def mail() -> Response | tuple[str, int]:
     config = current_app.config
     return _page("admin/mail.html", form, mailbox=mailbox_health(config), reply_to=reply_address(config),
                  imap_host=config.get("MAIL_IMAP_HOST"))
+
+
+# --- the complainant's verdict ----------------------------------------------------------------
+
+
+@bp.route("/ratings", methods=["GET", "POST"])
+@requires(Permission.CONFIGURE_REGISTRY)
+def ratings() -> Response | tuple[str, int]:
+    """How long after closing the complainant may rate the handling (the reminder goes at half)."""
+    form = RatingWindowForm(data={"rating_window_days": str(_latest()["rating_window_days"])})
+    if form.validate_on_submit() and _save(form, operations.change_rating_window):
+        return redirect(url_for(".ratings"), code=303)
+    return _page("admin/ratings.html", form)
 
 
 # --- the regulator's clocks and the working calendar ------------------------------------------

@@ -34,6 +34,7 @@ from ..workflow.deadlines import DueState, clock_due_state, first_response_state
 from ..workflow.joins import joined_here, related_to
 from ..workflow.models import Breach, CaseMessage, Escalation, EscalationReview
 from ..workflow.reviews import standing_reviews
+from ..workflow.verdict import verdict_of
 from .actions import ACTIONS, handlers, make_form
 from .forms import ReasonForm
 from .history import case_history
@@ -203,4 +204,5 @@ def case_page(complaint: Complaint, user: User, bound: dict[str, Any] | None = N
         "panel": case_panel(complaint, user, bound),
         "joined_here": joined_here(complaint),
         "related": related_to(complaint),
+        "verdict": verdict_of(complaint),
     }

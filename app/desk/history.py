@@ -51,6 +51,7 @@ TITLES = {
     "join_received": _l("A repeated complaint joined here"),
     "linked": _l("Related complaint linked"),
     "unlinked": _l("Link undone"),
+    "rated": _l("The complainant rated the handling"),
 }
 
 
@@ -114,7 +115,7 @@ def _changes(changes: dict[str, dict[str, Any]], language: str) -> dict[str, dic
 
 def _details(payload: dict[str, Any]) -> dict[str, Any]:
     details = {k: payload[k] for k in ("escalation", "tiers", "to", "consulted", "receipt", "received", "letter",
-                                       "join", "joined", "link")
+                                       "join", "joined", "link", "rating")
                if payload.get(k)}
     if payload.get("received"):  # a reply or dispute on paper: its channel by name
         details["received"] = {**payload["received"], "channel": Channel(payload["received"]["channel"]).title}

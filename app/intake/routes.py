@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
 from flask_babel import get_locale
@@ -28,10 +29,11 @@ from ..extensions import db, limiter
 from ..i18n import follow_complaint_language, remember_language, switched_language
 from ..letters.download import letter_response
 from ..ratelimits import complaint_limit, tracking_limit
-from ..workflow.forms import DisputeForm, ReplyForm
+from ..workflow.forms import DisputeForm, RatingForm, ReplyForm
 from ..workflow.messages import complainant_attachment, complainant_messages, later_documents
 from ..workflow.operations import complainant_reply
 from ..workflow.states import Action, allowed_for
+from ..workflow.verdict import rate_handling, verdict_of
 from .forms import ComplaintForm
 from .links import confirmation_url, receipt_url, tracking_url
 from .operations import IdempotencyKeyReused, register_complaint
@@ -130,7 +132,8 @@ def track_complaint(reference: str) -> tuple[str, int]:
 
 
 def _tracking_page(
-    complaint: Complaint, *, bound: dict | None = None, status: int = 200, files_dropped: bool = False
+    complaint: Complaint, *, bound: dict | None = None, status: int = 200, files_dropped: bool = False,
+    rating_form: RatingForm | None = None,
 ) -> tuple[str, int]:
     follow_complaint_language(complaint.language)
     forms = {
@@ -149,6 +152,8 @@ def _tracking_page(
         forms=forms,
         code=complaint.access_code,
         files_dropped=files_dropped,
+        verdict=verdict_of(complaint),
+        rating_form=rating_form or RatingForm(prefix="rating", formdata=None),
     ), status
 
 
@@ -164,21 +169,46 @@ def reply(reference: str, name: str) -> Response | tuple[str, int]:
     complaint = find_for_complainant_or_404(reference, request.args.get("code"))
     follow_complaint_language(complaint.language)  # error messages too
     form = REPLY_FORMS[name][0](prefix=name)
+    dispute = name == "dispute"
+    done = _complainant_acts(complaint, form, lambda: complainant_reply(
+        complaint, body=form.body.data, dispute=dispute, evidence=form.evidence,
+        ask_escalation=dispute and bool(form.escalate.data)),
+        _("Your message is registered with complaint %(number)s. We will answer you.", number=complaint.number),
+        "correspondence")
+    return done or _tracking_page(complaint, bound={name: form}, status=422, files_dropped=form.has_files())
+
+
+def _complainant_acts(complaint: Complaint, form: FlaskForm, perform: Callable[[], object], thanks: str,
+                      anchor: str) -> Response | None:
+    """Perform what the complainant sent from the tracking page when its form is valid, commit,
+    say `thanks` and go back to the page at `anchor`; None (the refusal on the form, nothing
+    changed, the complaint read again) when the form or the operation refuses it."""
     if form.validate_on_submit():
-        dispute = name == "dispute"
         try:
-            commit_with_retry(lambda: complainant_reply(
-                complaint, body=form.body.data, dispute=dispute, evidence=form.evidence,
-                ask_escalation=dispute and bool(form.escalate.data)))
+            commit_with_retry(perform)
         except ComplaintChangeRefused as refused:
             db.session.rollback()
             form.form_errors.append(str(refused))
         else:
-            flash(_("Your message is registered with complaint %(number)s. We will answer you.",
-                    number=complaint.number))
-            return redirect(tracking_url(complaint, external=False) + "#correspondence", code=303)
+            flash(thanks)
+            return redirect(tracking_url(complaint, external=False) + f"#{anchor}", code=303)
     db.session.refresh(complaint)
-    return _tracking_page(complaint, bound={name: form}, status=422, files_dropped=form.has_files())
+    return None
+
+
+@bp.post("/track/<path:reference>/rating")
+@limiter.limit(lambda: current_app.config["REPLY_RATE_LIMIT"])
+def rate(reference: str) -> Response | tuple[str, int]:
+    """The complainant rates the handling of their closed complaint, once, within the window.
+    A wrong access code is the same 404 as an unknown number, and changes nothing."""
+    complaint = find_for_complainant_or_404(reference, request.args.get("code"))
+    follow_complaint_language(complaint.language)  # error messages too
+    form = RatingForm(prefix="rating")
+    done = _complainant_acts(complaint, form, lambda: rate_handling(
+        complaint, score=form.score.data, reason=form.reason.data),
+        _("Thank you: your rating of the handling is recorded with complaint %(number)s.", number=complaint.number),
+        "rating")
+    return done or _tracking_page(complaint, status=422, rating_form=form)
 
 
 @bp.get("/track/<path:reference>/attachments/<int:attachment_id>")

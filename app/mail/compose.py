@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from ..auth.models import User
 from ..auth.permissions import Permission
+from ..clock import now_utc
 from ..complaints.models import Complaint, ComplaintStatus
 from ..complaints.storage import EvidenceStore
 from ..dates import format_moment
@@ -35,6 +36,7 @@ from ..receipts.service import complaint_receipt_pdf, receipt_filename
 from ..settings.store import current_policy, current_settings
 from ..urls import DEVELOPMENT_BASE_URL, public_url
 from ..workflow.models import CaseMessage, DeadlineKind, EscalationReason
+from ..workflow.verdict import rating_ends_at
 from .transport import MailAttachment, OutgoingMail, sender_domain
 
 log = logging.getLogger(__name__)
@@ -250,6 +252,13 @@ def _attachments_refused(complaint: Complaint, params: dict[str, Any], language:
     }, []
 
 
+def _rating(complaint: Complaint, params: dict[str, Any], language: str) -> Built:
+    """The invitation to rate the handling, and its one reminder: the form on the tracking page,
+    and until when (`verdict.rating_ends_at`; now, if it was reopened meanwhile: the page says so)."""
+    ends_at = rating_ends_at(complaint) or now_utc()
+    return {"rating_url": tracking_url(complaint) + "#rating", "rate_until": _when(ends_at, language)}, []
+
+
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
@@ -292,6 +301,8 @@ _BUILDERS: dict[NotificationKind, Callable[[Complaint, dict[str, Any], str], Bui
     NotificationKind.MESSAGE: _outgoing_message,
     NotificationKind.STATUS_CHANGED: _status_changed,
     NotificationKind.ATTACHMENTS_REFUSED: _attachments_refused,
+    NotificationKind.RATING_REQUEST: _rating,
+    NotificationKind.RATING_REMINDER: _rating,
     NotificationKind.ASSIGNED: _assigned,
     NotificationKind.CONSULTATION: _staff_message,
     NotificationKind.COMPLAINANT_REPLY: _staff_message,

@@ -33,18 +33,20 @@ from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, u
 from ..answers.usage import template_usage
 from ..auth.access import requires
 from ..auth.permissions import Permission
+from ..clock import now_utc
 from ..complaints.categories import category_name
 from ..complaints.filters import ComplaintFilter
 from ..complaints.models import Complaint
 from ..workflow.models import DeadlineKind, EscalationReason
 from . import charts, rollup
 from .blueprint import bp
-from .dashboard import DashboardFilterForm
+from .dashboard import Context, DashboardFilterForm
 from .facts import BREACH_COUNTS, ESCALATION_COUNTS
 from .figures import counted, week_limits
 from .figures.overview import week_index
 from .models import ComplaintFacts as Facts
 from .models import FigureCell, FigureContact, FigureContactTotal, FigureContactYear, FigureReason
+from .satisfaction import lowest_rated
 
 SPIKE_MIN_COUNT = 5
 SPIKE_GROWTH = 0.5
@@ -378,4 +380,6 @@ def index() -> tuple[str, int]:
         repeats=repeat_complainants(f), reasons=reasons, chart=chart,
         spike_min_count=SPIKE_MIN_COUNT, spike_growth=int(SPIKE_GROWTH * 100),
         template_usage=template_usage(f), language=language,
+        lowest_rated=lowest_rated(*Context(f, now_utc(), timezone, language, {}).period(), language=language,
+                                  category=f.category),
     ), 200

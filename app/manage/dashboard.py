@@ -40,6 +40,7 @@ from ..workflow.models import DeadlineKind
 from . import charts, figures, outcomes
 from .blueprint import bp
 from .figures import Share
+from .satisfaction import satisfaction_figures
 
 _FORMULA = re.compile(r"^[=+\-@\t\r]")
 
@@ -400,6 +401,8 @@ def index() -> tuple[str, int]:
         now=context.now, DeadlineKind=DeadlineKind, ComplaintStatus=ComplaintStatus,
         report_month=f"{local(context.now, context.timezone):%Y-%m}",  # the month input's (ISO) value
         outcome_period=context.period(),
+        satisfaction=satisfaction_figures(*context.period(), language=context.language,
+                                          category=context.filters.category, no_owner=_("Nobody")),
     ), 200
 
 

@@ -22,6 +22,8 @@ class NotificationKind(enum.StrEnum):
     MESSAGE = "message"  # a response, a request for information or the decision (letter attached)
     STATUS_CHANGED = "status_changed"
     ATTACHMENTS_REFUSED = "attachments_refused"  # files of an e-mail not taken as evidence (too large, ...)
+    RATING_REQUEST = "rating_request"  # closed: how did we handle it? (app/workflow/verdict.py)
+    RATING_REMINDER = "rating_reminder"  # the one reminder, if they have not rated yet
     # To staff
     ASSIGNED = "assigned"  # you own this complaint now
     CONSULTATION = "consultation"  # a colleague asks for your input

@@ -7,7 +7,7 @@ What is checked (docs/security.md, "What verify checks"):
    commitment its signed payload holds.
 3. Every row an entry vouches for: the complaint (its intake record with its signed corrections
    applied), each message and letter, escalation, review decision, breach, receipt print,
-   issued document, settings version, join and link;
+   issued document, settings version, join, link and the complainant's rating;
    a row no entry vouches for, and an entry whose row is gone.
 4. Each complaint's facts (status, tier, owner, first response, decision, closing, transfer and
    contact counts, first-response breach) against its last signed event.
@@ -49,6 +49,7 @@ from ..receipts.models import ReceiptPrint
 from ..settings.models import SettingVersion
 from ..workflow.models import Breach, CaseMessage, ComplaintJoin, ComplaintLink, Escalation, EscalationReview
 from ..workflow.operations import state_of
+from ..workflow.verdict_models import Rating
 from .chain import digest_of, get_signer
 from .checkpoint_check import check_checkpoints
 from .checkpoints import Checkpoint
@@ -214,6 +215,7 @@ def _vouched_rows(
         "settings version": payload if entry.kind == EntryKind.SETTING else None,
         "join": payload.get("join"),
         "link": payload.get("link"),
+        "rating": payload.get("rating") if payload.get("type") == "rated" else None,
         "received e-mail": payload.get("mail") if payload.get("type") == "mail_received" else None,
     }
     for what, row in rows.items():
@@ -286,6 +288,14 @@ def _row_facts(
         if private is not None:
             expected["note"], found["note"] = private.get("note"), row.note
         return "the link", expected, found
+    if what == "rating":
+        expected = {**said, "at": at, "tier": payload["state"]["tier"], "owner_id": payload["state"]["owner_id"],
+                    "complaint_id": complaint_id}
+        found = {"score": row.score, "category": row.category, "at": iso_utc(row.rated_at), "tier": row.tier,
+                 "owner_id": row.owner_id, "complaint_id": row.complaint_id}
+        if private is not None:
+            expected["reason"], found["reason"] = private.get("reason"), row.reason
+        return "the rating", expected, found
     if what == "received e-mail":
         return "the received e-mail", {**said, "at": at}, {**arrival_facts(row), "at": iso_utc(row.stored_at)}
     return "the settings version", {
@@ -323,7 +333,7 @@ def _brought_files(
 
 _VOUCHED = {"message": CaseMessage, "escalation": Escalation, "review": EscalationReview, "breach": Breach,
             "receipt print": ReceiptPrint, "issued document": IssuedDocument, "settings version": SettingVersion,
-            "join": ComplaintJoin, "link": ComplaintLink,
+            "join": ComplaintJoin, "link": ComplaintLink, "rating": Rating,
             "received e-mail": InboundMail}  # the e-mail last: `verify_registry` reads it so
 
 

@@ -22,7 +22,7 @@ from typing import Literal
 from ..clock import local_day_start
 from ..complaints.filters import ComplaintFilter
 from ..dates import format_day, format_moment, format_month
-from ..manage import dashboard, figures
+from ..manage import dashboard, figures, satisfaction
 from ..manage.figures import Share
 from ..workflow.models import DeadlineKind
 
@@ -163,6 +163,8 @@ def _headlines(c: dashboard.Context) -> tuple[Headline, ...]:
         Headline("transfers", None if s.transfers_average is None else round(s.transfers_average, 2), "decimal",
                  "transfers" if s.transfers_max is not None else None,
                  (("most", s.transfers_max, "count"),)),
+        Headline("satisfaction", _satisfaction(c).overall.average, "decimal", "ratings",
+                 (("count", _satisfaction(c).overall.count, "count"),)),
     )
 
 
@@ -210,8 +212,31 @@ def _tables(c: dashboard.Context, page: dict[str, dashboard.Table]) -> dict[str,
         "breaches": (_columns(("deadline", "text"), ("breaches", "count")),
                      _relabel(page["breaches"], [Term(f"deadline.{kind.value}") for kind in c.breaches().by_kind])),
         **_outcome_tables(c, page),
+        **_satisfaction_tables(c),
     }
     return {code: ReportTable(code, columns, lines) for code, (columns, lines) in rows.items()}
+
+
+def _satisfaction(c: dashboard.Context) -> satisfaction.SatisfactionFigures:
+    return c.figure("satisfaction", lambda: satisfaction.satisfaction_figures(*c.period(), language=c.language))
+
+
+def _satisfaction_tables(
+    c: dashboard.Context,
+) -> dict[str, tuple[tuple[Column, ...], tuple[tuple[Cell, ...], ...]]]:
+    """The ratings complainants gave in the month (app/manage/satisfaction.py): count and
+    average by category, tier and owner."""
+    s = _satisfaction(c)
+
+    def lines(group: list[satisfaction.Line], none: Term | None = None) -> tuple[tuple[Cell, ...], ...]:
+        return tuple((line.name if line.key is not None or none is None else none, line.count, line.average)
+                     for line in group)
+
+    return {
+        f"satisfaction_{name}": (_columns((first, "text"), ("ratings", "count"), ("average_rating", "decimal")), rows)
+        for name, first, rows in (("categories", "category", lines(s.by_category)), ("tiers", "tier", lines(s.by_tier)),
+                                  ("owners", "owner", lines(s.by_owner, Term("owner.none"))))
+    }
 
 
 def _outcome_tables(

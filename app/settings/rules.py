@@ -469,3 +469,17 @@ def check_referral_body(data: Mapping[str, Any]) -> tuple[dict[str, Any] | None,
         return None, errors
     return {"name": values["name"], "address": values["address"], "website": values["website"],
             "time_limit_months": months}, {}
+
+
+#: The longest time after closing that a complainant may be given to rate the handling.
+MAX_RATING_WINDOW_DAYS = 365
+
+
+def check_rating_window(data: Mapping[str, Any]) -> tuple[int | None, Errors]:
+    """The days after closing during which the complainant may rate the handling: 1..365."""
+    errors: Errors = {}
+    days = _whole_number(data.get("rating_window_days"))
+    if days is None or not 1 <= days <= MAX_RATING_WINDOW_DAYS:
+        _add(errors, "rating_window_days", _l("Give a whole number of days from 1 to %(n)d.", n=MAX_RATING_WINDOW_DAYS))
+        return None, errors
+    return days, errors

@@ -51,6 +51,7 @@ KEYS = (
     "clock_policy",
     "calendar",
     "referral_body",
+    "rating_window_days",
 )
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
@@ -86,6 +87,8 @@ class Settings:
     #: The ADR entity or ombudsman final responses name (app/clocks/statutory.ReferralBody's
     #: JSON: name, address, website, time_limit_months); None: not set yet.
     referral_body: Mapping[str, Any] | None
+    #: Days after closing during which the complainant may rate the handling (app/workflow/verdict.py).
+    rating_window_days: int
     # Not editable on the web (config.py only), kept here so the tier policy is built in one place.
     due_soon_fraction: float
     management_tier: int
@@ -144,6 +147,7 @@ def default_values(config: Mapping[str, Any]) -> dict[str, Any]:
             subdivision=config.get("CALENDAR_SUBDIVISION") or None,
         ).to_json(),
         "referral_body": dict(config["REFERRAL_BODY"]) if config.get("REFERRAL_BODY") else None,
+        "rating_window_days": int(config.get("RATING_WINDOW_DAYS", 30)),
     }
 
 
@@ -169,6 +173,7 @@ def build_settings(values: Mapping[str, Any], config: Mapping[str, Any]) -> Sett
         clock_policies=ClockPolicies.from_json(values["clock_policy"]),
         calendar=WorkingCalendar.from_json(values["calendar"], config["REGISTRY_TIMEZONE"]),
         referral_body=MappingProxyType(dict(values["referral_body"])) if values["referral_body"] else None,
+        rating_window_days=int(values["rating_window_days"]),
         due_soon_fraction=float(config["DUE_SOON_FRACTION"]),
         management_tier=int(config["MANAGEMENT_TIER"]),
         max_transfers=int(config["MAX_TRANSFERS"]),

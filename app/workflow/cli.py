@@ -12,11 +12,13 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..clock import now_utc
+from ..database import commit_with_retry
 from ..mail.delivery import deliver_all_due
 from ..registry.checkpoint_cli import publish_checkpoint
 from ..settings.store import current_policy
 from ..webhooks.dispatch import run_once as run_webhooks
 from .enforcement import EnforcementReport, SweepStep, enforce
+from .verdict import REMINDER_BATCH, send_rating_reminders
 
 cli = AppGroup("deadlines", help="Enforce the deadlines: once, or in a loop with the e-mail delivery.")
 
@@ -45,6 +47,13 @@ def run_once(at: datetime, *, dry_run: bool = False, echo: bool = True) -> Enfor
 
     report = enforce(at, current_policy(), batch_size=current_app.config["ENFORCEMENT_BATCH_SIZE"],
                      dry_run=dry_run, on_step=show if echo else None)
+    if not dry_run:  # the one reminder to rate the handling, to those asked and silent since
+        reminded, looked_at = 0, REMINDER_BATCH
+        while looked_at == REMINDER_BATCH:
+            looked_at, queued = commit_with_retry(lambda: send_rating_reminders(at))
+            reminded += queued
+        if echo and reminded:
+            click.echo(f"  {reminded} reminders to rate the handling")
     return report
 
 

@@ -22,6 +22,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ..auth.models import User
@@ -38,6 +39,8 @@ from .models import ReviewDecision
 from .operations import DOCUMENT_CHANNELS, RECEIVED_CHANNELS, Redress
 from .rules import extendable_clocks
 from .states import Action, allowed
+from .verdict import RatingRefused, check_reason, check_score
+from .verdict_models import HIGHEST_SCORE, LOWEST_SCORE, MAX_REASON_LENGTH
 
 
 def _clean(value: Any) -> Any:
@@ -335,3 +338,25 @@ class UnlinkForm(AppForm):
     def __init__(self, *args: Any, complaint: Complaint, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.other.choices = [("", "—")] + [(r.complaint.number, r.complaint.number) for r in related_to(complaint)]
+
+
+class RatingForm(AppForm):
+    """The complainant's verdict on the tracking page: a score 1..5 and why, in a sentence. The
+    checks are the operation's (app/workflow/verdict.py), shown at each field."""
+
+    score = RadioField(_l("Your rating, from 1 (very dissatisfied) to 5 (very satisfied)"),
+                       choices=[SelectChoice(str(n), str(n)) for n in range(LOWEST_SCORE, HIGHEST_SCORE + 1)],
+                       validate_choice=False)
+    reason = TextAreaField(_l("Why, in a sentence"), render_kw={"maxlength": MAX_REASON_LENGTH, "rows": 3})
+
+    def validate_score(self, field: RadioField) -> None:
+        try:
+            check_score(field.data)
+        except RatingRefused as refused:
+            raise ValidationError(str(refused)) from None
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        try:
+            field.data = check_reason(field.data)
+        except RatingRefused as refused:
+            raise ValidationError(str(refused)) from None

@@ -68,6 +68,7 @@ from .models import (
 )
 from .staffing import unstaffed_notices
 from .states import Action, next_status, next_status_of
+from .verdict_models import request_rating
 
 log = logging.getLogger(__name__)
 
@@ -854,7 +855,11 @@ def _change_status(complaint: Complaint, action: Action, *, by: User, event: str
 
 
 def close(complaint: Complaint, *, by: User) -> Complaint:
-    return _change_status(complaint, Action.CLOSE, by=by, event="closed", closed_at=lambda at: at)
+    """Close a decided complaint; the complainant is asked to rate the handling (app/workflow/verdict.py)."""
+    _change_status(complaint, Action.CLOSE, by=by, event="closed", closed_at=lambda at: at)
+    request_rating(complaint, complaint.closed_at, current_settings().rating_window_days)
+    db.session.flush()
+    return complaint
 
 
 def resume(complaint: Complaint, *, by: User) -> Complaint:
