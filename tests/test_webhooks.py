@@ -27,6 +27,7 @@ from app.webhooks.events import WebhookEvent, events_of
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 from app.workflow import operations as ops
 from app.workflow.enforcement import enforce
+from app.workflow.verdict import rate_handling
 
 H = timedelta(hours=1)
 MIN = timedelta(minutes=1)
@@ -108,7 +109,7 @@ def secret_of(app, endpoint_id: int) -> str:
 
 def run_a_complaint_through(app, register, staff) -> str:
     """Registered, taken, breached and escalated by the sweep, taken at tier 2, responded,
-    decided, closed: every event type but the rating."""
+    decided, closed, rated by the complainant: every event type."""
     number = register()
     act(app, number, ops.take_complaint, by=staff["olga"])
     late = T0 + 24 * H + MIN
@@ -120,6 +121,7 @@ def run_a_complaint_through(app, register, staff) -> str:
     act(app, number, ops.resolve, by=staff["sofia"], at=late + 3 * H, resolution=Resolution.UPHELD,
         reasons="The payment was late; the fee is refunded.")
     act(app, number, ops.close, by=staff["sofia"], at=late + 4 * H)
+    act(app, number, rate_handling, by=None, at=late + 5 * H, score=4, reason="Slow at first, then sorted out.")
     return number
 
 
@@ -135,7 +137,7 @@ def test_a_receiver_gets_every_event_once_signed_in_the_order_recorded(app, regi
     number = run_a_complaint_through(app, register, staff)
     report = deliver(app, T0 + 2 * 24 * H)
     expected = announced_entries(app)
-    assert {event for _, event in expected} == set(WebhookEvent) - {WebhookEvent.RATED}
+    assert {event for _, event in expected} == set(WebhookEvent)
     assert report.delivered == len(expected) == len(receiver.received)
     secret = secret_of(app, endpoint_id)
     bodies = [json.loads(r["body"]) for r in receiver.received]
@@ -146,7 +148,8 @@ def test_a_receiver_gets_every_event_once_signed_in_the_order_recorded(app, regi
         assert body["number"] == number
     # The public part of the signed entry only: the complainant's name and text stay home.
     everything = b"".join(r["body"] for r in receiver.received).decode()
-    assert "Ion Popescu" not in everything and "checking with the bank" not in everything
+    assert "Ana-Maria" not in everything and "checking with the bank" not in everything
+    assert "Slow at first" not in everything
     # A second pass finds nothing new and sends nothing again.
     again = deliver(app, T0 + 3 * 24 * H)
     assert (again.made, again.delivered, len(receiver.received)) == (0, 0, len(expected))
