@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from _cases import T0, act, events, load, notifications
+from app.api.staff import API_ACTIONS
 from app.audit.models import AuditAction, AuditEvent
 from app.auth.models import User
 from app.auth.permissions import Permission, Role, role_may
@@ -210,14 +211,17 @@ def test_each_role_reaches_exactly_the_staff_endpoints_its_permissions_allow(app
     number = register()
     secret = token_for(make_user(f"{role}-user", role, tier=1 if role in ("officer", "manager") else None))
     rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/staff/")]
-    assert len(rules) == 3
+    assert len(rules) == 4 + len(API_ACTIONS)  # the queue, the case, responses, a document; the case page's actions
     for rule in rules:
         permission = app.view_functions[rule.endpoint].required_permission
         method = "GET" if "GET" in rule.methods else "POST"
-        path = rule.build({"reference": slug(number)} if "reference" in rule.arguments else {})[1]
+        path = rule.build({name: {"reference": slug(number), "attachment_id": 1}[name] for name in rule.arguments})[1]
         response = api(client, method, path, secret, json={"body": "A response."})
         if role_may(Role(role), permission):
-            assert response.status_code not in (401, 403), (role, rule.rule, response.get_json())
+            # Not refused for the role (an action may still be refused to whoever is not the owner).
+            assert response.status_code != 401, (role, rule.rule)
+            assert response.status_code != 403 or permission.value not in response.get_json()["message"], (
+                role, rule.rule, response.get_json())
         else:
             assert response.status_code == 403, (role, rule.rule)
             assert response.get_json()["error"] == "Forbidden"

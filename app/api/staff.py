@@ -8,6 +8,7 @@ operations, permissions and refusals.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,19 @@ MAX_PAGE_SIZE = 100
 
 def _invalid(errors: dict[str, list[str]]) -> tuple[Response, int]:
     return jsonify(errors=errors), 422
+
+
+def _commit_or_refusal(work: Callable[[], Any]) -> tuple[Any, Response | None]:
+    """Run one unit of work and commit it: (its result, None), or (None, the answer to a
+    refusal): 403 when it is who asks (not the owner), 409 when it is the complaint's state."""
+    try:
+        return commit_with_retry(work), None
+    except ComplaintChangeForbidden as refused:
+        db.session.rollback()
+        return None, error_response(403, str(refused))
+    except ComplaintChangeRefused as refused:
+        db.session.rollback()
+        return None, error_response(409, str(refused))
 
 
 def _complaint_or_404(reference: str) -> Complaint:
@@ -140,14 +154,9 @@ def staff_respond(reference: str) -> Response | tuple[Response, int]:
         return _invalid(errors)
 
     user = api_user()
-    try:
-        message = commit_with_retry(lambda: ops.respond(complaint, body=form.body.data, by=user))
-    except ComplaintChangeForbidden as refused:
-        db.session.rollback()
-        return error_response(403, str(refused))
-    except ComplaintChangeRefused as refused:
-        db.session.rollback()
-        return error_response(409, str(refused))
+    message, refusal = _commit_or_refusal(lambda: ops.respond(complaint, body=form.body.data, by=user))
+    if refusal is not None:
+        return refusal
     db.session.refresh(complaint)
     response = jsonify({"message": message_item(message), "complaint": staff_complaint(complaint, user, now_utc())})
     response.status_code = 201
@@ -265,14 +274,9 @@ def _perform(name: str, reference: str) -> Response | tuple[Response, int]:
     if data is not None and not errors:
         form = make_form(action, complaint, user, data=data)
         if form.validate():
-            try:
-                commit_with_retry(lambda: action.perform(complaint, user, form))
-            except ComplaintChangeForbidden as refused:
-                db.session.rollback()
-                return error_response(403, str(refused))
-            except ComplaintChangeRefused as refused:
-                db.session.rollback()
-                return error_response(409, str(refused))
+            _done, refusal = _commit_or_refusal(lambda: action.perform(complaint, user, form))
+            if refusal is not None:
+                return refusal
             db.session.refresh(complaint)
             return jsonify({"complaint": staff_complaint(complaint, user, now_utc())})
         prefix = f"{name}-"
