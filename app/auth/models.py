@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from flask import current_app
@@ -14,6 +15,12 @@ from ..clock import now_utc
 from ..database import UTCDateTime, enum_column
 from ..extensions import db
 from .permissions import Permission, Role, role_may
+
+
+def secret_digest(secret: str) -> str:
+    """The SHA-256 (hex) under which a secret handed out once is kept: a session's key, an API
+    token, a set-password link. Only this is stored; the secret is shown once and forgotten."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 MIN_PASSWORD_LENGTH = 10
 

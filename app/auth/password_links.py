@@ -9,7 +9,6 @@ audits and commits.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -19,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import now_utc
 from ..database import UTCDateTime
 from ..extensions import db
-from .models import User
+from .models import User, secret_digest
 
 #: How long a set-password link works.
 PASSWORD_LINK_LIFETIME = timedelta(hours=72)
@@ -41,10 +40,6 @@ class PasswordLink(db.Model):
     user: Mapped[User] = relationship()
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
 def void_links(user: User) -> None:
     """Every unused link of `user` stops working."""
     db.session.execute(update(PasswordLink).where(PasswordLink.user_id == user.id, PasswordLink.spent_at.is_(None))
@@ -56,7 +51,7 @@ def issue_link(user: User) -> tuple[PasswordLink, str]:
     void_links(user)
     now = now_utc()
     secret = secrets.token_urlsafe(32)
-    link = PasswordLink(user_id=user.id, token_hash=_digest(secret), created_at=now,
+    link = PasswordLink(user_id=user.id, token_hash=secret_digest(secret), created_at=now,
                         expires_at=now + PASSWORD_LINK_LIFETIME)
     db.session.add(link)
     db.session.flush()
@@ -67,7 +62,7 @@ def live_link(secret: str) -> PasswordLink | None:
     """The link this secret opens, if it is unused, not expired and its account active."""
     if not secret or len(secret) > 100:
         return None
-    link = db.session.scalar(select(PasswordLink).where(PasswordLink.token_hash == _digest(secret)))
+    link = db.session.scalar(select(PasswordLink).where(PasswordLink.token_hash == secret_digest(secret)))
     if link is None or link.spent_at is not None or link.expires_at <= now_utc() or not link.user.active:
         return None
     return link

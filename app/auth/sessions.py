@@ -13,7 +13,6 @@ Operations flush but never commit; the caller audits and commits.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..clock import now_utc
 from ..database import UTCDateTime
 from ..extensions import db
-from .models import User
+from .models import User, secret_digest
 
 
 class StaffSession(db.Model):
@@ -39,10 +38,6 @@ class StaffSession(db.Model):
     ip: Mapped[str | None] = mapped_column(String(45))
 
 
-def _digest(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
 def start_session(user: User, *, ip: str | None, lifetime: timedelta) -> str:
     """A new session for `user`; returns its key (for the cookie, and nowhere else). The
     user's sessions older than `lifetime` are deleted on the way: they cannot be used."""
@@ -50,7 +45,7 @@ def start_session(user: User, *, ip: str | None, lifetime: timedelta) -> str:
     db.session.execute(delete(StaffSession).where(StaffSession.user_id == user.id,
                                                   StaffSession.created_at < now - lifetime))
     key = secrets.token_urlsafe(32)
-    db.session.add(StaffSession(user_id=user.id, key_hash=_digest(key), created_at=now, ip=(ip or None)))
+    db.session.add(StaffSession(user_id=user.id, key_hash=secret_digest(key), created_at=now, ip=(ip or None)))
     db.session.flush()
     return key
 
@@ -61,7 +56,7 @@ def user_for_session(user_id: str, key: str | None, *, lifetime: timedelta) -> U
         return None
     return db.session.scalar(
         select(User).join(StaffSession, StaffSession.user_id == User.id)
-        .where(StaffSession.key_hash == _digest(key), User.id == int(user_id), User.active.is_(True),
+        .where(StaffSession.key_hash == secret_digest(key), User.id == int(user_id), User.active.is_(True),
                StaffSession.created_at >= now_utc() - lifetime)
     )
 
@@ -69,7 +64,7 @@ def user_for_session(user_id: str, key: str | None, *, lifetime: timedelta) -> U
 def end_session(key: str | None) -> None:
     """Sign-out: the session with this key no longer exists."""
     if key:
-        db.session.execute(delete(StaffSession).where(StaffSession.key_hash == _digest(key)))
+        db.session.execute(delete(StaffSession).where(StaffSession.key_hash == secret_digest(key)))
         db.session.flush()
 
 
@@ -78,7 +73,7 @@ def end_sessions(user: User, *, keep: str | None = None) -> int:
     how many ended."""
     query = delete(StaffSession).where(StaffSession.user_id == user.id)
     if keep:
-        query = query.where(StaffSession.key_hash != _digest(keep))
+        query = query.where(StaffSession.key_hash != secret_digest(keep))
     ended = db.session.execute(query).rowcount or 0
     db.session.flush()
     return ended

@@ -11,7 +11,6 @@ Operations flush but never commit; the caller audits and commits.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import now_utc
 from ..database import UTCDateTime
 from ..extensions import db
-from .models import User
+from .models import User, secret_digest
 
 TOKEN_PREFIX = "crt_"  # noqa: S105  (a marker for secret scanners, not a secret)
 MAX_NAME_LENGTH = 80
@@ -59,10 +58,6 @@ class ApiToken(db.Model):
         return self.revoked_at is not None
 
 
-def token_digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
 @dataclass(frozen=True)
 class NewToken:
     token: ApiToken
@@ -79,7 +74,7 @@ def create_token(user: User, name: str) -> NewToken:
     if not user.active:
         raise TokenError(_("%(name)s is deactivated and cannot have tokens.", name=user.username))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, token_hash=token_digest(secret), hint=secret[:HINT_LENGTH],
+    token = ApiToken(user_id=user.id, name=name, token_hash=secret_digest(secret), hint=secret[:HINT_LENGTH],
                      created_at=now_utc())
     db.session.add(token)
     db.session.flush()
@@ -112,7 +107,7 @@ def authenticate_token(secret: str) -> ApiToken | None:
     """The token whose secret this is, if it is not revoked and its owner is active."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(secret)))
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == secret_digest(secret)))
     if token is None or token.revoked or not token.user.active:
         return None
     return token

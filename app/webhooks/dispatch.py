@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 _TABLE = WebhookDelivery.__table__
 #: Entries read per endpoint per unit of work.
 COLLECT_BATCH = 500
+#: Deliveries claimed per unit of work.
+DELIVER_BATCH = 100
 USER_AGENT = "complaint-registry-webhooks/1"
 
 
@@ -116,7 +118,7 @@ class _Attempt:
     unreachable: bool = False  # no answer at all: the endpoint's other deliveries wait for the next run
 
 
-def deliver_due(now: datetime | None = None, limit: int = 100,
+def deliver_due(now: datetime | None = None, limit: int = DELIVER_BATCH,
                 post: Callable[[str, bytes, dict[str, str], float], int] | None = None) -> WebhookReport:
     """Post up to `limit` due deliveries of active endpoints; what happened. `now` is the run's
     moment (default: the clock); `post(url, body, headers, timeout) -> status` is the HTTP call
@@ -212,7 +214,7 @@ def run_once(now: datetime | None = None) -> WebhookReport:
         total.retried += report.retried
         total.failed += report.failed
         total.ids.extend(report.ids)
-        if len(report.ids) < 100:
+        if len(report.ids) < DELIVER_BATCH:
             if total.made or total.ids:
                 log.info("webhooks: %s", total)
             return total
