@@ -131,7 +131,10 @@ def load_document_signer(
                 f"document-signing key {key_path} does not exist; see docs/security.md "
                 "('Documents carry their own signature')"
             )
-        if certificate_path.exists():
+        # A process starting at the same moment may have made both since the check above (its
+        # key always before its certificate): only a certificate whose key is still missing is
+        # an orphan.
+        if certificate_path.exists() and not key_path.exists():
             raise DocumentSignerMissing(
                 f"{certificate_path} exists but its key {key_path} does not: restore the key, or remove both"
             )
