@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import flask_migrate
 import pytest
 from sqlalchemy import delete, func, select, update
 
@@ -16,18 +17,20 @@ from app.auth.models import User
 from app.clock import frozen_clock
 from app.complaints.access import find_by_reference
 from app.complaints.errors import ComplaintChangeForbidden, ComplaintChangeRefused
-from app.complaints.models import Resolution
+from app.complaints.filters import ComplaintFilter
+from app.complaints.models import Complaint, ComplaintStatus, Resolution
 from app.database import commit_with_retry
 from app.extensions import db
+from app.manage import figures, outcome_rollup, outcomes, rollup
 from app.registry.models import RegistryEntry
 from app.registry.verify import verify_registry
-from app.settings.store import current_policy
-from app.workflow import joins
+from app.settings.store import current_policy, current_settings
+from app.workflow import joins, states
 from app.workflow import operations as ops
 from app.workflow.deadlines import DueState, first_response_state, next_due, resolution_state
 from app.workflow.enforcement import enforce
 from app.workflow.models import Breach, ComplaintJoin, ComplaintLink, Escalation
-from app.workflow.states import TransitionRefused
+from app.workflow.states import NOT_COUNTED, Action, TransitionRefused
 
 LATER = T0 + timedelta(hours=2)
 ANA = {"email": "ana.maria@example.md", "phone": "+373 69 123 456"}
@@ -192,6 +195,88 @@ def test_the_main_complaints_answer_stands_for_both(app, register, staff):
     with app.app_context():
         assert find_by_reference(repeat).joined is not None  # still joined, still its number
     assert_verified(app)
+
+
+def _counts(app, at) -> tuple[int, int, int, int]:
+    """(complaints counted, open, opened, outstanding at the end) over the days around T0."""
+    with app.app_context():
+        settings = current_settings()
+        start, end = T0 - timedelta(days=1), T0 + timedelta(days=20)
+        summary = figures.overview(ComplaintFilter(registered_from=start, registered_before=end), at).summary
+        f = outcomes.outcome_figures(start, end, policies=settings.clock_policies, calendar=settings.calendar)
+        db.session.rollback()
+    return summary.complaints, summary.open, f.opened, f.outstanding_at_end
+
+
+def _rollups_kept(app) -> None:
+    with app.app_context():
+        def rows(statement):
+            return sorted(tuple(row) for row in db.session.execute(statement))
+
+        assert rows(outcome_rollup.stored_weeks()) == rows(outcome_rollup.recomputed_weeks())
+        assert rows(outcome_rollup.stored_years()) == rows(outcome_rollup.recomputed_years())
+        assert rows(rollup.stored_cells()) == rows(rollup.recomputed_cells())
+
+
+def test_a_joined_repeat_is_no_longer_open_and_the_figures_count_its_main_one_once(app, register, staff):
+    main, repeat, other = register(), register(at=LATER), register(at=LATER, **OTHER)
+    at = T0 + timedelta(days=2)
+    assert _counts(app, at) == (3, 3, 3, 3)
+    join(app, repeat, main, by=staff["clerk"])
+    assert load(app, repeat).status == ComplaintStatus.JOINED
+    assert events(app, repeat)[-1]["state"]["status"] == "joined"  # signed with the join
+    assert _counts(app, at) == (2, 2, 2, 2)
+    # Answered and closed, the main one leaves the open work; the repeat never comes back.
+    act(app, main, ops.take_complaint, by=staff["olga"])
+    act(app, main, ops.resolve, by=staff["olga"], resolution=Resolution.UPHELD, reasons="Paid back in full today")
+    assert _counts(app, at) == (2, 1, 2, 1)
+    assert load(app, other).status == ComplaintStatus.REGISTERED
+    _rollups_kept(app)
+    assert_verified(app)
+
+
+def test_the_migration_lists_as_uncounted_the_statuses_the_figures_never_count():
+    """The migration `joined_status` writes out the statuses its triggers never count (migrations
+    do not import the app): a status added to NOT_COUNTED needs a new migration."""
+    import importlib.util
+    from pathlib import Path
+
+    path = next((Path(__file__).resolve().parents[1] / "migrations" / "versions").glob("*_joined_status.py"))
+    spec = importlib.util.spec_from_file_location("joined_status_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert set(migration.UNCOUNTED) == {status.value for status in NOT_COUNTED}
+
+
+def test_a_complaint_joined_before_joined_had_a_status_is_moved_to_it_by_the_migration_and_verifies(
+        app, register, staff, monkeypatch):
+    """Joins made before the migration `joined_status` kept the status the complaint had, and
+    signed it: the migration moves them to "joined", the outcome rollups lose them, and verify
+    accepts the status for a complaint whose join row a signed event vouches for, no other."""
+    main, repeat, other = register(), register(at=LATER), register(at=LATER + timedelta(hours=1), **OTHER)
+    act(app, repeat, ops.take_complaint, by=staff["olga"])
+    with monkeypatch.context() as m:  # the join as it was: the status kept
+        m.setitem(states.TRANSITIONS, (ComplaintStatus.IN_PROGRESS, Action.JOIN), ComplaintStatus.IN_PROGRESS)
+        join(app, repeat, main, by=staff["olga"])
+    assert load(app, repeat).status == ComplaintStatus.IN_PROGRESS
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+        flask_migrate.downgrade(revision="b8d2f4a6c9e1")
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    assert load(app, repeat).status == ComplaintStatus.JOINED
+    assert events(app, repeat)[-1]["state"]["status"] == "in_progress"
+    _rollups_kept(app)
+    assert _counts(app, T0 + timedelta(days=2))[2] == 2
+    assert_verified(app)
+    # A complaint with no join is held to its signed status.
+    with app.app_context():
+        db.session.execute(update(Complaint).where(Complaint.number == other).values(status=ComplaintStatus.JOINED,
+                                                                                     owner_id=None))
+        db.session.commit()
+        problems = verify_registry(files=False).problems
+    assert [p.number for p in problems] == [other]
 
 
 # Refusals -----------------------------------------------------------------------------------

@@ -71,13 +71,6 @@ def statements(app) -> Iterator[list[tuple[str, Any]]]:
             for index, stat in SQLITE_STATISTICS.items():
                 db.session.execute(text("INSERT INTO sqlite_stat1 VALUES ('complaints', :i, :s)"), {"i": index, "s": stat})
             db.session.execute(text("ANALYZE sqlite_schema"))  # reads them
-        else:
-            # The queue and its counts leave joined complaints out by a look-up per open complaint
-            # (NOT EXISTS in complaint_joins), which needs the complaint's id: on a table of one row
-            # PostgreSQL reads it as cheaply by the primary key's index, which on a registry's table
-            # it never would for the open few. For this test's transaction (rolled back) that index
-            # is gone, so the plan shows which index can serve the queue.
-            db.session.execute(text("ALTER TABLE complaints DROP CONSTRAINT pk_complaints CASCADE"))
         event.listen(db.engine, "before_cursor_execute", capture)
         try:
             yield sent

@@ -75,6 +75,8 @@ class ComplaintStatus(TitledEnum):
     RESOLVED = "resolved", _l("Resolved")
     CLOSED = "closed", _l("Closed")
     REOPENED = "reopened", _l("Reopened: the complainant disputes the response")
+    #: A repeat of an earlier complaint, joined to it and answered with it (app/workflow/joins.py).
+    JOINED = "joined", _l("Joined to an earlier complaint, answered with it")
     ANNULLED = "annulled", _l("Annulled: registered by mistake")
 
 
@@ -191,7 +193,7 @@ class Complaint(db.Model):
         CheckConstraint("tier >= 1", name="tier_positive"),
         CheckConstraint("transfer_count >= 0", name="transfer_count_not_negative"),
         CheckConstraint(
-            "owner_id IS NOT NULL OR status IN ('registered', 'annulled')", name="owned_once_taken"
+            "owner_id IS NOT NULL OR status IN ('registered', 'annulled', 'joined')", name="owned_once_taken"
         ),
         CheckConstraint(
             "resolution IS NOT NULL OR status NOT IN ('resolved', 'closed')", name="resolved_with_decision"

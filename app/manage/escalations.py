@@ -27,7 +27,6 @@ from ..settings.store import current_policy
 from ..workflow import rules
 from ..workflow.deadlines import open_sql
 from ..workflow.forms import ReviewForm
-from ..workflow.joins import not_joined_sql
 from ..workflow.models import Breach, Escalation, EscalationReview, ReviewDecision
 from ..workflow.operations import latest_escalation, review_escalation
 from ..workflow.reviews import standing_reviews
@@ -48,12 +47,12 @@ class DeskLine:
 
 
 def on_the_desk():
-    """Open complaints at the management tiers or with a breach on record."""
+    """Open complaints (a joined one is not: it is handled through its main one) at the management
+    tiers or with a breach on record."""
     policy = current_policy()
     breached = exists().where(Breach.complaint_id == Complaint.id)
     return (
         open_sql(),
-        not_joined_sql(),  # handled through its main complaint
         or_(Complaint.tier >= policy.management_tier, Complaint.first_response_breached_at.is_not(None), breached),
     )
 

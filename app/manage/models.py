@@ -33,7 +33,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..complaints.models import Channel, ComplaintStatus
 from ..database import UTCDateTime
 from ..extensions import db
-from ..workflow.states import OPEN
+from ..workflow.states import NOT_COUNTED, OPEN
 
 
 def _copied_enum(enum_cls: type[enum.Enum]) -> Enum:
@@ -43,9 +43,9 @@ def _copied_enum(enum_cls: type[enum.Enum]) -> Enum:
                 values_callable=lambda members: [m.value for m in members])
 
 
-#: Statuses of a settled complaint (with an answer): neither open nor annulled. The rollups
+#: Statuses of a settled complaint (with an answer): neither open nor annulled nor joined. The rollups
 #: (app/manage/rollup.py) count these; the migration `figure_rollups` writes the same list out.
-SETTLED = tuple(sorted(s.value for s in ComplaintStatus if s not in OPEN and s is not ComplaintStatus.ANNULLED))
+SETTLED = tuple(sorted(s.value for s in ComplaintStatus if s not in OPEN | NOT_COUNTED))
 #: The settled complaints of complaint_facts, as SQL, written exactly as the migration
 #: `figure_rollups` wrote the partial index's condition (statuses in its order, "resolved"
 #: first): a database uses the partial index below for `NOT` it only when the query's condition

@@ -69,10 +69,11 @@ from ..clocks.bands import Banding
 from ..clocks.calendar import WorkingCalendar
 from ..clocks.models import ComplaintClock
 from ..clocks.policy import ClockKind, ClockPolicies
-from ..complaints.models import Complaint, ComplaintStatus
+from ..complaints.models import Complaint
 from ..database import UTCDateTime
 from ..extensions import db
 from ..workflow.models import Breach
+from ..workflow.states import NOT_COUNTED
 from . import rollup
 
 
@@ -187,7 +188,7 @@ def _lines(measures: Iterable[str], moment_in: Any, category: str | None, *, dai
     the complaints, clocks and breaches whose moment satisfies `moment_in(column)`."""
     selects = []
     for measure in measures:
-        counted: list[Any] = [Complaint.status != ComplaintStatus.ANNULLED]
+        counted: list[Any] = [Complaint.status.not_in(sorted(NOT_COUNTED))]
         if category is not None:
             counted.append(Complaint.category == category)
         if measure in _COMPLAINT_MEASURES:
@@ -323,7 +324,7 @@ def _merged(lines: list[Line]) -> list[Line]:
 
 
 def outstanding(moment: datetime, category: str | None) -> int:
-    """Complaints received before `moment` and not resolved before it (not annulled)."""
+    """Complaints received before `moment` and not resolved before it (neither annulled nor joined)."""
     lines = before(moment, category, (RECEIVED, RESOLVED))
     return (sum(line.complaints for line in lines if line.measure == RECEIVED)
             - sum(line.complaints for line in lines if line.measure == RESOLVED))

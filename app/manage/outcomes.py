@@ -2,7 +2,8 @@
 (app/returns) and the dashboard's and monthly report's "Outcomes" section count.
 
 A period is [start, end) (aware moments; the callers make them from whole days in the
-registry's time zone). Annulled complaints are never counted. Definitions:
+registry's time zone). Annulled and joined complaints (states.NOT_COUNTED: a record made by
+mistake, a repeat answered with the complaint it was joined to) are never counted. Definitions:
 
 - *Opened*: received (`received_at`) in the period. *Closed*: closed (`closed_at`) in it.
 - *Resolved*: the decision (`resolved_at`, the latest one: a dispute clears it) in the period;
@@ -50,9 +51,10 @@ from ..clocks.bands import Band, Banding, band_of
 from ..clocks.calendar import WorkingCalendar
 from ..clocks.models import ComplaintClock
 from ..clocks.policy import ClockKind, ClockPolicies, Period
-from ..complaints.models import Complaint, ComplaintStatus, Resolution
+from ..complaints.models import Complaint, Resolution
 from ..extensions import db
 from ..workflow.models import CaseMessage, DeadlineKind, Escalation, MessageKind
+from ..workflow.states import NOT_COUNTED
 from . import outcome_rollup, rollup
 
 __all__ = ["Band", "DisputeFigures", "OutcomeFigures", "band_of", "dispute_figures", "outcome_figures"]
@@ -97,7 +99,7 @@ def _in(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
 
 
 def _counted(category: str | None) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [Complaint.status != ComplaintStatus.ANNULLED]
+    conditions: list[ColumnElement[bool]] = [Complaint.status.not_in(sorted(NOT_COUNTED))]
     if category is not None:
         conditions.append(Complaint.category == category)
     return conditions

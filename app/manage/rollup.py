@@ -12,7 +12,7 @@ channel, tier and owner a line is broken down by):
 
 The figures (app/manage/figures/) add up the rollups of the *full weeks* inside the period
 and read the rest live from `complaint_facts`: the complaints not settled (open, not answered,
-annulled; a few percent) and every complaint registered in the partial weeks at the period's
+annulled, joined; a few percent) and every complaint registered in the partial weeks at the period's
 ends. A percentile is found in its bucket from the counts and then read exactly from the
 complaints in that one bucket. Exact by construction: every complaint is counted once, either in
 a rollup or live, and the rollups change in the same transaction as the complaint (on

@@ -55,7 +55,6 @@ from ..workflow.deadlines import (
     own_due,
     resolution_state,
 )
-from ..workflow.joins import not_joined_sql
 
 PAGE_SIZE = 50
 #: The sort key of a complaint with no running deadline: after every real deadline.
@@ -192,7 +191,8 @@ QUEUE_INDEX = db.Index(
 
 def scope_conditions(f: QueueFilter) -> list[ColumnElement[bool]]:
     """Open complaints of the filter's scope and tier (the due-state filter left out)."""
-    conditions: list[ColumnElement[bool]] = [open_sql(), not_joined_sql()]  # a joined one goes with its main
+    # Open ones: a joined complaint is not (it goes with its main one).
+    conditions: list[ColumnElement[bool]] = [open_sql()]
     # The owner as a value, not the column, so no database reads ix_complaints_owner_id here:
     # that index holds every complaint a person ever owned, closed ones too, while the queue's
     # index carries the owner of each open one.

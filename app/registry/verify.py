@@ -32,13 +32,13 @@ from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Bundle, selectinload
 
 from ..audit.verify import verify_audit_trail
 from ..clocks.models import ComplaintClock
 from ..clocks.running import clock_state
-from ..complaints.models import CORRECTABLE, REGISTRATION_ONLY, Attachment, Complaint
+from ..complaints.models import CORRECTABLE, REGISTRATION_ONLY, Attachment, Complaint, ComplaintStatus
 from ..complaints.storage import EvidenceStore
 from ..extensions import db
 from ..mailin.models import InboundMail, arrival_facts
@@ -49,6 +49,7 @@ from ..receipts.models import ReceiptPrint
 from ..settings.models import SettingVersion
 from ..workflow.models import Breach, CaseMessage, ComplaintJoin, ComplaintLink, Escalation, EscalationReview
 from ..workflow.operations import state_of
+from ..workflow.states import OPEN
 from ..workflow.verdict_models import Rating
 from .chain import digest_of, get_signer
 from .checkpoint_check import check_checkpoints
@@ -608,7 +609,8 @@ def _states_differ(
         report.complaints_checked += 1
         position, signed = states.get(row.id, (None, registered))
         stored = state_of(row)
-        if _state_key(stored) == signed or _decided_before_bands(stored, signed):
+        if _state_key(stored) == signed or _decided_before_bands(stored, signed) or _joined_before_status(
+                row.id, stored, signed):
             continue
         expected = _REGISTERED if position is None else json.loads(
             db.session.get_one(RegistryEntry, position).payload)["state"]
@@ -622,6 +624,18 @@ def _decided_before_bands(stored: dict[str, Any], signed: bytes) -> bool:
     band is derived from signed facts). A band signed with its decision is held to it."""
     return "closure_band" in stored and _state_key(
         {name: value for name, value in stored.items() if name != "closure_band"}) == signed
+
+
+def _joined_before_status(complaint_id: int, stored: dict[str, Any], signed: bytes) -> bool:
+    """A complaint joined before joined complaints had a status of their own: the migration
+    `joined_status` moved it to "joined", which no event signed (its "joined" event signed the
+    status it kept). It holds only for a complaint whose join row a signed event vouches for
+    (checked with the joins) and whose signed status was open; any other fact is held as signed."""
+    if stored["status"] != ComplaintStatus.JOINED.value:
+        return False
+    if not db.session.scalar(select(exists().where(ComplaintJoin.complaint_id == complaint_id))):
+        return False
+    return any(_state_key({**stored, "status": status.value}) == signed for status in OPEN)
 
 
 def _unregistered_complaints() -> list[Problem]:

@@ -25,7 +25,7 @@ from ..clocks.policy import Period
 from ..clocks.running import warning_time
 from ..complaints.models import Complaint, ComplaintStatus
 from ..settings.tiers import TierPolicy
-from .states import OPEN, is_joined, is_open
+from .states import OPEN, is_open
 
 
 class DeadlineFields(Protocol):
@@ -46,8 +46,8 @@ class DeadlineFields(Protocol):
 
 
 def runs(c: DeadlineFields) -> bool:
-    """Whether the complaint's own deadlines run: open, and not joined to another complaint."""
-    return is_open(c.status) and not is_joined(c)
+    """Whether the complaint's own deadlines run: open (a joined complaint is not: its main one's run)."""
+    return is_open(c.status)
 
 
 def first_response_due(received_at: datetime, period: Period, calendar: WorkingCalendar) -> datetime:

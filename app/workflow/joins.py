@@ -11,8 +11,10 @@ original file). The rules:
   management, joins it (nobody else's work is stopped behind their back). The main one is
   earlier and not annulled (it may be answered or closed already: its answer stands for both),
   and not joined itself. So a join is one step deep, from later to earlier: no circle can form.
-- The joined complaint keeps its number, receipt, status and history; it is never deleted and
-  the join is never undone. From the join on it is handled through its main complaint: its own
+- The joined complaint keeps its number, receipt and history; it is never deleted and the join
+  is never undone. Its status becomes "joined" (states.NOT_COUNTED): a repeat, so the figures and
+  the returns count its main complaint once and never it, and it is no longer open work. From
+  the join on it is handled through its main complaint: its own
   deadlines (first response, resolution) stop, its regulatory clocks stop (signed "stopped"
   changes), it leaves the queue and the escalation desk, deadline enforcement never looks at it
   again (no warning, breach or escalation), and every workflow action on it but an internal note
@@ -38,7 +40,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import or_, select
 
 from ..auth.models import User
 from ..auth.permissions import Permission
@@ -76,11 +78,6 @@ def _lock_both(a: Complaint, b: Complaint) -> None:
         lock(complaint)
 
 
-def not_joined_sql() -> ColumnElement[bool]:
-    """The complaint is not joined to another one: the queue and the escalation desk list only these."""
-    return ~exists().where(ComplaintJoin.complaint_id == Complaint.id)
-
-
 def joined_here(complaint: Complaint) -> list[Complaint]:
     """The complaints joined to this one, in number order."""
     return list(db.session.scalars(
@@ -95,7 +92,7 @@ def join_complaint(complaint: Complaint, *, into: Complaint, reason: str, by: Us
     _require(by.can(Permission.JOIN_COMPLAINTS), _("Only the front desk and complaints officers join complaints."))
     _require(complaint.id != into.id, _("A complaint cannot be joined to itself."))
     _lock_both(complaint, into)
-    next_status_of(complaint, Action.JOIN)  # refuses a closed, annulled or already joined complaint
+    status = next_status_of(complaint, Action.JOIN)  # refuses a closed, annulled or already joined complaint
     if not rules.can_join(by, complaint):
         raise ComplaintChangeForbidden(_("%(number)s is being handled: only its owner or management can join it.",
                                          number=complaint.number))
@@ -120,6 +117,7 @@ def join_complaint(complaint: Complaint, *, into: Complaint, reason: str, by: Us
                      calendar=settings.calendar, fraction=settings.due_soon_fraction)
     complaint.clock_due = nearest_due(complaint.clocks)
     complaint.next_check_at = None  # enforcement never looks at it again
+    complaint.status = status  # signed with the event: the figures count its main one, once
     entry = record_event(complaint, "joined", by=by, at=at, join={"main": into.number, "main_id": into.id},
                          private={"reason": reason}, **({"clocks": stopped} if stopped else {}))
     row = ComplaintJoin(complaint_id=complaint.id, main_id=into.id, joined_at=at, by_id=by.id,

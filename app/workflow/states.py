@@ -11,7 +11,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import inspect
 
 from ..complaints.errors import ComplaintChangeRefused
 from ..complaints.models import ComplaintStatus as Status
@@ -47,6 +46,9 @@ class Action(TitledEnum):
 OPEN = frozenset({Status.REGISTERED, Status.IN_PROGRESS, Status.WAITING, Status.RESPONDED, Status.REOPENED})
 #: Statuses in which the resolution deadline runs.
 RESOLUTION_CLOCK_RUNS = OPEN
+#: Statuses the figures and the returns never count: a record made by mistake, and a repeat
+#: joined to an earlier complaint (which is counted, once, and whose answer answers both).
+NOT_COUNTED = frozenset({Status.ANNULLED, Status.JOINED})
 
 #: (status, action) -> the status it leads to. A pair not listed is refused.
 TRANSITIONS: dict[tuple[Status, Action], Status] = {
@@ -79,13 +81,16 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (Status.REOPENED, Action.REQUEST_INFORMATION): Status.WAITING,
     (Status.REOPENED, Action.RESOLVE): Status.RESOLVED,
     (Status.REOPENED, Action.COMPLAINANT_REPLY): Status.REOPENED,
+    # A repeat of an earlier complaint, still owed an answer, is joined to it: the main one's
+    # answers answer it, and nothing but an internal note happens on it again (AFTER_JOINING).
+    **{(status, Action.JOIN): Status.JOINED for status in sorted(OPEN)},
 }
 
 #: Actions that keep the status, and the statuses they are allowed in.
 STATUS_KEEPING: dict[Action, frozenset[Status]] = {
     # Taking over a complaint that rose past its owner's tier keeps its status.
     Action.TAKE: OPEN - {Status.REGISTERED},
-    Action.CONSULT: OPEN | {Status.RESOLVED},
+    Action.CONSULT: OPEN | {Status.RESOLVED, Status.JOINED},
     Action.TRANSFER: OPEN - {Status.REGISTERED},
     Action.ESCALATE: OPEN,
     Action.HOLD: OPEN - {Status.REGISTERED},
@@ -93,8 +98,6 @@ STATUS_KEEPING: dict[Action, frozenset[Status]] = {
     # What happens after the final response: the redress is paid, the complainant goes further.
     Action.RECORD_REDRESS_PAID: frozenset({Status.RESOLVED, Status.CLOSED}),
     Action.RECORD_REFERRAL: OPEN | {Status.RESOLVED, Status.CLOSED},
-    # Only a complaint still owed an answer is joined: the main one's answers answer it.
-    Action.JOIN: OPEN,
     # A review decision that takes the complaint over or sends it back to an officer of a lower
     # tier makes the manager or that officer its owner: a registered complaint is taken in
     # passing (Action.TAKE moves it), any other open one keeps its status.
@@ -131,13 +134,8 @@ def is_open(status: Status) -> bool:
 
 
 def is_joined(complaint: Any) -> bool:
-    """Joined to an earlier complaint (a model with its `joined` row; plain rows never are: the
-    queue and deadline enforcement do not read joined complaints). A model read outside its
-    session answers from what was loaded with it."""
-    state = inspect(complaint, raiseerr=False)
-    if state is not None and state.detached and "joined" in state.unloaded:
-        return False
-    return getattr(complaint, "joined", None) is not None
+    """Joined to an earlier complaint (a model or a plain row with its status)."""
+    return complaint.status == Status.JOINED
 
 
 def allowed_for(complaint: Any, action: Action) -> bool:

@@ -49,6 +49,14 @@ KEYS = 'category, measure, item'
 SUMS = 'complaints, cents'
 #: Days covered: 1970 to 2169, as figure_weeks.
 FIRST_DAY, DAYS = date(1970, 1, 1), 73_049
+#: Statuses never counted. The migration `joined_status` loads this module, sets it to
+#: ('annulled', 'joined') and makes the triggers again: keep the triggers built from it.
+UNCOUNTED = ('annulled',)
+
+
+def _uncounted(status):
+    """`status` (a column) is one of UNCOUNTED."""
+    return f"{status} IN ({', '.join(repr(value) for value in UNCOUNTED)})"
 
 
 def _day(moment):
@@ -68,7 +76,7 @@ def _cents(amount, dialect):
 
 def _complaint(r, sign, dialect):
     """What complaint row `r` counts, times `sign`: (day, category, measure, item, complaints, cents)."""
-    counted = f"{r}.status <> 'annulled'"
+    counted = f"NOT {_uncounted(f'{r}.status')}"
 
     def line(moment, measure, item="''", condition="", cents="0"):
         return (f"SELECT {_day(f'{r}.{moment}')} AS day, {r}.category AS category, '{measure}' AS measure, "
@@ -96,7 +104,7 @@ def _dependents_of_complaint(r, sign):
     return " UNION ALL ".join(
         f"SELECT {_day(f'd.{moment}')} AS day, {r}.category AS category, '{measure}' AS measure, "
         f"d.kind AS item, {sign} AS complaints, 0 AS cents FROM {table} d "
-        f"WHERE d.complaint_id = {r}.id AND d.{moment} IS NOT NULL AND {r}.status <> 'annulled'"
+        f"WHERE d.complaint_id = {r}.id AND d.{moment} IS NOT NULL AND NOT {_uncounted(f'{r}.status')}"
         for table, measure, moment in DEPENDENTS
     )
 
@@ -105,7 +113,7 @@ def _dependent(d, measure, moment, sign):
     """What clock or breach row `d` counts, times `sign` (its complaint's category; none when annulled)."""
     return (f"SELECT {_day(f'{d}.{moment}')} AS day, c.category AS category, '{measure}' AS measure, "
             f"{d}.kind AS item, {sign} AS complaints, 0 AS cents FROM complaints c "
-            f"WHERE c.id = {d}.complaint_id AND {d}.{moment} IS NOT NULL AND c.status <> 'annulled'")
+            f"WHERE c.id = {d}.complaint_id AND {d}.{moment} IS NOT NULL AND NOT {_uncounted('c.status')}")
 
 
 def _upsert(table, period, dialect):
@@ -134,7 +142,7 @@ def _distinct(dialect):
 def _changed(dialect, columns, old='OLD', new='NEW'):
     d = _distinct(dialect)
     return " OR ".join([f"{old}.{c} {d} {new}.{c}" for c in columns]
-                       + [f"({old}.status = 'annulled') <> ({new}.status = 'annulled')"])
+                       + [f"({_uncounted(f'{old}.status')}) <> ({_uncounted(f'{new}.status')})"])
 
 
 def _triggers(dialect):
@@ -198,7 +206,7 @@ def _drop_triggers(dialect):
 
 def _backfill(dialect):
     """Every complaint's, clock's and breach's contribution, from scratch (into an empty rollup)."""
-    counted = "c.status <> 'annulled'"
+    counted = f"NOT {_uncounted('c.status')}"
     parts = []
     for moment, measure, item, condition, cents in (
         ('received_at', 'received', "''", "", "0"),

@@ -3,7 +3,8 @@ definitions that the queries share (the README and the page say the same).
 
 - *The complaints counted* are those registered in the period (on `registered_at`, the end
   exclusive) that match the category, channel and current tier chosen, leaving out annulled
-  ones (registered by mistake: they were never complaints).
+  ones (registered by mistake: they were never complaints) and joined ones (a repeat of an
+  earlier complaint, which is counted and whose answer answers both).
 - *Open*: a status in `app.workflow.states.OPEN` (the organisation still owes an answer).
 - *First-response compliance*: among the complaints whose first-response deadline has passed
   by `now` or that have been answered, the share answered by the deadline
@@ -36,7 +37,7 @@ from sqlalchemy import ColumnElement, and_, or_
 from ...complaints.filters import ComplaintFilter, filter_conditions
 from ...complaints.models import ComplaintStatus
 from ...workflow.models import DeadlineKind
-from ...workflow.states import OPEN
+from ...workflow.states import NOT_COUNTED, OPEN
 from ..models import ComplaintFacts as Facts
 
 #: Backlog age buckets: (lower bound inclusive, upper bound exclusive or None), in days.
@@ -49,9 +50,9 @@ MEDIAN, P90 = 50, 90
 
 
 def counted(f: ComplaintFilter, table: Any = Facts) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of the complaints counted under `f` (never the annulled ones), on
+    """The WHERE conditions of the complaints counted under `f` (never annulled or joined ones), on
     the dashboard's copy or (`table`) on the complaints themselves: the columns are the same."""
-    return [table.status != ComplaintStatus.ANNULLED, *filter_conditions(f, table)]
+    return [table.status.not_in(sorted(NOT_COUNTED)), *filter_conditions(f, table)]
 
 
 def is_open() -> ColumnElement[bool]:
