@@ -52,6 +52,13 @@ SETTLED = tuple(sorted(s.value for s in ComplaintStatus if s not in OPEN | NOT_C
 #: is the index's, and SQLite compares them as written.
 SETTLED_SQL = (f"(complaint_facts.status IN ({', '.join(repr(status) for status in sorted(SETTLED, reverse=True))}) "
                "AND complaint_facts.first_responded_at IS NOT NULL)")
+#: The statuses the figures never count (states.NOT_COUNTED: annulled, joined), as SQL written
+#: out as the migration `live_part_counted` wrote its partial indexes' conditions.
+UNCOUNTED_SQL = f"complaint_facts.status IN ({', '.join(repr(s.value) for s in sorted(NOT_COUNTED))})"
+#: The complaints the figures read live: counted and not settled (open, or settled without an
+#: answer). Annulled and joined ones are in neither part, so the live part follows the open
+#: work, not every record annulled in the registry's history.
+UNSETTLED_SQL = f"NOT {SETTLED_SQL} AND NOT {UNCOUNTED_SQL}"
 
 #: Indexes on complaint_facts that the migration makes on PostgreSQL only, one on each duration,
 #: (first_responded_at - registered_at) and (resolved_at - registered_at): a percentile's bucket
@@ -102,9 +109,12 @@ class ComplaintFacts(db.Model):
 
     __table_args__ = (
         db.Index("ix_complaint_facts_registered_at", "registered_at"),
-        # The complaints the rollups do not count (app/manage/rollup.py), read live.
+        # The complaints the figures count that the rollups do not (app/manage/rollup.py), read live ...
         db.Index("ix_complaint_facts_unsettled", "registered_at",
-                 postgresql_where=text(f"NOT {SETTLED_SQL}"), sqlite_where=text(f"NOT {SETTLED_SQL}")),
+                 postgresql_where=text(UNSETTLED_SQL), sqlite_where=text(UNSETTLED_SQL)),
+        # ... and those they never count, by category (`rollup.complaints_per_category`).
+        db.Index("ix_complaint_facts_uncounted", "category",
+                 postgresql_where=text(UNCOUNTED_SQL), sqlite_where=text(UNCOUNTED_SQL)),
     )
 
 

@@ -74,6 +74,8 @@ from ..extensions import db
 from .facts import BREACH_COUNTS, ESCALATION_COUNTS
 from .models import (
     SETTLED_SQL,
+    UNCOUNTED_SQL,
+    UNSETTLED_SQL,
     FigureBucket,
     FigureCell,
     FigureCellYear,
@@ -102,8 +104,14 @@ def settled() -> Any:
 
 
 def unsettled() -> Any:
-    """The others, written out as the migration's partial index is, so PostgreSQL uses it."""
-    return text(f"NOT {SETTLED_SQL}")
+    """The others the figures count (neither annulled nor joined), written out as the
+    migration's partial index is, so both databases use it."""
+    return text(UNSETTLED_SQL)
+
+
+def uncounted() -> Any:
+    """The complaints the figures never count (annulled, joined), as their partial index is written."""
+    return text(UNCOUNTED_SQL)
 
 
 def duration_ms(end: Any, table: Any = Facts) -> ColumnElement[Any]:
@@ -387,17 +395,19 @@ def summed(table: Any, s: Split, f: ComplaintFilter, by: int, keys: tuple[str, .
 
 
 def complaints_per_category() -> dict[str, int]:
-    """Every complaint registered (annulled ones too) per category code, read as the figures
-    are: the settled ones from the rollups' lines by category, the rest live from the partial
-    index of unsettled complaints, in one snapshot; bounded by the years (their yearly lines)
-    and the open work, not by the registry's weeks."""
+    """Every complaint registered (annulled and joined ones too) per category code, read as
+    the figures are: the settled ones from the rollups' lines by category, the rest live from
+    the partial index of unsettled complaints, and the annulled and joined ones from theirs, in
+    one snapshot; bounded by the years (their yearly lines), the open work and the records
+    never counted, not by the registry's weeks."""
     totals: dict[str, int] = {}
     with snapshot():
         s = split(ComplaintFilter())
         live = select(Facts.category, func.count()).group_by(Facts.category)
-        parts = [live if s is None else live.where(s.live)]
+        parts = [live]
         if s is not None:
-            parts.append(summed(FigureCell, s, ComplaintFilter(), BY_CATEGORY, ("category",), ("complaints",)))
+            parts = [live.where(s.live, text(f"NOT {UNCOUNTED_SQL}")), live.where(uncounted()),
+                     summed(FigureCell, s, ComplaintFilter(), BY_CATEGORY, ("category",), ("complaints",))]
         for statement in parts:
             for category, count in reader().execute(statement):
                 totals[category] = totals.get(category, 0) + int(count or 0)
