@@ -1,6 +1,7 @@
-"""Management's bulk assignment in the queue and a review decision on the escalation desk, in a
-real headless Chromium, at desktop and phone width: plain forms (the checkboxes name the bulk
-form), no script needed, nothing refused by the Content-Security-Policy.
+"""Management's bulk assignment in the queue, a review decision on the escalation desk and a move
+to another tier from the case page, in a real headless Chromium, at desktop and phone width:
+plain forms (the checkboxes name the bulk form), no script needed, nothing refused by the
+Content-Security-Policy.
 
 Skipped like tests/test_browser.py when Chromium or Playwright is missing (a failure under
 REQUIRE_BROWSER=1). Screenshots are saved under <artifacts>/browser/desk-review/.
@@ -126,6 +127,20 @@ def test_a_manager_assigns_two_complaints_at_once_and_reviews_an_escalation(
                         "Approved: refund the fee and write to the complainant today.")
                     page.get_by_test_id("review-decision").scroll_into_view_if_needed()
                     page.screenshot(path=shots / f"{name}-06-case.png")
+                    if name == "desktop":
+                        # Move one complaint to another tier from its case page: the reason is required.
+                        page.goto(f"{live_server}/staff/complaints/{first.replace('/', '-')}")
+                        page.get_by_text("Move to another tier (management)").click()
+                        move = page.get_by_test_id("form-move")
+                        move.get_by_label("Move to tier").select_option(label="2 · Specialist department")
+                        move.get_by_role("button", name="Move").click()
+                        move = page.get_by_test_id("form-move")
+                        expect(move).to_contain_text("Give the reason.")
+                        expect(move.get_by_label("Move to tier")).to_have_value("2")  # what was chosen, kept
+                        move.get_by_label("Reason").fill("Payment disputes go to the specialists this week.")
+                        move.get_by_role("button", name="Move").click()
+                        expect(page.locator(".flash").first).to_have_text(f"{first} is moved to another tier.")
+                        page.screenshot(path=shots / f"{name}-07-moved.png")
                     assert problems == []
                 finally:
                     context.close()

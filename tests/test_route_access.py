@@ -101,6 +101,7 @@ ROUTES: dict[str, Access] = {
     "/api/v1/staff/complaints/<path:reference>/resolve": token_needs(P.HANDLE_COMPLAINTS),
     "/api/v1/staff/complaints/<path:reference>/consult": token_needs(P.HANDLE_COMPLAINTS),
     "/api/v1/staff/complaints/<path:reference>/send-back": token_needs(P.REVIEW_ESCALATIONS),
+    "/api/v1/staff/complaints/<path:reference>/move": token_needs(P.REVIEW_ESCALATIONS),
     "/api/v1/staff/complaints/<path:reference>/close": token_needs(P.HANDLE_COMPLAINTS),
     "/api/v1/staff/complaints/<path:reference>/join": token_needs(P.JOIN_COMPLAINTS),
     "/api/v1/staff/complaints/<path:reference>/link": token_needs(P.JOIN_COMPLAINTS),
@@ -162,6 +163,7 @@ ROUTES: dict[str, Access] = {
     "/staff/complaints/<path:reference>/reopen": needs(P.HANDLE_COMPLAINTS),
     "/staff/complaints/<path:reference>/assign": needs(P.REVIEW_ESCALATIONS),
     "/staff/complaints/<path:reference>/send-back": needs(P.REVIEW_ESCALATIONS),
+    "/staff/complaints/<path:reference>/move": needs(P.REVIEW_ESCALATIONS),
     "/staff/complaints/<path:reference>/respond/template": needs(P.HANDLE_COMPLAINTS),  # insert an answer template
     "/staff/complaints/<path:reference>/request-information/template": needs(P.HANDLE_COMPLAINTS),
     "/staff/complaints/<path:reference>/resolve/template": needs(P.HANDLE_COMPLAINTS),

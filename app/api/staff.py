@@ -211,6 +211,11 @@ API_ACTIONS: dict[str, ApiAction] = {
                          {"note": TEXT, "colleague": USER_ID}, ("note",)),
     "send_back": ApiAction("sendBack", "Send the complaint down to a lower tier's officer, with an instruction "
                                        "(management).", {"to": USER_ID, "instruction": TEXT}, ("to", "instruction")),
+    "move": ApiAction("moveToTier", "Move the complaint to another tier, with a reason (management; the owner "
+                                    "stays; the tier, the owner and, for a tier nobody works at, the administrators "
+                                    "are told).",
+                      {"tier": {"type": "integer", "minimum": 1, "description": "The tier's level."},
+                       "reason": TEXT}, ("tier", "reason")),
     "close": ApiAction("closeComplaint", "Close the decided complaint (the owner)."),
     "join": ApiAction("joinComplaint", "Join this complaint to an earlier one of the same complainant about the same "
                                        "matter: it keeps its number and receipt, its clocks follow the main one.",

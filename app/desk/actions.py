@@ -36,6 +36,7 @@ from ..workflow.forms import (
     InformationRequestForm,
     JoinForm,
     LinkForm,
+    MoveForm,
     ReasonedForm,
     ReceivedForm,
     RedressPaidForm,
@@ -170,6 +171,10 @@ ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
                _l("%(number)s is sent back down."),
                offered=lambda user, complaint: rules.can_assign(user, complaint) and complaint.tier > 1,
                permission=Permission.REVIEW_ESCALATIONS, colleagues=lambda u, c, me: u.tier < c.tier),
+    # Management: to another tier, with a reason (the queue's bulk move, one complaint).
+    CaseAction("move", MoveForm, lambda c, u, f: ops.move_to_tier(c, tier=f.tier.data, reason=f.reason.data, by=u),
+               _l("%(number)s is moved to another tier."), offered=rules.can_move,
+               permission=Permission.REVIEW_ESCALATIONS, takes_complaint=True),
     # The front desk as well as officers: a repeat joined to the earlier complaint, related ones linked.
     CaseAction("join", JoinForm,
                lambda c, u, f: joins.join_complaint(c, into=f.into.found, reason=f.reason.data, by=u),

@@ -287,11 +287,16 @@ def _deadline(complaint: Complaint, params: dict[str, Any], language: str) -> Bu
 
 
 def _escalated(complaint: Complaint, params: dict[str, Any], language: str) -> Built:
+    """A rise to another tier, or a manager's move (`moved_by`, the reason as `note`; `owner`:
+    to the owner, who keeps it), to the tier, its owner or the administrators."""
+    moved_by = params.get("moved_by")
     return {
         "from_tier_name": _tier_name(params.get("from_tier"), language),
         "to_tier_name": _tier_name(params.get("to_tier"), language),
-        "reason_title": EscalationReason(params["reason"]).title,
+        "reason_title": None if moved_by else EscalationReason(params["reason"]).title,
         "note": params.get("note"),
+        "moved_by": moved_by,
+        "owner": bool(params.get("owner")),
         "case_url": _case_url(complaint),
     }, []
 

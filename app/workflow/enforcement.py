@@ -384,8 +384,8 @@ def _enforce_batch(at: datetime, policy: TierPolicy, batch_size: int) -> tuple[i
     _update_complaints([plan.state for plan in plans])
     _update_clocks([clock for plan in plans for clock in plan.clocks], policy.due_soon_fraction)
     queue_rows([row for plan in plans for row in plan.notifications]
-               + unstaffed_notices((step.escalation for plan in plans for step in plan.steps if step.escalation),
-                                   policy))
+               + unstaffed_notices((notice for plan in plans for step in plan.steps if step.escalation
+                                    for notice in step.escalation.notices), policy))
     # The chain head is locked from here to the commit: registrations wait, so it comes last.
     signed = [(plan, step) for plan in plans for step in plan.steps if step.event]
     entries = append_entries(EntryKind.EVENT, [(step.event, plan.state.id) for plan, step in signed])

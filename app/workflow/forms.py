@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -33,6 +34,7 @@ from ..complaints.models import Complaint, Resolution
 from ..complaints.storage import Evidence
 from ..complaints.uploads import checked_evidence, uploaded_files
 from ..forms import AppForm
+from ..settings.store import current_policy
 from ..text import clean_text
 from .joins import related_to
 from .models import ReviewDecision
@@ -205,6 +207,23 @@ class SendBackForm(ColleagueForm):
 
     to = SelectField(_l("Officer at a lower tier"), coerce=int, validators=[DataRequired(_l("Choose the officer."))])
     instruction = _text_field(_l("Instruction"), _l("Say what is to be done."), MIN_REASON_LENGTH)
+
+
+class MoveForm(AppForm):
+    """Management moves the complaint (`complaint=`) to another tier, as the queue's bulk move
+    does; the operation refuses the tier it is at."""
+
+    tier = SelectField(_l("Move to tier"), coerce=int, validators=[DataRequired(_l("Choose the tier."))])
+    reason = _text_field(_l("Reason (told to the tier and the owner)"), _l("Give the reason."), MIN_REASON_LENGTH)
+
+    def __init__(self, *args: Any, complaint: Complaint, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        language = str(get_locale() or "en")
+        self.tier.choices = [(0, "—")] + [
+            (t.level, _("%(level)d · %(name)s (now)", level=t.level, name=t.name(language)) if t.level == complaint.tier
+             else f"{t.level} · {t.name(language)}")
+            for t in current_policy().tiers
+        ]
 
 
 class ReviewForm(ColleagueForm):

@@ -367,7 +367,7 @@ def escalate_to(
     entry = _record(complaint, "escalated", by=by, at=at, escalation=plan.signed, private=_text(note=note))
     escalation = Escalation(**plan.row, entry_position=entry.position)
     db.session.add(escalation)
-    _notify(*plan.notices, *unstaffed_notices([plan], policy))
+    _notify(*plan.notices, *unstaffed_notices(plan.notices, policy))
     log.info("complaint %s escalated from tier %d to %d (%s)", complaint.number, escalation.from_tier, to_tier,
              reason.value)
     return escalation
@@ -465,12 +465,28 @@ def _enter_tier(complaint: Complaint, tier: int, at: datetime, policy: TierPolic
     return moved
 
 
+def _move_notices(complaint: Complaint, tiers: dict[str, int], reason: str, *, by: User,
+                 at: datetime, policy: TierPolicy) -> list[dict[str, Any]]:
+    """Who a manager's move tells, as an escalation would: the new tier (the escalation notice,
+    worded for a move: who moved it and why), the administrators when nobody works there, and
+    the owner, who keeps it, unless they moved it themselves or hear of it as one of that tier."""
+    params = {"from_tier": tiers["from"], "to_tier": tiers["to"], "moved_by": by.full_name, "note": reason}
+    to_tier = notification_row(NotificationKind.ESCALATED, complaint.id, Audience.TIER, tier=tiers["to"], at=at,
+                               params=params)
+    rows = [to_tier, *unstaffed_notices([to_tier], policy)]
+    owner = complaint.owner
+    if owner is not None and owner.id != by.id and not (owner.tier == tiers["to"] and rules.is_handler(owner)):
+        rows.append(notification_row(NotificationKind.ESCALATED, complaint.id, Audience.USER, user_id=owner.id,
+                                     at=at, params={**params, "owner": True}))
+    return rows
+
+
 def move_to_tier(complaint: Complaint, *, tier: int, reason: str, by: User) -> Complaint:
-    """Management moves an open complaint to another tier, with a reason (the queue's bulk
-    move): that tier's resolution clock starts, as on any entry into a tier, and a "moved"
-    event signs the tiers. Not an escalation (no escalation row, nobody told): the owner stays,
-    and where the complaint is now above their tier an officer of it may take it over, as after
-    an escalation."""
+    """Management moves an open complaint to another tier, with a reason (the case page's
+    "move", the queue's bulk move): that tier's resolution clock starts, as on any entry into a
+    tier, a "moved" event signs the tiers, and `_move_notices` tells whom it concerns. Not an
+    escalation (no escalation row): the owner stays, and where the complaint is now above their
+    tier an officer of it may take it over, as after an escalation."""
     reason = check_text(reason, _("reason"), MIN_REASON_LENGTH)
     lock(complaint)
     next_status_of(complaint, Action.MOVE)
@@ -482,6 +498,7 @@ def move_to_tier(complaint: Complaint, *, tier: int, reason: str, by: User) -> C
     tiers = _enter_tier(complaint, tier, at, policy)
     _rearm(complaint, policy)
     _record(complaint, "moved", by=by, at=at, tiers=tiers, private=_text(reason=reason))
+    _notify(*_move_notices(complaint, tiers, reason, by=by, at=at, policy=policy))
     db.session.flush()
     log.info("complaint %s moved from tier %d to %d by %s", complaint.number, tiers["from"], tier, by.username)
     return complaint

@@ -40,6 +40,11 @@ def can_assign(user: User, complaint: Complaint) -> bool:
     return is_reviewer(user) and (allowed_for(complaint, Action.TRANSFER) or allowed_for(complaint, Action.TAKE))
 
 
+def can_move(user: User, complaint: Complaint) -> bool:
+    """Management moves an open complaint to another tier, with a reason."""
+    return is_reviewer(user) and allowed_for(complaint, Action.MOVE)
+
+
 def is_owner(user: User, complaint: Complaint) -> bool:
     return complaint.owner_id is not None and complaint.owner_id == user.id and is_handler(user)
 

@@ -1,5 +1,6 @@
 """Tiers nobody works at: flagged on the administration overview and the escalation desk, and
-an escalation to one tells the administrators (through the outbox) rather than nobody.
+an escalation or a manager's move to one tells the administrators (through the outbox) rather
+than nobody.
 
 A tier's members are the active staff who handle complaints at it (`rules.is_handler`); at a
 management level (the management tier and above) they must also review escalations
@@ -8,6 +9,7 @@ management level (the management tier and above) they must also review escalatio
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,7 +21,6 @@ from ..extensions import db
 from ..notifications.models import Audience, NotificationKind
 from ..notifications.queue import notification_row
 from ..settings.tiers import Tier, TierPolicy
-from .escalation import EscalationPlan
 from .rules import is_handler, is_reviewer
 
 
@@ -32,21 +33,21 @@ def unstaffed_tiers(policy: TierPolicy) -> list[Tier]:
             if tier.level not in (reviewed if tier.level >= policy.management_tier else staffed)]
 
 
-def unstaffed_notices(plans: Iterable[EscalationPlan], policy: TierPolicy) -> list[dict[str, Any]]:
-    """Outbox rows telling each active administrator of every escalation in `plans` to a tier
-    with no active member (none when every tier is staffed)."""
-    plans = list(plans)
-    if not plans:
+def unstaffed_notices(notices: Iterable[dict[str, Any]], policy: TierPolicy) -> list[dict[str, Any]]:
+    """Outbox rows telling each active administrator of every notice in `notices` (outbox rows
+    to a tier: an escalation's, a manager's move's) whose tier has no active member, with the
+    same facts (none when every tier is staffed)."""
+    to_tiers = [notice for notice in notices if notice["audience"] == Audience.TIER]
+    if not to_tiers:
         return []
     empty = {tier.level for tier in unstaffed_tiers(policy)}
-    rising = [plan for plan in plans if plan.row["to_tier"] in empty]
-    if not rising:
+    unheard = [notice for notice in to_tiers if notice["tier"] in empty]
+    if not unheard:
         return []
     administrators = db.session.scalars(
         select(User.id).where(User.role == Role.ADMINISTRATOR, User.active.is_(True)).order_by(User.id)).all()
     return [
-        notification_row(NotificationKind.UNSTAFFED_ESCALATION, plan.row["complaint_id"], Audience.USER,
-                         user_id=admin, at=plan.row["escalated_at"], params={"from_tier": plan.row["from_tier"], "to_tier": plan.row["to_tier"],
-                                 "reason": plan.signed["reason"]})
-        for plan in rising for admin in administrators
+        notification_row(NotificationKind.UNSTAFFED_ESCALATION, notice["complaint_id"], Audience.USER,
+                         user_id=admin, at=notice["created_at"], params=json.loads(notice["params"]))
+        for notice in unheard for admin in administrators
     ]
