@@ -4,6 +4,9 @@ officer before sending, and counted when a letter started from one is sent."""
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -20,7 +23,9 @@ from app.answers.operations import (
     revise_template,
 )
 from app.answers.usage import template_usage
+from app.audit.models import AuditAction, AuditEvent
 from app.auth.models import User
+from app.auth.tokens import create_token
 from app.clock import frozen_clock
 from app.complaints.filters import ComplaintFilter
 from app.database import commit_with_retry
@@ -354,3 +359,188 @@ def test_a_retired_template_still_counts_its_letters(app, register, staff):
         retire_template(db.session.get(AnswerTemplate, a), by=db.session.get(User, staff["mihai"]))
         db.session.commit()
         assert [(u.template.id, u.letters) for u in template_usage(ComplaintFilter())] == [(a, 1)]
+
+
+# --- the audit trail --------------------------------------------------------------------------
+
+
+def _audit(app) -> list[tuple[str, str | None, str, dict]]:
+    with app.app_context():
+        rows = db.session.execute(select(AuditEvent.action, AuditEvent.username, AuditEvent.target, AuditEvent.details)
+                                  .where(AuditEvent.action.in_([AuditAction.TEMPLATE_CREATED,
+                                                                AuditAction.TEMPLATE_REVISED,
+                                                                AuditAction.TEMPLATE_RETIRED]))
+                                  .order_by(AuditEvent.id)).all()
+        return [(action.value, who, target, json.loads(details)) for action, who, target, details in rows]
+
+
+def test_creating_changing_and_retiring_a_template_are_audited_with_old_and_new_values(app, client, staff):
+    sign_in(client, "mihai")
+    response = client.post("/manage/templates/new", data=template_form())
+    template_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    target = f"answer template {template_id} (Withdrawal delayed)"
+    assert _audit(app) == [("template_created", "mihai", target,
+                            {"category": None, "version": 1, "languages": ["en", "ro"]})]
+    # The category alone: no new version, the category's old and new value.
+    client.post(f"/manage/templates/{template_id}", data=template_form(category="payments"))
+    # A new title in Romanian, a new text in English, Russian added: version 2.
+    client.post(f"/manage/templates/{template_id}", data=template_form(
+        category="payments", title_ro="Retragere", body_en="Dear {name}, paid.", title_ru="Вывод",
+        body_ru="Уважаемый {name}"))
+    # Saved again as it is: nothing changed, nothing audited.
+    client.post(f"/manage/templates/{template_id}", data=template_form(
+        category="payments", title_ro="Retragere", body_en="Dear {name}, paid.", title_ru="Вывод",
+        body_ru="Уважаемый {name}"))
+    client.post(f"/manage/templates/{template_id}/retire")
+    client.post(f"/manage/templates/{template_id}/retire")  # retired already: nothing new
+    assert _audit(app)[1:] == [
+        ("template_revised", "mihai", target, {"changes": [{"field": "category", "old": None, "new": "payments"}]}),
+        ("template_revised", "mihai", target, {
+            "changes": [{"field": "version", "old": 1, "new": 2},
+                        {"field": "title_ru", "old": None, "new": "Вывод"},
+                        {"field": "title_ro", "old": "Retragere întârziată", "new": "Retragere"}],
+            "texts": ["en", "ru"]}),
+        ("template_retired", "mihai", target, {"version": 2, "changes": [{"field": "active", "old": True,
+                                                                          "new": False}]}),
+    ]
+
+
+def test_a_refused_template_is_not_audited(app, client, staff):
+    sign_in(client, "mihai")
+    assert client.post("/manage/templates/new", data=template_form(body_en="Dear {nume}")).status_code == 422
+    assert _audit(app) == []
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("en", ["Created an answer template", "Category: Every category | Languages: English, Română | Version: 1",
+            "Changed an answer template",
+            "Category: Every category → Payments and withdrawals | Version: 1 → 2 | Title (Română): Retragere "
+            "întârziată → Retragere | Texts changed: Română",
+            "Retired an answer template", "Active: yes → no | Version: 2"]),
+    ("ro", ["A creat un șablon de răspuns", "Categorie: Toate categoriile | Limbi: English, Română | Versiune: 1",
+            "A modificat un șablon de răspuns",
+            "Categorie: Toate categoriile → Plăți și retrageri | Versiune: 1 → 2 | Titlu (Română): Retragere "
+            "întârziată → Retragere | Texte modificate: Română",
+            "A retras un șablon de răspuns", "Activ: da → nu | Versiune: 2"]),
+    ("ru", ["Создал шаблон ответа", "Категория: Все категории | Языки: English, Română | Версия: 1",
+            "Изменил шаблон ответа",
+            "Категория: Все категории → Платежи и вывод средств | Версия: 1 → 2 | Заголовок (Română): Retragere "
+            "întârziată → Retragere | Изменённые тексты: Română",
+            "Вывел из употребления шаблон ответа", "Активна: да → нет | Версия: 2"]),
+    ("uk", ["Створив шаблон відповіді", "Категорія: Усі категорії | Мови: English, Română | Версія: 1",
+            "Змінив шаблон відповіді",
+            "Категорія: Усі категорії → Платежі та виведення коштів | Версія: 1 → 2 | Заголовок (Română): Retragere "
+            "întârziată → Retragere | Змінені тексти: Română",
+            "Вивів з ужитку шаблон відповіді", "Активний: так → ні | Версія: 2"]),
+])
+def test_the_audit_trail_shows_the_template_events_in_the_readers_language(app, client, login, staff, language,
+                                                                           expected):
+    template_id = make_template(app, staff["mihai"])
+    with app.app_context():
+        manager = db.session.get(User, staff["mihai"])
+        template = db.session.get(AnswerTemplate, template_id)
+        revise_template(template, category="payments", texts={
+            "en": ("Withdrawal delayed", "Dear {name}, about {number}."), "ro": ("Retragere", "Alt text {number}")},
+            by=manager)
+        retire_template(template, by=manager)
+        db.session.commit()
+    login(client, "administrator", "ana", language=language)
+    page = client.get("/staff/audit/").get_data(as_text=True)
+    rows = re.findall(r"<td>([^<]+)</td><td>answer template [0-9]+ \(Withdrawal delayed\)</td>"
+                      r'<td class="details">(.*?)</td>', page, re.S)
+    shown = []
+    for action, cell in reversed(rows):  # oldest first
+        lines = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", line)).split())
+                 for line in re.findall(r"<div>(.*?)</div>", cell, re.S)]
+        shown += [action, " | ".join(lines)]
+    assert shown == expected
+
+
+# --- through the staff API ------------------------------------------------------------------
+
+
+def bearer(app, user_id: int) -> dict[str, str]:
+    with app.app_context():
+        secret = create_token(db.session.get(User, user_id), "templates").secret
+        db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def uses(app) -> list[tuple[int, int, int]]:
+    with app.app_context():
+        return [(u.version_id, u.message_id, u.used_by_id) for u in db.session.scalars(select(AnswerTemplateUse))]
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("responses", {"body": "Stimată doamnă, banii au fost virați."}),
+    ("request-information", {"body": "Trimiteți extrasul, vă rog."}),
+    ("resolve", {"resolution": "upheld", "reasons": "Retragerea a întârziat; comisionul se restituie."}),
+])
+def test_a_letter_sent_through_the_api_naming_a_template_version_counts_as_a_use_of_it(app, client, register, staff,
+                                                                                      path, body):
+    number = register(language="ro")
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    template_id = make_template(app, staff["mihai"])
+    olga = bearer(app, staff["olga"])
+    listed = client.get("/api/v1/staff/templates", headers=olga).get_json()["templates"]
+    version_id = listed[0]["version_id"]
+    assert version_id == current_version(app, template_id)
+    with frozen_clock(T0 + timedelta(hours=2)):
+        response = client.post(f"/api/v1/staff/complaints/{slug(number)}/{path}", headers=olga,
+                               json=body | {"template_version": version_id})
+    assert response.status_code in (200, 201), response.get_json()
+    with app.app_context():
+        letter = db.session.scalar(select(CaseMessage).where(CaseMessage.outgoing_number.is_not(None)))
+    assert uses(app) == [(version_id, letter.id, staff["olga"])]
+    with app.app_context():
+        assert [(u.template.id, u.letters) for u in template_usage(ComplaintFilter())] == [(template_id, 1)]
+
+
+@pytest.mark.parametrize("path", ["responses", "resolve"])
+@pytest.mark.parametrize(("version", "message"), [
+    (999_999, "The template this text was started from no longer exists; insert it again."),
+    (0, "The template this text was started from no longer exists; insert it again."),
+    (-3, "Insert the template again."),
+    (10**12, "Insert the template again."),
+    ("7", "Must be a whole number."),
+    (True, "Must be a whole number."),
+    (1.5, "Must be a whole number."),
+])
+def test_a_letter_through_the_api_naming_a_bad_template_version_is_a_422_at_the_field_and_nothing_is_sent(
+        app, client, register, staff, path, version, message):
+    number = register(language="ro")
+    act(app, number, ops.take_complaint, by=staff["olga"])
+    body = {"body": "Răspunsul nostru."} if path == "responses" else {"resolution": "upheld", "reasons": "Motivele noastre."}
+    response = client.post(f"/api/v1/staff/complaints/{slug(number)}/{path}", headers=bearer(app, staff["olga"]),
+                           json=body | {"template_version": version})
+    assert response.status_code == 422
+    assert response.get_json() == {"errors": {"template_version": [message]}}
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CaseMessage)) == 0
+    assert uses(app) == []
+
+
+def test_the_api_lists_the_active_templates_with_their_current_version_and_placeholders_per_language(app, client,
+                                                                                                    staff):
+    kept = make_template(app, staff["mihai"], category="payments")
+    retired = make_template(app, staff["mihai"], texts={"en": ("Old", "Dear {name}")})
+    with app.app_context():
+        manager = db.session.get(User, staff["mihai"])
+        revise_template(db.session.get(AnswerTemplate, kept), category="payments", texts={
+            "en": ("Withdrawal delayed", "Dear {name}, about {number} ({number}) on {today}; {not_a_placeholder"),
+            "uk": ("Затримка виведення", "Шановна {name}")}, by=manager)
+        retire_template(db.session.get(AnswerTemplate, retired), by=manager)
+        db.session.commit()
+    response = client.get("/api/v1/staff/templates", headers=bearer(app, staff["olga"]))
+    assert response.status_code == 200
+    assert response.get_json() == {"templates": [{
+        "id": kept, "category": "payments", "version_id": current_version(app, kept), "version": 2,
+        "texts": {
+            "en": {"title": "Withdrawal delayed",
+                   "body": "Dear {name}, about {number} ({number}) on {today}; {not_a_placeholder",
+                   "placeholders": ["name", "number", "today"]},
+            "uk": {"title": "Затримка виведення", "body": "Шановна {name}", "placeholders": ["name"]},
+        },
+    }]}
+    assert client.get("/api/v1/staff/templates", headers=bearer(app, staff["clerk"])).status_code == 403
+    assert client.get("/api/v1/staff/templates").status_code == 401

@@ -123,6 +123,27 @@ def test_a_reply_with_files_signs_their_sha256_and_lists_them_for_both_sides(app
     assert _verified(app) == []
 
 
+@pytest.mark.parametrize("attachment_id", ["2147483648", "9223372036854775807"])
+def test_a_file_id_beyond_the_databases_integers_is_no_file_on_any_page(app, client, login, register, staff,
+                                                                        attachment_id):
+    """An id the URL's `int` lets through but an INTEGER column cannot hold (PostgreSQL refused
+    it in the driver: a 500): the tracking page, the case page and the staff API answer 404."""
+    number = register()
+    slug, code = _track(app, number)
+    assert client.get(f"/track/{slug}/attachments/{attachment_id}?code={code}").status_code == 404
+    staff_client = login(app.test_client(), "officer", username="reader", tier=1)
+    assert staff_client.get(f"/staff/complaints/{slug}/attachments/{attachment_id}").status_code == 404
+    with app.app_context():
+        from app.auth.models import User
+        from app.auth.tokens import create_token
+
+        secret = create_token(db.session.get(User, staff["olga"]), "files").secret
+        db.session.commit()
+    api = client.get(f"/api/v1/staff/complaints/{slug}/attachments/{attachment_id}",
+                     headers={"Authorization": f"Bearer {secret}"})
+    assert api.status_code == 404 and api.is_json
+
+
 def test_a_dispute_takes_files_too(app, client, register, staff):
     number = register()
     act(app, number, ops.take_complaint, by=staff["olga"])

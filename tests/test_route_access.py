@@ -108,6 +108,7 @@ ROUTES: dict[str, Access] = {
     "/api/v1/staff/complaints/<path:reference>/unlink": token_needs(P.JOIN_COMPLAINTS),
     "/api/v1/staff/complaints/<path:reference>/add-documents": token_needs(P.CORRESPONDENCE),
     "/api/v1/staff/complaints/<path:reference>/attachments/<int:attachment_id>": token_needs(P.VIEW_JOURNAL),
+    "/api/v1/staff/templates": token_needs(P.HANDLE_COMPLAINTS),
     "/health": PUBLIC,
     "/language": PUBLIC,
     "/static/<path:filename>": PUBLIC,
@@ -171,7 +172,7 @@ ROUTES: dict[str, Access] = {
     "/manage/escalations/": needs(P.REVIEW_ESCALATIONS),
     "/manage/escalations/<path:reference>/review": needs(P.REVIEW_ESCALATIONS),
     "/manage/": needs(P.VIEW_DASHBOARD),
-    "/manage/<any(summary, weeks, categories, backlog, open_status, open_tier, tiers, owners, timings, breaches, flow, outcomes, redress, closure, extensions):table>.csv":
+    "/manage/<any(summary, weeks, categories, backlog, open_status, open_tier, tiers, owners, timings, breaches, flow, outcomes, redress, closure, extensions, satisfaction, satisfaction_categories, satisfaction_tiers, satisfaction_owners):table>.csv":
         needs(P.VIEW_DASHBOARD),
     "/manage/analysis/": needs(P.VIEW_DASHBOARD),
     "/manage/templates/": needs(P.MANAGE_TEMPLATES),

@@ -4,11 +4,13 @@ by verify; one reminder from the deadline sweep; the satisfaction figures."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from datetime import timedelta
 
 import pytest
+from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
@@ -346,6 +348,50 @@ def test_the_dashboard_and_the_analysis_show_the_periods_satisfaction(app, regis
     assert 'id="table-satisfaction-owners"' in page and "Olga Officer" in page
     rows = analysis.get_data(as_text=True).split('data-testid="lowest-rated"')[1]
     assert rows.index(low) < rows.index(high) and "Nobody answered my calls." in rows
+
+
+def _csv(response) -> list[list[str]]:
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+
+
+def test_the_dashboards_csv_and_xlsx_files_hold_the_satisfaction_tables_for_its_filters(app, register, staff, client,
+                                                                                        login):
+    for officer, category, score in (("olga", "payments", "5"), ("olga", "payments", "2"), ("petru", "bonuses", "4")):
+        _rate(app, _close(app, register, staff, officer=officer, category=category), score=score)
+    login(client, "manager")
+    november = "date_from=2026-11-01&date_to=2026-11-30"
+    with frozen_clock(CLOSED_AT + timedelta(days=2)):
+        page = client.get(f"/manage/?{november}").get_data(as_text=True)
+        files = {name: client.get(f"/manage/{name}.csv?{november}") for name in
+                 ("satisfaction", "satisfaction_categories", "satisfaction_tiers", "satisfaction_owners")}
+        payments = client.get(f"/manage/satisfaction_owners.csv?{november}&category=payments")
+        book = load_workbook(io.BytesIO(client.get(f"/manage/reports/dashboard.xlsx?{november}").data))
+    for name in files:
+        assert f'href="/manage/{name}.csv?date_from=2026-11-01&amp;date_to=2026-11-30"' in page, name
+    assert _csv(files["satisfaction"]) == [["Figure", "Value"], ["Ratings", "3"], ["Average rating", "3.67"]]
+    assert _csv(files["satisfaction_categories"]) == [
+        ["Category", "Ratings", "Average rating"], ["Payments and withdrawals", "2", "3.5"], ["Bonuses and promotions",
+                                                                                            "1", "4.0"]]
+    assert _csv(files["satisfaction_tiers"])[1:] == [["1. Support desk", "3", "3.67"]]
+    assert _csv(files["satisfaction_owners"])[1:] == [["Olga Officer", "2", "3.5"], ["Petru Officer", "1", "4.0"]]
+    assert _csv(payments)[1:] == [["Olga Officer", "2", "3.5"]]  # the category chosen applies
+    assert [[c.value for c in row] for row in book["satisfaction"].iter_rows()] == [
+        ["Figure", "Value"], ["Ratings", 3], ["Average rating", 3.67]]
+    assert [[c.value for c in row] for row in book["satisfaction_owners"].iter_rows()] == [
+        ["Owner", "Ratings", "Average rating"], ["Olga Officer", 2, 3.5], ["Petru Officer", 1, 4.0]]
+    assert isinstance(book["satisfaction_tiers"]["B2"].value, int)
+
+
+def test_a_period_without_ratings_exports_the_satisfaction_tables_with_no_data(client, login):
+    login(client, "manager", language="ro")
+    with frozen_clock(CLOSED_AT):
+        summary = client.get("/manage/satisfaction.csv")
+        owners = client.get("/manage/satisfaction_owners.csv")
+        book = load_workbook(io.BytesIO(client.get("/manage/reports/dashboard.xlsx").data))
+    assert _csv(summary) == [["Indicator", "Valoare"], ["Evaluări", "0"], ["Evaluarea medie", ""]]
+    assert _csv(owners) == [["Responsabil", "Evaluări", "Evaluarea medie"]]
+    assert [[c.value for c in row] for row in book["satisfaction"].iter_rows()][2] == ["Evaluarea medie", None]
 
 
 @pytest.mark.parametrize(("language", "title"), [("en", "ratings of the handling per owner"),

@@ -66,13 +66,19 @@ PLACEHOLDERS: dict[str, tuple[Any, Callable[[Filling], str]]] = {
 }
 
 
+def _names(text: str) -> list[str]:
+    """The placeholder names in `text`, in order, each once."""
+    return list(dict.fromkeys(_PLACEHOLDER.findall(text)))
+
+
 def unknown_placeholders(text: str) -> list[str]:
     """The placeholder names in `text` that are not known, in order, each once."""
-    unknown: list[str] = []
-    for name in _PLACEHOLDER.findall(text):
-        if name not in PLACEHOLDERS and name not in unknown:
-            unknown.append(name)
-    return unknown
+    return [name for name in _names(text) if name not in PLACEHOLDERS]
+
+
+def placeholders_in(text: str) -> list[str]:
+    """The known placeholders `text` holds, in order, each once."""
+    return [name for name in _names(text) if name in PLACEHOLDERS]
 
 
 def known_list() -> str:

@@ -14,8 +14,8 @@ from typing import Any
 from flask import current_app, jsonify
 from werkzeug.wrappers import Response
 
+from ..answers.placeholders import PLACEHOLDERS
 from ..auth.tokens import TOKEN_PREFIX
-from ..complaints.guards import MAX_TEXT_LENGTH
 from ..complaints.models import Channel, ComplaintStatus, Resolution
 from ..languages import LANGUAGES
 from ..queue.queries import PAGE_SIZE, DueFilter, Scope
@@ -25,7 +25,7 @@ from ..workflow.deadlines import FIRST_RESPONSE, RESOLUTION, DueState
 from ..workflow.models import DeadlineKind, EscalationReason, MessageKind
 from .blueprint import bp
 from .intake import MAX_IDEMPOTENCY_KEY
-from .staff import API_ACTIONS, MAX_PAGE_SIZE
+from .staff import API_ACTIONS, MAX_PAGE_SIZE, RESPOND
 
 JSON = "application/json"
 _REF = "#/components/schemas/"
@@ -252,10 +252,21 @@ def _schemas(categories: list[str], languages: list[str], tiers: list[int]) -> d
             "url": URL,
         }),
         "ResponseSubmission": _obj(
-            {"body": {**STRING, "minLength": 1,
-                      "description": f"The response to the complainant (at most {MAX_TEXT_LENGTH:,} characters)."}},
+            RESPOND.fields, list(RESPOND.required),
             example={"body": "We have checked your withdrawal: it was paid today. We apologise for the delay."},
         ),
+        "AnswerTemplates": _obj({"templates": {"type": "array", "items": _obj({
+            "id": {"type": "integer"},
+            "category": _nullable({**STRING, "description": "For this category (its code); null: for every one."}),
+            "version_id": {"type": "integer", "description": "The current version: send it as template_version."},
+            "version": {"type": "integer", "minimum": 1, "description": "Its number, 1, 2, ... per template."},
+            "texts": _obj({language: _obj({
+                "title": STRING,
+                "body": {**STRING, "description": "With its placeholders ({number}, {name}, ...) unfilled."},
+                "placeholders": {"type": "array", "items": _enum(PLACEHOLDERS), "uniqueItems": True,
+                                 "description": "The placeholders the body holds, in order."},
+            }) for language in languages}, [], description="Per language written (at least one)."),
+        })}}),
         "ResponseSent": _obj({"message": _ref("StaffMessage"), "complaint": _ref("StaffComplaint")}),
         "ActionDone": _obj({"complaint": _ref("StaffComplaint")}),
     }
@@ -382,6 +393,19 @@ def _paths(tiers: list[int]) -> dict[str, Any]:
                                  "StaffComplaint"),
                 "401": UNAUTHORIZED, "403": FORBIDDEN,
                 "404": _error("No complaint has this number."),
+            },
+        }},
+        "/staff/templates": {"get": {
+            "operationId": "listAnswerTemplates", "tags": ["staff"], "security": STAFF,
+            "summary": "The answer templates offered to officers, each with its current version.",
+            "description": "The case page inserts a template filled in with the complaint's details; an "
+                           "integration fills the placeholders itself and names the version it started from "
+                           "as `template_version` when it sends the letter (respond, request-information, "
+                           "resolve), so the letter counts as a use of the template. Needs the "
+                           "handle_complaints permission.",
+            "responses": {
+                "200": _response("Every template not retired, by id.", "AnswerTemplates"),
+                "401": UNAUTHORIZED, "403": FORBIDDEN,
             },
         }},
         "/staff/complaints/{reference}/responses": {"post": {

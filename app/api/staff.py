@@ -17,13 +17,15 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from ..answers.operations import active_templates
+from ..auth.models import User
 from ..auth.permissions import Permission
 from ..clock import now_utc
 from ..complaints.access import find_by_reference
-from ..complaints.download import evidence_response
+from ..complaints.download import complaint_attachment, evidence_response
 from ..complaints.errors import ComplaintChangeForbidden, ComplaintChangeRefused
 from ..complaints.guards import MAX_TEXT_LENGTH
-from ..complaints.models import Attachment, Complaint, Resolution
+from ..complaints.models import Complaint, Resolution
 from ..database import commit_with_retry
 from ..desk.actions import ACTIONS, make_form
 from ..desk.operations import record_evidence_download
@@ -32,12 +34,10 @@ from ..queue.forms import QueueFilterForm
 from ..queue.queries import PAGE_SIZE, format_cursor, parse_cursor, queue_counts, queue_line, queue_page
 from ..settings.store import current_policy
 from ..text import ascii_integer
-from ..workflow import operations as ops
-from ..workflow.forms import ResponseForm
 from ..workflow.operations import DOCUMENT_CHANNELS
 from .auth import api_user, error_response, token_required
 from .blueprint import SUB_RESOURCES, bp
-from .views import message_item, queue_item, staff_complaint
+from .views import message_item, queue_item, staff_complaint, template_item
 
 MAX_PAGE_SIZE = 100
 
@@ -137,24 +137,14 @@ def staff_complaint_view(reference: str) -> Response:
 @token_required(Permission.HANDLE_COMPLAINTS)
 def staff_respond(reference: str) -> Response | tuple[Response, int]:
     """Send the complainant a response, as the case page's "Respond" does: the same form, the
-    same operation, the same rules (only the owner, only where the status allows)."""
+    same operation, the same rules (only the owner, only where the status allows), and the
+    answer template it was started from counted as the page counts it."""
     complaint = _complaint_or_404(reference)
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        return _invalid({"body": [_("Send a JSON object (Content-Type: application/json).")]})
-    errors = {name: [_("Unknown field.")] for name in payload if name != "body"}
-    text = payload.get("body")
-    if not isinstance(text, str):
-        errors["body"] = [_("Write the response.") if text is None else _("Must be a string.")]
-    else:
-        form = ResponseForm(formdata=MultiDict({"body": text}), meta={"csrf": False})
-        if not form.validate():
-            errors.update({k: list(v) for k, v in form.errors.items()})
-    if errors:
-        return _invalid(errors)
-
     user = api_user()
-    message, refusal = _commit_or_refusal(lambda: ops.respond(complaint, body=form.body.data, by=user))
+    form, errors = _validated("respond", RESPOND, complaint, user)
+    if form is None:
+        return _invalid(errors)
+    message, refusal = _commit_or_refusal(lambda: ACTIONS["respond"].perform(complaint, user, form))
     if refusal is not None:
         return refusal
     db.session.refresh(complaint)
@@ -170,6 +160,10 @@ def staff_respond(reference: str) -> Response | tuple[Response, int]:
 USER_ID = {"type": "integer", "minimum": 1, "description": "A member of staff's id (e.g. the case view's owner.id)."}
 TEXT = {"type": "string", "minLength": 1, "description": f"At most {MAX_TEXT_LENGTH:,} characters."}
 NUMBER = {"type": "string", "minLength": 1, "example": "2026/000123"}
+#: The answer template a letter's text was started from, as the case page's letter forms keep it.
+TEMPLATE_VERSION = {"type": "integer", "minimum": 1, "maximum": 999_999_999, "description": (
+    "The answer template version the text was started from (GET /staff/templates: version_id), if "
+    "any: the letter counts as a use of that template. One that does not exist is refused (422).")}
 
 
 @dataclass(frozen=True)
@@ -197,7 +191,7 @@ API_ACTIONS: dict[str, ApiAction] = {
                           {"reason": TEXT}, ("reason",)),
     "request_information": ApiAction(
         "requestInformation", "Ask the complainant for something: a numbered letter; the complaint waits.",
-        {"body": TEXT}, ("body",)),
+        {"body": TEXT, "template_version": TEMPLATE_VERSION}, ("body",)),
     "resolve": ApiAction(
         "decide", "Decide: the final response (a numbered letter with the statutory wording) with its reasons.",
         {"resolution": {"type": "string", "enum": [r.value for r in Resolution]}, "reasons": TEXT,
@@ -205,7 +199,8 @@ API_ACTIONS: dict[str, ApiAction] = {
                             "description": "Money offered, e.g. \"150.00\" (optional)."},
          "redress_currency": {"type": "string", "pattern": "^[A-Za-z]{3}$",
                               "description": "Its currency (ISO 4217), with an amount."},
-         "redress_remedy": {**TEXT, "description": "Another remedy offered (optional)."}},
+         "redress_remedy": {**TEXT, "description": "Another remedy offered (optional)."},
+         "template_version": TEMPLATE_VERSION},
         ("resolution", "reasons")),
     "consult": ApiAction("addNote", "Add an internal note (staff only), optionally asking a colleague for input.",
                          {"note": TEXT, "colleague": USER_ID}, ("note",)),
@@ -269,24 +264,33 @@ def _form_data(name: str, spec: ApiAction) -> tuple[MultiDict | None, dict[str, 
     return data, errors
 
 
+def _validated(name: str, spec: ApiAction, complaint: Complaint, user: User) -> tuple[Any, dict[str, list[str]]]:
+    """The case-page action's own form filled from the request and valid: (the form, {}), or
+    (None, the errors per field, named as the API names them)."""
+    data, errors = _form_data(name, spec)
+    if data is None or errors:
+        return None, errors
+    form = make_form(ACTIONS[name], complaint, user, data=data)
+    if form.validate():
+        return form, {}
+    prefix = f"{name}-"
+    return None, {key.removeprefix(prefix): list(messages) for key, messages in form.errors.items()}
+
+
 def _perform(name: str, reference: str) -> Response | tuple[Response, int]:
     """One case-page action through the API: its own form (the same rules and messages), its own
     operation, committed once; 403 for who asks, 409 for what the complaint's state refuses."""
-    action, spec = ACTIONS[name], API_ACTIONS[name]
+    action = ACTIONS[name]
     complaint = _complaint_or_404(reference)
     user = api_user()
-    data, errors = _form_data(name, spec)
-    if data is not None and not errors:
-        form = make_form(action, complaint, user, data=data)
-        if form.validate():
-            _done, refusal = _commit_or_refusal(lambda: action.perform(complaint, user, form))
-            if refusal is not None:
-                return refusal
-            db.session.refresh(complaint)
-            return jsonify({"complaint": staff_complaint(complaint, user, now_utc())})
-        prefix = f"{name}-"
-        errors.update({key.removeprefix(prefix): list(messages) for key, messages in form.errors.items()})
-    return _invalid(errors)
+    form, errors = _validated(name, API_ACTIONS[name], complaint, user)
+    if form is None:
+        return _invalid(errors)
+    _done, refusal = _commit_or_refusal(lambda: action.perform(complaint, user, form))
+    if refusal is not None:
+        return refusal
+    db.session.refresh(complaint)
+    return jsonify({"complaint": staff_complaint(complaint, user, now_utc())})
 
 
 def _register(name: str) -> None:
@@ -298,9 +302,24 @@ def _register(name: str) -> None:
                     view_func=token_required(ACTIONS[name].permission)(view), methods=["POST"])
 
 
+#: `POST .../responses` (its own path and answer, 201 with the letter): the case page's "respond".
+RESPOND = ApiAction("respond", "Send the complainant a response, as the case page's Respond does.",
+                    {"body": {**TEXT, "description": f"The response to the complainant (at most {MAX_TEXT_LENGTH:,} "
+                                                     "characters)."},
+                     "template_version": TEMPLATE_VERSION}, ("body",))
+
+
 for _name in API_ACTIONS:
     _register(_name)
     SUB_RESOURCES.append(ACTIONS[_name].path)
+
+
+@bp.get("/staff/templates")
+@token_required(Permission.HANDLE_COMPLAINTS)
+def staff_templates() -> Response:
+    """The answer templates offered to officers, each with its current version: what an
+    integration fills in itself and names as `template_version` when it sends the letter."""
+    return jsonify({"templates": [template_item(template) for template in active_templates()]})
 
 
 @bp.get("/staff/complaints/<path:reference>/attachments/<int:attachment_id>")
@@ -309,8 +328,8 @@ def staff_attachment(reference: str, attachment_id: int) -> Response:
     """A document of the complaint (the case view lists them), as the case page gives it: always
     a download, its downloading in the audit trail."""
     complaint = _complaint_or_404(reference)
-    evidence = db.session.get(Attachment, attachment_id)
-    if evidence is None or evidence.complaint_id != complaint.id:
+    evidence = complaint_attachment(complaint, attachment_id)
+    if evidence is None:
         abort(404, _("The complaint has no such document."))
     user = api_user()
     commit_with_retry(lambda: record_evidence_download(complaint, evidence, by=user))

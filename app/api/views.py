@@ -13,6 +13,8 @@ from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..answers.models import AnswerTemplate
+from ..answers.placeholders import placeholders_in
 from ..auth.models import User
 from ..complaints.categories import category_name
 from ..complaints.models import Attachment, Complaint
@@ -148,4 +150,18 @@ def staff_complaint(complaint: Complaint, user: User, now: datetime) -> dict[str
             for h in case_history(complaint.id)
         ],
         "url": staff_url(complaint.slug),
+    }
+
+
+def template_item(template: AnswerTemplate) -> dict[str, Any]:
+    """An answer template with its current version: the title and body per language written
+    (the body with its placeholders unfilled) and the placeholders each body holds."""
+    version = template.current
+    return {
+        "id": template.id,
+        "category": template.category,
+        "version_id": version.id,
+        "version": version.number,
+        "texts": {t.language: {"title": t.title, "body": t.body, "placeholders": placeholders_in(t.body)}
+                  for t in version.texts},
     }

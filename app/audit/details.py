@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from ..auth.permissions import Permission, Role
 from ..complaints.categories import category_name
 from ..complaints.models import FIELD_TITLES, Channel, ComplaintStatus
-from ..languages import LANGUAGES
+from ..languages import LANGUAGES, SUPPORTED_LANGUAGES
 
 #: A line of the details: its label, and its value (text, or a moment the page writes its way).
 Line = tuple[str, str | datetime]
@@ -55,6 +55,12 @@ LABELS = {
     "email": _l("E-mail"),
     "tokens_revoked": _l("API tokens revoked"),
     "password": _l("Password"),
+    "category": _l("Category"),
+    "version": _l("Version"),
+    "languages": _l("Languages"),
+    "texts": _l("Texts changed"),
+    # an answer template's title per language, as its form labels it
+    **{f"title_{code}": _l("Title (%(language)s)", language=LANGUAGES[code]) for code in SUPPORTED_LANGUAGES},
 }
 
 #: The settings administrators change, as the administration pages name them.
@@ -121,6 +127,9 @@ def _value(key: str, value: Any, language: str) -> str | datetime:
         "reprint": lambda v: _("Duplicate %(n)d", n=v) if isinstance(v, int) and v else _("Original"),
         "api_token": lambda v: f"#{v}",
         "token_id": lambda v: f"#{v}",
+        "category": lambda v: category_name(v, language) if v else _("Every category"),
+        "languages": _languages,
+        "texts": _languages,
     }
     try:
         return readers[key](value) if key in readers else _plain(value)
@@ -148,6 +157,13 @@ def _language(value: Any) -> str:
     if isinstance(value, dict):  # a change of language
         return f"{LANGUAGES.get(value.get('from'), value.get('from'))} → {LANGUAGES.get(value.get('to'), value.get('to'))}"
     return LANGUAGES.get(value, _plain(value))
+
+
+def _languages(codes: list[str]) -> str:
+    """Languages by their names: "English, Română"."""
+    if not isinstance(codes, list):
+        raise TypeError(codes)
+    return ", ".join(LANGUAGES.get(code, str(code)) for code in codes)
 
 
 def _moment(value: str) -> datetime:

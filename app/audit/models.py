@@ -45,6 +45,9 @@ class AuditAction(TitledEnum):
     USER_CHANGED = "user_changed", _l("Changed a user's role or tier")
     PASSWORD_RESET = "password_reset", _l("Reset a user's password")  # noqa: S105  (an action name)
     USER_SESSIONS_ENDED = "user_sessions_ended", _l("Ended a user's sessions")
+    TEMPLATE_CREATED = "template_created", _l("Created an answer template")
+    TEMPLATE_REVISED = "template_revised", _l("Changed an answer template")
+    TEMPLATE_RETIRED = "template_retired", _l("Retired an answer template")
 
 
 class AuditEvent(db.Model):

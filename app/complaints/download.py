@@ -1,5 +1,5 @@
 """An evidence file as an HTTP download: for staff (the case page) and for the complainant (the
-tracking page) alike."""
+tracking page) alike; the file of a complaint by the id in its URL."""
 
 from __future__ import annotations
 
@@ -8,8 +8,21 @@ from urllib.parse import quote
 
 from flask import Response, current_app
 
-from .models import Attachment
+from ..extensions import db
+from .models import Attachment, Complaint
 from .storage import EvidenceStore
+
+#: The largest id an INTEGER column holds on PostgreSQL: a larger one in a URL (the `int`
+#: converter lets 64 bits through) is no file, not an overflow in the driver (a 500).
+MAX_ATTACHMENT_ID = 2**31 - 1
+
+
+def complaint_attachment(complaint: Complaint, attachment_id: int) -> Attachment | None:
+    """The file `attachment_id` of `complaint`; None if there is none (or it is another's)."""
+    if attachment_id > MAX_ATTACHMENT_ID:
+        return None
+    attachment = db.session.get(Attachment, attachment_id)
+    return attachment if attachment is not None and attachment.complaint_id == complaint.id else None
 
 
 def evidence_response(evidence: Attachment) -> Response:

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from ..answers.operations import record_use
+from ..answers.operations import check_version, record_use
 from ..auth.models import User
 from ..auth.permissions import ROLE_PERMISSIONS, Permission
 from ..clocks.policy import ClockKind
@@ -215,6 +215,8 @@ def make_form(action: CaseAction, complaint: Complaint, user: User, *, submitted
         kwargs["colleagues"] = [u for u in (handlers() if staff is None else staff) if offers(u, complaint, user)]
     if action.takes_complaint:
         kwargs["complaint"] = complaint
+    if hasattr(action.form, "template_field"):
+        kwargs["check_version"] = check_version
     if not submitted and data is None:
         kwargs["formdata"] = None
     return action.form(**kwargs)

@@ -16,9 +16,9 @@ from ..auth.access import requires
 from ..auth.models import User
 from ..auth.permissions import Permission
 from ..complaints.access import find_by_reference
-from ..complaints.download import evidence_response
+from ..complaints.download import complaint_attachment, evidence_response
 from ..complaints.errors import ComplaintChangeRefused
-from ..complaints.models import Attachment, Channel, Complaint
+from ..complaints.models import Channel, Complaint
 from ..database import commit_with_retry
 from ..extensions import db
 from ..intake.operations import register_complaint
@@ -289,8 +289,8 @@ def correct(reference: str) -> Response | tuple[str, int]:
 def attachment(reference: str, attachment_id: int) -> Response:
     """Evidence, always as a download (never shown inline, whatever it contains)."""
     complaint = _complaint_or_404(reference)
-    evidence = db.session.get(Attachment, attachment_id)
-    if evidence is None or evidence.complaint_id != complaint.id:
+    evidence = complaint_attachment(complaint, attachment_id)
+    if evidence is None:
         abort(404)
     clerk = _staff_user()
     commit_with_retry(lambda: record_evidence_download(complaint, evidence, by=clerk))

@@ -40,7 +40,8 @@ from ..workflow.models import DeadlineKind
 from . import charts, figures, outcomes
 from .blueprint import bp
 from .figures import Share
-from .satisfaction import satisfaction_figures
+from .satisfaction import Line as RatingLine
+from .satisfaction import SatisfactionFigures, satisfaction_figures
 
 _FORMULA = re.compile(r"^[=+\-@\t\r]")
 
@@ -162,6 +163,12 @@ class Context:
                                             policies=settings.clock_policies, calendar=settings.calendar)
 
         return self.figure("outcomes", compute)
+
+    def satisfaction(self) -> SatisfactionFigures:
+        """The complainants' ratings given in the period (app/manage/satisfaction.py), for the
+        category chosen."""
+        return self.figure("satisfaction", lambda: satisfaction_figures(
+            *self.period(), language=self.language, category=self.filters.category, no_owner=_("Nobody")))
 
 
 def _percent(share: Share) -> float | None:
@@ -325,6 +332,30 @@ def extensions_table(c: Context) -> Table:
                  (_("Deadline"), _("Extensions"), _("Breaches")), rows)
 
 
+def satisfaction_table(c: Context) -> Table:
+    s = c.satisfaction().overall
+    rows = [(_("Ratings"), s.count), (_("Average rating"), s.average)]
+    return Table("satisfaction", _("Satisfaction with the handling"), (_("Figure"), _("Value")), rows)
+
+
+def _ratings_table(name: str, title: str, first: str, lines: list[RatingLine]) -> Table:
+    rows = [(line.name, line.count, line.average) for line in lines]
+    return Table(name, title, (first, _("Ratings"), _("Average rating")), rows)
+
+
+def satisfaction_categories_table(c: Context) -> Table:
+    return _ratings_table("satisfaction_categories", _("Ratings by category"), _("Category"),
+                          c.satisfaction().by_category)
+
+
+def satisfaction_tiers_table(c: Context) -> Table:
+    return _ratings_table("satisfaction_tiers", _("Ratings by tier"), _("Tier"), c.satisfaction().by_tier)
+
+
+def satisfaction_owners_table(c: Context) -> Table:
+    return _ratings_table("satisfaction_owners", _("Ratings by owner"), _("Owner"), c.satisfaction().by_owner)
+
+
 #: Every table, by the name in its CSV address, in the order the page shows them.
 TABLES: dict[str, Callable[[Context], Table]] = {
     "summary": summary_table,
@@ -342,6 +373,10 @@ TABLES: dict[str, Callable[[Context], Table]] = {
     "redress": redress_table,
     "closure": closure_table,
     "extensions": extensions_table,
+    "satisfaction": satisfaction_table,
+    "satisfaction_categories": satisfaction_categories_table,
+    "satisfaction_tiers": satisfaction_tiers_table,
+    "satisfaction_owners": satisfaction_owners_table,
 }
 
 
@@ -401,8 +436,7 @@ def index() -> tuple[str, int]:
         now=context.now, DeadlineKind=DeadlineKind, ComplaintStatus=ComplaintStatus,
         report_month=f"{local(context.now, context.timezone):%Y-%m}",  # the month input's (ISO) value
         outcome_period=context.period(),
-        satisfaction=satisfaction_figures(*context.period(), language=context.language,
-                                          category=context.filters.category, no_owner=_("Nobody")),
+        satisfaction=context.satisfaction(),
     ), 200
 
 

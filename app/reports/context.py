@@ -163,8 +163,8 @@ def _headlines(c: dashboard.Context) -> tuple[Headline, ...]:
         Headline("transfers", None if s.transfers_average is None else round(s.transfers_average, 2), "decimal",
                  "transfers" if s.transfers_max is not None else None,
                  (("most", s.transfers_max, "count"),)),
-        Headline("satisfaction", _satisfaction(c).overall.average, "decimal", "ratings",
-                 (("count", _satisfaction(c).overall.count, "count"),)),
+        Headline("satisfaction", c.satisfaction().overall.average, "decimal", "ratings",
+                 (("count", c.satisfaction().overall.count, "count"),)),
     )
 
 
@@ -217,16 +217,12 @@ def _tables(c: dashboard.Context, page: dict[str, dashboard.Table]) -> dict[str,
     return {code: ReportTable(code, columns, lines) for code, (columns, lines) in rows.items()}
 
 
-def _satisfaction(c: dashboard.Context) -> satisfaction.SatisfactionFigures:
-    return c.figure("satisfaction", lambda: satisfaction.satisfaction_figures(*c.period(), language=c.language))
-
-
 def _satisfaction_tables(
     c: dashboard.Context,
 ) -> dict[str, tuple[tuple[Column, ...], tuple[tuple[Cell, ...], ...]]]:
     """The ratings complainants gave in the month (app/manage/satisfaction.py): count and
     average by category, tier and owner."""
-    s = _satisfaction(c)
+    s = c.satisfaction()
 
     def lines(group: list[satisfaction.Line], none: Term | None = None) -> tuple[tuple[Cell, ...], ...]:
         return tuple((line.name if line.key is not None or none is None else none, line.count, line.average)

@@ -3,6 +3,7 @@ these only read and keep what was typed, so a refused action shows it again."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +30,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from ..auth.models import User
 from ..clock import local_today
 from ..complaints.access import find_by_reference
+from ..complaints.errors import ComplaintChangeRefused
 from ..complaints.guards import MAX_TEXT_LENGTH, MIN_REASON_LENGTH
 from ..complaints.models import Complaint, Resolution
 from ..complaints.storage import Evidence
@@ -87,11 +89,27 @@ class ConfirmForm(AppForm):
 
 class TemplatedForm(FilesForm):
     """A letter that may start from an answer template (app/answers): `template_field` is the
-    text it fills in, `template_version` keeps the version it came from until the letter is sent."""
+    text it fills in, `template_version` keeps the version it came from until the letter is sent.
+
+    `check_version` is the answer templates' own check of a version (it raises
+    ComplaintChangeRefused): given by the case page's table (app/desk/actions.py), as this layer
+    sits below the templates; a version it refuses is an error at the field."""
 
     template_field = "body"
     template_version = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,9}$", message=_l(
         "Insert the template again."))])
+
+    def __init__(self, *args: Any, check_version: Callable[[int], None] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._check_version = check_version
+
+    def validate_template_version(self, field: HiddenField) -> None:
+        if self._check_version is None or not field.data or field.errors:
+            return
+        try:
+            self._check_version(int(field.data))
+        except ComplaintChangeRefused as refused:
+            raise ValidationError(str(refused)) from refused
 
 
 class ResponseForm(TemplatedForm):

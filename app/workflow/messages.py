@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..complaints.download import complaint_attachment
 from ..complaints.models import Attachment, Complaint
 from ..extensions import db
 from .models import CaseMessage, MessageKind
@@ -32,8 +33,8 @@ def later_documents(complaint: Complaint) -> list[Attachment]:
 def complainant_attachment(complaint: Complaint, attachment_id: int) -> Attachment | None:
     """A file of `complaint` the complainant may download: the evidence they filed or sent
     later, and what was enclosed with a letter to them (never a file of an internal note)."""
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.complaint_id != complaint.id:
+    attachment = complaint_attachment(complaint, attachment_id)
+    if attachment is None:
         return None
     if attachment.message_id is not None:
         message = db.session.get(CaseMessage, attachment.message_id)
