@@ -258,6 +258,8 @@ STAFF: dict[str, tuple[str, ...]] = {
     "link": (
         "Same incident: both customers were hit by the payment provider's outage that week; answer them alike.",
         "Both describe the same fault in the same days; keep the two decisions consistent.",
+        "Same root cause as the other complaint (that week's app release): one fix answers both.",
+        "About the same event, filed within days of each other: whoever decides first, tell the other.",
     ),
     "review_take_over": (
         "Above the department's authority: management decides this one itself.",
