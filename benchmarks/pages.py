@@ -32,7 +32,14 @@ benchmarks/dashboard.py for what the longer history keeps alike). Then
               migrations fill already (settings, weeks), are not copied.
 
 A few complaints also get a request for information (an outgoing letter) on PostgreSQL before
-the copy, so the case page and the journal show that kind too. No regulator clocks are seeded:
+the copy, so the case page and the journal show that kind too; and issue 19's tools get their
+share, set-based like the rest (each signed row with its placeholder registry entry): a
+complainant's rating on a quarter of the closed complaints (and the invitation on every closed
+one with an e-mail address), one complaint in 200 joined to the one before it and the one before
+that linked to a related one, the demo's four answer templates (app/journal/demo_texts.py, by the
+real operation) with a third of the first answers of their categories started from them, and a
+webhook endpoint (the real operation) with a delivery of every registration of the last 90 days,
+a few of them failed. No regulator clocks are seeded:
 the default clock policy (`current`) runs none (complaint_clocks stays empty, as in use).
 
 Databases are `NAME_<size>` (NAME defaults to bench_pages_<pid>; `NAME_<size>_<days>d` for a
@@ -42,8 +49,8 @@ names (not seeded again), else dropped at the end, also on failure.
 Measuring. For each database and size: gunicorn (2 sync workers, `wsgi:app`, development
 settings, rate limits raised far above the run) on a loopback port; sign in over HTTP as an
 officer of tier 1 (queue, staff API by bearer token), a manager (journal, case page, dashboard,
-analysis, escalation desk, mail tray, returns, exports) and an administrator (admin pages,
-audit trail); anonymous for the public pages. Each page is requested once to check it answers
+analysis, escalation desk and review, answer templates, mail tray, returns, exports) and an
+administrator (admin pages, staff accounts, webhooks, audit trail); anonymous for the public pages. Each page is requested once to check it answers
 200 (pages that do not are listed and left out), then --warm-up uncounted rounds and --requests
 counted rounds, one request of each page per round in turn, so machine noise hits every page
 alike. A request's time is the whole HTTP exchange, body read.
@@ -100,33 +107,100 @@ CASE_PAGE = "case page"
 REQUEST_TIMEOUT_S = 600
 COPY_BATCH = 5000
 
-# Requests for information on 3 % of the complaints answered (an outgoing letter, numbered,
-# between registration and the response), with their placeholder registry entries.
-_SEED_INFORMATION_REQUESTS = """
-WITH picked AS (
-    SELECT c.id, c.owner_id, c.registered_at + (c.first_responded_at - c.registered_at) / 2 AS at
-    FROM complaints c WHERE c.first_responded_at IS NOT NULL AND c.owner_id IS NOT NULL AND c.id % 33 = 7
-), dated AS (
-    SELECT picked.*, CAST(extract(year FROM at AT TIME ZONE :tz) AS integer) AS year FROM picked
-), positioned AS (
-    SELECT dated.*, (SELECT max(position) FROM registry_entries) + row_number() OVER (ORDER BY at, id) AS position,
-           n.last_value + row_number() OVER (PARTITION BY year ORDER BY at, id) AS seq
-    FROM dated JOIN number_counters n ON n.scope = 'outgoing:' || dated.year
+def _signed_rows(picked: str, event: str, insert_rows: str, *, numbered: bool = False) -> str:
+    """One statement: the rows `picked` selects (each with `complaint_id` and `at`, and `year`
+    if `numbered`), each given a placeholder registry entry of type `event` at the end of the
+    chain (`position`) and, if `numbered`, the next outgoing number of its year (`seq`), then
+    `insert_rows` (an INSERT ... SELECT ... FROM positioned)."""
+    seq = (",\n           n.last_value + row_number() OVER (PARTITION BY year ORDER BY at, complaint_id) AS seq"
+           if numbered else "")
+    counters = " JOIN number_counters n ON n.scope = 'outgoing:' || picked.year" if numbered else ""
+    return f"""
+WITH picked AS ({picked}),
+positioned AS (
+    SELECT picked.*, (SELECT max(position) FROM registry_entries) + row_number() OVER (ORDER BY at, complaint_id)
+           AS position{seq}
+    FROM picked{counters}
 ), entries AS (
     INSERT INTO registry_entries (position, kind, complaint_id, recorded_at, payload, prev_digest, digest,
                                   signature, key_id)
-    SELECT position, 'event', id, at,
-           json_build_object('type', 'information_request', 'placeholder', 'pages benchmark')::text,
+    SELECT position, 'event', complaint_id, at,
+           json_build_object('type', '{event}', 'placeholder', 'pages benchmark')::text,
            md5('d' || (position - 1)) || md5('e' || (position - 1)), md5('d' || position) || md5('e' || position),
            md5('s' || position) || md5('t' || position) || md5('u' || position) || md5('v' || position), :key_id
     FROM positioned
     RETURNING position
 )
+{insert_rows}
+"""
+
+
+# Requests for information on 3 % of the complaints answered (an outgoing letter, numbered,
+# between registration and the response), with their placeholder registry entries.
+_SEED_INFORMATION_REQUESTS = _signed_rows("""
+    SELECT complaint_id, owner_id, at, CAST(extract(year FROM at AT TIME ZONE :tz) AS integer) AS year
+    FROM (SELECT c.id AS complaint_id, c.owner_id, c.registered_at + (c.first_responded_at - c.registered_at) / 2 AS at
+          FROM complaints c
+          WHERE c.first_responded_at IS NOT NULL AND c.owner_id IS NOT NULL AND c.id % 33 = 7) AS answered""",
+    "information_request", """
 INSERT INTO case_messages (complaint_id, kind, body, created_at, author_id, consulted_id, outgoing_year,
                            outgoing_seq, outgoing_number, entry_position)
-SELECT id, 'information_request', 'Vă rugăm să ne trimiteți extrasul de cont.', at, owner_id, NULL,
+SELECT complaint_id, 'information_request', 'Vă rugăm să ne trimiteți extrasul de cont.', at, owner_id, NULL,
        year, seq, 'O-' || year || '/' || seq, position
-FROM positioned
+FROM positioned""", numbered=True)
+
+
+# Issue 19's rows (see the module's docstring); :now is the seeding's moment, :by the manager.
+_SEED_RATINGS = _signed_rows("""
+    SELECT c.id AS complaint_id, LEAST(c.closed_at + interval '2 days', :now) AS at, 1 + (c.id * 7) % 5 AS score,
+           c.category, c.tier, c.owner_id
+    FROM complaints c WHERE c.status = 'closed' AND c.closed_at IS NOT NULL AND c.id % 4 = 1""", "rated", """
+INSERT INTO complaint_ratings (complaint_id, score, reason, rated_at, category, tier, owner_id, entry_position)
+SELECT complaint_id, score,
+       (ARRAY['Nimeni nu m-a ascultat.', 'Lent și neclar.', 'Corect, dar cu întârziere.', 'Rezolvat corect.',
+              'Rapid și clar, banii au ajuns a doua zi.'])[score],
+       at, category, tier, owner_id, position
+FROM positioned""")
+_SEED_RATING_REQUESTS = """
+INSERT INTO rating_requests (complaint_id, requested_at)
+SELECT id, closed_at FROM complaints WHERE status = 'closed' AND closed_at IS NOT NULL AND email IS NOT NULL
+"""
+_SEED_JOINS = _signed_rows("""
+    SELECT c.id AS complaint_id, c.registered_at + interval '1 hour' AS at, c.id - 1 AS main_id,
+           coalesce(c.owner_id, :by) AS by_id
+    FROM complaints c JOIN complaints m ON m.id = c.id - 1
+    WHERE c.id % 200 = 3 AND c.status <> 'annulled' AND m.status <> 'annulled'""", "joined", """
+INSERT INTO complaint_joins (complaint_id, main_id, joined_at, by_id, entry_position)
+SELECT complaint_id, main_id, at, by_id, position FROM positioned""")
+_SEED_LINKS = _signed_rows("""
+    SELECT c.id AS complaint_id, c.registered_at + interval '2 hours' AS at, c.id - 10 AS related_id
+    FROM complaints c JOIN complaints r ON r.id = c.id - 10
+    WHERE c.id % 200 = 2 AND c.status <> 'annulled' AND r.status <> 'annulled'""", "linked", """
+INSERT INTO complaint_links (complaint_id, related_id, linked, note, created_at, by_id, entry_position)
+SELECT complaint_id, related_id, true, 'Același incident la furnizorul de plăți în aceeași săptămână.', at, :by,
+       position
+FROM positioned""")
+_SEED_TEMPLATE_USES = """
+INSERT INTO answer_template_uses (version_id, message_id, used_at, used_by_id)
+SELECT v.id, m.id, m.created_at, m.author_id
+FROM case_messages m
+JOIN complaints c ON c.id = m.complaint_id
+JOIN answer_templates t ON t.category = c.category
+JOIN answer_template_versions v ON v.template_id = t.id AND v.number = 1
+WHERE m.kind = 'response' AND m.author_id IS NOT NULL AND m.id % 3 = 0
+"""
+_SEED_WEBHOOK_DELIVERIES = """
+INSERT INTO webhook_deliveries (endpoint_id, position, event, body, created_at, status, attempts, next_attempt_at,
+                                delivered_at, response_status, last_error)
+SELECT :endpoint, e.position, 'registered',
+       json_build_object('event', 'registered', 'number', c.number, 'position', e.position)::text,
+       e.recorded_at, CASE WHEN e.position % 97 = 0 THEN 'failed' ELSE 'sent' END,
+       CASE WHEN e.position % 97 = 0 THEN 8 ELSE 1 END, e.recorded_at,
+       CASE WHEN e.position % 97 = 0 THEN NULL ELSE e.recorded_at + interval '2 seconds' END,
+       CASE WHEN e.position % 97 = 0 THEN 503 ELSE 200 END,
+       CASE WHEN e.position % 97 = 0 THEN 'HTTP 503 Service Unavailable' END
+FROM registry_entries e JOIN complaints c ON c.id = e.complaint_id
+WHERE e.kind = 'intake' AND e.recorded_at >= CAST(:now AS timestamptz) - interval '90 days'
 """
 
 
@@ -235,13 +309,27 @@ class Postgres:
 
 
 def seed_extras(app: Any) -> float:
-    """What dashboard.seed leaves out: requests for information, and the administrator."""
+    """What dashboard.seed leaves out: requests for information, the administrator, and issue
+    19's ratings, joins, links, answer templates and a webhook endpoint with its deliveries."""
     began = time.perf_counter()
+    from app.answers.operations import create_template
+    from app.journal.demo_texts import TEMPLATES
     from app.registry.chain import get_signer  # the key the seeding signed its placeholders with
+    from app.webhooks.events import WebhookEvent
+    from app.webhooks.operations import create_endpoint
 
+    manager = db.session.scalar(select(User).where(User.username == MANAGER))
+    admin = create_user(username=ADMIN, full_name="Bench Administrator", password=ADMIN_PASSWORD,
+                        role=Role.ADMINISTRATOR)
+    for category, texts in TEMPLATES:
+        create_template(category=category, texts=texts, by=manager)
+    db.session.commit()
+    at = {"now": now_utc(), "by": manager.id, "key_id": get_signer().key_id}
     with db.engine.begin() as connection:  # with the triggers on, as the app writes a message
         connection.execute(text(_SEED_INFORMATION_REQUESTS),
                            {"tz": app.config["REGISTRY_TIMEZONE"], "key_id": get_signer().key_id})
+        for statement in (_SEED_RATINGS, _SEED_RATING_REQUESTS, _SEED_JOINS, _SEED_LINKS, _SEED_TEMPLATE_USES):
+            connection.execute(text(statement), at)
         connection.execute(text("""
             UPDATE number_counters n SET last_value = m.top
             FROM (SELECT outgoing_year, max(outgoing_seq) AS top FROM case_messages
@@ -250,21 +338,29 @@ def seed_extras(app: Any) -> float:
         connection.execute(text("""
             UPDATE registry_chain_head SET position = h.position, digest = h.digest
             FROM (SELECT position, digest FROM registry_entries ORDER BY position DESC LIMIT 1) h"""))
-    create_user(username=ADMIN, full_name="Bench Administrator", password=ADMIN_PASSWORD,
-                role=Role.ADMINISTRATOR)
+    endpoint = create_endpoint(url="https://crm.example.md/hooks/complaints", description="CRM",
+                               events=[event.value for event in WebhookEvent], by=admin)
+    db.session.commit()
+    db.session.execute(text(_SEED_WEBHOOK_DELIVERIES), {"endpoint": endpoint.id, "now": at["now"]})
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE case_messages"))
-        connection.execute(text("VACUUM ANALYZE registry_entries"))
+        for table in ("case_messages", "registry_entries", "complaint_ratings", "rating_requests", "complaint_joins",
+                      "complaint_links", "answer_template_uses", "webhook_deliveries"):
+            connection.execute(text(f"VACUUM ANALYZE {table}"))
     return time.perf_counter() - began
 
+
+#: Tables the migrations fill that the copy replaces with the source's rows: the audit trail's
+#: head, which must follow the audit events copied (the webhook endpoint's creation is audited).
+_REPLACED = frozenset({"audit_chain_head"})
 
 _WRITES = re.compile(r"(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|(?<!DO\s)UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+\"?(\w+)", re.I)
 
 
 def copy_to_sqlite(source_url: str, path: Path, instance: Path, log: Path) -> float:
     """A fresh SQLite file by `flask db upgrade`, then every table of the source the triggers do
-    not write and the migrations left empty, copied in foreign-key order with the triggers on."""
+    not write and the migrations left empty (or that `_REPLACED` names), copied in foreign-key
+    order with the triggers on."""
     began = time.perf_counter()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -291,8 +387,11 @@ def copy_to_sqlite(source_url: str, path: Path, instance: Path, log: Path) -> fl
         out.exec_driver_sql("PRAGMA foreign_keys = OFF")
         out.exec_driver_sql("PRAGMA synchronous = OFF")
         for table in db.metadata.sorted_tables:
-            if table.name in written or table.name in filled or table.name == "alembic_version":
+            if table.name in written or (table.name in filled and table.name not in _REPLACED) \
+                    or table.name == "alembic_version":
                 continue
+            if table.name in _REPLACED:
+                out.execute(table.delete())
             step, rows = time.perf_counter(), 0
             result = into.execution_options(yield_per=COPY_BATCH).execute(select(table))
             for batch in result.mappings().partitions(COPY_BATCH):
@@ -340,6 +439,20 @@ def sample(url: str, zone_name: str) -> dict[str, Any]:
         first_seq, year = connection.execute(text(
             "SELECT min(seq), year FROM complaints WHERE year = (SELECT max(year) FROM complaints) "
             "GROUP BY year")).first()
+        # Issue 19's: the first complaint with a join and a link, the first open one escalated (on
+        # the escalation desk), the first answer template and webhook endpoint (None: not seeded).
+        joined = connection.scalar(text("""
+            SELECT c.slug FROM complaints c
+            WHERE EXISTS (SELECT 1 FROM complaint_joins j WHERE j.main_id = c.id)
+              AND EXISTS (SELECT 1 FROM complaint_links l WHERE l.complaint_id = c.id OR l.related_id = c.id)
+            ORDER BY c.id LIMIT 1"""))
+        escalated = connection.scalar(text("""
+            SELECT c.slug FROM complaints c
+            WHERE c.status IN ('registered', 'in_progress', 'waiting', 'responded', 'reopened')
+              AND EXISTS (SELECT 1 FROM escalations e WHERE e.complaint_id = c.id)
+            ORDER BY c.id LIMIT 1"""))
+        template = connection.scalar(text("SELECT min(id) FROM answer_templates"))
+        endpoint = connection.scalar(text("SELECT min(id) FROM webhook_endpoints"))
     engine.dispose()
     local = newest.astimezone(ZoneInfo(zone_name))
     month_year, month = (local.year, local.month - 1) if local.month > 1 else (local.year - 1, 12)
@@ -347,6 +460,10 @@ def sample(url: str, zone_name: str) -> dict[str, Any]:
     last = calendar.monthrange(month_year, month)[1]
     return {
         "case": case,
+        "joined": joined,
+        "escalated": escalated,
+        "template": template,
+        "endpoint": endpoint,
         "whole_year": f"date_from={(local - timedelta(days=364)).date()}&date_to={local.date()}",
         "month": f"month={month_year}-{month:02d}",
         "one_month": f"date_from={month_year}-{month:02d}-01&date_to={month_year}-{month:02d}-{last}",
@@ -388,7 +505,7 @@ def pages(s: dict[str, Any], dashboard_tables: tuple[str, ...]) -> list[Page]:
         Page("audit trail", "admin", "/staff/audit/"),
         *[Page(f"admin {name or 'index'}", "admin", f"/admin/{name}")
           for name in ("", "accounts", "categories", "categories/payments", "clocks", "mail", "notifications",
-                       "numbering", "organisation", "tiers")],
+                       "numbering", "organisation", "ratings", "tiers")],
         Page("journal CSV, 1,000 numbers", "manager", f"/staff/registry/export.csv?{s['numbers_1000']}", "export"),
         Page("journal CSV, one day", "manager", f"/staff/registry/export.csv?{s['one_day']}", "export"),
         Page("journal PDF, 200 numbers", "manager", f"/staff/registry/export.pdf?{s['numbers']}", "export"),
@@ -398,6 +515,18 @@ def pages(s: dict[str, Any], dashboard_tables: tuple[str, ...]) -> list[Page]:
         Page("monthly PDF", "manager", f"/manage/reports/monthly.pdf?{s['month']}", "export"),
         *[Page(f"return {kind} {fmt}", "manager", f"/manage/returns/{kind}.{fmt}", "export")
           for kind in ("fca", "ukgc") for fmt in ("csv", "xlsx", "pdf")],
+        # Issue 19's pages (those whose rows were not seeded are left out).
+        Page("staff accounts", "admin", "/admin/staff/"),
+        Page("webhooks", "admin", "/admin/webhooks"),
+        *([Page("webhook endpoint, deliveries", "admin", f"/admin/webhooks/{s['endpoint']}")] if s["endpoint"] else []),
+        Page("answer templates", "manager", "/manage/templates/"),
+        *([Page("answer template", "manager", f"/manage/templates/{s['template']}")] if s["template"] else []),
+        *([Page("escalation review", "manager", f"/manage/escalations/{s['escalated']}/review")]
+          if s["escalated"] else []),
+        *([Page("case page, joins and links", "manager", f"/staff/complaints/{s['joined']}"),
+           Page("staff API case, joins and links", "api", f"/api/v1/staff/complaints/{s['joined']}")]
+          if s["joined"] else []),
+        Page("journal, words in the correspondence", "manager", "/staff/registry?correspondence=extrasul"),
         Page("public form", "anonymous", "/", "public"),
         Page("tracking form", "anonymous", "/track", "public"),
         Page("tracking page", "anonymous", f"/track/{ref}?code={code}", "public"),

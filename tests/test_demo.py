@@ -1,5 +1,6 @@
 """The demo registry (app/journal/demo.py, seed.py): the story of handled complaints told by the
-real operations verifies and has every stage, breaches and escalations; it goes only into an
+real operations verifies and has every stage, breaches and escalations, letters started from
+answer templates, ratings, joined and linked complaints and escalation reviews; it goes only into an
 empty registry and never into production; an empty registry's staff pages say how to load it,
 and a demo registry says so on every page.
 
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 
 from _cases import T0
 from _support import empty_database
+from app.answers.models import AnswerTemplate, AnswerTemplateText, AnswerTemplateUse, AnswerTemplateVersion
 from app.clock import frozen_clock, now_utc
 from app.complaints.models import Channel, Complaint, ComplaintStatus
 from app.extensions import db
@@ -27,8 +29,18 @@ from app.notifications.models import DeliveryStatus, Notification
 from app.registry.demo import DemoDataRefused, holds_demo_data
 from app.registry.models import RegistryEntry
 from app.registry.verify import verify_registry
-from app.workflow.models import Breach, CaseMessage, Escalation, EscalationReason, MessageKind
+from app.workflow.models import (
+    Breach,
+    CaseMessage,
+    ComplaintJoin,
+    ComplaintLink,
+    Escalation,
+    EscalationReason,
+    EscalationReview,
+    MessageKind,
+)
 from app.workflow.states import OPEN
+from app.workflow.verdict_models import Rating
 
 S = ComplaintStatus
 #: The stages the newest complaints are caught at, and the oldest ones' ends.
@@ -60,7 +72,7 @@ def test_the_story_is_told_by_the_real_operations_and_the_registry_verifies(app,
         desk = db.session.execute(select(Complaint.channel, Complaint.registered_by_id)).all()
         assert all((by is None) == (channel in (Channel.WEB, Channel.API)) for channel, by in desk)
 
-        # Every life runs its course: what came weeks ago is settled.
+        # Every life runs its course: what came weeks ago is settled (a joined repeat is not open).
         assert not db.session.scalars(select(Complaint.number).where(
             Complaint.status.in_(OPEN), Complaint.registered_at < now_utc() - timedelta(days=21))).all()
         # One timeline: the entries' times only move forward, up to now.
@@ -70,6 +82,23 @@ def test_the_story_is_told_by_the_real_operations_and_the_registry_verifies(app,
         assert db.session.execute(facts.stored().order_by(ComplaintFacts.complaint_id)).all() == \
             db.session.execute(facts.recomputed().order_by(Complaint.id)).all()
         assert sorted(db.session.execute(rollup.stored_cells())) == sorted(db.session.execute(rollup.recomputed_cells()))
+
+        # Issue 19's tools are in use: templates in the four languages, some letters started from
+        # them; complainants' ratings; a repeat joined to the earlier complaint of the same person;
+        # related complaints linked; a review decision on the escalation desk.
+        assert report.templates == _count(AnswerTemplate) == 4
+        assert {tuple(row) for row in db.session.execute(
+            select(AnswerTemplateVersion.template_id, AnswerTemplateText.language)
+            .join(AnswerTemplateVersion, AnswerTemplateVersion.id == AnswerTemplateText.version_id))} >= {
+            (t, code) for t in db.session.scalars(select(AnswerTemplate.id)) for code in ("en", "ro", "ru", "uk")}
+        assert report.template_letters == _count(AnswerTemplateUse) > 0
+        assert report.ratings == _count(Rating) > 0
+        assert {score for (score,) in db.session.execute(select(Rating.score))} <= set(range(1, 6))
+        assert report.joins == _count(ComplaintJoin) > 0
+        for joined, main in db.session.execute(select(ComplaintJoin.complaint_id, ComplaintJoin.main_id)):
+            assert db.session.get(Complaint, joined).email == db.session.get(Complaint, main).email
+        assert report.links == _count(ComplaintLink) > 0
+        assert report.reviews == _count(EscalationReview) > 0
 
         # Nothing is e-mailed to made-up people; the registry says it holds demo data.
         assert {status for (status,) in db.session.execute(select(Notification.status).distinct())} == {

@@ -5,8 +5,11 @@ Every complaint is registered through `register_complaint` (web form, API, and a
 the demo clerk: paper, post, phone, in person, e-mail), in the four languages (people and texts
 from seed.py), and then lives one of the lives below: taken, answered, asked for information
 and answered by the complainant, followed up, transferred, escalated, decided (upheld, partly,
-rejected), disputed and reopened, sent back down by management, closed; a few registered twice
-at the desk and the copy annulled. The demo accounts (`flask users demo`) act, in working hours,
+rejected), disputed and reopened, sent back down by management, reviewed on the escalation desk,
+closed and rated by the complainant; a few registered twice at the desk and the copy annulled, a
+few sent again by the complainant and joined to the first, a few linked to a related one. The
+demo manager keeps answer templates in the four languages (one revised halfway), and officers
+start some of their first answers from them. The demo accounts (`flask users demo`) act, in working hours,
 with delays drawn at random; some first answers come late, and the deadline enforcement
 (`app.workflow.enforcement`) runs at every hour the story passes, so breaches and escalations
 happen as they would. The newest complaints are caught at every stage: just registered, taken,
@@ -36,6 +39,15 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from ..answers.models import AnswerTemplate, AnswerTemplateUse
+from ..answers.operations import (
+    create_template,
+    fill_for,
+    offered_versions,
+    record_use,
+    revise_template,
+    texts_of,
+)
 from ..audit.models import AuditAction
 from ..audit.service import record
 from ..auth.cli import demo_accounts
@@ -52,11 +64,21 @@ from ..notifications.models import DeliveryStatus, Notification
 from ..registry.demo import DemoDataRefused, count_demo_complaints, demo_data_allowed
 from ..registry.models import RegistryEntry
 from ..settings.store import current_policy
+from ..workflow import joins, rules
 from ..workflow import operations as ops
-from ..workflow import rules
 from ..workflow.enforcement import enforce
-from ..workflow.models import Breach, CaseMessage, Escalation
-from .demo_texts import ADDRESSES, COMPLAINANT, LETTERS, STAFF
+from ..workflow.models import (
+    Breach,
+    CaseMessage,
+    ComplaintJoin,
+    ComplaintLink,
+    Escalation,
+    EscalationReview,
+    ReviewDecision,
+)
+from ..workflow.verdict import rate_handling, verdict_of
+from ..workflow.verdict_models import Rating
+from .demo_texts import ADDRESSES, COMPLAINANT, LETTERS, RATINGS, REPEAT, STAFF, TEMPLATE_REVISION, TEMPLATES
 from .seed import RegistryNotEmpty, _Maker, registry_is_empty
 
 log = logging.getLogger(__name__)
@@ -82,14 +104,26 @@ _PRINTED = (Channel.PAPER, Channel.POST, Channel.IN_PERSON)
 _FATES = {
     "direct": 0.08, "information": 0.12, "silent": 0.03, "follow_up": 0.05, "transfer": 0.07, "escalate": 0.05,
     "late": 0.05, "dispute": 0.08, "dispute_closed": 0.03, "reopen": 0.02, "management": 0.04, "duplicate": 0.02,
+    "repeat": 0.01, "related": 0.015,
 }
-#: Lives about a step that comes days after registration (a breach, an escalation, a dispute).
-_EVENTFUL = frozenset({"duplicate", "late", "escalate", "management", "dispute", "dispute_closed", "reopen"})
+#: Lives about a step that comes days after registration (a breach, an escalation, a dispute, a repeat).
+_EVENTFUL = frozenset({"duplicate", "late", "escalate", "management", "dispute", "dispute_closed", "reopen",
+                       "repeat"})
 #: The newest complaints, caught at each stage: (life, registered this long before now).
 _TAIL = (("now registered", 0.4), ("now in progress", 5), ("now responded", 20), ("now waiting", 30),
          ("now at management", 45), ("now resolved", 50), ("now reopened", 70))
 #: The share of complaints from someone who complained before.
 _AGAIN = 0.06
+#: The share of first answers an officer starts from a template that fits (TEMPLATES).
+_FROM_TEMPLATE = 0.6
+#: The share of complainants who rate the handling once their complaint is closed, and how
+#: the scores fall by decision (weights of 1 to 5).
+_RATE = 0.4
+_SCORES = {Resolution.UPHELD: (3, 5, 12, 35, 45), Resolution.PARTLY_UPHELD: (8, 12, 30, 35, 15),
+           Resolution.REJECTED: (30, 28, 25, 12, 5)}
+#: How many escalated complaints management reviews on the escalation desk (the first taken
+#: over, the next kept with its owner with an instruction).
+_REVIEWS = 2
 
 #: Working hours (local time): the staff's on weekdays and at weekends, the public's every day.
 _STAFF_HOURS = ((8.5, 18.5), (10, 15))
@@ -104,6 +138,12 @@ class StoryReport:
     letters: int = 0
     breaches: int = 0
     escalations: int = 0
+    templates: int = 0
+    template_letters: int = 0
+    ratings: int = 0
+    joins: int = 0
+    links: int = 0
+    reviews: int = 0
     seconds: float = 0.0
     statuses: Counter = field(default_factory=Counter)
     channels: Counter = field(default_factory=Counter)
@@ -182,6 +222,10 @@ class _Story:
             self.intake_rules = rules_from_config(current_app.config)
         self.clerk, self.officer = self.staff["clerk"], self.staff["officer"]
         self.specialist, self.manager = self.staff["specialist"], self.staff["manager"]
+        with frozen_clock(self.start):  # and so were the answer templates
+            self.templates = [create_template(category=category, texts=texts, by=self.manager)
+                              for category, texts in TEMPLATES]
+        self.reviews = 0
         self.cases = self._cast(complaints)
 
     # --- the cast -------------------------------------------------------------------------
@@ -250,6 +294,7 @@ class _Story:
         for case in self.cases:
             self._schedule(case.arrives, self._life(case))
         self._schedule(self._next_open(self.start, "desk"), self._desk_rounds())
+        self._schedule(self._next_open(self.start + (self.end - self.start) / 2, "staff"), self._revise_template())
         milestone = self.start
         while self.timeline and self.timeline[0].at <= self.end:
             due = heapq.heappop(self.timeline)
@@ -329,6 +374,8 @@ class _Story:
         # Beside the handling, the desk's work on the record.
         if case.fate == "duplicate":
             self._beside(_Wait(self.rng.uniform(0.2, 0.7), "any"), self._twin(case, complaint))
+        if case.fate == "repeat":
+            self._beside(self.public_wait(20, 60), self._repeat(case, complaint))
         if case.channel in _DESK and complaint.postal_address and self.rng.random() < 0.06:
             self._beside(self.staff_wait(1, 30), self._correction(complaint))
         if case.channel in _PRINTED and self.rng.random() < 0.05:
@@ -341,7 +388,8 @@ class _Story:
         if self.rng.random() < 0.15:
             yield self.staff_wait(0.5, 4)
             self._consult(complaint)
-        yield from getattr(self, f"_{case.fate if case.fate not in ('duplicate', 'late') else 'simple'}")(complaint)
+        yield from getattr(self, f"_{case.fate if case.fate not in ('duplicate', 'late', 'repeat') else 'simple'}")(
+            complaint)
 
     def _beside(self, wait: _Wait, life: Iterator[_Wait]) -> None:
         """Start another line of steps about a complaint, `wait` from now."""
@@ -352,6 +400,31 @@ class _Story:
         twin = self._register(case)
         yield self.staff_wait(1, 5)
         annul_complaint(twin, reason=self._staff_text("annul", number=original.number), by=self.clerk)
+
+    def _repeat(self, case: _Case, original: Complaint) -> Iterator[_Wait]:
+        """The complainant sends the same complaint again (on the web form, or by phone without
+        e-mail); the officer joins the repeat to the first one, whose handling answers both."""
+        values = case.values | {"description": REPEAT[case.values["language"]] + case.values["description"]}
+        repeat = self._register(_Case("simple", Channel.WEB if values["email"] else Channel.PHONE, now_utc(), values))
+        yield self.staff_wait(0.5, 8)
+        joins.join_complaint(repeat, into=original, reason=self._staff_text("join", number=original.number),
+                             by=self.officer)
+
+    def _earlier_alike(self, complaint: Complaint) -> Complaint | None:
+        """The latest earlier complaint about the same category (else any), not annulled."""
+        return db.session.scalar(
+            select(Complaint).where(Complaint.id != complaint.id, Complaint.registered_at < complaint.registered_at,
+                                    Complaint.status != ComplaintStatus.ANNULLED)
+            .order_by((Complaint.category == complaint.category).desc(), Complaint.registered_at.desc()).limit(1))
+
+    def _revise_template(self) -> Iterator[_Wait]:
+        """Halfway through, the manager adds a sentence to the first template: its version 2
+        (the letters started from version 1 stay as they were sent)."""
+        template = self.templates[0]
+        texts = {code: (title, f"{body}\n\n{TEMPLATE_REVISION[code]}") for code, (title, body)
+                 in texts_of(template.current).items()}
+        revise_template(template, category=template.category, texts=texts, by=self.manager)
+        yield from ()
 
     def _correction(self, complaint: Complaint) -> Iterator[_Wait]:
         address = f"{complaint.postal_address}, ap. {self.rng.randrange(2, 90)}"
@@ -414,7 +487,25 @@ class _Story:
         return self.rng.choice(STAFF[kind]).format(**fill)
 
     def _respond(self, complaint: Complaint, kind: str = "response") -> None:
-        ops.respond(complaint, body=self._letter(complaint, kind), by=self._acting(complaint))
+        """A letter from LETTERS; or a first answer started from a template that fits the
+        complaint (as the case page does: filled in, sent, its use recorded)."""
+        by = self._acting(complaint)
+        template = self._template_for(complaint) if kind == "response" else None
+        if template is None:
+            ops.respond(complaint, body=self._letter(complaint, kind), by=by)
+            return
+        filled = fill_for(complaint, template.current.id, officer=by, zone=self.zone.key)
+        record_use(filled.version.id, ops.respond(complaint, body=filled.text, by=by), by=by)
+
+    def _template_for(self, complaint: Complaint) -> AnswerTemplate | None:
+        """Now and then, the template of the complaint's category (self-exclusion answers the
+        complaints about advertising), if one is offered for it."""
+        fits = [t for t in self.templates if t.category == complaint.category
+                or (t.category is None and complaint.category == "other")]
+        if not fits or self.rng.random() >= _FROM_TEMPLATE:
+            return None
+        offered = {version.id for version in offered_versions(complaint)}
+        return next((t for t in fits if t.current.id in offered), None)
 
     def _ask(self, complaint: Complaint) -> None:
         """Ask for one of the things the complainant may send (their reply answers the same)."""
@@ -422,9 +513,13 @@ class _Story:
         body = LETTERS["information_request"][complaint.language][asked].format(name=complaint.full_name)
         ops.request_information(complaint, body=body, by=self._acting(complaint))
 
-    def _decide(self, complaint: Complaint, resolution: Resolution | None = None, kind: str | None = None) -> None:
+    def _decide(self, complaint: Complaint, resolution: Resolution | None = None, kind: str | None = None, *,
+                owner: bool = False) -> None:
+        """Decide, by whoever acts now (or, with `owner`, by the owner as they are: kept by management)."""
         resolution = resolution or self.rng.choices(list(Resolution), (40, 25, 35))[0]
-        by = self._acting(complaint)
+        if owner:
+            db.session.refresh(complaint)
+        by = complaint.owner if owner else self._acting(complaint)
         if complaint.status == ComplaintStatus.WAITING:
             ops.resume(complaint, by=by)
         ops.resolve(complaint, resolution=resolution, reasons=self._letter(complaint, kind or f"decision_{resolution.value}"),
@@ -439,6 +534,12 @@ class _Story:
         by = self._acting(complaint)
         colleague = self.specialist if by.id != self.specialist.id else self.officer
         ops.add_consultation(complaint, note=self._staff_text("consult"), by=by, colleague=colleague)
+
+    def _link(self, complaint: Complaint) -> None:
+        """Link the complaint to the latest earlier one about the same (an incident both describe)."""
+        other = self._earlier_alike(complaint)
+        if other is not None:
+            joins.link_complaints(complaint, to=other, note=self._staff_text("link"), by=self._acting(complaint))
 
     def _complainant_writes(self, complaint: Complaint, kind: str, *, dispute: bool = False,
                             ask_escalation: bool = False) -> None:
@@ -467,10 +568,21 @@ class _Story:
         yield from self._decide_and_close(complaint)
 
     def _decide_and_close(self, complaint: Complaint, resolution: Resolution | None = None,
-                          kind: str | None = None) -> Iterator[_Wait]:
-        self._decide(complaint, resolution, kind)
+                          kind: str | None = None, *, owner: bool = False) -> Iterator[_Wait]:
+        self._decide(complaint, resolution, kind, owner=owner)
         yield self.staff_wait(24, 120)
         self._close(complaint)
+        if complaint.status == ComplaintStatus.CLOSED and self.rng.random() < _RATE:
+            self._beside(self.public_wait(2, 120), self._rate(complaint))
+
+    def _rate(self, complaint: Complaint) -> Iterator[_Wait]:
+        """The complainant rates the handling from the tracking page, if it is still closed and
+        open to rating; the score leans with the decision."""
+        db.session.refresh(complaint)
+        if verdict_of(complaint).open:
+            score = self.rng.choices(range(1, 6), _SCORES[complaint.resolution])[0]
+            rate_handling(complaint, score=score, reason=self.rng.choice(RATINGS[score][complaint.language]))
+        yield from ()
 
     def _direct(self, complaint: Complaint) -> Iterator[_Wait]:
         yield self.staff_wait(1, 7)
@@ -507,6 +619,11 @@ class _Story:
         yield self.staff_wait(4, 20)
         yield from self._decide_and_close(complaint)
 
+    def _related(self, complaint: Complaint) -> Iterator[_Wait]:
+        yield self.staff_wait(0.5, 4)
+        self._link(complaint)
+        yield from self._simple(complaint)
+
     def _transfer(self, complaint: Complaint) -> Iterator[_Wait]:
         yield self.staff_wait(0.5, 3)
         by = self._acting(complaint)
@@ -537,6 +654,9 @@ class _Story:
         if complaint.tier < 3:
             ops.escalate(complaint, reason=self._staff_text("escalate_to_management"), by=self._acting(complaint))
         yield self.staff_wait(2, 20)
+        if self.reviews < _REVIEWS and complaint.owner_id not in (None, self.manager.id):
+            yield from self._review(complaint)
+            return
         self._acting(complaint)  # the manager takes it over
         yield self.staff_wait(4, 48)
         if self.rng.random() < 0.5:
@@ -545,6 +665,17 @@ class _Story:
         ops.send_back(complaint, to=self.officer, instruction=self._staff_text("send_back"), by=self.manager)
         yield self.staff_wait(2, 20)
         yield from self._decide_and_close(complaint, Resolution.PARTLY_UPHELD)
+
+    def _review(self, complaint: Complaint) -> Iterator[_Wait]:
+        """A review decision on the escalation desk: the first taken over by the manager, the next
+        kept with its owner with an instruction, who then decides."""
+        keep = self.reviews % 2 == 1
+        self.reviews += 1
+        ops.review_escalation(complaint, decision=ReviewDecision.KEEP if keep else ReviewDecision.TAKE_OVER,
+                              instruction=self._staff_text("review_keep" if keep else "review_take_over"),
+                              by=self.manager)
+        yield self.staff_wait(4, 48)
+        yield from self._decide_and_close(complaint, Resolution.PARTLY_UPHELD if keep else None, owner=keep)
 
     def _dispute(self, complaint: Complaint, *, after_close: bool = False) -> Iterator[_Wait]:
         yield self.staff_wait(0.5, 6)
@@ -641,6 +772,8 @@ class _Story:
             complaints=count, days=self.days, entries=total(RegistryEntry), breaches=total(Breach),
             escalations=total(Escalation),
             letters=db.session.scalar(select(func.count()).where(CaseMessage.outgoing_number.is_not(None))),
+            templates=total(AnswerTemplate), template_letters=total(AnswerTemplateUse), ratings=total(Rating),
+            joins=total(ComplaintJoin), links=total(ComplaintLink), reviews=total(EscalationReview),
         )
         for status, channel, language, n in db.session.execute(
                 select(Complaint.status, Complaint.channel, Complaint.language, func.count())

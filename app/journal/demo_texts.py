@@ -4,7 +4,8 @@ their language, complainants' replies and disputes, and staff's internal reasons
 
 The letter template prints the closing and the signature, so letters here end with their last
 sentence. `{name}` is the complainant's full name, `{number}` an incoming number, `{digits}` four
-digits of a card.
+digits of a card. The answer templates' placeholders are the templates' own (app/answers/placeholders.py),
+filled in when an officer inserts one.
 """
 
 from __future__ import annotations
@@ -250,6 +251,188 @@ STAFF: dict[str, tuple[str, ...]] = {
     "correct": (
         "The apartment number was missing; confirmed by the complainant by phone.",
     ),
+    "join": (
+        "The complainant sent the same complaint again: it is handled under {number}.",
+        "A repeat of {number}, same customer, same matter; the answer there stands for both.",
+    ),
+    "link": (
+        "Same incident: both customers were hit by the payment provider's outage that week; answer them alike.",
+        "Both describe the same fault in the same days; keep the two decisions consistent.",
+        "Same root cause as the other complaint (that week's app release): one fix answers both.",
+        "About the same event, filed within days of each other: whoever decides first, tell the other.",
+    ),
+    "review_take_over": (
+        "Above the department's authority: management decides this one itself.",
+    ),
+    "review_keep": (
+        "Keep it: offer to refund the fee as a goodwill gesture and answer within two days.",
+    ),
+}
+
+#: Answer templates the demo manager keeps (app/answers): (category, or None for every category;
+#: language -> (title, body)). The letter template prints the closing and the signature.
+TEMPLATES: tuple[tuple[str | None, dict[str, tuple[str, str]]], ...] = (
+    ("payments", {
+        "en": ("Late withdrawal: the payout is being traced",
+               "Dear {name},\n\nThank you for your complaint {number} of {received} about a withdrawal that has not "
+               "reached you. We have checked your account: the withdrawal was approved and sent to the payment "
+               "provider, whom we have asked to trace it. A bank transfer can take up to three working days after "
+               "approval; if the money has not arrived by then, we will ask the bank to investigate and write to you "
+               "again."),
+        "ro": ("Retragere întârziată: plata este urmărită",
+               "Bună ziua, {name},\n\nVă mulțumim pentru reclamația {number} din {received} privind o retragere care "
+               "nu v-a parvenit. Am verificat contul dumneavoastră: retragerea a fost aprobată și transmisă "
+               "furnizorului de plăți, căruia i-am cerut să o urmărească. Un transfer bancar poate dura până la trei "
+               "zile lucrătoare de la aprobare; dacă banii nu ajung până atunci, vom cere băncii o investigație și vă "
+               "vom scrie din nou."),
+        "ru": ("Задержка вывода: перевод отслеживается",
+               "Здравствуйте, {name}!\n\nБлагодарим за жалобу {number} от {received} о выводе средств, которые до вас "
+               "не дошли. Мы проверили ваш аккаунт: вывод одобрен и передан платёжному провайдеру, которого мы "
+               "попросили отследить перевод. Банковский перевод может занять до трёх рабочих дней после одобрения; "
+               "если деньги не поступят за это время, мы запросим расследование в банке и снова вам напишем."),
+        "uk": ("Затримка виведення: переказ відстежується",
+               "Добрий день, {name}!\n\nДякуємо за скаргу {number} від {received} щодо виведення коштів, які до вас "
+               "не надійшли. Ми перевірили ваш обліковий запис: виведення схвалено й передано платіжному "
+               "провайдеру, якого ми попросили відстежити переказ. Банківський переказ може тривати до трьох робочих "
+               "днів після схвалення; якщо гроші не надійдуть за цей час, ми попросимо банк провести розслідування "
+               "й знову вам напишемо."),
+    }),
+    ("account", {
+        "en": ("Account verification: the documents we need",
+               "Dear {name},\n\nWe have looked into complaint {number}. Your account was restricted because the "
+               "identity check our licence requires was not complete: we need a clear copy of an identity document "
+               "and a proof of address no older than three months. Please upload them in your account under "
+               "Verification, or send them in reply to this letter. Once they are checked, usually within two "
+               "working days, the restriction is lifted and your balance is available again."),
+        "ro": ("Verificarea contului: documentele necesare",
+               "Bună ziua, {name},\n\nAm examinat reclamația {number}. Contul dumneavoastră a fost restricționat "
+               "deoarece verificarea identității cerută de licența noastră nu era încheiată: avem nevoie de o copie "
+               "clară a actului de identitate și de o dovadă a adresei nu mai veche de trei luni. Vă rugăm să le "
+               "încărcați în cont, la secțiunea Verificare, sau să le trimiteți ca răspuns la această scrisoare. "
+               "După verificare, de regulă în două zile lucrătoare, restricția este ridicată și soldul vă este din "
+               "nou disponibil."),
+        "ru": ("Верификация аккаунта: какие документы нужны",
+               "Здравствуйте, {name}!\n\nМы рассмотрели жалобу {number}. Ваш аккаунт ограничен, потому что не "
+               "завершена проверка личности, которой требует наша лицензия: нам нужна чёткая копия документа, "
+               "удостоверяющего личность, и подтверждение адреса не старше трёх месяцев. Пожалуйста, загрузите их "
+               "в аккаунте в разделе «Верификация» или пришлите в ответ на это письмо. После проверки, обычно в "
+               "течение двух рабочих дней, ограничение снимается и баланс снова доступен."),
+        "uk": ("Верифікація облікового запису: які документи потрібні",
+               "Добрий день, {name}!\n\nМи розглянули скаргу {number}. Ваш обліковий запис обмежено, бо не "
+               "завершено перевірку особи, якої вимагає наша ліцензія: нам потрібна чітка копія документа, що "
+               "посвідчує особу, і підтвердження адреси, не старше трьох місяців. Будь ласка, завантажте їх в "
+               "обліковому записі в розділі «Верифікація» або надішліть у відповідь на цей лист. Після перевірки, "
+               "зазвичай протягом двох робочих днів, обмеження знімається і баланс знову доступний."),
+    }),
+    ("bonuses", {
+        "en": ("Bonus terms: why the bonus was not credited",
+               "Dear {name},\n\nThank you for complaint {number}. We have checked your deposit against the terms of "
+               "the offer. A welcome bonus is credited only when the offer is chosen before the first deposit and "
+               "the deposit reaches the minimum the terms set; it is released once the wagering requirement is met "
+               "at the odds the terms allow. We are checking whether these conditions were met on your account and "
+               "will tell you the result; where they were, the bonus is credited with the date of your deposit."),
+        "ro": ("Condițiile bonusului: de ce nu a fost acordat",
+               "Bună ziua, {name},\n\nVă mulțumim pentru reclamația {number}. Am verificat depunerea dumneavoastră "
+               "în raport cu condițiile ofertei. Bonusul de bun venit se acordă numai dacă oferta este aleasă înainte "
+               "de prima depunere și depunerea atinge minimul prevăzut în condiții; el devine disponibil după "
+               "îndeplinirea cerinței de rulaj la cotele admise. Verificăm dacă aceste condiții au fost îndeplinite "
+               "în contul dumneavoastră și vă vom comunica rezultatul; dacă da, bonusul se acordă cu data depunerii."),
+        "ru": ("Условия бонуса: почему бонус не начислен",
+               "Здравствуйте, {name}!\n\nБлагодарим за жалобу {number}. Мы сверили ваш депозит с условиями акции. "
+               "Приветственный бонус начисляется, только если акция выбрана до первого депозита и сумма депозита не "
+               "меньше минимальной по условиям; он становится доступен после выполнения требования по отыгрышу с "
+               "допустимыми коэффициентами. Мы проверяем, были ли эти условия выполнены на вашем аккаунте, и сообщим "
+               "результат; если да, бонус начисляется датой вашего депозита."),
+        "uk": ("Умови бонусу: чому бонус не нараховано",
+               "Добрий день, {name}!\n\nДякуємо за скаргу {number}. Ми звірили ваш депозит з умовами акції. "
+               "Вітальний бонус нараховується, лише якщо акцію обрано до першого депозиту і сума депозиту не менша "
+               "за мінімальну за умовами; він стає доступним після виконання вимоги щодо відіграшу з допустимими "
+               "коефіцієнтами. Ми перевіряємо, чи було виконано ці умови у вашому обліковому записі, і повідомимо "
+               "результат; якщо так, бонус нараховується датою вашого депозиту."),
+    }),
+    (None, {
+        "en": ("Self-exclusion: what it means for your account",
+               "Dear {name},\n\nIn reply to complaint {number}: your account is self-excluded at your request for "
+               "the period you chose. During that period you cannot sign in, deposit or bet, and you receive no "
+               "marketing from us by any channel; any balance is paid out to your verified payment method. A "
+               "self-exclusion cannot be shortened. If you received our advertising after it began, that was our "
+               "error: we have removed your contacts from every marketing list and are checking how it happened."),
+        "ro": ("Autoexcluderea: ce înseamnă pentru contul dumneavoastră",
+               "Bună ziua, {name},\n\nCa răspuns la reclamația {number}: contul dumneavoastră este autoexclus, la "
+               "cererea dumneavoastră, pentru perioada aleasă. În această perioadă nu vă puteți autentifica, nu "
+               "puteți depune bani sau paria și nu primiți de la noi publicitate pe niciun canal; soldul este plătit "
+               "pe metoda de plată verificată. O autoexcludere nu poate fi scurtată. Dacă ați primit publicitate "
+               "după începutul ei, a fost greșeala noastră: v-am eliminat datele de contact din toate listele de "
+               "marketing și verificăm cum s-a întâmplat."),
+        "ru": ("Самоисключение: что это значит для вашего аккаунта",
+               "Здравствуйте, {name}!\n\nВ ответ на жалобу {number}: ваш аккаунт по вашей просьбе находится в "
+               "режиме самоисключения на выбранный вами срок. В этот период вы не можете входить в аккаунт, вносить "
+               "депозиты и делать ставки и не получаете от нас рекламы ни по одному каналу; остаток баланса "
+               "выплачивается на подтверждённый способ оплаты. Самоисключение нельзя сократить. Если после его "
+               "начала вы получали нашу рекламу, это наша ошибка: мы удалили ваши контакты из всех рассылок и "
+               "выясняем, как это произошло."),
+        "uk": ("Самовиключення: що це означає для вашого облікового запису",
+               "Добрий день, {name}!\n\nУ відповідь на скаргу {number}: ваш обліковий запис за вашим проханням "
+               "перебуває в режимі самовиключення на обраний вами строк. У цей період ви не можете входити до "
+               "облікового запису, вносити депозити й робити ставки та не отримуєте від нас реклами жодним каналом; "
+               "залишок балансу виплачується на підтверджений спосіб оплати. Самовиключення не можна скоротити. "
+               "Якщо після його початку ви отримували нашу рекламу, це наша помилка: ми вилучили ваші контакти з "
+               "усіх розсилок і з'ясовуємо, як це сталося."),
+    }),
+)
+
+#: The sentence the manager adds to the first template halfway through the story (its version 2).
+TEMPLATE_REVISION = {
+    "en": "Please keep the withdrawal reference from the confirmation e-mail: the bank asks for it.",
+    "ro": "Vă rugăm să păstrați referința retragerii din e-mailul de confirmare: banca o solicită.",
+    "ru": "Пожалуйста, сохраните номер вывода из письма-подтверждения: его запрашивает банк.",
+    "uk": "Будь ласка, збережіть номер виведення з листа-підтвердження: його запитує банк.",
+}
+
+#: The complainant's verdict on the handling (app/workflow/verdict.py): score -> language -> reasons.
+RATINGS: dict[int, dict[str, tuple[str, ...]]] = {
+    5: {
+        "en": ("Quick and clear answer, and the money was on my card the next day.",
+               "The officer explained everything and kept me informed at every step."),
+        "ro": ("Răspuns rapid și clar, iar banii au ajuns pe card a doua zi.",
+               "Ofițerul mi-a explicat totul și m-a ținut la curent la fiecare pas."),
+        "ru": ("Быстрый и понятный ответ, деньги пришли на карту на следующий день.",
+               "Сотрудник всё объяснил и держал меня в курсе на каждом шаге."),
+        "uk": ("Швидка й зрозуміла відповідь, гроші надійшли на картку наступного дня.",
+               "Працівник усе пояснив і тримав мене в курсі на кожному кроці."),
+    },
+    4: {
+        "en": ("Resolved fairly, though it took longer than I expected.",),
+        "ro": ("Rezolvat corect, deși a durat mai mult decât mă așteptam.",),
+        "ru": ("Решили справедливо, хотя это заняло больше времени, чем я ожидал.",),
+        "uk": ("Вирішили справедливо, хоча це тривало довше, ніж я очікував.",),
+    },
+    3: {
+        "en": ("The answer was correct, but I had to write twice to get it.",),
+        "ro": ("Răspunsul a fost corect, dar a trebuit să scriu de două ori ca să-l primesc.",),
+        "ru": ("Ответ был верным, но мне пришлось писать дважды, чтобы его получить.",),
+        "uk": ("Відповідь була правильною, але мені довелося писати двічі, щоб її отримати.",),
+    },
+    2: {
+        "en": ("Slow, and the letter did not really answer my question.",),
+        "ro": ("Lent, iar scrisoarea nu a răspuns de fapt la întrebarea mea.",),
+        "ru": ("Долго, и письмо по сути не ответило на мой вопрос.",),
+        "uk": ("Довго, і лист по суті не відповів на моє запитання.",),
+    },
+    1: {
+        "en": ("Nobody listened: the decision ignores the evidence I sent.",),
+        "ro": ("Nimeni nu m-a ascultat: decizia ignoră dovezile pe care le-am trimis.",),
+        "ru": ("Меня никто не услышал: решение не учитывает доказательства, которые я прислал.",),
+        "uk": ("Мене ніхто не почув: рішення не враховує докази, які я надіслав.",),
+    },
+}
+
+#: How a complainant who sends the same complaint again begins it (the rest is the first one's text).
+REPEAT = {
+    "en": "I am writing again: this is still not solved.\n\n",
+    "ro": "Vă scriu din nou: problema tot nu este rezolvată.\n\n",
+    "ru": "Пишу повторно: проблема до сих пор не решена.\n\n",
+    "uk": "Пишу повторно: проблему досі не розв'язано.\n\n",
 }
 
 #: Postal addresses of complainants who write on paper.

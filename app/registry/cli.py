@@ -105,7 +105,7 @@ def _tell_story(days: int | None, random_seed: int | None) -> None:
     from .demo import DemoDataRefused
 
     for name in ("app.desk.operations", "app.workflow.operations", "app.intake.operations",
-                 "app.workflow.enforcement"):
+                 "app.workflow.enforcement", "app.workflow.verdict", "app.workflow.joins", "app.answers.operations"):
         logging.getLogger(name).setLevel(logging.WARNING)  # not a line per step
     try:
         report = tell_demo_story(STORY_COMPLAINTS, days=days or STORY_DAYS, random_seed=random_seed,
@@ -122,6 +122,9 @@ def _tell_story(days: int | None, random_seed: int | None) -> None:
     click.echo(f"  now:       {listed(report.statuses)}")
     click.echo(f"  channels:  {listed(report.channels)}")
     click.echo(f"  languages: {listed(report.languages)}")
+    click.echo(f"  also:      {report.templates} answer templates ({report.template_letters} letters started from them), "
+               f"{report.ratings} ratings, {report.joins} joined, {report.links} linked, "
+               f"{report.reviews} escalation reviews")
     click.echo("Sign in with a demo login; every page says this is demonstration data. "
                "`flask registry verify` checks it all.")
 
