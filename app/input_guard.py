@@ -28,6 +28,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 from .serving.logs import where_raised
+from .text import ROW_ID_MAX
 
 #: Never in a one-line value (the path, the query string, names): C0, DEL, C1, surrogates.
 _NOT_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -124,19 +125,20 @@ def log_exception(app: Flask, exc_info: Any) -> None:
     )
 
 
-class Int64Converter(IntegerConverter):
-    """`<int:...>` in every rule: the digits 0-9 and at most a signed 64-bit integer (a larger
-    id matched, then overflowed the database driver: a 500); anything else is no match, a 404."""
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in every rule: the digits 0-9 and at most the largest row id (`ROW_ID_MAX`: a
+    larger id matched, then overflowed the database driver: a 500); anything else is no match, a
+    404."""
 
-    regex = r"[0-9]{1,19}"
+    regex = r"[0-9]{1,10}"
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002  (werkzeug's name)
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", ROW_ID_MAX)
         super().__init__(map, *args, **kwargs)
 
 
 def init_app(app: Flask) -> None:
     """Before the blueprints: their rules compile with the bounded `int` converter."""
-    app.url_map.converters["int"] = Int64Converter
+    app.url_map.converters["int"] = RowIdConverter
     app.before_request(guard_request)
     app.log_exception = lambda exc_info: log_exception(app, exc_info)  # type: ignore[method-assign]

@@ -18,6 +18,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _ASCII_INTEGER = re.compile(r"[+-]?[0-9]+")
 INT64_MAX = 2**63 - 1
+#: The largest id a row can have: ids are INTEGER columns, 32-bit on PostgreSQL (a larger value
+#: looked up overflows the driver: a 500, not a "no such row").
+ROW_ID_MAX = 2**31 - 1
 
 
 def clean_text(value: str) -> str:
@@ -40,6 +43,11 @@ def ascii_integer(text: str | None, low: int = -INT64_MAX - 1, high: int = INT64
         return None
     value = int(text)
     return value if low <= value <= high else None
+
+
+def row_id(text: str | None) -> int | None:
+    """A row's id as typed (see `ascii_integer`): 1..ROW_ID_MAX, else None."""
+    return ascii_integer(text, 1, ROW_ID_MAX)
 
 
 def single_line(value: str) -> str:

@@ -4,6 +4,7 @@ fuzz over every route is tests/test_fuzz_routes.py), and a 500 logs no values.""
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from flask import request
@@ -229,6 +230,26 @@ def test_an_unhandled_exception_is_logged_by_type_and_route_without_its_message(
 ])
 def test_an_id_in_the_path_beyond_64_bits_or_not_in_ascii_digits_is_a_404(client, url):
     assert client.get(url).status_code == 404
+
+
+def test_a_row_id_in_the_path_past_32_bits_is_a_404_on_every_route(app, admin):
+    """Ids are INTEGER columns (32-bit on PostgreSQL): one past the largest never reaches the
+    database, whose driver would overflow (a 500), on any route that takes one."""
+    from app.input_guard import RowIdConverter
+
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not any(isinstance(c, RowIdConverter) for c in rule._converters.values()):
+            continue
+        url = re.sub(r"<int:[a-z_]+>", "2147483648", rule.rule)
+        url = re.sub(r"<path:[a-z_]+>", "2026-000001", url)
+        assert "<" not in url, rule.rule
+        method = "GET" if "GET" in rule.methods else "POST"
+        response = admin.open(url, method=method)
+        assert response.status_code == 404, (method, url, response.status_code)
+        assert admin.open(url.replace("2147483648", "2147483647"), method=method).status_code < 500, url
+        checked += 1
+    assert checked >= 20
 
 
 def test_a_mail_that_cannot_be_composed_is_logged_without_the_error_message(app, caplog, monkeypatch):

@@ -12,15 +12,9 @@ from ..extensions import db
 from .models import Attachment, Complaint
 from .storage import EvidenceStore
 
-#: The largest id an INTEGER column holds on PostgreSQL: a larger one in a URL (the `int`
-#: converter lets 64 bits through) is no file, not an overflow in the driver (a 500).
-MAX_ATTACHMENT_ID = 2**31 - 1
-
 
 def complaint_attachment(complaint: Complaint, attachment_id: int) -> Attachment | None:
     """The file `attachment_id` of `complaint`; None if there is none (or it is another's)."""
-    if attachment_id > MAX_ATTACHMENT_ID:
-        return None
     attachment = db.session.get(Attachment, attachment_id)
     return attachment if attachment is not None and attachment.complaint_id == complaint.id else None
 

@@ -27,7 +27,7 @@ from ..letters.download import letter_response
 from ..receipts.models import ReceiptPrint
 from ..receipts.service import complaint_receipt_pdf, receipt_filename
 from ..serving.headers import CONTENT_SECURITY_POLICY_SAME_ORIGIN_FRAME
-from ..text import ascii_integer
+from ..text import row_id
 from ..urls import local_path
 from ..workflow.forms import ConfirmForm
 from ..workflow.models import CaseMessage
@@ -133,7 +133,7 @@ def _fill_template(action: CaseAction, reference: str) -> tuple[str, int]:
     complaint = _complaint_or_404(reference)
     user = _staff_user()
     form = make_form(action, complaint, user, submitted=True)
-    chosen = ascii_integer(request.form.get("answer_template"), 1)
+    chosen = row_id(request.form.get("answer_template"))
     filled = fill_for(complaint, chosen, officer=user, zone=current_app.config["REGISTRY_TIMEZONE"]) \
         if chosen is not None and action.offered(user, complaint) else None
     if filled is None:

@@ -16,7 +16,7 @@ from ..auth.models import User
 from ..complaints.guards import MAX_TEXT_LENGTH
 from ..forms import AppForm
 from ..settings.tiers import TierPolicy
-from ..text import ascii_integer, clean_text
+from ..text import clean_text, row_id
 from .bulk import BULK_MAX, BulkAction, Refusal
 from .queries import DueFilter, QueueFilter, Scope
 
@@ -81,7 +81,7 @@ class SelectionField(Field):
             raise ValidationError(_l("Select at least one complaint."))
         if len(values) > BULK_MAX:
             raise ValidationError(_l("Select at most %(n)d complaints at a time.", n=BULK_MAX))
-        ids = [ascii_integer(value, 1) if isinstance(value, str) else None for value in values]
+        ids = [row_id(value) if isinstance(value, str) else None for value in values]
         if any(i is None for i in ids):
             raise ValidationError(_l("The selection is not valid: reload the queue and select again."))
         self.data = list(dict.fromkeys(ids))
@@ -121,4 +121,4 @@ class BulkForm(AppForm):
     def selected(self) -> set[int]:
         """The ids ticked (those that are whole numbers), to tick them again."""
         return {i for value in (self.ids.raw_data or []) if isinstance(value, str)
-                and (i := ascii_integer(value, 1)) is not None}
+                and (i := row_id(value)) is not None}

@@ -14,7 +14,7 @@ from ..auth.permissions import Permission
 from ..database import commit_with_retry
 from ..extensions import db
 from ..notifications.models import DeliveryStatus
-from ..text import ascii_integer
+from ..text import row_id
 from . import operations
 from .forms import ActionForm, EndpointForm
 from .models import WebhookDelivery, WebhookEndpoint
@@ -102,7 +102,7 @@ def endpoint(endpoint_id: int) -> str | Response:
             flash(_("The receiver is saved."))
             return redirect(url_for(".endpoint", endpoint_id=endpoint_id), code=303)
     status_filter = request.args.get("status", "")
-    before = ascii_integer(request.args.get("before"), 1)
+    before = row_id(request.args.get("before"))
     query = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
     if status_filter in {status.value for status in DeliveryStatus}:
         query = query.where(WebhookDelivery.status == DeliveryStatus(status_filter))
