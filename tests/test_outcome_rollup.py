@@ -202,3 +202,41 @@ def test_a_change_rolled_back_leaves_no_trace(fca, workflow):
     with fca.app_context():
         assert db.session.scalar(select(func.count()).select_from(Complaint).where(
             Complaint.category == "bonuses")) == 1
+
+
+def test_a_periods_days_and_weeks_are_read_from_the_covering_indexes_on_postgresql(fca, workflow):
+    """Migration `outcome_covering_indexes`: PostgreSQL can read the weekly and daily lines of a
+    period from the index alone (after a VACUUM, as on a real registry), whatever order the rows
+    lie in; SQLite has no such index (its keys lead with the moment)."""
+    from sqlalchemy import event
+
+    with fca.app_context():
+        if db.session.get_bind().dialect.name != "postgresql":
+            pytest.skip("covering indexes: PostgreSQL")
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE outcome_days, outcome_weeks"))
+    sent: list[tuple[str, object]] = []
+
+    def catch(conn, cursor, statement, parameters, context, executemany):
+        if "FROM outcome_weeks" in statement:
+            sent.append((statement, parameters))
+
+    with fca.app_context():
+        event.listen(db.engine, "before_cursor_execute", catch)
+        try:
+            _figures(fca, START + 2 * D + 5 * H, START + 45 * D - 3 * H, None)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", catch)
+        assert sent
+        with db.engine.connect() as connection:
+            # On a test's few lines the primary key's index (by the moment too) costs as little:
+            # it is gone for this transaction (rolled back), as are table and bitmap scans.
+            for table in ("outcome_weeks", "outcome_days"):
+                connection.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT pk_{table}"))
+            for setting in ("enable_seqscan", "enable_bitmapscan"):
+                connection.execute(text(f"SET LOCAL {setting} = off"))
+            for statement, parameters in sent:
+                plan = "\n".join(connection.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
+                assert "Index Only Scan using ix_outcome_weeks_covering" in plan, plan
+                assert "Index Only Scan using ix_outcome_days_covering" in plan, plan
+            connection.rollback()

@@ -63,7 +63,9 @@ UNSETTLED_SQL = f"NOT {SETTLED_SQL} AND NOT {UNCOUNTED_SQL}"
 #: Indexes on complaint_facts that the migration makes on PostgreSQL only, one on each duration,
 #: (first_responded_at - registered_at) and (resolved_at - registered_at): a percentile's bucket
 #: read in order. Expression indexes, which the schema comparison cannot reflect on SQLite.
-POSTGRESQL_ONLY_INDEXES = ("ix_complaint_facts_first_response_time", "ix_complaint_facts_resolution_time")
+POSTGRESQL_ONLY_INDEXES = ("ix_complaint_facts_first_response_time", "ix_complaint_facts_resolution_time",
+                           # and the outcome rollups' days and weeks, covering (migration `outcome_covering_indexes`)
+                           "ix_outcome_days_covering", "ix_outcome_weeks_covering")
 #: Their SQLite counterparts (migration `analysis_rollups`), on each duration in milliseconds as
 #: `app.database.epoch_ms` writes it there; SQLite's reflection skips expression indexes.
 SQLITE_ONLY_INDEXES = ("ix_complaint_facts_first_response_ms", "ix_complaint_facts_resolution_ms")
