@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from config import Config, config_from_env
 
 from . import models  # noqa: F401  (every table registered on the metadata)
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager
 from .serving.headers import CONTENT_SECURITY_POLICY
 
 
@@ -49,7 +49,7 @@ def register_input_guard(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import i18n
+    from . import i18n, migrations
     from .database import configure_sqlite, engine_options, sqlite_write_lock_path
     from .mail import delivery as mail_delivery
 
@@ -57,7 +57,7 @@ def register_extensions(app: Flask) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
     )
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    migrations.init_app(app)  # Flask-Migrate and Alembic load when a migration runs
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
