@@ -183,6 +183,19 @@ class _Rendered:
     order: tuple[str, ...] | None  # parameter names in placeholder order; None: named placeholders
     fixed: dict[str, Any]  # values written into the statement (e.g. the 1 of `position + 1`)
     processors: dict[str, Callable[[Any], Any]]  # each parameter's type conversion (enums, UTC times)
+    raw: bool = False  # `$1` placeholders, run on psycopg's raw cursor
+
+
+def _dollar_placeholders(dialect: Dialect) -> Dialect:
+    """A dialect of the same kind as `dialect` that writes `$1, $2, ...` placeholders."""
+    return type(dialect)(paramstyle="numeric_dollar")
+
+
+def _raw_cursor(connection: Any) -> Any:
+    """A psycopg cursor that sends the statement as written (`$1` placeholders), unparsed."""
+    from psycopg import RawCursor  # the driver is imported only where PostgreSQL is used
+
+    return RawCursor(connection)
 
 
 class Precompiled:
@@ -195,6 +208,11 @@ class Precompiled:
     store; DBAPI errors are wrapped as SQLAlchemy's, so `is_transient` and callers see the
     usual exceptions. Rows come back as the driver gives them: return only plain columns
     (integers, strings), never ones whose type converts results.
+
+    With psycopg the statement is written with PostgreSQL's own `$1` placeholders and run on a
+    raw cursor: psycopg parses a `%(name)s` statement on every execution when it has more than
+    50 parameters (its cache stops there), and a registration's one statement has about 60:
+    ≈ 0.13 ms of CPU a registration.
     """
 
     def __init__(self, statement: Executable, *, column_keys: Sequence[str] | None = None) -> None:
@@ -205,7 +223,9 @@ class Precompiled:
     def _rendered(self, dialect: Dialect) -> _Rendered:
         rendered = self._by_dialect.get(dialect.name)
         if rendered is None:  # two threads may both compile once; they get the same result
-            compiled = self._statement.compile(dialect=dialect, column_keys=self._column_keys)
+            raw = dialect.driver == "psycopg"
+            compiled = self._statement.compile(dialect=_dollar_placeholders(dialect) if raw else dialect,
+                                               column_keys=self._column_keys)
             if compiled.escaped_bind_names or "POSTCOMPILE" in compiled.string:
                 raise ValueError("Precompiled takes plain bound parameters only")
             processors = {}
@@ -226,7 +246,7 @@ class Precompiled:
                 process = processors.get(column.key)
                 fixed[column.key] = process(default.arg) if process else default.arg
             order = tuple(compiled.positiontup) if compiled.positional else None
-            rendered = _Rendered(compiled.string, order, fixed, processors)
+            rendered = _Rendered(compiled.string, order, fixed, processors, raw)
             self._by_dialect[dialect.name] = rendered
         return rendered
 
@@ -241,7 +261,7 @@ class Precompiled:
             process = processors.get(name)
             values[name] = process(value) if process is not None and value is not None else value
         arguments: Any = values if rendered.order is None else [values[name] for name in rendered.order]
-        cursor = connection.connection.cursor()
+        cursor = _raw_cursor(connection.connection.driver_connection) if rendered.raw else connection.connection.cursor()
         try:
             cursor.execute(rendered.sql, arguments)
             return cursor.fetchall() if cursor.description else []

@@ -10,6 +10,7 @@ from sqlalchemy import Column, text
 
 from app.extensions import db
 from app.manage.models import CONTACT_TOTALS_INDEX, POSTGRESQL_ONLY_INDEXES
+from app.migrations import MIGRATIONS_DIR
 
 #: Expression indexes PostgreSQL gives back in its own words (casts, parentheses), which
 #: autogenerate then reads as different: checked by name here, and by use in
@@ -49,3 +50,29 @@ def test_the_migrated_schema_matches_the_models(app):
     expected = _expression_indexes()
     assert expected
     assert {name: migrated.get(name) for name in expected} == expected
+
+
+def test_flask_db_loads_flask_migrate_and_runs_its_commands(make_app):
+    app = make_app()
+    assert "flask_migrate" not in type(app.extensions["migrate"]).__module__  # the stand-in until used
+
+    result = app.test_cli_runner().invoke(args=["db", "heads"])
+
+    assert result.exit_code == 0, result.output  # (Alembic prints the head to sys.stdout itself)
+    assert type(app.extensions["migrate"]).__module__ == "flask_migrate"
+    assert app.cli.commands["db"].callback.__module__ == "flask_migrate.cli"
+
+
+def test_flask_db_help_is_flask_migrates(make_app):
+    result = make_app().test_cli_runner().invoke(args=["db", "--help"])
+
+    assert result.exit_code == 0, result.output
+    assert "--directory" in result.output and "upgrade" in result.output
+
+
+def test_the_migrate_extension_answers_for_flask_migrate_before_it_was_loaded(make_app):
+    app = make_app()
+
+    assert app.extensions["migrate"].directory == str(MIGRATIONS_DIR)
+    assert app.extensions["migrate"].db is db
+    assert type(app.extensions["migrate"]).__module__ == "flask_migrate"

@@ -45,8 +45,9 @@ def _shape(statement: str) -> list[str]:
     return writes or [statement.strip()]
 
 
-def _counting_connect_args(dialect: str, sent: list[str]) -> dict[str, Any]:
-    """Connection arguments whose cursors note each statement they execute."""
+def _counting_connect_args(dialect: str, sent: list[str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Connection arguments whose cursors note each statement they execute (on PostgreSQL with
+    the raw cursors that precompiled statements run on, app.database.Precompiled)."""
     if dialect == "sqlite":
 
         class SqliteCursor(sqlite3.Cursor):
@@ -61,16 +62,22 @@ def _counting_connect_args(dialect: str, sent: list[str]) -> dict[str, Any]:
         return {"factory": SqliteConnection}
     import psycopg
 
-    class PostgresCursor(psycopg.Cursor):
-        def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+    def counted(execute: Any) -> Any:
+        def execute_counted(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
             sent.append(query if isinstance(query, str) else str(query))
-            return super().execute(query, *args, **kwargs)
+            return execute(self, query, *args, **kwargs)
 
+        return execute_counted
+
+    class PostgresCursor(psycopg.Cursor):
+        execute = counted(psycopg.Cursor.execute)
+
+    monkeypatch.setattr(psycopg.RawCursor, "execute", counted(psycopg.RawCursor.execute), raising=False)
     return {"cursor_factory": PostgresCursor}
 
 
 @pytest.fixture
-def counting(app, make_app) -> tuple[str, Any, list[str]]:
+def counting(app, make_app, monkeypatch) -> tuple[str, Any, list[str]]:
     """(the database's dialect, a test client of an app whose driver lists every statement it
     sends, that list), after one registration has made the year's counter."""
     with app.app_context():
@@ -78,7 +85,7 @@ def counting(app, make_app) -> tuple[str, Any, list[str]]:
         engine_options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     sent: list[str] = []
     client = make_app(
-        SQLALCHEMY_ENGINE_OPTIONS=engine_options | {"connect_args": _counting_connect_args(dialect, sent)}
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options | {"connect_args": _counting_connect_args(dialect, sent, monkeypatch)}
     ).test_client()
     assert client.post("/api/v1/complaints", json=valid_payload()).status_code == 201  # the year's counter
     sent.clear()
