@@ -211,7 +211,8 @@ def test_each_role_reaches_exactly_the_staff_endpoints_its_permissions_allow(app
     number = register()
     secret = token_for(make_user(f"{role}-user", role, tier=1 if role in ("officer", "manager") else None))
     rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/staff/")]
-    assert len(rules) == 4 + len(API_ACTIONS)  # the queue, the case, responses, a document; the case page's actions
+    # the queue, the case, responses, a document, the answer templates; the case page's actions
+    assert len(rules) == 5 + len(API_ACTIONS)
     for rule in rules:
         permission = app.view_functions[rule.endpoint].required_permission
         method = "GET" if "GET" in rule.methods else "POST"

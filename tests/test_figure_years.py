@@ -8,6 +8,7 @@ none."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import date, timedelta
 
 import pytest
@@ -19,12 +20,14 @@ from app.clock import local_day_start
 from app.complaints.filters import ComplaintFilter
 from app.complaints.models import Channel, Complaint, Resolution
 from app.extensions import db
-from app.manage import outcome_rollup, outcomes, rollup
+from app.manage import analysis, outcome_rollup, outcomes, rollup
+from app.manage.figures import WEEKS_SHOWN
 from app.manage.models import FigureCell, FigureCellYear, FigureDuration, FigureDurationYear
 from app.settings.store import current_settings
 from app.workflow import operations as ops
 
 H, D = timedelta(hours=1), timedelta(days=1)
+overview_module = importlib.import_module("app.manage.figures.overview")
 ZONE = "Europe/Chisinau"
 NOW = T0 + 2 * D
 CATEGORIES = ("payments", "technical", "bonuses")
@@ -164,8 +167,32 @@ def test_the_figures_across_years_equal_the_figures_read_live(app, years, monkey
             for timezone in (ZONE, None):
                 rolled_up, live = _live_and_rolled_up(app, monkeypatch, f, timezone)
                 assert rolled_up == live, (f, timezone)
-                if not narrowed and timezone and period == (None, None):
-                    assert rolled_up[0].summary.complaints == 20 and len(rolled_up[0].weeks) > 160
+                if not narrowed and timezone and period == (None, None):  # four years: the last two shown
+                    overview = rolled_up[0]
+                    assert overview.summary.complaints == 20 and len(overview.weeks) == WEEKS_SHOWN
+                    assert overview.weeks_cut and sum(w.intake for w in overview.weeks) < 20
+
+
+@pytest.mark.parametrize("shown", [1, 7, 60])
+def test_a_weekly_series_shows_the_last_weeks_of_its_period_alike_through_the_rollups_and_live(
+        app, years, monkeypatch, shown):
+    """The dashboard's weeks and the analysis's categories per week show at most the last
+    WEEKS_SHOWN weeks of the period, the same read through the rollups as read live."""
+    monkeypatch.setattr(overview_module, "WEEKS_SHOWN", shown)
+    for period in PERIODS:
+        f = ComplaintFilter(registered_from=period[0], registered_before=period[1])
+        rolled_up, live = _live_and_rolled_up(app, monkeypatch, f, ZONE)
+        assert rolled_up == live, f
+        with app.app_context():
+            trend = analysis.category_trend(f, ZONE)
+            with monkeypatch.context() as m:
+                m.setattr(rollup, "split", lambda *_: None)
+                assert analysis.category_trend(f, ZONE) == trend, f
+            db.session.rollback()
+        weeks = rolled_up[0].weeks
+        assert len(weeks) <= shown and trend.weeks == [w.monday for w in weeks][-len(trend.weeks):]
+        if len(weeks) == shown:
+            assert all(b.monday - a.monday == 7 * D for a, b in zip(weeks, weeks[1:], strict=False))
 
 
 def test_the_complaints_per_category_of_several_years_equal_a_count(app, years):

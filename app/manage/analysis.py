@@ -66,6 +66,7 @@ YEARS_FROM = timedelta(days=180)
 class CategoryTrend:
     weeks: list[date]  # Mondays
     counts: dict[str, list[int]]  # category code -> complaints per week, in `weeks` order
+    cut: bool = False  # earlier weeks of the period left out (figures.overview.WEEKS_SHOWN)
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def category_trend(f: ComplaintFilter, timezone: str) -> CategoryTrend:
         limited = week_limits(f, timezone)
         if limited is None:
             return CategoryTrend([], {})
-        mondays = limited[0]
+        mondays = limited.mondays
         place = {monday: index for index, monday in enumerate(mondays)}
         counts: dict[str, list[int]] = {}
 
@@ -137,17 +138,18 @@ def category_trend(f: ComplaintFilter, timezone: str) -> CategoryTrend:
             select(week.label("week"), Facts.category, func.count())
             .where(*counted(f), *part).group_by(week, Facts.category) for part in _live_parts(s)
         ))):
-            add(row[1], row[0], row[2])
+            if row[0] is not None and row[0] >= 0:  # not before the weeks shown
+                add(row[1], row[0], row[2])
         if s is not None:
             total = func.sum(FigureCell.complaints)
             for monday, category, n in rollup.reader().execute(
                 select(FigureCell.monday, FigureCell.category, total)
-                .where(*rollup.filtered(FigureCell, s, f, rollup.BY_CATEGORY))
+                .where(*rollup.filtered(FigureCell, s, f, rollup.BY_CATEGORY), FigureCell.monday >= mondays[0])
                 .group_by(FigureCell.monday, FigureCell.category).having(total != 0)
             ):
                 add(category, place[monday], n)
     ordered = dict(sorted(counts.items(), key=lambda item: (-sum(item[1]), item[0])))
-    return CategoryTrend(mondays, ordered)
+    return CategoryTrend(mondays, ordered, limited.cut)
 
 
 def spikes(trend: CategoryTrend, *, min_count: int = SPIKE_MIN_COUNT, growth: float = SPIKE_GROWTH) -> list[Spike]:

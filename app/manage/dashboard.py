@@ -437,6 +437,7 @@ def index() -> tuple[str, int]:
         report_month=f"{local(context.now, context.timezone):%Y-%m}",  # the month input's (ISO) value
         outcome_period=context.period(),
         satisfaction=context.satisfaction(),
+        weeks_cut=context.overview().weeks_cut, weeks_shown=figures.WEEKS_SHOWN,
     ), 200
 
 

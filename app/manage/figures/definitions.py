@@ -177,7 +177,8 @@ class Overview:
       current tier, per current owner (key None: not taken by anybody yet; by name);
     - `weeks`: intake and first-response compliance per ISO week of registration in the time
       zone asked for, from the week of the first complaint counted to that of the last one,
-      empty weeks included (intake 0, compliance "no data"); empty when no zone was asked for;
+      empty weeks included (intake 0, compliance "no data"), at most the last `WEEKS_SHOWN`
+      (`weeks_cut`: earlier weeks of the period were left out); empty when no zone was asked for;
     - `breaches`: deadlines breached by the complaints counted, by kind of deadline;
     - `backlog`: open complaints by age as of `now` (every bucket, zeros too).
     """
@@ -190,3 +191,4 @@ class Overview:
     weeks: list[Week]
     breaches: Breaches
     backlog: list[Bucket]
+    weeks_cut: bool = False

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -56,6 +56,10 @@ from .definitions import (
 
 #: The counts of a compliance breakdown's line, read live and from the rollups.
 _BREAKDOWN = ("complaints", "met", "eligible")
+#: A weekly series shows at most the last two years of its period: what a page shows, and so
+#: reads, stays bounded however old the registry is ("all time" of a ten-year registry would be
+#: 520 lines); earlier weeks are shown by choosing earlier dates.
+WEEKS_SHOWN = 104
 
 
 def overview(f: ComplaintFilter, now: datetime, timezone: str | None = None) -> Overview:
@@ -103,6 +107,9 @@ class _Tally:
     owners: dict[Any, _Line] = field(default_factory=dict)
     weeks: dict[date, _Line] = field(default_factory=dict)
     open_lines: dict[tuple[ComplaintStatus, int], int] = field(default_factory=dict)
+    #: The first week the series shows (None: no series), and whether earlier ones were left out.
+    week_from: date | None = None
+    weeks_cut: bool = False
     backlog: list[int] = field(default_factory=lambda: [0] * len(BACKLOG_BUCKETS))
 
     @staticmethod
@@ -140,7 +147,7 @@ def week_index(timezone: str | None, limited: tuple[list[date], Any] | None,
     first Monday; otherwise it looks the small weeks table of `limited` through."""
     if timezone is None or limited is None:
         return None
-    mondays, limits = limited
+    mondays, limits, _cut = limited
     if rollup.on_postgresql():
         starts = [local_day_start(monday, timezone) for monday in mondays]
         return func.width_bucket(Facts.registered_at, literal(starts, ARRAY(DateTime(timezone=True))),
@@ -173,7 +180,9 @@ def _add_live(tally: _Tally, f: ComplaintFilter, now: datetime, timezone: str | 
     cells, one grouping each.
     """
     limited = week_limits(f, timezone) if timezone is not None else None
-    mondays = limited[0] if limited is not None else []
+    mondays = limited.mondays if limited is not None else []
+    if limited is not None:
+        tally.week_from, tally.weeks_cut = mondays[0], limited.cut
     week = week_index(timezone, limited, rollup_weeks)
     backlog_bucket = _backlog_bucket(now)
     cells = (
@@ -233,7 +242,8 @@ def _add_live(tally: _Tally, f: ComplaintFilter, now: datetime, timezone: str | 
         part("category", c.category),
         part("tier", c.tier),
         part("owner", c.owner_id),
-        part("week", c.week, where=c.week.is_not(None)),
+        # Weeks earlier than those shown are below 0 or NULL (no weeks asked for: all NULL).
+        part("week", c.week, where=c.week.is_not(None) if week is None else c.week >= 0),
         part("open", c.status, c.tier, where=cell_is_open),
     )
     for row in rollup.reader().execute(statement).mappings():
@@ -274,10 +284,18 @@ def week_mondays(first: date, last: date) -> list[date]:
     return mondays
 
 
-def week_limits(f: ComplaintFilter, timezone: str) -> tuple[list[date], Any] | None:
+class Weeks(NamedTuple):
+    """The weeks a series shows: their Mondays, a small CTE of them (week index, starts, ends)
+    to join complaints against, and whether earlier weeks of the period were left out."""
+
+    mondays: list[date]
+    table: Any
+    cut: bool
+
+
+def week_limits(f: ComplaintFilter, timezone: str) -> Weeks | None:
     """The ISO weeks (in `timezone`) from the first to the last complaint registered in the
-    period, as their Mondays and a small CTE (week index, starts, ends) to join complaints
-    against; None when the period has no complaint."""
+    period, at most the last WEEKS_SHOWN of them; None when the period has no complaint."""
     # The first and the last in registration order, each read from one end of the index (a
     # min() / max() with a WHERE reads every complaint of the period on SQLite).
     where = counted(ComplaintFilter(registered_from=f.registered_from, registered_before=f.registered_before))
@@ -288,7 +306,8 @@ def week_limits(f: ComplaintFilter, timezone: str) -> tuple[list[date], Any] | N
     if span.first is None:
         return None
     zone = ZoneInfo(timezone)
-    mondays = week_mondays(span.first.astimezone(zone).date(), span.last.astimezone(zone).date())
+    every = week_mondays(span.first.astimezone(zone).date(), span.last.astimezone(zone).date())
+    mondays = every[-WEEKS_SHOWN:]
     weeks_table = [
         select(
             literal(index, Integer()).label("week"),
@@ -297,7 +316,8 @@ def week_limits(f: ComplaintFilter, timezone: str) -> tuple[list[date], Any] | N
         )
         for index, monday in enumerate(mondays)
     ]
-    return mondays, (union_all(*weeks_table) if len(weeks_table) > 1 else weeks_table[0]).cte("weeks")
+    table = (union_all(*weeks_table) if len(weeks_table) > 1 else weeks_table[0]).cte("weeks")
+    return Weeks(mondays, table, len(every) > len(mondays))
 
 
 # --- read from the rollups ---------------------------------------------------------------------
@@ -331,11 +351,12 @@ def _add_rollups(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool
         for line in lines(by, key, "met"):
             key_value = (line[0] or None) if by == rollup.BY_OWNER else line[0]  # owner 0: nobody
             tally.add(groups, key_value, line.complaints, line.met, line.complaints)
-    if weeks:  # by week: the weekly lines of every week shown
+    if weeks and tally.week_from is not None:  # by week: the weekly lines of every week shown
         complaints = func.sum(FigureCell.complaints)
         for line in rollup.reader().execute(
             select(FigureCell.monday, complaints.label("complaints"), func.sum(FigureCell.met).label("met"))
-            .where(*rollup.filtered(FigureCell, s, f)).group_by(FigureCell.monday).having(complaints != 0)
+            .where(*rollup.filtered(FigureCell, s, f), FigureCell.monday >= tally.week_from)
+            .group_by(FigureCell.monday).having(complaints != 0)
         ):
             tally.add(tally.weeks, line.monday, line.complaints, line.met, line.complaints)
 
@@ -372,7 +393,7 @@ def _take_less(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool) 
         tally.add(tally.categories, row.category, n, met_, n)
         tally.add(tally.tiers, row.tier, n, met_, n)
         tally.add(tally.owners, row.owner_id, n, met_, n)
-        if weeks:
+        if weeks and tally.week_from is not None and s.less[row.part][0] >= tally.week_from:
             tally.add(tally.weeks, s.less[row.part][0], n, met_, n)
 
 
@@ -415,7 +436,7 @@ def _finished(tally: _Tally) -> Overview:
     found = list(tally.weeks)
     weeks = [
         Week(day, line.complaints, Share(line.met, line.eligible)) if line is not None else Week(day, 0, Share(0, 0))
-        for day in (week_mondays(min(found), max(found)) if found else [])
+        for day in (week_mondays(tally.week_from if tally.weeks_cut else min(found), max(found)) if found else [])
         for line in [tally.weeks.get(day)]
     ]
     return Overview(
@@ -425,6 +446,7 @@ def _finished(tally: _Tally) -> Overview:
         tiers=sorted((group(key, line) for key, line in tally.tiers.items()), key=lambda g: g.key),
         owners=owners,
         weeks=weeks,
+        weeks_cut=tally.weeks_cut,
         breaches=Breaches({DeadlineKind.FIRST_RESPONSE: tally.first_response_breaches,
                            DeadlineKind.RESOLUTION: tally.resolution_breaches}),
         backlog=[Bucket(low, high, count) for (low, high), count in zip(BACKLOG_BUCKETS, tally.backlog, strict=True)],
