@@ -101,7 +101,17 @@ class Journey:
         page = page or self.page
         page.wait_for_load_state()
         self.shots += 1
-        page.screenshot(path=self.folder / f"{self.shots:02d}-{name}.png", full_page=True)
+        path = self.folder / f"{self.shots:02d}-{name}.png"
+        from playwright.sync_api import Error as PlaywrightError
+        try:
+            page.screenshot(path=path, full_page=True)
+        except PlaywrightError as error:
+            # Chromium now and then cannot capture a frame under a loaded machine's CI run
+            # ("Unable to capture screenshot"); the page is there, so it is captured again once.
+            if "Unable to capture screenshot" not in str(error):
+                raise
+            page.wait_for_timeout(250)
+            page.screenshot(path=path, full_page=True)
         self.photographed.add(page.url)
 
     def download(self, click: Callable[[], None], name: str) -> bytes:
