@@ -243,8 +243,14 @@ class _Story:
         self.rng.shuffle(channels)
         dealt = [(self._arrival(channel, fate), fate, channel) for fate, channel in zip(fates, channels, strict=True)]
         dealt += [(self.end - timedelta(hours=hours), fate, Channel.WEB) for fate, hours in tail]
+        dealt.sort(key=lambda deal: deal[0])
+        if len(dealt) > 1 and dealt[0][1] == "related" and dealt[1][1] not in _TAIL_LIVES:
+            # A related complaint is linked to an earlier one: the first of all has none, so it
+            # trades lives with the second (the story otherwise hung on the hour it was told).
+            (first, _, first_channel), (second, fate, second_channel) = dealt[0], dealt[1]
+            dealt[0], dealt[1] = (first, fate, first_channel), (second, "related", second_channel)
         cases: list[_Case] = []
-        for arrives, fate, channel in sorted(dealt, key=lambda deal: deal[0]):
+        for arrives, fate, channel in dealt:
             # Some people complain again (the analysis finds them by e-mail or phone).
             again = cases and fate not in _TAIL_LIVES and self.rng.random() < _AGAIN
             cases.append(self._case(fate, channel, arrives, self.rng.choice(cases).values if again else None))
