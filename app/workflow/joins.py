@@ -18,7 +18,7 @@ original file). The rules:
   deadlines (first response, resolution) stop, its regulatory clocks stop (signed "stopped"
   changes), it leaves the queue and the escalation desk, deadline enforcement never looks at it
   again (no warning, breach or escalation), and every workflow action on it but an internal note
-  is refused, naming the main complaint (states.AFTER_JOINING, deadlines.runs). The main one's
+  is refused, naming the main complaint (the "joined" status in states.py, deadlines.runs). The main one's
   deadlines, escalation and response answer for both. A reply by e-mail to it is held in the
   tray; its tracking page names the main complaint.
 - Signed: a "joined" event on the joined complaint (the main's number and id, the reason in its

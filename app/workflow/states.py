@@ -82,7 +82,7 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (Status.REOPENED, Action.RESOLVE): Status.RESOLVED,
     (Status.REOPENED, Action.COMPLAINANT_REPLY): Status.REOPENED,
     # A repeat of an earlier complaint, still owed an answer, is joined to it: the main one's
-    # answers answer it, and nothing but an internal note happens on it again (AFTER_JOINING).
+    # answers answer it, and nothing but an internal note (CONSULT below) happens on it again.
     **{(status, Action.JOIN): Status.JOINED for status in sorted(OPEN)},
 }
 
@@ -90,6 +90,7 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
 STATUS_KEEPING: dict[Action, frozenset[Status]] = {
     # Taking over a complaint that rose past its owner's tier keeps its status.
     Action.TAKE: OPEN - {Status.REGISTERED},
+    # A joined complaint allows this alone: everything else happens on its main complaint.
     Action.CONSULT: OPEN | {Status.RESOLVED, Status.JOINED},
     Action.TRANSFER: OPEN - {Status.REGISTERED},
     Action.ESCALATE: OPEN,
@@ -104,10 +105,6 @@ STATUS_KEEPING: dict[Action, frozenset[Status]] = {
     Action.REVIEW: OPEN,
     Action.MOVE: OPEN,
 }
-
-#: What a joined complaint still allows (app/workflow/joins.py): internal notes. Everything else
-#: happens on its main complaint, whose response answers both.
-AFTER_JOINING = frozenset({Action.CONSULT})
 
 
 class TransitionRefused(ComplaintChangeRefused):
@@ -139,13 +136,13 @@ def is_joined(complaint: Any) -> bool:
 
 
 def allowed_for(complaint: Any, action: Action) -> bool:
-    """`allowed` for a complaint: a joined one allows only `AFTER_JOINING`."""
-    return (not is_joined(complaint) or action in AFTER_JOINING) and allowed(complaint.status, action)
+    """`allowed` for a complaint (a model or a plain row with its status)."""
+    return allowed(complaint.status, action)
 
 
 def next_status_of(complaint: Any, action: Action) -> Status:
-    """`next_status` for a complaint, refusing what a joined complaint no longer allows."""
-    if is_joined(complaint) and action not in AFTER_JOINING:
+    """`next_status` for a complaint; a joined one's refusal names its main complaint."""
+    if is_joined(complaint) and not allowed(complaint.status, action):
         raise TransitionRefused(_("%(number)s is joined to %(main)s: it is handled there now.",
                                   number=complaint.number, main=complaint.joined.main.number))
     return next_status(complaint.status, action)

@@ -137,7 +137,7 @@ def _backlog_bucket(now: datetime) -> ColumnElement[Any]:
     return case((~is_open(), null()), *whens, else_=len(BACKLOG_BUCKETS) - 1)
 
 
-def week_index(timezone: str | None, limited: tuple[list[date], Any] | None,
+def week_index(timezone: str | None, limited: Weeks | None,
                rollup_weeks: bool = False) -> ColumnElement[Any] | None:
     """The index (in `limited`'s Mondays) of the week of registration; None when no time zone
     was asked for or nothing was registered. PostgreSQL finds it by binary search among the
@@ -147,7 +147,7 @@ def week_index(timezone: str | None, limited: tuple[list[date], Any] | None,
     first Monday; otherwise it looks the small weeks table of `limited` through."""
     if timezone is None or limited is None:
         return None
-    mondays, limits, _cut = limited
+    mondays, limits = limited.mondays, limited.table
     if rollup.on_postgresql():
         starts = [local_day_start(monday, timezone) for monday in mondays]
         return func.width_bucket(Facts.registered_at, literal(starts, ARRAY(DateTime(timezone=True))),
