@@ -357,3 +357,57 @@ def test_a_percentile_is_read_inside_its_bucket_from_the_duration_index_alone(ap
                     plan = "\n".join(row[3] for row in connection.exec_driver_sql(
                         "EXPLAIN QUERY PLAN " + statement, parameters))
                     assert "USING COVERING INDEX ix_complaint_facts_" in plan, plan
+
+
+def test_the_live_parts_covering_columns_are_the_figures_own():
+    """The migration `live_part_covering` writes out the columns the partial index of unsettled
+    complaints carries on PostgreSQL: the ones the live reads use (app/manage/models.py)."""
+    import importlib.util
+    from pathlib import Path
+
+    from app.manage.models import LIVE_COLUMNS, UNSETTLED_SQL
+
+    path = next((Path(__file__).resolve().parents[1] / "migrations" / "versions").glob("*_live_part_covering.py"))
+    spec = importlib.util.spec_from_file_location("live_part_covering_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert (migration.COLUMNS, migration.UNSETTLED) == (", ".join(LIVE_COLUMNS), UNSETTLED_SQL)
+
+
+def test_the_open_work_is_read_from_its_index_alone_on_postgresql(app, spread):
+    """Migration `live_part_covering`: every live read of the overview, the timings and the
+    complaints per category reads the unsettled complaints from their partial index alone (an
+    index-only scan, after a VACUUM, as on a real registry; asked to avoid table and bitmap
+    scans), for the whole registry and for a period with a filter; and the figures stay the
+    ones read live."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        if db.session.get_bind().dialect.name != "postgresql":
+            pytest.skip("covering index: PostgreSQL")
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE complaint_facts"))
+    sent: list[tuple[str, object]] = []
+
+    def catch(conn, cursor, statement, parameters, context, executemany):
+        if "live_facts" in statement:
+            sent.append((statement, parameters))
+
+    period = ComplaintFilter(registered_from=T0 - 30 * D, registered_before=T0, category="technical")
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", catch)
+        try:
+            for f in (ComplaintFilter(), period):
+                figures.overview(f, NOW, ZONE)
+                figures.timings(f)
+            rollup.complaints_per_category()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", catch)
+        assert len(sent) == 5
+        with db.engine.connect() as connection:
+            for setting in ("enable_seqscan", "enable_bitmapscan"):
+                connection.execute(text(f"SET LOCAL {setting} = off"))
+            for statement, parameters in sent:
+                plan = "\n".join(connection.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
+                assert "Index Only Scan using ix_complaint_facts_unsettled" in plan, plan
+            connection.rollback()

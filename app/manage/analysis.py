@@ -93,29 +93,9 @@ class RiseReasons:
 
 
 def _live_parts(s: rollup.Split | None) -> list[list[Any]]:
-    """The complaints read live (all of them when `s` is None), as the conditions of parts
-    that never overlap, each read by its own index: on PostgreSQL the partial week at each end
-    of the period (by registration) and the unsettled complaints between them (by the partial
-    index of unsettled complaints). One condition of the three, as `rollup.Split.live` gives
-    it, lets the planner read every complaint of the period instead when the period is a small
-    part of an old registry (the complaints of the period: 10,000 rows read for 400 in a year of
-    a ten-year registry). SQLite: `Split.live`, which picks them by key from the same parts."""
-    if s is None:
-        return [[]]
-    if not rollup.on_postgresql():
-        return [[s.live]]
-
-    def between(start: Any, end: Any) -> list[Any]:
-        return [*([] if start is None else [Facts.registered_at >= start]),
-                *([] if end is None else [Facts.registered_at < end])]
-
-    parts = [[rollup.unsettled(), *between(s.period_from if s.live_before is None else s.live_before,
-                                           s.period_before if s.live_from is None else s.live_from)]]
-    if s.live_before is not None:
-        parts.append(between(s.period_from, s.live_before))
-    if s.live_from is not None:
-        parts.append(between(s.live_from, s.period_before))
-    return parts
+    """The complaints read live as the conditions of parts that never overlap
+    (`rollup.Split.parts`; all of them when `s` is None)."""
+    return [[]] if s is None else s.parts()
 
 
 def category_trend(f: ComplaintFilter, timezone: str) -> CategoryTrend:

@@ -55,18 +55,18 @@ def counted(f: ComplaintFilter, table: Any = Facts) -> list[ColumnElement[bool]]
     return [table.status.not_in(sorted(NOT_COUNTED)), *filter_conditions(f, table)]
 
 
-def is_open() -> ColumnElement[bool]:
-    return Facts.status.in_(sorted(OPEN))
+def is_open(table: Any = Facts) -> ColumnElement[bool]:
+    return table.status.in_(sorted(OPEN))
 
 
-def eligible(now: datetime) -> ColumnElement[bool]:
+def eligible(now: datetime, table: Any = Facts) -> ColumnElement[bool]:
     """The first-response deadline has passed, or the complaint was answered."""
-    return or_(Facts.first_responded_at.is_not(None), Facts.first_response_due <= now)
+    return or_(table.first_responded_at.is_not(None), table.first_response_due <= now)
 
 
-def met() -> ColumnElement[bool]:
+def met(table: Any = Facts) -> ColumnElement[bool]:
     """Answered by the first-response deadline."""
-    return and_(Facts.first_responded_at.is_not(None), Facts.first_responded_at <= Facts.first_response_due)
+    return and_(table.first_responded_at.is_not(None), table.first_responded_at <= table.first_response_due)
 
 
 # --- the values --------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ def overview(f: ComplaintFilter, now: datetime, timezone: str | None = None) -> 
     with rollup.snapshot():
         tally = _Tally()
         s = rollup.split_complemented(f, timezone)
-        _add_live(tally, f, now, timezone, None if s is None else s.live, rollup_weeks=s is not None)
+        _add_live(tally, f, now, timezone, s)
         if s is not None:
             _add_rollups(tally, f, s, weeks=timezone is not None)
             _take_less(tally, f, s, weeks=timezone is not None)
@@ -127,18 +127,18 @@ class _Tally:
 # --- read live ---------------------------------------------------------------------------------
 
 
-def _backlog_bucket(now: datetime) -> ColumnElement[Any]:
+def _backlog_bucket(now: datetime, table: Any = Facts) -> ColumnElement[Any]:
     """The index in BACKLOG_BUCKETS of an open complaint's age as of `now`; NULL when closed
     (tested first: most complaints are closed)."""
     whens = [
-        (Facts.registered_at > now - timedelta(days=high), index)
+        (table.registered_at > now - timedelta(days=high), index)
         for index, (_, high) in enumerate(BACKLOG_BUCKETS) if high is not None
     ]
-    return case((~is_open(), null()), *whens, else_=len(BACKLOG_BUCKETS) - 1)
+    return case((~is_open(table), null()), *whens, else_=len(BACKLOG_BUCKETS) - 1)
 
 
 def week_index(timezone: str | None, limited: Weeks | None,
-               rollup_weeks: bool = False) -> ColumnElement[Any] | None:
+               rollup_weeks: bool = False, table: Any = Facts) -> ColumnElement[Any] | None:
     """The index (in `limited`'s Mondays) of the week of registration; None when no time zone
     was asked for or nothing was registered. PostgreSQL finds it by binary search among the
     weeks' starts (no time-zone arithmetic per complaint). SQLite looks the Monday up in
@@ -150,18 +150,18 @@ def week_index(timezone: str | None, limited: Weeks | None,
     mondays, limits = limited.mondays, limited.table
     if rollup.on_postgresql():
         starts = [local_day_start(monday, timezone) for monday in mondays]
-        return func.width_bucket(Facts.registered_at, literal(starts, ARRAY(DateTime(timezone=True))),
+        return func.width_bucket(table.registered_at, literal(starts, ARRAY(DateTime(timezone=True))),
                                  type_=Integer()) - 1
     if rollup_weeks:
         monday = (
-            select(FigureWeek.monday).where(FigureWeek.starts <= Facts.registered_at)
+            select(FigureWeek.monday).where(FigureWeek.starts <= table.registered_at)
             .order_by(FigureWeek.starts.desc()).limit(1).scalar_subquery()
         )
         days = func.julianday(monday) - func.julianday(literal(mondays[0].isoformat()))
         return cast(days / 7, Integer())
     return (
         select(limits.c.week)
-        .where(Facts.registered_at >= limits.c.starts, Facts.registered_at < limits.c.ends)
+        .where(table.registered_at >= limits.c.starts, table.registered_at < limits.c.ends)
         .scalar_subquery()
     )
 
@@ -171,9 +171,9 @@ def _typed_null(column: Any) -> Any:
     return null() if isinstance(column.type, NullType) else cast(null(), column.type)
 
 
-def _add_live(tally: _Tally, f: ComplaintFilter, now: datetime, timezone: str | None, live: Any,
-              rollup_weeks: bool = False) -> None:
-    """The complaints counted that `live` selects (all when None), in one statement.
+def _add_live(tally: _Tally, f: ComplaintFilter, now: datetime, timezone: str | None, s: rollup.Split | None) -> None:
+    """The complaints counted that the split's live part holds (all when `s` is None), in one
+    statement (`rollup.live_facts`: on PostgreSQL from indexes alone).
 
     They are first grouped into cells (category, tier, owner, week, status, backlog age), each
     cell carrying every count the figures need (one pass); the figures are then sums over the
@@ -183,28 +183,29 @@ def _add_live(tally: _Tally, f: ComplaintFilter, now: datetime, timezone: str | 
     mondays = limited.mondays if limited is not None else []
     if limited is not None:
         tally.week_from, tally.weeks_cut = mondays[0], limited.cut
-    week = week_index(timezone, limited, rollup_weeks)
-    backlog_bucket = _backlog_bucket(now)
+    t, where = rollup.live_facts(s, counted(f))
+    week = week_index(timezone, limited, s is not None, t)
+    backlog_bucket = _backlog_bucket(now, t)
     cells = (
         select(
-            Facts.category.label("category"),
-            Facts.tier.label("tier"),
-            Facts.owner_id.label("owner_id"),
+            t.category.label("category"),
+            t.tier.label("tier"),
+            t.owner_id.label("owner_id"),
             (null() if week is None else week).label("week"),
-            Facts.status.label("status"),
+            t.status.label("status"),
             backlog_bucket.label("backlog"),
             func.count().label("n"),
-            func.count().filter(met()).label("met"),
-            func.count().filter(eligible(now)).label("eligible"),
-            func.count(Facts.first_responded_at).label("answered"),
-            func.count().filter(Facts.disputed).label("disputed"),
-            func.sum(Facts.transfer_count).label("transfers"),
-            func.max(Facts.transfer_count).label("transfers_max"),
-            func.sum(Facts.first_response_breaches).label("first_response_breaches"),
-            func.sum(Facts.resolution_breaches).label("resolution_breaches"),
+            func.count().filter(met(t)).label("met"),
+            func.count().filter(eligible(now, t)).label("eligible"),
+            func.count(t.first_responded_at).label("answered"),
+            func.count().filter(t.disputed).label("disputed"),
+            func.sum(t.transfer_count).label("transfers"),
+            func.max(t.transfer_count).label("transfers_max"),
+            func.sum(t.first_response_breaches).label("first_response_breaches"),
+            func.sum(t.resolution_breaches).label("resolution_breaches"),
         )
-        .where(*counted(f), *([] if live is None else [live]))
-        .group_by(Facts.category, Facts.tier, Facts.owner_id, Facts.status, backlog_bucket,
+        .where(*where)
+        .group_by(t.category, t.tier, t.owner_id, t.status, backlog_bucket,
                   *([] if week is None else [week]))
         .cte("cells")
         .prefix_with("MATERIALIZED")

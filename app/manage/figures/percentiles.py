@@ -71,11 +71,11 @@ def _bucket_counts(f: ComplaintFilter, s: rollup.Split | None, lowers: list[int]
     if s is not None:
         statements.append(rollup.summed(FigureDuration, s, f, 0, ("measure", "bucket"), ("complaints",),
                                         lambda table: [table.measure.in_(sorted(rollup.ENDS))]))
-    statements.append(_durations_by_bucket([*counted(f), *([] if s is None else [s.live])], lowers, "live"))
+    statements.append(_durations_by_bucket(*rollup.live_facts(s, counted(f)), lowers, "live"))
     signs = [1] * len(statements)
     if s is not None and s.less:  # the parts of the first and last weeks outside the period
         parts = [and_(*rollup.less_where(s, index, f)) for index in range(len(s.less))]
-        statements.append(_durations_by_bucket([or_(*parts)], lowers, "less"))
+        statements.append(_durations_by_bucket(Facts, [or_(*parts)], lowers, "less"))
         signs.append(-1)
     counts: dict[int, dict[int, int]] = {}
     for statement, sign in zip(statements, signs, strict=True):
@@ -85,12 +85,13 @@ def _bucket_counts(f: ComplaintFilter, s: rollup.Split | None, lowers: list[int]
     return counts
 
 
-def _durations_by_bucket(where: list[Any], lowers: list[int], name: str) -> Any:
-    """Both measures' counts per bucket of the complaints `where` selects, read once: each
+def _durations_by_bucket(table: Any, where: list[Any], lowers: list[int], name: str) -> Any:
+    """Both measures' counts per bucket of the complaints of `table` `where` selects, read once: each
     complaint's two buckets are computed once (a materialized CTE), then counted per measure
     (a complaint without the measure's end has no bucket)."""
     buckets = (
-        select(*(rollup.duration_bucket(end, lowers).label(f"bucket_{measure}") for measure, end in rollup.ENDS.items()))
+        select(*(rollup.duration_bucket(getattr(table, end.key), lowers, table).label(f"bucket_{measure}")
+                 for measure, end in rollup.ENDS.items()))
         .where(*where).cte(f"{name}_buckets").prefix_with("MATERIALIZED")
     )
     return union_all(*(
