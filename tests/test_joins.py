@@ -440,11 +440,15 @@ def test_the_tracking_page_of_a_joined_complaint_names_the_main_one_and_offers_n
             return app.test_client().get(f"/track?number={complaint.number}&code={complaint.access_code}",
                                          follow_redirects=True).get_data(as_text=True)
 
-    assert 'name="reply-body"' in tracking_page()
+    before = tracking_page()
+    assert 'name="reply-body"' in before and 'data-testid="first-response-promise"' in before
     join(app, repeat, main, by=staff["clerk"])
     page = tracking_page()
     assert 'data-testid="joined-to"' in page and main in page
     assert 'name="reply-body"' not in page
+    # No promise of a first response of its own: the main complaint's answer answers it.
+    assert 'data-testid="answered-with"' in page and 'data-testid="first-response-due"' not in page
+    assert 'data-testid="first-response-promise"' not in page
 
 
 # The journal's search of the correspondence -------------------------------------------------
