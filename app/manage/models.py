@@ -60,13 +60,20 @@ UNCOUNTED_SQL = f"complaint_facts.status IN ({', '.join(repr(s.value) for s in s
 #: work, not every record annulled in the registry's history.
 UNSETTLED_SQL = f"NOT {SETTLED_SQL} AND NOT {UNCOUNTED_SQL}"
 
-#: The columns the figures' live reads use besides `registered_at` (the overview's cells, the
-#: timings' buckets, the complaints per category; app/manage/figures/, rollup.py). On PostgreSQL
-#: the partial index of unsettled complaints carries them (migration `live_part_covering`), so
-#: the open work, whose rows lie scattered through the table as complaints change, is read from
-#: the index alone.
-LIVE_COLUMNS = ("category", "channel", "tier", "owner_id", "status", "first_response_due", "first_responded_at",
-                "resolved_at", "disputed", "transfer_count", "first_response_breaches", "resolution_breaches")
+#: Every column of complaint_facts but `registered_at`, which the partial index of unsettled
+#: complaints carries on PostgreSQL besides its key (migration `live_part_covering`): the live
+#: reads of the dashboard, the analysis and the complaints per category (app/manage/figures/,
+#: analysis.py, rollup.py) then read the open work, whose rows lie scattered through the table
+#: as complaints change, from the index alone. The index holds the open work only, so its width
+#: costs little.
+LIVE_COLUMNS = (
+    "complaint_id", "category", "channel", "tier", "status", "owner_id", "transfer_count",
+    "first_response_due", "first_responded_at", "resolved_at", "disputed", "first_response_breaches",
+    "resolution_breaches", "email", "phone", "escalations_first_response_breach",
+    "escalations_resolution_breach", "escalations_complainant_request", "escalations_transfers",
+    "escalations_owner_request", "escalations_clock_breach", "registration_breaches",
+    "acknowledgement_breaches", "holding_response_breaches", "final_response_breaches",
+)
 
 #: Indexes on complaint_facts that the migration makes on PostgreSQL only, one on each duration,
 #: (first_responded_at - registered_at) and (resolved_at - registered_at): a percentile's bucket

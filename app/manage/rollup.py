@@ -262,16 +262,16 @@ class Split:
 
 def live_facts(s: Split | None, where: list[Any]) -> tuple[Any, list[Any]]:
     """Where the complaints read live are read from, as (table, conditions on it): those of the
-    split's live part that `where` selects (every one `where` selects when `s` is None), with
-    `registered_at` and `LIVE_COLUMNS`. PostgreSQL: `Split.parts`, each with `where`, as one
-    subquery named for complaint_facts, so that the unsettled ones are read from their partial
-    index alone (it carries those columns): the open work lies scattered through the table, a
+    split's live part that `where` selects (every one `where` selects when `s` is None).
+    PostgreSQL: `Split.parts`, each with `where`, as one
+    subquery, so that the unsettled ones are read from their partial index alone (it carries
+    every column): the open work lies scattered through the table, a
     page for each complaint or two. SQLite: complaint_facts and `Split.live`."""
     if s is None:
         return Facts, where
     if not on_postgresql():
         return Facts, [*where, s.live]
-    columns = [Facts.__table__.c[name] for name in ("complaint_id", "registered_at", *LIVE_COLUMNS)]
+    columns = [Facts.__table__.c[name] for name in ("registered_at", *LIVE_COLUMNS)]
     rows = union_all(*(select(*columns).where(*where, *part) for part in s.parts())).subquery("live_facts")
     return aliased(Facts, rows), []
 
