@@ -17,9 +17,9 @@ folded at the commit on PostgreSQL). A rating is never changed or deleted, and i
 category, tier and owner it was given with whatever becomes of its complaint, so there is no
 other trigger. Existing ratings are counted here.
 
-Revision ID: f2a4c6e8b0d1
-Revises: e8a0c2d4f6b7
-Create Date: 2026-12-04 22:45:00.000000
+Revision ID: b3d5f7a9c1e4
+Revises: f2a4c6e8b0d1
+Create Date: 2026-12-05 00:30:00.000000
 
 """
 import importlib.util
@@ -28,8 +28,8 @@ from pathlib import Path
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'f2a4c6e8b0d1'
-down_revision = 'e8a0c2d4f6b7'
+revision = 'b3d5f7a9c1e4'
+down_revision = 'f2a4c6e8b0d1'
 branch_labels = None
 depends_on = None
 

@@ -7,8 +7,8 @@ app/webhooks/models.py's queries write out, so SQLite uses it too) gives the cou
 rows alone, and a receiver's deliveries in one such state newest first, a page at a time.
 
 Revision ID: a7c9e1b3d5f2
-Revises: f2a4c6e8b0d1
-Create Date: 2026-12-04 23:00:00.000000
+Revises: b3d5f7a9c1e4
+Create Date: 2026-12-05 00:45:00.000000
 
 """
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a7c9e1b3d5f2'
-down_revision = 'f2a4c6e8b0d1'
+down_revision = 'b3d5f7a9c1e4'
 branch_labels = None
 depends_on = None
 
