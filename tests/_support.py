@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app.extensions import db
 from app.manage.models import FIXED_TABLES
@@ -90,3 +90,36 @@ IBAS = {"name": "IBAS", "address": "PO Box 62639, London EC3P 3AS", "website": "
         "time_limit_months": 12}
 COURT = {"name": "Judecătoria Chișinău", "address": "str. Teilor 4, Chișinău", "website": "https://jc.instante.justice.md",
          "time_limit_months": 3}
+
+
+def plan(statement: str, parameters: Any) -> str:
+    """The plan of `statement` as one text, on this database."""
+    connection = db.session.connection()
+    raw = connection.connection.driver_connection
+    if connection.dialect.name == "sqlite":
+        return "\n".join(row[-1] for row in raw.execute("EXPLAIN QUERY PLAN " + statement, parameters))
+    # A test table is tiny and its statistics depend on what ran before: with plain scans, bitmap
+    # scans and sorts priced out, a plan without a sort is one the index can serve in order.
+    for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+        db.session.execute(text(f"SET LOCAL {setting} = off"))
+    cursor = raw.cursor()
+    cursor.execute("EXPLAIN " + statement, parameters)
+    return "\n".join(line for (line,) in cursor.fetchall())
+
+
+def statements_of(app: Any, client: Any, url: str) -> list[tuple[str, Any]]:
+    """The statements (with their parameters) a GET of `url` by `client` sends, its response
+    read (and answering 200), in order."""
+    sent: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        sent.append((statement, parameters))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            response = client.get(url)
+            assert response.status_code == 200 and response.data, (url, response.status_code)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", capture)
+    return sent

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from _cases import T0, act, events, load, notifications, private_parts
+from _support import statements_of
 from app.auth.models import User
 from app.clock import frozen_clock
 from app.complaints.errors import ComplaintChangeRefused
@@ -223,3 +224,23 @@ def test_a_complaint_is_not_kept_with_an_owner_who_left(app, escalated, staff):
         db.session.commit()
     with pytest.raises(ComplaintChangeRefused, match="Sofia Specialist is no longer active"):
         review(app, escalated, staff["mihai"], ReviewDecision.KEEP, instruction="Carry on, refund approved.")
+
+
+def test_the_review_page_sends_as_many_statements_however_many_reviews_and_escalations_there_are(
+        app, client, escalated, staff, register):
+    sign_in(client, "mihai")
+    url = f"/manage/escalations/{load(app, escalated).slug}/review"
+    review(app, escalated, staff["mihai"], ReviewDecision.KEEP, instruction="First look: refund the fee.")
+    counts = [len(statements_of(app, client, url))]
+    for n in range(3):  # more reviews of it, and more complaints escalated and reviewed beside it
+        at = T0 + (4 + n) * H
+        review(app, escalated, staff["mihai"], ReviewDecision.KEEP, at=at, instruction=f"Look number {n + 2}.")
+        other = register(subject=f"Another withdrawal {n}")
+        act(app, other, ops.take_complaint, by=staff["sofia"], at=at)
+        act(app, other, ops.escalate, by=staff["sofia"], reason="The provider must check it", at=at)
+        act(app, other, ops.escalate, by=staff["sofia"], reason="A manager must approve it", at=at)
+        review(app, other, staff["mihai"], ReviewDecision.KEEP, at=at + H, instruction="Approved.")
+    counts.append(len(statements_of(app, client, url)))
+    assert counts[0] == counts[1]
+    standing = client.get(url).get_data(as_text=True).split('data-testid="standing-review"')[1].split("</p>")[0]
+    assert "Mihai Manager" in standing and "Keep with the owner" in standing

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
+from _support import plan
 from app.extensions import db
 from app.queue.queries import DueFilter, QueueFilter, Scope, queue_counts, queue_page
 
@@ -80,21 +81,6 @@ def statements(app) -> Iterator[list[tuple[str, Any]]]:
             if sqlite:
                 db.session.execute(text("ANALYZE sqlite_schema"))  # forgets them again
                 db.session.rollback()
-
-
-def plan(statement: str, parameters: Any) -> str:
-    """The plan of `statement` as one text, on this database."""
-    connection = db.session.connection()
-    raw = connection.connection.driver_connection
-    if connection.dialect.name == "sqlite":
-        return "\n".join(row[-1] for row in raw.execute("EXPLAIN QUERY PLAN " + statement, parameters))
-    # A test table is tiny and its statistics depend on what ran before: with plain scans, bitmap
-    # scans and sorts priced out, a plan without a sort is one the index can serve in order.
-    for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
-        db.session.execute(text(f"SET LOCAL {setting} = off"))
-    cursor = raw.cursor()
-    cursor.execute("EXPLAIN " + statement, parameters)
-    return "\n".join(line for (line,) in cursor.fetchall())
 
 
 @pytest.mark.parametrize("queue_filter", FILTERS)

@@ -34,6 +34,7 @@ TRIGGERS = {
     ("complaint_facts", "figure_rollups_delete"),
     ("complaint_facts", "figure_rollups_insert"),
     ("complaint_facts", "figure_rollups_update"),
+    ("complaint_ratings", "outcome_complaint_ratings_insert"),
     ("complaints", "complaint_facts_insert"),
     ("complaints", "complaint_facts_update"),
     ("complaints", "outcome_complaints_insert"),

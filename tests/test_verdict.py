@@ -15,12 +15,14 @@ from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
 from _cases import T0, act, events, load, notifications, post, private_parts
+from _support import statements_of
 from app.clock import frozen_clock
 from app.complaints.access import find_by_reference
 from app.complaints.models import Resolution
 from app.database import commit_with_retry
 from app.extensions import db
 from app.mail.compose import compose
+from app.manage import outcome_rollup
 from app.manage.satisfaction import lowest_rated, satisfaction_figures
 from app.notifications.models import Notification, NotificationKind
 from app.registry.models import RegistryEntry
@@ -440,3 +442,42 @@ def test_the_window_is_on_the_administration_overview_and_its_change_is_signed(a
         payload = json.loads(db.session.scalar(select(RegistryEntry.payload).order_by(RegistryEntry.position.desc())))
         assert (payload["type"], payload["key"]) == ("setting", "rating_window_days")
         assert verify_registry().ok
+
+
+def _live_by_owner(start, end) -> list[tuple[int | None, int, float]]:
+    """The period's ratings per owner, read from the ratings themselves: what the rollups must give."""
+    rows = db.session.execute(select(Rating.owner_id, func.count(), func.avg(Rating.score))
+                              .where(Rating.rated_at >= start, Rating.rated_at < end).group_by(Rating.owner_id))
+    return sorted((owner, n, round(float(avg), 2)) for owner, n, avg in rows)
+
+
+def test_the_satisfaction_tables_read_the_rollups_in_as_many_statements_however_many_ratings(
+        app, register, staff, client, login):
+    login(client, "manager")
+    november = "date_from=2026-11-01&date_to=2026-11-30"
+    counts, rated = [], 0
+    for more in (2, 5):
+        for i in range(rated, rated + more):
+            number = _close(app, register, staff, officer=("olga", "petru")[i % 2],
+                            category=("payments", "bonuses")[i % 3 % 2])
+            _rate(app, number, score=str(1 + i % 5), reason=f"Rated {i}.", at=CLOSED_AT + timedelta(hours=1 + i))
+        rated += more
+        with frozen_clock(CLOSED_AT + timedelta(days=2)):
+            sent = [s for name in ("satisfaction", "satisfaction_owners")
+                    for s, _parameters in statements_of(app, client, f"/manage/{name}.csv?{november}")]
+            owners = _csv(client.get(f"/manage/satisfaction_owners.csv?{november}"))
+        # Whole days: the rollups alone, no rating read one by one.
+        assert not [s for s in sent if "complaint_ratings" in s]
+        counts.append(len(sent))
+        with app.app_context():
+            for start, end in ((T0, CLOSED_AT + timedelta(days=10)),  # whole days and parts at both ends
+                               (CLOSED_AT + timedelta(minutes=30), CLOSED_AT + timedelta(hours=4, minutes=10))):
+                figures = satisfaction_figures(start, end, language="en")
+                assert sorted((line.key, line.count, line.average) for line in figures.by_owner) == _live_by_owner(
+                    start, end)
+                assert figures.overall.count == sum(n for _o, n, _a in _live_by_owner(start, end))
+            assert sum(int(row[1]) for row in owners[1:]) == rated
+            stored = sorted(tuple(row) for row in db.session.execute(outcome_rollup.stored_weeks()))
+            assert stored == sorted(tuple(row) for row in db.session.execute(outcome_rollup.recomputed_weeks()))
+            assert {row[2] for row in stored} >= set(outcome_rollup.RATINGS)
+    assert counts[0] == counts[1]

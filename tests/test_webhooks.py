@@ -7,14 +7,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from _cases import T0, act, post
+from _support import plan, statements_of
 from app.audit.models import AuditAction, AuditEvent
 from app.clock import frozen_clock
 from app.complaints.models import Resolution
@@ -304,3 +306,59 @@ def test_a_bad_receiver_is_refused_next_to_its_field_and_nothing_is_saved(app, a
 def test_only_administrators_see_the_webhooks(client, login):
     login(client, "manager", "mara", tier=3)
     assert client.get("/admin/webhooks").status_code == 403
+
+
+STATES = (DeliveryStatus.FAILED, DeliveryStatus.SENT, DeliveryStatus.QUEUED, DeliveryStatus.SENT,
+          DeliveryStatus.SENDING, DeliveryStatus.SENT)
+
+
+def _add_deliveries(app, endpoint_id: int) -> None:
+    """A delivery of every registry entry the endpoint has none of yet, in the STATES in turn."""
+    with app.app_context():
+        done = set(db.session.scalars(select(WebhookDelivery.position).where(WebhookDelivery.endpoint_id == endpoint_id)))
+        positions = [p for p in db.session.scalars(select(RegistryEntry.position).order_by(RegistryEntry.position))
+                     if p not in done]
+        db.session.execute(insert(WebhookDelivery), [
+            {"endpoint_id": endpoint_id, "position": position, "event": WebhookEvent.REGISTERED, "body": "{}",
+             "created_at": T0, "status": STATES[i % len(STATES)], "attempts": 1, "next_attempt_at": T0}
+            for i, position in enumerate(positions, start=len(done))])
+        db.session.commit()
+
+
+def _counts_shown(page: str) -> list[tuple[str, str]]:
+    """(waiting, failed) of each receiver on the webhooks page."""
+    table = page.split('data-testid="webhooks"')[1].split("</table>")[0]
+    return re.findall(r"<td>(\d+)</td>\s*<td>(\d+)</td>\s*</tr>", table)
+
+
+def _expected(app, endpoint_id: int) -> tuple[str, str]:
+    with app.app_context():
+        states = list(db.session.scalars(select(WebhookDelivery.status).where(WebhookDelivery.endpoint_id == endpoint_id)))
+    waiting = sum(s in (DeliveryStatus.QUEUED, DeliveryStatus.SENDING) for s in states)
+    return str(waiting), str(states.count(DeliveryStatus.FAILED))
+
+
+def test_the_webhooks_page_counts_from_the_deliveries_not_delivered_in_as_many_statements_however_many(
+        app, admin, register):
+    first, second = endpoint_for(app, "https://crm.example.com/a"), endpoint_for(app, "https://crm.example.com/b")
+    counts = []
+    for complaints in (2, 6):
+        for _ in range(complaints):
+            register()
+        _add_deliveries(app, first)
+        sent = statements_of(app, admin, "/admin/webhooks")
+        counts.append(len(sent))
+        page = admin.get("/admin/webhooks").get_data(as_text=True)
+        assert _counts_shown(page) == [_expected(app, first), ("0", "0")]
+        assert _expected(app, first) != ("0", "0")
+        failed = statements_of(app, admin, f"/admin/webhooks/{first}?status=failed")
+        with app.app_context():
+            [counting] = [(s, p) for s, p in sent if "count(" in s and "webhook_deliveries" in s]
+            [listing] = [(s, p) for s, p in failed if "FROM webhook_deliveries" in s and "LIMIT" in s.upper()]
+            for statement, parameters in (counting, listing):
+                assert "ix_webhook_deliveries_undelivered" in plan(statement, parameters), statement
+            db.session.rollback()
+    assert counts[0] == counts[1]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(
+            WebhookDelivery.endpoint_id == second)) == 0

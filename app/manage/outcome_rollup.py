@@ -14,8 +14,13 @@ Each complaint, regulatory clock and breach counts on the day of its moment:
   redress    redress_paid_at                item: the currency (and the cents paid)
   extension  complaint_clocks.extended_at   item: the clock's kind
   breach     breaches.detected_at           item: the deadline's kind
+  rated_tier  complaint_ratings.rated_at    item: the tier the rating was given at
+  rated_owner complaint_ratings.rated_at    item: the owner's id then ('' none)
 
-Annulled complaints never count. Triggers (the migration `outcome_rollups`) keep both in the
+The two rating measures count the complainants' ratings (app/manage/satisfaction.py) by the
+category, tier and owner kept on each rating, and hold the sum of their scores where the others
+hold cents; a rating is never changed, whatever becomes of its complaint (migration
+`rating_rollups`). Annulled complaints never count in the other measures. Triggers (the migration `outcome_rollups`) keep both in the
 same transaction as the change, on SQLite at once and on PostgreSQL through `outcome_deltas`,
 folded at the commit; `outcome_week_years` sums the weeks per ISO year (migration
 `figure_years`: triggers on outcome_weeks). A period's figures (`counts`) add the whole ISO years
@@ -74,6 +79,7 @@ from ..database import UTCDateTime
 from ..extensions import db
 from ..workflow.models import Breach
 from ..workflow.states import NOT_COUNTED
+from ..workflow.verdict_models import Rating
 from . import rollup
 
 
@@ -156,6 +162,7 @@ Index("ix_complaint_clocks_extended_at", ComplaintClock.extended_at,
 
 RECEIVED, CLOSED, RESOLVED, REMEDY, BAND, REDRESS, EXTENSION, BREACH = (
     "received", "closed", "resolved", "remedy", "band", "redress", "extension", "breach")
+RATED_TIER, RATED_OWNER = "rated_tier", "rated_owner"
 
 
 def _has_remedy() -> ColumnElement[bool]:
@@ -183,11 +190,32 @@ _DEPENDENT_MEASURES: dict[str, tuple[Any, Any, Any]] = {
 }
 
 
+#: measure -> its item, for the ratings (the category is the rating's own too).
+_RATING_MEASURES: dict[str, Any] = {
+    RATED_TIER: cast(Rating.tier, String),
+    RATED_OWNER: func.coalesce(cast(Rating.owner_id, String), literal_column("''")),
+}
+
+
+def _rating_lines(measure: str, moment_in: Any, category: str | None, *, daily: bool) -> Select:
+    """(measure, category, item, ratings, sum of their scores) [and day] of the ratings given
+    at a moment satisfying `moment_in(column)`."""
+    item, day = _RATING_MEASURES[measure], _day_of(Rating.rated_at)
+    where = [moment_in(Rating.rated_at)] + ([Rating.category == category] if category is not None else [])
+    return (select(literal_column(f"'{measure}'").label("measure"), Rating.category.label("category"),
+                   item.label("item"), *([day.label("day")] if daily else []), func.count().label("complaints"),
+                   func.sum(Rating.score).label("cents"))
+            .where(*where).group_by(Rating.category, item, *([day] if daily else [])))
+
+
 def _lines(measures: Iterable[str], moment_in: Any, category: str | None, *, daily: bool = False) -> Any:
     """(measure, category, item, complaints, cents) [and day, with `daily`] per measure of
-    the complaints, clocks and breaches whose moment satisfies `moment_in(column)`."""
+    the complaints, clocks, breaches and ratings whose moment satisfies `moment_in(column)`."""
     selects = []
     for measure in measures:
+        if measure in _RATING_MEASURES:
+            selects.append(_rating_lines(measure, moment_in, category, daily=daily))
+            continue
         counted: list[Any] = [Complaint.status.not_in(sorted(NOT_COUNTED))]
         if category is not None:
             counted.append(Complaint.category == category)
@@ -222,6 +250,7 @@ def _day_of(moment: Any) -> Any:
 
 
 ALL = (RECEIVED, CLOSED, RESOLVED, REMEDY, BAND, REDRESS, EXTENSION, BREACH)
+RATINGS = (RATED_TIER, RATED_OWNER)
 
 
 @dataclass(frozen=True)
@@ -338,8 +367,9 @@ SUMS = ("complaints", "cents")
 
 
 def recomputed_days() -> Select:
-    """Every line of the daily rollup with a complaint, computed from the complaints, clocks, breaches."""
-    lines = _lines(ALL, lambda m: true(), None, daily=True).subquery("l")
+    """Every line of the daily rollup with a complaint, computed from the complaints, clocks,
+    breaches and ratings."""
+    lines = _lines(ALL + RATINGS, lambda m: true(), None, daily=True).subquery("l")
     keys = [lines.c.day, lines.c.category, lines.c.measure, lines.c.item]
     return (select(*keys, func.sum(lines.c.complaints), func.sum(lines.c.cents))
             .where(lines.c.day.is_not(None)).group_by(*keys))
@@ -392,7 +422,8 @@ def rebuild(zone_name: str) -> None:
     """Key the rollups by the days of `zone_name` and recompute them (in the caller's
     transaction; PostgreSQL: lock the counted tables against changes meanwhile)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("LOCK TABLE complaints, complaint_clocks, breaches IN SHARE ROW EXCLUSIVE MODE"))
+        db.session.execute(text("LOCK TABLE complaints, complaint_clocks, breaches, complaint_ratings "
+                                "IN SHARE ROW EXCLUSIVE MODE"))
     zone = ZoneInfo(zone_name)
     days = list(db.session.scalars(select(LocalDay.day).order_by(LocalDay.day)))
     db.session.execute(delete(LocalDay))

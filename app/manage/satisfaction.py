@@ -2,18 +2,24 @@
 given in a period, on average and counted, overall and by category, tier and owner, and the
 lowest-rated complaints of the period.
 
-Each query reads the ratings given in the period only (`ix_complaint_ratings_rated_at`), with
-the category, tier and owner each rating kept from when it was given: bounded by the period, not
-by the registry, and the same figures however the complaint moves later.
+The figures are grouped by the category, tier and owner each rating kept from when it was
+given, so they stay the same however the complaint moves later. They are added up from the
+outcome rollups (app/manage/outcome_rollup.py: the measures `rated_tier` and `rated_owner`,
+a count and a sum of scores per day, week and ISO year), the parts of a day at the period's ends
+read live: a few statements, bounded by the period's days and the groups it shows, not by how
+many ratings it holds. The lowest-rated complaints read the period's ratings
+(`ix_complaint_ratings_rated_at`).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from ..auth.models import User
 from ..complaints.categories import category_name
@@ -21,6 +27,7 @@ from ..complaints.models import Complaint
 from ..extensions import db
 from ..settings.store import current_policy
 from ..workflow.verdict_models import Rating
+from . import outcome_rollup
 
 #: How many of the lowest-rated complaints the analysis lists.
 LOWEST_LIMIT = 10
@@ -63,23 +70,31 @@ def _in_period(statement: Select, start: datetime, end: datetime, category: str 
     return statement.where(Rating.category == category) if category else statement
 
 
-def _average(value: Any) -> float | None:
-    return None if value is None else round(float(value), 2)
+def _average(total: int, count: int) -> float | None:
+    return round(total / count, 2) if count else None
 
 
-def _grouped(column: Any, start: datetime, end: datetime, category: str | None) -> list[tuple[Any, int, float | None]]:
-    rows = db.session.execute(_in_period(
-        select(column, func.count(), func.avg(Rating.score)).group_by(column), start, end, category))
-    return sorted(((key, int(n), _average(avg)) for key, n, avg in rows), key=lambda r: (-r[1], str(r[0])))
+def _summed(lines: Iterable[outcome_rollup.Line], key: Callable[[outcome_rollup.Line], Any]) -> list[tuple[Any, int, float | None]]:
+    """(key, ratings, average) per key of `lines`, most ratings first."""
+    sums: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
+    for line in lines:
+        total = sums[key(line)]
+        total[0] += line.complaints
+        total[1] += line.cents  # the sum of the scores
+    rows = [(k, n, _average(scores, n)) for k, (n, scores) in sums.items() if n]
+    return sorted(rows, key=lambda r: (-r[1], str(r[0])))
 
 
 def satisfaction_figures(start: datetime, end: datetime, *, language: str, category: str | None = None,
                          no_owner: str = "—") -> SatisfactionFigures:
     """The ratings given from `start` to `end` (of `category`, if given): overall, and by
     category, tier and owner, most ratings first; names in `language`."""
-    count, average = db.session.execute(
-        _in_period(select(func.count(), func.avg(Rating.score)), start, end, category)).one()
-    owners = _grouped(Rating.owner_id, start, end, category)
+    lines = outcome_rollup.counts(start, end, category, outcome_rollup.RATINGS)
+    by_tier = [line for line in lines if line.measure == outcome_rollup.RATED_TIER]
+    overall = _summed(by_tier, lambda line: None)
+    count, average = (overall[0][1], overall[0][2]) if overall else (0, None)
+    owners = _summed((line for line in lines if line.measure == outcome_rollup.RATED_OWNER),
+                     lambda line: int(line.item) if line.item else None)
     names = dict(db.session.execute(select(User.id, User.full_name).where(
         User.id.in_([key for key, _n, _a in owners if key is not None]))).all()) if owners else {}
     policy = current_policy()
@@ -91,10 +106,10 @@ def satisfaction_figures(start: datetime, end: datetime, *, language: str, categ
             return str(level)
 
     return SatisfactionFigures(
-        start=start, end=end, overall=Line(None, "", int(count), _average(average)),
-        by_category=[Line(k, category_name(k, language), n, a) for k, n, a in _grouped(Rating.category, start, end,
-                                                                                          category)],
-        by_tier=[Line(k, tier_name(k), n, a) for k, n, a in sorted(_grouped(Rating.tier, start, end, category))],
+        start=start, end=end, overall=Line(None, "", count, average),
+        by_category=[Line(k, category_name(k, language), n, a)
+                     for k, n, a in _summed(by_tier, lambda line: line.category)],
+        by_tier=[Line(k, tier_name(k), n, a) for k, n, a in sorted(_summed(by_tier, lambda line: int(line.item)))],
         by_owner=[Line(k, names.get(k, str(k)) if k is not None else no_owner, n, a) for k, n, a in owners],
     )
 

@@ -38,6 +38,12 @@ class WebhookEndpoint(db.Model):
         return parse_events(self.events)
 
 
+#: The deliveries not delivered (waiting, being sent, failed; "sent" is all the others): a few
+#: beside the delivered ones, which grow for ever. The condition of the partial index
+#: `ix_webhook_deliveries_undelivered`, written out as here by every query it serves.
+UNDELIVERED = "webhook_deliveries.status <> 'sent'"
+
+
 class WebhookDelivery(db.Model):
     """One event posted (or to be posted) to one endpoint; the body is fixed when the row is
     made, so every retry sends the same bytes."""
@@ -75,4 +81,7 @@ class WebhookDelivery(db.Model):
             sqlite_where=db.text("status IN ('queued', 'sending')"),
         ),
         db.Index("ix_webhook_deliveries_endpoint", "endpoint_id", "id"),
+        # The webhooks page's counts and an endpoint's deliveries in one of these states.
+        db.Index("ix_webhook_deliveries_undelivered", "endpoint_id", "status", "id",
+                 postgresql_where=db.text("status <> 'sent'"), sqlite_where=db.text("status <> 'sent'")),
     )

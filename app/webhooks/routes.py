@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from ..auth.access import requires
 from ..auth.permissions import Permission
@@ -17,7 +17,7 @@ from ..notifications.models import DeliveryStatus
 from ..text import row_id
 from . import operations
 from .forms import ActionForm, EndpointForm
-from .models import WebhookDelivery, WebhookEndpoint
+from .models import UNDELIVERED, WebhookDelivery, WebhookEndpoint
 
 bp = Blueprint("webhooks", __name__, url_prefix="/admin/webhooks", template_folder="templates")
 
@@ -31,6 +31,9 @@ STATUS_TITLES = {
     DeliveryStatus.FAILED: _l("failed"),
     DeliveryStatus.SKIPPED: _l("skipped"),
 }
+
+#: The page's count of each state not delivered.
+COUNTED = {DeliveryStatus.QUEUED: "pending", DeliveryStatus.SENDING: "pending", DeliveryStatus.FAILED: "failed"}
 
 
 def _own_urls() -> list[str]:
@@ -46,15 +49,16 @@ def _endpoint(endpoint_id: int) -> WebhookEndpoint:
 
 
 def _counts() -> dict[int, dict[str, int]]:
+    """Per endpoint, its deliveries waiting (or being sent) and failed: read from the index of
+    the deliveries not delivered alone, however many were delivered."""
     rows = db.session.execute(
         select(WebhookDelivery.endpoint_id, WebhookDelivery.status, func.count())
-        .where(WebhookDelivery.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.FAILED]))
-        .group_by(WebhookDelivery.endpoint_id, WebhookDelivery.status)
+        .where(text(UNDELIVERED)).group_by(WebhookDelivery.endpoint_id, WebhookDelivery.status)
     ).all()
     counts: dict[int, dict[str, int]] = {}
     for endpoint_id, status, count in rows:
-        key = "failed" if status == DeliveryStatus.FAILED else "pending"
-        counts.setdefault(endpoint_id, {"pending": 0, "failed": 0})[key] += count
+        if status in COUNTED:
+            counts.setdefault(endpoint_id, {"pending": 0, "failed": 0})[COUNTED[status]] += count
     return counts
 
 
@@ -106,6 +110,8 @@ def endpoint(endpoint_id: int) -> str | Response:
     query = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
     if status_filter in {status.value for status in DeliveryStatus}:
         query = query.where(WebhookDelivery.status == DeliveryStatus(status_filter))
+        if status_filter != DeliveryStatus.SENT:  # the few not delivered, newest first, by their own index
+            query = query.where(text(UNDELIVERED))
     else:
         status_filter = ""
     if before is not None:

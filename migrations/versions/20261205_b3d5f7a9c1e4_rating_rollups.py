@@ -1,0 +1,92 @@
+"""The satisfaction figures bounded by the period they show: the complainants' ratings counted in
+the outcome rollups.
+
+The dashboard's satisfaction tables (app/manage/satisfaction.py) read every rating of the
+period (a count and an average per category, tier and owner): ten times as many ratings, ten
+times the work, for the same few lines. Now `outcome_days`, `outcome_weeks` (and, by their
+triggers, `outcome_week_years`) hold two more measures, per local day and the category the
+rating was given with:
+
+  rated_tier   item: the tier the rating was given at
+  rated_owner  item: the id of the owner then ('' none)
+
+each with the number of ratings in `complaints` and the sum of their scores in `cents`. A
+trigger on complaint_ratings adds a new rating's lines in the same transaction, as the outcome
+rollups' triggers do (migration `outcome_rollups`: at once on SQLite, through `outcome_deltas`
+folded at the commit on PostgreSQL). A rating is never changed or deleted, and it keeps the
+category, tier and owner it was given with whatever becomes of its complaint, so there is no
+other trigger. Existing ratings are counted here.
+
+Revision ID: b3d5f7a9c1e4
+Revises: f2a4c6e8b0d1
+Create Date: 2026-12-05 00:30:00.000000
+
+"""
+import importlib.util
+from pathlib import Path
+
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = 'b3d5f7a9c1e4'
+down_revision = 'f2a4c6e8b0d1'
+branch_labels = None
+depends_on = None
+
+TRIGGER = 'outcome_complaint_ratings_insert'
+#: measure -> its item, of rating row `r`.
+MEASURES = {
+    'rated_tier': lambda r: f"CAST({r}.tier AS VARCHAR)",
+    'rated_owner': lambda r: f"coalesce(CAST({r}.owner_id AS VARCHAR), '')",
+}
+
+
+def _outcome_rollups():
+    """The migration `outcome_rollups`, loaded afresh: its trigger builders."""
+    path = next(Path(__file__).parent.glob('*_a3c5e7f9b1d2_outcome_rollups.py'))
+    spec = importlib.util.spec_from_file_location('outcome_rollups_a3c5e7f9b1d2', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _lines(module, r, source=""):
+    """What rating row `r` counts (of every row of `source`, if given)."""
+    return " UNION ALL ".join(
+        f"SELECT {module._day(f'{r}.rated_at')} AS day, {r}.category AS category, '{measure}' AS measure, "
+        f"{item(r)} AS item, 1 AS complaints, {r}.score AS cents{source}"
+        for measure, item in MEASURES.items())
+
+
+def upgrade():
+    dialect = op.get_bind().dialect.name
+    module = _outcome_rollups()
+    if dialect == 'postgresql':  # no rating between the backfill and the trigger
+        op.execute("LOCK TABLE complaint_ratings IN SHARE ROW EXCLUSIVE MODE")
+    lines = _lines(module, 'r', " FROM complaint_ratings r")
+    for table, period, expression in (('outcome_days', 'day', 'l.day'),
+                                      ('outcome_weeks', 'monday', module._monday('l.day', dialect))):
+        op.execute(f"INSERT INTO {table} ({period}, {module.KEYS}, {module.SUMS}) "
+                   f"SELECT {expression}, {module.KEYS}, sum(complaints), sum(cents) FROM ({lines}) l "
+                   f"WHERE l.day IS NOT NULL GROUP BY 1, {module.KEYS}")
+    statements = module._apply(_lines(module, 'NEW'), dialect)
+    if dialect == 'postgresql':
+        op.execute(f"CREATE FUNCTION {TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                   f"BEGIN {statements}; RETURN NULL; END $$")
+        op.execute(f"CREATE TRIGGER {TRIGGER} AFTER INSERT ON complaint_ratings FOR EACH ROW "
+                   f"EXECUTE FUNCTION {TRIGGER}()")
+    else:
+        op.execute(f"CREATE TRIGGER {TRIGGER} AFTER INSERT ON complaint_ratings BEGIN {statements}; END")
+
+
+def downgrade():
+    dialect = op.get_bind().dialect.name
+    if dialect == 'postgresql':
+        op.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON complaint_ratings")
+        op.execute(f"DROP FUNCTION IF EXISTS {TRIGGER}()")
+    else:
+        op.execute(f"DROP TRIGGER IF EXISTS {TRIGGER}")
+    measures = ", ".join(f"'{measure}'" for measure in MEASURES)
+    # outcome_weeks' triggers take the yearly lines down to no rating; those lines go last.
+    for table in ('outcome_days', 'outcome_weeks', 'outcome_week_years'):
+        op.execute(f"DELETE FROM {table} WHERE measure IN ({measures})")  # noqa: S608 (constants)
