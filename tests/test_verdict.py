@@ -335,6 +335,40 @@ def test_the_figures_count_and_average_by_category_tier_and_owner_for_the_period
         assert satisfaction_figures(end, end + timedelta(days=30), language="en").overall.count == 1
 
 
+def test_the_lowest_rated_are_the_newest_of_the_lowest_scores_read_by_score(app, register, staff):
+    """More ratings of a score than the list shows: the newest of the lowest score first, then
+    the next score; each score's ratings read through the index on (score, rated_at), so the
+    list reads at most its length per score, not the period's ratings."""
+    from sqlalchemy import event
+
+    from _support import plan
+
+    scored = []
+    for day, score in enumerate(("1", "2", "1", "5", "1", "2")):
+        number = _close(app, register, staff)
+        _rate(app, number, score=score, at=CLOSED_AT + timedelta(days=1, hours=day))
+        scored.append((number, int(score)))
+    start, end = T0, CLOSED_AT + timedelta(days=10)
+    sent: list[tuple[str, object]] = []
+
+    def catch(conn, cursor, statement, parameters, context, executemany):
+        if "complaint_ratings" in statement:
+            sent.append((statement, parameters))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", catch)
+        try:
+            lowest = lowest_rated(start, end, language="en", limit=4)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", catch)
+        ones, twos = [n for n, sc in scored if sc == 1], [n for n, sc in scored if sc == 2]
+        assert [(r.number, r.score) for r in lowest] == [(ones[2], 1), (ones[1], 1), (ones[0], 1), (twos[1], 2)]
+        assert [r.number for r in lowest_rated(start, end, language="en", limit=2)] == [ones[2], ones[1]]
+        assert len(sent) == 1
+        assert plan(*sent[0]).count("ix_complaint_ratings_score_rated_at") >= 5, plan(*sent[0])  # one read per score
+        db.session.rollback()
+
+
 def test_the_dashboard_and_the_analysis_show_the_periods_satisfaction(app, register, staff, client, login):
     low = _close(app, register, staff, category="bonuses")
     _rate(app, low, score="1", reason="Nobody answered my calls.")

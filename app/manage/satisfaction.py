@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, union_all
 
 from ..auth.models import User
 from ..complaints.categories import category_name
 from ..complaints.models import Complaint
 from ..extensions import db
 from ..settings.store import current_policy
-from ..workflow.verdict_models import Rating
+from ..workflow.verdict_models import HIGHEST_SCORE, LOWEST_SCORE, Rating
 from . import outcome_rollup
 
 #: How many of the lowest-rated complaints the analysis lists.
@@ -116,12 +116,21 @@ def satisfaction_figures(start: datetime, end: datetime, *, language: str, categ
 
 def lowest_rated(start: datetime, end: datetime, *, language: str, category: str | None = None,
                  limit: int = LOWEST_LIMIT) -> list[LowRated]:
-    """The lowest-rated complaints of the period, the lowest first (then the newest)."""
-    rows = db.session.execute(_in_period(
+    """The lowest-rated complaints of the period, the lowest first (then the newest). One
+    statement reading at most `limit` ratings of each score, the newest of the period first,
+    through the index on (score, rated_at): bounded by `limit`, not by the period's ratings."""
+    def newest(score: int) -> Select:
+        ratings = _in_period(select(Rating.id).where(Rating.score == score), start, end, category)
+        picked = ratings.order_by(Rating.rated_at.desc(), Rating.id.desc()).limit(limit).subquery()
+        return select(picked.c.id)
+
+    picked = union_all(*(newest(score) for score in range(LOWEST_SCORE, HIGHEST_SCORE + 1))).subquery("picked")
+    rows = db.session.execute(
         select(Complaint.number, Complaint.slug, Rating.score, Rating.reason, Rating.rated_at, Rating.category,
                User.full_name)
+        .join(picked, picked.c.id == Rating.id)
         .join(Complaint, Complaint.id == Rating.complaint_id)
-        .outerjoin(User, User.id == Rating.owner_id), start, end, category)
+        .outerjoin(User, User.id == Rating.owner_id)
         .order_by(Rating.score, Rating.rated_at.desc(), Rating.id.desc()).limit(limit))
     return [LowRated(number, slug, score, reason, rated_at, category_name(code, language), owner)
             for number, slug, score, reason, rated_at, code, owner in rows]

@@ -60,6 +60,8 @@ class Rating(db.Model):
 
     __table_args__ = (
         CheckConstraint(f"score BETWEEN {LOWEST_SCORE} AND {HIGHEST_SCORE}", name="score_range"),
+        # The newest ratings of each score: the analysis's lowest-rated list (app/manage/satisfaction.py).
+        db.Index("ix_complaint_ratings_score_rated_at", "score", "rated_at", "id"),
     )
 
 
