@@ -46,6 +46,26 @@ def test_the_form_and_the_api_share_one_registration_limit_per_address(limited):
     assert other.status_code == 201
 
 
+
+def test_the_registration_count_is_flask_limiters_and_skips_what_registers_nothing(limited):
+    """The registration limit is checked in one pass (app/ratelimits.py `in_one_pass`), in the
+    count Flask-Limiter keeps for a shared limit: its storage, its key (address and scope)."""
+    from limits import parse
+
+    from app.extensions import limiter
+
+    client = limited.test_client()
+    for _ in range(3):  # reading the form and switching its language register nothing
+        assert client.get("/complaints/new").status_code == 200
+        assert client.post("/complaints/new", data={**form_data(), "switch_language": "ro"}).status_code == 200
+    assert client.post("/api/v1/complaints", json=valid_payload()).status_code == 201
+    with limited.test_request_context():
+        stats = limiter.limiter.get_window_stats(parse(SMALL["COMPLAINT_RATE_LIMIT"]), "127.0.0.1", "complaints")
+    assert stats.remaining == 1
+    assert client.post("/complaints/new", data=form_data(language="en")).status_code == 303
+    assert client.post("/api/v1/complaints", json=valid_payload()).status_code == 429
+    assert _count(limited) == 2
+
 def test_look_ups_by_number_and_code_share_one_limit(limited):
     client = limited.test_client()
     created = client.post("/api/v1/complaints", json=valid_payload()).get_json()
