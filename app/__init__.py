@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from config import Config, config_from_env
 
 from . import models  # noqa: F401  (every table registered on the metadata)
-from .extensions import babel, csrf, db, limiter, login_manager
+from .extensions import babel, csrf, db, login_manager
 from .serving.headers import CONTENT_SECURITY_POLICY
 from .serving.routing import LazyBuilderRule
 
@@ -51,7 +51,7 @@ def register_input_guard(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import i18n, migrations
+    from . import i18n, migrations, ratelimits
     from .database import configure_sqlite, engine_options, sqlite_write_lock_path
     from .mail import delivery as mail_delivery
 
@@ -62,7 +62,7 @@ def register_extensions(app: Flask) -> None:
     migrations.init_app(app)  # Flask-Migrate and Alembic load when a migration runs
     csrf.init_app(app)
     login_manager.init_app(app)
-    limiter.init_app(app)
+    ratelimits.init_app(app)  # the limiter, without request hooks it has no use for
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["REGISTRY_TIMEZONE"])
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)

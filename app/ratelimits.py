@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import ngettext
 from flask_limiter import RequestLimit, RouteLimit
 from flask_limiter.errors import RateLimitExceeded
@@ -21,6 +21,28 @@ from werkzeug.wrappers import Response
 
 from .extensions import limiter
 from .i18n import posts_language_switch
+
+#: Settings that give Flask-Limiter's request hooks work to do: limits on every route (default,
+#: application), meta limits, in-memory fallback limits, X-RateLimit-* headers.
+APP_WIDE_SETTINGS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META", "RATELIMIT_IN_MEMORY_FALLBACK",
+                     "RATELIMIT_HEADERS_ENABLED")
+
+
+def init_app(app: Flask) -> None:
+    """Bind the limiter to `app`, without its request hooks when they have nothing to do.
+
+    Flask-Limiter adds three hooks to every request: a before-request pass that applies the
+    limits all routes share, an after-request one that writes X-RateLimit-* headers and makes
+    conditional deductions, a teardown that clears what they kept. This app declares each limit
+    on its view (checked by the view's decorator), deducts nothing conditionally and sends no
+    such headers, so the hooks only cost time: about 0.09 ms of CPU on every request. Unless one
+    of APP_WIDE_SETTINGS is set they are left out, through Flask-Limiter's own guard (it adds
+    them once per app, and not to an app whose `extensions["limiter"]` already lists it). A
+    limit for a whole blueprint, or limits passed to `Limiter(...)` itself, would need them back.
+    """
+    if not any(app.config.get(name) for name in APP_WIDE_SETTINGS):
+        app.extensions.setdefault("limiter", set()).add(limiter)
+    limiter.init_app(app)
 
 
 def _setting(name: str) -> Callable[[], str]:

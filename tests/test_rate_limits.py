@@ -114,3 +114,18 @@ def test_counts_can_live_in_redis_so_several_servers_share_them(app, make_app):
     finally:
         if keys:
             store.delete(*keys)
+
+
+def test_limits_for_every_route_still_apply_when_an_installation_sets_them(app, make_app):
+    """app/ratelimits.py `init_app` leaves Flask-Limiter's request hooks out while no setting
+    needs them; a default limit for every route brings them back, and it is enforced."""
+    from app.extensions import limiter
+
+    plain = make_app(RATELIMIT_ENABLED=True)
+    assert not any("Limiter" in repr(hook) for hook in plain.before_request_funcs.get(None, []))
+    try:
+        everywhere = make_app(RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="2 per minute")
+        client = everywhere.test_client()
+        assert [client.get("/complaints/new").status_code for _ in range(3)] == [200, 200, 429]
+    finally:  # the limiter is one object for every app this process makes: no default for the next
+        limiter.limit_manager.set_default_limits([])
