@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -12,7 +12,7 @@ from config import Config, config_from_env
 
 from . import models  # noqa: F401  (every table registered on the metadata)
 from .extensions import babel, csrf, db, login_manager
-from .serving.headers import CONTENT_SECURITY_POLICY
+from .serving.headers import add_security_headers
 from .serving.routing import LazyBuilderRule
 
 
@@ -165,14 +165,7 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_response_headers(app: Flask) -> None:
-    @app.after_request
-    def _headers(response: Response) -> Response:
-        # Tracking links carry the access code in the URL: never leak it to another site.
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        return response
+    app.after_request(add_security_headers)
 
 
 def register_template_context(app: Flask) -> None:
