@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from config import Config, config_from_env
 
 from . import models  # noqa: F401  (every table registered on the metadata)
-from .extensions import babel, csrf, db, limiter, login_manager
-from .serving.headers import CONTENT_SECURITY_POLICY
+from .extensions import babel, csrf, db, login_manager
+from .serving.headers import add_security_headers
 from .serving.routing import LazyBuilderRule
 
 
@@ -51,7 +51,7 @@ def register_input_guard(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import i18n, migrations
+    from . import i18n, migrations, ratelimits
     from .database import configure_sqlite, engine_options, sqlite_write_lock_path
     from .mail import delivery as mail_delivery
 
@@ -62,7 +62,7 @@ def register_extensions(app: Flask) -> None:
     migrations.init_app(app)  # Flask-Migrate and Alembic load when a migration runs
     csrf.init_app(app)
     login_manager.init_app(app)
-    limiter.init_app(app)
+    ratelimits.init_app(app)  # the limiter, without request hooks it has no use for
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["REGISTRY_TIMEZONE"])
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
@@ -165,14 +165,7 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_response_headers(app: Flask) -> None:
-    @app.after_request
-    def _headers(response: Response) -> Response:
-        # Tracking links carry the access code in the URL: never leak it to another site.
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        return response
+    app.after_request(add_security_headers)
 
 
 def register_template_context(app: Flask) -> None:

@@ -106,6 +106,11 @@ def test_only_the_desk_receipt_print_may_be_framed_and_only_by_this_site(
     framed = client.get(f"/staff/complaints/{reference}/prints/{print_id}.pdf")
     assert framed.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert "frame-ancestors 'self'" in framed.headers["Content-Security-Policy"]
+    # The app's defaults (app/serving/headers.py `add_security_headers`) fill in only what the view left out.
+    assert framed.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert len(framed.headers.getlist("Content-Security-Policy")) == 1
+    assert framed.headers.getlist("Referrer-Policy") == ["no-referrer"]
+    assert framed.headers.getlist("X-Content-Type-Options") == ["nosniff"]
     page = client.get(f"/staff/complaints/{reference}/prints/{print_id}")
     assert page.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]

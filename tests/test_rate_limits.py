@@ -46,6 +46,26 @@ def test_the_form_and_the_api_share_one_registration_limit_per_address(limited):
     assert other.status_code == 201
 
 
+
+def test_the_registration_count_is_flask_limiters_and_skips_what_registers_nothing(limited):
+    """The registration limit is checked in one pass (app/ratelimits.py `in_one_pass`), in the
+    count Flask-Limiter keeps for a shared limit: its storage, its key (address and scope)."""
+    from limits import parse
+
+    from app.extensions import limiter
+
+    client = limited.test_client()
+    for _ in range(3):  # reading the form and switching its language register nothing
+        assert client.get("/complaints/new").status_code == 200
+        assert client.post("/complaints/new", data={**form_data(), "switch_language": "ro"}).status_code == 200
+    assert client.post("/api/v1/complaints", json=valid_payload()).status_code == 201
+    with limited.test_request_context():
+        stats = limiter.limiter.get_window_stats(parse(SMALL["COMPLAINT_RATE_LIMIT"]), "127.0.0.1", "complaints")
+    assert stats.remaining == 1
+    assert client.post("/complaints/new", data=form_data(language="en")).status_code == 303
+    assert client.post("/api/v1/complaints", json=valid_payload()).status_code == 429
+    assert _count(limited) == 2
+
 def test_look_ups_by_number_and_code_share_one_limit(limited):
     client = limited.test_client()
     created = client.post("/api/v1/complaints", json=valid_payload()).get_json()
@@ -94,3 +114,18 @@ def test_counts_can_live_in_redis_so_several_servers_share_them(app, make_app):
     finally:
         if keys:
             store.delete(*keys)
+
+
+def test_limits_for_every_route_still_apply_when_an_installation_sets_them(app, make_app):
+    """app/ratelimits.py `init_app` leaves Flask-Limiter's request hooks out while no setting
+    needs them; a default limit for every route brings them back, and it is enforced."""
+    from app.extensions import limiter
+
+    plain = make_app(RATELIMIT_ENABLED=True)
+    assert not any("Limiter" in repr(hook) for hook in plain.before_request_funcs.get(None, []))
+    try:
+        everywhere = make_app(RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="2 per minute")
+        client = everywhere.test_client()
+        assert [client.get("/complaints/new").status_code for _ in range(3)] == [200, 200, 429]
+    finally:  # the limiter is one object for every app this process makes: no default for the next
+        limiter.limit_manager.set_default_limits([])

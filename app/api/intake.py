@@ -112,7 +112,7 @@ def create_complaint() -> tuple[Response, int]:
     body = public_view(complaint) | {
         "access_code": display_access_code(complaint.access_code),
         **_links(complaint),
-        "fingerprint": fingerprint_of(registration.entry.digest),
+        "fingerprint": fingerprint_of(registration.digest),
     }
     response = jsonify(body)
     response.headers["Location"] = body["api_url"]

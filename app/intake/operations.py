@@ -31,7 +31,6 @@ from ..notifications.models import Audience, NotificationKind
 from ..notifications.queue import outbox_row
 from ..registry.chain import intake_entry
 from ..registry.digest import canonical_json, new_salt
-from ..registry.models import RegistryEntry
 from ..registry.numbering import format_number, incoming_scope, number_slug, registry_year
 from ..registry.registration import Reservation, append_intake_entry, reserve
 from ..settings.store import current_settings
@@ -72,7 +71,7 @@ class ComplaintSubmission:
 @dataclass(frozen=True)
 class Registration:
     complaint: Complaint
-    entry: RegistryEntry  # its signed intake record
+    digest: str  # its signed intake record's digest (the receipt's fingerprint shows it)
     created: bool  # False when an idempotency key returned an earlier registration
 
 
@@ -102,7 +101,7 @@ def register_complaint(
     if idempotency_key is not None:
         earlier = _claim_idempotency_key(idempotency_key, submission.request_hash())
         if earlier is not None:
-            return Registration(earlier, intake_entry(earlier.id), created=False)
+            return Registration(earlier, intake_entry(earlier.id).digest, created=False)
 
     complaint = Complaint(
         access_code=new_access_code(),
@@ -131,13 +130,13 @@ def register_complaint(
     registration = {"signature": CHANNEL_SIGNATURE[channel].value, "by": actor(registered_by)}
     if clocks.signed:
         registration["clocks"] = list(clocks.signed)
-    entry = append_intake_entry(complaint, place, rows, registration=registration)
+    digest = append_intake_entry(complaint, place, rows, registration=registration)
     if clocks.late:  # received long before it was registered (a letter that waited): breached already
         breached_at_registration(complaint, clocks.late)
     if idempotency_key is not None:
         _record_idempotency_key(idempotency_key, complaint.id)
     log.info("registered complaint %s via %s", complaint.number, channel.value)
-    return Registration(complaint, entry, created=True)
+    return Registration(complaint, digest, created=True)
 
 
 def _attachments(files: tuple[Evidence, ...]) -> list[Attachment]:

@@ -76,11 +76,13 @@ def reserve(scope: str) -> Reservation:
 def append_intake_entry(
     complaint: Complaint, place: Reservation, rows: Sequence[tuple[Table, dict[str, Any]]] = (),
     *, registration: dict[str, Any] | None = None,
-) -> RegistryEntry:
+) -> str:
     """Store a new complaint, numbered from `place`, with `rows` of other tables that refer to
     it (its queued e-mail; their `complaint_id` is filled in), and append its signed intake
-    entry at the place reserved for it, with the entry's private part. `registration` (how it
-    was signed, who registered it) is signed in the payload beside the complaint's own values.
+    entry at the place reserved for it, with the entry's private part; answers the entry's
+    digest (no RegistryEntry object is made for it: the row is written as it is). `registration`
+    (how it was signed, who registered it) is signed in the payload beside the complaint's own
+    values.
 
     The writes of a registration, made while other registrations wait for the number lock, so
     they skip the ORM's unit of work: on PostgreSQL one statement (data-modifying CTEs sharing
@@ -105,7 +107,7 @@ def append_intake_entry(
             insert_row(other, {**row, "complaint_id": complaint_id})
         set_head_digest(entry["digest"])
     as_stored(complaint, (complaint_id,))
-    return RegistryEntry(**{**entry, "complaint_id": complaint_id})
+    return entry["digest"]
 
 
 #: The statement of `_stored_together`, per shape (the complaint's columns, each row's table and columns).
