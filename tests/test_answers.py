@@ -22,7 +22,6 @@ from app.answers.operations import (
     retire_template,
     revise_template,
 )
-from app.answers.usage import template_usage
 from app.audit.models import AuditAction, AuditEvent
 from app.auth.models import User
 from app.auth.tokens import create_token
@@ -31,6 +30,7 @@ from app.complaints.filters import ComplaintFilter
 from app.database import commit_with_retry
 from app.dates import format_deadline
 from app.extensions import db
+from app.manage.template_usage import template_usage
 from app.workflow import operations as ops
 from app.workflow.models import CaseMessage
 
@@ -348,6 +348,47 @@ def test_usage_is_counted_per_template_within_the_period_and_shown_on_the_analys
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'data-testid="template-usage"' in html
     assert "Retragere" in html and "Cerere de documente" not in html
+
+
+def test_usage_per_version_is_read_from_the_outcome_rollups_and_equals_a_count(app, register, staff):
+    """The letters per version of a period of whole days come from the outcome rollups (a
+    trigger on answer_template_uses keeps them; no statement reads the uses), equal the rollups
+    recomputed, and equal a count of the uses (a part day at the ends read live); narrowed to a
+    category, they are counted live."""
+    from sqlalchemy import event
+
+    from app.clock import local_day_start
+    from app.manage import outcome_rollup
+
+    numbers = [register(language="ro") for _ in range(3)]
+    a = make_template(app, staff["mihai"])
+    for day, number in enumerate(numbers):
+        act(app, number, ops.take_complaint, by=staff["olga"])
+        _send_from(app, number, current_version(app, a), staff["olga"], T0 + timedelta(days=day, hours=2))
+    zone = app.config["REGISTRY_TIMEZONE"]
+    first = (T0 + timedelta(days=1)).astimezone(__import__("zoneinfo").ZoneInfo(zone)).date()
+    whole_days = ComplaintFilter(registered_from=local_day_start(first, zone),
+                                 registered_before=local_day_start(first + timedelta(days=5), zone))
+    sent: list[str] = []
+
+    def catch(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    with app.app_context():
+        rows = sorted(map(tuple, db.session.execute(outcome_rollup.stored_days())))
+        assert rows == sorted(map(tuple, db.session.execute(outcome_rollup.recomputed_days())))
+        assert any(row[2] == outcome_rollup.TEMPLATE_USED for row in rows)
+        event.listen(db.engine, "before_cursor_execute", catch)
+        try:
+            usage = template_usage(whole_days)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", catch)
+        assert [(u.template.id, u.letters) for u in usage] == [(a, 2)]
+        assert sent and not [statement for statement in sent if "FROM answer_template_uses" in statement]
+        part_days = ComplaintFilter(registered_from=T0 + timedelta(hours=1), registered_before=T0 + timedelta(days=1, hours=3))
+        assert [(u.template.id, u.letters) for u in template_usage(part_days)] == [(a, 2)]
+        category = load(app, numbers[0]).category
+        assert [(u.template.id, u.letters) for u in template_usage(ComplaintFilter(category=category))] == [(a, 3)]
 
 
 def test_a_retired_template_still_counts_its_letters(app, register, staff):

@@ -30,7 +30,6 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union, union_all
 
-from ..answers.usage import template_usage
 from ..auth.access import requires
 from ..auth.permissions import Permission
 from ..clock import now_utc
@@ -47,6 +46,7 @@ from .figures.overview import week_index
 from .models import ComplaintFacts as Facts
 from .models import FigureCell, FigureContact, FigureContactTotal, FigureContactYear, FigureReason
 from .satisfaction import lowest_rated
+from .template_usage import template_usage
 
 SPIKE_MIN_COUNT = 5
 SPIKE_GROWTH = 0.5

@@ -16,6 +16,7 @@ Each complaint, regulatory clock and breach counts on the day of its moment:
   breach     breaches.detected_at           item: the deadline's kind
   rated_tier  complaint_ratings.rated_at    item: the tier the rating was given at
   rated_owner complaint_ratings.rated_at    item: the owner's id then ('' none)
+  template    answer_template_uses.used_at  item: the template version's id; category ''
 
 The two rating measures count the complainants' ratings (app/manage/satisfaction.py) by the
 category, tier and owner kept on each rating, and hold the sum of their scores where the others
@@ -70,6 +71,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..answers.models import AnswerTemplateUse
 from ..clocks.bands import Banding
 from ..clocks.calendar import WorkingCalendar
 from ..clocks.models import ComplaintClock
@@ -163,6 +165,9 @@ Index("ix_complaint_clocks_extended_at", ComplaintClock.extended_at,
 RECEIVED, CLOSED, RESOLVED, REMEDY, BAND, REDRESS, EXTENSION, BREACH = (
     "received", "closed", "resolved", "remedy", "band", "redress", "extension", "breach")
 RATED_TIER, RATED_OWNER = "rated_tier", "rated_owner"
+#: The letters started from an answer template (app/manage/template_usage.py), counted for every category
+#: at once (category ''): the analysis counts them by category live (migration `template_use_rollups`).
+TEMPLATE_USED = "template"
 
 
 def _has_remedy() -> ColumnElement[bool]:
@@ -208,11 +213,27 @@ def _rating_lines(measure: str, moment_in: Any, category: str | None, *, daily: 
             .where(*where).group_by(Rating.category, item, *([day] if daily else [])))
 
 
+def _use_lines(moment_in: Any, *, daily: bool) -> Select:
+    """(measure, '', version id, letters, 0) [and day] of the letters started from a template
+    version at a moment satisfying `moment_in(column)`."""
+    item, day = cast(AnswerTemplateUse.version_id, String), _day_of(AnswerTemplateUse.used_at)
+    return (select(literal_column(f"'{TEMPLATE_USED}'").label("measure"), literal_column("''").label("category"),
+                   item.label("item"), *([day.label("day")] if daily else []), func.count().label("complaints"),
+                   literal_column("0").label("cents"))
+            .where(moment_in(AnswerTemplateUse.used_at)).group_by(item, *([day] if daily else [])))
+
+
 def _lines(measures: Iterable[str], moment_in: Any, category: str | None, *, daily: bool = False) -> Any:
     """(measure, category, item, complaints, cents) [and day, with `daily`] per measure of
-    the complaints, clocks, breaches and ratings whose moment satisfies `moment_in(column)`."""
+    the complaints, clocks, breaches, ratings and template uses whose moment satisfies
+    `moment_in(column)`."""
     selects = []
     for measure in measures:
+        if measure == TEMPLATE_USED:
+            if category is not None:
+                raise ValueError("template uses are counted for every category at once")
+            selects.append(_use_lines(moment_in, daily=daily))
+            continue
         if measure in _RATING_MEASURES:
             selects.append(_rating_lines(measure, moment_in, category, daily=daily))
             continue
@@ -251,6 +272,7 @@ def _day_of(moment: Any) -> Any:
 
 ALL = (RECEIVED, CLOSED, RESOLVED, REMEDY, BAND, REDRESS, EXTENSION, BREACH)
 RATINGS = (RATED_TIER, RATED_OWNER)
+USES = (TEMPLATE_USED,)
 
 
 @dataclass(frozen=True)
@@ -369,7 +391,7 @@ SUMS = ("complaints", "cents")
 def recomputed_days() -> Select:
     """Every line of the daily rollup with a complaint, computed from the complaints, clocks,
     breaches and ratings."""
-    lines = _lines(ALL + RATINGS, lambda m: true(), None, daily=True).subquery("l")
+    lines = _lines(ALL + RATINGS + USES, lambda m: true(), None, daily=True).subquery("l")
     keys = [lines.c.day, lines.c.category, lines.c.measure, lines.c.item]
     return (select(*keys, func.sum(lines.c.complaints), func.sum(lines.c.cents))
             .where(lines.c.day.is_not(None)).group_by(*keys))
@@ -422,8 +444,8 @@ def rebuild(zone_name: str) -> None:
     """Key the rollups by the days of `zone_name` and recompute them (in the caller's
     transaction; PostgreSQL: lock the counted tables against changes meanwhile)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("LOCK TABLE complaints, complaint_clocks, breaches, complaint_ratings "
-                                "IN SHARE ROW EXCLUSIVE MODE"))
+        db.session.execute(text("LOCK TABLE complaints, complaint_clocks, breaches, complaint_ratings, "
+                                "answer_template_uses IN SHARE ROW EXCLUSIVE MODE"))
     zone = ZoneInfo(zone_name)
     days = list(db.session.scalars(select(LocalDay.day).order_by(LocalDay.day)))
     db.session.execute(delete(LocalDay))

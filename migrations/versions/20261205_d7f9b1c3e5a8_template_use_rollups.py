@@ -1,0 +1,82 @@
+"""The analysis's template usage bounded by the period it shows: the letters started from an
+answer template counted in the outcome rollups.
+
+The analysis (app/manage/template_usage.py) counted every letter of the period started from a template,
+per template (a third of the first answers at a million complaints a year: 300,000 rows for
+the whole year). Now `outcome_days`, `outcome_weeks` (and, by their triggers,
+`outcome_week_years`) hold one more measure per local day:
+
+  template       item: the template version's id; category '' (every category at once)
+
+with the number of letters in `complaints`. A trigger on answer_template_uses adds a new use's
+line in the same transaction, as the outcome rollups' triggers do (migration `outcome_rollups`:
+at once on SQLite, through `outcome_deltas` folded at the commit on PostgreSQL). A use is never
+changed or deleted, so there is no other trigger. The analysis narrowed to a category still
+counts live (a complaint's category may change after its letter). Existing uses are counted here.
+
+Revision ID: d7f9b1c3e5a8
+Revises: c5e7a9b1d3f6
+Create Date: 2026-12-05 00:20:00.000000
+
+"""
+import importlib.util
+from pathlib import Path
+
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = 'd7f9b1c3e5a8'
+down_revision = 'c5e7a9b1d3f6'
+branch_labels = None
+depends_on = None
+
+TRIGGER = 'outcome_answer_template_uses_insert'
+MEASURE = 'template'  # measure is VARCHAR(12)
+
+
+def _outcome_rollups():
+    """The migration `outcome_rollups`, loaded afresh: its trigger builders."""
+    path = next(Path(__file__).parent.glob('*_a3c5e7f9b1d2_outcome_rollups.py'))
+    spec = importlib.util.spec_from_file_location('outcome_rollups_a3c5e7f9b1d2', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _lines(module, u, source=""):
+    """What use row `u` counts (of every row of `source`, if given)."""
+    return (f"SELECT {module._day(f'{u}.used_at')} AS day, '' AS category, '{MEASURE}' AS measure, "
+            f"CAST({u}.version_id AS VARCHAR) AS item, 1 AS complaints, 0 AS cents{source}")
+
+
+def upgrade():
+    dialect = op.get_bind().dialect.name
+    module = _outcome_rollups()
+    if dialect == 'postgresql':  # no use between the backfill and the trigger
+        op.execute("LOCK TABLE answer_template_uses IN SHARE ROW EXCLUSIVE MODE")
+    lines = _lines(module, 'u', " FROM answer_template_uses u")
+    for table, period, expression in (('outcome_days', 'day', 'l.day'),
+                                      ('outcome_weeks', 'monday', module._monday('l.day', dialect))):
+        op.execute(f"INSERT INTO {table} ({period}, {module.KEYS}, {module.SUMS}) "
+                   f"SELECT {expression}, {module.KEYS}, sum(complaints), sum(cents) FROM ({lines}) l "
+                   f"WHERE l.day IS NOT NULL GROUP BY 1, {module.KEYS}")
+    statements = module._apply(_lines(module, 'NEW'), dialect)
+    if dialect == 'postgresql':
+        op.execute(f"CREATE FUNCTION {TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                   f"BEGIN {statements}; RETURN NULL; END $$")
+        op.execute(f"CREATE TRIGGER {TRIGGER} AFTER INSERT ON answer_template_uses FOR EACH ROW "
+                   f"EXECUTE FUNCTION {TRIGGER}()")
+    else:
+        op.execute(f"CREATE TRIGGER {TRIGGER} AFTER INSERT ON answer_template_uses BEGIN {statements}; END")
+
+
+def downgrade():
+    dialect = op.get_bind().dialect.name
+    if dialect == 'postgresql':
+        op.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON answer_template_uses")
+        op.execute(f"DROP FUNCTION IF EXISTS {TRIGGER}()")
+    else:
+        op.execute(f"DROP TRIGGER IF EXISTS {TRIGGER}")
+    # outcome_weeks' triggers take the yearly lines down to no use; those lines go last.
+    for table in ('outcome_days', 'outcome_weeks', 'outcome_week_years'):
+        op.execute(f"DELETE FROM {table} WHERE measure = '{MEASURE}'")  # noqa: S608 (constants)
