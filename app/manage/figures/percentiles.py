@@ -71,7 +71,10 @@ def _bucket_counts(f: ComplaintFilter, s: rollup.Split | None, lowers: list[int]
     if s is not None:
         statements.append(rollup.summed(FigureDuration, s, f, 0, ("measure", "bucket"), ("complaints",),
                                         lambda table: [table.measure.in_(sorted(rollup.ENDS))]))
-    statements.append(_durations_by_bucket(*rollup.live_facts(s, counted(f)), lowers, "live"))
+    # Only a complaint answered or decided has a duration: the open work not yet answered (about
+    # half of it) is left out before any bucket is computed.
+    with_an_end = or_(*(end.is_not(None) for end in rollup.ENDS.values()))
+    statements.append(_durations_by_bucket(*rollup.live_facts(s, [*counted(f), with_an_end]), lowers, "live"))
     signs = [1] * len(statements)
     if s is not None and s.less:  # the parts of the first and last weeks outside the period
         parts = [and_(*rollup.less_where(s, index, f)) for index in range(len(s.less))]
