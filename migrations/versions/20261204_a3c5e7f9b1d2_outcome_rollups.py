@@ -233,6 +233,43 @@ def _backfill(dialect):
     ]
 
 
+def count_rows_of(table, trigger, lines_of):
+    """For a later migration that counts the rows of another table in these rollups (the
+    ratings, the template uses): count the rows there are, then each row inserted, in the same
+    transaction as the rollups' own triggers do. `lines_of(r, source)` is the SELECT of what row
+    `r` counts (of every row of `source`, when given): day, category, measure, item, complaints,
+    cents. Rows never changed or deleted: there is no other trigger."""
+    dialect = op.get_bind().dialect.name
+    if dialect == 'postgresql':  # no row between the backfill and the trigger
+        op.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+    lines = lines_of('r', f" FROM {table} r")
+    for rollup, period, expression in (('outcome_days', 'day', 'l.day'),
+                                       ('outcome_weeks', 'monday', _monday('l.day', dialect))):
+        op.execute(f"INSERT INTO {rollup} ({period}, {KEYS}, {SUMS}) "
+                   f"SELECT {expression}, {KEYS}, sum(complaints), sum(cents) FROM ({lines}) l "
+                   f"WHERE l.day IS NOT NULL GROUP BY 1, {KEYS}")
+    statements = _apply(lines_of('NEW', ''), dialect)
+    if dialect == 'postgresql':
+        op.execute(f"CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                   f"BEGIN {statements}; RETURN NULL; END $$")
+        op.execute(f"CREATE TRIGGER {trigger} AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {trigger}()")
+    else:
+        op.execute(f"CREATE TRIGGER {trigger} AFTER INSERT ON {table} BEGIN {statements}; END")
+
+
+def uncount_rows_of(table, trigger, measures):
+    """Undo `count_rows_of`: its trigger, and the lines of its `measures`."""
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
+        op.execute(f"DROP FUNCTION IF EXISTS {trigger}()")
+    else:
+        op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    listed = ", ".join(f"'{measure}'" for measure in measures)
+    # outcome_weeks' triggers take the yearly lines down to nothing; those lines go last.
+    for rollup in ('outcome_days', 'outcome_weeks', 'outcome_week_years'):
+        op.execute(f"DELETE FROM {rollup} WHERE measure IN ({listed})")  # noqa: S608 (constants)
+
+
 def _settings():
     """The clock policies and calendar in force now (the latest stored versions, else config.py)."""
     from app.clock import now_utc

@@ -59,34 +59,9 @@ def _lines(module, r, source=""):
 
 
 def upgrade():
-    dialect = op.get_bind().dialect.name
     module = _outcome_rollups()
-    if dialect == 'postgresql':  # no rating between the backfill and the trigger
-        op.execute("LOCK TABLE complaint_ratings IN SHARE ROW EXCLUSIVE MODE")
-    lines = _lines(module, 'r', " FROM complaint_ratings r")
-    for table, period, expression in (('outcome_days', 'day', 'l.day'),
-                                      ('outcome_weeks', 'monday', module._monday('l.day', dialect))):
-        op.execute(f"INSERT INTO {table} ({period}, {module.KEYS}, {module.SUMS}) "
-                   f"SELECT {expression}, {module.KEYS}, sum(complaints), sum(cents) FROM ({lines}) l "
-                   f"WHERE l.day IS NOT NULL GROUP BY 1, {module.KEYS}")
-    statements = module._apply(_lines(module, 'NEW'), dialect)
-    if dialect == 'postgresql':
-        op.execute(f"CREATE FUNCTION {TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                   f"BEGIN {statements}; RETURN NULL; END $$")
-        op.execute(f"CREATE TRIGGER {TRIGGER} AFTER INSERT ON complaint_ratings FOR EACH ROW "
-                   f"EXECUTE FUNCTION {TRIGGER}()")
-    else:
-        op.execute(f"CREATE TRIGGER {TRIGGER} AFTER INSERT ON complaint_ratings BEGIN {statements}; END")
+    module.count_rows_of('complaint_ratings', TRIGGER, lambda r, source: _lines(module, r, source))
 
 
 def downgrade():
-    dialect = op.get_bind().dialect.name
-    if dialect == 'postgresql':
-        op.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON complaint_ratings")
-        op.execute(f"DROP FUNCTION IF EXISTS {TRIGGER}()")
-    else:
-        op.execute(f"DROP TRIGGER IF EXISTS {TRIGGER}")
-    measures = ", ".join(f"'{measure}'" for measure in MEASURES)
-    # outcome_weeks' triggers take the yearly lines down to no rating; those lines go last.
-    for table in ('outcome_days', 'outcome_weeks', 'outcome_week_years'):
-        op.execute(f"DELETE FROM {table} WHERE measure IN ({measures})")  # noqa: S608 (constants)
+    _outcome_rollups().uncount_rows_of('complaint_ratings', TRIGGER, MEASURES)

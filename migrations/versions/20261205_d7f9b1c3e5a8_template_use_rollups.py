@@ -50,33 +50,9 @@ def _lines(module, u, source=""):
 
 
 def upgrade():
-    dialect = op.get_bind().dialect.name
     module = _outcome_rollups()
-    if dialect == 'postgresql':  # no use between the backfill and the trigger
-        op.execute("LOCK TABLE answer_template_uses IN SHARE ROW EXCLUSIVE MODE")
-    lines = _lines(module, 'u', " FROM answer_template_uses u")
-    for table, period, expression in (('outcome_days', 'day', 'l.day'),
-                                      ('outcome_weeks', 'monday', module._monday('l.day', dialect))):
-        op.execute(f"INSERT INTO {table} ({period}, {module.KEYS}, {module.SUMS}) "
-                   f"SELECT {expression}, {module.KEYS}, sum(complaints), sum(cents) FROM ({lines}) l "
-                   f"WHERE l.day IS NOT NULL GROUP BY 1, {module.KEYS}")
-    statements = module._apply(_lines(module, 'NEW'), dialect)
-    if dialect == 'postgresql':
-        op.execute(f"CREATE FUNCTION {TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                   f"BEGIN {statements}; RETURN NULL; END $$")
-        op.execute(f"CREATE TRIGGER {TRIGGER} AFTER INSERT ON answer_template_uses FOR EACH ROW "
-                   f"EXECUTE FUNCTION {TRIGGER}()")
-    else:
-        op.execute(f"CREATE TRIGGER {TRIGGER} AFTER INSERT ON answer_template_uses BEGIN {statements}; END")
+    module.count_rows_of('answer_template_uses', TRIGGER, lambda u, source: _lines(module, u, source))
 
 
 def downgrade():
-    dialect = op.get_bind().dialect.name
-    if dialect == 'postgresql':
-        op.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON answer_template_uses")
-        op.execute(f"DROP FUNCTION IF EXISTS {TRIGGER}()")
-    else:
-        op.execute(f"DROP TRIGGER IF EXISTS {TRIGGER}")
-    # outcome_weeks' triggers take the yearly lines down to no use; those lines go last.
-    for table in ('outcome_days', 'outcome_weeks', 'outcome_week_years'):
-        op.execute(f"DELETE FROM {table} WHERE measure = '{MEASURE}'")  # noqa: S608 (constants)
+    _outcome_rollups().uncount_rows_of('answer_template_uses', TRIGGER, (MEASURE,))
