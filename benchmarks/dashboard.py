@@ -382,6 +382,7 @@ def seed(total: int, seed_at: datetime, timezone_name: str, days: int = 365) -> 
         ("analysis rollups (contacts)", rollup.rebuild_statements()[3]),
         ("analysis rollups (contacts' totals)", rollup.rebuild_statements()[4]),
         ("analysis rollups (contacts' years)", rollup.rebuild_statements()[5]),
+        ("analysis rollups (contacts' months)", rollup.rebuild_statements()[6]),
         # The decisions' closure bands (by the settings in force, as `resolve` fixes them), then
         # the outcome figures' rollup, from scratch.
         ("closure bands", lambda connection: outcome_rollup.fill_closure_bands(

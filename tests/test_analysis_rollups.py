@@ -1,5 +1,5 @@
 """The analysis page's rollups (figure_reasons, figure_contacts, figure_contact_totals,
-figure_contact_years; app/manage/rollup.py): the
+figure_contact_years, figure_contact_months; app/manage/rollup.py): the
 triggers keep them equal to a recomputation after a realistic workflow (registrations with
 repeated contacts, transfers, enforcement's breaches and escalations, escalations on request,
 decisions, disputes, corrections, annulment, a regulatory clock's breach); the analysis read
@@ -9,11 +9,11 @@ through them equals the analysis read from every complaint live, for every perio
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import flask_migrate
 import pytest
-from sqlalchemy import func, insert, literal, select, text, union_all, update
+from sqlalchemy import delete, func, insert, literal, select, text, union_all, update
 
 from _cases import T0, act
 from app.clock import frozen_clock, local_day_start
@@ -26,6 +26,7 @@ from app.manage.figures import counted
 from app.manage.models import (
     ComplaintFacts,
     FigureContact,
+    FigureContactMonth,
     FigureContactTotal,
     FigureContactYear,
     FigureReason,
@@ -53,6 +54,7 @@ def _lines(app) -> dict[str, tuple[list, list]]:
             "contacts": (rows(rollup.stored_contacts()), rows(rollup.recomputed_contacts())),
             "contact totals": (rows(rollup.stored_contact_totals()), rows(rollup.recomputed_contact_totals())),
             "contact years": (rows(rollup.stored_contact_years()), rows(rollup.recomputed_contact_years())),
+            "contact months": (rows(rollup.stored_contact_months()), rows(rollup.recomputed_contact_months())),
             "facts": (rows(facts.stored()), rows(facts.recomputed())),
         }
 
@@ -158,6 +160,27 @@ def test_the_contact_totals_follow_corrections_of_the_address_and_phone(app, wor
     assert totals["ana@example.md"] == 7  # eight of the fifteen and the annulled one, two moved away
 
 
+def test_the_contacts_per_year_and_month_follow_a_moved_registration_and_a_deleted_row(app, worked):
+    """A registration moved to another month and year (at a month's first instant in UTC, the
+    evening before in the registry's time zone) takes its contacts' counts with it; a row
+    deleted takes them away."""
+    _assert_kept(app)
+    with app.app_context():
+        first, second = db.session.scalars(select(ComplaintFacts.complaint_id).order_by(ComplaintFacts.complaint_id).limit(2)).all()
+        db.session.execute(update(ComplaintFacts).where(ComplaintFacts.complaint_id == first)
+                           .values(registered_at=datetime(2027, 1, 1, tzinfo=UTC)))
+        db.session.execute(delete(ComplaintFacts).where(ComplaintFacts.complaint_id == second))
+        db.session.commit()
+        stored = {name: sorted(map(tuple, db.session.execute(statement))) for name, statement in (
+            ("years", rollup.stored_contact_years()), ("months", rollup.stored_contact_months()),
+            ("totals", rollup.stored_contact_totals()))}
+        assert stored == {name: sorted(map(tuple, db.session.execute(statement))) for name, statement in (
+            ("years", rollup.recomputed_contact_years()), ("months", rollup.recomputed_contact_months()),
+            ("totals", rollup.recomputed_contact_totals()))}
+    assert {month for month, _, _ in stored["months"]} == {date(2026, 10, 1), date(2026, 11, 1), date(2027, 1, 1)}
+    assert {year for year, _, _ in stored["years"]} == {2026, 2027}
+
+
 PERIODS = [
     (None, None),
     (local_day_start(date(2026, 10, 20), ZONE), local_day_start(date(2026, 11, 21), ZONE)),  # partial weeks
@@ -217,16 +240,25 @@ def test_recurring_complainants_looked_for_among_the_most_frequent_of_all_time_a
     for years_ago in (1, 2, 4):  # coming back in other years (T0 is in November 2026)
         register(at=T0 - years_ago * 365 * D, category="payments", email="c1@example.md", phone="+37369000005")
         register(at=T0 - years_ago * 365 * D - 3 * D, category="technical", email="old@example.md", phone=None)
-    used, by_years = 0, Counter()
+    for k in range(4):  # every nine days in October, twice in a week of it
+        register(at=T0 - (25 + 9 * k) * D, category="technical", email="m@example.md", phone=f"+3736900001{k % 2}")
+    used, by_calendar = 0, Counter()
     periods = [(None, None), (T0 - 20 * D, None), (T0 - 30 * D + 5 * H, T0 - 2 * D + 7 * H), (None, T0 - 60 * D),
                # one calendar year, two, three (no end), four (counted from all time only)
-               (T0 - 200 * D, T0), (T0 - 400 * D, T0 - D), (T0 - 800 * D, None), (T0 - 1500 * D, T0)]
+               (T0 - 200 * D, T0), (T0 - 400 * D, T0 - D), (T0 - 800 * D, None), (T0 - 1500 * D, T0),
+               # inside one calendar month (UTC), two (the registry's month begins the evening
+               # before), three, four (counted from all time only)
+               (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC)),
+               (local_day_start(date(2026, 11, 1), ZONE), local_day_start(date(2026, 12, 1), ZONE)),
+               (datetime(2026, 9, 15, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC)),
+               (datetime(2026, 8, 20, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC))]
     for period in periods:
         for narrowed in [{}, {"category": "payments"}, {"tier": 1}]:
             f = ComplaintFilter(registered_from=period[0], registered_before=period[1], **narrowed)
             with app.app_context():
                 used += rollup.split(f) is not None
-                by_years[len(analysis._years(f))] += 1
+                key, keys = analysis._calendar(f)
+                by_calendar[key.key if keys else None, len(keys)] += 1
                 for limit in (1, 2, 3, 5, 8, 25):
                     for first_look in (1, analysis.FIRST_LOOK, 100):  # from counting all often to never
                         with monkeypatch.context() as m:
@@ -235,8 +267,21 @@ def test_recurring_complainants_looked_for_among_the_most_frequent_of_all_time_a
                         assert [(r.contact, r.complaints) for r in found] == _counted_one_by_one(f, limit), (
                             f, limit, first_look)
     assert used >= 6
-    # all time only: with no start, under half a year (a month's), or four years
-    assert by_years == {0: 12, 1: 6, 2: 3, 3: 3}
+    # all time only: with no start, four months, or four years
+    assert by_calendar == {(None, 0): 12, ("month", 1): 6, ("month", 2): 6, ("month", 3): 3,
+                           ("year", 1): 3, ("year", 2): 3, ("year", 3): 3}
+
+
+_RECURRING = analysis._recurring
+
+
+def _marked(f, s, among=None, when=None):
+    """analysis._recurring, with a row that only the whole period's sum adds: shows whether it ran."""
+    statement = _RECURRING(f, s, among, when)
+    if when is None:
+        return statement
+    return union_all(statement, select(literal("summed@example.md").label("contact"),
+                                       literal(1000).label("complaints")).where(when))
 
 
 def test_recurring_complainants_of_a_period_are_settled_by_its_years_when_old_customers_come_back_every_year(
@@ -252,27 +297,62 @@ def test_recurring_complainants_of_a_period_are_settled_by_its_years_when_old_cu
         for n in range(times):
             register(at=T0 - (10 + 3 * n + k) * D, category="technical", email=f"new{k}@example.md", phone=None)
     f = ComplaintFilter(registered_from=T0 - 300 * D, registered_before=T0 + D)
-    real = analysis._recurring
-
-    def marked(f, s, among=None, when=None):
-        statement = real(f, s, among, when)
-        if when is None:
-            return statement
-        return union_all(statement, select(literal("summed@example.md").label("contact"),
-                                           literal(1000).label("complaints")).where(when))
-
     with app.app_context():
         expected = _counted_one_by_one(f, 2)
         assert expected == [("new0@example.md", 4), ("new1@example.md", 4)]
-        assert analysis._years(f) == range(2026, 2027)
+        assert analysis._calendar(f) == (FigureContactYear.year, [2026])
         for years_at_most, summed in ((analysis.YEARS_AT_MOST, False), (0, True)):
             with monkeypatch.context() as m:
                 m.setattr(analysis, "FIRST_LOOK", 1)
                 m.setattr(analysis, "YEARS_AT_MOST", years_at_most)
                 assert [(r.contact, r.complaints) for r in analysis.repeat_complainants(f, 2)] == expected
-                m.setattr(analysis, "_recurring", marked)
+                m.setattr(analysis, "_recurring", _marked)
                 found = [r.contact for r in analysis.repeat_complainants(f, 2)]
             assert ("summed@example.md" in found) is summed, years_at_most
+
+
+def test_recurring_complainants_of_a_month_are_settled_by_its_months_when_customers_come_back_every_month(
+        app, register, monkeypatch):
+    """Customers who come back every month have the most complaints of all time and of the year,
+    but one a month: counted first among the most frequent of the period's months, the places of
+    a few weeks are settled without summing the whole period (as the years'), and are the same
+    as when every complaint is counted. A calendar month in the registry's time zone begins two
+    hours before the UTC month: that edge's contacts are looked at, so another month's
+    frequent contacts (October's, twice each) do not bound it, and a contact that is frequent in
+    the edge is found."""
+    for month in range(10):  # three regular customers, one complaint a month for ten months
+        for k in range(3):
+            register(at=T0 - (month * 30 + 25 + k) * D, category="payments", email=f"old{k}@example.md", phone=None)
+    for k in range(3):  # twice each in October (UTC and local)
+        for n in range(2):
+            register(at=T0 - (45 + 3 * n + k) * D, category="bonuses", email=f"october{k}@example.md", phone=None)
+    register(at=local_day_start(date(2026, 11, 1), ZONE) + H, category="bonuses", email="new0@example.md", phone=None)
+    for at in (local_day_start(date(2026, 11, 1), ZONE) + H / 2, local_day_start(date(2026, 11, 1), ZONE) + H,
+               T0 - 4 * D, T0 - 5 * D):  # twice in the edge, twice in the UTC month
+        register(at=at, category="bonuses", email="edge@example.md", phone=None)
+    for k, times in enumerate((3, 4, 2)):  # frequent this month only
+        for n in range(times):
+            register(at=T0 - (10 + 3 * n + k) * D, category="technical", email=f"new{k}@example.md", phone=None)
+    utc_month = ComplaintFilter(registered_from=datetime(2026, 11, 1, tzinfo=UTC), registered_before=T0 + D)
+    local_month = ComplaintFilter(registered_from=local_day_start(date(2026, 11, 1), ZONE),
+                                  registered_before=local_day_start(date(2026, 12, 1), ZONE))
+    with app.app_context():
+        assert _counted_one_by_one(utc_month, 2) == [("new1@example.md", 4), ("new0@example.md", 3)]
+        assert _counted_one_by_one(local_month, 2) == [("edge@example.md", 4), ("new0@example.md", 4)]
+        assert analysis._calendar(utc_month) == (FigureContactMonth.month, [date(2026, 11, 1)])
+        assert analysis._calendar(local_month) == (FigureContactMonth.month, [date(2026, 10, 1), date(2026, 11, 1)])
+        cases = [(utc_month, {}, False), (utc_month, {"MONTHS_AT_MOST": 0}, True),
+                 (local_month, {}, False), (local_month, {"EDGE": timedelta(0)}, True)]
+        for f, changes, summed in cases:
+            with monkeypatch.context() as m:
+                m.setattr(analysis, "FIRST_LOOK", 1)
+                for name, value in changes.items():
+                    m.setattr(analysis, name, value)
+                assert [(r.contact, r.complaints) for r in analysis.repeat_complainants(f, 2)] == (
+                    _counted_one_by_one(f, 2)), (f, changes)
+                m.setattr(analysis, "_recurring", _marked)
+                found = [r.contact for r in analysis.repeat_complainants(f, 2)]
+            assert ("summed@example.md" in found) is summed, (f, changes)
 
 
 def test_the_whole_registry_is_counted_once(app, worked):
@@ -290,7 +370,7 @@ def test_the_whole_registry_is_counted_once(app, worked):
 def test_figures_rebuild_recomputes_the_analysis_rollups(app, worked, runner):
     expected = _assert_kept(app)
     with app.app_context():
-        for table in (FigureReason, FigureContact, FigureContactTotal, FigureContactYear):
+        for table in (FigureReason, FigureContact, FigureContactTotal, FigureContactYear, FigureContactMonth):
             db.session.execute(table.__table__.delete())
         db.session.commit()
     result = runner.invoke(args=["figures", "rebuild"])

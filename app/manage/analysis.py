@@ -15,13 +15,14 @@ other complaint live from complaint_facts; exact, and bounded by the weeks shown
 the registry. Comparing weeks is done on the few grouped rows. Recurring complainants are looked
 for first among the contacts with the most complaints of all time (figure_contact_totals) and,
 for a period of a few years at most, with the most in the calendar years it touches
-(figure_contact_years).
+(figure_contact_years), for a period of a few weeks, in the calendar months it touches
+(figure_contact_months).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app, render_template, request
@@ -44,7 +45,14 @@ from .facts import BREACH_COUNTS, ESCALATION_COUNTS
 from .figures import counted, week_limits
 from .figures.overview import week_index
 from .models import ComplaintFacts as Facts
-from .models import FigureCell, FigureContact, FigureContactTotal, FigureContactYear, FigureReason
+from .models import (
+    FigureCell,
+    FigureContact,
+    FigureContactMonth,
+    FigureContactTotal,
+    FigureContactYear,
+    FigureReason,
+)
 from .satisfaction import lowest_rated
 from .template_usage import template_usage
 
@@ -60,6 +68,12 @@ FIRST_LOOK = 4
 #: places: those contacts would be counted for nothing).
 YEARS_AT_MOST = 3
 YEARS_FROM = timedelta(days=180)
+#: ... and for a shorter period that touches this many calendar months (UTC) or fewer, as many
+#: of each month's contacts with the most complaints that month.
+MONTHS_AT_MOST = 3
+#: Of a year or month the period holds less than this of (a local month's first hours in the
+#: registry's time zone, east of UTC), every contact of that part is looked at, read live.
+EDGE = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -203,19 +217,54 @@ def _latest(f: ComplaintFilter, among: list[str]) -> dict[str, list[str]]:
     return numbers
 
 
-def _years(f: ComplaintFilter) -> range:
-    """The calendar years (UTC) `f`'s period touches, when it has a start, lasts `YEARS_FROM`
-    at least and touches `YEARS_AT_MOST` of them or fewer (else none): a period with no end
-    runs to the last year that has a complaint with a contact."""
-    if f.registered_from is None or (
-            f.registered_before is not None and f.registered_before - f.registered_from < YEARS_FROM):
-        return range(0)
-    first = f.registered_from.astimezone(UTC).year
-    if f.registered_before is not None:
-        last = (f.registered_before - timedelta(microseconds=1)).astimezone(UTC).year
+def _calendar(f: ComplaintFilter) -> tuple[Any, list[Any]]:
+    """The calendar periods (UTC) whose counts per contact bound `f`'s period's: the key column
+    (figure_contact_months.month or figure_contact_years.year) and the keys of the periods it
+    touches. When it has a start: the months (their first days), if it lasts less than
+    `YEARS_FROM` and touches `MONTHS_AT_MOST` of them or fewer; the years, if it lasts
+    `YEARS_FROM` at least and touches `YEARS_AT_MOST` of them or fewer; else none. A period with
+    no end runs to the last month that has a complaint with a contact."""
+    if f.registered_from is None:
+        return FigureContactYear.year, []
+    first = f.registered_from.astimezone(UTC)
+    if f.registered_before is None:
+        last = rollup.reader().scalar(select(func.max(FigureContactMonth.month))) or first.date()
+        short = long = True
     else:
-        last = rollup.reader().scalar(select(func.max(FigureContactYear.year))) or first
-    return range(first, last + 1) if first <= last < first + YEARS_AT_MOST else range(0)
+        last = (f.registered_before - timedelta(microseconds=1)).astimezone(UTC)
+        short = f.registered_before - f.registered_from < YEARS_FROM
+        long = not short
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    if short and 0 < months <= MONTHS_AT_MOST:
+        index = first.year * 12 + first.month - 1
+        return FigureContactMonth.month, [date((index + k) // 12, (index + k) % 12 + 1, 1) for k in range(months)]
+    if long and first.year <= last.year < first.year + YEARS_AT_MOST:
+        return FigureContactYear.year, list(range(first.year, last.year + 1))
+    return FigureContactYear.year, []
+
+
+def _edges(f: ComplaintFilter, key: Any, periods: list[Any]) -> dict[Any, tuple[datetime, datetime]]:
+    """The years (months) of `periods` of which `f`'s period holds less than `EDGE`, each with
+    the part it holds (UTC instants, end excluded)."""
+    edges = {}
+    for period in periods:
+        if key is FigureContactYear.year:
+            start, end = datetime(period, 1, 1, tzinfo=UTC), datetime(period + 1, 1, 1, tzinfo=UTC)
+        else:
+            start = datetime(period.year, period.month, 1, tzinfo=UTC)
+            end = datetime(period.year + period.month // 12, period.month % 12 + 1, 1, tzinfo=UTC)
+        low, high = max(start, f.registered_from), min(end, f.registered_before or end)
+        if high - low < EDGE:
+            edges[period] = (low, high)
+    return edges
+
+
+def _contacts_in_part(f: ComplaintFilter, low: datetime, high: datetime) -> list[Select]:
+    """The contacts of the complaints counted under `f` from `low` to `high`, read live:
+    bounded by the part, a day at most."""
+    return [select(column.label("contact"))
+            .where(*counted(f), Facts.registered_at >= low, Facts.registered_at < high, column.is_not(None))
+            for column in (Facts.email, Facts.phone)]
 
 
 def repeat_complainants(f: ComplaintFilter, limit: int = REPEAT_LIMIT) -> list[Repeat]:
@@ -225,31 +274,42 @@ def repeat_complainants(f: ComplaintFilter, limit: int = REPEAT_LIMIT) -> list[R
     Two statements whatever `limit` is and however many complaints the registry holds (three
     for a period with a start and no end): the counts per contact, then the latest numbers of
     the contacts found. No period holds more of a contact's complaints than it has of all time
-    (figure_contact_totals), nor more than it has in the calendar years the period touches
-    (figure_contact_years). So the counts are first taken for the `FIRST_LOOK` x `limit`
-    contacts with the most complaints of all time (in the page's order), and, for a period of
-    `YEARS_AT_MOST` years or fewer and `YEARS_FROM` or longer, as many with the most in each
-    of its years (a few index reads each: figure_contacts by contact and week for the settled
-    complaints of the full weeks, the others live). Any other contact has at most as many complaints of all time as
-    the first not looked at, and in each year at most as many as that year's first not looked
-    at (one, when every contact with two or more was). When such a contact could still reach
-    the `limit`-th place found (by both bounds), or fewer than `limit` were found, the same
-    statement counts every contact of the period as well (the settled complaints of the full
-    weeks summed from figure_contacts): bounded by the period, not by the registry. In an old
+    (figure_contact_totals), nor more than it has in the calendar years or months the period
+    touches (figure_contact_years, figure_contact_months). So the counts are first taken for the
+    `FIRST_LOOK` x `limit` contacts with the most complaints of all time (in the page's order),
+    and, for a period of `YEARS_AT_MOST` years or fewer and `YEARS_FROM` or longer, as many with
+    the most in each of its years, for a shorter one of `MONTHS_AT_MOST` months or fewer, in
+    each of its months (a few index reads each: figure_contacts by contact and week for the
+    settled complaints of the full weeks, the others live). Any other contact has at most as
+    many complaints of all time as the first not looked at, and in each year (month) at most as
+    many as that year's (month's) first not looked at (one, when every contact with two or more
+    was). Of a year (month) the period holds less than `EDGE` of (a calendar month in the
+    registry's time zone begins with the last hours of the month before in UTC), every contact
+    of that part is looked at (read live), so any other has none there. When such a contact
+    could still reach the `limit`-th place found (by both bounds), or fewer than `limit` were
+    found, the same statement counts every contact of the period as well (the settled
+    complaints of the full weeks summed from figure_contacts): bounded by the period, not by
+    the registry. In an old
     registry whose customers come back every year, the counts of all time stop telling the
-    period's frequent contacts apart; the years' counts do not.
+    period's frequent contacts apart; the years' counts do not. In a busy registry a year's
+    counts do not tell a month's frequent contacts apart; the months' counts do.
     """
     s = rollup.split(f)
     looked_at = FIRST_LOOK * limit
-    years = _years(f)
+    key, periods = _calendar(f)
+    table = key.class_
+    edges = _edges(f, key, periods)
     totals = FigureContactTotal
     in_order = (totals.complaints.desc(), _in_byte_order(totals.contact))
     tops = [select(totals.contact).where(totals.complaints > 1).order_by(*in_order).limit(looked_at)]
-    # A year's contacts with two complaints or more, the most first (ties in any order: only the
-    # count of the first not looked at bounds the others).
-    for year in years:
-        tops.append(select(FigureContactYear.contact).where(FigureContactYear.year == year, FigureContactYear.complaints > 1)
-                    .order_by(FigureContactYear.complaints.desc()).limit(looked_at))
+    # A year's (month's) contacts with two complaints or more, the most first (ties in any order:
+    # only the count of the first not looked at bounds the others).
+    for period in periods:
+        if period in edges:  # every contact of the edge: any other has none there
+            tops.extend(_contacts_in_part(f, *edges[period]))
+        else:
+            tops.append(select(table.contact).where(key == period, table.complaints > 1)
+                        .order_by(table.complaints.desc()).limit(looked_at))
     looked = [top.subquery(f"top_{index}") for index, top in enumerate(tops)]
     first = union(*(select(top.c.contact) for top in looked)).cte("first_look")
     found = _recurring(f, s, among=select(first.c.contact)).cte("found")
@@ -272,15 +332,16 @@ def repeat_complainants(f: ComplaintFilter, limit: int = REPEAT_LIMIT) -> list[R
         and_(following.c.complaints == place_complaints,
              _in_byte_order(following.c.contact) <= _in_byte_order(place_contact)),
     )))
-    if years:
-        # The most another contact can have in the years: each year's first not looked at (one
-        # when there is none: every contact with two or more that year was looked at).
-        bound = sum(
+    if periods:
+        # The most another contact can have in the years (months): each one's first not looked at
+        # (one when there is none: every contact with two or more then was looked at); none in
+        # an edge.
+        bound = sum((
             func.coalesce(
-                select(FigureContactYear.complaints).where(FigureContactYear.year == year, FigureContactYear.complaints > 1)
-                .order_by(FigureContactYear.complaints.desc()).offset(looked_at).limit(1).scalar_subquery(), 1)
-            for year in years
-        )
+                select(table.complaints).where(key == period, table.complaints > 1)
+                .order_by(table.complaints.desc()).offset(looked_at).limit(1).scalar_subquery(), 1)
+            for period in periods if period not in edges
+        ), literal(0))
         look_further = and_(look_further, bound > 1, or_(no_place, bound >= place_complaints))
     every = _recurring(f, s, when=look_further)
     if not rollup.on_postgresql():

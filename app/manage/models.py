@@ -329,6 +329,23 @@ class FigureContactYear(db.Model):
                                postgresql_where=text("complaints > 1"), sqlite_where=text("complaints > 1")),)
 
 
+class FigureContactMonth(db.Model):
+    """Every complaint registered in one calendar month (UTC) that gives a contact, of any
+    status, per month (its first day) and contact: no period holds more of a contact's
+    complaints than the months it touches, so a period of a few weeks looks for its recurring
+    complainants among the contacts with the most in those months (migration `contact_months`)."""
+
+    __tablename__ = "figure_contact_months"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    contact: Mapped[str] = mapped_column(String(254), primary_key=True)
+    complaints: Mapped[int] = mapped_column(Integer)
+
+    #: A month's contacts with two complaints or more, the most first (read backwards).
+    __table_args__ = (db.Index("ix_figure_contact_months_recurring", "month", "complaints",
+                               postgresql_where=text("complaints > 1"), sqlite_where=text("complaints > 1")),)
+
+
 # --- regulator returns and monthly reports as issued (app/manage/issued_returns.py) ------------
 
 

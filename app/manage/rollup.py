@@ -24,10 +24,12 @@ rows: `figure_reasons` (escalations by reason, breaches by deadline) and `figure
 `contact_totals`) counts every complaint that gives a contact, of all time and any status, so
 the recurring complainants are looked for among the contacts with the most, and
 `figure_contact_years` (migration `contact_years`) counts them per calendar year (UTC), so a
-period of a year or two does so whatever the registry's age.
+period of a year or two does so whatever the registry's age, and `figure_contact_months`
+(migration `contact_months`) per calendar month (UTC), so a period of a few weeks does so
+whatever the registry's intake.
 
 `recomputed_cells()` / `recomputed_durations()` (`recomputed_reasons()`, `recomputed_contacts()`,
-`recomputed_contact_totals()`, `recomputed_contact_years()`)
+`recomputed_contact_totals()`, `recomputed_contact_years()`, `recomputed_contact_months()`)
 compute the rollups from scratch (the tests
 compare them with the stored ones); `rebuild()` replaces them, for another time zone too.
 """
@@ -46,6 +48,7 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     ColumnElement,
+    Date,
     Integer,
     Interval,
     Numeric,
@@ -81,6 +84,7 @@ from .models import (
     FigureCell,
     FigureCellYear,
     FigureContact,
+    FigureContactMonth,
     FigureContactTotal,
     FigureContactYear,
     FigureDuration,
@@ -694,14 +698,34 @@ def utc_year(moment: Any) -> ColumnElement[int]:
     return cast(extract("year", moment), Integer)
 
 
+def utc_month(moment: Any) -> ColumnElement[date]:
+    """The first day of the calendar month (UTC) of a timestamp column, as the triggers of
+    figure_contact_months write it (migration `contact_months`)."""
+    if reader().get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc("month", func.timezone("UTC", moment)), Date)
+    return type_coerce(func.strftime("%Y-%m-01", moment), Date)
+
+
+def _contacts_per(period: ColumnElement) -> Select:
+    """(period, contact, complaints): every complaint that gives the contact, of any status, by
+    the `period` (an expression of registered_at) it was registered in."""
+    contacts = union_all(*(
+        select(period.label("period"), column.label("contact")).where(column.is_not(None))
+        for column in (Facts.email, Facts.phone)
+    )).subquery("c")
+    return select(contacts.c.period, contacts.c.contact, func.count()).group_by(contacts.c.period, contacts.c.contact)
+
+
 def recomputed_contact_years() -> Select:
     """Every figure_contact_years line, computed from complaint_facts: every complaint that
     gives the contact, of any status, by its year of registration (migration `contact_years`)."""
-    contacts = union_all(*(
-        select(utc_year(Facts.registered_at).label("year"), column.label("contact")).where(column.is_not(None))
-        for column in (Facts.email, Facts.phone)
-    )).subquery("c")
-    return select(contacts.c.year, contacts.c.contact, func.count()).group_by(contacts.c.year, contacts.c.contact)
+    return _contacts_per(utc_year(Facts.registered_at))
+
+
+def recomputed_contact_months() -> Select:
+    """Every figure_contact_months line, computed from complaint_facts: every complaint that
+    gives the contact, of any status, by its month of registration (migration `contact_months`)."""
+    return _contacts_per(utc_month(Facts.registered_at))
 
 
 def stored_reasons() -> Select:
@@ -719,6 +743,11 @@ def stored_contact_totals() -> Select:
 def stored_contact_years() -> Select:
     return select(FigureContactYear.year, FigureContactYear.contact, FigureContactYear.complaints).where(
         FigureContactYear.complaints != 0)
+
+
+def stored_contact_months() -> Select:
+    return select(FigureContactMonth.month, FigureContactMonth.contact, FigureContactMonth.complaints).where(
+        FigureContactMonth.complaints != 0)
 
 
 # --- rebuilding --------------------------------------------------------------------------------
@@ -739,7 +768,7 @@ def rebuild(zone_name: str) -> None:
     # The weekly lines first: their triggers take the yearly lines down with them (to lines of
     # no complaint, emptied next); the weekly lines' INSERTs below fill the yearly ones again.
     for table in (FigureCell, FigureDuration, *YEARLY.values(), FigureReason, FigureContact, FigureContactTotal,
-                  FigureContactYear):
+                  FigureContactYear, FigureContactMonth):
         db.session.execute(delete(table))
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("ANALYZE figure_weeks"))
@@ -750,10 +779,11 @@ def rebuild(zone_name: str) -> None:
 def rebuild_statements() -> tuple[Any, ...]:
     """INSERT every rollup line recomputed from complaint_facts (into empty rollups): the
     dashboard's cells and durations, then the analysis page's reasons, contacts and contacts'
-    totals of all time and per year."""
+    totals of all time, per year and per month."""
     return (insert(FigureCell).from_select(list(CELL_COLUMNS), recomputed_cells()),
             insert(FigureDuration).from_select(list(DURATION_COLUMNS), recomputed_durations()),
             insert(FigureReason).from_select(list(REASON_COLUMNS), recomputed_reasons()),
             insert(FigureContact).from_select(list(CONTACT_COLUMNS), recomputed_contacts()),
             insert(FigureContactTotal).from_select(["contact", "complaints"], recomputed_contact_totals()),
-            insert(FigureContactYear).from_select(["year", "contact", "complaints"], recomputed_contact_years()))
+            insert(FigureContactYear).from_select(["year", "contact", "complaints"], recomputed_contact_years()),
+            insert(FigureContactMonth).from_select(["month", "contact", "complaints"], recomputed_contact_months()))
