@@ -267,10 +267,10 @@ class Split:
 def live_facts(s: Split | None, where: list[Any]) -> tuple[Any, list[Any]]:
     """Where the complaints read live are read from, as (table, conditions on it): those of the
     split's live part that `where` selects (every one `where` selects when `s` is None).
-    PostgreSQL: `Split.parts`, each with `where`, as one
-    subquery, so that the unsettled ones are read from their partial index alone (it carries
-    every column): the open work lies scattered through the table, a
-    page for each complaint or two. SQLite: complaint_facts and `Split.live`."""
+    PostgreSQL: `Split.parts`, each with `where`, as one subquery, so that the unsettled ones
+    are read from their partial index alone (it carries every column); in the table the open
+    work lies scattered, a page for each complaint or two. SQLite: complaint_facts and
+    `Split.live`."""
     if s is None:
         return Facts, where
     if not on_postgresql():

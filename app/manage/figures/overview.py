@@ -173,7 +173,7 @@ def _typed_null(column: Any) -> Any:
 
 def _add_live(tally: _Tally, f: ComplaintFilter, now: datetime, timezone: str | None, s: rollup.Split | None) -> None:
     """The complaints counted that the split's live part holds (all when `s` is None), in one
-    statement (`rollup.live_facts`: on PostgreSQL from indexes alone).
+    statement (`rollup.live_facts`: on PostgreSQL the open work from its index alone).
 
     They are first grouped into cells (category, tier, owner, week, status, backlog age), each
     cell carrying every count the figures need (one pass); the figures are then sums over the
