@@ -21,9 +21,10 @@ Each complaint, regulatory clock and breach counts on the day of its moment:
 The two rating measures count the complainants' ratings (app/manage/satisfaction.py) by the
 category, tier and owner kept on each rating, and hold the sum of their scores where the others
 hold cents; a rating is never changed, whatever becomes of its complaint (migration
-`rating_rollups`). Annulled complaints never count in the other measures. Triggers (the migration `outcome_rollups`) keep both in the
-same transaction as the change, on SQLite at once and on PostgreSQL through `outcome_deltas`,
-folded at the commit; `outcome_week_years` sums the weeks per ISO year (migration
+`rating_rollups`). The template uses are counted for every category at once (migration
+`template_use_rollups`). Annulled complaints never count in the other measures. Triggers (the
+migration `outcome_rollups`) keep both in the same transaction as the change, on SQLite at once
+and on PostgreSQL through `outcome_deltas`, folded at the commit; `outcome_week_years` sums the weeks per ISO year (migration
 `figure_years`: triggers on outcome_weeks). A period's figures (`counts`) add the whole ISO years
 inside it from the years, the other full weeks from the weeks, the full days at its ends from the
 days, and read only the part of a day at each end live (none when the period is whole days, but
@@ -202,25 +203,18 @@ _RATING_MEASURES: dict[str, Any] = {
 }
 
 
-def _rating_lines(measure: str, moment_in: Any, category: str | None, *, daily: bool) -> Select:
-    """(measure, category, item, ratings, sum of their scores) [and day] of the ratings given
-    at a moment satisfying `moment_in(column)`."""
-    item, day = _RATING_MEASURES[measure], _day_of(Rating.rated_at)
-    where = [moment_in(Rating.rated_at)] + ([Rating.category == category] if category is not None else [])
-    return (select(literal_column(f"'{measure}'").label("measure"), Rating.category.label("category"),
+def _row_lines(measure: str, moment: Any, moment_in: Any, item: Any, *, daily: bool, category: Any = None,
+               cents: Any = None, where: Iterable[Any] = ()) -> Select:
+    """(measure, category, item, rows, cents) [and day] of the rows of another table (ratings,
+    template uses) whose `moment` satisfies `moment_in(column)`: the rows counted, and the sum
+    of `cents` (0 when None); `category` is their category column (None: '', every category)."""
+    day = _day_of(moment)
+    category_of = literal_column("''") if category is None else category
+    return (select(literal_column(f"'{measure}'").label("measure"), category_of.label("category"),
                    item.label("item"), *([day.label("day")] if daily else []), func.count().label("complaints"),
-                   func.sum(Rating.score).label("cents"))
-            .where(*where).group_by(Rating.category, item, *([day] if daily else [])))
-
-
-def _use_lines(moment_in: Any, *, daily: bool) -> Select:
-    """(measure, '', version id, letters, 0) [and day] of the letters started from a template
-    version at a moment satisfying `moment_in(column)`."""
-    item, day = cast(AnswerTemplateUse.version_id, String), _day_of(AnswerTemplateUse.used_at)
-    return (select(literal_column(f"'{TEMPLATE_USED}'").label("measure"), literal_column("''").label("category"),
-                   item.label("item"), *([day.label("day")] if daily else []), func.count().label("complaints"),
-                   literal_column("0").label("cents"))
-            .where(moment_in(AnswerTemplateUse.used_at)).group_by(item, *([day] if daily else [])))
+                   (literal_column("0") if cents is None else func.sum(cents)).label("cents"))
+            .where(moment_in(moment), *where)
+            .group_by(*([] if category is None else [category]), item, *([day] if daily else [])))
 
 
 def _lines(measures: Iterable[str], moment_in: Any, category: str | None, *, daily: bool = False) -> Any:
@@ -232,10 +226,13 @@ def _lines(measures: Iterable[str], moment_in: Any, category: str | None, *, dai
         if measure == TEMPLATE_USED:
             if category is not None:
                 raise ValueError("template uses are counted for every category at once")
-            selects.append(_use_lines(moment_in, daily=daily))
+            selects.append(_row_lines(measure, AnswerTemplateUse.used_at, moment_in,
+                                      cast(AnswerTemplateUse.version_id, String), daily=daily))
             continue
-        if measure in _RATING_MEASURES:
-            selects.append(_rating_lines(measure, moment_in, category, daily=daily))
+        if measure in _RATING_MEASURES:  # the sum of the scores where the others hold cents
+            selects.append(_row_lines(measure, Rating.rated_at, moment_in, _RATING_MEASURES[measure], daily=daily,
+                                      category=Rating.category, cents=Rating.score,
+                                      where=[Rating.category == category] if category is not None else []))
             continue
         counted: list[Any] = [Complaint.status.not_in(sorted(NOT_COUNTED))]
         if category is not None:
@@ -390,7 +387,7 @@ SUMS = ("complaints", "cents")
 
 def recomputed_days() -> Select:
     """Every line of the daily rollup with a complaint, computed from the complaints, clocks,
-    breaches and ratings."""
+    breaches, ratings and template uses."""
     lines = _lines(ALL + RATINGS + USES, lambda m: true(), None, daily=True).subquery("l")
     keys = [lines.c.day, lines.c.category, lines.c.measure, lines.c.item]
     return (select(*keys, func.sum(lines.c.complaints), func.sum(lines.c.cents))

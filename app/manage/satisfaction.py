@@ -7,8 +7,8 @@ given, so they stay the same however the complaint moves later. They are added u
 outcome rollups (app/manage/outcome_rollup.py: the measures `rated_tier` and `rated_owner`,
 a count and a sum of scores per day, week and ISO year), the parts of a day at the period's ends
 read live: a few statements, bounded by the period's days and the groups it shows, not by how
-many ratings it holds. The lowest-rated complaints read the period's ratings
-(`ix_complaint_ratings_rated_at`).
+many ratings it holds. The lowest-rated complaints read at most their limit of each score's
+ratings of the period (`ix_complaint_ratings_score_rated_at`).
 """
 
 from __future__ import annotations
