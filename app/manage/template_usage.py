@@ -34,17 +34,17 @@ def template_usage(f: ComplaintFilter) -> list[TemplateUsage]:
     Without a category, the letters per version come from the outcome rollups (their whole days;
     app/manage/outcome_rollup.py): bounded by the templates' versions, not by the letters."""
     per_version = _per_version(f) if f.category is None else _per_version_live(f)
-    templates_of = dict(db.session.execute(
-        select(AnswerTemplateVersion.id, AnswerTemplateVersion.template_id)
-        .where(AnswerTemplateVersion.id.in_(per_version))).all()) if per_version else {}
-    counts: dict[int, tuple[int, int]] = {}
-    for version, letters in per_version.items():
-        total, versions = counts.get(templates_of[version], (0, 0))
-        counts[templates_of[version]] = (total + letters, versions + 1)
+    if not per_version:
+        return []
     templates = db.session.scalars(
-        select(AnswerTemplate).where(AnswerTemplate.id.in_(counts))
+        select(AnswerTemplate)
+        .where(AnswerTemplate.id.in_(select(AnswerTemplateVersion.template_id)
+                                     .where(AnswerTemplateVersion.id.in_(per_version))))
         .options(selectinload(AnswerTemplate.versions).selectinload(AnswerTemplateVersion.texts)))
-    usage = [TemplateUsage(t, *counts[t.id]) for t in templates]
+    usage = []
+    for template in templates:
+        used = [per_version[v.id] for v in template.versions if v.id in per_version]
+        usage.append(TemplateUsage(template, sum(used), len(used)))
     return sorted(usage, key=lambda u: (-u.letters, u.template.id))
 
 
