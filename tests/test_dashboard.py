@@ -285,6 +285,23 @@ def test_each_table_downloads_as_csv_with_the_same_filters(client, login, ten):
                                  ["Time to resolution", "4", "20.0", "50.0"]]
 
 
+def test_every_csv_holds_the_lines_of_the_pages_table(app, client, login, ten):
+    """A CSV reads only the part of the figures its table shows; its lines are the page's."""
+    from app.manage.dashboard import TABLES, Context
+
+    login(client, "manager")
+    with frozen_clock(NOW):
+        downloads = {table: _csv(client.get(f"/manage/{table}.csv?date_from=2026-11-20")) for table in TABLES}
+    with app.test_request_context(), frozen_clock(NOW):
+        filters = ComplaintFilter(registered_from=datetime(2026, 11, 19, 22, tzinfo=UTC))
+        page = Context(filters, NOW, app.config["REGISTRY_TIMEZONE"], "en", {})
+        for table, build in TABLES.items():
+            built = build(page)
+            expected = [list(built.columns), *([("" if v is None else str(v)) for v in row] for row in built.rows)]
+            assert downloads[table] == expected, table
+    assert downloads["owners"][1:] and downloads["weeks"][1:] and downloads["backlog"][1:]
+
+
 def test_an_unknown_table_is_not_found_and_a_bad_filter_goes_back_to_the_form(client, login):
     login(client, "manager")
     assert client.get("/manage/passwords.csv").status_code == 404

@@ -155,6 +155,35 @@ def test_the_figures_through_the_rollups_equal_the_figures_read_live(app, spread
                 assert rolled_up == live, (f, timezone)
 
 
+#: The figures of each part of the overview.
+PART_FIELDS = {"total": ("summary", "breaches", "backlog"), "category": ("categories",), "tier": ("tiers",),
+               "owner": ("owners",), "week": ("weeks", "weeks_cut"), "open": ("open_counts",)}
+
+
+def test_each_part_of_the_overview_read_alone_equals_the_whole_overviews(app, spread):
+    """A CSV of one table reads only its part (`overview(parts=...)`): for every period, filter
+    and zone each part's figures equal those of the whole overview, and the others stay empty."""
+    assert set(PART_FIELDS) == figures.PARTS
+    for period in PERIODS:
+        for narrowed in NARROWED[:3]:
+            f = ComplaintFilter(registered_from=period[0], registered_before=period[1], **narrowed)
+            for timezone in (ZONE, None):
+                with app.app_context():
+                    whole = figures.overview(f, NOW, timezone)
+                    for part, fields in PART_FIELDS.items():
+                        alone = figures.overview(f, NOW, timezone, parts=frozenset({part}))
+                        for field in fields:
+                            assert getattr(alone, field) == getattr(whole, field), (f, timezone, part, field)
+                        lines = {"categories", "tiers", "owners", "weeks", "weeks_cut"} - set(fields)
+                        assert not any(getattr(alone, name) for name in lines), (f, timezone, part)
+                        if part != "total":
+                            assert alone.summary.complaints == 0 and alone.breaches.total == 0
+                            assert not any(bucket.count for bucket in alone.backlog)
+                        if part != "open":
+                            assert alone.open_counts.total == 0
+                    db.session.rollback()
+
+
 def test_a_partial_week_is_read_as_its_week_less_the_shorter_part_outside_the_period(app, spread):
     """The dashboard's figures read the first and last weeks of 20 October to 13 November from
     their rollups, less the settled complaints of Monday 19 October and of 14-15 November (the

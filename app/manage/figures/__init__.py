@@ -32,10 +32,10 @@ from .definitions import (
     Week,
     counted,
 )
-from .overview import WEEKS_SHOWN, overview, week_limits
+from .overview import PARTS, WEEKS_SHOWN, overview, week_limits
 from .percentiles import timings
 
 __all__ = [
-    "BACKLOG_BUCKETS", "MEDIAN", "WEEKS_SHOWN", "P90", "Breaches", "Bucket", "Group", "OpenCounts", "Overview", "Percentiles",
+    "BACKLOG_BUCKETS", "MEDIAN", "PARTS", "WEEKS_SHOWN", "P90", "Breaches", "Bucket", "Group", "OpenCounts", "Overview", "Percentiles",
     "Share", "Summary", "Timings", "Week", "counted", "overview", "timings", "week_limits",
 ]

@@ -56,18 +56,29 @@ from .definitions import (
 
 #: The counts of a compliance breakdown's line, read live and from the rollups.
 _BREAKDOWN = ("complaints", "met", "eligible")
+#: The parts of the overview, each summed on its own (`overview(parts=...)`): the totals
+#: (`summary`, `breaches`, `backlog`), the compliance per category, per tier, per owner and per
+#: week (`weeks`, `weeks_cut`), and the open complaints by status and tier (`open_counts`).
+PARTS = frozenset({"total", "category", "tier", "owner", "week", "open"})
+#: The part a breakdown's key belongs to.
+_PART_OF = {"category": "category", "tier": "tier", "owner_id": "owner"}
 #: A weekly series shows at most the last two years of its period: what a page shows, and so
 #: reads, stays bounded however old the registry is ("all time" of a ten-year registry would be
 #: 520 lines); earlier weeks are shown by choosing earlier dates.
 WEEKS_SHOWN = 104
 
 
-def overview(f: ComplaintFilter, now: datetime, timezone: str | None = None) -> Overview:
+def overview(f: ComplaintFilter, now: datetime, timezone: str | None = None,
+             parts: frozenset[str] = PARTS) -> Overview:
     """Every figure but the timings (see `Overview`), as of `now`; the weeks in `timezone`
     (none when None). The settled complaints of the period's full weeks come from the rollups,
-    every other complaint of the period is read live; one snapshot."""
+    every other complaint of the period is read live; one snapshot.
+
+    Only the `parts` (of PARTS) asked for are summed, the live complaints grouped by their keys
+    alone (a CSV of one table groups by one key); the figures of the others are left empty:
+    zeros and no lines."""
     with rollup.snapshot():
-        tally = _Tally()
+        tally = _Tally(parts=parts)
         s = rollup.split_complemented(f, timezone)
         _add_live(tally, f, now, timezone, s)
         if s is not None:
@@ -87,8 +98,9 @@ class _Line:
 
 @dataclass
 class _Tally:
-    """The figures' sums, added to from the rows read live and from the rollups."""
+    """The figures' sums, added to from the rows read live and from the rollups, for `parts`."""
 
+    parts: frozenset[str] = PARTS
     complaints: int = 0
     met: int = 0
     eligible: int = 0
@@ -175,78 +187,94 @@ def _add_live(tally: _Tally, f: ComplaintFilter, now: datetime, timezone: str | 
     """The complaints counted that the split's live part holds (all when `s` is None), in one
     statement (`rollup.live_facts`: on PostgreSQL the open work from its index alone).
 
-    They are first grouped into cells (category, tier, owner, week, status, backlog age), each
-    cell carrying every count the figures need (one pass); the figures are then sums over the
-    cells, one grouping each.
+    They are first grouped into cells by the keys the tally's parts need (of category, tier,
+    owner, week, status, backlog age), each cell carrying every count those parts need (one
+    pass); each part is then a sum over the cells, one grouping each.
     """
-    limited = week_limits(f, timezone) if timezone is not None else None
+    parts = tally.parts
+    limited = week_limits(f, timezone) if timezone is not None and "week" in parts else None
     mondays = limited.mondays if limited is not None else []
     if limited is not None:
         tally.week_from, tally.weeks_cut = mondays[0], limited.cut
     t, where = rollup.live_facts(s, counted(f))
     week = week_index(timezone, limited, s is not None, t)
     backlog_bucket = _backlog_bucket(now, t)
-    cells = (
-        select(
-            t.category.label("category"),
-            t.tier.label("tier"),
-            t.owner_id.label("owner_id"),
-            (null() if week is None else week).label("week"),
-            t.status.label("status"),
-            backlog_bucket.label("backlog"),
-            func.count().label("n"),
-            func.count().filter(met(t)).label("met"),
-            func.count().filter(eligible(now, t)).label("eligible"),
-            func.count(t.first_responded_at).label("answered"),
-            func.count().filter(t.disputed).label("disputed"),
-            func.sum(t.transfer_count).label("transfers"),
-            func.max(t.transfer_count).label("transfers_max"),
-            func.sum(t.first_response_breaches).label("first_response_breaches"),
-            func.sum(t.resolution_breaches).label("resolution_breaches"),
+    total = "total" in parts
+    # Each key of the cells and the parts that need it; a key no part needs is not grouped by.
+    keyed = {
+        "category": (t.category, "category" in parts),
+        "tier": (t.tier, "tier" in parts or "open" in parts),
+        "owner_id": (t.owner_id, "owner" in parts),
+        "week": (cast(null(), Integer()) if week is None else week, "week" in parts),
+        "status": (t.status, total or "open" in parts),
+        "backlog": (backlog_bucket, total),
+    }
+    grouped = {label: key for label, (key, needed) in keyed.items() if needed}
+    counts = {
+        "n": func.count(),
+        "met": func.count().filter(met(t)),
+        "eligible": func.count().filter(eligible(now, t)),
+    }
+    if total:
+        counts.update(
+            answered=func.count(t.first_responded_at),
+            disputed=func.count().filter(t.disputed),
+            transfers=func.sum(t.transfer_count),
+            transfers_max=func.max(t.transfer_count),
+            first_response_breaches=func.sum(t.first_response_breaches),
+            resolution_breaches=func.sum(t.resolution_breaches),
         )
+    cells = (
+        select(*(key.label(label) for label, key in grouped.items()),
+               *(count.label(label) for label, count in counts.items()))
         .where(*where)
-        .group_by(t.category, t.tier, t.owner_id, t.status, backlog_bucket,
-                  *([] if week is None else [week]))
+        .group_by(*(key for label, key in grouped.items() if not (label == "week" and week is None)))
         .cte("cells")
         .prefix_with("MATERIALIZED")
     )
     c = cells.c
-    cell_is_open = c.status.in_(sorted(OPEN))
-    keys = {"category": c.category, "tier": c.tier, "owner_id": c.owner_id, "week": c.week, "status": c.status}
-    measures = {
-        "complaints": func.sum(c.n),
-        "met": func.sum(c.met),
-        "eligible": func.sum(c.eligible),
-        "open": func.sum(c.n).filter(cell_is_open),
-        "answered": func.sum(c.answered),
-        "disputed": func.sum(c.disputed),
-        "transfers": func.sum(c.transfers),
-        "transfers_max": func.max(c.transfers_max),
-        "first_response_breaches": func.sum(c.first_response_breaches),
-        "resolution_breaches": func.sum(c.resolution_breaches),
-        **{f"backlog_{index}": func.sum(c.n).filter(c.backlog == index) for index in range(len(BACKLOG_BUCKETS))},
-    }
+    # The keys of the sums' lines: a key the cells do not hold is NULL in every line.
+    nulls = {"category": Facts.category, "tier": Facts.tier, "owner_id": Facts.owner_id,
+             "week": cast(null(), Integer()), "status": Facts.status}
+    keys = {label: c[label] if label in grouped else _typed_null(column) for label, column in nulls.items()}
+    measures = {"complaints": func.sum(c.n), "met": func.sum(c.met), "eligible": func.sum(c.eligible)}
+    if total:
+        cell_is_open = c.status.in_(sorted(OPEN))
+        measures.update({
+            "open": func.sum(c.n).filter(cell_is_open),
+            "answered": func.sum(c.answered),
+            "disputed": func.sum(c.disputed),
+            "transfers": func.sum(c.transfers),
+            "transfers_max": func.max(c.transfers_max),
+            "first_response_breaches": func.sum(c.first_response_breaches),
+            "resolution_breaches": func.sum(c.resolution_breaches),
+            **{f"backlog_{index}": func.sum(c.n).filter(c.backlog == index) for index in range(len(BACKLOG_BUCKETS))},
+        })
 
-    def part(name: str, *by: Any, where: Any = None, measured: tuple[str, ...] = _BREAKDOWN) -> Any:
+    def part(name: str, *by: str, where: Any = None, measured: tuple[str, ...] = _BREAKDOWN) -> Any:
         """One way of summing the cells: its name, its keys (NULL for the others), measures."""
         query = select(
             literal_column(f"'{name}'").label("part"),
-            *((key if any(key is b for b in by) else _typed_null(key)).label(label) for label, key in keys.items()),
+            *((key if label in by else _typed_null(nulls[label])).label(label) for label, key in keys.items()),
             *((measure if label in measured else null()).label(label) for label, measure in measures.items()),
         )
         if by:
-            query = query.group_by(*by)
+            query = query.group_by(*(keys[label] for label in by))
         return query.where(where) if where is not None else query
 
-    statement = union_all(
-        part("total", measured=tuple(measures)),
-        part("category", c.category),
-        part("tier", c.tier),
-        part("owner", c.owner_id),
+    sums = {
+        "total": lambda: part("total", measured=tuple(measures)),
+        "category": lambda: part("category", "category"),
+        "tier": lambda: part("tier", "tier"),
+        "owner": lambda: part("owner", "owner_id"),
         # Weeks earlier than those shown are below 0 or NULL (no weeks asked for: all NULL).
-        part("week", c.week, where=c.week.is_not(None) if week is None else c.week >= 0),
-        part("open", c.status, c.tier, where=cell_is_open),
-    )
+        "week": lambda: part("week", "week", where=c.week.is_not(None) if week is None else c.week >= 0),
+        "open": lambda: part("open", "status", "tier", where=c.status.in_(sorted(OPEN))),
+    }
+    wanted = [sum_() for name, sum_ in sums.items() if name in parts]
+    if not wanted:
+        return
+    statement = union_all(*wanted) if len(wanted) > 1 else wanted[0]
     for row in rollup.reader().execute(statement).mappings():
         breakdown = [row[name] for name in _BREAKDOWN]
         if row["part"] == "total":
@@ -333,8 +361,9 @@ def _add_rollups(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool
         """The lines summed by `key`: whole ISO years from the yearly lines, the rest by week."""
         return rollup.reader().execute(rollup.summed(FigureCell, s, f, by, (key,), ("complaints", *sums))).all()
 
+    parts = tally.parts
     for line in lines(0, "transfer_count", "met", "disputed", "transfers", "first_response_breaches",
-                      "resolution_breaches"):
+                      "resolution_breaches") if "total" in parts else ():
         tally.complaints += line.complaints
         tally.met += line.met
         tally.eligible += line.complaints
@@ -349,10 +378,12 @@ def _add_rollups(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool
         (rollup.BY_TIER, "tier", tally.tiers),
         (rollup.BY_OWNER, "owner_id", tally.owners),
     ):
+        if _PART_OF[key] not in parts:
+            continue
         for line in lines(by, key, "met"):
             key_value = (line[0] or None) if by == rollup.BY_OWNER else line[0]  # owner 0: nobody
             tally.add(groups, key_value, line.complaints, line.met, line.complaints)
-    if weeks and tally.week_from is not None:  # by week: the weekly lines of every week shown
+    if weeks and "week" in parts and tally.week_from is not None:  # by week: the weekly lines of every week shown
         complaints = func.sum(FigureCell.complaints)
         for line in rollup.reader().execute(
             select(FigureCell.monday, complaints.label("complaints"), func.sum(FigureCell.met).label("met"))
@@ -380,21 +411,23 @@ def _take_less(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool) 
         .group_by(Facts.category, Facts.tier, Facts.owner_id, Facts.transfer_count)
         for index in range(len(s.less))
     ))
+    parts = tally.parts
     for row in rollup.reader().execute(statement):
         n, met_ = -int(row.complaints), -int(row.met)
-        tally.complaints += n
-        tally.met += met_
-        tally.eligible += n
-        tally.answered += n
-        tally.disputed -= int(row.disputed)
-        tally.transfers -= int(row.transfers)
-        tally.transfer_counts[row.transfer_count] = tally.transfer_counts.get(row.transfer_count, 0) + n
-        tally.first_response_breaches -= int(row.first_response_breaches)
-        tally.resolution_breaches -= int(row.resolution_breaches)
-        tally.add(tally.categories, row.category, n, met_, n)
-        tally.add(tally.tiers, row.tier, n, met_, n)
-        tally.add(tally.owners, row.owner_id, n, met_, n)
-        if weeks and tally.week_from is not None and s.less[row.part][0] >= tally.week_from:
+        if "total" in parts:
+            tally.complaints += n
+            tally.met += met_
+            tally.eligible += n
+            tally.answered += n
+            tally.disputed -= int(row.disputed)
+            tally.transfers -= int(row.transfers)
+            tally.transfer_counts[row.transfer_count] = tally.transfer_counts.get(row.transfer_count, 0) + n
+            tally.first_response_breaches -= int(row.first_response_breaches)
+            tally.resolution_breaches -= int(row.resolution_breaches)
+        for key, groups in (("category", tally.categories), ("tier", tally.tiers), ("owner_id", tally.owners)):
+            if _PART_OF[key] in parts:
+                tally.add(groups, row._mapping[key], n, met_, n)
+        if weeks and "week" in parts and tally.week_from is not None and s.less[row.part][0] >= tally.week_from:
             tally.add(tally.weeks, s.less[row.part][0], n, met_, n)
 
 
