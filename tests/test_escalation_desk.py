@@ -38,6 +38,39 @@ def test_the_desk_lists_breached_and_management_complaints_oldest_first(app, cli
     assert "Escalated by the owner" in page and "The board must see this" in page
 
 
+def test_the_desks_count_read_from_the_open_works_copy_equals_the_complaints_on_it(app, client, register, staff):
+    """`desk_total` counts from complaint_facts what `on_the_desk` selects from the complaints:
+    breached (first response, resolution), raised to management, answered and decided ones."""
+    from sqlalchemy import func, select
+
+    from app.complaints.models import Complaint, Resolution
+    from app.extensions import db
+    from app.manage.escalations import desk_total, on_the_desk
+
+    quiet = register(at=T0, subject="Quiet one")
+    breached = [register(at=T0 + timedelta(minutes=i)) for i in range(3)]
+    raised = register(at=T0 + timedelta(hours=2))
+    act(app, quiet, ops.take_complaint, by=staff["olga"], at=T0 + timedelta(hours=3))
+    act(app, quiet, ops.respond, by=staff["olga"], body="Answered.", at=T0 + timedelta(hours=3))
+    act(app, raised, ops.take_complaint, by=staff["mihai"], at=T0 + timedelta(hours=3))
+    for _ in range(2):
+        act(app, raised, ops.escalate, by=staff["mihai"], reason="The board must see this", at=T0 + timedelta(hours=4))
+    with app.app_context(), frozen_clock(T0 + timedelta(hours=26)):
+        enforce(T0 + timedelta(hours=26), current_policy())
+    act(app, breached[0], ops.take_complaint, by=staff["mihai"], at=T0 + timedelta(hours=27))
+    act(app, breached[0], ops.respond, by=staff["mihai"], body="Late, sorry.", at=T0 + timedelta(hours=27))
+
+    def counts() -> tuple[int, int]:
+        with app.app_context():
+            return desk_total(), db.session.scalar(
+                select(func.count()).select_from(Complaint).where(*on_the_desk()))
+
+    assert counts() == (4, 4)
+    act(app, breached[0], ops.resolve, by=staff["mihai"], resolution=Resolution.UPHELD,
+        reasons="Paid in full today.", at=T0 + timedelta(hours=28))  # decided: off the desk
+    assert counts() == (3, 3)
+
+
 @pytest.mark.parametrize("role", ["officer", "clerk"])
 def test_only_management_reaches_the_desk(client, login, role):
     login(client, role, tier=1)
