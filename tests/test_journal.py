@@ -125,6 +125,12 @@ def test_an_annulled_complaint_keeps_its_number_and_shows_as_annulled(client, lo
         ("year=2026&number_from=2&number_to=3", ["john", "olena"]),
         ("number_from=2026/000002&number_to=2026-000004", ["john", "olena", "mihai"]),
         ("number_to=1", ["ana", "ivan"]),  # a bare number: that number of every year
+        ("number_from=2025/000001&number_to=2026/000002", ["ana", "ivan", "john"]),  # across years
+        ("number_from=2025/000002", ["ivan", "john", "olena", "mihai", "annulled"]),
+        ("number_to=2025/000001", ["ana"]),
+        ("year=2026&number_from=2025/000001&number_to=2026/000002", ["ivan", "john"]),
+        ("year=2025&number_from=2026/000001", []),
+        ("year=2026&number_from=3", ["olena", "mihai", "annulled"]),
         ("date_from=2026-01-05&date_to=2026-01-20", ["ivan", "john"]),  # 23:30 local is still the 20th
         ("date_from=2026-01-21", ["olena", "mihai", "annulled"]),
         ("status=registered", ["ana", "ivan", "john", "olena", "mihai"]),

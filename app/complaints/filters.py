@@ -58,29 +58,35 @@ def contains(column: Any, value: str) -> ColumnElement[bool]:
     return column.ilike(f"%{escaped}%", escape="\\")
 
 
-def _at_least(bound: NumberBound, table: Any) -> ColumnElement[bool]:
-    if bound.year is None:
-        return table.seq >= bound.seq
-    return tuple_(table.year, table.seq) >= tuple_(bound.year, bound.seq)
-
-
-def _at_most(bound: NumberBound, table: Any) -> ColumnElement[bool]:
-    if bound.year is None:
-        return table.seq <= bound.seq
-    return tuple_(table.year, table.seq) <= tuple_(bound.year, bound.seq)
+def _number_bounds(f: ComplaintFilter, table: Any) -> list[ColumnElement[bool]]:
+    """The conditions of `f`'s year and number range. A bound in the year the range is in (the
+    year chosen, or both bounds' year) is a plain `seq` bound, so an index on (year, seq) reads
+    just the range: PostgreSQL does not end an index scan at a row comparison and read every
+    number of the year up to its end (the journal's export of 1,000 numbers read 850,000 index
+    entries in a year of a million complaints). A bound in another year stays a row comparison,
+    with its year as a plain bound too."""
+    year = f.year
+    if year is None and f.number_from is not None and f.number_to is not None \
+            and f.number_from.year is not None and f.number_from.year == f.number_to.year:
+        year = f.number_from.year
+    conditions: list[ColumnElement[bool]] = [] if year is None else [table.year == year]
+    for bound, at_least in ((f.number_from, True), (f.number_to, False)):
+        if bound is None:
+            continue
+        if bound.year is None or bound.year == year:
+            conditions.append(table.seq >= bound.seq if at_least else table.seq <= bound.seq)
+        elif at_least:
+            conditions += [table.year >= bound.year, tuple_(table.year, table.seq) >= tuple_(bound.year, bound.seq)]
+        else:
+            conditions += [table.year <= bound.year, tuple_(table.year, table.seq) <= tuple_(bound.year, bound.seq)]
+    return conditions
 
 
 def filter_conditions(f: ComplaintFilter, table: Any = Complaint) -> list[ColumnElement[bool]]:
     """The WHERE conditions that `f` stands for, on the complaints or (`table`) on a copy with
     the same columns (the dashboard's `complaint_facts` has those of the period, status,
     category, channel and tier)."""
-    conditions: list[ColumnElement[bool]] = []
-    if f.year is not None:
-        conditions.append(table.year == f.year)
-    if f.number_from is not None:
-        conditions.append(_at_least(f.number_from, table))
-    if f.number_to is not None:
-        conditions.append(_at_most(f.number_to, table))
+    conditions = _number_bounds(f, table) if f.year is not None or f.number_from or f.number_to else []
     if f.registered_from is not None:
         conditions.append(table.registered_at >= f.registered_from)
     if f.registered_before is not None:
