@@ -9,9 +9,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Bidirectional controls: they make a name or a subject read differently from what it holds
 #: (embeddings, overrides, isolates, and the left-to-right / right-to-left marks).
@@ -56,6 +53,11 @@ def single_line(value: str) -> str:
 
 
 def normalise_email(text: str) -> str | None:
+    """The address as email-validator normalises it, or None when it is not a valid address.
+    email-validator loads on the first call: compiling its patterns took ≈ 15 ms of every
+    worker's start, for the few forms and settings that take an address."""
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         return validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError:
@@ -63,7 +65,10 @@ def normalise_email(text: str) -> str | None:
 
 
 def normalise_phone(text: str, region: str | None) -> str | None:
-    """E.164 form of a phone number, or None when it is not a valid number."""
+    """E.164 form of a phone number, or None when it is not a valid number (phonenumbers
+    loads on the first call, like email-validator above: ≈ 10 ms and 58 modules)."""
+    import phonenumbers
+
     try:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:

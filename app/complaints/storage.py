@@ -16,7 +16,6 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-import filetype
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
@@ -68,7 +67,10 @@ class Evidence:
 
 
 def detect_content_type(content: bytes, filename: str) -> str | None:
-    """The file's real type when it is an allowed one, else None."""
+    """The file's real type when it is an allowed one, else None. filetype (15 modules of
+    signatures) loads with the first upload, not in every worker's start."""
+    import filetype
+
     kind = filetype.guess(content)
     if kind is not None:
         return kind.mime if kind.mime in ALLOWED_TYPES else None
