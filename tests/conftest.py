@@ -36,6 +36,19 @@ def pytest_report_header() -> str:
     return f"database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite (set TEST_DATABASE_URL for PostgreSQL)'}"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest's temporary folders (the SQLite databases, each worker's instance folder, every
+    tmp_path) in memory, in /dev/shm where it exists, unless --basetemp or PYTEST_DEBUG_TEMPROOT
+    names a place. The app waits for the disk on each SQLite commit (synchronous = FULL) and on
+    each document, e-mail and checkpoint it writes (fsync); a test's files are thrown away, and
+    on a disk that other work keeps busy those waits were up to half of a file's time. Set
+    before any folder is made: xdist's workers get theirs inside the main process's."""
+    shm = Path("/dev/shm")  # noqa: S108  (pytest makes its own pytest-of-<user>, 0700, and checks the owner)
+    if config.option.basetemp is None and shm.is_dir() and os.access(shm, os.W_OK | os.X_OK):
+        os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(shm))
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not POSTGRES_URL:
