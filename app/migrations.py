@@ -9,6 +9,7 @@ which `flask_migrate.upgrade()` and `migrations/env.py` read.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,19 @@ from flask import Flask
 from .extensions import db
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def revision_module(revision: str) -> Any:
+    """The migration `revision` (migrations/versions/*_<revision>_*.py), loaded afresh as a
+    module: for a later migration that builds on its builders (the outcome rollups' trigger
+    builders serve the ratings' and the template uses' migrations)."""
+    path = next((MIGRATIONS_DIR / "versions").glob(f"*_{revision}_*.py"))
+    spec = importlib.util.spec_from_file_location(f"migration_{revision}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the migration {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def init_app(app: Flask) -> None:

@@ -177,15 +177,20 @@ _FOLD = "; ".join(
 ) + "; DELETE FROM outcome_deltas WHERE txid = NEW.txid; DELETE FROM outcome_pending WHERE txid = NEW.txid"
 
 
+def _create_trigger(dialect, name, table, event, condition, statements):
+    """One row trigger `name` running `statements` after `event` on `table` (when `condition`)."""
+    when = f" WHEN ({condition})" if condition else ""
+    if dialect == 'postgresql':
+        op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                   f"BEGIN {'; '.join(statements)}; RETURN NULL; END $$")
+        op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{when} EXECUTE FUNCTION {name}()")
+    else:
+        op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table}{when} BEGIN {'; '.join(statements)}; END")
+
+
 def _create_triggers(dialect):
     for name, table, event, condition, statements in _triggers(dialect):
-        when = f" WHEN ({condition})" if condition else ""
-        if dialect == 'postgresql':
-            op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                       f"BEGIN {'; '.join(statements)}; RETURN NULL; END $$")
-            op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{when} EXECUTE FUNCTION {name}()")
-        else:
-            op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table}{when} BEGIN {'; '.join(statements)}; END")
+        _create_trigger(dialect, name, table, event, condition, statements)
     if dialect == 'postgresql':
         # Once per transaction (its outcome_pending row), at the commit: all its deltas.
         op.execute(f"CREATE FUNCTION outcome_fold() RETURNS trigger LANGUAGE plpgsql AS $$ "
@@ -224,7 +229,12 @@ def _backfill(dialect):
         parts.append(f"SELECT {_day(f'd.{moment}')} AS day, c.category AS category, '{measure}' AS measure, "
                      f"d.kind AS item, 1 AS complaints, 0 AS cents FROM {table} d JOIN complaints c "
                      f"ON c.id = d.complaint_id WHERE {counted} AND d.{moment} IS NOT NULL")
-    lines = ' UNION ALL '.join(parts)
+    return _summed_into_rollups(' UNION ALL '.join(parts), dialect)
+
+
+def _summed_into_rollups(lines, dialect):
+    """INSERT the SELECT `lines` (day, keys, complaints, cents) summed per day and per week into
+    the (empty, for those lines) daily and weekly rollups."""
     return [
         f"INSERT INTO {table} ({period}, {KEYS}, {SUMS}) SELECT {expression}, {KEYS}, sum(complaints), sum(cents) "
         f"FROM ({lines}) l WHERE l.day IS NOT NULL GROUP BY 1, {KEYS}"
@@ -242,19 +252,9 @@ def count_rows_of(table, trigger, lines_of):
     dialect = op.get_bind().dialect.name
     if dialect == 'postgresql':  # no row between the backfill and the trigger
         op.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-    lines = lines_of('r', f" FROM {table} r")
-    for rollup, period, expression in (('outcome_days', 'day', 'l.day'),
-                                       ('outcome_weeks', 'monday', _monday('l.day', dialect))):
-        op.execute(f"INSERT INTO {rollup} ({period}, {KEYS}, {SUMS}) "
-                   f"SELECT {expression}, {KEYS}, sum(complaints), sum(cents) FROM ({lines}) l "
-                   f"WHERE l.day IS NOT NULL GROUP BY 1, {KEYS}")
-    statements = _apply(lines_of('NEW', ''), dialect)
-    if dialect == 'postgresql':
-        op.execute(f"CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                   f"BEGIN {statements}; RETURN NULL; END $$")
-        op.execute(f"CREATE TRIGGER {trigger} AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {trigger}()")
-    else:
-        op.execute(f"CREATE TRIGGER {trigger} AFTER INSERT ON {table} BEGIN {statements}; END")
+    for statement in _summed_into_rollups(lines_of('r', f" FROM {table} r"), dialect):
+        op.execute(statement)
+    _create_trigger(dialect, trigger, table, 'INSERT', None, [_apply(lines_of('NEW', ''), dialect)])
 
 
 def uncount_rows_of(table, trigger, measures):

@@ -22,10 +22,9 @@ Revises: f2a4c6e8b0d1
 Create Date: 2026-12-05 00:30:00.000000
 
 """
-import importlib.util
-from pathlib import Path
-
 from alembic import op
+
+from app.migrations import revision_module
 
 # revision identifiers, used by Alembic.
 revision = 'b3d5f7a9c1e4'
@@ -43,11 +42,7 @@ MEASURES = {
 
 def _outcome_rollups():
     """The migration `outcome_rollups`, loaded afresh: its trigger builders."""
-    path = next(Path(__file__).parent.glob('*_a3c5e7f9b1d2_outcome_rollups.py'))
-    spec = importlib.util.spec_from_file_location('outcome_rollups_a3c5e7f9b1d2', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return revision_module('a3c5e7f9b1d2')
 
 
 def _lines(module, r, source=""):

@@ -19,10 +19,9 @@ Revises: c5e7a9b1d3f6
 Create Date: 2026-12-05 00:20:00.000000
 
 """
-import importlib.util
-from pathlib import Path
-
 from alembic import op
+
+from app.migrations import revision_module
 
 # revision identifiers, used by Alembic.
 revision = 'd7f9b1c3e5a8'
@@ -36,11 +35,7 @@ MEASURE = 'template'  # measure is VARCHAR(12)
 
 def _outcome_rollups():
     """The migration `outcome_rollups`, loaded afresh: its trigger builders."""
-    path = next(Path(__file__).parent.glob('*_a3c5e7f9b1d2_outcome_rollups.py'))
-    spec = importlib.util.spec_from_file_location('outcome_rollups_a3c5e7f9b1d2', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return revision_module('a3c5e7f9b1d2')
 
 
 def _lines(module, u, source=""):
