@@ -33,7 +33,7 @@ from app.workflow import operations as ops
 from app.workflow.enforcement import enforce
 
 ZONE = "Europe/Chisinau"  # the tests' (the fixed tables are kept in it)
-D, H = timedelta(days=1), timedelta(hours=1)
+D, H, M = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
 #: Monday 7 Sep 2026, 11:00 in Chișinău.
 START = datetime(2026, 9, 7, 8, tzinfo=UTC)
 
@@ -168,6 +168,11 @@ def test_the_figures_through_the_rollup_equal_the_figures_read_live(fca, workflo
         (START + 14 * D, START + 28 * D),  # two weeks from a Monday morning
         (START + 15 * D, START + 19 * D),  # within one week
         (START + 15 * D + 3 * H, START + 15 * D + 9 * H),  # within one day: all live
+        # a's receipt (11:00 local) taken away from its day's line; both extensions (13:00 local
+        # on day 16) taken away from theirs: each end's part outside the period is the shorter
+        (START + 30 * M, START + 16 * D + 90 * M),
+        # within one day, the day's line less both ends (a's receipt at 11:00 among them)
+        (START + 30 * M, START + 13 * H - M),
         (local_day_start(date(2026, 9, 9), ZONE), local_day_start(date(2026, 10, 20), ZONE)),  # whole local days
     ]
     with fca.app_context():  # the days the rollups keep are there (the tests keep the fixed tables)

@@ -27,8 +27,9 @@ migration `outcome_rollups`) keep both in the same transaction as the change, on
 and on PostgreSQL through `outcome_deltas`, folded at the commit; `outcome_week_years` sums the weeks per ISO year (migration
 `figure_years`: triggers on outcome_weeks). A period's figures (`counts`) add the whole ISO years
 inside it from the years, the other full weeks from the weeks, the full days at its ends from the
-days, and read only the part of a day at each end live (none when the period is whole days, but
-for today's); the complaints outstanding at a moment are those received before it less those
+days, and read only the part of a day at each end live, or that day's line less the rest of the
+day when the rest is the shorter part (none when the period is whole days; a period ending now,
+after midday, reads today's line less nothing); the complaints outstanding at a moment are those received before it less those
 resolved before it (`outstanding`), so the years before it and at most a year of weeks. Exact
 whatever the time zone: every moment is counted once, in a rollup or live.
 
@@ -336,29 +337,77 @@ def _from_rollups(first: date | None, last: date, measures: list[str], category:
 
 
 def counts(start: datetime, end: datetime, category: str | None, measures: Iterable[str] = ALL) -> list[Line]:
-    """The lines of [start, end): its full local days from the rollups, the rest live."""
+    """The lines of [start, end): its local days from the rollups, the rest live (`_ends`)."""
     measures = list(measures)
-    first = _day_starting(start, on_or_after=True) if _kept() else None
-    last = _day_starting(end, on_or_after=False) if first is not None else None
-    if first is None or last is None or first[1] >= last[1]:  # no full day: all of it live
+    ends = _ends(start, end) if _kept() else None
+    if ends is None:
         return _rows(_lines(measures, lambda m: and_(m >= start, m < end), category))
-    lines = _from_rollups(first[0], last[0], measures, category)
-    ends = [(a, b) for a, b in ((start, first[1]), (last[1], end)) if a < b]
-    if ends:
-        lines += _rows(_lines(measures, lambda m: or_(*(and_(m >= a, m < b) for a, b in ends)), category))
-    return _merged(lines)
+    first, last, added, taken = ends
+    return _summed(_from_rollups(first, last, measures, category) if first < last else [],
+                   measures, category, added, taken)
 
 
 def before(moment: datetime, category: str | None, measures: Iterable[str]) -> list[Line]:
-    """The lines of everything before `moment`: every full local day before it from the
-    rollups, the rest of its day live."""
+    """The lines of everything before `moment`: the local days before it from the rollups (its
+    own day too when the rest of that day is the shorter part, less that rest), the rest live."""
     measures = list(measures)
-    day = _day_starting(moment, on_or_after=False) if _kept() else None
-    if day is None:
+    end = _end(moment) if _kept() else None
+    if end is None:
         return _rows(_lines(measures, lambda m: m < moment, category))
-    lines = _from_rollups(None, day[0], measures, category)
-    if day[1] < moment:
-        lines += _rows(_lines(measures, lambda m: and_(m >= day[1], m < moment), category))
+    last, added, taken = end
+    return _summed(_from_rollups(None, last, measures, category), measures, category, added, taken)
+
+
+#: Parts of a local day read live: [from, before).
+Pieces = list[tuple[datetime, datetime]]
+
+
+def _ends(start: datetime, end: datetime) -> tuple[date, date, Pieces, Pieces] | None:
+    """How [start, end) is read: the local days [first, last) from the rollups, the pieces
+    `added` live and the pieces `taken` away live. A partial day at either end is read as its
+    part inside the period, or as the whole day's line less its part outside the period,
+    whichever part is the shorter: a period that ends now ends in a day whose rest is still to
+    come, where nothing has happened yet, so today's line less nothing. None when the days are
+    not kept for these moments (all of it live)."""
+    head, head_next = _day_starting(start, on_or_after=False), _day_starting(start, on_or_after=True)
+    if head is None or head_next is None:
+        return None
+    if head[1] < start and end < head_next[1]:  # start and end in one day, `head`: its part inside, or the day less the rest
+        if (start - head[1]) + (head_next[1] - end) >= end - start:
+            return head[0], head[0], [(start, end)], []
+        return head[0], head_next[0], [], [(head[1], start), (end, head_next[1])]
+    tail = _end(end)
+    if tail is None:
+        return None
+    last, added, taken = tail
+    if head[1] == start:
+        return head[0], last, added, taken
+    if start - head[1] < head_next[1] - start:
+        return head[0], last, added, [*taken, (head[1], start)]
+    return head_next[0], last, [(start, head_next[1]), *added], taken
+
+
+def _end(end: datetime) -> tuple[date, Pieces, Pieces] | None:
+    """The local days before `last` from the rollups for a period ending at `end`, and the
+    pieces of `end`'s own day added and taken away live (as `_ends`)."""
+    day, day_after = _day_starting(end, on_or_after=False), _day_starting(end, on_or_after=True)
+    if day is None or day_after is None:
+        return None
+    if day[1] == end:
+        return day[0], [], []
+    if day_after[1] - end < end - day[1]:
+        return day_after[0], [], [(end, day_after[1])]
+    return day[0], [(day[1], end)], []
+
+
+def _summed(lines: list[Line], measures: list[str], category: str | None, added: Pieces,
+            taken: Pieces) -> list[Line]:
+    """`lines` with the lines of the pieces `added` and less those of the pieces `taken`, read live."""
+    for pieces, sign in ((added, 1), (taken, -1)):
+        if pieces:
+            lines += [Line(line.measure, line.category, line.item, sign * line.complaints, sign * line.cents)
+                      for line in _rows(_lines(measures, lambda m, p=pieces: or_(*(and_(m >= a, m < b) for a, b in p)),
+                                               category))]
     return _merged(lines)
 
 
