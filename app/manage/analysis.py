@@ -126,7 +126,7 @@ def category_trend(f: ComplaintFilter, timezone: str) -> CategoryTrend:
         def add(category: str, week: int, n: int) -> None:
             counts.setdefault(category, [0] * len(mondays))[week] += n
 
-        s = rollup.split(f, timezone)
+        s = rollup.split_complemented(f, timezone)
         week = week_index(timezone, limited, rollup_weeks=s is not None)
         for row in rollup.reader().execute(union_all(*(
             select(week.label("week"), Facts.category, func.count())
@@ -142,8 +142,26 @@ def category_trend(f: ComplaintFilter, timezone: str) -> CategoryTrend:
                 .group_by(FigureCell.monday, FigureCell.category).having(total != 0)
             ):
                 add(category, place[monday], n)
-    ordered = dict(sorted(counts.items(), key=lambda item: (-sum(item[1]), item[0])))
+            for monday, category, n in _less(s, f, Facts.category):
+                if monday in place:
+                    add(category, place[monday], -n)
+    # A category whose settled complaints all lay outside the period was added and taken away.
+    ordered = dict(sorted(((category, weeks) for category, weeks in counts.items() if any(weeks)),
+                          key=lambda item: (-sum(item[1]), item[0])))
     return CategoryTrend(mondays, ordered, limited.cut)
+
+
+def _less(s: rollup.Split, f: ComplaintFilter, key: Any) -> list[Any]:
+    """(Monday, `key`, complaints) of the settled complaints counted under `f` in the parts of
+    the split's first and last weeks outside the period (`Split.less`): the rollups of those
+    weeks count them, the figures take them away again."""
+    if not s.less:
+        return []
+    return rollup.reader().execute(union_all(*(
+        select(literal(s.less[index][0]).label("monday"), key, func.count())
+        .where(*rollup.less_where(s, index, f)).group_by(key)
+        for index in range(len(s.less))
+    ))).all()
 
 
 def spikes(trend: CategoryTrend, *, min_count: int = SPIKE_MIN_COUNT, growth: float = SPIKE_GROWTH) -> list[Spike]:
@@ -179,6 +197,12 @@ def _contact_rows(f: ComplaintFilter, s: rollup.Split | None, among: Any = None,
         if among is not None:
             weeks.append(FigureContact.contact.in_(among))
         rows.append(select(FigureContact.contact.label("contact"), FigureContact.complaints).where(*weeks))
+        rows.extend(  # less the settled complaints of the weeks' parts outside the period (`Split.less`)
+            select(column.label("contact"), literal(-1).label("complaints"))
+            .where(*rollup.less_where(s, index, f), *only, column.is_not(None),
+                   *([] if among is None else [column.in_(among)]))
+            for index in range(len(s.less)) for column in (Facts.email, Facts.phone)
+        )
     return rows
 
 
@@ -294,7 +318,7 @@ def repeat_complainants(f: ComplaintFilter, limit: int = REPEAT_LIMIT) -> list[R
     period's frequent contacts apart; the years' counts do not. In a busy registry a year's
     counts do not tell a month's frequent contacts apart; the months' counts do.
     """
-    s = rollup.split(f)
+    s = rollup.split_complemented(f)
     looked_at = FIRST_LOOK * limit
     key, periods = _calendar(f)
     table = key.class_
@@ -367,16 +391,20 @@ def rise_reasons(f: ComplaintFilter) -> RiseReasons:
     escalations = dict.fromkeys(EscalationReason, 0)
     breaches = dict.fromkeys(DeadlineKind, 0)
     with rollup.snapshot():
-        s = rollup.split(f)
+        s = rollup.split_complemented(f)
+        sums = (
+            *(func.coalesce(func.sum(getattr(Facts, column)), 0) for column in ESCALATION_COUNTS.values()),
+            *(func.coalesce(func.sum(getattr(Facts, column)), 0) for column in BREACH_COUNTS.values()),
+            func.count().filter(Facts.transfer_count > 0), func.count(),
+        )
+        # The live parts, and less the settled complaints of the weeks' parts outside the period
+        # (`Split.less`), which the rollups of those weeks count.
+        reads = [select(literal(1), *sums).where(*counted(f), *part) for part in _live_parts(s)]
+        reads += [select(literal(-1), *sums).where(*rollup.less_where(s, index, f))
+                  for index in range(len(s.less) if s is not None else 0)]
         live = [0] * (len(ESCALATION_COUNTS) + len(BREACH_COUNTS) + 2)
-        for row in rollup.reader().execute(union_all(*(
-            select(
-                *(func.coalesce(func.sum(getattr(Facts, column)), 0) for column in ESCALATION_COUNTS.values()),
-                *(func.coalesce(func.sum(getattr(Facts, column)), 0) for column in BREACH_COUNTS.values()),
-                func.count().filter(Facts.transfer_count > 0), func.count(),
-            ).where(*counted(f), *part) for part in _live_parts(s)
-        ))):
-            live = [total + int(n) for total, n in zip(live, row, strict=True)]
+        for sign, *row in rollup.reader().execute(union_all(*reads)):
+            live = [total + sign * int(n) for total, n in zip(live, row, strict=True)]
         for reason, n in zip(ESCALATION_COUNTS, live, strict=False):
             escalations[reason] += int(n)
         for kind, n in zip(BREACH_COUNTS, live[len(ESCALATION_COUNTS):], strict=False):
