@@ -242,7 +242,10 @@ SELECT
     NULL,
     CASE WHEN status IN ('resolved', 'closed') THEN (ARRAY['upheld', 'partly_upheld', 'rejected'])[1 + i % 3] END,
     decided_at,
-    CASE WHEN status = 'closed' THEN least(decided_at + interval '2 days', CAST(:seed_at AS timestamptz)) END,
+    -- closed two days after the decision, or (decided in the last two days) at a moment between
+    -- the decision and the seeding, not all at the seeding's moment
+    CASE WHEN status = 'closed' THEN least(decided_at + interval '2 days',
+                                          decided_at + (CAST(:seed_at AS timestamptz) - decided_at) * r2) END,
     NULL
 FROM (SELECT n.*, CASE WHEN seq < 1000000 THEN lpad(seq::text, 6, '0') ELSE seq::text END AS padded FROM n) AS t
 JOIN officers o ON o.tier = t.tier

@@ -152,7 +152,7 @@ FROM positioned""", numbered=True)
 
 # Issue 19's rows (see the module's docstring); :now is the seeding's moment, :by the manager.
 _SEED_RATINGS = _signed_rows("""
-    SELECT c.id AS complaint_id, LEAST(c.closed_at + interval '2 days', :now) AS at, 1 + (c.id * 7) % 5 AS score,
+    SELECT c.id AS complaint_id, c.closed_at + LEAST(interval '2 days', (:now - c.closed_at) / 2) AS at, 1 + (c.id * 7) % 5 AS score,
            c.category, c.tier, c.owner_id
     FROM complaints c WHERE c.status = 'closed' AND c.closed_at IS NOT NULL AND c.id % 4 = 1""", "rated", """
 INSERT INTO complaint_ratings (complaint_id, score, reason, rated_at, category, tier, owner_id, entry_position)
