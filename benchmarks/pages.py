@@ -24,12 +24,13 @@ period of the last year: the large registry is larger because it is older (see
 benchmarks/dashboard.py for what the longer history keeps alike). Then
 
   PostgreSQL  served as it is (`flask figures rebuild` is run again after a fresh seeding, so
-              rollups a newer checkout adds are computed by the checkout's own code);
+              rollups a newer checkout adds are computed by the checkout's own code; then
+              `flask figures roll`, as every enforcement pass of a registry in use does);
   SQLite      copied row by row into a fresh file built by `flask db upgrade`, in foreign-key
               order, with the SQLite triggers ON, so complaint_facts and every table the
               triggers keep are written by the checkout's own triggers exactly as in use;
-              then `flask figures rebuild`. Tables the triggers write, and tables the
-              migrations fill already (settings, weeks), are not copied.
+              then `flask figures rebuild` and `flask figures roll`. Tables the triggers
+              write, and tables the migrations fill already (settings, weeks), are not copied.
 
 A few complaints also get a request for information (an outgoing letter) on PostgreSQL before
 the copy, so the case page and the journal show that kind too; and issue 19's tools get their
@@ -686,6 +687,16 @@ def rebuild_figures(env: dict[str, str], log: Path) -> None:
     print(f"  flask figures rebuild: {time.perf_counter() - began:.1f} s", flush=True)
 
 
+def roll_figures(env: dict[str, str], log: Path) -> None:
+    """The figures' rolling pass, as every enforcement pass of a registry in use runs it (a
+    seeded registry had none): `flask figures roll`."""
+    began = time.perf_counter()
+    result = flask_command(env, log, "figures", "roll")
+    if result.returncode != 0:
+        raise RuntimeError(f"flask figures roll failed:\n{log.read_text()[-3000:]}")
+    print(f"  flask figures roll: {time.perf_counter() - began:.1f} s", flush=True)
+
+
 # --- report ------------------------------------------------------------------------------------
 
 
@@ -802,6 +813,7 @@ def main() -> None:
                     seconds = copy_to_sqlite(source, path, instance, log)
                     print(f"  copied to SQLite in {seconds:.1f} s", flush=True)
                     rebuild_figures(app_environment(url, instance), log)
+                    roll_figures(app_environment(url, instance), log)
                     needed_by_postgresql = args.db == "both" and size in args.postgresql_sizes and days == \
                         history_days(size, args.postgresql_sizes, args.same_intake)
                     if not args.keep and not needed_by_postgresql:
@@ -822,6 +834,7 @@ def main() -> None:
                 env = app_environment(url, postgres.instance(size, days))
                 if (size, days) in postgres.fresh:  # rollups a newer checkout adds, by its own code
                     rebuild_figures(env, log)
+                roll_figures(env, log)
                 engine = create_engine(url, isolation_level="AUTOCOMMIT")
                 with engine.connect() as connection:
                     connection.exec_driver_sql("VACUUM ANALYZE")

@@ -306,18 +306,15 @@ def test_the_migration_counts_as_settled_the_statuses_the_figures_read_as_settle
 
 
 def test_the_live_parts_index_conditions_are_the_figures_own():
-    """The migration `live_part_counted` writes its partial indexes' conditions out: they are the
-    ones the figures state (a status added to states.NOT_COUNTED needs a new migration)."""
-    import importlib.util
-    from pathlib import Path
+    """The migration `live_part_counted` writes the uncounted complaints' index condition out,
+    `rolled_open_work` the live part's (the settled complaints' with the rolled ones): they are
+    the ones the figures state (a status added to states.NOT_COUNTED needs a new migration)."""
+    from app.manage.models import SETTLED_SQL, UNCOUNTED_SQL, UNSETTLED_SQL
+    from app.migrations import revision_module
 
-    from app.manage.models import UNCOUNTED_SQL, UNSETTLED_SQL
-
-    path = next((Path(__file__).resolve().parents[1] / "migrations" / "versions").glob("*_live_part_counted.py"))
-    spec = importlib.util.spec_from_file_location("live_part_counted_migration", path)
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
-    assert (migration.UNCOUNTED, f"{migration.SETTLED} AND NOT {migration.UNCOUNTED}") == (UNCOUNTED_SQL, UNSETTLED_SQL)
+    counted, rolled = revision_module("d6f8a0c2e4b5"), revision_module("e1f3a5c7b9d2")
+    assert (counted.UNCOUNTED, rolled.settled("complaint_facts"), rolled.unsettled("complaint_facts")) == (
+        UNCOUNTED_SQL, SETTLED_SQL, UNSETTLED_SQL)
 
 
 def test_the_live_part_reads_no_annulled_or_joined_complaint(app, spread, register, staff):
@@ -391,19 +388,15 @@ def test_a_percentile_is_read_inside_its_bucket_from_the_duration_index_alone(ap
 
 def test_the_live_parts_covering_columns_are_the_figures_own():
     """The migration `live_part_covering` writes out the columns the partial index of unsettled
-    complaints carries on PostgreSQL: every column of complaint_facts but its key (a column added
-    to the table needs a new migration)."""
-    import importlib.util
-    from pathlib import Path
+    complaints carries on PostgreSQL (`rolled_open_work` makes it again with them): every column
+    of complaint_facts but its key and `rolled_at`, which only its condition reads (a column
+    added to the table needs a new migration)."""
+    from app.manage.models import LIVE_COLUMNS
+    from app.migrations import revision_module
 
-    from app.manage.models import LIVE_COLUMNS, UNSETTLED_SQL
-
-    path = next((Path(__file__).resolve().parents[1] / "migrations" / "versions").glob("*_live_part_covering.py"))
-    spec = importlib.util.spec_from_file_location("live_part_covering_migration", path)
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
-    assert (migration.COLUMNS, migration.UNSETTLED) == (", ".join(LIVE_COLUMNS), UNSETTLED_SQL)
-    assert sorted(LIVE_COLUMNS) == sorted(c.name for c in ComplaintFacts.__table__.c if c.name != "registered_at")
+    assert revision_module("f2a4c6e8b0d1").COLUMNS == ", ".join(LIVE_COLUMNS)
+    assert sorted(LIVE_COLUMNS) == sorted(c.name for c in ComplaintFacts.__table__.c
+                                          if c.name not in ("registered_at", "rolled_at"))
 
 
 def test_the_open_work_is_read_from_its_index_alone_on_postgresql(app, spread):

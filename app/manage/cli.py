@@ -12,6 +12,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from ..clock import now_utc
 from ..database import commit_with_retry
 from ..extensions import db
 from . import outcome_rollup, rollup
@@ -32,3 +33,10 @@ def rebuild_command() -> None:
     commit_with_retry(rebuild)
     lines = db.session.scalar(select(func.count()).select_from(FigureCell))
     click.echo(f"Rebuilt the dashboard's rollups for {zone}: {lines:,} lines in {time.perf_counter() - began:.1f} s.")
+
+
+@cli.command("roll")
+def roll_command() -> None:
+    """Stamp the old open work whose figures no longer change, so the rollups count it (each
+    enforcement pass does it too: `flask deadlines enforce` / `watch`)."""
+    click.echo(f"Rolled up {rollup.roll_all(now_utc()):,} open complaints for the figures.")

@@ -50,15 +50,27 @@ SETTLED = tuple(sorted(s.value for s in ComplaintStatus if s not in OPEN | NOT_C
 #: `figure_rollups` wrote the partial index's condition (statuses in its order, "resolved"
 #: first): a database uses the partial index below for `NOT` it only when the query's condition
 #: is the index's, and SQLite compares them as written.
-SETTLED_SQL = (f"(complaint_facts.status IN ({', '.join(repr(status) for status in sorted(SETTLED, reverse=True))}) "
-               "AND complaint_facts.first_responded_at IS NOT NULL)")
+#: Since the migration `rolled_open_work`, a complaint counted that is stamped `rolled_at` (by
+#: `rollup.roll`: registered more than ROLLED_AGE before, and answered or past its
+#: first-response due) is settled too, for as long as it was answered or due by then.
+_NOT_COUNTED_LIST = ', '.join(repr(s.value) for s in sorted(NOT_COUNTED))
+SETTLED_SQL = (f"((complaint_facts.status IN ({', '.join(repr(status) for status in sorted(SETTLED, reverse=True))}) "
+               "AND complaint_facts.first_responded_at IS NOT NULL) "
+               f"OR (complaint_facts.rolled_at IS NOT NULL AND complaint_facts.status NOT IN ({_NOT_COUNTED_LIST}) "
+               "AND (complaint_facts.first_responded_at IS NOT NULL "
+               "OR coalesce(complaint_facts.first_response_due <= complaint_facts.rolled_at, false))))")
 #: The statuses the figures never count (states.NOT_COUNTED: annulled, joined), as SQL written
 #: out as the migration `live_part_counted` wrote its partial indexes' conditions.
-UNCOUNTED_SQL = f"complaint_facts.status IN ({', '.join(repr(s.value) for s in sorted(NOT_COUNTED))})"
+UNCOUNTED_SQL = f"complaint_facts.status IN ({_NOT_COUNTED_LIST})"
 #: The complaints the figures read live: counted and not settled (open, or settled without an
 #: answer). Annulled and joined ones are in neither part, so the live part follows the open
 #: work, not every record annulled in the registry's history.
 UNSETTLED_SQL = f"NOT {SETTLED_SQL} AND NOT {UNCOUNTED_SQL}"
+
+#: The sums of figure_cells beyond a settled complaint's (migration `rolled_open_work`): answered,
+#: and open per open status (`open_<status>`, OPEN_STATUSES in order).
+OPEN_STATUSES = tuple(sorted(s.value for s in OPEN))
+OPEN_SUMS = ("answered", *(f"open_{status}" for status in OPEN_STATUSES))
 
 #: Every column of complaint_facts but `registered_at`, which the partial index of unsettled
 #: complaints carries on PostgreSQL besides its key (migration `live_part_covering`): the live
@@ -87,7 +99,8 @@ SQLITE_ONLY_INDEXES = ("ix_complaint_facts_first_response_ms", "ix_complaint_fac
 
 
 class ComplaintFacts(db.Model):
-    """A complaint as the dashboard counts it. Never written by the application itself."""
+    """A complaint as the dashboard counts it. Written by triggers only, but for `rolled_at`
+    (`rollup.roll`)."""
 
     __tablename__ = "complaint_facts"
 
@@ -123,6 +136,9 @@ class ComplaintFacts(db.Model):
     acknowledgement_breaches: Mapped[int] = mapped_column(Integer, server_default="0")
     holding_response_breaches: Mapped[int] = mapped_column(Integer, server_default="0")
     final_response_breaches: Mapped[int] = mapped_column(Integer, server_default="0")
+    #: When `rollup.roll` found the complaint's figures no longer depend on the moment (old, and
+    #: answered or past its first-response due): from then on the rollups count it (SETTLED_SQL).
+    rolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         db.Index("ix_complaint_facts_registered_at", "registered_at"),
@@ -194,7 +210,27 @@ class _RollupKey:
     tier: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
 
-class FigureCell(_RollupKey, db.Model):
+class _CellSums:
+    """The sums of a line of figure_cells (and figure_cell_years): the settled complaints, their
+    met deadlines, disputes, transfers and breaches; of them, answered (a decided complaint
+    always was, a rolled-up one may not be: migration `rolled_open_work`) and still open, per
+    open status."""
+
+    complaints: Mapped[int] = mapped_column(Integer)
+    met: Mapped[int] = mapped_column(Integer)
+    disputed: Mapped[int] = mapped_column(Integer)
+    transfers: Mapped[int] = mapped_column(Integer)
+    first_response_breaches: Mapped[int] = mapped_column(Integer)
+    resolution_breaches: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer, server_default="0")
+    open_in_progress: Mapped[int] = mapped_column(Integer, server_default="0")
+    open_registered: Mapped[int] = mapped_column(Integer, server_default="0")
+    open_reopened: Mapped[int] = mapped_column(Integer, server_default="0")
+    open_responded: Mapped[int] = mapped_column(Integer, server_default="0")
+    open_waiting: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class FigureCell(_RollupKey, _CellSums, db.Model):
     """Settled complaints of one week and grouping: '' / 0 / -1 in a column not grouped by
     (owner 0: nobody; transfer_count is kept only where owner is not)."""
 
@@ -203,18 +239,12 @@ class FigureCell(_RollupKey, db.Model):
     owner_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     transfer_count: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     monday: Mapped[date] = mapped_column(Date, primary_key=True)
-    complaints: Mapped[int] = mapped_column(Integer)
-    met: Mapped[int] = mapped_column(Integer)
-    disputed: Mapped[int] = mapped_column(Integer)
-    transfers: Mapped[int] = mapped_column(Integer)
-    first_response_breaches: Mapped[int] = mapped_column(Integer)
-    resolution_breaches: Mapped[int] = mapped_column(Integer)
 
     #: A period's lines of one grouping, found by the period (migration `figure_years`) and, on
     #: PostgreSQL, read from the index alone, whatever order the table's rows are in.
     __table_args__ = (db.Index("ix_figure_cells_period", "grouping", "monday", postgresql_include=[
         "category", "channel", "tier", "owner_id", "transfer_count", "complaints", "met", "disputed", "transfers",
-        "first_response_breaches", "resolution_breaches"]),)
+        "first_response_breaches", "resolution_breaches", *OPEN_SUMS]),)
 
 
 class FigureDuration(_RollupKey, db.Model):
@@ -233,7 +263,7 @@ class FigureDuration(_RollupKey, db.Model):
         "category", "channel", "tier", "measure", "bucket", "complaints"]),)
 
 
-class FigureCellYear(_RollupKey, db.Model):
+class FigureCellYear(_RollupKey, _CellSums, db.Model):
     """figure_cells' lines summed per ISO year of their Monday (each ISO year is whole weeks):
     kept from the weekly lines by triggers on figure_cells (migration `figure_years`), so a
     period reads its whole years here and only the weeks at its ends there."""
@@ -243,12 +273,6 @@ class FigureCellYear(_RollupKey, db.Model):
     owner_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     transfer_count: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    complaints: Mapped[int] = mapped_column(Integer)
-    met: Mapped[int] = mapped_column(Integer)
-    disputed: Mapped[int] = mapped_column(Integer)
-    transfers: Mapped[int] = mapped_column(Integer)
-    first_response_breaches: Mapped[int] = mapped_column(Integer)
-    resolution_breaches: Mapped[int] = mapped_column(Integer)
 
 
 class FigureDurationYear(_RollupKey, db.Model):

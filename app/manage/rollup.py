@@ -2,7 +2,12 @@
 
 A complaint is *settled* once it is resolved or closed and was answered. Nothing about it then
 depends on the moment the figures are asked for: it counts towards first-response compliance
-(it was answered) and has no backlog age (it is not open). Database triggers on
+(it was answered) and has no backlog age (it is not open). The old open work is settled too once
+`roll` has stamped it (`complaint_facts.rolled_at`, migration `rolled_open_work`): registered
+more than ROLLED_AGE ago and answered or past its first-response due, its backlog age is the last
+bucket's for good and it counts towards compliance; it stays settled while it was answered or
+due by its stamp (SETTLED_SQL). `figure_cells` then counts it answered or not and open per
+status. Database triggers on
 `complaint_facts` (the migration `figure_rollups`) keep two small tables of them, per ISO week of
 registration in the registry's time zone and per *grouping* (the bit mask of which of category,
 channel, tier and owner a line is broken down by):
@@ -72,11 +77,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from ..complaints.filters import ComplaintFilter, filter_conditions
-from ..database import epoch_ms
+from ..complaints.models import ComplaintStatus
+from ..database import commit_with_retry, epoch_ms
 from ..extensions import db
 from .facts import BREACH_COUNTS, ESCALATION_COUNTS
 from .models import (
     LIVE_COLUMNS,
+    OPEN_STATUSES,
+    OPEN_SUMS,
     SETTLED_SQL,
     UNCOUNTED_SQL,
     UNSETTLED_SQL,
@@ -510,7 +518,8 @@ def _keys(g: Any, row: Any) -> list[Any]:
 
 
 CELL_KEYS = ("grouping", "category", "channel", "tier", "owner_id", "transfer_count", "monday")
-CELL_SUMS = ("complaints", "met", "disputed", "transfers", "first_response_breaches", "resolution_breaches")
+CELL_SUMS = ("complaints", "met", "disputed", "transfers", "first_response_breaches", "resolution_breaches",
+             *OPEN_SUMS)
 CELL_COLUMNS = CELL_KEYS + CELL_SUMS
 DURATION_COLUMNS = ("grouping", "category", "channel", "tier", "measure", "bucket", "monday", "complaints")
 
@@ -531,6 +540,9 @@ def _finest_cells() -> Any:
             func.sum(Facts.transfer_count).label("transfers"),
             func.sum(Facts.first_response_breaches).label("first_response_breaches"),
             func.sum(Facts.resolution_breaches).label("resolution_breaches"),
+            func.count(Facts.first_responded_at).label("answered"),
+            *(func.count().filter(Facts.status == ComplaintStatus(status)).label(f"open_{status}")
+              for status in OPEN_STATUSES),
         )
         .where(settled())
         .group_by(*keys, monday)
@@ -751,6 +763,41 @@ def stored_contact_months() -> Select:
 
 
 # --- rebuilding --------------------------------------------------------------------------------
+
+
+#: How long after its registration an open complaint's figures may stop depending on the
+#: moment: the lower bound of the backlog's last age bucket (figures.definitions.BACKLOG_BUCKETS;
+#: a test holds the two equal), past which its age bucket no longer changes.
+ROLLED_AGE = timedelta(days=30)
+#: Complaints `roll` stamps per transaction.
+ROLL_BATCH = 1000
+
+
+def roll(now: datetime, batch: int = ROLL_BATCH) -> int:
+    """Stamp `rolled_at = now` on up to `batch` complaints the figures count and the rollups do
+    not yet hold, registered more than ROLLED_AGE before `now` and answered or past their
+    first-response due: their figures no longer depend on the moment (their backlog age is the
+    last bucket's, they count towards the first-response compliance), so from now on the
+    rollups count them (SETTLED_SQL; their triggers, in this transaction) and the figures' live
+    part reads fewer. Returns how many were stamped (fewer than `batch`: none is left)."""
+    due = select(Facts.complaint_id).where(
+        unsettled(), Facts.registered_at < now - ROLLED_AGE,
+        or_(Facts.first_responded_at.is_not(None), Facts.first_response_due <= now),
+    ).order_by(Facts.complaint_id).limit(batch).scalar_subquery()
+    result = db.session.execute(
+        update(Facts).where(Facts.complaint_id.in_(due)).values(rolled_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)
+
+
+def roll_all(now: datetime) -> int:
+    """`roll` a batch per transaction until none is left: how many complaints it stamped."""
+    rolled, stamped = 0, ROLL_BATCH
+    while stamped == ROLL_BATCH:
+        stamped = commit_with_retry(lambda: roll(now))
+        rolled += stamped
+    return rolled
 
 
 def rebuild(zone_name: str) -> None:

@@ -1,4 +1,5 @@
-"""`flask deadlines enforce` and `flask deadlines watch`: the deadline sweep from cron or a loop."""
+"""`flask deadlines enforce` and `flask deadlines watch`: the deadline sweep from cron or a loop
+(and with it the figures' rolling pass, app/manage/rollup.py `roll`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from flask.cli import AppGroup
 from ..clock import now_utc
 from ..database import commit_with_retry
 from ..mail.delivery import deliver_all_due
+from ..manage import rollup
 from ..registry.checkpoint_cli import publish_checkpoint
 from ..settings.store import current_policy
 from ..webhooks.dispatch import run_once as run_webhooks
@@ -54,7 +56,11 @@ def run_once(at: datetime, *, dry_run: bool = False, echo: bool = True) -> Enfor
             reminded += queued
         if echo and reminded:
             click.echo(f"  {reminded} reminders to rate the handling")
+        rolled = rollup.roll_all(at)
+        if echo and rolled:
+            click.echo(f"  {rolled} open complaints rolled up for the figures")
     return report
+
 
 
 @cli.command("enforce")

@@ -36,8 +36,8 @@ from ...database import UTCDateTime
 from ...workflow.models import DeadlineKind
 from ...workflow.states import OPEN
 from .. import rollup
+from ..models import OPEN_STATUSES, OPEN_SUMS, FigureCell, FigureWeek
 from ..models import ComplaintFacts as Facts
-from ..models import FigureCell, FigureWeek
 from .definitions import (
     BACKLOG_BUCKETS,
     Breaches,
@@ -363,11 +363,14 @@ def _add_rollups(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool
 
     parts = tally.parts
     for line in lines(0, "transfer_count", "met", "disputed", "transfers", "first_response_breaches",
-                      "resolution_breaches") if "total" in parts else ():
+                      "resolution_breaches", *OPEN_SUMS) if "total" in parts else ():
         tally.complaints += line.complaints
         tally.met += line.met
-        tally.eligible += line.complaints
-        tally.answered += line.complaints
+        tally.eligible += line.complaints  # answered, or due by the time it was rolled up
+        tally.answered += line.answered
+        still_open = sum(getattr(line, f"open_{status}") for status in OPEN_STATUSES)
+        tally.open += still_open
+        tally.backlog[-1] += still_open  # rolled up only once older than the last bucket's bound
         tally.disputed += line.disputed
         tally.transfers += line.transfers
         tally.transfer_counts[line.transfer_count] = tally.transfer_counts.get(line.transfer_count, 0) + line.complaints
@@ -383,6 +386,12 @@ def _add_rollups(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool
         for line in lines(by, key, "met"):
             key_value = (line[0] or None) if by == rollup.BY_OWNER else line[0]  # owner 0: nobody
             tally.add(groups, key_value, line.complaints, line.met, line.complaints)
+    if "open" in parts:  # the open complaints rolled up, by status and tier
+        for line in lines(rollup.BY_TIER, "tier", *OPEN_SUMS[1:]):
+            for status in OPEN_STATUSES:
+                if n := getattr(line, f"open_{status}"):
+                    key = (ComplaintStatus(status), line.tier)
+                    tally.open_lines[key] = tally.open_lines.get(key, 0) + n
     if weeks and "week" in parts and tally.week_from is not None:  # by week: the weekly lines of every week shown
         complaints = func.sum(FigureCell.complaints)
         for line in rollup.reader().execute(
@@ -402,23 +411,28 @@ def _take_less(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool) 
     statement = union_all(*(
         select(
             literal(index, Integer()).label("part"), Facts.category, Facts.tier, Facts.owner_id, Facts.transfer_count,
-            func.count().label("complaints"), func.count().filter(met()).label("met"),
+            Facts.status, func.count().label("complaints"), func.count().filter(met()).label("met"),
+            func.count(Facts.first_responded_at).label("answered"),
             func.count().filter(Facts.disputed).label("disputed"), func.sum(Facts.transfer_count).label("transfers"),
             func.sum(Facts.first_response_breaches).label("first_response_breaches"),
             func.sum(Facts.resolution_breaches).label("resolution_breaches"),
         )
         .where(*rollup.less_where(s, index, f))
-        .group_by(Facts.category, Facts.tier, Facts.owner_id, Facts.transfer_count)
+        .group_by(Facts.category, Facts.tier, Facts.owner_id, Facts.transfer_count, Facts.status)
         for index in range(len(s.less))
     ))
     parts = tally.parts
     for row in rollup.reader().execute(statement):
         n, met_ = -int(row.complaints), -int(row.met)
+        still_open = ComplaintStatus(row.status) in OPEN
         if "total" in parts:
             tally.complaints += n
             tally.met += met_
             tally.eligible += n
-            tally.answered += n
+            tally.answered -= int(row.answered)
+            if still_open:
+                tally.open += n
+                tally.backlog[-1] += n
             tally.disputed -= int(row.disputed)
             tally.transfers -= int(row.transfers)
             tally.transfer_counts[row.transfer_count] = tally.transfer_counts.get(row.transfer_count, 0) + n
@@ -429,6 +443,9 @@ def _take_less(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool) 
                 tally.add(groups, row._mapping[key], n, met_, n)
         if weeks and "week" in parts and tally.week_from is not None and s.less[row.part][0] >= tally.week_from:
             tally.add(tally.weeks, s.less[row.part][0], n, met_, n)
+        if "open" in parts and still_open:
+            key = (ComplaintStatus(row.status), row.tier)
+            tally.open_lines[key] = tally.open_lines.get(key, 0) + n
 
 
 # --- the figures from their sums ---------------------------------------------------------------
@@ -454,7 +471,8 @@ def _finished(tally: _Tally) -> Overview:
     )
     by_status: dict[ComplaintStatus, int] = {}
     by_tier: dict[int, int] = {}
-    for (status, tier), count in tally.open_lines.items():
+    # a line the rollups added and the part outside the period took away again is no line
+    for (status, tier), count in ((key, count) for key, count in tally.open_lines.items() if count):
         by_status[status] = by_status.get(status, 0) + count
         by_tier[tier] = by_tier.get(tier, 0) + count
     open_counts = OpenCounts(
