@@ -13,14 +13,14 @@ from sqlalchemy import Select, case, delete, func, insert, select
 from ..complaints.models import Complaint
 from ..extensions import db
 from ..workflow.models import Breach, CaseMessage, DeadlineKind, Escalation, EscalationReason, MessageKind
-from .models import ComplaintFacts
+from .models import BREACH_COLUMNS, ComplaintFacts
 
 #: Columns copied from the complaint as they are (the same list as the migration's triggers).
 COPIED = ("registered_at", "category", "channel", "tier", "status", "owner_id", "transfer_count",
           "first_response_due", "first_responded_at", "resolved_at")
 #: complaint_facts' count of escalation rows per reason and of breach rows per kind of deadline.
 ESCALATION_COUNTS = {reason: f"escalations_{reason.value}" for reason in EscalationReason}
-BREACH_COUNTS = {kind: f"{kind.value}_breaches" for kind in DeadlineKind}
+BREACH_COUNTS = dict(zip(DeadlineKind, BREACH_COLUMNS, strict=True))
 COLUMNS = ("complaint_id", *COPIED, "disputed", *BREACH_COUNTS.values(), "email", "phone",
            *ESCALATION_COUNTS.values())
 
