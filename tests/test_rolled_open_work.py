@@ -165,11 +165,11 @@ def test_a_rolled_up_complaint_moves_with_every_change_and_leaves_when_its_due_m
 
 def test_the_enforcement_pass_and_the_command_roll_the_figures(app, aged):
     runner = app.test_cli_runner()
-    with frozen_clock(NOW):
-        result = runner.invoke(args=["deadlines", "enforce"])
+    with frozen_clock(NOW):  # a pass evaluated as of a later moment rolls up as of now, not then
+        result = runner.invoke(args=["deadlines", "enforce", "--at", (NOW + 40 * D).isoformat()])
     assert result.exit_code == 0, result.output
     assert "5 open complaints rolled up for the figures" in result.output
-    assert len(_stamped(app)) == 5
+    assert len(_stamped(app)) == 5 and aged["young"] not in _stamped(app)
     with frozen_clock(NOW + 40 * D):
         result = runner.invoke(args=["figures", "roll"])
     assert result.exit_code == 0 and "Rolled up 1 open complaints for the figures." in result.output

@@ -56,11 +56,11 @@ def run_once(at: datetime, *, dry_run: bool = False, echo: bool = True) -> Enfor
             reminded += queued
         if echo and reminded:
             click.echo(f"  {reminded} reminders to rate the handling")
-        rolled = rollup.roll_all(at)
+        # never as of a moment still to come: a complaint's due would count as passed before it has
+        rolled = rollup.roll_all(min(at, now_utc()))
         if echo and rolled:
             click.echo(f"  {rolled} open complaints rolled up for the figures")
     return report
-
 
 
 @cli.command("enforce")
