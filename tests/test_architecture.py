@@ -41,6 +41,8 @@ DELIBERATE = {
         "`flask deadlines watch` also posts the webhooks of what its sweeps (and everyone else) recorded",
     ("app.workflow.cli", "app.registry.checkpoint_cli"):
         "`flask deadlines watch` also writes (and e-mails) the periodic registry checkpoint",
+    ("app.workflow.cli", "app.manage.rollup"):
+        "each enforcement pass also rolls the old open work up for the figures (`rollup.roll`)",
 }
 
 
