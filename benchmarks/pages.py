@@ -680,21 +680,13 @@ def prepare_users(url: str, instance: Path) -> str:
             db.engine.dispose()
 
 
-def rebuild_figures(env: dict[str, str], log: Path) -> None:
+def figures_command(env: dict[str, str], log: Path, action: str) -> None:
+    """`flask figures <action>`, timed: `rebuild` after a fresh seeding or copy; `roll`, the
+    rolling pass every enforcement pass of a registry in use runs (a seeded registry had none)."""
     began = time.perf_counter()
-    if flask_command(env, log, "figures", "rebuild").returncode != 0:
-        raise RuntimeError(f"flask figures rebuild failed:\n{log.read_text()[-3000:]}")
-    print(f"  flask figures rebuild: {time.perf_counter() - began:.1f} s", flush=True)
-
-
-def roll_figures(env: dict[str, str], log: Path) -> None:
-    """The figures' rolling pass, as every enforcement pass of a registry in use runs it (a
-    seeded registry had none): `flask figures roll`."""
-    began = time.perf_counter()
-    result = flask_command(env, log, "figures", "roll")
-    if result.returncode != 0:
-        raise RuntimeError(f"flask figures roll failed:\n{log.read_text()[-3000:]}")
-    print(f"  flask figures roll: {time.perf_counter() - began:.1f} s", flush=True)
+    if flask_command(env, log, "figures", action).returncode != 0:
+        raise RuntimeError(f"flask figures {action} failed:\n{log.read_text()[-3000:]}")
+    print(f"  flask figures {action}: {time.perf_counter() - began:.1f} s", flush=True)
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -812,8 +804,8 @@ def main() -> None:
                     shutil.copytree(postgres.instance(size, days), instance, dirs_exist_ok=True)  # the signing key
                     seconds = copy_to_sqlite(source, path, instance, log)
                     print(f"  copied to SQLite in {seconds:.1f} s", flush=True)
-                    rebuild_figures(app_environment(url, instance), log)
-                    roll_figures(app_environment(url, instance), log)
+                    for action in ("rebuild", "roll"):
+                        figures_command(app_environment(url, instance), log, action)
                     needed_by_postgresql = args.db == "both" and size in args.postgresql_sizes and days == \
                         history_days(size, args.postgresql_sizes, args.same_intake)
                     if not args.keep and not needed_by_postgresql:
@@ -833,8 +825,8 @@ def main() -> None:
                 url = postgres.seeded(size, days)
                 env = app_environment(url, postgres.instance(size, days))
                 if (size, days) in postgres.fresh:  # rollups a newer checkout adds, by its own code
-                    rebuild_figures(env, log)
-                roll_figures(env, log)
+                    figures_command(env, log, "rebuild")
+                figures_command(env, log, "roll")
                 engine = create_engine(url, isolation_level="AUTOCOMMIT")
                 with engine.connect() as connection:
                     connection.exec_driver_sql("VACUUM ANALYZE")

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
+from test_analysis_rollups import _assert_kept as _analysis_kept
 from test_figure_rollups import NARROWED, PERIODS, ZONE, _assert_kept
 
 from _cases import T0, act
@@ -63,14 +64,6 @@ def _stamped(app) -> set[str]:
 def _roll(app, at=NOW) -> int:
     with app.app_context(), frozen_clock(at):
         return rollup.roll_all(at)
-
-
-def _analysis_kept(app) -> None:
-    with app.app_context():
-        for stored, recomputed in ((rollup.stored_reasons, rollup.recomputed_reasons),
-                                   (rollup.stored_contacts, rollup.recomputed_contacts)):
-            assert sorted(map(tuple, db.session.execute(stored()))) == sorted(
-                map(tuple, db.session.execute(recomputed())))
 
 
 def _figures(app, f: ComplaintFilter, now):

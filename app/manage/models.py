@@ -68,16 +68,15 @@ UNCOUNTED_SQL = f"complaint_facts.status IN ({_NOT_COUNTED_LIST})"
 #: work, not every record annulled in the registry's history.
 UNSETTLED_SQL = f"NOT {SETTLED_SQL} AND NOT {UNCOUNTED_SQL}"
 
-#: The open complaints the rollups count (rolled up: `rollup.roll`), which the live part does
-#: not hold: the escalation desk's count reads them by their own partial index (migration
-#: `rolled_open_index`), written out as it is.
-ROLLED_OPEN_SQL = (f"{SETTLED_SQL} AND complaint_facts.status IN "
-                   f"({', '.join(repr(s.value) for s in sorted(OPEN, key=lambda s: s.value))})")
-
 #: The sums of figure_cells beyond a settled complaint's (migration `rolled_open_work`): answered,
 #: and open per open status (`open_<status>`, OPEN_STATUSES in order).
 OPEN_STATUSES = tuple(sorted(s.value for s in OPEN))
 OPEN_SUMS = ("answered", *(f"open_{status}" for status in OPEN_STATUSES))
+
+#: The open complaints the rollups count (rolled up: `rollup.roll`), which the live part does
+#: not hold: the escalation desk's count reads them by their own partial index (migration
+#: `rolled_open_index`), written out as it is.
+ROLLED_OPEN_SQL = f"{SETTLED_SQL} AND complaint_facts.status IN ({', '.join(map(repr, OPEN_STATUSES))})"
 
 #: complaint_facts' count of breach rows per kind of deadline (as app/manage/facts.py BREACH_COUNTS).
 BREACH_COLUMNS = tuple(f"{kind.value}_breaches" for kind in DeadlineKind)

@@ -23,16 +23,16 @@ down_revision = 'e1f3a5c7b9d2'
 branch_labels = None
 depends_on = None
 
-OPEN = ('in_progress', 'registered', 'reopened', 'responded', 'waiting')
 BREACHES = ('first_response_breaches', 'resolution_breaches', 'registration_breaches', 'acknowledgement_breaches',
             'holding_response_breaches', 'final_response_breaches')
 
 
 def upgrade():
-    settled = revision_module('e1f3a5c7b9d2').settled('complaint_facts')
+    rolled = revision_module('e1f3a5c7b9d2')
+    settled = rolled.settled('complaint_facts')
     include = f" INCLUDE ({', '.join(BREACHES)})" if op.get_bind().dialect.name == 'postgresql' else ""
     op.execute(f"CREATE INDEX ix_complaint_facts_rolled_open ON complaint_facts (tier){include} "
-               f"WHERE {settled} AND complaint_facts.status IN ({', '.join(repr(s) for s in OPEN)})")
+               f"WHERE {settled} AND complaint_facts.status IN ({', '.join(repr(s) for s in rolled.OPEN)})")
 
 
 def downgrade():
