@@ -151,7 +151,7 @@ def test_settle_freezes_what_start_up_made_and_turns_the_collector_back_on():
 #: migration), not at start-up: each of these took a tenth of a second or more of every worker's
 #: start. The last three (an e-mail address or phone number checked, an upload's type) took
 #: ≈ 30 ms together.
-LOADED_ON_FIRST_USE = ("reportlab", "openpyxl", "imapclient", "pyhanko", "pypdf", "lxml", "holidays",
+LOADED_ON_FIRST_USE = ("reportlab", "xlsxwriter", "imapclient", "pyhanko", "pypdf", "lxml", "holidays",
                        "flask_migrate", "alembic", "email_validator", "phonenumbers", "filetype")
 
 

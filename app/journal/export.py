@@ -20,14 +20,13 @@ from flask_babel import ngettext
 from ..complaints.categories import category_choices
 from ..complaints.models import Channel, ComplaintStatus
 from ..dates import moment_writer
+from ..spreadsheets import as_text
 
 if TYPE_CHECKING:
     from .pdf import JournalDocument
 
 #: Lines per chunk of the streamed CSV.
 CSV_CHUNK = 500
-#: Cells a spreadsheet would run as a formula; a leading apostrophe keeps them text.
-_FORMULA_STARTS = "=+-@\t\r"
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d[\d ]*$")  # e.g. a phone number: harmless as it is
 
 
@@ -60,9 +59,7 @@ class Titles:
 
 def _cell(value: str | None) -> str:
     value = value or ""
-    if value and value[0] in _FORMULA_STARTS and not _PLAIN_NUMBER.match(value):
-        return "'" + value
-    return value
+    return value if _PLAIN_NUMBER.match(value) else as_text(value)
 
 
 class _CategoryCells(dict[str, str]):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,15 +35,13 @@ from ..database import commit_with_retry
 from ..dates import format_day, local
 from ..forms import AppForm
 from ..settings.store import current_policy, current_settings
+from ..spreadsheets import as_text
 from ..workflow.models import DeadlineKind
 from . import charts, figures, outcomes
 from .blueprint import bp
 from .figures import Share
 from .satisfaction import Line as RatingLine
 from .satisfaction import SatisfactionFigures, satisfaction_figures
-
-_FORMULA = re.compile(r"^[=+\-@\t\r]")
-
 
 # --- the filter form -------------------------------------------------------------------------
 
@@ -451,9 +448,7 @@ def index() -> tuple[str, int]:
 def _csv_cell(value: Any) -> Any:
     if value is None:
         return ""
-    if isinstance(value, str) and _FORMULA.match(value):
-        return "'" + value  # a spreadsheet would run it as a formula
-    return value
+    return as_text(value)
 
 
 def csv_lines(table: Table) -> Iterator[str]:

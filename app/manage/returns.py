@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -33,14 +32,13 @@ from ..clock import local_day_start
 from ..clocks.calendar import WorkingCalendar
 from ..clocks.policy import ClockPolicies, Period, Unit
 from ..dates import format_day, format_moment
+from ..spreadsheets import XLSX_MIMETYPE, as_text, xlsx
 from . import outcomes
 
 #: The FCA return's closure bands: by the close of the 3rd business day, within 8 weeks.
 FCA_BANDS = (Period(3, Unit.WORKING_DAYS), Period(56, Unit.CALENDAR_DAYS))
 FORMATS = ("pdf", "csv", "xlsx")
-MIMETYPES = {"pdf": "application/pdf", "csv": "text/csv",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-_FORMULA = re.compile(r"^[=+\-@\t\r]")
+MIMETYPES = {"pdf": "application/pdf", "csv": "text/csv", "xlsx": XLSX_MIMETYPE}
 
 
 class ReturnKind(StrEnum):
@@ -176,12 +174,6 @@ def return_document(kind: ReturnKind, figures: dict[str, Any], *, start: datetim
         )
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and _FORMULA.match(value):
-        return "'" + value  # a spreadsheet would run it as a formula
-    return value
-
-
 def return_csv(document: ReturnDocument) -> bytes:
     """The return as CSV (UTF-8 with a byte order mark): code, figure, value; the period and
     the status first."""
@@ -193,36 +185,28 @@ def return_csv(document: ReturnDocument) -> bytes:
     writer.writerow(("period", document.period, ""))
     writer.writerow(("status", document.status, "provisional" if document.provisional else "final"))
     for line in document.lines:
-        writer.writerow((line.code, _cell(line.label), _cell(line.value)))
+        writer.writerow((line.code, as_text(line.label), as_text(line.value)))
     return buffer.getvalue().encode("utf-8")
 
 
 def return_xlsx(document: ReturnDocument) -> bytes:
     """The return as one sheet: the title, period and status, then the figures (counts as
     numbers, amounts as text in the language's way)."""
-    from openpyxl import Workbook  # loaded by the first spreadsheet, not by every worker at start-up
-    from openpyxl.styles import Font
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = document.kind.upper()
-    bold = Font(bold=True)
-    sheet.append([document.title])
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append([document.period])
-    sheet.append([document.status])
-    sheet.append([])
-    sheet.append([document.heading_figure, document.heading_value])
-    for cell in sheet[sheet.max_row]:
-        cell.font = bold
-    for line in document.lines:
-        sheet.append([_cell(line.label), _cell(line.value)])
-    for note in document.notes:
-        sheet.append([])
-        sheet.append([note])
-    sheet.column_dimensions["A"].width = 60
-    sheet.column_dimensions["B"].width = 18
-    workbook.properties.creator = "complaints registry"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    def fill(workbook: Any) -> None:
+        sheet = workbook.add_worksheet(document.kind.upper())
+        sheet.write(0, 0, document.title, workbook.add_format({"bold": True, "font_size": 13}))
+        sheet.write(1, 0, document.period)
+        sheet.write(2, 0, document.status)
+        sheet.write_row(4, 0, [document.heading_figure, document.heading_value], workbook.add_format({"bold": True}))
+        row = 5
+        for line in document.lines:
+            sheet.write_row(row, 0, [as_text(line.label), as_text(line.value)])
+            row += 1
+        for note in document.notes:
+            sheet.write(row + 1, 0, note)
+            row += 2
+        sheet.set_column(0, 0, 60)
+        sheet.set_column(1, 1, 18)
+
+    return xlsx(fill, author="complaints registry")

@@ -6,8 +6,6 @@ Thin routes: read the month or the dashboard's filters, make the file, audit the
 
 from __future__ import annotations
 
-import io
-import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,13 +21,11 @@ from ..clock import now_utc
 from ..database import commit_with_retry
 from ..languages import SUPPORTED_LANGUAGES, normalise_language
 from ..manage.dashboard import TABLES, Context, DashboardFilterForm, Table
+from ..spreadsheets import XLSX_MIMETYPE, as_text, xlsx
 from .service import BadMonth, monthly_report_pdf, parse_month, report_filename
 
 bp = Blueprint("reports", __name__, url_prefix="/manage/reports")
 
-#: A spreadsheet would run a cell starting with one of these as a formula (as in the CSV files).
-_FORMULA = re.compile(r"^[=+\-@\t\r]")
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.get("/monthly.pdf")
@@ -70,39 +66,21 @@ def dashboard_xlsx() -> Response:
                     headers={"Content-Disposition": f'attachment; filename="dashboard-{day.isoformat()}.xlsx"'})
 
 
-def _xlsx_cell(value: Any) -> Any:
-    """Numbers stay numbers, no data is an empty cell, text never becomes a formula."""
-    if value is None:
-        return None
-    if isinstance(value, str) and _FORMULA.match(value):
-        return "'" + value
-    return value
-
-
 def xlsx_bytes(tables: list[Table]) -> bytes:
     """One sheet per table, named after it: the column headings in bold on the first row
-    (frozen), one row per line; columns wide enough for their headings."""
-    from openpyxl import Workbook  # loaded by the first export, not by every worker at start-up
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    (frozen), one row per line (numbers as numbers, no data as an empty cell, text never a
+    formula); columns wide enough for their headings and values."""
 
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    bold = Font(bold=True)
-    for table in tables:
-        sheet = workbook.create_sheet(title=table.name[:31])
-        sheet.append(list(table.columns))
-        for cell in sheet[1]:
-            cell.font = bold
-        for row in table.rows:
-            sheet.append([_xlsx_cell(value) for value in row])
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # even "=…" stays text
-        for index, heading in enumerate(table.columns, start=1):
-            longest = max([len(str(heading))] + [len(str(row[index - 1])) for row in table.rows if row[index - 1] is not None])
-            sheet.column_dimensions[get_column_letter(index)].width = min(max(10, longest + 2), 60)
-        sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    def fill(workbook: Any) -> None:
+        bold = workbook.add_format({"bold": True})
+        for table in tables:
+            sheet = workbook.add_worksheet(table.name[:31])
+            sheet.write_row(0, 0, [str(heading) for heading in table.columns], bold)
+            for index, row in enumerate(table.rows, start=1):
+                sheet.write_row(index, 0, [as_text(value) for value in row])
+            for index, heading in enumerate(table.columns):
+                longest = max([len(str(heading))] + [len(str(row[index])) for row in table.rows if row[index] is not None])
+                sheet.set_column(index, index, min(max(10, longest + 2), 60))
+            sheet.freeze_panes(1, 0)
+
+    return xlsx(fill)
