@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "app.auth.routes", "app.auth.token_routes"),
     ("app.auth",),
     ("app.documents", "app.forms", "app.input_guard", "app.i18n", "app.dates", "app.ratelimits", "app.serving", "app.health",
-     "app.languages", "app.text", "app.enums", "app.urls", "app.database", "app.clock", "app.files",
+     "app.languages", "app.text", "app.enums", "app.urls", "app.database", "app.clock", "app.files", "app.spreadsheets",
      "app.extensions"),
 )
 
