@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Column, text
 
+from app.complaints.search import SEARCH_TABLE
 from app.extensions import db
 from app.manage.models import CONTACT_TOTALS_INDEX, POSTGRESQL_ONLY_INDEXES
 from app.migrations import MIGRATIONS_DIR
@@ -19,6 +20,8 @@ REWORDED_BY_POSTGRESQL = ("ix_complaints_queue",)
 
 
 def _compared(item, name, type_, reflected, compare_to) -> bool:
+    if type_ == "table" and name.startswith(SEARCH_TABLE):  # SQLite's FTS5 index and its shadow tables
+        return False
     return not (type_ == "index" and name in (*POSTGRESQL_ONLY_INDEXES, *REWORDED_BY_POSTGRESQL, CONTACT_TOTALS_INDEX))
 
 

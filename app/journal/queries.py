@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Row, Select, exists, select, text, tuple_
 
 from ..complaints.filters import ComplaintFilter, contains, filter_conditions
 from ..complaints.models import Complaint
+from ..complaints.search import contact_candidates
 from ..extensions import db
 from ..workflow.models import CaseMessage, MessageKind
 
@@ -120,6 +121,13 @@ def date_window(f: ComplaintFilter) -> list[ColumnElement[bool]]:
     return window
 
 
+def search_window(f: ComplaintFilter) -> list[ColumnElement[bool]]:
+    """Extra conditions that narrow where `f`'s complaints can be, found by lookups on indexes:
+    the stretch of numbers of its dates (`date_window`), and on SQLite the complaints its name,
+    e-mail or phone search finds in their trigram index (`contact_candidates`)."""
+    return [*date_window(f), *contact_candidates(f)]
+
+
 def correspondence_conditions(f: ComplaintFilter) -> list[ColumnElement[bool]]:
     """Each word of `f.correspondence` in a message of the complaint: to or from the
     complainant, and internal notes only where `f.internal_notes`. Each an EXISTS on the
@@ -136,7 +144,7 @@ def correspondence_conditions(f: ComplaintFilter) -> list[ColumnElement[bool]]:
 
 def journal_query(f: ComplaintFilter, window: list[ColumnElement[bool]] | None = None) -> Select[Any]:
     """The journal's columns for every complaint `f` lets through, not yet ordered or limited;
-    `window` narrows the numbers to search (see `date_window`)."""
+    `window` narrows the complaints to search (see `search_window`)."""
     return select(*JOURNAL_COLUMNS).where(*filter_conditions(f), *correspondence_conditions(f), *(window or ()))
 
 
@@ -156,7 +164,7 @@ def journal_page(
     """
     size = size or PAGE_SIZE
     _plan_for_these_values()
-    query = journal_query(f, date_window(f))
+    query = journal_query(f, search_window(f))
     if before is not None or newest:
         if before is not None:
             query = query.where(_NUMBER_ORDER < tuple_(*before))
@@ -185,7 +193,7 @@ def journal_page(
 def journal_rows(f: ComplaintFilter, limit: int) -> list[Row[Any]]:
     """The first `limit` lines of the filtered journal, in number order."""
     _plan_for_these_values()
-    query = journal_query(f, date_window(f)).order_by(Complaint.year, Complaint.seq).limit(limit)
+    query = journal_query(f, search_window(f)).order_by(Complaint.year, Complaint.seq).limit(limit)
     return list(db.session.execute(query))
 
 
@@ -193,7 +201,7 @@ def iter_journal(f: ComplaintFilter) -> Iterator[Row[Any]]:
     """Every line of the filtered journal in number order, fetched EXPORT_BATCH at a time by
     keyset, so an export of a million lines holds one batch in memory."""
     _plan_for_these_values()
-    batch_size, window = EXPORT_BATCH, date_window(f)
+    batch_size, window = EXPORT_BATCH, search_window(f)
     after: Cursor | None = None
     while True:
         query = journal_query(f, window)

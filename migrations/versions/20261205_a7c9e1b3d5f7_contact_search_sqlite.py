@@ -1,0 +1,61 @@
+"""SQLite: a trigram index over the complaints' names, e-mail addresses and phone numbers.
+
+The journal's name, e-mail and phone searches are "contains" searches (`LIKE '%…%'`). On
+PostgreSQL the GIN trigram indexes of `journal_indexes` serve them; SQLite has no index for
+them, so a search that matches few complaints read every complaint in number order, and took
+longer the larger the registry. SQLite's FTS5 `trigram` tokenizer (SQLite 3.34 or newer) serves
+`LIKE '%…%'` from an index: `complaint_search` is an external-content FTS5 table over the three
+columns (their text is not copied; the index points at the complaint's rowid), kept by triggers
+in the complaint's own transaction. app/complaints/search.py asks it for the candidates and the
+journal's own conditions still decide.
+
+Its automatic merging is off (`automerge = 0`): with it on, FTS5 merged segments in every
+registration's transaction, ≈ 0.4 ms of CPU each on SQLite; off, each transaction adds a small
+segment and FTS5's crisis merge folds 16 of a level into one (docs/performance.md, "SQLite: the
+journal's contact searches from a trigram index").
+
+PostgreSQL: nothing (its trigram indexes already serve these searches).
+
+Revision ID: a7c9e1b3d5f7
+Revises: f4a6c8e0b2d5
+Create Date: 2026-12-05 07:00:00.000000
+
+"""
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = 'a7c9e1b3d5f7'
+down_revision = 'f4a6c8e0b2d5'
+branch_labels = None
+depends_on = None
+
+COLUMNS = "full_name, email, phone"
+OLD = "old.full_name, old.email, old.phone"
+NEW = "new.full_name, new.email, new.phone"
+
+
+def upgrade():
+    if op.get_bind().dialect.name != 'sqlite':
+        return
+    op.execute(f"CREATE VIRTUAL TABLE complaint_search USING fts5({COLUMNS}, content='complaints', "
+               "content_rowid='id', tokenize='trigram')")
+    op.execute("INSERT INTO complaint_search(complaint_search, rank) VALUES ('automerge', 0)")
+    op.execute("INSERT INTO complaint_search(complaint_search) VALUES ('rebuild')")
+    op.execute(f"""CREATE TRIGGER complaint_search_insert AFTER INSERT ON complaints BEGIN
+        INSERT INTO complaint_search(rowid, {COLUMNS}) VALUES (new.id, {NEW});
+    END""")
+    op.execute(f"""CREATE TRIGGER complaint_search_delete AFTER DELETE ON complaints BEGIN
+        INSERT INTO complaint_search(complaint_search, rowid, {COLUMNS}) VALUES ('delete', old.id, {OLD});
+    END""")
+    op.execute(f"""CREATE TRIGGER complaint_search_update AFTER UPDATE OF {COLUMNS} ON complaints BEGIN
+        INSERT INTO complaint_search(complaint_search, rowid, {COLUMNS}) VALUES ('delete', old.id, {OLD});
+        INSERT INTO complaint_search(rowid, {COLUMNS}) VALUES (new.id, {NEW});
+    END""")
+
+
+def downgrade():
+    if op.get_bind().dialect.name != 'sqlite':
+        return
+    for trigger in ('insert', 'delete', 'update'):
+        op.execute(f"DROP TRIGGER complaint_search_{trigger}")
+    op.execute("DROP TABLE complaint_search")

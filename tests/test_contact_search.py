@@ -1,0 +1,148 @@
+"""SQLite's trigram index of the complaints' names, e-mail addresses and phone numbers
+(app/complaints/search.py, migration `contact_search_sqlite`): kept in step with the complaints
+by triggers, and a journal search finds with it exactly what it finds without it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select, text, update
+
+from _support import empty_database, valid_payload
+from app.clock import frozen_clock
+from app.complaints import search
+from app.complaints.filters import ComplaintFilter
+from app.complaints.models import Channel, Complaint
+from app.database import commit_with_retry
+from app.extensions import db
+from app.intake.operations import register_complaint
+from app.intake.validation import rules_from_config, validate_complaint
+from app.journal import queries
+from app.journal.queries import journal_page
+
+PEOPLE = [
+    ("Ion Popescu", "ion.popescu@example.md", "+373 69 100 001"),
+    ("Ioana Popescu", "ioana_popescu@example.md", "+373 69 100 002"),
+    ("Иван Петров", "Ivan.Petrov@example.ru", "+373 79 200 003"),
+    ("Mihai Țurcanu", "mihai%100@example.md", "+373 69 300 004"),
+    ("John Smith", None, "+44 20 7946 0958"),
+    ("Olena Ґонта", "olena@example.ua", None),
+]
+
+
+@pytest.fixture
+def people(app) -> dict[str, int]:
+    """One complaint per person, each complaint's id by the person's e-mail (or name)."""
+    ids = {}
+    with app.app_context():
+        for hour, (name, email, phone) in enumerate(PEOPLE):
+            payload = valid_payload(full_name=name, signature=name, email=email, phone=phone)
+            submission, errors = validate_complaint(payload, rules_from_config(app.config))
+            assert not errors, errors
+            with frozen_clock(datetime(2026, 11, 2, 8 + hour, tzinfo=UTC)):
+                registration = commit_with_retry(lambda s=submission: register_complaint(s, channel=Channel.WEB))
+            ids[email or name] = registration.complaint.id
+    return ids
+
+
+def _on_sqlite(app) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("PostgreSQL's trigram indexes serve these searches; it has no FTS5 table")
+
+
+def _found(f: ComplaintFilter) -> list[int] | None:
+    """The complaint ids the index narrows `f` to (None: not narrowed)."""
+    conditions = search.contact_candidates(f)
+    if not conditions:
+        return None
+    return sorted(db.session.scalars(select(Complaint.id).where(*conditions)))
+
+
+def _integrity_checked() -> None:
+    """FTS5's own check of the index against the complaints table (fails if they differ)."""
+    db.session.execute(text("INSERT INTO complaint_search(complaint_search, rank) VALUES ('integrity-check', 1)"))
+
+
+def test_the_index_follows_every_registration_change_and_removal(app, people):
+    _on_sqlite(app)
+    with app.app_context():
+        _integrity_checked()
+        assert _found(ComplaintFilter(email="popescu@")) == sorted([people["ion.popescu@example.md"],
+                                                                     people["ioana_popescu@example.md"]])
+        assert _found(ComplaintFilter(phone="37379200")) == [people["Ivan.Petrov@example.ru"]]
+        assert _found(ComplaintFilter(name="smith")) == [people["John Smith"]]
+
+        ivan = people["Ivan.Petrov@example.ru"]
+        db.session.execute(update(Complaint).where(Complaint.id == ivan)
+                           .values(email="i.petrov@example.com", full_name="Ivan Petrov"))
+        db.session.commit()
+        _integrity_checked()
+        assert _found(ComplaintFilter(email="Ivan.Petrov")) == []
+        assert _found(ComplaintFilter(email="petrov@example.com")) == [ivan]
+        assert _found(ComplaintFilter(name="ivan pet")) == [ivan]
+        # The phone was not changed, and is still found.
+        assert _found(ComplaintFilter(phone="37379200")) == [ivan]
+
+        empty_database()  # every complaint deleted
+        _integrity_checked()
+        assert _found(ComplaintFilter(phone="37379200")) == []
+
+
+def test_the_index_narrows_a_rare_search_and_leaves_a_common_or_short_one_to_the_walk(app, people, monkeypatch):
+    _on_sqlite(app)
+    with app.app_context():
+        assert _found(ComplaintFilter(email="ion.popescu")) == [people["ion.popescu@example.md"]]
+        assert _found(ComplaintFilter(email="nobody@")) == []  # nothing to read at all
+        assert _found(ComplaintFilter(email="md")) is None  # two letters: the index cannot look them up
+        # LIKE's wildcards typed into a search: the longest stretch without them is looked up.
+        assert _found(ComplaintFilter(email="_popescu@")) == sorted([people["ion.popescu@example.md"],
+                                                                     people["ioana_popescu@example.md"]])
+        assert _found(ComplaintFilter(email="%1")) is None
+        monkeypatch.setattr(search, "PROBE_LIMIT", 2)
+        assert _found(ComplaintFilter(email="@example.md")) is None  # 3 found: a common text
+        assert _found(ComplaintFilter(email="popescu@")) is not None  # 2 found: narrowed
+
+
+def test_postgresql_asks_no_index_of_its_own(app, people):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("on SQLite the index is asked")
+        assert search.contact_candidates(ComplaintFilter(email="popescu", name="Ion", phone="37369")) == []
+
+
+SEARCHES = [
+    {"email": "popescu@"},
+    {"email": "POPESCU"},  # ASCII letters in either case, as SQLite's LIKE
+    {"email": "_popescu"},  # an underscore is a character, not a wildcard
+    {"email": "ioana_pop"},
+    {"email": "%100"},  # a percent sign too
+    {"email": "mihai%100@"},
+    {"email": "example"},
+    {"email": "nobody"},
+    {"email": "ua"},
+    {"name": "Popescu"},
+    {"name": "иван"},  # SQLite's LIKE folds ASCII letters only: not found, with or without the index
+    {"name": "Иван"},
+    {"name": "țurcanu"},
+    {"name": "Ґонта"},
+    {"phone": "69100"},
+    {"phone": "4420"},
+    {"phone": "7946 0958"},
+    {"name": "Popescu", "email": "ioana"},
+    {"name": "Popescu", "phone": "373"},
+]
+
+
+@pytest.mark.parametrize("limit", [1000, 1])
+@pytest.mark.parametrize("fields", SEARCHES, ids=lambda fields: ",".join(f"{k}={v}" for k, v in fields.items()))
+def test_a_journal_search_finds_the_same_complaints_with_the_index_as_without_it(app, people, monkeypatch,
+                                                                                 fields, limit):
+    monkeypatch.setattr(search, "PROBE_LIMIT", limit)
+    f = ComplaintFilter(**fields)
+    with app.app_context():
+        with_index = [row.number for row in journal_page(f).rows]
+        monkeypatch.setattr(queries, "contact_candidates", lambda f: [])
+        without_index = [row.number for row in journal_page(f).rows]
+    assert with_index == without_index
