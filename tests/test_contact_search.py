@@ -139,6 +139,7 @@ SEARCHES = [
 @pytest.mark.parametrize("fields", SEARCHES, ids=lambda fields: ",".join(f"{k}={v}" for k, v in fields.items()))
 def test_a_journal_search_finds_the_same_complaints_with_the_index_as_without_it(app, people, monkeypatch,
                                                                                  fields, limit):
+    _on_sqlite(app)
     monkeypatch.setattr(search, "PROBE_LIMIT", limit)
     f = ComplaintFilter(**fields)
     with app.app_context():
