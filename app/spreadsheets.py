@@ -4,9 +4,9 @@ Text that starts like a formula is written with a leading apostrophe, so that no
 runs it (formula injection through a complainant's name or subject); numbers stay numbers.
 
 Workbooks are written in memory by XlsxWriter, which a worker loads with its first workbook, not
-at start-up. It writes a workbook several times faster than openpyxl did (docs/performance.md,
-"XLSX written by XlsxWriter") and escapes control characters instead of refusing them; openpyxl
-still reads workbooks in the tests.
+at start-up. It writes a workbook in about a quarter of the CPU openpyxl took (docs/performance.md,
+"XLSX by XlsxWriter, SQLite's contact searches from a trigram index, ...") and escapes control
+characters instead of refusing them; openpyxl still reads workbooks in the tests.
 """
 
 from __future__ import annotations
