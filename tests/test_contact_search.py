@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import flask_migrate
 import pytest
 from sqlalchemy import select, text, update
 
@@ -103,6 +104,27 @@ def test_the_index_narrows_a_rare_search_and_leaves_a_common_or_short_one_to_the
         monkeypatch.setattr(search, "PROBE_LIMIT", 2)
         assert _found(ComplaintFilter(email="@example.md")) is None  # 3 found: a common text
         assert _found(ComplaintFilter(email="popescu@")) is not None  # 2 found: narrowed
+
+
+def test_the_migration_indexes_the_complaints_already_there_and_without_it_searches_still_find(app, people):
+    _on_sqlite(app)
+    rare = ComplaintFilter(email="ioana_pop")
+    with app.app_context():
+        expected = [row.number for row in journal_page(rare).rows]
+        assert len(expected) == 1
+        flask_migrate.downgrade(revision="f4a6c8e0b2d5")  # as on an SQLite without the trigram tokenizer
+        try:
+            db.session.remove()
+            assert db.session.execute(text("SELECT count(*) FROM sqlite_master WHERE name LIKE 'complaint_search%'")
+                                      ).scalar() == 0
+            assert search.contact_candidates(rare) == []
+            assert [row.number for row in journal_page(rare).rows] == expected
+        finally:  # the other tests share this database
+            db.session.remove()
+            flask_migrate.upgrade()
+            db.session.remove()
+        _integrity_checked()
+        assert _found(rare) == [people["ioana_popescu@example.md"]]
 
 
 def test_postgresql_asks_no_index_of_its_own(app, people):

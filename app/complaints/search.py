@@ -7,7 +7,8 @@ complaints holding the text, it answers in milliseconds at any registry size. Wh
 PROBE_LIMIT or fewer, the search reads just those complaints; when it finds more, the text is
 common and the journal's walk in number order meets a page of matches soon, so nothing is
 narrowed. Either way the filter's own conditions still decide what matches (the index only
-finds candidates: it folds the case of every letter, SQLite's LIKE of ASCII letters only).
+finds candidates: it folds the case of every letter, SQLite's LIKE of ASCII letters only). An
+SQLite too old for the index (before 3.34, or without FTS5) has none, and nothing is narrowed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ PROBE_LIMIT = 1000
 #: A trigram index finds text of three characters or more.
 _SHORTEST = 3
 _WILDCARDS = re.compile(r"[%_]")
+_EXISTS = text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name")
 _PROBE = {  # the three column names are the table's own, never input
     column: text(f"SELECT rowid FROM {SEARCH_TABLE} WHERE {column} LIKE :pattern LIMIT :limit")  # noqa: S608
     for column in ("full_name", "email", "phone")
@@ -43,8 +45,10 @@ def _piece(value: str | None) -> str | None:
 def contact_candidates(f: ComplaintFilter) -> list[ColumnElement[bool]]:
     """Conditions that narrow `f`'s name, e-mail and phone searches to the complaints the
     trigram index finds for them (SQLite; none on PostgreSQL, whose planner uses its own)."""
-    if db.session.get_bind().dialect.name != "sqlite":
+    if db.session.get_bind().dialect.name != "sqlite" or not (f.name or f.email or f.phone):
         return []
+    if db.session.execute(_EXISTS, {"name": SEARCH_TABLE}).first() is None:
+        return []  # an SQLite without the index (see the migration)
     conditions: list[ColumnElement[bool]] = []
     for column, value in (("full_name", f.name), ("email", f.email), ("phone", f.phone)):
         piece = _piece(value)
