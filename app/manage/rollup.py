@@ -363,17 +363,30 @@ def filtered(table: Any, s: Split, f: ComplaintFilter, by: int = 0) -> list[Colu
 
 def _keyed(table: Any, f: ComplaintFilter, by: int) -> list[ColumnElement[bool]]:
     """The lines of `table` (weekly or yearly) for the filters `f`, from the grouping that holds
-    them broken down by `by` as well."""
+    them broken down by `by` as well.
+
+    On SQLite, a key the grouping is not broken down by is also said to hold its placeholder,
+    as every line of the grouping does ('' / 0 / -1, `_keys`): with every key before the Monday
+    (or year) fixed, the primary key (grouping, category, channel, tier, owner_id, ...) finds
+    just the filter's lines, where SQLite's planner otherwise read every line of the grouping in
+    the period by ix_*_period (at 100,000 complaints, 3 ms instead of 0.03 for a view filtered by
+    category, channel and tier). PostgreSQL reads them from that index alone (it carries the
+    sums); given the placeholders, its planner took the primary key and the table instead, four
+    times slower for figure_durations."""
     channel = f.channel.value if f.channel is not None else None
     grouping = (BY_CATEGORY if f.category else 0) | (BY_CHANNEL if channel else 0) | (
         BY_TIER if f.tier is not None else 0) | by
     where: list[ColumnElement[bool]] = [table.grouping == grouping]
-    if f.category:
-        where.append(table.category == f.category)
-    if channel:
-        where.append(table.channel == channel)
-    if f.tier is not None:
-        where.append(table.tier == f.tier)
+    placeholders = not on_postgresql()
+    for key, value, bit, placeholder in ((table.category, f.category or None, BY_CATEGORY, ""),
+                                         (table.channel, channel, BY_CHANNEL, ""),
+                                         (table.tier, f.tier, BY_TIER, 0)):
+        if value is not None:
+            where.append(key == value)
+        elif placeholders and not grouping & bit:
+            where.append(key == placeholder)
+    if placeholders and hasattr(table, "owner_id") and not grouping & BY_OWNER:
+        where.append(table.owner_id == -1)
     return where
 
 
