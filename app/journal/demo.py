@@ -106,9 +106,11 @@ _FATES = {
     "late": 0.05, "dispute": 0.08, "dispute_closed": 0.03, "reopen": 0.02, "management": 0.04, "duplicate": 0.02,
     "repeat": 0.01, "related": 0.015,
 }
-#: Lives about a step that comes days after registration (a breach, an escalation, a dispute, a repeat).
+#: Lives about a step that comes days after registration (a breach, an escalation, a dispute, a
+#: repeat), or about one the staff take in working hours that the story must reach (a link: the
+#: one "related" complaint, arriving on a Friday evening, was not linked by a Saturday's "now").
 _EVENTFUL = frozenset({"duplicate", "late", "escalate", "management", "dispute", "dispute_closed", "reopen",
-                       "repeat"})
+                       "repeat", "related"})
 #: The newest complaints, caught at each stage: (life, registered this long before now).
 _TAIL = (("now registered", 0.4), ("now in progress", 5), ("now responded", 20), ("now waiting", 30),
          ("now at management", 45), ("now resolved", 50), ("now reopened", 70))
