@@ -8,8 +8,9 @@ from functools import lru_cache
 
 from babel.support import Translations
 from flask import Blueprint, Flask, current_app, g, has_request_context, redirect, request, session, url_for
-from flask_babel import format_decimal, get_locale, refresh
+from flask_babel import format_decimal, get_locale, gettext, refresh
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 from wtforms.i18n import messages_path
@@ -133,7 +134,17 @@ def format_number(value: object, pattern: str | None = None) -> object:
     else (text, None) unchanged."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         return value
+    if pattern is None and type(value) is int and 0 <= value < 1000:
+        return str(value)  # as every language writes it (no grouping, no sign): the most common case
     return format_decimal(value, format=pattern)
+
+
+def format_figure(value: object) -> object:
+    """`{{ x|figure }}`: a cell of a table of figures: the number as `format_number` writes it,
+    or a muted "no data" where there is none."""
+    if value is None:
+        return Markup('<span class="muted">%s</span>') % gettext("no data")
+    return format_number(value)
 
 
 def format_moment(value: datetime | None, seconds: bool = False) -> str:
@@ -176,6 +187,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_global(page_languages)
     app.add_template_filter(format_number, "number")
+    app.add_template_filter(format_figure, "figure")
     for name in _BABEL_DATE_FILTERS:
         app.jinja_env.filters.pop(name, None)
     app.add_template_filter(format_moment, "moment")

@@ -323,6 +323,27 @@ def test_numbers_on_pages_are_written_the_page_languages_way(app):
     assert written["uk"].replace("\u00a0", " ") == "1 234 567,5"
 
 
+def test_every_number_is_written_as_babel_writes_it_in_each_language(app):
+    """`number` writes small whole numbers itself (the dashboard shows hundreds a page): the same
+    text as Babel's for each of them and around every edge, in every language."""
+    from decimal import Decimal
+
+    from flask_babel import force_locale, format_decimal
+    from flask_babel import gettext as _
+    from markupsafe import Markup
+
+    from app.i18n import format_figure, format_number
+
+    values = [*range(-3, 1003), 9_999, 10_000, 123_456, 1_234_567, -1_000, 0.5, 999.5, 1000.0, Decimal("12.30")]
+    with app.test_request_context():
+        for language in LANGUAGES:
+            with force_locale(language):
+                assert [format_number(v) for v in values] == [format_decimal(v) for v in values], language
+                assert format_number(True) is True and format_number("12") == "12"
+                assert format_figure(7) == "7"
+                assert format_figure(None) == Markup('<span class="muted">%s</span>') % _("no data")
+
+
 # The catalogues ---------------------------------------------------------------------------------
 
 _PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdif]|%%|\{\w+\}")
