@@ -255,6 +255,22 @@ def test_a_category_with_many_complaints_keeps_every_figure_consistent(app, clie
     assert 1 < len(labels) <= charts.MAX_X_LABELS  # thinned out, never one per week piled up
 
 
+@pytest.mark.parametrize("url", ["/manage/", "/manage/?date_from=2026-11-20&date_to=2026-11-27", "/manage/reports/dashboard.xlsx"])
+def test_a_page_reads_its_figures_from_one_snapshot_and_the_rollups_calendar_once(app, client, login, ten, url):
+    """Every table of the page (or the workbook) from one snapshot (PostgreSQL: one read-only
+    transaction, not one per figure), and each thing of the rollups' calendar read once."""
+    from _support import statements_of
+
+    login(client, "manager")
+    with frozen_clock(NOW):
+        sent = [(" ".join(statement.split()), repr(parameters)) for statement, parameters in statements_of(app, client, url)]
+    calendar = [(s, p) for s, p in sent if re.search(r"FROM (figure_state|local_days|figure_weeks)\b", s) and "sum(" not in s]
+    assert len(calendar) == len(set(calendar)) > 0, calendar
+    assert sum("FROM figure_state" in s for s, _ in sent) == 1
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        assert sum(s == "SET TRANSACTION READ ONLY" for s, _ in sent) == 1
+
+
 # --- CSV ----------------------------------------------------------------------------------------
 
 

@@ -37,7 +37,7 @@ from ..forms import AppForm
 from ..settings.store import current_policy, current_settings
 from ..spreadsheets import as_text
 from ..workflow.models import DeadlineKind
-from . import charts, figures, outcomes
+from . import charts, figures, outcomes, rollup
 from .blueprint import bp
 from .figures import Share
 from .satisfaction import Line as RatingLine
@@ -384,6 +384,13 @@ TABLES: dict[str, Callable[[Context], Table]] = {
 }
 
 
+def every_table(c: Context) -> dict[str, Table]:
+    """Every table of the page (TABLES), read from one snapshot of the database: its figures
+    agree with each other, and the rollups' calendar is looked up once for all of them."""
+    with rollup.snapshot():
+        return {name: build(c) for name, build in TABLES.items()}
+
+
 # --- charts from the tables ------------------------------------------------------------------
 
 
@@ -433,7 +440,7 @@ def index() -> tuple[str, int]:
     if not form.validate():
         return render_template("manage/dashboard.html", form=form, tables=None, args=args), 400
     context = _context(form)
-    tables = {name: build(context) for name, build in TABLES.items()}
+    tables = every_table(context)
     return render_template(
         "manage/dashboard.html", form=form, args=args, tables=tables, charts=_charts(tables),
         summary=context.summary(), timings=context.timings(), breaches=context.breaches(),

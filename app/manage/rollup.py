@@ -41,7 +41,7 @@ compare them with the stored ones); `rebuild()` replaces them, for another time 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -136,6 +136,9 @@ def duration_ms(end: Any, table: Any = Facts) -> ColumnElement[Any]:
 
 
 _snapshot: ContextVar[Session | None] = ContextVar("figures_snapshot", default=None)
+#: What the block being read (`snapshot`) has looked up already in the tables of the rollups'
+#: calendar (their time zone, weeks and local days), which nothing changes while figures are read.
+_looked_up: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("figures_looked_up", default=None)
 
 
 def reader() -> Any:
@@ -158,7 +161,35 @@ def snapshot() -> Iterator[None]:
     settled for the figures' statements (`_settle_planner`). SQLite has a single writer and the
     embedded default; there the block reads through the application's session. A block inside
     another uses the outer snapshot.
+
+    On both databases the block looks each thing of the rollups' calendar up once (`looked_up`).
     """
+    if _looked_up.get() is not None:
+        yield
+        return
+    token = _looked_up.set({})
+    try:
+        with _transaction():
+            yield
+    finally:
+        _looked_up.reset(token)
+
+
+def looked_up(key: tuple[Any, ...], read: Callable[[], Any]) -> Any:
+    """`read()`, made once per `snapshot` block for `key` (every time outside one): for the
+    tables of the rollups' calendar, which change only when the rollups are rebuilt, never while
+    a block reads figures from them (a PostgreSQL snapshot could not see such a change anyway)."""
+    memo = _looked_up.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
+@contextmanager
+def _transaction() -> Iterator[None]:
+    """PostgreSQL's snapshot for `snapshot` (see there); SQLite reads through the application's session."""
     if _snapshot.get() is not None or db.session.get_bind().dialect.name != "postgresql":
         yield
         return
@@ -191,7 +222,7 @@ def _settle_planner(session: Session) -> None:
 
 def zone() -> str | None:
     """The time zone the rollups' weeks are in (None: no rollups on this database)."""
-    return reader().scalar(select(FigureState.zone))
+    return looked_up(("zone",), lambda: reader().scalar(select(FigureState.zone)))
 
 
 # --- which complaints are read from the rollups, which live ---------------------------------
@@ -300,24 +331,32 @@ def split(f: ComplaintFilter, timezone: str | None = None) -> Split | None:
         return None
     first = last = live_before = live_from = None
     if f.registered_from is not None:
-        week = reader().execute(
-            select(FigureWeek.monday, FigureWeek.starts).where(FigureWeek.starts >= f.registered_from)
-            .order_by(FigureWeek.starts).limit(1)
-        ).first()
+        week = _week_starting(f.registered_from, on_or_after=True)
         if week is None:
             return None
-        first, live_before = week.monday, week.starts
+        first, live_before = week
     if f.registered_before is not None:
-        week = reader().execute(
-            select(FigureWeek.monday, FigureWeek.starts).where(FigureWeek.starts <= f.registered_before)
-            .order_by(FigureWeek.starts.desc()).limit(1)
-        ).first()
+        week = _week_starting(f.registered_before, on_or_after=False)
         if week is None:
             return None
-        last, live_from = week.monday - timedelta(days=7), week.starts
+        last, live_from = week[0] - timedelta(days=7), week[1]
     if first is not None and last is not None and first > last:
         return None
     return Split(first, last, live_before, live_from, f.registered_from, f.registered_before)
+
+
+def _week_starting(moment: datetime, *, on_or_after: bool) -> tuple[date, datetime] | None:
+    """(Monday, start) of the first week starting at or after `moment`, or of the last starting
+    at or before it; None when figure_weeks has none."""
+
+    def read() -> tuple[date, datetime] | None:
+        statement = select(FigureWeek.monday, FigureWeek.starts)
+        statement = (statement.where(FigureWeek.starts >= moment).order_by(FigureWeek.starts) if on_or_after
+                     else statement.where(FigureWeek.starts <= moment).order_by(FigureWeek.starts.desc()))
+        week = reader().execute(statement.limit(1)).first()
+        return (week.monday, week.starts) if week is not None else None
+
+    return looked_up(("week", moment, on_or_after), read)
 
 
 def split_complemented(f: ComplaintFilter, timezone: str | None = None) -> Split | None:
@@ -333,7 +372,8 @@ def split_complemented(f: ComplaintFilter, timezone: str | None = None) -> Split
     first, last, live_before, live_from, less = s.first, s.last, s.live_before, s.live_from, []
 
     def starts(monday: date) -> datetime | None:
-        return reader().scalar(select(FigureWeek.starts).where(FigureWeek.monday == monday))
+        return looked_up(("monday", monday),
+                         lambda: reader().scalar(select(FigureWeek.starts).where(FigureWeek.monday == monday)))
 
     if first is not None and live_before is not None and s.period_from is not None and s.period_from < live_before:
         monday = first - timedelta(days=7)

@@ -111,7 +111,7 @@ def build_monthly_report_context(
 ) -> MonthlyReportContext:
     """Compute the month's figures (as of `now`) and lay them out for printing in `language`."""
     c = dashboard.Context(month_filters(year, month, timezone), now, timezone, language, {})
-    page = {name: build(c) for name, build in dashboard.TABLES.items()}  # the dashboard's lines
+    page = dashboard.every_table(c)  # the dashboard's lines
     tables = _tables(c, page)
     first = date(year, month, 1)
     last = date(year + month // 12, month % 12 + 1, 1).toordinal() - 1

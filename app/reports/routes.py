@@ -20,7 +20,7 @@ from ..auth.permissions import Permission
 from ..clock import now_utc
 from ..database import commit_with_retry
 from ..languages import SUPPORTED_LANGUAGES, normalise_language
-from ..manage.dashboard import TABLES, Context, DashboardFilterForm, Table
+from ..manage.dashboard import Context, DashboardFilterForm, Table, every_table
 from ..spreadsheets import XLSX_MIMETYPE, as_text, xlsx
 from .service import BadMonth, monthly_report_pdf, parse_month, report_filename
 
@@ -57,7 +57,7 @@ def dashboard_xlsx() -> Response:
         return redirect(url_for("manage.dashboard", **form.filter_args()))
     timezone = current_app.config["REGISTRY_TIMEZONE"]
     context = Context(form.to_filters(timezone), now_utc(), timezone, str(get_locale() or "en"), {})
-    workbook = xlsx_bytes([build(context) for build in TABLES.values()])
+    workbook = xlsx_bytes(list(every_table(context).values()))
     commit_with_retry(lambda: record(
         AuditAction.FIGURES_EXPORT, target="dashboard: all tables", details={"format": "xlsx", "filters": form.filter_args()}
     ))
