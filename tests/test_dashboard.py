@@ -255,7 +255,8 @@ def test_a_category_with_many_complaints_keeps_every_figure_consistent(app, clie
     assert 1 < len(labels) <= charts.MAX_X_LABELS  # thinned out, never one per week piled up
 
 
-@pytest.mark.parametrize("url", ["/manage/", "/manage/?date_from=2026-11-20&date_to=2026-11-27", "/manage/reports/dashboard.xlsx"])
+@pytest.mark.parametrize("url", ["/manage/", "/manage/?date_from=2026-11-20&date_to=2026-11-27", "/manage/reports/dashboard.xlsx",
+                                 "/manage/analysis/?date_from=2026-11-20"])
 def test_a_page_reads_its_figures_from_one_snapshot_and_the_rollups_calendar_once(app, client, login, ten, url):
     """Every table of the page (or the workbook) from one snapshot (PostgreSQL: one read-only
     transaction, not one per figure), and each thing of the rollups' calendar read once."""

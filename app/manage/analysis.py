@@ -437,9 +437,14 @@ def index() -> tuple[str, int]:
         return render_template("manage/analysis.html", form=form, trend=None), 400
     timezone = current_app.config["REGISTRY_TIMEZONE"]
     f = form.to_filters(timezone)
-    trend = category_trend(f, timezone)
-    reasons = rise_reasons(f)
     language = str(get_locale() or "en")
+    with rollup.snapshot():  # every figure of the page from one snapshot, the rollups' calendar read once
+        trend = category_trend(f, timezone)
+        reasons = rise_reasons(f)
+        repeats = repeat_complainants(f)
+        usage = template_usage(f)
+        rated = lowest_rated(*Context(f, now_utc(), timezone, language, {}).period(), language=language,
+                             category=f.category)
     names = {code: category_name(code, language) for code in trend.counts}
     chart = Markup(charts.bar_chart(  # noqa: S704  (charts escape every text they draw)
         [(reason.title, n) for reason, n in reasons.escalations.items()],
@@ -448,9 +453,7 @@ def index() -> tuple[str, int]:
     ))
     return render_template(
         "manage/analysis.html", form=form, trend=trend, names=names, spikes=spikes(trend),
-        repeats=repeat_complainants(f), reasons=reasons, chart=chart,
+        repeats=repeats, reasons=reasons, chart=chart,
         spike_min_count=SPIKE_MIN_COUNT, spike_growth=int(SPIKE_GROWTH * 100),
-        template_usage=template_usage(f), language=language,
-        lowest_rated=lowest_rated(*Context(f, now_utc(), timezone, language, {}).period(), language=language,
-                                  category=f.category),
+        template_usage=usage, language=language, lowest_rated=rated,
     ), 200
