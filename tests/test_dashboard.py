@@ -8,7 +8,7 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -270,6 +270,24 @@ def test_a_page_reads_its_figures_from_one_snapshot_and_the_rollups_calendar_onc
     assert sum("FROM figure_state" in s for s, _ in sent) == 1
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         assert sum(s == "SET TRANSACTION READ ONLY" for s, _ in sent) == 1
+
+
+def test_a_snapshot_remembers_each_calendar_lookup_apart_by_table_moment_and_direction(app):
+    """Inside a snapshot the weeks and local days around a moment are read once, and come out as
+    read outside one: a week's Monday is never taken for a day, nor the day before for the day after."""
+    from app.manage import rollup
+    from app.manage.models import FigureWeek
+    from app.manage.outcome_rollup import LocalDay
+
+    wednesday = datetime(2026, 11, 25, 10, tzinfo=UTC)
+    asked = [(FigureWeek.monday, FigureWeek.starts, True), (LocalDay.day, LocalDay.starts, True),
+             (LocalDay.day, LocalDay.starts, False), (FigureWeek.monday, FigureWeek.starts, False)]
+    with app.app_context():
+        alone = [rollup.starting(day, starts, wednesday, on_or_after=after) for day, starts, after in asked]
+        with rollup.snapshot():
+            together = [rollup.starting(day, starts, wednesday, on_or_after=after) for day, starts, after in asked * 2]
+    assert [day for day, _ in alone] == [date(2026, 11, 30), date(2026, 11, 26), date(2026, 11, 25), date(2026, 11, 23)]
+    assert together == alone * 2
 
 
 # --- CSV ----------------------------------------------------------------------------------------

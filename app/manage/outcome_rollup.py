@@ -288,15 +288,7 @@ def _rows(statement: Any) -> list[Line]:
 
 def _day_starting(moment: datetime, *, on_or_after: bool) -> tuple[date, datetime] | None:
     """The first local day starting at or after `moment`, or the last starting at or before it."""
-
-    def read() -> tuple[date, datetime] | None:
-        statement = select(LocalDay.day, LocalDay.starts)
-        statement = (statement.where(LocalDay.starts >= moment).order_by(LocalDay.starts) if on_or_after
-                     else statement.where(LocalDay.starts <= moment).order_by(LocalDay.starts.desc()))
-        row = rollup.reader().execute(statement.limit(1)).first()
-        return (row.day, row.starts) if row is not None else None
-
-    return rollup.looked_up(("day", moment, on_or_after), read)
+    return rollup.starting(LocalDay.day, LocalDay.starts, moment, on_or_after=on_or_after)
 
 
 def _kept() -> bool:

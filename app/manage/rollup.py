@@ -331,12 +331,12 @@ def split(f: ComplaintFilter, timezone: str | None = None) -> Split | None:
         return None
     first = last = live_before = live_from = None
     if f.registered_from is not None:
-        week = _week_starting(f.registered_from, on_or_after=True)
+        week = starting(FigureWeek.monday, FigureWeek.starts, f.registered_from, on_or_after=True)
         if week is None:
             return None
         first, live_before = week
     if f.registered_before is not None:
-        week = _week_starting(f.registered_before, on_or_after=False)
+        week = starting(FigureWeek.monday, FigureWeek.starts, f.registered_before, on_or_after=False)
         if week is None:
             return None
         last, live_from = week[0] - timedelta(days=7), week[1]
@@ -345,18 +345,19 @@ def split(f: ComplaintFilter, timezone: str | None = None) -> Split | None:
     return Split(first, last, live_before, live_from, f.registered_from, f.registered_before)
 
 
-def _week_starting(moment: datetime, *, on_or_after: bool) -> tuple[date, datetime] | None:
-    """(Monday, start) of the first week starting at or after `moment`, or of the last starting
-    at or before it; None when figure_weeks has none."""
+def starting(day: Any, starts: Any, moment: datetime, *, on_or_after: bool) -> tuple[date, datetime] | None:
+    """(day, start) of the calendar table whose columns `day` and `starts` are (figure_weeks'
+    Mondays, local_days' days) for the first of its days starting at or after `moment`, or the
+    last starting at or before it; None when it has none. Looked up once per snapshot."""
 
     def read() -> tuple[date, datetime] | None:
-        statement = select(FigureWeek.monday, FigureWeek.starts)
-        statement = (statement.where(FigureWeek.starts >= moment).order_by(FigureWeek.starts) if on_or_after
-                     else statement.where(FigureWeek.starts <= moment).order_by(FigureWeek.starts.desc()))
-        week = reader().execute(statement.limit(1)).first()
-        return (week.monday, week.starts) if week is not None else None
+        statement = select(day, starts)
+        statement = (statement.where(starts >= moment).order_by(starts) if on_or_after
+                     else statement.where(starts <= moment).order_by(starts.desc()))
+        row = reader().execute(statement.limit(1)).first()
+        return (row[0], row[1]) if row is not None else None
 
-    return looked_up(("week", moment, on_or_after), read)
+    return looked_up((str(starts), moment, on_or_after), read)
 
 
 def split_complemented(f: ComplaintFilter, timezone: str | None = None) -> Split | None:
