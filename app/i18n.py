@@ -139,12 +139,12 @@ def format_number(value: object, pattern: str | None = None) -> object:
     return format_decimal(value, format=pattern)
 
 
-def format_figure(value: object) -> object:
-    """`{{ x|figure }}`: a cell of a table of figures: the number as `format_number` writes it,
-    or a muted "no data" where there is none."""
+def format_figure(value: object, pattern: str | None = None) -> object:
+    """`{{ x|figure }}`, `{{ x|figure("0.00") }}`: a figure as shown: the number as
+    `format_number` writes it, or a muted "no data" where there is none."""
     if value is None:
         return Markup('<span class="muted">%s</span>') % gettext("no data")
-    return format_number(value)
+    return format_number(value, pattern)
 
 
 def format_moment(value: datetime | None, seconds: bool = False) -> str:

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from _cases import T0, act
 from app.clock import frozen_clock
@@ -282,12 +282,23 @@ def test_a_snapshot_remembers_each_calendar_lookup_apart_by_table_moment_and_dir
     wednesday = datetime(2026, 11, 25, 10, tzinfo=UTC)
     asked = [(FigureWeek.monday, FigureWeek.starts, True), (LocalDay.day, LocalDay.starts, True),
              (LocalDay.day, LocalDay.starts, False), (FigureWeek.monday, FigureWeek.starts, False)]
+    sent: list[str] = []
+
+    def count(_conn, _cursor, statement, *_rest) -> None:
+        sent.append(statement)
+
     with app.app_context():
         alone = [rollup.starting(day, starts, wednesday, on_or_after=after) for day, starts, after in asked]
         with rollup.snapshot():
-            together = [rollup.starting(day, starts, wednesday, on_or_after=after) for day, starts, after in asked * 2]
+            event.listen(db.engine, "before_cursor_execute", count)
+            try:
+                together = [rollup.starting(day, starts, wednesday, on_or_after=after)
+                            for day, starts, after in asked * 2]
+            finally:
+                event.remove(db.engine, "before_cursor_execute", count)
     assert [day for day, _ in alone] == [date(2026, 11, 30), date(2026, 11, 26), date(2026, 11, 25), date(2026, 11, 23)]
     assert together == alone * 2
+    assert len([s for s in sent if "local_days" in s or "figure_weeks" in s]) == len(asked)  # each once
 
 
 # --- CSV ----------------------------------------------------------------------------------------

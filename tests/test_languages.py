@@ -340,7 +340,7 @@ def test_every_number_is_written_as_babel_writes_it_in_each_language(app):
             with force_locale(language):
                 assert [format_number(v) for v in values] == [format_decimal(v) for v in values], language
                 assert format_number(True) is True and format_number("12") == "12"
-                assert format_figure(7) == "7"
+                assert format_figure(7) == "7" and format_figure(4.5, "0.00") == format_decimal(4.5, "0.00")
                 assert format_figure(None) == Markup('<span class="muted">%s</span>') % _("no data")
 
 
