@@ -52,7 +52,7 @@ def register_input_guard(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from . import i18n, migrations, ratelimits
-    from .database import configure_sqlite, engine_options, sqlite_write_lock_path
+    from .database import configure_sqlite, engine_options
     from .mail import delivery as mail_delivery
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
@@ -70,7 +70,6 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["DATABASE_BUSY_TIMEOUT"])
-            app.extensions["sqlite_write_lock"] = sqlite_write_lock_path(db.engine)
 
 
 def register_registry(app: Flask) -> None:

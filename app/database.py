@@ -11,7 +11,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -97,6 +97,9 @@ class RetryableConflict(Exception):
 
 #: Set while `commit_with_retry` runs a unit of work: its transaction will write.
 _writing: ContextVar[bool] = ContextVar("writing", default=False)
+#: The SQLite write queue's lock a unit of work holds (a file descriptor), in a list the unit
+#: of work owns: taken by its transaction's BEGIN IMMEDIATE, let go once it commits or rolls back.
+_queue_place: ContextVar[list[int] | None] = ContextVar("queue_place", default=None)
 
 
 def in_unit_of_work() -> bool:
@@ -121,7 +124,13 @@ def configure_sqlite(engine: Engine, busy_timeout_s: int) -> None:
     write lock before it reads what it will change (no upgrade deadlock, no 'database is
     locked' mid-transaction); a busy database is waited on for `busy_timeout_s`. Reads start
     with a plain BEGIN and, thanks to WAL, run beside a writer.
+
+    Writers of a file database also queue on a lock file (`_join_queue`), taken just before
+    BEGIN IMMEDIATE: what a unit of work prepares before its first statement (a registration's
+    complaint, its access code and salt) is done outside the queue, so the queue moves at the
+    pace of the writes themselves.
     """
+    lock_path = sqlite_write_lock_path(engine)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -135,7 +144,13 @@ def configure_sqlite(engine: Engine, busy_timeout_s: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
+        if not _writing.get():
+            connection.exec_driver_sql("BEGIN")
+            return
+        place = _queue_place.get()
+        if lock_path is not None and place is not None and not place:
+            place.append(_join_queue(lock_path))
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def sqlite_write_lock_path(engine: Engine) -> str | None:
@@ -144,9 +159,9 @@ def sqlite_write_lock_path(engine: Engine) -> str | None:
     return f"{database}.write-lock" if database and database != ":memory:" else None
 
 
-@contextmanager
-def _queued(lock_path: str) -> Iterator[None]:
-    """Hold an exclusive OS lock on `lock_path` (blocking).
+def _join_queue(lock_path: str) -> int:
+    """Wait for, then hold, an exclusive OS lock on `lock_path`; answers the descriptor that
+    holds it (closing it lets go: `_leave_queue`).
 
     SQLite's own busy handler polls with sleeps of up to 100 ms, so a writer waiting for a
     2 ms transaction often sleeps far longer than it had to. Writers that queue on a file
@@ -155,9 +170,17 @@ def _queued(lock_path: str) -> Iterator[None]:
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _leave_queue() -> None:
+    """Let go of the write queue's lock, if this unit of work holds it."""
+    place = _queue_place.get()
+    while place:
+        os.close(place.pop())  # closing the descriptor releases the lock
 
 
 def insert_if_absent(model: type, **values: Any) -> bool:
@@ -334,12 +357,13 @@ def commit_with_retry(work: Callable[[], T]) -> T:
     attempts = current_app.config["DATABASE_RETRIES"]
     if db.session().in_transaction():
         db.session.commit()  # end the request's read-only transaction; the work starts its own
-    lock_path = current_app.extensions.get("sqlite_write_lock")
     token = _writing.set(True)
+    place = _queue_place.set([])
     try:
-        with _queued(lock_path) if lock_path else nullcontext():
-            return _run_with_retry(work, attempts)
+        return _run_with_retry(work, attempts)
     finally:
+        _leave_queue()
+        _queue_place.reset(place)
         _writing.reset(token)
 
 
@@ -351,6 +375,7 @@ def _run_with_retry(work: Callable[[], T], attempts: int) -> T:
             return result
         except Exception as error:
             db.session.rollback()
+            _leave_queue()  # before the backoff: other writers go on meanwhile
             if attempt == attempts or not is_transient(error):
                 raise
             delay = min(1.0, 0.01 * 2**attempt) * random.uniform(0.5, 1.5)

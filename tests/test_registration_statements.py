@@ -9,6 +9,8 @@ it), on a second registration of the year (the first one also creates the year's
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
 import sqlite3
 from typing import Any
@@ -17,6 +19,7 @@ import pytest
 
 from _support import valid_payload
 from app.extensions import db
+from app.intake import operations
 
 #: Each statement as the tables it writes, in order.
 SQLITE = [
@@ -111,3 +114,50 @@ def test_a_registration_with_an_idempotency_key_adds_its_claim_and_record_only(c
     assert [_shape(statement) for statement in sent] == [
         plain[0], ["INSERT INTO idempotency_keys"], *plain[1:], ["UPDATE idempotency_keys"],
     ]
+
+
+def _queue_free(lock_path: str) -> bool:
+    """True when another SQLite writer could take the write queue's lock now (taken and let go)."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def test_an_sqlite_registration_holds_the_write_queue_from_its_begin_to_its_commit_only(app, monkeypatch):
+    """Other writers wait for a registration only while its transaction is open: not while it
+    makes its complaint (before its first statement), not after it committed or failed."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's write queue; PostgreSQL queues registrations on the counter row")
+        lock_path = f"{db.engine.url.database}.write-lock"
+    seen: list[tuple[str, bool]] = []
+    take_number, append = operations._number, operations.append_intake_entry
+
+    def numbering(*args: Any) -> Any:
+        seen.append(("prepared", _queue_free(lock_path)))
+        return take_number(*args)
+
+    def appending(*args: Any, **kwargs: Any) -> Any:
+        seen.append(("numbered", _queue_free(lock_path)))
+        if fail:
+            raise RuntimeError("disk full while signing")
+        return append(*args, **kwargs)
+
+    monkeypatch.setattr(operations, "_number", numbering)
+    monkeypatch.setattr(operations, "append_intake_entry", appending)
+    client = app.test_client()
+    fail = False
+    assert client.post("/api/v1/complaints", json=valid_payload()).status_code == 201
+    assert seen == [("prepared", True), ("numbered", False)]
+    assert _queue_free(lock_path)  # committed
+    seen.clear()
+    fail = True
+    with pytest.raises(RuntimeError):  # the test client lets the error through
+        client.post("/api/v1/complaints", json=valid_payload())
+    assert seen == [("prepared", True), ("numbered", False)]
+    assert _queue_free(lock_path)  # rolled back
