@@ -63,7 +63,7 @@ TRIGGERS = {
 POSTGRESQL_ONLY = {("outcome_pending", "outcome_fold")}
 #: SQLite keeps its trigram index of names, e-mail addresses and phones (app/complaints/search.py)
 #: in step with the complaints; PostgreSQL's GIN indexes need no trigger.
-SQLITE_ONLY = {("complaints", "complaint_search_insert"), ("complaints", "complaint_search_update"),
+SQLITE_ONLY = {("complaints", "complaint_search_batch"), ("complaints", "complaint_search_update"),
                ("complaints", "complaint_search_delete")}
 DEFERRED_ON_POSTGRESQL = {(table, name) for table, name in TRIGGERS if table == "complaint_facts"} | POSTGRESQL_ONLY
 

@@ -9,6 +9,10 @@ common and the journal's walk in number order meets a page of matches soon, so n
 narrowed. Either way the filter's own conditions still decide what matches (the index only
 finds candidates: it folds the case of every letter, SQLite's LIKE of ASCII letters only). An
 SQLite too old for the index (before 3.34, or without FTS5) has none, and nothing is narrowed.
+
+The index takes new complaints in batches (migration `contact_search_batched`): it holds the
+complaints up to `complaint_search_state.indexed_through`, and the few after that mark (fewer
+than a batch) are candidates too, read as they are.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, text
+from sqlalchemy import ColumnElement, or_, text
 
 from ..extensions import db
 from .filters import ComplaintFilter
@@ -30,6 +34,8 @@ PROBE_LIMIT = 1000
 _SHORTEST = 3
 _WILDCARDS = re.compile(r"[%_]")
 _EXISTS = text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name")
+#: The last complaint the index holds; those after it are not in it yet.
+_MARK = text("SELECT indexed_through FROM complaint_search_state")
 _PROBE = {  # the three column names are the table's own, never input
     column: text(f"SELECT rowid FROM {SEARCH_TABLE} WHERE {column} LIKE :pattern LIMIT :limit")  # noqa: S608
     for column in ("full_name", "email", "phone")
@@ -50,6 +56,7 @@ def contact_candidates(f: ComplaintFilter) -> list[ColumnElement[bool]]:
     if db.session.execute(_EXISTS, {"name": SEARCH_TABLE}).first() is None:
         return []  # an SQLite without the index (see the migration)
     conditions: list[ColumnElement[bool]] = []
+    mark: int | None = None
     for column, value in (("full_name", f.name), ("email", f.email), ("phone", f.phone)):
         piece = _piece(value)
         if piece is None:
@@ -58,5 +65,7 @@ def contact_candidates(f: ComplaintFilter) -> list[ColumnElement[bool]]:
             _PROBE[column], {"pattern": f"%{piece}%", "limit": PROBE_LIMIT + 1}
         ).scalars().all()
         if len(found) <= PROBE_LIMIT:
-            conditions.append(Complaint.id.in_(found))
+            if mark is None:
+                mark = db.session.execute(_MARK).scalar_one()
+            conditions.append(or_(Complaint.id.in_(found), Complaint.id > mark))
     return conditions
