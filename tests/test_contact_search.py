@@ -6,12 +6,13 @@ search finds with it exactly what it finds without it, before a complaint's batc
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import flask_migrate
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 
-from _support import empty_database, valid_payload
+from _support import empty_database, plan, valid_payload
 from app.clock import frozen_clock
 from app.complaints import search
 from app.complaints.filters import ComplaintFilter
@@ -124,6 +125,19 @@ def test_new_complaints_are_candidates_until_their_batch_takes_them_into_the_ind
         assert all(i > mark for i in after_the_mark)
         # Not in the index yet: whatever is searched, they are candidates, and the search decides.
         assert _found(ComplaintFilter(email="nobody@")) == after_the_mark
+        # ... looked up by their ids with those the index found, not by a walk of every number.
+        sent: list[tuple[str, Any]] = []
+
+        def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            sent.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            journal_page(ComplaintFilter(email="nobody@"))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", capture)
+        statement, parameters = next((s, p) for s, p in sent if "ORDER BY" in s and "FROM complaints" in s)
+        assert "SCAN complaints" not in plan(statement, parameters)
         assert _found(ComplaintFilter(email="ion.popescu")) == sorted([people["ion.popescu@example.md"],
                                                                        *after_the_mark])
         # A change before its batch: the batch takes the complaint in as it is then.

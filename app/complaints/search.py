@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, text
+from sqlalchemy import ColumnElement, text
 
 from ..extensions import db
 from .filters import ComplaintFilter
@@ -34,8 +34,8 @@ PROBE_LIMIT = 1000
 _SHORTEST = 3
 _WILDCARDS = re.compile(r"[%_]")
 _EXISTS = text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name")
-#: The last complaint the index holds; those after it are not in it yet.
-_MARK = text("SELECT indexed_through FROM complaint_search_state")
+#: The complaints after the last one the index holds (fewer than a batch): not in it yet.
+_AFTER_MARK = text("SELECT id FROM complaints WHERE id > (SELECT indexed_through FROM complaint_search_state)")
 _PROBE = {  # the three column names are the table's own, never input
     column: text(f"SELECT rowid FROM {SEARCH_TABLE} WHERE {column} LIKE :pattern LIMIT :limit")  # noqa: S608
     for column in ("full_name", "email", "phone")
@@ -56,7 +56,7 @@ def contact_candidates(f: ComplaintFilter) -> list[ColumnElement[bool]]:
     if db.session.execute(_EXISTS, {"name": SEARCH_TABLE}).first() is None:
         return []  # an SQLite without the index (see the migration)
     conditions: list[ColumnElement[bool]] = []
-    mark: int | None = None
+    not_indexed: list[Any] | None = None
     for column, value in (("full_name", f.name), ("email", f.email), ("phone", f.phone)):
         piece = _piece(value)
         if piece is None:
@@ -65,7 +65,9 @@ def contact_candidates(f: ComplaintFilter) -> list[ColumnElement[bool]]:
             _PROBE[column], {"pattern": f"%{piece}%", "limit": PROBE_LIMIT + 1}
         ).scalars().all()
         if len(found) <= PROBE_LIMIT:
-            if mark is None:
-                mark = db.session.execute(_MARK).scalar_one()
-            conditions.append(or_(Complaint.id.in_(found), Complaint.id > mark))
+            if not_indexed is None:
+                not_indexed = db.session.execute(_AFTER_MARK).scalars().all()
+            # One list of ids, which SQLite looks up by rowid (an OR with `id > mark` would
+            # make it walk the journal's order instead).
+            conditions.append(Complaint.id.in_([*found, *not_indexed]))
     return conditions
