@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from _support import valid_payload
+from app.database import sqlite_write_lock_path
 from app.extensions import db
 from app.intake import operations
 
@@ -134,7 +135,8 @@ def test_an_sqlite_registration_holds_the_write_queue_from_its_begin_to_its_comm
     with app.app_context():
         if db.engine.dialect.name != "sqlite":
             pytest.skip("SQLite's write queue; PostgreSQL queues registrations on the counter row")
-        lock_path = f"{db.engine.url.database}.write-lock"
+        lock_path = sqlite_write_lock_path(db.engine)
+        assert lock_path is not None
     seen: list[tuple[str, bool]] = []
     take_number, append = operations._number, operations.append_intake_entry
 
