@@ -1,7 +1,9 @@
-"""SQLite's trigram index of the complaints' names, e-mail addresses and phone numbers
-(app/complaints/search.py, migrations `contact_search_sqlite` and `contact_search_batched`):
-kept in step with the complaints by triggers, new complaints taken in by batches, and a journal
-search finds with it exactly what it finds without it, before a complaint's batch and after."""
+"""The indexes that find the candidates of the journal's name, e-mail and phone searches
+(app/journal/search.py): SQLite's trigram index of the complaints' names, e-mail addresses and
+phone numbers (migrations `contact_search_sqlite` and `contact_search_batched`), kept in step
+with the complaints by triggers, new complaints taken in by batches; PostgreSQL's directory of
+distinct contacts (migration `contact_directory_search`). On either database a journal search
+finds with them exactly what it finds without them, before a complaint's batch and after."""
 
 from __future__ import annotations
 
@@ -14,15 +16,15 @@ from sqlalchemy import event, select, text, update
 
 from _support import empty_database, plan, valid_payload
 from app.clock import frozen_clock
-from app.complaints import search
-from app.complaints.filters import ComplaintFilter
+from app.complaints.filters import ComplaintFilter, contains
 from app.complaints.models import Channel, Complaint
 from app.database import commit_with_retry
 from app.extensions import db
 from app.intake.operations import register_complaint
 from app.intake.validation import rules_from_config, validate_complaint
-from app.journal import queries
+from app.journal import queries, search
 from app.journal.queries import journal_page
+from app.manage.models import FigureContactTotal
 
 PEOPLE = [
     ("Ion Popescu", "ion.popescu@example.md", "+373 69 100 001"),
@@ -192,11 +194,50 @@ def test_the_migration_indexes_the_complaints_already_there_and_without_it_searc
         assert _found(rare) == [people["ioana_popescu@example.md"]]
 
 
-def test_postgresql_asks_no_index_of_its_own(app, people):
+def _on_postgresql(app) -> None:
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
-            pytest.skip("on SQLite the index is asked")
-        assert search.contact_candidates(ComplaintFilter(email="popescu", name="Ion", phone="37369")) == []
+            pytest.skip("SQLite's FTS5 index serves these searches")
+
+
+def test_postgresql_finds_e_mail_and_phone_candidates_in_the_directory_of_contacts(app, people, monkeypatch):
+    _on_postgresql(app)
+    with app.app_context():
+        ivan = people["Ivan.Petrov@example.ru"]
+        # The directory holds addresses in lower case: a search in either case finds them.
+        assert _found(ComplaintFilter(email="IVAN.P")) == [ivan]
+        assert _found(ComplaintFilter(email="petrov@example")) == [ivan]
+        assert _found(ComplaintFilter(email="popescu@")) == sorted([people["ion.popescu@example.md"],
+                                                                     people["ioana_popescu@example.md"]])
+        assert _found(ComplaintFilter(email="mihai%100")) == [people["mihai%100@example.md"]]  # % typed is a %
+        assert _found(ComplaintFilter(email="mihai%200")) == []
+        assert _found(ComplaintFilter(phone="37379200")) == [ivan]
+        assert _found(ComplaintFilter(email="nobody@")) == []  # nothing to read at all
+        assert _found(ComplaintFilter(email="md")) is None  # too short for a trigram index
+        assert _found(ComplaintFilter(name="Popescu")) is None  # names: the planner's own index
+        monkeypatch.setattr(search, "PROBE_LIMIT", 2)
+        assert _found(ComplaintFilter(email="@example.md")) is None  # 3 contacts: a common text
+        assert _found(ComplaintFilter(email="popescu@")) is not None  # 2: narrowed
+        monkeypatch.undo()
+
+        # A changed address leaves the directory's count of the old one at nought: not a candidate.
+        db.session.execute(update(Complaint).where(Complaint.id == ivan).values(email="i.petrov@example.com"))
+        db.session.commit()
+        assert _found(ComplaintFilter(email="Ivan.Petrov")) == []
+        assert _found(ComplaintFilter(email="petrov@example.com")) == [ivan]
+        # ... nor does it count against the limit: one contact holding the text is still narrowed.
+        monkeypatch.setattr(search, "PROBE_LIMIT", 1)
+        assert _found(ComplaintFilter(email="petrov@example")) == [ivan]
+        monkeypatch.undo()
+
+        # The probe is one the directory's trigram index answers, not a read of every contact.
+        probe = select(FigureContactTotal.contact).where(contains(FigureContactTotal.contact, "petrov"),
+                                                         FigureContactTotal.complaints > 0)
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))
+        shown = "\n".join(db.session.scalars(text("EXPLAIN " + str(probe.compile(
+            dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})))))
+        db.session.rollback()
+        assert "ix_figure_contact_totals_trgm" in shown, shown
 
 
 SEARCHES = [
@@ -209,6 +250,8 @@ SEARCHES = [
     {"email": "example"},
     {"email": "nobody"},
     {"email": "ua"},
+    {"email": "petrov@"},  # stored as typed, Ivan.Petrov@...
+    {"email": "IVAN.P"},
     {"name": "Popescu"},
     {"name": "иван"},  # SQLite's LIKE folds ASCII letters only: not found, with or without the index
     {"name": "Иван"},
@@ -226,7 +269,6 @@ SEARCHES = [
 @pytest.mark.parametrize("fields", SEARCHES, ids=lambda fields: ",".join(f"{k}={v}" for k, v in fields.items()))
 def test_a_journal_search_finds_the_same_complaints_with_the_index_as_without_it(app, people, monkeypatch,
                                                                                  fields, limit):
-    _on_sqlite(app)
     monkeypatch.setattr(search, "PROBE_LIMIT", limit)
     f = ComplaintFilter(**fields)
     with app.app_context():

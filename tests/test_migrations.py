@@ -8,8 +8,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Column, text
 
-from app.complaints.search import SEARCH_TABLE
 from app.extensions import db
+from app.journal.search import SEARCH_TABLE
 from app.manage.models import CONTACT_TOTALS_INDEX, POSTGRESQL_ONLY_INDEXES
 from app.migrations import MIGRATIONS_DIR
 

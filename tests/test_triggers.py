@@ -61,7 +61,7 @@ TRIGGERS = {
 #: PostgreSQL folds the outcome rollups' pending rows at commit (a deferred trigger of its own),
 #: and defers the complaint_facts triggers to the commit, after the writer's other locks.
 POSTGRESQL_ONLY = {("outcome_pending", "outcome_fold")}
-#: SQLite keeps its trigram index of names, e-mail addresses and phones (app/complaints/search.py)
+#: SQLite keeps its trigram index of names, e-mail addresses and phones (app/journal/search.py)
 #: in step with the complaints; PostgreSQL's GIN indexes need no trigger.
 SQLITE_ONLY = {("complaints", "complaint_search_batch"), ("complaints", "complaint_search_update"),
                ("complaints", "complaint_search_delete")}

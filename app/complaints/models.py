@@ -210,7 +210,9 @@ class Complaint(db.Model):
         # The registry journal (app/journal): a status filter read in number order ...
         db.Index("ix_complaints_status_year_seq", "status", "year", "seq"),
         # ... and "contains" searches: trigram GIN indexes on PostgreSQL. On SQLite no index
-        # serves LIKE '%...%', so there they are kept empty (WHERE 0) and cost nothing.
+        # serves LIKE '%...%', so there they are kept empty (WHERE 0) and cost nothing. The
+        # e-mail and phone searches read the directory of distinct contacts instead
+        # (app/journal/search.py; migration `contact_directory_search`).
         *(
             db.Index(
                 f"ix_complaints_{column}_trgm",
@@ -219,7 +221,7 @@ class Complaint(db.Model):
                 postgresql_ops={column: "gin_trgm_ops"},
                 sqlite_where=db.text("0"),
             )
-            for column in ("full_name", "email", "phone", "subject", "description")
+            for column in ("full_name", "subject", "description")
         ),
     )
 

@@ -18,9 +18,9 @@ from sqlalchemy import ColumnElement, Row, Select, exists, select, text, tuple_
 
 from ..complaints.filters import ComplaintFilter, contains, filter_conditions
 from ..complaints.models import Complaint
-from ..complaints.search import contact_candidates
 from ..extensions import db
 from ..workflow.models import CaseMessage, MessageKind
+from .search import contact_candidates
 
 PAGE_SIZE = 50
 #: How far app servers' clocks may disagree without a date filter missing a complaint.

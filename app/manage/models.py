@@ -339,12 +339,23 @@ CONTACT_TOTALS_INDEX = "ix_figure_contact_totals_recurring"
 class FigureContactTotal(db.Model):
     """Every complaint ever registered (of any status) that gives a contact, per contact: no
     period holds more of a contact's complaints, so the analysis page's recurring complainants
-    are looked for among the contacts with the most first (migration `contact_totals`)."""
+    are looked for among the contacts with the most first (migration `contact_totals`).
+
+    It is also the registry's directory of every e-mail address and phone number a complaint
+    gives: on PostgreSQL the journal's e-mail and phone searches look there first
+    (app/journal/search.py), by the trigram index below (migration `contact_directory_search`),
+    so they read the distinct contacts, not every complaint's. On SQLite that index is kept
+    empty (WHERE 0): its own FTS5 index serves those searches."""
 
     __tablename__ = "figure_contact_totals"
 
     contact: Mapped[str] = mapped_column(String(254), primary_key=True)
     complaints: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        db.Index("ix_figure_contact_totals_trgm", "contact", postgresql_using="gin",
+                 postgresql_ops={"contact": "gin_trgm_ops"}, sqlite_where=db.text("0")),
+    )
 
 
 class FigureContactYear(db.Model):
