@@ -88,6 +88,11 @@ class Resolution(TitledEnum):
     REJECTED = "rejected", _l("Rejected")
 
 
+#: Columns empty until the case gets that far (an owner, a decision, a payment, a closing),
+#: indexed only where they are set (see `Complaint.__table_args__`).
+SET_ONLY_INDEXED = ("owner_id", "resolved_at", "redress_paid_at", "closed_at")
+
+
 class Complaint(db.Model):
     """A registered complaint. Its registered fields are frozen in a signed registry entry."""
 
@@ -130,7 +135,7 @@ class Complaint(db.Model):
     # The case workflow (app/workflow). Not part of the intake record: every change to these is
     # a signed event of its own.
     #: The one person who answers for the complaint until it is closed.
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: Escalation tier: 1 support desk, 2 specialists, 3 management, 4 board / ombudsman.
     tier: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     #: When the resolution clock last started: on registration, on rising a tier, on reopening.
@@ -146,7 +151,7 @@ class Complaint(db.Model):
     resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolution_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolution: Mapped[Resolution | None] = mapped_column(enum_column(Resolution, 20))
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: The decision's closure time band (app/clocks/bands.py: "3wd", "56d", "56d+"), fixed when
     #: it was made by the policy and calendar then in force and signed with it; None: not
     #: decided, or its policy has no bands.
@@ -157,12 +162,12 @@ class Complaint(db.Model):
     redress_currency: Mapped[str | None] = mapped_column(String(3))
     redress_remedy: Mapped[str | None] = mapped_column(Text)
     #: When the redress offered was paid (a signed "redress_paid" event); None: not (yet).
-    redress_paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    redress_paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: When the complainant took it to the ADR entity or ombudsman, as its notice says (a signed
     #: "referred" event), and that body's reference; None: not referred, as far as we know.
     referred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     referral_reference: Mapped[str | None] = mapped_column(String(100))
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: The next moment deadline enforcement has something to do (warn or breach), for its own
     #: deadlines and its regulatory clocks alike; None: nothing.
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -204,6 +209,18 @@ class Complaint(db.Model):
             "next_check_at",
             postgresql_where=db.text("next_check_at IS NOT NULL"),
             sqlite_where=db.text("next_check_at IS NOT NULL"),
+        ),
+        # The moments and the owner an open complaint does not have yet: only the complaints
+        # that have one are indexed (every reader asks for a value or a range, which implies
+        # it), so a registration writes none of these indexes (migration `set_only_indexes`).
+        *(
+            db.Index(
+                f"ix_complaints_{column}",
+                column,
+                postgresql_where=db.text(f"{column} IS NOT NULL"),
+                sqlite_where=db.text(f"{column} IS NOT NULL"),
+            )
+            for column in SET_ONLY_INDEXED
         ),
         # Repeat complainants (app/manage/analysis): an address counts once whatever its case.
         db.Index("ix_complaints_lower_email", db.text("lower(email)")),
