@@ -105,6 +105,20 @@ def test_the_case_page_shows_owner_tier_transfers_and_contacts(app, client, regi
     assert "The complainant disputed" in page
 
 
+def test_the_case_page_lists_the_persons_other_complaints_by_address_whatever_its_case(app, client, register, staff):
+    first = register(email="Ana.Rusu@Example.md", phone=None)
+    again = register(email="ana.rusu@example.md", phone=None)
+    by_phone = register(email=None, phone="+37369123456")
+    stranger = register(email="ana.rusu@example.ro", phone="+37379000000")
+    sign_in(client, "mihai")
+    page = client.get(f"/staff/complaints/{slug(first)}").get_data(as_text=True)
+    others = page.split("Other complaints from this person", 1)[1].split("</section>", 1)[0]
+    assert again in others
+    assert first not in others and by_phone not in others and stranger not in others
+    page = client.get(f"/staff/complaints/{slug(by_phone)}").get_data(as_text=True)
+    assert "None found with the same e-mail or phone." in page
+
+
 def test_a_complaint_transferred_up_from_the_case_page_is_in_the_new_owners_default_queue(app, client, register,
                                                                                            staff):
     number = register()

@@ -119,7 +119,7 @@ class Complaint(db.Model):
     first_response_due: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
     full_name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     postal_address: Mapped[str | None] = mapped_column(String(500))
     category: Mapped[str] = mapped_column(String(50))
@@ -222,7 +222,8 @@ class Complaint(db.Model):
             )
             for column in SET_ONLY_INDEXED
         ),
-        # Repeat complainants (app/manage/analysis): an address counts once whatever its case.
+        # An address whatever its case: repeat complainants (app/manage/analysis), the case
+        # page's other complaints of the person, the journal's e-mail search (app/journal/search.py).
         db.Index("ix_complaints_lower_email", db.text("lower(email)")),
         # The registry journal (app/journal): a status filter read in number order ...
         db.Index("ix_complaints_status_year_seq", "status", "year", "seq"),

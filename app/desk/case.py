@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..answers.models import AnswerTemplateVersion
@@ -179,7 +179,8 @@ def case_page(complaint: Complaint, user: User, bound: dict[str, Any] | None = N
             select(Complaint)
             .where(
                 Complaint.id != complaint.id,
-                or_(*([Complaint.email == complaint.email] if complaint.email else []),
+                # An address whatever its case, as the figures count it (ix_complaints_lower_email).
+                or_(*([func.lower(Complaint.email) == func.lower(complaint.email)] if complaint.email else []),
                     *([Complaint.phone == complaint.phone] if complaint.phone else [])),
             )
             .order_by(Complaint.year.desc(), Complaint.seq.desc())
