@@ -45,7 +45,6 @@ SQLITE_STATISTICS = {
     "ix_complaints_next_check_at": "8949 1",
     "ix_complaints_phone": "100000 3",
     "ix_complaints_status_year_seq": "100000 16667 8334 1",
-    "ix_complaints_first_response_due": "100000 1",
     "ix_complaints_registered_at": "100000 1",
     "sqlite_autoindex_complaints_3": "100000 50000 1",
     "sqlite_autoindex_complaints_2": "100000 1",

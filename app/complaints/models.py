@@ -116,7 +116,7 @@ class Complaint(db.Model):
     #: Indexed, as are resolved_at, closed_at and redress_paid_at: the outcome figures read the
     #: days at a period's ends live by these moments (app/manage/outcome_rollup.py).
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    first_response_due: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    first_response_due: Mapped[datetime] = mapped_column(UTCDateTime())
 
     full_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
