@@ -7,13 +7,14 @@ from __future__ import annotations
 import re
 import subprocess
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from reportlab.lib.pagesizes import A4
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text
 
 from _cases import T0, act, events, load, private_parts
-from _support import form_data
+from _support import form_data, plan
 from app.auth.models import User
 from app.clock import frozen_clock
 from app.complaints.access import display_access_code, find_by_reference
@@ -261,6 +262,44 @@ def test_letters_to_complainants_without_e_mail_wait_in_the_tray_until_posted(ap
         db.session.rollback()
     assert _written(app) == before
     _verified(app)
+
+
+#: sqlite_stat1 of a registry of 100,000 complaints, 5,000 of them without an e-mail address,
+#: and 300,000 messages, half of them outgoing letters (most sent by e-mail, never posted).
+TRAY_STATISTICS = [
+    ("complaints", None, "100000"),
+    ("complaints", "ix_complaints_without_email", "5000 1"),
+    ("case_messages", None, "300000"),
+    ("case_messages", "sqlite_autoindex_case_messages_1", "150000 1"),  # the outgoing number
+    ("case_messages", "ix_case_messages_complaint_id", "300000 3"),
+]
+
+
+def test_the_tray_reads_the_complaints_without_an_address_first_not_every_unposted_letter(app, register, staff):
+    """Letters sent by e-mail are never marked posted: the tray must start from the few
+    complaints without an address (`ix_complaints_without_email`), on either database."""
+    act(app, register(**WALK_IN), ops.take_complaint, by=staff["olga"], at=T0 + H)
+    sent: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        sent.append((statement, parameters))
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":  # SQLite's planner decides by the statistics of a large registry
+            db.session.execute(text("ANALYZE sqlite_schema"))  # makes sqlite_stat1 where there is none
+            db.session.execute(text("DELETE FROM sqlite_stat1 WHERE tbl IN ('complaints', 'case_messages')"))
+            for table, index, stat in TRAY_STATISTICS:
+                db.session.execute(text("INSERT INTO sqlite_stat1 VALUES (:t, :i, :s)"),
+                                   {"t": table, "i": index, "s": stat})
+            db.session.execute(text("ANALYZE sqlite_schema"))  # reads them
+        event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            letters_to_post()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", capture)
+        (statement, parameters), = [(s, p) for s, p in sent if "case_messages" in s]
+        assert "ix_complaints_without_email" in plan(statement, parameters)
+        db.session.rollback()
 
 
 # The case page and the tray, through the web -------------------------------------------------
