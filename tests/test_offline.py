@@ -268,7 +268,7 @@ def test_letters_to_complainants_without_e_mail_wait_in_the_tray_until_posted(ap
 #: and 300,000 messages, half of them outgoing letters (most sent by e-mail, never posted).
 TRAY_STATISTICS = [
     ("complaints", None, "100000"),
-    ("complaints", "ix_complaints_without_email", "5000 1"),
+    ("complaints", "ix_complaints_without_email", "5000 5000"),
     ("case_messages", None, "300000"),
     ("case_messages", "sqlite_autoindex_case_messages_1", "150000 1"),  # the outgoing number
     ("case_messages", "ix_case_messages_complaint_id", "300000 3"),
@@ -285,20 +285,24 @@ def test_the_tray_reads_the_complaints_without_an_address_first_not_every_unpost
         sent.append((statement, parameters))
 
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":  # SQLite's planner decides by the statistics of a large registry
-            db.session.execute(text("ANALYZE sqlite_schema"))  # makes sqlite_stat1 where there is none
-            db.session.execute(text("DELETE FROM sqlite_stat1 WHERE tbl IN ('complaints', 'case_messages')"))
-            for table, index, stat in TRAY_STATISTICS:
-                db.session.execute(text("INSERT INTO sqlite_stat1 VALUES (:t, :i, :s)"),
-                                   {"t": table, "i": index, "s": stat})
-            db.session.execute(text("ANALYZE sqlite_schema"))  # reads them
-        event.listen(db.engine, "before_cursor_execute", capture)
-        try:
-            letters_to_post()
-        finally:
-            event.remove(db.engine, "before_cursor_execute", capture)
-        (statement, parameters), = [(s, p) for s, p in sent if "case_messages" in s]
-        assert "ix_complaints_without_email" in plan(statement, parameters)
+        # SQLite's planner decides by the statistics it has: none in a registry that grew from
+        # empty (the migrations analysed empty tables), or those of a large registry.
+        for statistics in ([], TRAY_STATISTICS) if db.engine.dialect.name == "sqlite" else ([],):
+            if statistics:
+                db.session.execute(text("ANALYZE sqlite_schema"))  # makes sqlite_stat1 where there is none
+                db.session.execute(text("DELETE FROM sqlite_stat1 WHERE tbl IN ('complaints', 'case_messages')"))
+                for table, index, stat in statistics:
+                    db.session.execute(text("INSERT INTO sqlite_stat1 VALUES (:t, :i, :s)"),
+                                       {"t": table, "i": index, "s": stat})
+                db.session.execute(text("ANALYZE sqlite_schema"))  # reads them
+            sent.clear()
+            event.listen(db.engine, "before_cursor_execute", capture)
+            try:
+                letters_to_post()
+            finally:
+                event.remove(db.engine, "before_cursor_execute", capture)
+            (statement, parameters), = [(s, p) for s, p in sent if "case_messages" in s]
+            assert "ix_complaints_without_email" in plan(statement, parameters), statistics
         db.session.rollback()
 
 
