@@ -212,9 +212,9 @@ class Complaint(db.Model):
             postgresql_where=db.text("next_check_at IS NOT NULL"),
             sqlite_where=db.text("next_check_at IS NOT NULL"),
         ),
-        # The moments an open complaint does not have yet: only the complaints
-        # that have one are indexed (every reader asks for a value or a range, which implies
-        # it), so a registration writes none of these indexes (migration `set_only_indexes`).
+        # The moments an open complaint does not have yet: only the complaints that have one
+        # are indexed (every reader asks for a range, which implies it), so a registration
+        # writes none of these indexes (migration `set_only_indexes`).
         *(
             db.Index(
                 f"ix_complaints_{column}",

@@ -19,11 +19,10 @@ TRAY_LIMIT = 500
 #: A complaint whose letters go on paper: no e-mail address. Its empty string is written into
 #: the SQL (a constant, not a bound value), so the databases match it to the index's condition.
 WITHOUT_EMAIL = or_(Complaint.email.is_(None), Complaint.email == literal_column("''"))
-#: The complaints without an e-mail address. Declared here, beside the condition it must match;
-#: its migration writes the same SQL.
-#: On the address itself, so that a planner without statistics (a young SQLite registry's)
-#: reads it by equality (`email = ''`, `email IS NULL`) and prefers it as it preferred the
-#: full index on the address.
+#: The complaints without an e-mail address, declared here beside the condition it must match
+#: (its migration writes the same SQL). On the address itself, not the id, so that a planner
+#: without statistics (a young SQLite registry's) reads it by equality (`email IS NULL`,
+#: `email = ''`) and prefers it to walking every unposted letter.
 TRAY_INDEX = db.Index("ix_complaints_without_email", Complaint.email,
                       postgresql_where=WITHOUT_EMAIL, sqlite_where=WITHOUT_EMAIL)
 
