@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import bindparam, event, text
 
 from app.extensions import db
 from app.manage.models import FIXED_TABLES
@@ -68,6 +68,14 @@ _RESTART_SEQUENCES = text(
 )
 
 
+_STATISTICS_OF = text("SELECT 1 FROM sqlite_stat1 WHERE tbl IN :tables LIMIT 1").bindparams(
+    bindparam("tables", expanding=True))
+
+
+_FORGET_STATISTICS = text("DELETE FROM sqlite_stat1 WHERE tbl IN :tables").bindparams(
+    bindparam("tables", expanding=True))
+
+
 def empty_database() -> None:
     """Every table but the fixed ones, emptied as TRUNCATE ... RESTART IDENTITY would, by
     DELETE: on PostgreSQL a TRUNCATE replaces each table's files, which costs most of a second
@@ -80,6 +88,12 @@ def empty_database() -> None:
         db.session.execute(text(f"DELETE FROM {name}"))
     if postgresql:
         db.session.execute(_RESTART_SEQUENCES, {"tables": tables})
+    elif db.session.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first() is not None \
+            and db.session.execute(_STATISTICS_OF, {"tables": tables}).first() is not None:
+        # An enforcement pass may have taken SQLite's planner statistics of the emptied tables
+        # (`database.refresh_statistics`): forgotten with their rows, so every test plans alike.
+        db.session.execute(_FORGET_STATISTICS, {"tables": tables})
+        db.session.execute(text("ANALYZE sqlite_schema"))  # reads them again
     db.session.commit()
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from _cases import T0, act, enforce_at_once, load, notifications
+from app import database
 from app.clock import frozen_clock
 from app.clocks.running import warning_time
 from app.extensions import db
@@ -251,3 +252,37 @@ def test_a_large_batch_is_written_in_bulk_and_the_registry_still_verifies(app, r
     with app.app_context():
         result = verify_registry()
     assert result.ok, [str(p) for p in result.problems]
+
+
+def _statistics_taken_at() -> int | None:
+    """The complaints SQLite's planner statistics were taken at (None: never)."""
+    return db.session.execute(text("SELECT max(CAST(stat AS INTEGER)) FROM sqlite_stat1 WHERE tbl = 'complaints'")
+                              ).scalar()
+
+
+def test_an_enforcement_pass_takes_sqlites_planner_statistics_again_as_the_registry_grows(
+        app, register, runner, monkeypatch):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("PostgreSQL's autovacuum analyses the tables by itself")
+    monkeypatch.setattr(database, "STATISTICS_FROM", 3)
+    for _ in range(2):
+        register()
+    with app.app_context():
+        assert database.refresh_statistics("complaints") is False  # 2 complaints: not yet
+        assert _statistics_taken_at() is None  # what the migrations left: none for an empty table
+    register()
+    result = runner.invoke(args=["deadlines", "enforce", "--at", "2026-11-24T08:01:00Z"])
+    assert result.exit_code == 0, result.output
+    assert "statistics taken again" in result.output
+    with app.app_context():
+        assert _statistics_taken_at() == 3
+        assert database.refresh_statistics("complaints") is False  # until the registry doubles
+        db.session.rollback()
+    for _ in range(3):
+        register()
+    with app.app_context():
+        assert database.refresh_statistics("complaints") is True
+        assert _statistics_taken_at() == 6
+        # Sampled, then the connection's limit put back (a later full ANALYZE reads everything).
+        assert db.session.execute(text("PRAGMA analysis_limit")).scalar() == 0

@@ -1,5 +1,6 @@
 """`flask deadlines enforce` and `flask deadlines watch`: the deadline sweep from cron or a loop
-(and with it the figures' rolling pass, app/manage/rollup.py `roll`)."""
+(and with it the figures' rolling pass, app/manage/rollup.py `roll`, and on SQLite the query
+planner's statistics taken again as the registry grows, `database.refresh_statistics`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..clock import now_utc
-from ..database import commit_with_retry
+from ..database import commit_with_retry, refresh_statistics
 from ..mail.delivery import deliver_all_due
 from ..manage import rollup
 from ..registry.checkpoint_cli import publish_checkpoint
@@ -60,6 +61,8 @@ def run_once(at: datetime, *, dry_run: bool = False, echo: bool = True) -> Enfor
         rolled = rollup.roll_all(min(at, now_utc()))
         if echo and rolled:
             click.echo(f"  {rolled} open complaints rolled up for the figures")
+        if refresh_statistics("complaints") and echo:  # SQLite: its planner's statistics, as the registry grows
+            click.echo("  the database's statistics taken again for its query planner")
     return report
 
 
