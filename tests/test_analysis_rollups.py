@@ -24,6 +24,7 @@ from app.extensions import db
 from app.manage import analysis, facts, rollup
 from app.manage.figures import counted
 from app.manage.models import (
+    CONTACT_DIRECTORY_INDEX,
     ComplaintFacts,
     FigureContact,
     FigureContactMonth,
@@ -379,6 +380,22 @@ def test_figures_rebuild_recomputes_the_analysis_rollups(app, worked, runner):
     result = runner.invoke(args=["figures", "rebuild"])
     assert result.exit_code == 0, result.output
     assert _assert_kept(app) == expected
+
+
+def test_a_rebuild_builds_the_contact_directorys_trigram_index_afresh_on_postgresql(app, worked, runner):
+    """A rebuild writes every directory line again; its trigram index is rebuilt after it."""
+    def files() -> int:
+        with app.app_context():
+            return db.session.execute(text("SELECT relfilenode FROM pg_class WHERE relname = :name"),
+                                      {"name": CONTACT_DIRECTORY_INDEX}).scalar_one()
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite keeps the index empty: its own FTS5 index serves the searches")
+    before = files()
+    result = runner.invoke(args=["figures", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert files() != before
 
 
 def test_the_migration_backfills_the_analysis_rollups_and_its_downgrade_undoes_them(app, worked):

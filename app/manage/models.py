@@ -336,6 +336,10 @@ class FigureContact(db.Model):
 CONTACT_TOTALS_INDEX = "ix_figure_contact_totals_recurring"
 
 
+#: The trigram index of the directory of contacts (PostgreSQL; kept empty on SQLite).
+CONTACT_DIRECTORY_INDEX = "ix_figure_contact_totals_trgm"
+
+
 class FigureContactTotal(db.Model):
     """Every complaint ever registered (of any status) that gives a contact, per contact: no
     period holds more of a contact's complaints, so the analysis page's recurring complainants
@@ -353,7 +357,7 @@ class FigureContactTotal(db.Model):
     complaints: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (
-        db.Index("ix_figure_contact_totals_trgm", "contact", postgresql_using="gin",
+        db.Index(CONTACT_DIRECTORY_INDEX, "contact", postgresql_using="gin",
                  postgresql_ops={"contact": "gin_trgm_ops"}, sqlite_where=db.text("0")),
     )
 
