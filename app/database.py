@@ -163,9 +163,15 @@ STATISTICS_GROWTH = 2
 #: Entries of each index that ANALYZE reads to estimate its statistics (PRAGMA analysis_limit):
 #: ≈ 8 ms for the whole database at 100,000 complaints, against 0.4 s for a full ANALYZE.
 ANALYSIS_LIMIT = 1000
-_STAT_TABLE = text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'")
+_TABLE_EXISTS = text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name")
 #: The rows the statistics were taken at: the largest count among the table's index lines.
 _ROWS_AT = text("SELECT max(CAST(stat AS INTEGER)) FROM sqlite_stat1 WHERE tbl = :table")
+
+
+def sqlite_has_table(name: str) -> bool:
+    """The SQLite database has a table `name` (one that a migration makes only where SQLite
+    can, or one SQLite makes itself, such as sqlite_stat1)."""
+    return db.session.execute(_TABLE_EXISTS, {"name": name}).first() is not None
 
 
 def refresh_statistics(table: str) -> bool:
@@ -176,8 +182,7 @@ def refresh_statistics(table: str) -> bool:
     if db.session.get_bind().dialect.name != "sqlite":
         return False
     rows = db.session.execute(text(f"SELECT coalesce(max(rowid), 0) FROM {table}")).scalar_one()  # noqa: S608
-    taken_at = db.session.execute(_ROWS_AT, {"table": table}).scalar() \
-        if db.session.execute(_STAT_TABLE).first() is not None else None
+    taken_at = db.session.execute(_ROWS_AT, {"table": table}).scalar() if sqlite_has_table("sqlite_stat1") else None
     db.session.rollback()  # the reads' transaction: the analysis is a unit of work of its own
     if rows < (STATISTICS_FROM if not taken_at else taken_at * STATISTICS_GROWTH):
         return False

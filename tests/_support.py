@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, event, text
 
+from app.database import sqlite_has_table
 from app.extensions import db
 from app.manage.models import FIXED_TABLES
 from config import Config
@@ -88,8 +89,7 @@ def empty_database() -> None:
         db.session.execute(text(f"DELETE FROM {name}"))
     if postgresql:
         db.session.execute(_RESTART_SEQUENCES, {"tables": tables})
-    elif db.session.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first() is not None \
-            and db.session.execute(_STATISTICS_OF, {"tables": tables}).first() is not None:
+    elif sqlite_has_table("sqlite_stat1") and db.session.execute(_STATISTICS_OF, {"tables": tables}).first() is not None:
         # An enforcement pass may have taken SQLite's planner statistics of the emptied tables
         # (`database.refresh_statistics`): forgotten with their rows, so every test plans alike.
         db.session.execute(_FORGET_STATISTICS, {"tables": tables})

@@ -34,6 +34,7 @@ from sqlalchemy import ColumnElement, func, select, text
 
 from ..complaints.filters import ComplaintFilter, contains
 from ..complaints.models import Complaint
+from ..database import sqlite_has_table
 from ..extensions import db
 from ..manage.models import FigureContactTotal
 
@@ -44,7 +45,6 @@ PROBE_LIMIT = 1000
 #: A trigram index finds text of three characters or more.
 _SHORTEST = 3
 _WILDCARDS = re.compile(r"[%_]")
-_EXISTS = text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name")
 #: The complaints after the last one the index holds (fewer than a batch): not in it yet.
 _AFTER_MARK = text("SELECT id FROM complaints WHERE id > (SELECT indexed_through FROM complaint_search_state)")
 _PROBE = {  # the three column names are the table's own, never input
@@ -91,7 +91,7 @@ def _directory_candidates(f: ComplaintFilter) -> list[ColumnElement[bool]]:
 
 def _sqlite_candidates(f: ComplaintFilter) -> list[ColumnElement[bool]]:
     """SQLite: the complaints the FTS5 index finds, and those after its mark."""
-    if db.session.execute(_EXISTS, {"name": SEARCH_TABLE}).first() is None:
+    if not sqlite_has_table(SEARCH_TABLE):
         return []  # an SQLite without the index (see the migration)
     conditions: list[ColumnElement[bool]] = []
     not_indexed: list[Any] | None = None
