@@ -1,4 +1,4 @@
-"""The old open work rolled up (app/manage/rollup.py `roll`, migration `rolled_open_work`): the
+"""The open work rolled up once a week old (app/manage/rollup.py `roll`, migration `rolled_open_work`): the
 pass stamps exactly the complaints whose figures no longer depend on the moment; the rollups
 then count them, kept equal to a recomputation through every later change (answered, status,
 annulled, a due moved later, decided); and every figure read through the rollups (dashboard,
@@ -6,7 +6,7 @@ timings, analysis) equals the figures read from every complaint live."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -76,8 +76,8 @@ def _figures(app, f: ComplaintFilter, now):
 ROLLED_PERIODS = [*PERIODS, (local_day_start(date(2026, 10, 5), ZONE), local_day_start(date(2026, 10, 17), ZONE) + 12 * H)]
 
 
-def _assert_figures_as_live(app, monkeypatch, now=NOW, narrowed=NARROWED[:4]) -> None:
-    for period in ROLLED_PERIODS:
+def _assert_figures_as_live(app, monkeypatch, now=NOW, narrowed=NARROWED[:4], periods=ROLLED_PERIODS) -> None:
+    for period in periods:
         for narrowing in narrowed:
             f = ComplaintFilter(registered_from=period[0], registered_before=period[1], **narrowing)
             with app.app_context():
@@ -86,11 +86,11 @@ def _assert_figures_as_live(app, monkeypatch, now=NOW, narrowed=NARROWED[:4]) ->
                     m.setattr(rollup, "split", lambda *_args, **_kwargs: None)  # every complaint read live
                     live = _figures(app, f, now)
                 db.session.rollback()
-            assert rolled_up == live, f
+            assert rolled_up == live, (now, f)
 
 
 def test_the_pass_stamps_the_old_open_work_answered_or_due_and_nothing_else(app, aged):
-    assert rollup.ROLLED_AGE == timedelta(days=BACKLOG_BUCKETS[-1][0])  # the last age bucket's bound
+    assert rollup.ROLLED_AGE == timedelta(days=BACKLOG_BUCKETS[-2][0])  # the bound of the bucket before the last
     with app.app_context():
         live_before = db.session.scalar(select(func.count()).select_from(ComplaintFacts).where(rollup.unsettled()))
         # unanswered, and its first response not due yet (extended, say): its figures still change
@@ -167,3 +167,88 @@ def test_the_enforcement_pass_and_the_command_roll_the_figures(app, aged):
         result = runner.invoke(args=["figures", "roll"])
     assert result.exit_code == 0 and "Rolled up 1 open complaints for the figures." in result.output
     _assert_kept(app)
+
+
+@pytest.fixture
+def recent(app, register, staff) -> dict[str, str]:
+    """Open complaints of the month before NOW, about the backlog's last bound as of NOW (30 days
+    before it: Monday 26 October, 10:00 in ZONE, early in its week): in the week before it, on
+    its Monday before and after it, later in its week, in the week after it, a week old, and
+    one younger than a week; the one in the week after a Friday noon is outside a period that
+    ends then. Some answered, the others past their first-response due."""
+    olga = staff["olga"]
+    at = {
+        "week_before": datetime(2026, 10, 24, 12, tzinfo=UTC),
+        "bound_early": datetime(2026, 10, 26, 6, tzinfo=UTC),
+        "bound_late": datetime(2026, 10, 26, 10, tzinfo=UTC),
+        "same_week": datetime(2026, 10, 29, 12, tzinfo=UTC),
+        "outside": datetime(2026, 10, 31, 12, tzinfo=UTC),
+        "week_after": datetime(2026, 11, 3, 12, tzinfo=UTC),
+        "week_old": NOW - 8 * D - 2 * H,
+        "young": NOW - 2 * D,
+    }
+    n = {name: register(at=moment, category=("payments", "technical", "bonuses")[k % 3])
+         for k, (name, moment) in enumerate(at.items())}
+    for k, name in enumerate(n):
+        if k % 2:
+            act(app, n[name], ops.take_complaint, by=olga, at=at[name] + H)
+            act(app, n[name], ops.respond, by=olga, body="Our answer.", at=at[name] + 2 * H)
+    return n
+
+
+def test_rolled_up_open_work_younger_than_the_last_bucket_is_told_apart_by_its_registration(
+        app, recent, monkeypatch):
+    assert _roll(app) == 7  # all but the young one
+    _assert_kept(app)
+    with app.app_context():
+        whole = figures.overview(ComplaintFilter(), NOW, ZONE)
+        assert [bucket.count for bucket in whole.backlog] == [0, 1, 0, 5, 2]
+        later = figures.overview(ComplaintFilter(), NOW + 9 * D, ZONE)  # the bound is past 3 November now
+        assert [bucket.count for bucket in later.backlog] == [0, 0, 0, 2, 6]
+    periods = [
+        (None, None),
+        # its last week from the rollups less the part outside it, from Friday noon (one rolled up, younger)
+        (local_day_start(date(2026, 10, 12), ZONE), local_day_start(date(2026, 10, 30), ZONE) + 12 * H),
+        # its first week less Monday 26 October, where the bound falls between two rolled up
+        (local_day_start(date(2026, 10, 27), ZONE), None),
+        (local_day_start(date(2026, 10, 26), ZONE), local_day_start(date(2026, 11, 9), ZONE)),  # whole weeks
+        # whole weeks before the bound's week, and after it
+        (local_day_start(date(2026, 10, 5), ZONE), local_day_start(date(2026, 10, 26), ZONE)),
+        (local_day_start(date(2026, 11, 2), ZONE), None),
+    ]
+    for now in (NOW, NOW + 10 * H, NOW + 3 * D, NOW + 9 * D):
+        _assert_figures_as_live(app, monkeypatch, now=now, periods=periods)
+
+
+def test_the_week_of_the_bound_is_read_by_the_rolled_up_open_works_index(app, recent):
+    """`rollup.rolled_open_from` reads the one week's rolled-up open work by registration, from
+    `ix_complaint_facts_rolled_open` (migration `rolled_open_by_age`), not every complaint of
+    that week nor every rolled-up one, under a filter too."""
+    from sqlalchemy import event
+
+    from _support import plan
+
+    _roll(app)
+    sent: list[tuple[str, object]] = []
+
+    def catch(conn, cursor, statement, parameters, context, executemany):
+        if "figure_cells" in statement and "rolled_at" in statement:
+            sent.append((statement, parameters))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", catch)
+        try:
+            for f in (ComplaintFilter(), ComplaintFilter(category="technical", tier=1)):
+                figures.overview(f, NOW, ZONE)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", catch)
+        assert len(sent) == 2
+        postgresql = db.session.get_bind().dialect.name == "postgresql"
+        for statement, parameters in sent:
+            read = plan(statement, parameters)
+            if postgresql:  # from the index alone, by its key
+                assert "Index Only Scan using ix_complaint_facts_rolled_open" in read, read
+                assert "Index Cond: ((registered_at >=" in read, read
+            else:
+                assert "INDEX ix_complaint_facts_rolled_open (registered_at>? AND registered_at<?)" in read, read
+        db.session.rollback()

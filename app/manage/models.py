@@ -155,8 +155,11 @@ class ComplaintFacts(db.Model):
         # (on PostgreSQL from the index alone: it carries what the live reads use) ...
         db.Index("ix_complaint_facts_unsettled", "registered_at", postgresql_include=list(LIVE_COLUMNS),
                  postgresql_where=text(UNSETTLED_SQL), sqlite_where=text(UNSETTLED_SQL)),
-        # ... the open ones the rollups count, with what the escalation desk counts them by ...
-        db.Index("ix_complaint_facts_rolled_open", "tier", postgresql_include=list(BREACH_COLUMNS),
+        # ... the open ones the rollups count, by registration (how many are younger than the
+        # backlog's last bucket, `figures.overview`), with what the dashboard's filters and the
+        # escalation desk's count read (migration `rolled_open_by_age`) ...
+        db.Index("ix_complaint_facts_rolled_open", "registered_at",
+                 postgresql_include=["tier", "category", "channel", *BREACH_COLUMNS],
                  postgresql_where=text(ROLLED_OPEN_SQL), sqlite_where=text(ROLLED_OPEN_SQL)),
         # ... and those they never count, by category (`rollup.complaints_per_category`).
         db.Index("ix_complaint_facts_uncounted", "category",

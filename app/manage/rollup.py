@@ -2,11 +2,12 @@
 
 A complaint is *settled* once it is resolved or closed and was answered. Nothing about it then
 depends on the moment the figures are asked for: it counts towards first-response compliance
-(it was answered) and has no backlog age (it is not open). The old open work is settled too once
-`roll` has stamped it (`complaint_facts.rolled_at`, migration `rolled_open_work`): registered
-more than ROLLED_AGE ago and answered or past its first-response due, its backlog age is the last
-bucket's for good and it counts towards compliance; it stays settled while it was answered or
-due by its stamp (SETTLED_SQL). `figure_cells` then counts it answered or not and open per
+(it was answered) and has no backlog age (it is not open). The open work older than a week is
+settled too once `roll` has stamped it (`complaint_facts.rolled_at`, migration
+`rolled_open_work`): registered more than ROLLED_AGE ago and answered or past its first-response
+due, it counts towards compliance and its backlog age is one of the last two buckets', which its
+registration tells apart (`rolled_open_from`); it stays settled while it was answered or due by
+its stamp (SETTLED_SQL). `figure_cells` then counts it answered or not and open per
 status. Database triggers on
 `complaint_facts` (the migration `figure_rollups`) keep two small tables of them, per ISO week of
 registration in the registry's time zone and per *grouping* (the bit mask of which of category,
@@ -86,6 +87,7 @@ from .models import (
     LIVE_COLUMNS,
     OPEN_STATUSES,
     OPEN_SUMS,
+    ROLLED_OPEN_SQL,
     SETTLED_SQL,
     UNCOUNTED_SQL,
     UNSETTLED_SQL,
@@ -398,6 +400,32 @@ def less_where(s: Split, index: int, f: ComplaintFilter) -> list[ColumnElement[b
     _, start, before = s.less[index]
     return [settled(), Facts.registered_at >= start, Facts.registered_at < before,
             *filter_conditions(ComplaintFilter(category=f.category, channel=f.channel, tier=f.tier), Facts)]
+
+
+def rolled_open_from(s: Split, f: ComplaintFilter, moment: datetime) -> int:
+    """How many of the open complaints the split's full weeks' rollups count for the filters
+    `f` (category, channel, tier) were registered at or after `moment`: rolled up (`roll`), they
+    are in one of the backlog's last two age buckets, and `moment` is the bound between them.
+    The weeks after the one `moment` falls in are summed from their weekly lines; of that week,
+    the part from `moment` on is read by `ix_complaint_facts_rolled_open`, a week's rolled-up
+    open work at most: bounded by the week, not by the registry's open work."""
+    zone_name = zone()
+    local = moment.astimezone(ZoneInfo(zone_name)).date()
+    monday = local - timedelta(days=local.weekday())
+    weeks_after = (
+        select(func.sum(sum((getattr(FigureCell, f"open_{status}") for status in OPEN_STATUSES), literal(0))))
+        .where(*filtered(FigureCell, s, f), FigureCell.monday > monday)
+    )
+    parts = [weeks_after.scalar_subquery()]
+    if (s.first is None or s.first <= monday) and (s.last is None or monday <= s.last):
+        parts.append(
+            select(func.count()).select_from(Facts)
+            .where(text(ROLLED_OPEN_SQL), Facts.registered_at >= moment,
+                   Facts.registered_at < datetime.combine(monday + timedelta(days=7), time(), ZoneInfo(zone_name)),
+                   *filter_conditions(ComplaintFilter(category=f.category, channel=f.channel, tier=f.tier), Facts))
+            .scalar_subquery()
+        )
+    return int(reader().scalar(select(sum((func.coalesce(part, 0) for part in parts), literal(0)))) or 0)
 
 
 def filtered(table: Any, s: Split, f: ComplaintFilter, by: int = 0) -> list[ColumnElement[bool]]:
@@ -823,9 +851,11 @@ def stored_contact_months() -> Select:
 
 
 #: How long after its registration an open complaint's figures may stop depending on the
-#: moment: the lower bound of the backlog's last age bucket (figures.definitions.BACKLOG_BUCKETS;
-#: a test holds the two equal), past which its age bucket no longer changes.
-ROLLED_AGE = timedelta(days=30)
+#: moment but for its backlog age: the lower bound of the backlog's 7-30 day bucket
+#: (figures.definitions.BACKLOG_BUCKETS; a test holds the two equal). Rolled up, it is in that
+#: bucket or the last one, told apart by its registration (`rolled_open_from`); the live part
+#: then holds a week of open work, not a month of it.
+ROLLED_AGE = timedelta(days=7)
 #: Complaints `roll` stamps per transaction.
 ROLL_BATCH = 1000
 

@@ -82,8 +82,8 @@ def overview(f: ComplaintFilter, now: datetime, timezone: str | None = None,
         s = rollup.split_complemented(f, timezone)
         _add_live(tally, f, now, timezone, s)
         if s is not None:
-            _add_rollups(tally, f, s, weeks=timezone is not None)
-            _take_less(tally, f, s, weeks=timezone is not None)
+            _add_rollups(tally, f, s, now, weeks=timezone is not None)
+            _take_less(tally, f, s, now, weeks=timezone is not None)
         return _finished(tally)
 
 
@@ -352,10 +352,16 @@ def week_limits(f: ComplaintFilter, timezone: str) -> Weeks | None:
 # --- read from the rollups ---------------------------------------------------------------------
 
 
-def _add_rollups(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool) -> None:
+#: The age from which an open complaint is in the backlog's last bucket.
+_LAST_BUCKET_AGE = timedelta(days=BACKLOG_BUCKETS[-1][0])
+
+
+def _add_rollups(tally: _Tally, f: ComplaintFilter, s: rollup.Split, now: datetime, weeks: bool) -> None:
     """The settled complaints of the split's full weeks, from figure_cells and, for the ISO
     years wholly inside them, figure_cell_years: one small grouped read per breakdown (settled
-    complaints were all answered: eligible, answered); the weeks' breakdown from the weeks."""
+    complaints were all answered: eligible, answered); the weeks' breakdown from the weeks.
+    The open ones among them (rolled up, at least `rollup.ROLLED_AGE` old) are in the backlog's
+    last bucket but for those registered less than its bound before `now`."""
 
     def lines(by: int, key: str, *sums: str) -> Any:
         """The lines summed by `key`: whole ISO years from the yearly lines, the rest by week."""
@@ -370,12 +376,16 @@ def _add_rollups(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool
         tally.answered += line.answered
         still_open = sum(getattr(line, f"open_{status}") for status in OPEN_STATUSES)
         tally.open += still_open
-        tally.backlog[-1] += still_open  # rolled up only once older than the last bucket's bound
+        tally.backlog[-1] += still_open  # rolled up only once as old as the bucket before it
         tally.disputed += line.disputed
         tally.transfers += line.transfers
         tally.transfer_counts[line.transfer_count] = tally.transfer_counts.get(line.transfer_count, 0) + line.complaints
         tally.first_response_breaches += line.first_response_breaches
         tally.resolution_breaches += line.resolution_breaches
+    if "total" in parts:
+        younger = rollup.rolled_open_from(s, f, now - _LAST_BUCKET_AGE)
+        tally.backlog[-2] += younger
+        tally.backlog[-1] -= younger
     for by, key, groups in (
         (rollup.BY_CATEGORY, "category", tally.categories),
         (rollup.BY_TIER, "tier", tally.tiers),
@@ -402,23 +412,25 @@ def _add_rollups(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool
             tally.add(tally.weeks, line.monday, line.complaints, line.met, line.complaints)
 
 
-def _take_less(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool) -> None:
+def _take_less(tally: _Tally, f: ComplaintFilter, s: rollup.Split, now: datetime, weeks: bool) -> None:
     """Take away the settled complaints of the parts of the first and last weeks outside the
     period (`s.less`), which those weeks' rollups counted: one small grouped read of them (a
     part still to come holds none)."""
     if not s.less:
         return
+    younger = Facts.registered_at >= now - _LAST_BUCKET_AGE  # an open one: in the bucket before the last
     statement = union_all(*(
         select(
             literal(index, Integer()).label("part"), Facts.category, Facts.tier, Facts.owner_id, Facts.transfer_count,
-            Facts.status, func.count().label("complaints"), func.count().filter(met()).label("met"),
+            Facts.status, younger.label("younger"),
+            func.count().label("complaints"), func.count().filter(met()).label("met"),
             func.count(Facts.first_responded_at).label("answered"),
             func.count().filter(Facts.disputed).label("disputed"), func.sum(Facts.transfer_count).label("transfers"),
             func.sum(Facts.first_response_breaches).label("first_response_breaches"),
             func.sum(Facts.resolution_breaches).label("resolution_breaches"),
         )
         .where(*rollup.less_where(s, index, f))
-        .group_by(Facts.category, Facts.tier, Facts.owner_id, Facts.transfer_count, Facts.status)
+        .group_by(Facts.category, Facts.tier, Facts.owner_id, Facts.transfer_count, Facts.status, younger)
         for index in range(len(s.less))
     ))
     parts = tally.parts
@@ -432,7 +444,7 @@ def _take_less(tally: _Tally, f: ComplaintFilter, s: rollup.Split, weeks: bool) 
             tally.answered -= int(row.answered)
             if still_open:
                 tally.open += n
-                tally.backlog[-1] += n
+                tally.backlog[-2 if row.younger else -1] += n
             tally.disputed -= int(row.disputed)
             tally.transfers -= int(row.transfers)
             tally.transfer_counts[row.transfer_count] = tally.transfer_counts.get(row.transfer_count, 0) + n
