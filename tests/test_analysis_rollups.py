@@ -383,11 +383,26 @@ def test_figures_rebuild_recomputes_the_analysis_rollups(app, worked, runner):
 
 
 def test_a_rebuild_builds_the_contact_directorys_trigram_index_afresh_on_postgresql(app, worked, runner):
-    """A rebuild writes every directory line again; its trigram index is rebuilt after it."""
+    """A rebuild writes every directory line again; its trigram index is rebuilt after it has
+    committed, so the index holds the new lines alone: one entry for the one line an address
+    search matches (built in the rebuild's own transaction, it held the deleted line's too)."""
     def files() -> int:
         with app.app_context():
             return db.session.execute(text("SELECT relfilenode FROM pg_class WHERE relname = :name"),
                                       {"name": CONTACT_DIRECTORY_INDEX}).scalar_one()
+
+    def entries(contact: str) -> int:
+        """How many entries the index gives for `contact`, read from the index alone."""
+        with app.app_context():
+            for scan in ("seqscan", "indexscan", "indexonlyscan"):  # the trigram index's bitmap only
+                db.session.execute(text(f"SET LOCAL enable_{scan} = off"))
+            [[[plan]]] = db.session.execute(text(
+                "EXPLAIN (ANALYZE, FORMAT JSON) SELECT contact FROM figure_contact_totals WHERE contact ILIKE :text"),
+                {"text": f"%{contact}%"}).all()
+            db.session.rollback()
+        scan = plan["Plan"]["Plans"][0]
+        assert scan["Index Name"] == CONTACT_DIRECTORY_INDEX, plan
+        return scan["Actual Rows"]
 
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
@@ -396,6 +411,7 @@ def test_a_rebuild_builds_the_contact_directorys_trigram_index_afresh_on_postgre
     result = runner.invoke(args=["figures", "rebuild"])
     assert result.exit_code == 0, result.output
     assert files() != before
+    assert entries("ana@example.md") == 1
 
 
 def test_the_migration_backfills_the_analysis_rollups_and_its_downgrade_undoes_them(app, worked):

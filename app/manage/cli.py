@@ -31,6 +31,7 @@ def rebuild_command() -> None:
         outcome_rollup.rebuild(zone)
 
     commit_with_retry(rebuild)
+    commit_with_retry(rollup.rebuild_directory_index)
     lines = db.session.scalar(select(func.count()).select_from(FigureCell))
     click.echo(f"Rebuilt the dashboard's rollups for {zone}: {lines:,} lines in {time.perf_counter() - began:.1f} s.")
 
