@@ -252,3 +252,22 @@ def test_the_week_of_the_bound_is_read_by_the_rolled_up_open_works_index(app, re
             else:
                 assert "INDEX ix_complaint_facts_rolled_open (registered_at>? AND registered_at<?)" in read, read
         db.session.rollback()
+
+
+def test_the_downgrade_takes_the_stamp_off_the_open_work_younger_than_the_last_bucket(app, recent):
+    """Before the migration `rolled_open_by_age`, a stamped open complaint was read as in the
+    backlog's last bucket: its downgrade leaves stamped only those registered 30 days or more
+    before it runs, and the rollups follow."""
+    import flask_migrate
+
+    _roll(app)
+    with app.app_context(), frozen_clock(NOW):
+        flask_migrate.downgrade(revision="e5a7c9d1f3b5")
+        db.session.remove()
+    assert _stamped(app) == {recent["week_before"], recent["bound_early"]}
+    _assert_kept(app)
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.session.remove()
+    assert _roll(app) == 5
+    _assert_kept(app)

@@ -865,9 +865,9 @@ def roll(now: datetime, batch: int = ROLL_BATCH) -> int:
     not yet hold, registered more than ROLLED_AGE before `now` and answered or past their
     first-response due: their figures no longer depend on the moment (their backlog age is one
     of the last two buckets', by registration; they count towards the first-response
-    compliance), so from now on the
-    rollups count them (SETTLED_SQL; their triggers, in this transaction) and the figures' live
-    part reads fewer. Returns how many were stamped (fewer than `batch`: none is left)."""
+    compliance), so from now on the rollups count them (SETTLED_SQL; their triggers, in this
+    transaction) and the figures' live part reads fewer. Returns how many were stamped (fewer
+    than `batch`: none is left)."""
     due = select(Facts.complaint_id).where(
         unsettled(), Facts.registered_at < now - ROLLED_AGE,
         or_(Facts.first_responded_at.is_not(None), Facts.first_response_due <= now),

@@ -10,14 +10,20 @@ is read here, by registration, from `ix_complaint_facts_rolled_open`. Its key wa
 nothing read it by the tier (the escalation desk's count reads every entry, the tier among
 them), so the key is now the registration time, and on PostgreSQL the entry carries the tier,
 category and channel the dashboard's filters read as well as the breach counts the desk reads.
+The downgrade takes the stamp off every complaint registered less than 30 days before it runs:
+the earlier code reads a stamped open complaint as in the backlog's last bucket.
 
 Revision ID: a9c1e3f5b7d0
 Revises: e5a7c9d1f3b5
 Create Date: 2026-12-05 18:00:00.000000
 
 """
+from datetime import timedelta
+
+import sqlalchemy as sa
 from alembic import op
 
+from app.clock import now_utc
 from app.migrations import revision_module
 
 # revision identifiers, used by Alembic.
@@ -42,4 +48,9 @@ def upgrade():
 
 
 def downgrade():
-    _rolled_open('tier', ())
+    _rolled_open('tier', ())  # before the UPDATE: PostgreSQL builds no index under pending (deferred) triggers
+    bound = now_utc() - timedelta(days=30)
+    if op.get_bind().dialect.name == 'sqlite':
+        bound = bound.replace(tzinfo=None)  # stored as naive UTC
+    op.execute(sa.text("UPDATE complaint_facts SET rolled_at = NULL WHERE rolled_at IS NOT NULL AND registered_at > :bound")
+               .bindparams(sa.bindparam('bound', bound, type_=sa.DateTime(timezone=True))))
