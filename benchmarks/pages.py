@@ -45,7 +45,7 @@ the default clock policy (`current`) runs none (complaint_clocks stays empty, as
 
 Databases are `NAME_<size>` (NAME defaults to bench_pages_<pid>; `NAME_<size>_<days>d` for a
 history other than 365 days) and SQLite files `PATH_<size>.sqlite3` (`PATH_<size>_<days>d.sqlite3`); with --keep they are kept and reused by the next run with the same
-names (not seeded again; migrated to this checkout's head first), else dropped at the end, also on failure.
+names (not seeded again; migrated to this checkout's head first and rolled by its rolling pass), else dropped at the end, also on failure.
 
 Measuring. For each database and size: gunicorn (2 sync workers, `wsgi:app`, development
 settings, rate limits raised far above the run) on a loopback port; sign in over HTTP as an
@@ -813,6 +813,8 @@ def main() -> None:
                 elif flask_command(app_environment(url, instance), log, "db", "upgrade").returncode != 0:
                     # a kept file gets the migrations this checkout added, as a kept PostgreSQL database does
                     raise RuntimeError(f"flask db upgrade failed:\n{log.read_text()[-3000:]}")
+                else:  # and this checkout's rolling pass, as a kept PostgreSQL database does
+                    figures_command(app_environment(url, instance), log, "roll")
                 targets.append(Target(size, url, app_environment(url, instance), prepare_users(url, instance)))
             print(f"\n== SQLite: timing {len(targets)} sizes side by side", flush=True)
             runs = measure(targets, log, zone, args.requests, args.warm_up, args.only)
