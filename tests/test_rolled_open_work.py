@@ -183,7 +183,7 @@ def recent(app, register, staff) -> dict[str, str]:
         "bound_late": datetime(2026, 10, 26, 10, tzinfo=UTC),
         "same_week": datetime(2026, 10, 29, 12, tzinfo=UTC),
         "outside": datetime(2026, 10, 31, 12, tzinfo=UTC),
-        "week_after": datetime(2026, 11, 3, 12, tzinfo=UTC),
+        "week_after": datetime(2026, 11, 2, 6, tzinfo=UTC),  # early on its Monday: the bound week ends before it
         "week_old": NOW - 8 * D - 2 * H,
         "young": NOW - 2 * D,
     }

@@ -296,16 +296,12 @@ def _kept() -> bool:
     return rollup.zone() is not None
 
 
-def _monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def _from_rollups(first: date | None, last: date, measures: list[str], category: str | None) -> list[Line]:
     """The lines of the local days [first, last) (None: since the beginning): the whole ISO
     years among them from outcome_week_years, the other full ISO weeks from outcome_weeks, the
     other days from outcome_days."""
-    weeks_from = _monday(first + timedelta(days=6)) if first is not None else None  # first Monday >= first
-    weeks_to = _monday(last)
+    weeks_from = rollup.monday_of(first + timedelta(days=6)) if first is not None else None  # first Monday >= first
+    weeks_to = rollup.monday_of(last)
     spans: list[tuple[Any, Any, Any]] = []
     if weeks_from is None or weeks_from < weeks_to:
         years, weeks = rollup.year_spans(weeks_from, weeks_to - timedelta(days=7))

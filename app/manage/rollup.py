@@ -77,6 +77,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from ..clock import local_day_start
 from ..complaints.filters import ComplaintFilter, filter_conditions
 from ..complaints.models import ComplaintStatus
 from ..database import commit_with_retry, epoch_ms
@@ -402,6 +403,11 @@ def less_where(s: Split, index: int, f: ComplaintFilter) -> list[ColumnElement[b
             *filter_conditions(ComplaintFilter(category=f.category, channel=f.channel, tier=f.tier), Facts)]
 
 
+def monday_of(day: date) -> date:
+    """The Monday of `day`'s ISO week."""
+    return day - timedelta(days=day.weekday())
+
+
 def rolled_open_from(s: Split, f: ComplaintFilter, moment: datetime) -> int:
     """How many of the open complaints the split's full weeks' rollups count for the filters
     `f` (category, channel, tier) were registered at or after `moment`: rolled up (`roll`), they
@@ -410,8 +416,7 @@ def rolled_open_from(s: Split, f: ComplaintFilter, moment: datetime) -> int:
     the part from `moment` on is read by `ix_complaint_facts_rolled_open`, a week's rolled-up
     open work at most: bounded by the week, not by the registry's open work."""
     zone_name = zone()
-    local = moment.astimezone(ZoneInfo(zone_name)).date()
-    monday = local - timedelta(days=local.weekday())
+    monday = monday_of(moment.astimezone(ZoneInfo(zone_name)).date())
     weeks_after = (
         select(func.sum(sum((getattr(FigureCell, f"open_{status}") for status in OPEN_STATUSES), literal(0))))
         .where(*filtered(FigureCell, s, f), FigureCell.monday > monday)
@@ -421,7 +426,7 @@ def rolled_open_from(s: Split, f: ComplaintFilter, moment: datetime) -> int:
         parts.append(
             select(func.count()).select_from(Facts)
             .where(text(ROLLED_OPEN_SQL), Facts.registered_at >= moment,
-                   Facts.registered_at < datetime.combine(monday + timedelta(days=7), time(), ZoneInfo(zone_name)),
+                   Facts.registered_at < local_day_start(monday + timedelta(days=7), zone_name),
                    *filter_conditions(ComplaintFilter(category=f.category, channel=f.channel, tier=f.tier), Facts))
             .scalar_subquery()
         )

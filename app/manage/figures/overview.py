@@ -305,7 +305,7 @@ def _add_live(tally: _Tally, f: ComplaintFilter, now: datetime, timezone: str | 
 
 def week_mondays(first: date, last: date) -> list[date]:
     """Every Monday from the week of `first` to that of `last`."""
-    monday = first - timedelta(days=first.weekday())
+    monday = rollup.monday_of(first)
     mondays = []
     while monday <= last:
         mondays.append(monday)
