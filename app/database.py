@@ -13,11 +13,11 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import current_app
+from msgspec import Struct
 from sqlalchemy import DateTime, Enum, Float, event, func, insert, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine, make_url
@@ -243,8 +243,7 @@ def insert_if_absent(model: type, **values: Any) -> bool:
     return db.session.execute(statement).first() is not None
 
 
-@dataclass(frozen=True)
-class _Rendered:
+class _Rendered(Struct, frozen=True):
     """A statement as one dialect runs it."""
 
     sql: str

@@ -18,11 +18,11 @@ come through here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
+from msgspec import Struct
 
 from .languages import normalise_language
 
@@ -30,8 +30,7 @@ TIME = "HH:mm"
 SECONDS = ":ss"
 
 
-@dataclass(frozen=True)
-class Style:
+class Style(Struct, frozen=True):
     """A language's date patterns (Babel / CLDR pattern syntax)."""
 
     day: str  # a date with its year

@@ -5,12 +5,12 @@ the tests save at one moment and act a minute later."""
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+import msgspec
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
@@ -278,7 +278,7 @@ def test_first_response_hours_set_a_new_complaints_deadline_and_the_forms_promis
 def test_the_receipt_states_the_first_response_hours_the_complaint_was_given(language, hours, words):
     from test_receipt_render import BASE, render
 
-    context = dataclasses.replace(BASE, language=language, first_response_hours=hours)
+    context = msgspec.structs.replace(BASE, language=language, first_response_hours=hours)
     assert words in pdf_text(render(context)).replace("\n", " ")
 
 

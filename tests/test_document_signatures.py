@@ -9,7 +9,6 @@ receipt of a registered complaint with the app's own keys.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import os
@@ -20,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -103,8 +103,8 @@ def rendered(kind: str, record: dict[str, Any]) -> bytes:
     """A real receipt, or a real two-page letter, printing the record's fingerprint."""
     fingerprint = fingerprint_of(record["digest"])
     if kind == "receipt":
-        return render_receipt(dataclasses.replace(RECEIPT, fingerprint=fingerprint))
-    return render_letter(dataclasses.replace(LETTER, fingerprint=fingerprint, body=long_body(5000)))
+        return render_receipt(msgspec.structs.replace(RECEIPT, fingerprint=fingerprint))
+    return render_letter(msgspec.structs.replace(LETTER, fingerprint=fingerprint, body=long_body(5000)))
 
 
 @pytest.fixture(scope="module")

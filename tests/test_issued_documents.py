@@ -9,7 +9,6 @@ meet on the unique key)."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import json
@@ -19,6 +18,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+import msgspec
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select, text
@@ -94,7 +94,7 @@ def new_receipt_wording(monkeypatch):
 
     def reworded(templates_dir, language):
         template = load(templates_dir, language)
-        return dataclasses.replace(template, wording=dataclasses.replace(template.wording, title="RECEIPT, REWORDED"))
+        return msgspec.structs.replace(template, wording=msgspec.structs.replace(template.wording, title="RECEIPT, REWORDED"))
 
     monkeypatch.setattr(receipts, "load_receipt_template", reworded)
 

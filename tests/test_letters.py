@@ -8,7 +8,6 @@ Text is read back with pypdf and, where word positions matter, with poppler's `p
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import io
 import json
@@ -17,6 +16,7 @@ import shutil
 import subprocess
 from functools import cache
 
+import msgspec
 import pytest
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
@@ -145,7 +145,7 @@ def test_a_short_letter_is_one_a4_portrait_page_numbered_1_of_1() -> None:
     ids=["ro", "ru", "uk"],
 )
 def test_cyrillic_and_romanian_text_is_extracted_exactly(language: str, name: str, body: str) -> None:
-    pdf = render(dataclasses.replace(BASE, language=language, addressee_name=name, body=body))
+    pdf = render(msgspec.structs.replace(BASE, language=language, addressee_name=name, body=body))
     text = "\n".join(pages_text(pdf))
     assert name in text and body in text
     if shutil.which("pdftotext"):
@@ -156,7 +156,7 @@ def test_cyrillic_and_romanian_text_is_extracted_exactly(language: str, name: st
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 @pytest.mark.parametrize("kind", KINDS)
 def test_each_language_titles_each_kind(language: str, kind: str) -> None:
-    text = "\n".join(pages_text(render(dataclasses.replace(BASE, language=language, kind=kind))))
+    text = "\n".join(pages_text(render(msgspec.structs.replace(BASE, language=language, kind=kind))))
     assert TITLES[language][KINDS.index(kind)] in " ".join(text.split())  # a long title takes two lines
     assert load_letter_template(TEMPLATES, language).wording.stamp_word in text
 
@@ -164,7 +164,7 @@ def test_each_language_titles_each_kind(language: str, kind: str) -> None:
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 @pytest.mark.parametrize("resolution", RESOLUTIONS)
 def test_a_decision_names_the_resolution_in_the_letters_language(language: str, resolution: str) -> None:
-    context = dataclasses.replace(BASE, language=language, kind="decision", resolution=resolution)
+    context = msgspec.structs.replace(BASE, language=language, kind="decision", resolution=resolution)
     text = "\n".join(pages_text(render(context)))
     decision_line = load_letter_template(TEMPLATES, language).wording.decision_line
     assert decision_line.format(resolution=DECISIONS[language][RESOLUTIONS.index(resolution)]) in text
@@ -181,8 +181,8 @@ SIGN_OFFS = {
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_a_body_that_signs_off_itself_is_not_signed_off_twice(language: str) -> None:
     closing, own = SIGN_OFFS[language]
-    signed = " ".join(pages_text(render(dataclasses.replace(BASE, language=language, body=f"{BASE.body}\n\n{own}"))))
-    plain = " ".join(pages_text(render(dataclasses.replace(BASE, language=language))))
+    signed = " ".join(pages_text(render(msgspec.structs.replace(BASE, language=language, body=f"{BASE.body}\n\n{own}"))))
+    plain = " ".join(pages_text(render(msgspec.structs.replace(BASE, language=language))))
     words = own.split(",")[0].split("\n")[0].split(" —")[0]
     assert signed.count(words) == 1, signed  # the writer's own ...
     assert signed.count(closing.rstrip(",")) == (closing.startswith(words))  # ... and not the letter's too
@@ -206,12 +206,12 @@ def test_a_sign_off_is_recognised_at_the_end_only_alone_or_before_a_name(body: s
 
 
 def test_a_response_prints_no_decision_line() -> None:
-    text = "\n".join(pages_text(render(dataclasses.replace(BASE, resolution="upheld"))))
+    text = "\n".join(pages_text(render(msgspec.structs.replace(BASE, resolution="upheld"))))
     assert "Decision:" not in text and "Upheld" not in text
 
 
 def test_an_empty_postal_address_and_phone_leave_no_gap_or_label() -> None:
-    text = "\n".join(pages_text(render(dataclasses.replace(BASE, postal_address="", phone=""))))
+    text = "\n".join(pages_text(render(msgspec.structs.replace(BASE, postal_address="", phone=""))))
     assert "Tel. +373 69" not in text
     assert "E-mail ana.maria@example.md" in text
 
@@ -221,7 +221,7 @@ def test_an_empty_postal_address_and_phone_leave_no_gap_or_label() -> None:
 
 def test_a_long_body_flows_onto_a_second_page_and_loses_no_word() -> None:
     body = long_body(6000)
-    pdf = render(dataclasses.replace(BASE, body=body))
+    pdf = render(msgspec.structs.replace(BASE, body=body))
     texts = pages_text(pdf)
     assert len(texts) >= 2
     pages = len(texts)
@@ -238,12 +238,12 @@ def test_a_long_body_flows_onto_a_second_page_and_loses_no_word() -> None:
 
 def test_a_word_wider_than_the_page_is_split_not_cut() -> None:
     word = "x" * 400
-    text = "".join("".join(pages_text(render(dataclasses.replace(BASE, body=word)))).split())
+    text = "".join("".join(pages_text(render(msgspec.structs.replace(BASE, body=word)))).split())
     assert word in text
 
 
 def test_long_names_and_addresses_are_shortened_not_spilled() -> None:
-    context = dataclasses.replace(
+    context = msgspec.structs.replace(
         BASE,
         addressee_name="Bartholomew-Maximilian Alexandrescu-Konstantinopolskiy " * 6,
         postal_address="str. Very Long Street Name " * 30,
@@ -260,7 +260,7 @@ def test_long_names_and_addresses_are_shortened_not_spilled() -> None:
 def test_nothing_overlaps_or_leaves_the_frame_wherever_the_page_breaks(characters: int) -> None:
     """Bodies of many lengths put the page break and the sign-off in every position."""
     layout = load_letter_template(TEMPLATES, "en").layout
-    pdf = render(dataclasses.replace(BASE, kind="decision", resolution="upheld", body=long_body(characters)))
+    pdf = render(msgspec.structs.replace(BASE, kind="decision", resolution="upheld", body=long_body(characters)))
     pages = poppler_pages(pdf)
     footer_top = PAGE_HEIGHT - layout.margin_bottom
     for number, words in enumerate(pages, start=1):
@@ -286,7 +286,7 @@ def test_nothing_overlaps_or_leaves_the_frame_wherever_the_page_breaks(character
 
 def test_same_context_gives_identical_bytes() -> None:
     template = load_letter_template(TEMPLATES, "ro")
-    context = dataclasses.replace(BASE, language="ro", kind="decision", resolution="rejected", body=long_body())
+    context = msgspec.structs.replace(BASE, language="ro", kind="decision", resolution="rejected", body=long_body())
     assert render_letter(context, template) == render_letter(context, template)
 
 

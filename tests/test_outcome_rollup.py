@@ -150,7 +150,7 @@ def test_a_decision_keeps_its_band_signed_and_a_dispute_clears_it(fca, workflow)
         db.session.execute(text("UPDATE complaints SET closure_band = '3wd' WHERE closure_band = '35wd'"))
         db.session.commit()
         problems = verify_registry(files=False).problems
-    assert len(problems) == 1 and "closure_band" in str(problems[0].__dict__)
+    assert len(problems) == 1 and "closure_band" in repr(problems[0])
 
 
 def _figures(app, start: datetime, end: datetime, category: str | None):

@@ -5,10 +5,10 @@ layer (poppler's pdftotext) of a receipt, a letter and the journal book, and on 
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import re
 
+import msgspec
 import pytest
 from pypdf import PdfReader
 from test_letters import BASE as LETTER
@@ -63,7 +63,7 @@ def test_other_scripts_go_to_a_fallback_font_and_the_unknown_to_a_visible_replac
 def test_a_receipt_prints_chinese_japanese_korean_arabic_hebrew_emoji_and_thai():
     subject = f"{CHINESE} {EMOJI}"
     excerpt = f"{JAPANESE} {KOREAN} {ARABIC} {HEBREW} {THAI} {NOWHERE}"
-    pdf = render_receipt(dataclasses.replace(RECEIPT, complainant_name=f"王小明 {HEBREW}", subject=subject,
+    pdf = render_receipt(msgspec.structs.replace(RECEIPT, complainant_name=f"王小明 {HEBREW}", subject=subject,
                                              excerpt=excerpt))
     text = _plain(poppler_text(pdf))
     for sample in (CHINESE, JAPANESE, KOREAN, THAI, EMOJI, "王小明"):
@@ -77,7 +77,7 @@ def test_a_receipt_prints_chinese_japanese_korean_arabic_hebrew_emoji_and_thai()
 
 @needs_pdftotext
 def test_a_letter_prints_a_chinese_and_emoji_reply():
-    pdf = render_letter(dataclasses.replace(LETTER, body=f"{CHINESE}。{JAPANESE} {EMOJI} {KOREAN}"))
+    pdf = render_letter(msgspec.structs.replace(LETTER, body=f"{CHINESE}。{JAPANESE} {EMOJI} {KOREAN}"))
     text = _plain(poppler_text(pdf))
     for sample in (CHINESE, JAPANESE, KOREAN, EMOJI):
         assert _plain(sample) in text, sample
@@ -90,10 +90,10 @@ def test_a_receipt_in_the_documents_fonts_only_embeds_no_fallback():
 @pytest.mark.parametrize("kind", ["receipt", "letter"])
 def test_the_same_text_gives_the_same_bytes(kind):
     if kind == "receipt":
-        context = dataclasses.replace(RECEIPT, subject=f"{CHINESE} {EMOJI}")
+        context = msgspec.structs.replace(RECEIPT, subject=f"{CHINESE} {EMOJI}")
         assert render_receipt(context) == render_receipt(context)
     else:
-        context = dataclasses.replace(LETTER, body=f"{CHINESE} {EMOJI}")
+        context = msgspec.structs.replace(LETTER, body=f"{CHINESE} {EMOJI}")
         assert render_letter(context) == render_letter(context)
 
 

@@ -7,7 +7,6 @@ skipped when poppler is not installed).
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import io
 import json
@@ -18,6 +17,7 @@ from collections import Counter
 from functools import cache
 from pathlib import Path
 
+import msgspec
 import pytest
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
@@ -51,7 +51,7 @@ BASE = ReceiptContext(
     stamp_date="22.11.2026",
 )
 
-LONG = dataclasses.replace(
+LONG = msgspec.structs.replace(
     BASE,
     number="2026/0001234567890",
     channel="Web form " * 20,
@@ -71,7 +71,7 @@ LONG = dataclasses.replace(
 )
 
 #: A receipt as the service makes it: the complainant's way back in on their copy.
-TRACKED = dataclasses.replace(BASE, access_code="ABCD-2345-WXYZ", tracking_url="https://complaints.demobetting.md/track")
+TRACKED = msgspec.structs.replace(BASE, access_code="ABCD-2345-WXYZ", tracking_url="https://complaints.demobetting.md/track")
 
 
 @cache
@@ -122,7 +122,7 @@ def test_both_copies_carry_the_same_text_apart_from_the_copy_label() -> None:
 @needs_pdftotext
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_the_access_code_is_on_the_complainants_copy_and_never_on_the_organisations(language: str) -> None:
-    pdf = render(dataclasses.replace(TRACKED, language=language))
+    pdf = render(msgspec.structs.replace(TRACKED, language=language))
     middle = PAGE_HEIGHT / 2
     words = poppler_words(pdf)
     top = [w for w in words if w[4] < middle]
@@ -166,7 +166,7 @@ def test_the_tracking_block_stays_in_the_right_column_above_the_stamp(language: 
     wording = load_receipt_template(TEMPLATES, language).wording
     column_left = PAGE_WIDTH - layout.margin_x - layout.right_column_width - layout.column_gap
     stamp_top = PAGE_HEIGHT - (layout.margin_y + 2 * layout.stamp_radius + 6)  # from the page top
-    for context in (dataclasses.replace(TRACKED, language=language), dataclasses.replace(LONG, language=language)):
+    for context in (msgspec.structs.replace(TRACKED, language=language), msgspec.structs.replace(LONG, language=language)):
         words = [w for w in poppler_words(render(context)) if w[2] > PAGE_HEIGHT / 2]
         code = next(w for w in words if w[0].startswith("ABCD-2345-WXYZ"))
         note_end = wording.access_code_note.split()[-1]
@@ -188,7 +188,7 @@ def test_the_tracking_block_stays_in_the_right_column_above_the_stamp(language: 
 )
 def test_cyrillic_and_romanian_names_are_extracted_exactly(language: str, name: str) -> None:
     signature = load_receipt_template(TEMPLATES, language).wording.signature_line("handwritten", name, declaration=True)
-    pdf = render(dataclasses.replace(BASE, language=language, complainant_name=name, signature=signature))
+    pdf = render(msgspec.structs.replace(BASE, language=language, complainant_name=name, signature=signature))
     assert page_text(pdf).count(name) >= 2
     if shutil.which("pdftotext"):
         assert poppler_text(pdf).count(name) >= 2
@@ -206,7 +206,7 @@ def _broken_where_an_address_breaks(lines: list[str]) -> bool:
 @needs_pdftotext
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_the_verify_address_wraps_where_an_address_breaks_never_inside_a_word(language: str) -> None:
-    words = poppler_words(render(dataclasses.replace(BASE, language=language, verify_url=VERIFY_URL)))
+    words = poppler_words(render(msgspec.structs.replace(BASE, language=language, verify_url=VERIFY_URL)))
     printed = [w[0] for w in words if w[4] < PAGE_HEIGHT / 2 and any(
         part in w[0] for part in ("demobetting.md/", "verify", "number=", "fingerprint="))]
     assert "".join(printed) == VERIFY_URL
@@ -271,7 +271,7 @@ def test_an_unconfirmed_declaration_is_not_worded_as_signed() -> None:
 def test_the_receipt_says_how_the_complaint_was_received_and_signed(channel, signature, received, signed) -> None:
     wording = load_receipt_template(TEMPLATES, "en").wording
     clerk = "" if channel in ("web", "api") else "Irina Popescu"
-    context = dataclasses.replace(
+    context = msgspec.structs.replace(
         BASE,
         channel=wording.received_line(channel, clerk=clerk, sender="ana@example.md" if channel == "email" else ""),
         signature=wording.signature_line(signature, "Ana Munteanu", declaration=True),
@@ -300,7 +300,7 @@ def test_without_a_clerk_or_a_sender_the_channel_alone_is_said() -> None:
     ids=["en", "ru", "ro", "uk"],
 )
 def test_each_language_prints_its_own_wording(language: str, title: str, copy_label: str) -> None:
-    pdf = render(dataclasses.replace(BASE, language=language))
+    pdf = render(msgspec.structs.replace(BASE, language=language))
     text = page_text(pdf)
     assert title in text
     assert copy_label in text
@@ -341,18 +341,18 @@ def test_receipt_is_one_a4_portrait_page() -> None:
 
 def test_same_context_gives_identical_bytes() -> None:
     template = load_receipt_template(TEMPLATES, "ro")
-    context = dataclasses.replace(BASE, language="ro", duplicate_count=1)
+    context = msgspec.structs.replace(BASE, language="ro", duplicate_count=1)
     assert render_receipt(context, template) == render_receipt(context, template)
 
 
 def test_duplicate_marking_appears_only_on_reprints() -> None:
     assert "DUPLICATE" not in page_text(render(BASE))
-    text = page_text(render(dataclasses.replace(BASE, duplicate_count=3)))
+    text = page_text(render(msgspec.structs.replace(BASE, duplicate_count=3)))
     assert text.count("DUPLICATE 3") >= 2
 
 
 def test_duplicate_marking_is_translated() -> None:
-    text = page_text(render(dataclasses.replace(BASE, language="ru", duplicate_count=2)))
+    text = page_text(render(msgspec.structs.replace(BASE, language="ru", duplicate_count=2)))
     assert "ДУБЛИКАТ 2" in text
 
 
@@ -384,7 +384,7 @@ def test_unknown_language_falls_back_to_english() -> None:
     template = load_receipt_template(TEMPLATES, "de")
     assert template.language == "en"
     assert load_receipt_template(TEMPLATES, "ro-MD").language == "ro"
-    text = page_text(render_receipt(dataclasses.replace(BASE, language="de"), template))
+    text = page_text(render_receipt(msgspec.structs.replace(BASE, language="de"), template))
     assert "Complaint registration receipt" in text
 
 

@@ -5,9 +5,9 @@ complaint, filled in, and used by a letter. Operations flush, never commit; a ma
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from msgspec import Struct
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -135,8 +135,7 @@ def offered_versions(complaint: Complaint) -> list[AnswerTemplateVersion]:
     return sorted(versions, key=lambda v: v.title(complaint.language).casefold())
 
 
-@dataclass(frozen=True)
-class Filled:
+class Filled(Struct, frozen=True):
     version: AnswerTemplateVersion
     text: str
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from babel.numbers import format_decimal
 from flask_babel import lazy_gettext as _l
+from msgspec import Struct
 
 from ..complaints.categories import category_name
 from ..complaints.models import Complaint
@@ -23,8 +23,7 @@ from ..dates import format_day, format_deadline
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-@dataclass(frozen=True)
-class Filling:
+class Filling(Struct, frozen=True):
     """What a placeholder is filled from: the complaint, the officer's name, its language,
     the registry's time zone and the moment of filling."""
 

@@ -9,11 +9,11 @@ operations, permissions and refusals.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from flask import abort, jsonify, request, url_for
 from flask_babel import gettext as _
+from msgspec import Struct, field
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -166,8 +166,7 @@ TEMPLATE_VERSION = {"type": "integer", "minimum": 1, "maximum": 999_999_999, "de
     "any: the letter counts as a use of that template. One that does not exist is refused (422).")}
 
 
-@dataclass(frozen=True)
-class ApiAction:
+class ApiAction(Struct, frozen=True):
     """One action of the case page (app/desk/actions.py, which holds its form, operation and
     permission) offered to integrations: `POST /staff/complaints/<number>/<path>` with a JSON
     object of `fields` (its JSON schema per field; `required` among them)."""

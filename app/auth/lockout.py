@@ -21,11 +21,11 @@ username, action, time serves every count here). Operations flush, never commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
+from msgspec import Struct
 from sqlalchemy import distinct, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -106,8 +106,7 @@ def _lock_if_attacked(username: str, user: User | None, now: datetime) -> None:
                details={"until": user.locked_until.isoformat(), "failures": failures, "addresses": addresses})
 
 
-@dataclass(frozen=True)
-class SignIn:
+class SignIn(Struct, frozen=True):
     """What a sign-in attempt came to: the user, or None (the reason is for logs and tests only)."""
 
     user: User | None
@@ -143,8 +142,7 @@ def unlock_account(user: User, *, by: User | None, via: str) -> User:
     return user
 
 
-@dataclass(frozen=True)
-class TroubledAccount:
+class TroubledAccount(Struct, frozen=True):
     """An account that is locked, or failed to sign in recently: a row of the accounts page."""
 
     user: User

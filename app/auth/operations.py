@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from msgspec import Struct
 from sqlalchemy import func, select, update
 
 from ..audit.models import AuditAction, AuditEvent
@@ -152,8 +152,7 @@ def _not_yourself(user: User, by: User | None, message: str) -> None:
         raise AccountError(message)
 
 
-@dataclass(frozen=True)
-class Issued:
+class Issued(Struct, frozen=True):
     """An account's new way in: a set-password link's secret, or a temporary password (either is
     shown once, to the administrator, and stored only as a hash)."""
 
@@ -299,8 +298,7 @@ def set_password_with_link(secret: str, password: str) -> User:
     return user
 
 
-@dataclass(frozen=True)
-class StaffLine:
+class StaffLine(Struct, frozen=True):
     """A line of the staff list."""
 
     user: User

@@ -12,10 +12,10 @@ Operations flush but never commit; the caller audits and commits.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from msgspec import Struct
 from sqlalchemy import ForeignKey, Integer, String, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -58,8 +58,7 @@ class ApiToken(db.Model):
         return self.revoked_at is not None
 
 
-@dataclass(frozen=True)
-class NewToken:
+class NewToken(Struct, frozen=True):
     token: ApiToken
     secret: str  # the whole token, to show once and forget
 

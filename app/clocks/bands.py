@@ -12,9 +12,10 @@ no database, no request.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from msgspec import Struct
 
 from .calendar import WorkingCalendar
 from .policy import Period, Unit
@@ -24,8 +25,7 @@ _UNIT_CODES = {Unit.HOURS: "h", Unit.CALENDAR_DAYS: "d", Unit.WORKING_DAYS: "wd"
 _CODE_UNITS = {code: unit for unit, code in _UNIT_CODES.items()}
 
 
-@dataclass(frozen=True)
-class Band:
+class Band(Struct, frozen=True):
     """A closure time band: resolved within `limit` (and not within the band before), or, with
     `over`, later than `limit` (the last band's)."""
 

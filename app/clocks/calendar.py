@@ -55,11 +55,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from msgspec import Struct
 
 from .policy import Period, Unit
 
@@ -103,8 +104,7 @@ def _public_holidays(country: str, subdivision: str | None) -> holidays.HolidayB
     return holidays.country_holidays(country, subdiv=subdivision, language=language)
 
 
-@dataclass(frozen=True)
-class WorkingCalendar:
+class WorkingCalendar(Struct, frozen=True):
     """An installation's working calendar (see the module docstring for how it counts)."""
 
     timezone: str

@@ -11,11 +11,11 @@ intermediate step. No database, no request.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from msgspec import Struct, field
 
 from ..enums import TitledEnum
 
@@ -39,8 +39,7 @@ class Unit(TitledEnum):
     BUSINESS_HOURS = "business_hours", _l("business hours")
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(Struct, frozen=True):
     amount: int
     unit: Unit
 
@@ -87,8 +86,7 @@ AT_REGISTRATION = frozenset({ClockKind.REGISTRATION, ClockKind.ACKNOWLEDGEMENT})
 PAUSABLE_STATUSES = frozenset({"waiting"})
 
 
-@dataclass(frozen=True)
-class ClockRule:
+class ClockRule(Struct, frozen=True):
     """One clock of a policy."""
 
     kind: ClockKind
@@ -160,8 +158,7 @@ class Letter(StrEnum):
     EXTENSION_NOTICE = "extension_notice"  # 59-FZ, Ukraine, Romania: the term is extended
 
 
-@dataclass(frozen=True)
-class ClockPolicy:
+class ClockPolicy(Struct, frozen=True):
     """The clocks a complaint runs and the rules of its final response and figures."""
 
     #: The preset it was made from (app/clocks/presets.py), kept when adjusted.
@@ -220,8 +217,7 @@ class ClockPolicy:
             raise PolicyError("a policy runs each clock once")
 
 
-@dataclass(frozen=True)
-class ClockPolicies:
+class ClockPolicies(Struct, frozen=True):
     """The installation's policy and the categories' own where the rules differ (FCA payment
     services beside FCA general, for example)."""
 

@@ -10,17 +10,16 @@ and the documentation says what to adjust. No database, no request.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
+from msgspec import Struct
 
 from .policy import ClockKind, ClockPolicy, ClockRule, Letter, MetBy, Period, PolicyError, Start, Unit
 
 
-@dataclass(frozen=True)
-class Preset:
+class Preset(Struct, frozen=True):
     """A named, documented clock policy the administrator's page offers."""
 
     code: str

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from msgspec import Struct
 
 from ..registry.digest import iso_utc
 from .calendar import WorkingCalendar
@@ -96,8 +97,7 @@ def nearest_due(clocks: Iterable[Any]) -> datetime | None:
 # Starting --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Started:
+class Started(Struct, frozen=True):
     """A new complaint's clocks: their rows (without `complaint_id`), and what its intake entry
     signs of them. A clock met by registration is met at registration, late if it was due before."""
 

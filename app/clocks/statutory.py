@@ -16,13 +16,13 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
+from msgspec import Struct
 
 from ..languages import SUPPORTED_LANGUAGES, normalise_language
 
@@ -54,8 +54,7 @@ class StatutoryLetter(StrEnum):
 NEEDS_BODY = frozenset(StatutoryLetter) - {StatutoryLetter.EXTENSION_NOTICE}
 
 
-@dataclass(frozen=True)
-class ReferralBody:
+class ReferralBody(Struct, frozen=True):
     """The ADR entity or ombudsman a complainant may go to after us (an installation setting)."""
 
     name: str  # "Financial Ombudsman Service"

@@ -5,25 +5,23 @@ figures (app/manage/figures) both narrow complaints with it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from msgspec import Struct
 from sqlalchemy import ColumnElement, or_, tuple_
 
 from .models import Channel, Complaint, ComplaintStatus
 
 
-@dataclass(frozen=True)
-class NumberBound:
+class NumberBound(Struct, frozen=True):
     """One end of a number range: `seq` in `year`, or `seq` in any year when `year` is None."""
 
     seq: int
     year: int | None = None
 
 
-@dataclass(frozen=True)
-class ComplaintFilter:
+class ComplaintFilter(Struct, frozen=True):
     """What a list of complaints or a figure is narrowed to. Empty fields do not filter.
 
     Text fields match anywhere, ignoring case (on SQLite only the case of ASCII letters);

@@ -13,9 +13,9 @@ import os
 import re
 import tempfile
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
+from msgspec import Struct
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
@@ -53,8 +53,7 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
 _NEW_FILES_KEY = "complaints.new_files"
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(Struct, frozen=True):
     """An uploaded file, already checked: what it is, what it is called, what it holds."""
 
     filename: str

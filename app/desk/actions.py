@@ -6,11 +6,11 @@ route per row."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from msgspec import Struct
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -49,8 +49,7 @@ from ..workflow.forms import (
 from ..workflow.states import Action
 
 
-@dataclass(frozen=True)
-class CaseAction:
+class CaseAction(Struct, frozen=True):
     name: str  # also the form's prefix, the endpoint's name and (with dashes) the URL's last part
     form: type[AppForm]
     perform: Callable[[Complaint, User, Any], Any]  # (complaint, user, the valid form) -> outcome

@@ -5,12 +5,12 @@ this user is offered)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from msgspec import Struct, field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -40,8 +40,7 @@ from .forms import ReasonForm
 from .history import case_history
 
 
-@dataclass(frozen=True)
-class ClockView:
+class ClockView(Struct, frozen=True):
     """One regulatory clock as the case page shows it: due when, how it stands, its history."""
 
     clock: ComplaintClock
@@ -79,8 +78,7 @@ def clock_views(complaint: Complaint, now: datetime, fraction: float) -> list[Cl
             for clock in ordered]
 
 
-@dataclass
-class CasePanel:
+class CasePanel(Struct):
     complaint: Complaint
     tier: Tier
     max_transfers: int
@@ -140,8 +138,7 @@ def case_panel(complaint: Complaint, user: User, bound: dict[str, Any] | None = 
     )
 
 
-@dataclass(frozen=True)
-class AddedDocument:
+class AddedDocument(Struct, frozen=True):
     """A document the desk added after registration, with how and when it came."""
 
     attachment: Attachment

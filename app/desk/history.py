@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from msgspec import Struct
 from sqlalchemy import select
 
 from ..complaints.categories import category_name
@@ -55,8 +55,7 @@ TITLES = {
 }
 
 
-@dataclass(frozen=True)
-class HistoryItem:
+class HistoryItem(Struct, frozen=True):
     at: datetime
     kind: EntryKind
     title: str

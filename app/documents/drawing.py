@@ -11,11 +11,11 @@ import math
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from msgspec import Struct
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
@@ -162,8 +162,7 @@ class DocumentCanvas(Canvas):
         self.drawString(x - text_width(text, self._fontname, self._fontsize) / 2, y, text, *args, **kwargs)
 
 
-@dataclass(frozen=True)
-class Fonts:
+class Fonts(Struct, frozen=True):
     """Registered reportlab font names of a document."""
 
     regular: str

@@ -21,7 +21,6 @@ gives the same bytes.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -31,6 +30,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+from msgspec import Struct
 
 from ..clock import now_utc
 from ..files import write_new_file
@@ -50,8 +50,7 @@ class DocumentSignerMissing(RuntimeError):
     the two do not belong together."""
 
 
-@dataclass(frozen=True)
-class DocumentSigner:
+class DocumentSigner(Struct, frozen=True, dict=True):
     """The document-signing key with its certificate (and the certificate's issuers, if any)."""
 
     private_key: SigningKey

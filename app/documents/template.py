@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
+
+from msgspec import Struct
+from msgspec.structs import fields
 
 from ..languages import normalise_language
 
@@ -29,8 +31,7 @@ WordingT = TypeVar("WordingT")
 LayoutT = TypeVar("LayoutT")
 
 
-@dataclass(frozen=True)
-class Organisation:
+class Organisation(Struct, frozen=True):
     """The organisation printed in the receipt header and on its round stamp."""
 
     name: str
@@ -41,8 +42,7 @@ class Organisation:
     stamp_ring_text: str  # written along the stamp's ring, e.g. "DEMO BETTING SRL • CHIȘINĂU •"
 
 
-@dataclass(frozen=True)
-class HouseStyle:
+class HouseStyle(Struct, frozen=True):
     """The sizes and colours every document's layout has, read by the shared drawing pieces
     (letterhead, number block, stamp); each document's layout adds its own."""
 
@@ -61,8 +61,7 @@ class HouseStyle:
     stamp_ink: Color
 
 
-@dataclass(frozen=True)
-class DocumentTemplate(Generic[WordingT, LayoutT]):
+class DocumentTemplate(Struct, Generic[WordingT, LayoutT], frozen=True):
     """Everything constant about a printed document (receipt, letter) in one language: what
     its renderer needs besides the record's own values."""
 

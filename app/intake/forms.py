@@ -3,10 +3,10 @@ field. The rules themselves live in `validation.py` and serve the API and the cl
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import Any
 
+import msgspec
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -74,7 +74,7 @@ class ComplaintForm(AppForm):
         evidence = self._evidence()
         if submission is None or evidence is None or not valid:
             return False
-        self._submission = dataclasses.replace(submission, attachments=evidence)
+        self._submission = msgspec.structs.replace(submission, attachments=evidence)
         return True
 
     def _evidence(self) -> tuple[Evidence, ...] | None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import current_app
+from msgspec import Struct, field
+from msgspec.structs import asdict
 from sqlalchemy import bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -44,8 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ComplaintSubmission:
+class ComplaintSubmission(Struct, frozen=True):
     """A validated complaint as the complainant signed it, before it has a number."""
 
     full_name: str
@@ -68,8 +68,7 @@ class ComplaintSubmission:
         return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class Registration:
+class Registration(Struct, frozen=True):
     complaint: Complaint
     digest: str  # its signed intake record's digest (the receipt's fingerprint shows it)
     created: bool  # False when an idempotency key returned an earlier registration

@@ -7,11 +7,11 @@ The web form (`forms.ComplaintForm`), the JSON API and the clerk's form all call
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from msgspec import Struct
 
 from ..languages import LANGUAGES
 from ..text import clean_text, has_bidi_controls, normalise_email, normalise_phone, single_line
@@ -32,8 +32,7 @@ FIELDS = (
     "declaration",
 )
 
-@dataclass(frozen=True)
-class IntakeRules:
+class IntakeRules(Struct, frozen=True):
     """What this installation accepts (from its configuration)."""
 
     categories: frozenset[str]
@@ -41,8 +40,7 @@ class IntakeRules:
     phone_region: str | None
 
 
-@dataclass(frozen=True)
-class _Text:
+class _Text(Struct, frozen=True):
     required: Any  # the message when empty, or None when the field is optional
     min: int
     max: int

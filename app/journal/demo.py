@@ -32,11 +32,11 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from msgspec import Struct, field
 from sqlalchemy import func, select, update
 
 from ..answers.models import AnswerTemplate, AnswerTemplateUse
@@ -132,8 +132,7 @@ _STAFF_HOURS = ((8.5, 18.5), (10, 15))
 _PUBLIC_HOURS = (7.5, 23)
 
 
-@dataclass
-class StoryReport:
+class StoryReport(Struct):
     complaints: int = 0
     days: int = 0
     entries: int = 0
@@ -152,16 +151,14 @@ class StoryReport:
     languages: Counter = field(default_factory=Counter)
 
 
-@dataclass(frozen=True)
-class _Wait:
+class _Wait(Struct, frozen=True):
     """Until a life's next step: at least `hours`, then the next moment `who` is about."""
 
     hours: float
     who: str  # "staff" (working hours), "public" (waking hours) or "any"
 
 
-@dataclass
-class _Case:
+class _Case(Struct):
     """One complaint of the story: how it comes, the life it lives, and (once registered) its id."""
 
     fate: str
@@ -171,11 +168,10 @@ class _Case:
     complaint_id: int | None = None
 
 
-@dataclass(order=True)
-class _Due:
+class _Due(Struct, order=True):
     at: datetime
-    order: int
-    life: Iterator[_Wait] = field(compare=False)
+    order: int  # unique: two waits never compare their lives
+    life: Iterator[_Wait]
 
 
 def tell_demo_story(

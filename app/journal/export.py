@@ -10,12 +10,12 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from msgspec import Struct
 
 from ..complaints.categories import category_choices
 from ..complaints.models import Channel, ComplaintStatus
@@ -30,8 +30,7 @@ CSV_CHUNK = 500
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d[\d ]*$")  # e.g. a phone number: harmless as it is
 
 
-@dataclass(frozen=True)
-class Titles:
+class Titles(Struct, frozen=True):
     """How codes print in one language."""
 
     status: dict[ComplaintStatus, str]
@@ -40,7 +39,7 @@ class Titles:
     language: str
     timezone: str
     #: `format_moment` in this language and zone, each day written by Babel once (app/dates.py).
-    write_moment: Callable[[datetime], str] = field(compare=False, repr=False)
+    write_moment: Callable[[datetime], str]
 
     @classmethod
     def for_language(cls, language: str, timezone: str) -> Titles:

@@ -11,9 +11,9 @@ last column is left empty and wide, for the signature of the person who takes th
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from pathlib import Path
 
+from msgspec import Struct
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen.canvas import Canvas
 
@@ -46,23 +46,20 @@ HEAD_FILL = (0.92, 0.94, 0.97)
 SHADE_FILL = (0.94, 0.94, 0.94)
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(Struct, frozen=True):
     heading: str
     weight: float  # share of the table's width
     max_lines: int = 3
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(Struct, frozen=True):
     """One journal line: a cell per column (the signature column's cell is usually empty)."""
 
     cells: tuple[str, ...]
     shaded: bool = False  # e.g. an annulled record: it keeps its number and its line
 
 
-@dataclass(frozen=True)
-class JournalDocument:
+class JournalDocument(Struct, frozen=True):
     """Everything printed, as plain text."""
 
     language: str
@@ -75,8 +72,7 @@ class JournalDocument:
     empty_note: str  # printed when there are no lines
 
 
-@dataclass(frozen=True)
-class JournalFonts:
+class JournalFonts(Struct, frozen=True):
     regular: Path
     bold: Path
 
@@ -84,8 +80,7 @@ class JournalFonts:
 Color = tuple[float, float, float]
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(Struct, frozen=True):
     cells: tuple[tuple[str, ...], ...]
     height: float
     fill: Color | None

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from msgspec import Struct
 from sqlalchemy import ColumnElement, Row, Select, exists, select, text, tuple_
 
 from ..complaints.filters import ComplaintFilter, contains, filter_conditions
@@ -52,8 +52,7 @@ _NUMBER_ORDER = tuple_(Complaint.year, Complaint.seq)
 _CURSOR = re.compile(r"^(\d{1,4})-(\d{1,18})$")
 
 
-@dataclass(frozen=True)
-class JournalPage:
+class JournalPage(Struct, frozen=True):
     """One page of journal lines in number order, with the cursors of its neighbours."""
 
     rows: list[Row[Any]]

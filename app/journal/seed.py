@@ -26,13 +26,13 @@ import secrets
 import time
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
+from msgspec import Struct, field
 from sqlalchemy import func, select
 
 from ..auth.models import User
@@ -58,8 +58,7 @@ class RegistryNotEmpty(Exception):
     """The registry already holds complaints (or entries), and appending was not asked for."""
 
 
-@dataclass
-class SeedReport:
+class SeedReport(Struct):
     created: int = 0
     annulled: int = 0
     seconds: float = 0.0

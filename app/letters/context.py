@@ -7,18 +7,17 @@ values and never touches the database, the clock or Flask.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from babel.numbers import format_decimal
+from msgspec import Struct
 
 from ..dates import format_day
 
 
-@dataclass(frozen=True)
-class LetterContext:
+class LetterContext(Struct, frozen=True):
     """Everything printed on one outgoing letter, already formatted for its language."""
 
     language: str  # "en", "ru", "ro" or "uk": selects the wording in pdf_templates/letter/

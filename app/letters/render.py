@@ -15,10 +15,10 @@ bottom. Every page's footer repeats the outgoing number and says "page n of m".
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from typing import Any
 
 import segno
+from msgspec import Struct
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
@@ -44,16 +44,14 @@ SIGNATURE_LINE_LENGTH = 150
 HANDWRITING_ROOM = 40  # between the closing words and the signatory's name
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(Struct, frozen=True):
     """One line of the flowing body text."""
 
     text: str
     gap_before: float  # extra space above it: it starts a paragraph
 
 
-@dataclass(frozen=True)
-class _Frame:
+class _Frame(Struct, frozen=True):
     """The page's text column."""
 
     left: float
@@ -64,8 +62,7 @@ class _Frame:
         return self.right - self.left
 
 
-@dataclass(frozen=True)
-class _Signatory:
+class _Signatory(Struct, frozen=True):
     """The wrapped sign-off of the last page and the height it takes below the body."""
 
     closing: str

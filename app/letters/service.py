@@ -3,11 +3,11 @@ from the values frozen when it was sent (gather them, then render)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from msgspec.structs import replace
 
 from ..documents.signature import sign_document
 from ..documents.template import Organisation

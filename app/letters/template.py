@@ -8,14 +8,14 @@ and cached.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from ..documents.template import DocumentTemplate, HouseStyle, load_document_template
 
 
-@dataclass(frozen=True)
-class LetterWording:
+class LetterWording(Struct, frozen=True):
     """All letter text for one language; `{placeholders}` are filled by the renderer."""
 
     document_title: str  # {number}
@@ -62,8 +62,7 @@ def _a_name_at_most(text: str) -> bool:
     return not text or (len(text.split()) <= 6 and text[-1] not in ".!?")
 
 
-@dataclass(frozen=True)
-class LetterLayout(HouseStyle):
+class LetterLayout(HouseStyle, frozen=True):
     """Geometry (PDF points), font sizes, line limits and colours of the letter.
 
     The names it shares with the receipt's layout (sizes of the letterhead and number box,

@@ -12,13 +12,13 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, has_request_context, render_template
 from flask_babel import force_locale
+from msgspec import Struct
 from sqlalchemy import select
 
 from ..auth.models import User
@@ -51,8 +51,7 @@ class NoRecipient(Exception):
     """Nobody to send the notification to; the message says why (stored as the row's last_error)."""
 
 
-@dataclass(frozen=True)
-class Recipients:
+class Recipients(Struct, frozen=True):
     addresses: tuple[str, ...]
     language: str
 

@@ -21,10 +21,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import Flask, current_app, has_app_context
+from msgspec import Struct, field
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -43,8 +43,7 @@ _TABLE = Notification.__table__
 CLAIM_TIMEOUT = outbox.CLAIM_TIMEOUT  # how long a sender may hold a claimed row
 
 
-@dataclass
-class DeliveryReport:
+class DeliveryReport(Struct):
     """What one delivery run did."""
 
     sent: int = 0
@@ -68,8 +67,7 @@ class DeliveryReport:
         return f"{self.sent} sent, {self.retried} to retry, {self.failed} failed, {self.skipped} skipped"
 
 
-@dataclass(frozen=True)
-class _Outcome:
+class _Outcome(Struct, frozen=True):
     status: DeliveryStatus  # SENT, SKIPPED or QUEUED (an error: retried or failed by the record step)
     recipients: list[str] = field(default_factory=list)
     error: str | None = None

@@ -14,7 +14,6 @@ import secrets
 import smtplib
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
@@ -22,20 +21,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from msgspec import Struct, field
+
 from ..clock import now_utc
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class MailAttachment:
+class MailAttachment(Struct, frozen=True):
     filename: str
     data: bytes
     content_type: str = "application/pdf"
 
 
-@dataclass(frozen=True)
-class OutgoingMail:
+class OutgoingMail(Struct, frozen=True):
     """Everything one e-mail says, as plain data (see app/mail/compose.py)."""
 
     to: tuple[str, ...]

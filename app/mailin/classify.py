@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from flask import current_app
+from msgspec import Struct
 from sqlalchemy import select
 
 from ..complaints.access import normalise_access_code
@@ -31,8 +31,7 @@ _OURS = re.compile(r"^notification-(\d{1,18})\.\d{14,20}@(.+)$", re.IGNORECASE)
 _TOKEN = re.compile(r"[A-Za-z0-9/._-]{3,40}")
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(Struct, frozen=True):
     kind: MailKind
     reason: str | None = None
     #: The complaint a reply goes to (REPLY), or the ones a held message names (HELD).

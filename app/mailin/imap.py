@@ -16,11 +16,11 @@ import logging
 import ssl
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
+from msgspec import Struct, field
 from sqlalchemy import select
 
 from ..clock import now_utc
@@ -45,8 +45,7 @@ class MailboxSettingsError(ValueError):
     """The mailbox settings cannot work (no host, plain IMAP to another machine, ...)."""
 
 
-@dataclass(frozen=True)
-class Mailbox:
+class Mailbox(Struct, frozen=True):
     host: str
     port: int
     security: str
@@ -126,8 +125,7 @@ def configured(config: Mapping[str, Any]) -> bool:
 # --- one pass ---------------------------------------------------------------------------------
 
 
-@dataclass
-class FetchReport:
+class FetchReport(Struct):
     stored: int = 0  # new messages stored
     already: int = 0  # found stored before (a fetch that died before marking them)
     left: list[int] = field(default_factory=list)  # UIDs left in the mailbox: larger than the hard cap
@@ -281,8 +279,7 @@ def record_contact(mailbox: Mailbox, *, error: BaseException | None = None, left
     commit_with_retry(work)
 
 
-@dataclass(frozen=True)
-class MailboxHealth:
+class MailboxHealth(Struct, frozen=True):
     configured: bool
     failing: bool
     last_success_at: datetime | None = None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import email
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.header import decode_header, make_header
@@ -21,6 +20,8 @@ from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from ..text import clean_text, normalise_email, single_line
 
@@ -31,8 +32,7 @@ if TYPE_CHECKING:
 TEXT_LIMIT = 100_000
 
 
-@dataclass(frozen=True)
-class MailFile:
+class MailFile(Struct, frozen=True):
     """A file the message carries: attached, or an image shown inline."""
 
     filename: str
@@ -41,8 +41,7 @@ class MailFile:
     inline: bool = False
 
 
-@dataclass(frozen=True)
-class ParsedMail:
+class ParsedMail(Struct, frozen=True):
     message_id: str | None
     in_reply_to: tuple[str, ...]
     references: tuple[str, ...]

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from msgspec import Struct
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -70,8 +70,7 @@ log = logging.getLogger(__name__)
 MAIL_RECEIVED = "mail_received"
 
 
-@dataclass(frozen=True)
-class Taken:
+class Taken(Struct, frozen=True):
     mail: InboundMail
     created: bool  # False: the same message was stored before; nothing new was done
 

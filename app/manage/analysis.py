@@ -21,7 +21,6 @@ for a period of a few years at most, with the most in the calendar years it touc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -29,6 +28,7 @@ from flask import current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
+from msgspec import Struct
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union, union_all
 
 from ..auth.access import requires
@@ -76,30 +76,26 @@ MONTHS_AT_MOST = 3
 EDGE = timedelta(days=1)
 
 
-@dataclass(frozen=True)
-class CategoryTrend:
+class CategoryTrend(Struct, frozen=True):
     weeks: list[date]  # Mondays
     counts: dict[str, list[int]]  # category code -> complaints per week, in `weeks` order
     cut: bool = False  # earlier weeks of the period left out (figures.overview.WEEKS_SHOWN)
 
 
-@dataclass(frozen=True)
-class Spike:
+class Spike(Struct, frozen=True):
     category: str
     week: date
     count: int
     previous: int
 
 
-@dataclass(frozen=True)
-class Repeat:
+class Repeat(Struct, frozen=True):
     contact: str  # the e-mail address or phone number
     complaints: int
     numbers: list[str]  # the newest first, at most five
 
 
-@dataclass(frozen=True)
-class RiseReasons:
+class RiseReasons(Struct, frozen=True):
     escalations: dict[EscalationReason, int]
     breaches: dict[DeadlineKind, int]
     transferred: int  # complaints passed on at least once

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +19,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+from msgspec import Struct
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
@@ -85,8 +85,7 @@ class DashboardFilterForm(AppForm):
 # --- tables: the same lines for the page and the CSV ----------------------------------------
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(Struct, frozen=True):
     """Lines of plain values (None: no data); the page and the CSV print the same lines."""
 
     name: str
@@ -95,8 +94,7 @@ class Table:
     rows: list[tuple[Any, ...]]
 
 
-@dataclass
-class Context:
+class Context(Struct):
     """What every table is computed for; figures already computed are kept for the others."""
 
     filters: ComplaintFilter

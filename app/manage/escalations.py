@@ -5,12 +5,12 @@ owner, take over, send back) on its own page, the other actions on each case pag
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from msgspec import Struct
 from sqlalchemy import exists, func, or_, select, text, tuple_
 
 from ..auth.access import requires
@@ -41,8 +41,7 @@ from .models import ComplaintFacts as Facts
 PAGE_SIZE = 50
 
 
-@dataclass(frozen=True)
-class DeskLine:
+class DeskLine(Struct, frozen=True):
     complaint: Complaint
     escalations: list[Escalation]
     breaches: list[Breach]

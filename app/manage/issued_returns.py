@@ -15,12 +15,12 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from msgspec import Struct
 from sqlalchemy import select
 
 from ..clock import now_utc
@@ -48,8 +48,7 @@ def return_store() -> ReturnStore:
     return ReturnStore(Path(current_app.config["DOCUMENTS_DIR"]) / "returns")
 
 
-@dataclass(frozen=True)
-class ReturnKey:
+class ReturnKey(Struct, frozen=True):
     """Which file: a kind of return for a period [start, end), in a format and a language."""
 
     kind: str

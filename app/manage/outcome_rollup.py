@@ -43,11 +43,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from msgspec import Struct
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
@@ -273,8 +273,7 @@ RATINGS = (RATED_TIER, RATED_OWNER)
 USES = (TEMPLATE_USED,)
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(Struct, frozen=True):
     measure: str
     category: str
     item: str

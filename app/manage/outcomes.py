@@ -40,11 +40,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from msgspec import Struct
 from sqlalchemy import ColumnElement, Integer, and_, cast, exists, func, or_, select
 
 from ..clocks.bands import Band, Banding, band_of
@@ -60,8 +60,7 @@ from . import outcome_rollup, rollup
 __all__ = ["Band", "DisputeFigures", "OutcomeFigures", "band_of", "dispute_figures", "outcome_figures"]
 
 
-@dataclass(frozen=True)
-class OutcomeFigures:
+class OutcomeFigures(Struct, frozen=True):
     """The figures of one period (see the module docstring for what each counts)."""
 
     start: datetime
@@ -210,8 +209,7 @@ def _closure_bands(
 # --- the Gambling Commission's disputes --------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DisputeFigures:
+class DisputeFigures(Struct, frozen=True):
     """The Gambling Commission return's counts of one period."""
 
     received: int

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -27,6 +26,7 @@ from babel.numbers import format_decimal
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from msgspec import Struct
 
 from ..clock import local_day_start
 from ..clocks.calendar import WorkingCalendar
@@ -56,8 +56,7 @@ _TITLES = {
 }
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(Struct, frozen=True):
     """One figure of a return: `code` names it in the CSV, `value` a count or an amount."""
 
     code: str
@@ -65,8 +64,7 @@ class Line:
     value: int | str
 
 
-@dataclass(frozen=True)
-class ReturnDocument:
+class ReturnDocument(Struct, frozen=True):
     """A return ready to write out, in its language: plain text and numbers only."""
 
     kind: str

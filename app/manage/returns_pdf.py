@@ -10,8 +10,9 @@ app/documents, so Cyrillic and Romanian letters render): no Flask, database or c
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from ..documents.template import HouseStyle, Organisation
 from .returns import ReturnDocument
@@ -28,8 +29,7 @@ STYLE = HouseStyle(
 BAND = (0.95, 0.96, 0.97)
 
 
-@dataclass(frozen=True)
-class ReturnLabels:
+class ReturnLabels(Struct, frozen=True):
     """The letterhead's contact labels and the other fixed words, in the return's language."""
 
     phone_label: str

@@ -45,11 +45,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from msgspec import Struct
 from sqlalchemy import (
     ARRAY,
     BigInteger,
@@ -232,8 +232,7 @@ def zone() -> str | None:
 # --- which complaints are read from the rollups, which live ---------------------------------
 
 
-@dataclass(frozen=True)
-class Split:
+class Split(Struct, frozen=True):
     """The rollups count the settled complaints of the weeks from `first` to `last` (Mondays;
     None: unbounded); `live` selects every other complaint of the period (from `period_from` to
     `period_before`, the filter's own bounds)."""

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from msgspec import Struct
 from sqlalchemy import Select, select, union_all
 
 from ..auth.models import User
@@ -33,8 +33,7 @@ from . import outcome_rollup
 LOWEST_LIMIT = 10
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(Struct, frozen=True):
     """Ratings of one group: its key (category code, tier level, owner id; None: no owner), its
     name for the reader, how many, and their average (None: none)."""
 
@@ -44,8 +43,7 @@ class Line:
     average: float | None
 
 
-@dataclass(frozen=True)
-class SatisfactionFigures:
+class SatisfactionFigures(Struct, frozen=True):
     start: datetime
     end: datetime
     overall: Line
@@ -54,8 +52,7 @@ class SatisfactionFigures:
     by_owner: list[Line]
 
 
-@dataclass(frozen=True)
-class LowRated:
+class LowRated(Struct, frozen=True):
     number: str
     slug: str
     score: int

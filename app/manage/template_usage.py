@@ -5,9 +5,9 @@ rollups."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from msgspec import Struct
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -22,8 +22,7 @@ from . import outcome_rollup
 NO_END = datetime(2200, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class TemplateUsage:
+class TemplateUsage(Struct, frozen=True):
     template: AnswerTemplate
     letters: int  # letters sent, started from the template
     versions: int  # how many of its versions they were started from

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
+from msgspec import Struct
 from sqlalchemy import select
 
 from ..auth.models import User
@@ -28,8 +28,7 @@ class BulkAction(enum.StrEnum):
     MOVE = "move"  # to a tier: `move_to_tier`
 
 
-@dataclass(frozen=True)
-class Refusal:
+class Refusal(Struct, frozen=True):
     number: str  # the complaint's number, or the id given when there is no such complaint
     why: str
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from msgspec import Struct
 from sqlalchemy import (
     ColumnElement,
     Float,
@@ -81,8 +81,7 @@ class DueFilter(enum.StrEnum):
     DUE_SOON = "due_soon"
 
 
-@dataclass(frozen=True)
-class QueueFilter:
+class QueueFilter(Struct, frozen=True):
     """What the queue is narrowed to (always open complaints only)."""
 
     scope: Scope = Scope.ALL
@@ -92,15 +91,13 @@ class QueueFilter:
     due: DueFilter | None = None
 
 
-@dataclass(frozen=True)
-class QueuePage:
+class QueuePage(Struct, frozen=True):
     rows: list[Row[Any]]
     next_after: Cursor | None
     previous_before: Cursor | None
 
 
-@dataclass(frozen=True)
-class QueueCounts:
+class QueueCounts(Struct, frozen=True):
     """Open complaints in the filter's scope and tier, and how many are overdue or due soon."""
 
     total: int
@@ -338,8 +335,7 @@ def _position(cursor: Cursor) -> Any:
 CLOCK = "clock"
 
 
-@dataclass(frozen=True)
-class QueueLine:
+class QueueLine(Struct, frozen=True):
     """A queue row and its running deadline: which one, when, when it turns "due soon", and
     how it stands at the moment the page was made."""
 

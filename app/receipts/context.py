@@ -7,8 +7,9 @@ the database, the clock or Flask. `build_receipt_context()` formats one from a s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from ..complaints.access import display_access_code
 from ..dates import format_day, format_deadline, format_moment
@@ -17,8 +18,7 @@ if TYPE_CHECKING:
     from ..complaints.models import Complaint
 
 
-@dataclass(frozen=True)
-class ReceiptContext:
+class ReceiptContext(Struct, frozen=True):
     """Everything printed on a two-copy receipt, already formatted for its language."""
 
     language: str  # "en", "ru", "ro" or "uk": selects the wording in pdf_templates/

@@ -17,10 +17,10 @@ which staff keep and file, never carries it.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
 import segno
 from babel import Locale
+from msgspec import Struct
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
@@ -45,8 +45,7 @@ PAGE_WIDTH, PAGE_HEIGHT = A4
 _COPY_FORM = "ReceiptCopy"
 
 
-@dataclass(frozen=True)
-class _Box:
+class _Box(Struct, frozen=True):
     """One copy's drawing area in page coordinates."""
 
     left: float

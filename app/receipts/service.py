@@ -4,13 +4,13 @@ its signed record (gather its values, then render them)."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
+from msgspec.structs import replace
 
 from ..complaints.models import CHANNEL_SIGNATURE, Channel, Complaint
 from ..documents.signature import sign_document

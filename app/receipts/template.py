@@ -4,14 +4,14 @@ loaded by the documents' shared loader (app/documents/template.py) with the orga
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from ..documents.template import NBSP, Color, DocumentTemplate, HouseStyle, load_document_template
 
 
-@dataclass(frozen=True)
-class Wording:
+class Wording(Struct, frozen=True):
     """All receipt text for one language; `{placeholders}` are filled by the renderer."""
 
     document_title: str  # {number}
@@ -78,8 +78,7 @@ def _unbroken(name: str) -> str:
     return name.strip().replace(" ", NBSP)
 
 
-@dataclass(frozen=True)
-class Layout(HouseStyle):
+class Layout(HouseStyle, frozen=True):
     """Geometry (PDF points), font sizes, line limits and colours of the receipt."""
 
     margin_x: float

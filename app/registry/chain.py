@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 from flask import current_app
+from msgspec import Struct
 from sqlalchemy import bindparam, select, update
 
 from ..clock import now_utc
@@ -101,8 +101,7 @@ def sealed(
     }
 
 
-@dataclass(frozen=True)
-class Private:
+class Private(Struct, frozen=True, dict=True):
     """The private part of an entry (personal data, free text) and the salt of its complaint."""
 
     salt: str

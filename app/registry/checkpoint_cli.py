@@ -5,11 +5,11 @@ REGISTRY_CHECKPOINT_INTERVAL seconds."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from msgspec import Struct
 
 from ..extensions import db
 from ..mail.auditors import mail_checkpoint
@@ -19,8 +19,7 @@ from .checkpoints import Checkpoint, current_checkpoint, heads_moved_since, late
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Published:
+class Published(Struct, frozen=True):
     checkpoint: Checkpoint
     path: Path
     mailed_to: tuple[str, ...]

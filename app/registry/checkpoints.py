@@ -23,12 +23,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from msgspec import Struct
+from msgspec.structs import replace
 from sqlalchemy import select
 
 from ..audit.models import AuditChainHead, AuditEvent
@@ -55,8 +56,7 @@ class CheckpointUnreadable(ValueError):
     """A file in the checkpoint folder is not a checkpoint (not JSON, or fields missing)."""
 
 
-@dataclass(frozen=True)
-class Checkpoint:
+class Checkpoint(Struct, frozen=True):
     """Where both chains stood at `at`, signed by the key `key_id`."""
 
     position: int
@@ -81,8 +81,7 @@ class Checkpoint:
         return _signature_valid(self.body(), self.key_id, self.signature, signer)
 
 
-@dataclass(frozen=True)
-class Verified:
+class Verified(Struct, frozen=True):
     """A signed note that a full verification at `at` confirmed the chain up to a checkpoint."""
 
     checkpoint: str  # the checkpoint's file name

@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +28,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.x509.oid import NameOID
+from msgspec import Struct, field
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -57,8 +57,7 @@ def document_record(
     return record
 
 
-@dataclass(frozen=True)
-class DocumentCheck:
+class DocumentCheck(Struct, frozen=True):
     """What the check found: genuine, or the reasons it is not."""
 
     genuine: bool

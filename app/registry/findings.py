@@ -3,11 +3,10 @@ audit trail and the checkpoints, in words for people and as JSON for machines.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Struct, frozen=True):
     """One finding: where (chain position and/or number), what is wrong, and, where it can be
     said, what the signed record expects and what was found instead."""
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask import Response, current_app
 from flask_babel import gettext as _
+from msgspec import Struct
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import ServiceUnavailable
@@ -45,8 +45,7 @@ log = logging.getLogger(__name__)
 DOCUMENT_ISSUED = "document_issued"
 
 
-@dataclass(frozen=True)
-class DocumentKey:
+class DocumentKey(Struct, frozen=True):
     """Which document: a receipt of a complaint in a language (or its n-th reprint), or a letter."""
 
     kind: DocumentKind

@@ -11,9 +11,9 @@ appends to the chain with `chain.append_entry`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from msgspec import Struct
 from sqlalchemy import Table, bindparam, insert, literal, select, update
 
 from ..clock import now_utc
@@ -29,8 +29,7 @@ if TYPE_CHECKING:
 _HEAD = ChainHead.__table__
 
 
-@dataclass(frozen=True)
-class Reservation:
+class Reservation(Struct, frozen=True):
     """A number, and the place on the chain of the entry that will record it."""
 
     number: int

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from msgspec import Struct
 
 from ..files import write_new_file
 
@@ -17,19 +18,19 @@ class RegistryKeyMissing(RuntimeError):
     """The key file does not exist and may not be created here."""
 
 
-@dataclass(frozen=True)
-class RegistrySigner:
+class RegistrySigner(Struct, frozen=True, dict=True):
     """Signs entry digests and checks signatures with the registry key."""
 
     private_key: Ed25519PrivateKey
-    public_key: Ed25519PublicKey = field(init=False)
-    #: Short, stable name of the key: the start of the SHA-256 of its raw public bytes.
-    key_id: str = field(init=False)
 
-    def __post_init__(self) -> None:
-        public_key = self.private_key.public_key()
-        object.__setattr__(self, "public_key", public_key)
-        object.__setattr__(self, "key_id", key_id_of(public_key))
+    @cached_property
+    def public_key(self) -> Ed25519PublicKey:
+        return self.private_key.public_key()
+
+    @cached_property
+    def key_id(self) -> str:
+        """Short, stable name of the key: the start of the SHA-256 of its raw public bytes."""
+        return key_id_of(self.public_key)
 
     def public_pem(self) -> bytes:
         return self.public_key.public_bytes(

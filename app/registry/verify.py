@@ -26,12 +26,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
+from msgspec import Struct, field
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Bundle, selectinload
 
@@ -61,8 +61,7 @@ from .models import ChainHead, EntryKind, EntryPrivate, IssuedDocument, NumberCo
 from .signing import RegistrySigner
 
 
-@dataclass
-class Report:
+class Report(Struct):
     #: Where the walk started: None from the start, else the position of the verified checkpoint.
     since_position: int | None = None
     last_position: int = 0

@@ -15,9 +15,10 @@ the report's language already.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
+
+from msgspec import Struct
 
 from ..clock import local_day_start
 from ..complaints.filters import ComplaintFilter
@@ -30,8 +31,7 @@ from ..workflow.models import DeadlineKind
 Kind = Literal["text", "count", "percent", "hours", "decimal"]
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(Struct, frozen=True):
     """A label in the report's wording: `code` names it in the template's `terms`, and
     `params` fill its placeholders (counts)."""
 
@@ -42,14 +42,12 @@ class Term:
 Cell = str | int | float | Term | None  # None: no data
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(Struct, frozen=True):
     code: str  # its heading in the template's `columns`
     kind: Kind
 
 
-@dataclass(frozen=True)
-class ReportTable:
+class ReportTable(Struct, frozen=True):
     """One of the dashboard's tables: `code` names its title in the template's `tables`."""
 
     code: str
@@ -57,8 +55,7 @@ class ReportTable:
     rows: tuple[tuple[Cell, ...], ...]
 
 
-@dataclass(frozen=True)
-class Headline:
+class Headline(Struct, frozen=True):
     """A headline figure: its value, and a detail line (`detail` names it in the template's
     `details`, `detail_values` fill it: name, value, kind)."""
 
@@ -69,8 +66,7 @@ class Headline:
     detail_values: tuple[tuple[str, int | float | None, Kind], ...] = ()
 
 
-@dataclass(frozen=True)
-class BarChart:
+class BarChart(Struct, frozen=True):
     """A simple bar chart: `code` names its title in the template's `charts`; "columns" are
     upright (weeks in order), "bars" lie down (a label each, longest first)."""
 
@@ -79,8 +75,7 @@ class BarChart:
     bars: tuple[tuple[str | Term, int], ...]
 
 
-@dataclass(frozen=True)
-class MonthlyReportContext:
+class MonthlyReportContext(Struct, frozen=True):
     """Everything printed in one monthly report, already in its language where it is data."""
 
     language: str  # "en", "ru", "ro" or "uk": selects the wording in pdf_templates/report/

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from babel.numbers import format_decimal
+from msgspec import Struct
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
@@ -226,8 +226,7 @@ def _draw_head(page: _Page) -> float:
     return y + leading - SECTION_GAP
 
 
-@dataclass(frozen=True)
-class _Card:
+class _Card(Struct, frozen=True):
     label: list[str]
     value: str
     detail: list[str]
@@ -409,8 +408,7 @@ def _draw_bar_chart(page: _Page, chart: BarChart) -> None:
 # --- tables --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(Struct, frozen=True):
     cells: list[list[str]]  # the lines of each cell
     height: float
 
@@ -457,8 +455,7 @@ def _heading_size(page: _Page, columns: Sequence[Column], widths: Sequence[float
     return max(size, layout.small_size - 1)
 
 
-@dataclass(frozen=True)
-class _TablePlan:
+class _TablePlan(Struct, frozen=True):
     """A table measured before it is drawn."""
 
     table: ReportTable

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from msgspec.structs import replace
 
 from ..clock import now_utc
 from ..languages import normalise_language

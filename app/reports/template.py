@@ -8,14 +8,14 @@ and cached.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from ..documents.template import Color, DocumentTemplate, HouseStyle, load_document_template
 
 
-@dataclass(frozen=True)
-class ReportWording:
+class ReportWording(Struct, frozen=True):
     """All report text for one language; `{placeholders}` are filled by the renderer."""
 
     document_title: str  # {period}
@@ -48,8 +48,7 @@ class ReportWording:
     generated: str  # {date}
 
 
-@dataclass(frozen=True)
-class ReportLayout(HouseStyle):
+class ReportLayout(HouseStyle, frozen=True):
     """Geometry (PDF points), font sizes and colours of the report. The names it shares
     with the receipt's and letter's layouts are what the shared drawing pieces read."""
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import bisect
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +24,7 @@ from types import MappingProxyType
 from typing import Any
 
 from flask import current_app
+from msgspec import Struct
 from sqlalchemy import func, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -57,8 +57,7 @@ _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class Category:
+class Category(Struct, frozen=True):
     code: str  # immutable once created: complaints store it
     names: Mapping[str, str]  # language -> name; English always present
     retired: bool = False  # no longer offered for new complaints; still named on old ones
@@ -67,8 +66,7 @@ class Category:
         return self.names.get(language) or self.names["en"]
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(Struct, frozen=True, dict=True):
     """Every setting in force at one moment, parsed and ready to use."""
 
     categories: tuple[Category, ...]
@@ -134,7 +132,7 @@ def default_values(config: Mapping[str, Any]) -> dict[str, Any]:
             for t in sorted(config["ESCALATION_TIERS"], key=lambda t: t["level"])
         ],
         "first_response_hours": int(config["FIRST_RESPONSE_HOURS"]),
-        "organisation": {name: getattr(organisation, name) for name in Organisation.__dataclass_fields__},
+        "organisation": {name: getattr(organisation, name) for name in Organisation.__struct_fields__},
         "number_format": config["NUMBER_FORMAT"],
         "outgoing_number_format": config["OUTGOING_NUMBER_FORMAT"],
         "tier_addresses": {
@@ -180,16 +178,14 @@ def build_settings(values: Mapping[str, Any], config: Mapping[str, Any]) -> Sett
     )
 
 
-@dataclass(frozen=True)
-class Version:
+class Version(Struct, frozen=True):
     id: int
     key: str
     value: Any
     effective_from: datetime
 
 
-@dataclass(frozen=True)
-class _History:
+class _History(Struct, frozen=True):
     """All stored versions, per key in effective order, as read at one stamp of the table."""
 
     stamp: tuple[int, int | None]

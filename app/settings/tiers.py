@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from msgspec import Struct
 
-@dataclass(frozen=True)
-class Tier:
+
+class Tier(Struct, frozen=True):
     level: int
     names: Mapping[str, str]
     resolution_days: int | None  # None: the last tier, where no deadline pushes it further
@@ -18,8 +18,7 @@ class Tier:
         return self.names.get(language) or self.names["en"]
 
 
-@dataclass(frozen=True)
-class TierPolicy:
+class TierPolicy(Struct, frozen=True):
     """The tiers and the rules that move complaints between them."""
 
     tiers: tuple[Tier, ...]

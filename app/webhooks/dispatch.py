@@ -17,10 +17,10 @@ import logging
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
+from msgspec import Struct, field
 from sqlalchemy import func, insert, select
 
 from ..clock import now_utc
@@ -54,8 +54,7 @@ def head_position() -> int:
     return db.session.scalar(select(func.coalesce(func.max(RegistryEntry.position), 0))) or 0
 
 
-@dataclass
-class WebhookReport:
+class WebhookReport(Struct):
     """What one dispatcher run did."""
 
     made: int = 0  # delivery rows made from new entries
@@ -110,8 +109,7 @@ def _collect_one(endpoint_id: int, limit: int) -> tuple[int, bool]:
     return len(rows), len(entries) == limit
 
 
-@dataclass(frozen=True)
-class _Attempt:
+class _Attempt(Struct, frozen=True):
     ok: bool
     status: int | None = None
     error: str | None = None

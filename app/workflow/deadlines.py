@@ -13,11 +13,11 @@ to do for it and never looks at it again; its main complaint's deadlines answer 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, Protocol
 
+from msgspec import Struct
 from sqlalchemy import ColumnElement, case, literal_column, null
 
 from ..clocks.calendar import WorkingCalendar
@@ -149,8 +149,7 @@ def next_due_sql() -> ColumnElement[datetime | None]:
     return case((Complaint.status.not_in(sorted(OPEN)), null()), else_=open_next_due_sql())
 
 
-@dataclass(frozen=True)
-class DueWork:
+class DueWork(Struct, frozen=True):
     """What enforcement must do for one complaint at one moment."""
 
     breach: str | None = None  # "first_response" or "resolution": record it and escalate

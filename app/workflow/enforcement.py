@@ -16,12 +16,12 @@ import gc
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
+from msgspec import Struct, field
 from sqlalchemy import ARRAY, Integer, any_, bindparam, select, text, tuple_, update
 
 from ..clocks.models import ComplaintClock
@@ -77,8 +77,7 @@ _UPDATE = (
 )
 
 
-@dataclass(frozen=True)
-class SweepStep:
+class SweepStep(Struct, frozen=True):
     """One thing a pass did (or, in a dry run, would do) to one complaint: a breach recorded
     (and escalated below the top tier) or a due-soon warning sent."""
 
@@ -97,8 +96,7 @@ class SweepStep:
         return f"{self.number}: {self.deadline} deadline breached (due {due}){rise}"
 
 
-@dataclass
-class EnforcementReport:
+class EnforcementReport(Struct):
     at: datetime
     dry_run: bool
     breaches: int = 0
@@ -187,8 +185,7 @@ def _plan_all(at: datetime, policy: TierPolicy, batch_size: int, report: Enforce
             return
 
 
-@dataclass
-class _Step:
+class _Step(Struct):
     """One breach or warning planned for one complaint."""
 
     step: SweepStep
@@ -197,8 +194,7 @@ class _Step:
     escalation: EscalationPlan | None = None
 
 
-@dataclass
-class _Plan:
+class _Plan(Struct):
     state: SimpleNamespace  # the complaint's deadline columns after its steps
     clocks: list[SimpleNamespace]  # its regulatory clocks that changed
     steps: list[_Step] = field(default_factory=list)

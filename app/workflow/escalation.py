@@ -11,9 +11,10 @@ by the caller, once all its changes are made. No session, no request: plain comp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+
+from msgspec import Struct
 
 from ..complaints.models import ComplaintStatus
 from ..notifications.models import Audience, NotificationKind
@@ -34,8 +35,7 @@ class Escalating(Protocol):
     tier: int
 
 
-@dataclass(frozen=True)
-class EscalationPlan:
+class EscalationPlan(Struct, frozen=True):
     """Everything one escalation writes, except what only the writing knows (the entry position)."""
 
     #: The complaint's new column values: its tier and its resolution clock.

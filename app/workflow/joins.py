@@ -37,9 +37,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from msgspec import Struct
 from sqlalchemy import or_, select
 
 from ..auth.models import User
@@ -133,8 +133,7 @@ def join_complaint(complaint: Complaint, *, into: Complaint, reason: str, by: Us
 # Related complaints -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Related:
+class Related(Struct, frozen=True):
     """A complaint linked to another one, with the note of the link as it stands."""
 
     complaint: Complaint

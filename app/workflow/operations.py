@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +21,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from msgspec import Struct
+from msgspec.structs import asdict
 from sqlalchemy import select
 
 from ..auth.models import User
@@ -568,8 +569,7 @@ def review_escalation(complaint: Complaint, *, decision: ReviewDecision, instruc
     return review
 
 
-@dataclass(frozen=True)
-class TransferOutcome:
+class TransferOutcome(Struct, frozen=True):
     transferred_to: User | None  # None when the complaint was escalated instead
     escalation: Escalation | None
 
@@ -686,8 +686,7 @@ def request_information(complaint: Complaint, *, body: str, by: User,
                                  evidence=evidence)
 
 
-@dataclass(frozen=True)
-class Redress:
+class Redress(Struct, frozen=True):
     """What a decision offers: an amount in a currency, a remedy that is not money, or both."""
 
     amount: Decimal | None = None
@@ -937,8 +936,7 @@ def reopen(complaint: Complaint, *, reason: str, by: User) -> Complaint:
 RECEIVED_CHANNELS = (Channel.POST, Channel.PHONE, Channel.IN_PERSON, Channel.EMAIL)
 
 
-@dataclass(frozen=True)
-class Received:
+class Received(Struct, frozen=True):
     """A reply or dispute that came on paper, by phone, in person (or an e-mail handled by
     hand): how it came, the day it was received, and the member of staff who records it."""
 
@@ -963,8 +961,7 @@ def _check_received(complaint: Complaint, received: Received) -> None:
                date=format_day(registered_on, get_locale())))
 
 
-@dataclass(frozen=True)
-class ComplainantReply:
+class ComplainantReply(Struct, frozen=True):
     message: CaseMessage
     escalation: Escalation | None
 

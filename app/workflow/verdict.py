@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from msgspec import Struct
 from sqlalchemy import select
 
 from ..clock import now_utc
@@ -60,8 +60,7 @@ def rating_ends_at(complaint: Complaint) -> datetime | None:
     return complaint.closed_at + rating_window(current_settings().rating_window_days)
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(Struct, frozen=True):
     """What the tracking page and the case page show of the verdict: the rating given, or
     whether one may still be given and until when."""
 

@@ -28,10 +28,10 @@ definitions that the queries share (the README and the page say the same).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from msgspec import Struct, field
 from sqlalchemy import ColumnElement, and_, or_
 
 from ...complaints.filters import ComplaintFilter, filter_conditions
@@ -72,8 +72,7 @@ def met(table: Any = Facts) -> ColumnElement[bool]:
 # --- the values --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Share:
+class Share(Struct, frozen=True):
     """`met` out of `total`; `value` is None when there is nothing to divide."""
 
     met: int
@@ -88,8 +87,7 @@ class Share:
         return None if self.value is None else 100 * self.value
 
 
-@dataclass(frozen=True)
-class Percentiles:
+class Percentiles(Struct, frozen=True):
     """Nearest-rank median and 90th percentile of `count` durations, in hours (None: no data)."""
 
     count: int
@@ -97,8 +95,7 @@ class Percentiles:
     p90: float | None
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(Struct, frozen=True):
     complaints: int
     open: int
     compliance: Share
@@ -112,8 +109,7 @@ class Summary:
         return Share(self.disputed, self.answered)
 
 
-@dataclass(frozen=True)
-class OpenCounts:
+class OpenCounts(Struct, frozen=True):
     by_status: dict[ComplaintStatus, int]
     by_tier: dict[int, int]
 
@@ -122,8 +118,7 @@ class OpenCounts:
         return sum(self.by_status.values())
 
 
-@dataclass(frozen=True)
-class Week:
+class Week(Struct, frozen=True):
     monday: date  # the week's Monday in the organisation's time zone
     intake: int
     compliance: Share
@@ -134,8 +129,7 @@ class Week:
         return f"{year}-W{week:02d}"
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(Struct, frozen=True):
     """One line of a compliance breakdown: the group's key (and a name where it has one)."""
 
     key: Any
@@ -144,21 +138,18 @@ class Group:
     name: str | None = None
 
 
-@dataclass(frozen=True)
-class Bucket:
+class Bucket(Struct, frozen=True):
     low_days: int
     high_days: int | None
     count: int
 
 
-@dataclass(frozen=True)
-class Timings:
+class Timings(Struct, frozen=True):
     first_response: Percentiles
     resolution: Percentiles
 
 
-@dataclass
-class Breaches:
+class Breaches(Struct):
     by_kind: dict[DeadlineKind, int] = field(default_factory=dict)
 
     @property
@@ -166,8 +157,7 @@ class Breaches:
         return sum(self.by_kind.values())
 
 
-@dataclass(frozen=True)
-class Overview:
+class Overview(Struct, frozen=True):
     """Every figure but the timings, from one read of the complaints counted.
 
     - `summary`: the headline figures: complaints, open, compliance, answered and disputed

@@ -7,11 +7,11 @@ read live from `complaint_facts` in one statement.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from msgspec import Struct, field
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -87,8 +87,7 @@ def overview(f: ComplaintFilter, now: datetime, timezone: str | None = None,
         return _finished(tally)
 
 
-@dataclass
-class _Line:
+class _Line(Struct):
     """The counts of one line of a compliance breakdown."""
 
     complaints: int = 0
@@ -96,8 +95,7 @@ class _Line:
     eligible: int = 0
 
 
-@dataclass
-class _Tally:
+class _Tally(Struct):
     """The figures' sums, added to from the rows read live and from the rollups, for `parts`."""
 
     parts: frozenset[str] = PARTS
