@@ -109,7 +109,7 @@ def _font_paths(templates_dir: Path, fonts: Mapping[str, str]) -> tuple[Path, Pa
 
 
 def _frozen_from_json(cls: type[T], data: Mapping[str, Any]) -> T:
-    """Build the frozen dataclass `cls` from JSON: lists become tuples (colours), objects
+    """Build the frozen Struct `cls` from JSON: lists become tuples (colours), objects
     read-only mappings (channel names), and unknown or missing keys raise."""
     names = {f.name for f in fields(cls)}
     unknown = set(data) - names
