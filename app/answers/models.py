@@ -2,7 +2,6 @@
 (each edit is a new one; a version is never changed), the texts of a version per language, and
 each use (a letter that was started from a version)."""
 
-from __future__ import annotations
 
 from datetime import datetime
 
@@ -31,11 +30,11 @@ class AnswerTemplate(db.Model):
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     retired_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    versions: Mapped[list[AnswerTemplateVersion]] = relationship(
+    versions: Mapped[list["AnswerTemplateVersion"]] = relationship(
         back_populates="template", order_by="AnswerTemplateVersion.number")
 
     @property
-    def current(self) -> AnswerTemplateVersion:
+    def current(self) -> "AnswerTemplateVersion":
         """The newest version: the one offered and edited."""
         return self.versions[-1]
 
@@ -53,11 +52,11 @@ class AnswerTemplateVersion(db.Model):
 
     template: Mapped[AnswerTemplate] = relationship(back_populates="versions")
     created_by: Mapped[User] = relationship()
-    texts: Mapped[list[AnswerTemplateText]] = relationship(order_by="AnswerTemplateText.language")
+    texts: Mapped[list["AnswerTemplateText"]] = relationship(order_by="AnswerTemplateText.language")
 
     __table_args__ = (UniqueConstraint("template_id", "number"),)
 
-    def text(self, language: str) -> AnswerTemplateText | None:
+    def text(self, language: str) -> "AnswerTemplateText | None":
         return next((t for t in self.texts if t.language == language), None)
 
     def title(self, language: str) -> str:

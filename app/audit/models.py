@@ -1,7 +1,6 @@
 """Audit events. Rows are only ever inserted: nothing in the app updates or deletes them, and
 each is linked into a hash chain (app/audit/chain.py) so that an edit or a removal shows."""
 
-from __future__ import annotations
 
 from datetime import datetime
 

@@ -1,6 +1,5 @@
 """Staff user accounts."""
 
-from __future__ import annotations
 
 import hashlib
 from datetime import datetime

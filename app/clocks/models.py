@@ -6,7 +6,6 @@ app/clocks/enforcement.py), so the row is easy to query and the chain vouches fo
 (`flask registry verify` compares each row with the last signed state of its clock).
 """
 
-from __future__ import annotations
 
 from datetime import datetime
 

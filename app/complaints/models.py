@@ -1,6 +1,5 @@
 """The complaint and its evidence files."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
@@ -180,16 +179,16 @@ class Complaint(db.Model):
     #: The evidence of the intake record: the files registered with the complaint. Files that
     #: came later (with a reply, a dispute, a letter, or added by the desk) name the signed event
     #: that brought them (`Attachment.entry_position`) and are not among these.
-    attachments: Mapped[list[Attachment]] = relationship(
+    attachments: Mapped[list["Attachment"]] = relationship(
         back_populates="complaint", order_by="Attachment.id",
         primaryjoin="and_(Complaint.id == Attachment.complaint_id, Attachment.entry_position.is_(None))",
     )
-    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    owner: Mapped["User | None"] = relationship(foreign_keys=[owner_id])
     #: Its regulatory clocks (app/clocks/models.py), in the order they were started.
-    clocks: Mapped[list[ComplaintClock]] = relationship(order_by="ComplaintClock.id", viewonly=True)
+    clocks: Mapped[list["ComplaintClock"]] = relationship(order_by="ComplaintClock.id", viewonly=True)
     #: Its join to an earlier complaint of the same complainant (None: not joined); from then on
     #: it is handled through that one (app/workflow/joins.py).
-    joined: Mapped[ComplaintJoin | None] = relationship(
+    joined: Mapped["ComplaintJoin | None"] = relationship(
         primaryjoin="Complaint.id == ComplaintJoin.complaint_id", viewonly=True, uselist=False)
 
     __table_args__ = (

@@ -1,6 +1,5 @@
 """Idempotency keys: a repeated submission returns the first registration, not a second one."""
 
-from __future__ import annotations
 
 from datetime import datetime
 

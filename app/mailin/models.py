@@ -7,7 +7,6 @@ anything is read from it. Rows are never deleted: a message filed as not a compl
 listed as filed.
 """
 
-from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
@@ -98,7 +97,7 @@ class InboundMail(db.Model):
     #: Why it is not a complaint (filed).
     filed_reason: Mapped[str | None] = mapped_column(Text)
 
-    attachments: Mapped[list[InboundMailAttachment]] = relationship(
+    attachments: Mapped[list["InboundMailAttachment"]] = relationship(
         back_populates="mail", order_by="InboundMailAttachment.position"
     )
     decided_by: Mapped[User | None] = relationship()

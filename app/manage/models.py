@@ -11,7 +11,6 @@ instead of the ~1 kB complaint rows, and never join messages or breaches.
 `app.manage.facts.recomputed()` computes the same rows from scratch; the tests compare them.
 """
 
-from __future__ import annotations
 
 import enum
 from datetime import date, datetime

@@ -39,7 +39,6 @@ replaces them (`flask figures rebuild`: after the time zone changed, or a bulk l
 triggers); `fill_closure_bands()` sets the band of decided complaints that have none (a bulk load's).
 """
 
-from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable

@@ -4,7 +4,6 @@ A row is only a request to send; delivery (app/notifications/delivery.py) happen
 commit, is retried with backoff on failure, and never rolls back what it announces.
 """
 
-from __future__ import annotations
 
 import enum
 from datetime import datetime

@@ -1,6 +1,5 @@
 """Receipts printed at the desk: the first print is the original, every later one a duplicate."""
 
-from __future__ import annotations
 
 from datetime import datetime
 

@@ -1,7 +1,6 @@
 """Tables of the registry itself: number counters, the chain head, the signed entries and the
 documents issued."""
 
-from __future__ import annotations
 
 import enum
 from datetime import datetime

@@ -7,7 +7,6 @@ So a receipt, a letter or a report is rendered with the values in force when its
 made, and the table is also the history of who changed what.
 """
 
-from __future__ import annotations
 
 from datetime import datetime
 

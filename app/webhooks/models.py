@@ -1,6 +1,5 @@
 """Webhook endpoints and their deliveries."""
 
-from __future__ import annotations
 
 import json
 from datetime import datetime

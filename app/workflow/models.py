@@ -5,7 +5,6 @@ registry entry that records the same event; the rows make the facts easy to quer
 entries make them tamper-evident.
 """
 
-from __future__ import annotations
 
 from datetime import date, datetime
 

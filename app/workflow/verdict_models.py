@@ -7,7 +7,6 @@ makes the satisfaction figures easy to query (by the moment it was given: indexe
 makes it tamper-evident. One rating per complaint, ever (unique).
 """
 
-from __future__ import annotations
 
 from datetime import datetime, timedelta
 
