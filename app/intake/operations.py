@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from msgspec import Struct, field
+from msgspec import Struct
 from msgspec.structs import asdict
 from sqlalchemy import bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -59,7 +59,7 @@ class ComplaintSubmission(Struct, frozen=True):
     language: str
     signature_name: str
     declaration_confirmed: bool
-    attachments: tuple[Evidence, ...] = field(default=())
+    attachments: tuple[Evidence, ...] = ()
 
     def request_hash(self) -> str:
         """Digest of the content, to tell a repeated submission from a different one."""

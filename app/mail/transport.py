@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
-from msgspec import Struct, field
+from msgspec import Struct
 
 from ..clock import now_utc
 
@@ -41,7 +41,7 @@ class OutgoingMail(Struct, frozen=True):
     subject: str
     body: str
     language: str
-    attachments: tuple[MailAttachment, ...] = field(default=())
+    attachments: tuple[MailAttachment, ...] = ()
     #: Stable per outbox row, so a receiving server can drop a duplicate of a re-sent message.
     message_id: str | None = None
     #: Where a reply goes: the registry's mailbox, read by mail intake (app/mailin); None: no header.
