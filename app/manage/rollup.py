@@ -398,8 +398,13 @@ def less_where(s: Split, index: int, f: ComplaintFilter) -> list[ColumnElement[b
     """The settled complaints of the `index`-th part of `s.less` that the filters `f` (category,
     channel, tier; not its period) count."""
     _, start, before = s.less[index]
-    return [settled(), Facts.registered_at >= start, Facts.registered_at < before,
-            *filter_conditions(ComplaintFilter(category=f.category, channel=f.channel, tier=f.tier), Facts)]
+    return [settled(), Facts.registered_at >= start, Facts.registered_at < before, *_kept_by(f)]
+
+
+def _kept_by(f: ComplaintFilter) -> list[ColumnElement[bool]]:
+    """The conditions on complaint_facts of the filters `f` that the rollups are kept by
+    (category, channel, tier), not its period."""
+    return filter_conditions(ComplaintFilter(category=f.category, channel=f.channel, tier=f.tier), Facts)
 
 
 def monday_of(day: date) -> date:
@@ -425,8 +430,7 @@ def rolled_open_from(s: Split, f: ComplaintFilter, moment: datetime) -> int:
         parts.append(
             select(func.count()).select_from(Facts)
             .where(text(ROLLED_OPEN_SQL), Facts.registered_at >= moment,
-                   Facts.registered_at < local_day_start(monday + timedelta(days=7), zone_name),
-                   *filter_conditions(ComplaintFilter(category=f.category, channel=f.channel, tier=f.tier), Facts))
+                   Facts.registered_at < local_day_start(monday + timedelta(days=7), zone_name), *_kept_by(f))
             .scalar_subquery()
         )
     return int(reader().scalar(select(sum((func.coalesce(part, 0) for part in parts), literal(0)))) or 0)
