@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -43,12 +43,20 @@ from app.extensions import db
 from app.mail.delivery import deliver_all_due
 from test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _sync_playwright, _tiny_png
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Route
+
 pytestmark = pytest.mark.browser
 
 #: A Monday morning in Chișinău; each journey starts here and moves on from it.
 START = datetime(2026, 11, 23, 7, 30, tzinfo=UTC)
 PASSWORD = "correct horse 1"  # make_user's
 NUMBER = re.compile(r"^\d{4}/\d{6}$")
+# The print page's receipt frame has loaded its PDF (the frame's document, not the blank one it starts with).
+FRAME_LOADED = """() => {
+  const frame = document.getElementById("receipt-frame");
+  return frame.contentWindow.location.href !== "about:blank" && frame.contentDocument.readyState === "complete";
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -321,11 +329,18 @@ def test_a_clerk_registers_a_walk_in_complaint_and_prints_the_receipt(
         expect(page.locator(".eyebrow")).to_contain_text("In person")
         journey.shot("case-page")
 
+        # Hold print.js back until the receipt's frame has loaded: the order a loaded machine can
+        # meet, where the frame's load event has fired before the script could listen for it.
+        held: list[Route] = []
+        journey.context.route("**/static/print.js*", lambda route: held.append(route))
         with page.expect_popup() as popup:  # the print form opens the print page in a new tab
             page.get_by_test_id("print-receipt").click()
         printing = popup.value
-        printing.wait_for_url(re.compile(r"/prints/\d+$"))
+        printing.wait_for_url(re.compile(r"/prints/\d+$"), wait_until="commit")
         expect(printing.locator("h1")).to_contain_text(number)
+        printing.wait_for_function(FRAME_LOADED)
+        assert len(held) == 1 and printing.evaluate("window.__printRequests") is None
+        held[0].continue_()
         printing.wait_for_function("() => window.__printRequests === 1")  # print.js asked, once the PDF loaded
         journey.shot("print-page", printing)
         pdf = journey.context.request.get(live_server + printing.get_by_test_id("receipt-pdf").get_attribute("href"))
