@@ -130,13 +130,14 @@ def app_peer(database_url: str, workdir: Path, rate_limit_storage: str = "memory
     return Peer("app", Path(sys.executable), "wsgi:app", ROOT, env, [[flask, "--app", "wsgi", "db", "upgrade"]])
 
 
-def bare_peer(database_url: str) -> Peer:
-    """The independent bare Flask endpoint on `database_url` (its own two tables)."""
+def bare_peer(database_url: str, signed: bool = False) -> Peer:
+    """The independent bare Flask endpoint on `database_url` (its own tables); `signed`: with the
+    checks, the signed entry and the outbox row besides (system `bare-signed`)."""
     from benchmarks.bare_flask_app import create_tables
 
-    env = {**os.environ, "BARE_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
-    return Peer("bare", Path(sys.executable), "benchmarks.bare_flask_app:create_app()", ROOT, env,
-                prepare_call=lambda: create_tables(database_url))
+    env = {**os.environ, "BARE_DATABASE_URL": database_url, "BARE_SIGNED": "1" if signed else "0", "PYTHONPATH": str(ROOT)}
+    return Peer("bare-signed" if signed else "bare", Path(sys.executable), "benchmarks.bare_flask_app:create_app()",
+                ROOT, env, prepare_call=lambda: create_tables(database_url))
 
 
 def helpdesk_peer(database_url: str, workdir: Path) -> Peer:
