@@ -29,6 +29,7 @@ promise must pay:
     SHA-256 digest over the previous digest, an Ed25519 signature of the digest, the entry row
     inserted and the head's digest written;
   - inserts an outbox row (the acknowledgement to send to the complainant's e-mail).
+
 Durability is the app's: on SQLite WAL with `synchronous = FULL`, `BEGIN IMMEDIATE` for the
 writing transaction and the same busy timeout; on PostgreSQL the server's `synchronous_commit`
 (the app does not change it: `on` unless the server says otherwise), READ COMMITTED.
