@@ -125,10 +125,12 @@ class Config:
     DATABASE_BUSY_TIMEOUT = _env_int("DATABASE_BUSY_TIMEOUT", 30)
     #: How many times a unit of work is retried when the database reports a transient conflict.
     DATABASE_RETRIES = _env_int("DATABASE_RETRIES", 8)
-    #: Test a pooled connection before each request uses it, so the app recovers by itself
-    #: after the database restarts (a connection that fails mid-request is replaced too).
-    #: Not on SQLite, which has no server to restart (app.database.engine_options).
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: How a pooled connection is checked before a request uses it, so that the app recovers by
+    #: itself after the database server restarts (a connection that fails mid-request is
+    #: replaced too): "socket" (no round trip) or "ping" (a round trip each time, for a server
+    #: behind a connection pooler such as PgBouncer). Not on SQLite, which has no server to
+    #: restart (app.database.engine_options).
+    DATABASE_POOL_CHECK = os.environ.get("DATABASE_POOL_CHECK", "socket")
     #: Seconds clients are asked to wait (Retry-After) when the database cannot be reached.
     DATABASE_UNAVAILABLE_RETRY_AFTER = _env_int("DATABASE_UNAVAILABLE_RETRY_AFTER", 5)
 

@@ -52,11 +52,12 @@ def register_input_guard(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from . import i18n, migrations, ratelimits
-    from .database import configure_sqlite, engine_options
+    from .database import configure_server_pool, configure_sqlite, engine_options
     from .mail import delivery as mail_delivery
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
-        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+        app.config["DATABASE_POOL_CHECK"],
     )
     db.init_app(app)
     migrations.init_app(app)  # Flask-Migrate and Alembic load when a migration runs
@@ -70,6 +71,8 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["DATABASE_BUSY_TIMEOUT"])
+        else:
+            configure_server_pool(db.engine)
 
 
 def register_registry(app: Flask) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from select import POLLIN, POLLPRI, poll
 from typing import Any, TypeVar
 
 from flask import current_app
@@ -21,7 +22,7 @@ from msgspec import Struct
 from sqlalchemy import DateTime, Enum, Float, event, func, insert, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql import Executable
@@ -107,14 +108,53 @@ def in_unit_of_work() -> bool:
     return _writing.get()
 
 
-def engine_options(database_uri: str, options: Mapping[str, Any]) -> dict[str, Any]:
-    """The engine's options for `database_uri`: on SQLite without the pool's pre-ping. It
-    exists to replace a pooled connection that a database server dropped (a restart); an
-    SQLite file is opened in the process and has no server to lose, so the ping was one more
-    statement in every request (a registration's among them) that could not fail."""
+#: How a database server's pooled connection is checked as a request takes it (DATABASE_POOL_CHECK):
+#: "socket" looks at the connection's socket, no round trip (see `configure_server_pool`);
+#: "ping" sends the server an empty statement and waits for its answer (SQLAlchemy's
+#: `pool_pre_ping`), for a server behind a connection pooler such as PgBouncer, whose own
+#: connections to the app stay open when the server restarts.
+POOL_CHECKS = ("socket", "ping")
+
+
+def engine_options(database_uri: str, options: Mapping[str, Any], pool_check: str = "socket") -> dict[str, Any]:
+    """The engine's options for `database_uri`. The pool's pre-ping exists to replace a pooled
+    connection that a database server dropped (a restart). An SQLite file is opened in the
+    process and has no server to lose: no check at all. A server's connection is pinged only
+    when `pool_check` is "ping"; by default `configure_server_pool` looks at its socket
+    instead, which costs no round trip (the ping was one more round trip in every request that
+    uses the database, a registration's among them)."""
+    if pool_check not in POOL_CHECKS:
+        raise ValueError(f"DATABASE_POOL_CHECK must be one of {', '.join(POOL_CHECKS)}, not {pool_check!r}")
     if make_url(database_uri).get_backend_name() == "sqlite":
         return {**options, "pool_pre_ping": False}
-    return dict(options)
+    return {**options, "pool_pre_ping": pool_check == "ping"}
+
+
+def configure_server_pool(engine: Engine) -> None:
+    """Replace a pooled connection to a database server that the server has closed, before a
+    request uses it, without a round trip.
+
+    A connection waiting in the pool has nothing to read: the server only speaks when asked.
+    When it ends the session (a restart, `pg_terminate_backend`, an idle timeout) it writes its
+    reason and closes the socket, so the socket turns readable. Looking at it with `poll` and a
+    zero timeout costs one system call; a readable one is given up (DisconnectionError in the
+    pool's checkout: SQLAlchemy closes it and takes a fresh connection). Whatever else might
+    make an idle connection readable (a parameter the server reports after reloading its
+    configuration) costs no more than a new connection. A connection that dies after the check
+    fails its statement; the unit of work answers 503 and the pool drops it with every older
+    one (app/serving/outage.py), as it did with the ping."""
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if closed_by_server(dbapi_connection):
+            raise DisconnectionError("the database server closed this pooled connection")
+
+
+def closed_by_server(dbapi_connection: Any) -> bool:
+    """True when an idle connection's socket has something to read: the server ended it."""
+    poller = poll()
+    poller.register(dbapi_connection.fileno(), POLLIN | POLLPRI)
+    return bool(poller.poll(0))
 
 
 def configure_sqlite(engine: Engine, busy_timeout_s: int) -> None:

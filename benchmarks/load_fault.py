@@ -379,6 +379,7 @@ def production_environment(database_url: str, workdir: Path, port: int, workers:
         "ATTACHMENTS_DIR": str(instance / "attachments"),
         "MAIL_OUTBOX_DIR": str(instance / "outbox"),
         "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",  # production requires it (the links in mail and PDFs)
         # All 50 clients come from one loopback address; the per-address registration limit
         # (COMPLAINT_RATE_LIMIT, 20 per hour) is for the public, not for this load.
         "COMPLAINT_RATE_LIMIT": "100000000 per hour",

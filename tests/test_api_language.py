@@ -3,6 +3,7 @@ options the registering request depends on: behaviour kept while the request got
 
 from __future__ import annotations
 
+import pytest
 from flask_babel import force_locale
 
 from _support import valid_payload
@@ -28,8 +29,11 @@ def test_a_signed_in_staff_member_gets_the_status_title_in_their_own_language(ap
     assert answer.get_json()["status_title"] == _title(app, "uk") != _title(app, "ru")
 
 
-def test_the_pool_pings_a_database_server_but_not_an_sqlite_file():
+def test_the_pool_pings_a_database_server_only_when_asked_and_never_an_sqlite_file():
+    server = "postgresql+psycopg://postgres@127.0.0.1/registry"
     assert engine_options("sqlite:////tmp/registry.sqlite3", {"pool_pre_ping": True}) == {"pool_pre_ping": False}
-    assert engine_options("sqlite://", {}) == {"pool_pre_ping": False}
-    options = {"pool_pre_ping": True, "hide_parameters": True}
-    assert engine_options("postgresql+psycopg://postgres@127.0.0.1/registry", options) == options
+    assert engine_options("sqlite://", {}, "ping") == {"pool_pre_ping": False}
+    assert engine_options(server, {"hide_parameters": True}) == {"hide_parameters": True, "pool_pre_ping": False}
+    assert engine_options(server, {"hide_parameters": True}, "ping") == {"hide_parameters": True, "pool_pre_ping": True}
+    with pytest.raises(ValueError, match="DATABASE_POOL_CHECK must be one of socket, ping"):
+        engine_options(server, {}, "always")

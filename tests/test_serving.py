@@ -18,6 +18,7 @@ from sqlalchemy.pool import NullPool
 from _support import config_class, form_data, valid_payload
 from app import create_app
 from app.complaints.models import Complaint
+from app.database import closed_by_server
 from app.extensions import db
 from app.registry.models import NumberCounter, RegistryEntry
 from app.registry.verify import verify_registry
@@ -121,9 +122,13 @@ def test_a_registration_cut_off_by_a_lost_connection_stores_nothing_and_the_next
         assert verify_registry().ok
 
 
-def test_the_app_recovers_by_itself_when_the_server_dropped_every_connection(app, client):
+@pytest.mark.parametrize("pool_check", ["socket", "ping"])
+def test_the_app_recovers_by_itself_when_the_server_dropped_every_connection(make_app, pool_check):
     """As after a PostgreSQL restart: every pooled connection is dead; the next request is
-    served on a new one, without a 503 and without restarting the app."""
+    served on a new one, without a 503 and without restarting the app, whether the pool looks
+    at a connection's socket (the default) or pings the server."""
+    app = make_app(DATABASE_POOL_CHECK=pool_check)
+    client = app.test_client()
     if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "postgresql":
         pytest.skip("terminating server connections needs PostgreSQL")
     assert client.post("/api/v1/complaints", json=valid_payload()).status_code == 201
@@ -135,7 +140,8 @@ def test_the_app_recovers_by_itself_when_the_server_dropped_every_connection(app
     with outsider.connect() as killer:
         killed = killer.execute(
             text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                # with a timeout PostgreSQL waits until each backend has ended (said why, closed)
+                "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity"
                 " WHERE datname = :name AND pid <> pg_backend_pid()"
             ),
             {"name": make_url(url).database},
@@ -146,6 +152,28 @@ def test_the_app_recovers_by_itself_when_the_server_dropped_every_connection(app
     assert response.status_code == 201, response.get_data(as_text=True)
     assert response.get_json()["number"].endswith("/000002")
     assert _stored(app) == (2, 2, 2)
+
+
+def test_a_pooled_connection_the_server_ended_is_known_without_a_round_trip(app):
+    """What the pool's socket check (app.database.closed_by_server) tells apart: an idle
+    connection is quiet; one whose server process was ended has its reason and its close to read."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("a database server's connection")
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as idle, engine.connect() as ended, engine.connect() as killer:
+            idle_connection = idle.connection.dbapi_connection
+            ended_connection = ended.connection.dbapi_connection
+            pid = ended.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            ended.commit()  # idle again, no transaction open
+            assert not closed_by_server(idle_connection) and not closed_by_server(ended_connection)
+            assert killer.execute(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid}).scalar_one()
+            assert closed_by_server(ended_connection)
+            assert not closed_by_server(idle_connection)
+            ended.invalidate()
+    finally:
+        engine.dispose()
 
 
 def test_a_sqlite_file_locked_past_every_retry_answers_503_and_the_next_request_succeeds(make_app):
