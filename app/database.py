@@ -137,17 +137,27 @@ def configure_server_pool(engine: Engine) -> None:
     A connection waiting in the pool has nothing to read: the server only speaks when asked.
     When it ends the session (a restart, `pg_terminate_backend`, an idle timeout) it writes its
     reason and closes the socket, so the socket turns readable. Looking at it with `poll` and a
-    zero timeout costs one system call; a readable one is given up (DisconnectionError in the
-    pool's checkout: SQLAlchemy closes it and takes a fresh connection). Whatever else might
-    make an idle connection readable (a parameter the server reports after reloading its
-    configuration) costs no more than a new connection. A connection that dies after the check
-    fails its statement; the unit of work answers 503 and the pool drops it with every older
-    one (app/serving/outage.py), as it did with the ping."""
+    zero timeout costs one system call. Only a readable connection is pinged, and one that does
+    not answer is given up (DisconnectionError in the pool's checkout: SQLAlchemy closes it and
+    takes a fresh connection); whatever else might make an idle connection readable (a
+    parameter the server reports after reloading its configuration, a TLS record) costs that
+    one ping. A connection that dies after the check fails its statement; the unit of work
+    answers 503 and the pool drops it with every older one (app/serving/outage.py), as it did
+    with a ping before every request."""
+    dialect = engine.dialect
 
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        if closed_by_server(dbapi_connection):
+        if closed_by_server(dbapi_connection) and not _answers(dialect, dbapi_connection):
             raise DisconnectionError("the database server closed this pooled connection")
+
+
+def _answers(dialect: Dialect, dbapi_connection: Any) -> bool:
+    """The server answers a ping on this connection (the pool's pre-ping, done once)."""
+    try:
+        return bool(dialect.do_ping(dbapi_connection))
+    except dialect.loaded_dbapi.Error:
+        return False
 
 
 def closed_by_server(dbapi_connection: Any) -> bool:

@@ -8,6 +8,7 @@ import runpy
 import socket
 import sqlite3
 from pathlib import Path
+from select import POLLIN, poll
 
 import pytest
 from flask import Flask
@@ -174,6 +175,34 @@ def test_a_pooled_connection_the_server_ended_is_known_without_a_round_trip(app)
             ended.invalidate()
     finally:
         engine.dispose()
+
+
+def test_a_pooled_connection_with_something_harmless_to_read_is_pinged_and_kept(app):
+    """A readable idle connection is not always a closed one (here a notification it listens
+    for): the pool pings it once and hands out the same connection, to the same server process."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("a database server's connection")
+    with app.app_context():
+        with db.engine.connect() as pooled:
+            raw = pooled.connection.dbapi_connection
+            pid = pooled.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            pooled.execute(text("LISTEN registry_pool_check"))
+            pooled.commit()
+        outsider = create_engine(url, poolclass=NullPool)
+        with outsider.connect() as notifier:
+            notifier.execute(text("NOTIFY registry_pool_check"))
+            notifier.commit()
+        outsider.dispose()
+        waiting = poll()
+        waiting.register(raw.fileno(), POLLIN)
+        assert waiting.poll(10_000), "the notification did not arrive"  # waits for it, at most 10 s
+        assert closed_by_server(raw)
+        with db.engine.connect() as again:
+            assert again.connection.dbapi_connection is raw
+            assert again.execute(text("SELECT pg_backend_pid()")).scalar_one() == pid
+            again.execute(text("UNLISTEN *"))
+            again.commit()
 
 
 def test_a_sqlite_file_locked_past_every_retry_answers_503_and_the_next_request_succeeds(make_app):
