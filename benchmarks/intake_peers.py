@@ -4,7 +4,7 @@ django-helpdesk's public ticket form, under the same gunicorn settings, in one i
 Run from the project root:
 
     .venv/bin/python benchmarks/intake_peers.py [--seconds 8] [--connections 4,16]
-        [--workers 2] [--db sqlite|postgresql|both] [--systems app,app-form,bare,helpdesk]
+        [--workers 2] [--db sqlite|postgresql|both] [--systems app,bare-signed,bare,helpdesk]
         [--base-root TREE]
 
 For each database, every system gets a fresh database of its own (an SQLite file in a temporary
@@ -424,7 +424,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--connections", default="4,16", help="comma-separated connection counts")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers, every system alike")
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--systems", default="app,bare,helpdesk", help=f"some of {','.join(CLIENTS)}")
+    parser.add_argument("--systems", default="app,bare-signed,bare,helpdesk", help=f"some of {','.join(CLIENTS)}")
     parser.add_argument("--rate-limit-storage", default="auto",
                         help="the app's RATELIMIT_STORAGE_URI; auto: local Redis if it answers, else memory://")
     parser.add_argument(
