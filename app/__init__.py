@@ -52,7 +52,7 @@ def register_input_guard(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from . import i18n, migrations, ratelimits
-    from .database import configure_server_pool, configure_sqlite, engine_options
+    from .database import configure_pool, configure_sqlite, engine_options
     from .mail import delivery as mail_delivery
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
@@ -71,8 +71,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["DATABASE_BUSY_TIMEOUT"])
-        else:
-            configure_server_pool(db.engine)
+        configure_pool(db.engine)
 
 
 def register_registry(app: Flask) -> None:

@@ -109,7 +109,7 @@ def in_unit_of_work() -> bool:
 
 
 #: How a database server's pooled connection is checked as a request takes it (DATABASE_POOL_CHECK):
-#: "socket" looks at the connection's socket, no round trip (see `configure_server_pool`);
+#: "socket" looks at the connection's socket, no round trip (see `configure_pool`);
 #: "ping" sends the server an empty statement and waits for its answer (SQLAlchemy's
 #: `pool_pre_ping`), for a server behind a connection pooler such as PgBouncer, whose own
 #: connections to the app stay open when the server restarts.
@@ -120,7 +120,7 @@ def engine_options(database_uri: str, options: Mapping[str, Any], pool_check: st
     """The engine's options for `database_uri`. The pool's pre-ping exists to replace a pooled
     connection that a database server dropped (a restart). An SQLite file is opened in the
     process and has no server to lose: no check at all. A server's connection is pinged only
-    when `pool_check` is "ping"; by default `configure_server_pool` looks at its socket
+    when `pool_check` is "ping"; by default `configure_pool` looks at its socket
     instead, which costs no round trip (the ping was one more round trip in every request that
     uses the database, a registration's among them)."""
     if pool_check not in POOL_CHECKS:
@@ -130,25 +130,43 @@ def engine_options(database_uri: str, options: Mapping[str, Any], pool_check: st
     return {**options, "pool_pre_ping": pool_check == "ping"}
 
 
-def configure_server_pool(engine: Engine) -> None:
-    """Replace a pooled connection to a database server that the server has closed, before a
-    request uses it, without a round trip.
+def configure_pool(engine: Engine) -> None:
+    """Check each pooled connection as a request takes it: it must belong to this process, and
+    a database server's must still be open, both without a round trip.
 
-    A connection waiting in the pool has nothing to read: the server only speaks when asked.
-    When it ends the session (a restart, `pg_terminate_backend`, an idle timeout) it writes its
-    reason and closes the socket, so the socket turns readable. Looking at it with `poll` and a
-    zero timeout costs one system call. Only a readable connection is pinged, and one that does
-    not answer is given up (DisconnectionError in the pool's checkout: SQLAlchemy closes it and
-    takes a fresh connection); whatever else might make an idle connection readable (a
-    parameter the server reports after reloading its configuration, a TLS record) costs that
-    one ping. A connection that dies after the check fails its statement; the unit of work
-    answers 503 and the pool drops it with every older one (app/serving/outage.py), as it did
-    with a ping before every request."""
+    **This process's own.** A connection is a socket to the server (or an open SQLite file)
+    that a process shares with every child it forks. A worker forked from a master that had
+    used the engine (a preloading gunicorn whose WSGI module does not call
+    app/serving/workers.py's `after_fork`, a benchmark's table set-up) would find the master's
+    connection in its pool; two processes talking on one socket read each other's answers, so
+    statements get another statement's results. A connection opened by another process is
+    dropped without being closed (closing it would end the session of the process that owns
+    it) and the pool opens a new one (SQLAlchemy's recipe for pools and `os.fork`).
+
+    **Still open.** A database server's connection waiting in the pool has nothing to read:
+    the server only speaks when asked. When it ends the session (a restart,
+    `pg_terminate_backend`, an idle timeout) it writes its reason and closes the socket, so the
+    socket turns readable. Looking at it with `poll` and a zero timeout costs one system call.
+    Only a readable connection is pinged, and one that does not answer is given up
+    (DisconnectionError in the pool's checkout: SQLAlchemy closes it and takes a fresh
+    connection); whatever else might make an idle connection readable (a parameter the server
+    reports after reloading its configuration, a TLS record) costs that one ping. A connection
+    that dies after the check fails its statement; the unit of work answers 503 and the pool
+    drops it with every older one (app/serving/outage.py), as it did with a ping before every
+    request. An SQLite file has no server to lose and is not looked at."""
     dialect = engine.dialect
+    server = dialect.name != "sqlite"
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info["pid"] = os.getpid()
 
     @event.listens_for(engine, "checkout")
-    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        if closed_by_server(dbapi_connection) and not _answers(dialect, dbapi_connection):
+    def _on_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if record.info.get("pid") != os.getpid():
+            record.dbapi_connection = proxy.dbapi_connection = None  # the other process's: not closed here
+            raise DisconnectionError("a pooled connection opened by another process")
+        if server and closed_by_server(dbapi_connection) and not _answers(dialect, dbapi_connection):
             raise DisconnectionError("the database server closed this pooled connection")
 
 

@@ -26,7 +26,9 @@ independent bare Flask app (benchmarks/bare_flask_app.py) and django-helpdesk in
 
 Each endpoint is warmed up for `--warm-up` seconds (not counted), then measured for
 `--seconds` in two halves, intake-bare-bare-intake, so that a drift in the machine's
-background load or in the database's size favours neither.
+background load or in the database's size favours neither. On PostgreSQL the database is
+vacuumed and analysed after the warm-ups, as autovacuum would (benchmarks/harness.py
+`vacuum_analyze`).
 
 The default server is gunicorn's sync worker, one process per core (2 here): with threads,
 a request holding the SQLite write lock or a PostgreSQL row lock waits for the GIL behind
@@ -75,8 +77,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
-from benchmarks.harness import cpu_model, free_port, fresh_database, migrate, serve  # noqa: E402
+from benchmarks.harness import cpu_model, free_port, fresh_database, migrate, serve, vacuum_analyze  # noqa: E402
 from tests._support import valid_payload  # noqa: E402
 
 TARGET_RATIO = 0.7
@@ -218,14 +221,17 @@ def drive(
 
 
 def measure(
-    port: int, args: argparse.Namespace, numbering: Iterator[int]
+    port: int, args: argparse.Namespace, numbering: Iterator[int], database_url: str
 ) -> tuple[dict[str, LoadResult], int]:
-    """Warm each endpoint up, then measure them in halves, intake-bare-bare-intake, so that a
-    drift in the machine's background load or the database's size favours neither.
+    """Warm each endpoint up (and on PostgreSQL vacuum and analyse, as autovacuum would), then
+    measure them in halves, intake-bare-bare-intake, so that a drift in the machine's background
+    load or the database's size favours neither.
     Returns the measurements and how many complaints were registered in all."""
     warm_ups = {
         endpoint.name: drive(port, endpoint, args.clients, args.warm_up, numbering) for endpoint in ENDPOINTS
     }
+    if make_url(database_url).get_backend_name() == "postgresql":
+        vacuum_analyze(database_url)
     results = {endpoint.name: LoadResult() for endpoint in ENDPOINTS}
     for endpoint in (*ENDPOINTS, *reversed(ENDPOINTS)):
         results[endpoint.name].add(drive(port, endpoint, args.clients, args.seconds / 2, numbering))
@@ -352,7 +358,7 @@ def run_database(kind: str, args: argparse.Namespace) -> DatabaseRun:
         port = free_port()
         stack.enter_context(serve(gunicorn_command(port, args.workers, args.threads), env, port, log))
         load_average = os.getloadavg()[0]
-        results, registered = measure(port, args, itertools.count(1))
+        results, registered = measure(port, args, itertools.count(1), database_url)
         journal_ok, journal = check_journal(database_url, registered)
         return DatabaseRun(
             kind=kind,

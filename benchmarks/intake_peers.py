@@ -67,7 +67,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from benchmarks.harness import cpu_model, free_port, fresh_database  # noqa: E402
+from benchmarks.harness import cpu_model, free_port, fresh_database, vacuum_analyze  # noqa: E402
 from benchmarks.intake_http import (  # noqa: E402
     DATABASE_TITLES,
     LoadResult,
@@ -330,24 +330,6 @@ def run_database(kind: str, args: argparse.Namespace, numbering: Iterator[int]) 
             ok = ok and system_ok
         return DatabaseRun(kind, database_version(kind, next(iter(urls.values()))), rounds,
                            {owner: s.first_answer_s for owner, s in servers.items()}, memory, checks, ok)
-
-
-def vacuum_analyze(url: str) -> None:
-    """VACUUM ANALYZE the database, as autovacuum does in production within its minute.
-
-    This machine's PostgreSQL runs with autovacuum off (a CI setting), so without it nothing
-    ever updates a table's statistics: a plan a backend cached while the database was empty
-    stays. The foreign-key checks are such plans: PostgreSQL prepares each one once per
-    connection, and prepared on a near-empty `complaints` it scans the whole table for every
-    row that refers to a complaint, so the app's registrations slowed by 0.3 ms of server CPU
-    per thousand complaints through a run (bare has no foreign keys). Done for every system's
-    database alike, after each warm-up."""
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("VACUUM ANALYZE"))
-    finally:
-        engine.dispose()
 
 
 def ratio_text(value: float, target: float) -> str:

@@ -35,7 +35,7 @@ SQLITE = [
     ["UPDATE registry_chain_head"],  # the head names the new entry's digest
 ]
 POSTGRESQL = [
-    # No round trip to check the pooled connection: its socket is looked at (app.database.configure_server_pool).
+    # No round trip to check the pooled connection: its socket is looked at (app.database.configure_pool).
     ["UPDATE number_counters", "UPDATE registry_chain_head"],  # the number and the place, one round trip
     ["INSERT INTO complaints", "INSERT INTO notifications", "INSERT INTO registry_entries",
      "INSERT INTO registry_private", "UPDATE registry_chain_head"],  # everything else, one round trip

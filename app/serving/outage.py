@@ -5,7 +5,7 @@ traceback.
 Nothing is half-written: a registration is one transaction (number, complaint, signed entry),
 so a connection lost before the commit rolls all of it back on the server. Recovery needs no
 restart: the pool replaces a connection the server has closed before handing it out (its
-socket looked at, app.database.configure_server_pool; or pinged, DATABASE_POOL_CHECK=ping),
+socket looked at, app.database.configure_pool; or pinged, DATABASE_POOL_CHECK=ping),
 and a connection that fails mid-request is invalidated with every older one in the pool.
 """
 
