@@ -129,7 +129,7 @@ class Config:
     #: itself after the database server restarts (a connection that fails mid-request is
     #: replaced too): "socket" (no round trip) or "ping" (a round trip each time, for a server
     #: behind a connection pooler such as PgBouncer). Not on SQLite, which has no server to
-    #: restart (app.database.engine_options).
+    #: restart (app.database.configure_pool).
     DATABASE_POOL_CHECK = os.environ.get("DATABASE_POOL_CHECK", "socket")
     #: Seconds clients are asked to wait (Retry-After) when the database cannot be reached.
     DATABASE_UNAVAILABLE_RETRY_AFTER = _env_int("DATABASE_UNAVAILABLE_RETRY_AFTER", 5)

@@ -55,10 +55,7 @@ def register_extensions(app: Flask) -> None:
     from .database import configure_pool, configure_sqlite, engine_options
     from .mail import delivery as mail_delivery
 
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
-        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
-        app.config["DATABASE_POOL_CHECK"],
-    )
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
     db.init_app(app)
     migrations.init_app(app)  # Flask-Migrate and Alembic load when a migration runs
     csrf.init_app(app)
@@ -71,7 +68,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["DATABASE_BUSY_TIMEOUT"])
-        configure_pool(db.engine)
+        configure_pool(db.engine, app.config["DATABASE_POOL_CHECK"])
 
 
 def register_registry(app: Flask) -> None:

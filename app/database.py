@@ -21,7 +21,7 @@ from flask import current_app
 from msgspec import Struct
 from sqlalchemy import DateTime, Enum, Float, event, func, insert, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, Engine, make_url
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import make_transient_to_detached
@@ -110,29 +110,25 @@ def in_unit_of_work() -> bool:
 
 #: How a database server's pooled connection is checked as a request takes it (DATABASE_POOL_CHECK):
 #: "socket" looks at the connection's socket, no round trip (see `configure_pool`);
-#: "ping" sends the server an empty statement and waits for its answer (SQLAlchemy's
-#: `pool_pre_ping`), for a server behind a connection pooler such as PgBouncer, whose own
-#: connections to the app stay open when the server restarts.
+#: "ping" sends the server an empty statement and waits for its answer, for a server behind a
+#: connection pooler such as PgBouncer, whose own connections to the app stay open when the
+#: server restarts.
 POOL_CHECKS = ("socket", "ping")
 
 
-def engine_options(database_uri: str, options: Mapping[str, Any], pool_check: str = "socket") -> dict[str, Any]:
-    """The engine's options for `database_uri`. The pool's pre-ping exists to replace a pooled
-    connection that a database server dropped (a restart). An SQLite file is opened in the
-    process and has no server to lose: no check at all. A server's connection is pinged only
-    when `pool_check` is "ping"; by default `configure_pool` looks at its socket
-    instead, which costs no round trip (the ping was one more round trip in every request that
-    uses the database, a registration's among them)."""
-    if pool_check not in POOL_CHECKS:
-        raise ValueError(f"DATABASE_POOL_CHECK must be one of {', '.join(POOL_CHECKS)}, not {pool_check!r}")
-    if make_url(database_uri).get_backend_name() == "sqlite":
-        return {**options, "pool_pre_ping": False}
-    return {**options, "pool_pre_ping": pool_check == "ping"}
+def engine_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The engine's options: never SQLAlchemy's own pre-ping, which would
+    ping a connection before `configure_pool` could see that it is another process's (a ping
+    on a socket two processes share is what must not happen). `configure_pool` checks each
+    connection instead, pinging it only when asked (DATABASE_POOL_CHECK=ping) or when its socket
+    says the server may have closed it; an SQLite file, which has no server to lose, never."""
+    return {**options, "pool_pre_ping": False}
 
 
-def configure_pool(engine: Engine) -> None:
+def configure_pool(engine: Engine, pool_check: str = "socket") -> None:
     """Check each pooled connection as a request takes it: it must belong to this process, and
-    a database server's must still be open, both without a round trip.
+    a database server's must still be open, both without a round trip (unless `pool_check` is
+    "ping": then a server's connection is pinged every time, after the first check).
 
     **This process's own.** A connection is a socket to the server (or an open SQLite file)
     that a process shares with every child it forks. A worker forked from a master that had
@@ -154,8 +150,11 @@ def configure_pool(engine: Engine) -> None:
     that dies after the check fails its statement; the unit of work answers 503 and the pool
     drops it with every older one (app/serving/outage.py), as it did with a ping before every
     request. An SQLite file has no server to lose and is not looked at."""
+    if pool_check not in POOL_CHECKS:
+        raise ValueError(f"DATABASE_POOL_CHECK must be one of {', '.join(POOL_CHECKS)}, not {pool_check!r}")
     dialect = engine.dialect
     server = dialect.name != "sqlite"
+    always_ping = pool_check == "ping"
 
     @event.listens_for(engine, "connect")
     def _on_connect(_dbapi_connection: Any, record: Any) -> None:
@@ -166,7 +165,7 @@ def configure_pool(engine: Engine) -> None:
         if record.info.get("pid") != os.getpid():
             record.dbapi_connection = proxy.dbapi_connection = None  # the other process's: not closed here
             raise DisconnectionError("a pooled connection opened by another process")
-        if server and closed_by_server(dbapi_connection) and not _answers(dialect, dbapi_connection):
+        if server and (always_ping or closed_by_server(dbapi_connection)) and not _answers(dialect, dbapi_connection):
             raise DisconnectionError("the database server closed this pooled connection")
 
 

@@ -206,10 +206,13 @@ def test_a_pooled_connection_with_something_harmless_to_read_is_pinged_and_kept(
             again.commit()
 
 
-def test_a_forked_process_opens_its_own_connection_and_leaves_its_parents_alone(app):
+@pytest.mark.parametrize("pool_check", ["socket", "ping"])
+def test_a_forked_process_opens_its_own_connection_and_leaves_its_parents_alone(make_app, pool_check):
     """A process forked after its parent used the pool (a preloading server whose workers do
-    not dispose of it) finds the parent's connection there: it must open one of its own, and
-    must not close the parent's (on PostgreSQL that would end the parent's session)."""
+    not dispose of it) finds the parent's connection there: it must open one of its own,
+    without pinging the parent's (its answer would go to whichever process reads first), and
+    must not close it (on PostgreSQL that would end the parent's session)."""
+    app = make_app(DATABASE_POOL_CHECK=pool_check)
     dialect = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name()
     session = {"postgresql": "SELECT pg_backend_pid()", "sqlite": "SELECT 1"}[dialect]
     with app.app_context():
