@@ -32,7 +32,8 @@ back (sync workers close the connection after each answer; the client reconnects
                                      before and after a change in one interleaved run  (201)
 
 On PostgreSQL every system's database is vacuumed and analysed after each warm-up, as
-autovacuum would do in production (see `vacuum_analyze`: this machine's server runs without it).
+autovacuum would do in production (benchmarks/harness.py `vacuum_analyze`: this machine's server runs
+without it).
 The app's rate-limit counters go to a local Redis when one answers (as intake_http.py does).
 Printed: rates, p50/p95, errors per system and connection count; the ratios app/bare (target
 >= 0.65) and app/helpdesk (target >= 3); each server's first answer and its workers' resident and
