@@ -31,7 +31,6 @@ gunicorn's own messages go to stderr, as JSON lines when the app's LOG_FORMAT is
 from __future__ import annotations
 
 import os
-import sys
 
 
 def _int(name: str, default: int) -> int:
@@ -79,16 +78,6 @@ if os.environ.get("LOG_FORMAT", "json" if _production else "text") == "json":
             },
         },
     }
-
-
-def post_fork(server, worker):  # noqa: ANN001, ARG001  (gunicorn's hook signature)
-    """A worker forked from a preloading master makes its own database connections. Only the
-    registry needs it, and then the master loaded app/serving/workers.py with it (wsgi.py):
-    importing it here for another WSGI app (a benchmark's bare one) would load the registry
-    in each of its workers."""
-    workers = sys.modules.get("app.serving.workers")
-    if server.cfg.preload_app and workers is not None:
-        workers.after_fork(server.app.wsgi())  # the app the master loaded (no second load)
 
 
 def on_reload(server):  # noqa: ANN001  (gunicorn's hook signature)

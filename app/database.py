@@ -131,11 +131,10 @@ def configure_pool(engine: Engine, pool_check: str = "socket") -> None:
     "ping": then a server's connection is pinged every time, after the first check).
 
     **This process's own.** A connection is a socket to the server (or an open SQLite file)
-    that a process shares with every child it forks. A worker forked from a master that had
-    used the engine (a preloading gunicorn whose WSGI module does not call
-    app/serving/workers.py's `after_fork`, a benchmark's table set-up) would find the master's
-    connection in its pool; two processes talking on one socket read each other's answers, so
-    statements get another statement's results. A connection opened by another process is
+    that a process shares with every child it forks. A worker forked from a preloading master
+    that had used the engine (a benchmark's table set-up, anything run while the app was
+    built) would find the master's connection in its pool; two processes talking on one socket
+    read each other's answers, so statements get another statement's results. A connection opened by another process is
     dropped without being closed (closing it would end the session of the process that owns
     it) and the pool opens a new one (SQLAlchemy's recipe for pools and `os.fork`).
 

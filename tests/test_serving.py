@@ -4,7 +4,6 @@ a restart), one structured log line per request, proxy headers, the gunicorn set
 from __future__ import annotations
 
 import json
-import os
 import runpy
 import socket
 import sqlite3
@@ -204,43 +203,6 @@ def test_a_pooled_connection_with_something_harmless_to_read_is_pinged_and_kept(
             assert again.execute(text("SELECT pg_backend_pid()")).scalar_one() == pid
             again.execute(text("UNLISTEN *"))
             again.commit()
-
-
-@pytest.mark.parametrize("pool_check", ["socket", "ping"])
-def test_a_forked_process_opens_its_own_connection_and_leaves_its_parents_alone(make_app, pool_check):
-    """A process forked after its parent used the pool (a preloading server whose workers do
-    not dispose of it) finds the parent's connection there: it must open one of its own,
-    without pinging the parent's (its answer would go to whichever process reads first), and
-    must not close it (on PostgreSQL that would end the parent's session)."""
-    app = make_app(DATABASE_POOL_CHECK=pool_check)
-    dialect = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name()
-    session = {"postgresql": "SELECT pg_backend_pid()", "sqlite": "SELECT 1"}[dialect]
-    with app.app_context():
-        with db.engine.connect() as parents:
-            parents.connection.info["opened_by_the_parent"] = True
-            parent_session = parents.execute(text(session)).scalar_one()
-            parents.commit()
-        reading, writing = os.pipe()
-        child = os.fork()
-        if child == 0:  # the child: one line on the pipe, then gone without running anything else
-            try:
-                with db.engine.connect() as own:
-                    fresh = "opened_by_the_parent" not in own.connection.info
-                    own_session = own.execute(text(session)).scalar_one()
-                    own.commit()
-                os.write(writing, json.dumps({"fresh": fresh, "session": own_session}).encode())
-            finally:
-                os._exit(0)
-        os.close(writing)
-        with os.fdopen(reading) as answer:
-            told = json.loads(answer.read())
-        assert os.waitpid(child, 0)[1] == 0
-        assert told["fresh"]
-        if dialect == "postgresql":
-            assert told["session"] != parent_session
-        with db.engine.connect() as again:  # the parent's connection is still its own and open
-            assert again.connection.info.get("opened_by_the_parent")
-            assert again.execute(text(session)).scalar_one() == parent_session
 
 
 def test_a_sqlite_file_locked_past_every_retry_answers_503_and_the_next_request_succeeds(make_app):

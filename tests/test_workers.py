@@ -13,13 +13,14 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from flask import Flask
 from sqlalchemy import select, text
 
 from _support import valid_payload
 from app.complaints.models import Complaint
 from app.extensions import db
-from app.serving.workers import after_fork, settle
+from app.serving.workers import settle
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,8 +66,12 @@ def test_building_the_app_opens_no_file_socket_or_database_connection(make_app):
         assert db.engine.pool.checkedin() == 0 and db.engine.pool.checkedout() == 0
 
 
-def test_a_forked_worker_opens_its_own_connections_and_leaves_the_masters_working(make_app):
-    app = make_app()
+@pytest.mark.parametrize("pool_check", ["socket", "ping"])
+def test_a_forked_worker_opens_its_own_connections_and_leaves_the_masters_working(make_app, pool_check):
+    """The master's pooled connection is copied into the worker's pool by the fork: the worker
+    must open its own, without pinging the master's (its answer would go to whichever process
+    reads first) and without closing it (on PostgreSQL that would end the master's session)."""
+    app = make_app(DATABASE_POOL_CHECK=pool_check)
     with app.app_context(), db.engine.connect() as connection:
         connection.info["opened_by"] = "master"  # the pooled connection the fork inherits
     master_backend, opened_by = _backend(app)
@@ -75,7 +80,6 @@ def test_a_forked_worker_opens_its_own_connections_and_leaves_the_masters_workin
     def worker() -> dict:
         with app.app_context():
             inherited = db.engine.pool.checkedin()  # the master's connection, copied by the fork
-        after_fork(app)
         backend, opened_by = _backend(app)
         client = app.test_client()
         health = client.get("/health").status_code
@@ -99,24 +103,6 @@ def test_a_forked_worker_opens_its_own_connections_and_leaves_the_masters_workin
     with app.app_context():
         assert db.session.scalar(select(Complaint.number)) == child["number"]
         db.session.remove()
-
-
-def test_gunicorns_post_fork_hook_gives_a_preloaded_worker_a_fresh_pool(make_app):
-    app = make_app()
-    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    with app.app_context():
-        inherited = db.engine.pool
-    server = SimpleNamespace(cfg=SimpleNamespace(preload_app=True), app=SimpleNamespace(wsgi=lambda: app))
-    settings["post_fork"](server, worker=None)
-    with app.app_context():
-        assert db.engine.pool is not inherited
-
-    server.cfg.preload_app = False  # each worker built its own app: nothing to forget
-    with app.app_context():
-        own = db.engine.pool
-    settings["post_fork"](server, worker=None)
-    with app.app_context():
-        assert db.engine.pool is own
 
 
 def test_gunicorn_preloads_by_default_and_warns_that_a_hup_loads_no_new_code(monkeypatch):

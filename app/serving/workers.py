@@ -1,20 +1,19 @@
-"""A long-running server process: what is done once the app is built (`settle`), and what a
-worker forked from a master that already built it must make its own (`after_fork`).
+"""A long-running server process: what is done once the app is built (`settle`).
 
-`wsgi.py` calls `settle` after `create_app`; gunicorn.conf.py calls `after_fork` in each worker
-when it preloads (`preload_app`, the default; GUNICORN_PRELOAD=0 turns it off: the master
-imports and builds the app once, and its workers start as copies of it, sharing its memory
-until they write to it). Building the app opens no connection, file, socket or thread for the
-workers to share (tests/test_workers.py).
+`wsgi.py` calls `settle` after `create_app`. gunicorn preloads (`preload_app`, the default;
+GUNICORN_PRELOAD=0 turns it off): the master imports and builds the app once, and its workers
+start as copies of it, sharing its memory until they write to it. Building the app opens no
+connection, file, socket or thread for the workers to share (tests/test_workers.py), and a
+worker never uses a pooled database connection another process opened
+(`app.database.configure_pool`). Nothing else needs doing in a fresh worker: the rate
+limiter's in-memory storage starts its expiry timer again on its first count (threads do not
+survive a fork, and the master serves no request), a Redis client reconnects in a new process
+by itself, and the settings each worker reads are checked against the table as in any process.
 """
 
 from __future__ import annotations
 
 import gc
-
-from flask import Flask
-
-from ..extensions import db
 
 
 def settle() -> None:
@@ -30,18 +29,3 @@ def settle() -> None:
     and collecting them would scan all ≈ 215,000 for 60–80 ms of every start."""
     gc.freeze()
     gc.enable()
-
-
-def after_fork(app: object) -> None:
-    """In a worker just forked from a master that built `app`: forget the master's database
-    connections without closing them (they are the master's, which may still hold them), so
-    the worker opens its own. Nothing else needs doing: the rate limiter's in-memory storage
-    starts its expiry timer again on its first count (threads do not survive a fork, and the
-    master serves no request), a Redis client reconnects in a new process by itself, and the
-    settings each worker reads are checked against the table as in any process. Any other
-    WSGI app (a benchmark's bare one) is left alone."""
-    if not isinstance(app, Flask) or "sqlalchemy" not in app.extensions:
-        return
-    with app.app_context():
-        for engine in db.engines.values():
-            engine.dispose(close=False)
