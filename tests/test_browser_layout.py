@@ -1,5 +1,5 @@
 """Every role's main pages and the public pages fit the screen: at 1280, 1024 and 390 px wide
-nothing overflows sideways, the staff menu keeps to one row (on a phone: one "Menu" row that opens
+nothing overflows sideways (a wide table scrolls in its own box, its title and CSV link in view), the staff menu keeps to one row (on a phone: one "Menu" row that opens
 without script), and the access code stays in one piece.
 
 One server and one Chromium for all of it. The screenshots go to <artifacts>/layout/<width>/
@@ -67,7 +67,12 @@ OVERFLOW = """() => {
       && !e.closest('.scroll, .figure-tables > *');
   }).slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ')[0] : '')
                          + ' right=' + Math.round(e.getBoundingClientRect().right));
-  return {scroll: root.scrollWidth, client: root.clientWidth, wide};
+  // A table's title and its CSV link stay in the window even where the table itself scrolls.
+  const cut = [...document.body.querySelectorAll('.table-title, a.csv')].filter(e => {
+    const box = e.getBoundingClientRect();
+    return box.width > 0 && box.right > root.clientWidth + 0.5;
+  }).slice(0, 3).map(e => (e.textContent || '').trim().slice(0, 60) + ' right=' + Math.round(e.getBoundingClientRect().right));
+  return {scroll: root.scrollWidth, client: root.clientWidth, wide, cut};
 }"""
 #: How many rows the visible items take: a new row starts with an item below the bottom of the first.
 ROWS = """(nodes) => {
@@ -139,6 +144,8 @@ def test_every_page_of_every_role_fits_1280_1024_and_390_px_without_a_wrapped_me
                     if fit["scroll"] > fit["client"]:
                         problems.append(f"{where}: {fit['scroll']} px wide in a {fit['client']} px window; "
                                         f"too wide: {fit['wide']}")
+                    if fit["cut"]:
+                        problems.append(f"{where}: cut off by the window's edge: {fit['cut']}")
                     if not staff:
                         return
                     summary = page.locator(MENU_BUTTON)
