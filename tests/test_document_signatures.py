@@ -15,6 +15,9 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
+import threading
+import traceback
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
+from reportlab.pdfgen import canvas
 from test_letters import BASE as LETTER
 from test_letters import long_body, stored_letter  # noqa: F401  (a fixture, used below)
 from test_letters import render as render_letter
@@ -219,6 +223,46 @@ def test_signing_does_not_change_how_the_receipt_looks(issued, tmp_path, artifac
 def test_signing_the_same_document_twice_gives_the_same_bytes(issued, signer):
     plain, signed, record = issued["receipt"]
     assert sign_document(plain, record=record, credentials=signer, issued_at=ISSUED_AT) == signed
+
+
+def test_threads_signing_a_processs_first_documents_at_once_all_sign_them(tmp_path):
+    """pyHanko's signer is made once per process and shared by its threads (gunicorn's gthread
+    workers, the two first downloads of tests/test_issued_documents.py), and the asn1crypto
+    certificate and key in it parse themselves lazily on first use: unguarded, two threads
+    signing their first documents at once read each other's half-parsed fields (a KeyError or an
+    IndexError, a 500 for the download). Each round starts from a fresh signer, with the
+    interpreter switching threads as often as it can, so the first uses overlap."""
+    page = io.BytesIO()
+    drawing = canvas.Canvas(page)
+    drawing.drawString(72, 720, "A short document, so the threads reach the signer together")
+    drawing.save()
+    plain, record = page.getvalue(), {"kind": "receipt", "number": "2026/000123"}
+    expected = sign_document(plain, record=record, credentials=make_signer(tmp_path), issued_at=ISSUED_AT)
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    failures: list[str] = []
+    results: list[bytes] = []
+    try:
+        for _ in range(8):
+            fresh = make_signer(tmp_path)  # the same key and certificate, a signer not used yet
+            start = threading.Barrier(4, timeout=60)
+
+            def sign(credentials: DocumentSigner = fresh, barrier: threading.Barrier = start) -> None:
+                try:
+                    barrier.wait()
+                    results.append(sign_document(plain, record=record, credentials=credentials, issued_at=ISSUED_AT))
+                except Exception as error:  # noqa: BLE001 - reported below
+                    failures.append("".join(traceback.format_exception(error)))
+
+            threads = [threading.Thread(target=sign) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=120)
+    finally:
+        sys.setswitchinterval(switch_interval)
+    assert not failures, f"{len(failures)} of 32 signatures failed; the first:\n{failures[0]}"
+    assert results == [expected] * 32  # each is the document a single thread signs
 
 
 def test_a_document_issued_before_the_certificate_is_signed_when_the_certificate_starts(issued, signer):

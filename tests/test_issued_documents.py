@@ -15,6 +15,7 @@ import json
 import os
 import re
 import threading
+import traceback
 from datetime import timedelta
 from pathlib import Path
 
@@ -331,7 +332,7 @@ def test_two_first_downloads_at_once_keep_one_document_and_both_get_its_bytes(ap
     monkeypatch.setattr(issued, "issued_document", find_then_meet)
     monkeypatch.setattr(issued, "commit_with_retry", commit_and_note)
     answers: dict[str, bytes] = {}
-    failures: list[BaseException] = []
+    failures: list[str] = []  # each with its traceback, so a failure says where it happened
 
     def download(name: str) -> None:
         try:
@@ -339,7 +340,7 @@ def test_two_first_downloads_at_once_keep_one_document_and_both_get_its_bytes(ap
             assert response.status_code == 200, response.status_code
             answers[name] = response.data
         except BaseException as error:  # noqa: BLE001 - reported by the test below
-            failures.append(error)
+            failures.append("".join(traceback.format_exception(error)))
             barrier.abort()
             looked_again.abort()
 
@@ -348,7 +349,8 @@ def test_two_first_downloads_at_once_keep_one_document_and_both_get_its_bytes(ap
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    assert failures == [] and len(answers) == 2
+    assert not failures, "\n".join(failures)
+    assert len(answers) == 2
 
     (document,) = _documents(app)
     assert len(_issued_events(app)) == 1

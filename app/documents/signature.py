@@ -21,6 +21,7 @@ gives the same bytes.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -43,6 +44,14 @@ SIGNATURE_FIELD = "RegistrySignature"
 SELF_SIGNED_YEARS = 20
 
 SigningKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+#: One document at a time per process. pyHanko's signer is made once and shared by the
+#: process's threads (gunicorn's gthread workers), and the asn1crypto certificate and key inside
+#: it parse themselves lazily and keep what they parsed: two threads signing their first
+#: documents at once read each other's half-built fields (KeyError 'organization_name',
+#: IndexError). Signing holds the interpreter all but the key operation's microseconds, so
+#: threads gain nothing by signing side by side.
+_SIGNING = threading.Lock()
 
 
 class DocumentSignerMissing(RuntimeError):
@@ -100,9 +109,10 @@ def sign_document(pdf: bytes, *, record: dict[str, Any], credentials: DocumentSi
     from .pades import sign_pdf  # pyHanko loads on the first document a process signs
 
     signing_time = max(issued_at.astimezone(UTC), credentials.valid_from).replace(microsecond=0)
-    return sign_pdf(pdf, record_name=RECORD_FILE_NAME, record_bytes=record_file_bytes(record),
-                    field_name=SIGNATURE_FIELD, signer=credentials._pyhanko,  # noqa: SLF001
-                    signing_time=signing_time, bytes_reserved=_reserved_bytes(credentials))
+    with _SIGNING:
+        return sign_pdf(pdf, record_name=RECORD_FILE_NAME, record_bytes=record_file_bytes(record),
+                        field_name=SIGNATURE_FIELD, signer=credentials._pyhanko,  # noqa: SLF001
+                        signing_time=signing_time, bytes_reserved=_reserved_bytes(credentials))
 
 
 def _reserved_bytes(credentials: DocumentSigner) -> int:
