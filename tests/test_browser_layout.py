@@ -67,8 +67,9 @@ OVERFLOW = """() => {
       && !e.closest('.scroll, .figure-tables > *');
   }).slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ')[0] : '')
                          + ' right=' + Math.round(e.getBoundingClientRect().right));
-  // A table's title and its CSV link stay in the window even where the table itself scrolls.
-  const cut = [...document.body.querySelectorAll('.table-title, a.csv')].filter(e => {
+  // A table's title and its CSV link stay in the window even where the table itself scrolls,
+  // and so does what the queue is for: each complaint's deadline and the time left.
+  const cut = [...document.body.querySelectorAll('.table-title, a.csv, table.queue td.deadline, table.queue td.due')].filter(e => {
     const box = e.getBoundingClientRect();
     return box.width > 0 && box.right > root.clientWidth + 0.5;
   }).slice(0, 3).map(e => (e.textContent || '').trim().slice(0, 60) + ' right=' + Math.round(e.getBoundingClientRect().right));
