@@ -1,6 +1,8 @@
 """Every role's main pages and the public pages fit the screen: at 1280, 1024 and 390 px wide
-nothing overflows sideways (a wide table scrolls in its own box, its title and CSV link in view), the staff menu keeps to one row (on a phone: one "Menu" row that opens
-without script), and the access code stays in one piece.
+nothing overflows sideways (a wide table scrolls in its own box, with its title and CSV link in
+view, and the queue's deadlines and time left are never scrolled out of it), the staff menu keeps
+to one row (on a phone: one "Menu" row that opens without script), and the access code stays in
+one piece.
 
 One server and one Chromium for all of it. The screenshots go to <artifacts>/layout/<width>/
 <who>-<page>.png for people to look at (test-artifacts/ is git-ignored). Skipped like
