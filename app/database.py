@@ -134,9 +134,10 @@ def configure_pool(engine: Engine, pool_check: str = "socket") -> None:
     that a process shares with every child it forks. A worker forked from a preloading master
     that had used the engine (a benchmark's table set-up, anything run while the app was
     built) would find the master's connection in its pool; two processes talking on one socket
-    read each other's answers, so statements get another statement's results. A connection opened by another process is
-    dropped without being closed (closing it would end the session of the process that owns
-    it) and the pool opens a new one (SQLAlchemy's recipe for pools and `os.fork`).
+    read each other's answers, so statements get another statement's results. A connection
+    opened by another process is dropped without being closed (closing it would end the session
+    of the process that owns it) and the pool opens a new one (SQLAlchemy's recipe for pools and
+    `os.fork`).
 
     **Still open.** A database server's connection waiting in the pool has nothing to read:
     the server only speaks when asked. When it ends the session (a restart,
